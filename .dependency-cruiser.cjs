@@ -1,0 +1,63 @@
+/** Layer rules (STYLE.md "Shape"): dependencies point inward. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-domain-to-anything',
+      comment: 'The domain is pure: no npm packages, no node: built-ins, no other layer.',
+      severity: 'error',
+      from: { path: '^src/domain' },
+      to: { pathNot: '^src/domain' },
+    },
+    {
+      name: 'no-app-to-infra',
+      comment: 'Use cases see ports only; adapters and transports are wired in compose.ts.',
+      severity: 'error',
+      from: { path: '^src/app' },
+      to: { pathNot: ['^src/(app|domain)', '^node_modules/zod'] },
+    },
+    {
+      name: 'no-transport-to-persistence',
+      severity: 'error',
+      from: { path: '^src/transports' },
+      to: { path: ['^src/persistence', '^src/notify', '^src/embedded', '^src/participants'] },
+    },
+    {
+      name: 'no-adapter-to-transport',
+      severity: 'error',
+      from: { path: '^src/(persistence|notify|auth|crypto|embedded|participants)' },
+      to: { path: '^src/transports' },
+    },
+    {
+      name: 'no-config-to-src',
+      severity: 'error',
+      from: { path: '^src/config' },
+      to: { path: '^src', pathNot: '^src/config' },
+    },
+    {
+      name: 'mongoose-stays-in-persistence',
+      severity: 'error',
+      from: { pathNot: '^src/persistence' },
+      to: { path: '^node_modules/mongoose' },
+    },
+    {
+      name: 'only-main-imports-compose',
+      severity: 'error',
+      from: { path: '^src', pathNot: '^src/main\\.ts$' },
+      to: { path: '^src/compose\\.ts$' },
+    },
+    {
+      name: 'clients-use-no-server-code',
+      comment: 'Client packages may use generated stubs only.',
+      severity: 'error',
+      from: { path: '^clients' },
+      to: { path: '^src', pathNot: '^src/gen' },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

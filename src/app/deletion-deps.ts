@@ -1,0 +1,35 @@
+import type { RiskPolicyConfig } from '../domain/risk-policy.js';
+import type { Jurisdiction } from '../domain/legal-deadline.js';
+import type {
+  AccountDirectory,
+  Clock,
+  DeletionRequestRepository,
+  IdGenerator,
+  Notifier,
+  OneTimeCodes,
+  TraceContext,
+} from './ports.js';
+
+/** The rules the use cases follow, from configuration. */
+export interface DeletionPolicy {
+  readonly gracePeriodMs: number;
+  /** How long the one-time code is valid; an unconfirmed request expires with it. */
+  readonly codeTtlMs: number;
+  readonly maxConfirmAttempts: number;
+  readonly risk: RiskPolicyConfig;
+  readonly stepUp: { readonly allowed: boolean; readonly maxAgeMs: number };
+  readonly defaultJurisdiction: Jurisdiction;
+  readonly leaseMs: number;
+}
+
+/** The ports every use case may use. */
+export interface DeletionDeps {
+  readonly requests: DeletionRequestRepository;
+  readonly accounts: AccountDirectory;
+  readonly notifier: Notifier;
+  readonly codes: OneTimeCodes;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly trace: TraceContext;
+  readonly policy: DeletionPolicy;
+}

@@ -1,0 +1,46 @@
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { Principal } from '../domain/principal.js';
+import { confirmDeletion } from './confirm-deletion.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import type {
+  ApproveDeletionInput,
+  CancelDeletionInput,
+  ConfirmDeletionInput,
+  GetDeletionRequestInput,
+  ListDeletionRequestsInput,
+  RejectDeletionInput,
+  RequestDeletionInput,
+  UndeleteDeletionRequestInput,
+} from './inputs.js';
+import { getDeletionRequest, listDeletionRequests, type DeletionRequestPage } from './read-deletions.js';
+import { requestDeletion } from './request-deletion.js';
+import { approveDeletion, rejectDeletion } from './review-deletion.js';
+import { cancelDeletion, undeleteDeletionRequest } from './withdraw-deletion.js';
+
+/**
+ * The domain service both transports call. Every method authorizes first
+ * (PERMISSION_DENIED before anything is read), validates its input
+ * (INVALID_ARGUMENT), and throws only DomainError.
+ */
+export interface DeletionService {
+  requestDeletion(principal: Principal, input: RequestDeletionInput): Promise<DeletionRequest>;
+  confirmDeletion(principal: Principal, input: ConfirmDeletionInput): Promise<DeletionRequest>;
+  approveDeletion(principal: Principal, input: ApproveDeletionInput): Promise<DeletionRequest>;
+  rejectDeletion(principal: Principal, input: RejectDeletionInput): Promise<DeletionRequest>;
+  cancelDeletion(principal: Principal, input: CancelDeletionInput): Promise<DeletionRequest>;
+  undeleteDeletionRequest(principal: Principal, input: UndeleteDeletionRequestInput): Promise<DeletionRequest>;
+  getDeletionRequest(principal: Principal, input: GetDeletionRequestInput): Promise<DeletionRequest>;
+  listDeletionRequests(principal: Principal, input: ListDeletionRequestsInput): Promise<DeletionRequestPage>;
+}
+
+/** Builds the service over its ports. */
+export const createDeletionService = (deps: DeletionDeps): DeletionService => ({
+  requestDeletion: requestDeletion(deps),
+  confirmDeletion: confirmDeletion(deps),
+  approveDeletion: approveDeletion(deps),
+  rejectDeletion: rejectDeletion(deps),
+  cancelDeletion: cancelDeletion(deps),
+  undeleteDeletionRequest: undeleteDeletionRequest(deps),
+  getDeletionRequest: getDeletionRequest(deps),
+  listDeletionRequests: listDeletionRequests(deps),
+});

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { invalidArgument } from '../domain/domain-error.js';
+import { deletionStates } from '../domain/deletion-state.js';
+import { isSubjectId, parseDeletionRequestName, type DeletionRequestId, type SubjectId } from '../domain/ids.js';
+
+const subjectId = z
+  .string()
+  .refine(isSubjectId, { message: 'must be 1–128 characters of [A-Za-z0-9._:@-]' })
+  .transform((value) => value as SubjectId);
+
+const name = z.string().transform((value, ctx): DeletionRequestId => {
+  const id = parseDeletionRequestName(value);
+  if (id === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be deletionRequests/{id}' });
+    return z.NEVER;
+  }
+  return id;
+});
+
+const etag = z.string().max(64).optional();
+
+/** Input of requestDeletion. `requestId` is the AIP-155 idempotency key. */
+export const requestDeletionInput = z.strictObject({
+  subjectId,
+  reason: z.string().max(500).default(''),
+  requestId: z.uuid().optional(),
+});
+/** Input of confirmDeletion; no code means a step-up confirmation. */
+export const confirmDeletionInput = z.strictObject({
+  name,
+  code: z
+    .string()
+    .regex(/^[0-9]{6,10}$/, 'must be the digits of the code')
+    .optional(),
+});
+/** Input of approveDeletion. */
+export const approveDeletionInput = z.strictObject({ name, etag });
+/** Input of rejectDeletion. */
+export const rejectDeletionInput = z.strictObject({ name, etag, reason: z.string().min(1).max(500) });
+/** Input of cancelDeletion. */
+export const cancelDeletionInput = z.strictObject({ name, etag });
+/** Input of undeleteDeletionRequest. */
+export const undeleteDeletionRequestInput = z.strictObject({ name, etag });
+/** Input of getDeletionRequest. */
+export const getDeletionRequestInput = z.strictObject({ name });
+/** Input of listDeletionRequests. */
+export const listDeletionRequestsInput = z.strictObject({
+  pageSize: z.number().int().min(0).default(0),
+  pageToken: z.string().max(512).optional(),
+  state: z.enum(deletionStates).optional(),
+  subjectId: subjectId.optional(),
+});
+
+/** The parsed inputs, as the use cases take them. */
+export type RequestDeletionInput = z.input<typeof requestDeletionInput>;
+export type ConfirmDeletionInput = z.input<typeof confirmDeletionInput>;
+export type ApproveDeletionInput = z.input<typeof approveDeletionInput>;
+export type RejectDeletionInput = z.input<typeof rejectDeletionInput>;
+export type CancelDeletionInput = z.input<typeof cancelDeletionInput>;
+export type UndeleteDeletionRequestInput = z.input<typeof undeleteDeletionRequestInput>;
+export type GetDeletionRequestInput = z.input<typeof getDeletionRequestInput>;
+export type ListDeletionRequestsInput = z.input<typeof listDeletionRequestsInput>;
+
+/** Parses with a schema; INVALID_ARGUMENT with one field violation per issue. */
+export const parseInput = <TSchema extends z.ZodType>(schema: TSchema, value: unknown): z.output<TSchema> => {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw invalidArgument(
+    result.error.issues.map((issue) => ({
+      field: issue.path.map(String).join('.') || '(input)',
+      description: issue.message,
+    })),
+  );
+};

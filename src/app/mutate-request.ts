@@ -1,0 +1,41 @@
+import type { Operation, Reach } from '../domain/authorization.js';
+import { DomainError } from '../domain/domain-error.js';
+import { etagOf, type DeletionRequest } from '../domain/deletion-request.js';
+import type { DeletionRequestId } from '../domain/ids.js';
+import { assertEtag, loadRequest } from './load-request.js';
+import type { DeletionRequestRepository } from './ports.js';
+
+const MAX_TRIES = 4;
+
+/** What to change, on whose behalf. `change` is a pure domain function. */
+export interface Mutation {
+  readonly id: DeletionRequestId;
+  readonly reach: Reach;
+  readonly operation: Operation;
+  readonly etag?: string | undefined;
+  readonly change: (current: DeletionRequest) => DeletionRequest;
+}
+
+/**
+ * Applies a domain change as one version-guarded update. On a lost race it
+ * reads again and re-applies, so the domain decides on the latest state (a
+ * concurrent cancel turns an approve into INVALID_STATE, not a lost update).
+ * An etag given by the caller is checked against the first read only.
+ */
+export const mutateRequest = async (
+  requests: DeletionRequestRepository,
+  mutation: Mutation,
+): Promise<DeletionRequest> => {
+  for (let attempt = 0; attempt < MAX_TRIES; attempt += 1) {
+    const current = await loadRequest(requests, mutation);
+    if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
+    const next = mutation.change(current);
+    if (await requests.update(next, current.version)) return next;
+  }
+  throw new DomainError({
+    code: 'ABORTED',
+    reason: 'CONCURRENT_UPDATE',
+    message: 'the deletion request is being changed concurrently; retry',
+    metadata: { deletionRequest: mutation.id },
+  });
+};

@@ -1,0 +1,128 @@
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { DeletionState } from '../domain/deletion-state.js';
+import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
+import type { Jurisdiction } from '../domain/legal-deadline.js';
+
+/** Outcome of inserting a new request; the two unique keys are reported apart. */
+export type InsertOutcome =
+  | { readonly kind: 'INSERTED' }
+  | { readonly kind: 'DUPLICATE_IDEMPOTENCY_KEY' }
+  | { readonly kind: 'DUPLICATE_ACTIVE_SUBJECT' };
+
+/** A page of requests, newest first (keyset pagination on createdAt, id). */
+export interface ListQuery {
+  readonly state: DeletionState | undefined;
+  readonly subjectId: SubjectId | undefined;
+  readonly limit: number;
+  readonly after: { readonly createdAt: Date; readonly id: DeletionRequestId } | undefined;
+}
+
+/**
+ * Stores deletion requests. Every change is one atomic update guarded by the
+ * version (no transactions). Failures of the database surface as UNAVAILABLE.
+ */
+export interface DeletionRequestRepository {
+  /** Inserts a new request; a second active request per subject and a reused idempotency key are refused. */
+  insert(request: DeletionRequest): Promise<InsertOutcome>;
+  findById(id: DeletionRequestId): Promise<DeletionRequest | null>;
+  findByIdempotencyKey(key: string): Promise<DeletionRequest | null>;
+  findActiveBySubject(subjectId: SubjectId): Promise<DeletionRequest | null>;
+  /** Deletes a request that never got anywhere (its code could not be sent); false when it moved on. */
+  remove(id: DeletionRequestId, expectedVersion: number): Promise<boolean>;
+  /** Replaces the request if its stored version is still `expectedVersion`; false when it moved on. */
+  update(next: DeletionRequest, expectedVersion: number): Promise<boolean>;
+  /**
+   * Atomically counts one confirmation attempt while the request is REQUESTED
+   * and has fewer than `maxAttempts`; false when none is left.
+   */
+  reserveConfirmationAttempt(id: DeletionRequestId, maxAttempts: number): Promise<boolean>;
+  /** Records that the account matches version `version` of the request; false when it moved on. */
+  markAccountSynced(id: DeletionRequestId, version: number): Promise<boolean>;
+  list(query: ListQuery): Promise<DeletionRequest[]>;
+  /** SCHEDULED requests past purgeAt, and ERASING ones whose lease expired. */
+  findDueForErasure(now: Date, limit: number): Promise<DeletionRequest[]>;
+  /** REQUESTED requests past their confirmation window. */
+  findExpired(now: Date, limit: number): Promise<DeletionRequest[]>;
+  /** Requests whose account side effects did not finish, last changed before `before`. */
+  findUnsynced(before: Date, limit: number): Promise<DeletionRequest[]>;
+}
+
+/** The facts about an account the service needs; contact details stay in the directory. */
+export interface Account {
+  readonly subjectId: SubjectId;
+  readonly roles: readonly string[];
+  readonly flagged: boolean;
+  readonly jurisdiction: Jurisdiction | null;
+  readonly email: string | null;
+  readonly phone: string | null;
+  readonly locale: string | null;
+}
+
+/** What the local purge removed. */
+export interface LocalErasure {
+  readonly accounts: number;
+  readonly sessions: number;
+  readonly apiTokens: number;
+}
+
+/** The accounts, sessions and API tokens of the company, in the same database. Every method is idempotent. */
+export interface AccountDirectory {
+  find(subjectId: SubjectId): Promise<Account | null>;
+  /** Deactivates the account and deletes all its sessions and API tokens at once. */
+  suspend(subjectId: SubjectId): Promise<void>;
+  /** Reactivates the account; revoked sessions stay revoked. */
+  restore(subjectId: SubjectId): Promise<void>;
+  /** Deletes the account, its sessions and its API tokens. */
+  erase(subjectId: SubjectId): Promise<LocalErasure>;
+}
+
+/** A one-time code to deliver. The address is personal data: it never leaves the notifier. */
+export interface ConfirmationCodeNotice {
+  readonly deletionRequestId: DeletionRequestId;
+  readonly to: { readonly email: string | null; readonly phone: string | null };
+  readonly code: string;
+  readonly expiresAt: Date;
+  readonly locale: string | null;
+}
+
+/** Delivers notices to the subject. Throws UNAVAILABLE when the channel is down. */
+export interface Notifier {
+  sendConfirmationCode(notice: ConfirmationCodeNotice): Promise<void>;
+}
+
+/** One-time codes: generated from a CSPRNG, kept only as a keyed hash bound to one request. */
+export interface OneTimeCodes {
+  generate(): string;
+  hash(deletionRequestId: DeletionRequestId, code: string): string;
+  /** Constant-time comparison of the code's keyed hash with the stored one. */
+  matches(deletionRequestId: DeletionRequestId, code: string, storedHash: string): boolean;
+  /** A digest of a request's parameters (idempotency fingerprint). */
+  fingerprint(parts: readonly string[]): string;
+}
+
+/** Time, so tests can fix it. */
+export interface Clock {
+  now(): Date;
+}
+
+/** New unguessable ids. */
+export interface IdGenerator {
+  newDeletionRequestId(): DeletionRequestId;
+}
+
+/** The trace the current work runs in, for the request's history. */
+export interface TraceContext {
+  currentTraceId(): string;
+}
+
+/** A stored API key: only its SHA-256 is kept. */
+export interface ApiKeyRecord {
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly revoked: boolean;
+}
+
+/** Looks up API keys by their hash. */
+export interface ApiKeyStore {
+  findByHash(hash: string): Promise<ApiKeyRecord | null>;
+}

@@ -1,0 +1,96 @@
+import { authorize, type Reach } from '../domain/authorization.js';
+import { DomainError, invalidArgument } from '../domain/domain-error.js';
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
+import type { Principal } from '../domain/principal.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import {
+  getDeletionRequestInput,
+  listDeletionRequestsInput,
+  parseInput,
+  type GetDeletionRequestInput,
+  type ListDeletionRequestsInput,
+} from './inputs.js';
+import { loadRequest } from './load-request.js';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 500;
+
+/** Reads one request. Errors: PERMISSION_DENIED (also for a missing id when limited to one's own), NOT_FOUND. */
+export const getDeletionRequest =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: GetDeletionRequestInput): Promise<DeletionRequest> => {
+    const reach = authorize(principal, 'getDeletionRequest');
+    const input = parseInput(getDeletionRequestInput, raw);
+    return loadRequest(deps.requests, { id: input.name, reach, operation: 'getDeletionRequest' });
+  };
+
+/** One page of a list. */
+export interface DeletionRequestPage {
+  readonly deletionRequests: readonly DeletionRequest[];
+  readonly nextPageToken: string;
+}
+
+interface PageToken {
+  readonly c: number;
+  readonly i: string;
+  readonly s: string;
+  readonly u: string;
+}
+
+const encodeToken = (token: PageToken): string =>
+  btoa(JSON.stringify(token)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
+
+const badToken = invalidArgument([{ field: 'pageToken', description: 'not a token of this query' }]);
+
+const decodeToken = (raw: string, filter: { s: string; u: string }): PageToken => {
+  let token: unknown;
+  try {
+    token = JSON.parse(atob(raw.replaceAll('-', '+').replaceAll('_', '/')));
+  } catch {
+    throw badToken;
+  }
+  const t = token as Partial<PageToken>;
+  if (typeof t.c !== 'number' || typeof t.i !== 'string' || t.s !== filter.s || t.u !== filter.u) {
+    throw badToken;
+  }
+  return t as PageToken;
+};
+
+const subjectFilter = (reach: Reach, asked: SubjectId | undefined): SubjectId | undefined => {
+  if (reach.kind === 'ANY') return asked;
+  if (asked === undefined || asked === reach.subjectId) return reach.subjectId as SubjectId;
+  throw new DomainError({
+    code: 'PERMISSION_DENIED',
+    reason: 'PERMISSION_DENIED',
+    message: 'not allowed to listDeletionRequests',
+    metadata: { operation: 'listDeletionRequests' },
+  });
+};
+
+/**
+ * Lists requests newest first with keyset pagination (AIP-158). A caller
+ * limited to their own subject sees only their own requests.
+ * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (bad or mismatched page token).
+ */
+export const listDeletionRequests =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: ListDeletionRequestsInput): Promise<DeletionRequestPage> => {
+    const reach = authorize(principal, 'listDeletionRequests');
+    const input = parseInput(listDeletionRequestsInput, raw);
+    const subjectId = subjectFilter(reach, input.subjectId);
+    const filter = { s: input.state ?? '', u: subjectId ?? '' };
+    const token = input.pageToken ? decodeToken(input.pageToken, filter) : undefined;
+    const limit = Math.min(input.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const rows = await deps.requests.list({
+      state: input.state,
+      subjectId,
+      limit: limit + 1,
+      after: token && { createdAt: new Date(token.c), id: token.i as DeletionRequestId },
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const nextPageToken =
+      rows.length > limit && last ? encodeToken({ c: last.createdAt.getTime(), i: last.id, ...filter }) : '';
+    return { deletionRequests: page, nextPageToken };
+  };

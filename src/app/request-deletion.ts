@@ -1,0 +1,132 @@
+import { assertReaches, authorize } from '../domain/authorization.js';
+import { DomainError } from '../domain/domain-error.js';
+import { createDeletionRequest, type DeletionRequest } from '../domain/deletion-request.js';
+import type { SubjectId } from '../domain/ids.js';
+import { legalDeadline } from '../domain/legal-deadline.js';
+import type { Principal } from '../domain/principal.js';
+import { assessRisk } from '../domain/risk-policy.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import { parseInput, requestDeletionInput, type RequestDeletionInput } from './inputs.js';
+import type { Account } from './ports.js';
+
+const alreadyActive = (existing: DeletionRequest | null): DomainError =>
+  new DomainError({
+    code: 'ALREADY_EXISTS',
+    reason: 'DELETION_ALREADY_ACTIVE',
+    message: 'the subject already has an active deletion request',
+    metadata: existing ? { deletionRequest: `deletionRequests/${existing.id}` } : {},
+  });
+
+/** The request a reused idempotency key names; INVALID_ARGUMENT when its parameters differ. */
+const replay = (existing: DeletionRequest, fingerprint: string): DeletionRequest => {
+  if (existing.requestFingerprint === fingerprint) return existing;
+  throw new DomainError({
+    code: 'INVALID_ARGUMENT',
+    reason: 'REQUEST_ID_REUSED',
+    message: 'request_id was already used with other parameters',
+    fieldViolations: [{ field: 'requestId', description: 'already used with other parameters' }],
+  });
+};
+
+/**
+ * A concurrent or earlier call got there first. When it carried the same
+ * idempotency key this is a retry (same answer); otherwise ALREADY_EXISTS.
+ */
+const conflict = async (
+  deps: DeletionDeps,
+  seen: { readonly key: string | null; readonly fingerprint: string; readonly active: DeletionRequest | null },
+): Promise<DeletionRequest> => {
+  const previous = seen.key === null ? null : await deps.requests.findByIdempotencyKey(seen.key);
+  if (previous !== null) return replay(previous, seen.fingerprint);
+  throw alreadyActive(seen.active);
+};
+
+const findAccount = async (deps: DeletionDeps, subjectId: SubjectId): Promise<Account> => {
+  const account = await deps.accounts.find(subjectId);
+  if (account !== null) return account;
+  throw new DomainError({
+    code: 'NOT_FOUND',
+    reason: 'ACCOUNT_NOT_FOUND',
+    message: 'no account with this subject id',
+    metadata: { subjectId },
+  });
+};
+
+/**
+ * Creates a deletion request and sends the subject a one-time code.
+ * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (`REQUEST_ID_REUSED`), NOT_FOUND
+ * (`ACCOUNT_NOT_FOUND`), ALREADY_EXISTS (`DELETION_ALREADY_ACTIVE`), UNAVAILABLE.
+ */
+export const requestDeletion =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: RequestDeletionInput): Promise<DeletionRequest> => {
+    const reach = authorize(principal, 'requestDeletion');
+    const input = parseInput(requestDeletionInput, raw);
+    assertReaches(reach, input.subjectId, 'requestDeletion');
+    const key = input.requestId ? `${principal.actor.kind}:${principal.actor.id}:${input.requestId}` : null;
+    const fingerprint = deps.codes.fingerprint([input.subjectId, input.reason]);
+    const previous = key === null ? null : await deps.requests.findByIdempotencyKey(key);
+    if (previous !== null) return replay(previous, fingerprint);
+
+    const account = await findAccount(deps, input.subjectId);
+    const active = await deps.requests.findActiveBySubject(input.subjectId);
+    if (active !== null) return conflict(deps, { key, fingerprint, active });
+
+    const now = deps.clock.now();
+    const id = deps.ids.newDeletionRequestId();
+    const code = deps.codes.generate();
+    const jurisdiction = account.jurisdiction ?? deps.policy.defaultJurisdiction;
+    const request = createDeletionRequest({
+      id,
+      subjectId: input.subjectId,
+      requester: principal.actor,
+      reason: input.reason,
+      riskReasons: assessRisk(
+        {
+          subjectRoles: account.roles,
+          subjectFlagged: account.flagged,
+          requestedBySubject: principal.actor.id === input.subjectId,
+        },
+        deps.policy.risk,
+      ),
+      jurisdiction,
+      legalDeadline: legalDeadline(jurisdiction, now),
+      confirmExpireAt: new Date(now.getTime() + deps.policy.codeTtlMs),
+      verification: { codeHash: deps.codes.hash(id, code), attempts: 0 },
+      idempotencyKey: key,
+      requestFingerprint: fingerprint,
+      now,
+    });
+    const outcome = await deps.requests.insert(request);
+    if (outcome.kind !== 'INSERTED') {
+      const winner = await deps.requests.findActiveBySubject(input.subjectId);
+      return conflict(deps, { key, fingerprint, active: winner });
+    }
+    await deliverCode(deps, { request, account, code });
+    return request;
+  };
+
+/** Sends the code; if it cannot be sent, the request is withdrawn so the caller can retry. */
+const deliverCode = async (
+  deps: DeletionDeps,
+  sent: { readonly request: DeletionRequest; readonly account: Account; readonly code: string },
+): Promise<void> => {
+  try {
+    await deps.notifier.sendConfirmationCode({
+      deletionRequestId: sent.request.id,
+      to: { email: sent.account.email, phone: sent.account.phone },
+      code: sent.code,
+      expiresAt: sent.request.confirmExpireAt,
+      locale: sent.account.locale,
+    });
+  } catch (error) {
+    await deps.requests.remove(sent.request.id, sent.request.version);
+    throw new DomainError({
+      code: 'UNAVAILABLE',
+      reason: 'CODE_DELIVERY_FAILED',
+      message: 'the confirmation code could not be sent; retry later',
+      metadata: { deletionRequest: sent.request.id },
+      cause: error,
+    });
+  }
+};

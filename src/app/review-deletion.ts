@@ -1,0 +1,60 @@
+import { authorize } from '../domain/authorization.js';
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import { approve, reject } from '../domain/lifecycle.js';
+import type { Principal } from '../domain/principal.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import {
+  approveDeletionInput,
+  parseInput,
+  rejectDeletionInput,
+  type ApproveDeletionInput,
+  type RejectDeletionInput,
+} from './inputs.js';
+import { mutateRequest } from './mutate-request.js';
+import { settleAccount } from './settle-account.js';
+
+/**
+ * Approves a high-risk request; it is soft-deleted at once.
+ * Errors: PERMISSION_DENIED (also `SELF_APPROVAL`), NOT_FOUND,
+ * FAILED_PRECONDITION (`INVALID_STATE`), ABORTED (`ETAG_MISMATCH`).
+ */
+export const approveDeletion =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: ApproveDeletionInput): Promise<DeletionRequest> => {
+    const reach = authorize(principal, 'approveDeletion');
+    const input = parseInput(approveDeletionInput, raw);
+    const approved = await mutateRequest(deps.requests, {
+      id: input.name,
+      reach,
+      operation: 'approveDeletion',
+      etag: input.etag,
+      change: (current) =>
+        approve(
+          current,
+          { gracePeriodMs: deps.policy.gracePeriodMs },
+          { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+        ),
+    });
+    await settleAccount(deps, approved.id);
+    return approved;
+  };
+
+/** Rejects a high-risk request. Errors as approveDeletion. */
+export const rejectDeletion =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: RejectDeletionInput): Promise<DeletionRequest> => {
+    const reach = authorize(principal, 'rejectDeletion');
+    const input = parseInput(rejectDeletionInput, raw);
+    return mutateRequest(deps.requests, {
+      id: input.name,
+      reach,
+      operation: 'rejectDeletion',
+      etag: input.etag,
+      change: (current) =>
+        reject(current, input.reason, {
+          actor: principal.actor,
+          now: deps.clock.now(),
+          traceId: deps.trace.currentTraceId(),
+        }),
+    });
+  };

@@ -1,0 +1,55 @@
+import { authorize } from '../domain/authorization.js';
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import { cancel, undelete } from '../domain/lifecycle.js';
+import type { Principal } from '../domain/principal.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import {
+  cancelDeletionInput,
+  parseInput,
+  undeleteDeletionRequestInput,
+  type CancelDeletionInput,
+  type UndeleteDeletionRequestInput,
+} from './inputs.js';
+import { mutateRequest } from './mutate-request.js';
+import { settleAccount } from './settle-account.js';
+
+/**
+ * Withdraws a request before it is scheduled (REQUESTED, AWAITING_APPROVAL).
+ * Errors: PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION (`INVALID_STATE`), ABORTED.
+ */
+export const cancelDeletion =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: CancelDeletionInput): Promise<DeletionRequest> => {
+    const reach = authorize(principal, 'cancelDeletion');
+    const input = parseInput(cancelDeletionInput, raw);
+    return mutateRequest(deps.requests, {
+      id: input.name,
+      reach,
+      operation: 'cancelDeletion',
+      etag: input.etag,
+      change: (current) =>
+        cancel(current, { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() }),
+    });
+  };
+
+/**
+ * Restores a soft-deleted account within its grace period; its sessions stay revoked.
+ * Errors: PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION (`INVALID_STATE`,
+ * `GRACE_PERIOD_OVER`), ABORTED.
+ */
+export const undeleteDeletionRequest =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: UndeleteDeletionRequestInput): Promise<DeletionRequest> => {
+    const reach = authorize(principal, 'undeleteDeletionRequest');
+    const input = parseInput(undeleteDeletionRequestInput, raw);
+    const restored = await mutateRequest(deps.requests, {
+      id: input.name,
+      reach,
+      operation: 'undeleteDeletionRequest',
+      etag: input.etag,
+      change: (current) =>
+        undelete(current, { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() }),
+    });
+    await settleAccount(deps, restored.id);
+    return restored;
+  };

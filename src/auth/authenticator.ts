@@ -1,0 +1,108 @@
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { ApiKeyStore } from '../app/ports.js';
+import { DomainError } from '../domain/domain-error.js';
+import { isScope, type Principal, type Scope } from '../domain/principal.js';
+import { hashApiKey } from '../crypto/hmac-one-time-codes.js';
+
+/** The credentials a transport found on a call. */
+export interface Credentials {
+  /** The `authorization` header or metadata value. */
+  readonly authorization?: string | undefined;
+  /** The `x-api-key` header or metadata value. */
+  readonly apiKey?: string | undefined;
+}
+
+/** Turns credentials into a principal; UNAUTHENTICATED otherwise. */
+export type Authenticator = (credentials: Credentials) => Promise<Principal>;
+
+/** Where token keys come from. At least one source is needed. */
+export interface AuthOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl?: string | undefined;
+  /** A JWKS JSON document of static public keys. */
+  readonly publicKeys?: string | undefined;
+  /** HS256 shared secret: local development and tests only. */
+  readonly hs256Secret?: string | undefined;
+  readonly apiKeys: ApiKeyStore;
+}
+
+const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+
+const unauthenticated = (reason: 'MISSING_CREDENTIALS' | 'INVALID_CREDENTIALS', cause?: unknown): DomainError =>
+  new DomainError({
+    code: 'UNAUTHENTICATED',
+    reason,
+    message: reason === 'MISSING_CREDENTIALS' ? 'credentials are required' : 'the credentials are not valid',
+    cause,
+  });
+
+const scopesOf = (claims: JWTPayload): Set<Scope> => {
+  const raw = typeof claims.scope === 'string' ? claims.scope.split(' ') : claims.scp;
+  const names = Array.isArray(raw) ? raw.filter((item): item is string => typeof item === 'string') : [];
+  return new Set(names.filter(isScope));
+};
+
+/**
+ * Maps verified claims to a principal. A token is a service's when it was
+ * issued to a client for itself (OAuth client credentials: `client_id` or
+ * `azp` equal to `sub`, or `gty: client-credentials`); otherwise a user's.
+ */
+export const principalFromClaims = (claims: JWTPayload): Principal => {
+  const sub = claims.sub ?? '';
+  const clientId = claims.client_id ?? claims.azp;
+  const service = clientId === sub || claims.gty === 'client-credentials';
+  const scopes = scopesOf(claims);
+  return {
+    actor: { kind: service ? 'SERVICE' : 'USER', id: sub },
+    scopes,
+    ownSubjectId: service ? null : sub,
+    authTime: typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000) : null,
+    amr: Array.isArray(claims.amr) ? claims.amr.filter((item): item is string => typeof item === 'string') : [],
+  };
+};
+
+const keyResolvers = (options: AuthOptions) => {
+  let asymmetric: JWTVerifyGetKey | undefined;
+  if (options.jwksUrl) asymmetric = createRemoteJWKSet(new URL(options.jwksUrl));
+  else if (options.publicKeys) asymmetric = createLocalJWKSet(JSON.parse(options.publicKeys) as Parameters<typeof createLocalJWKSet>[0]);
+  const secret = options.hs256Secret ? new TextEncoder().encode(options.hs256Secret) : undefined;
+  return { asymmetric, secret };
+};
+
+/** Builds the authenticator: Bearer JWT (jose) or API key (hashed lookup). */
+export const createAuthenticator = (options: AuthOptions): Authenticator => {
+  const keys = keyResolvers(options);
+  const verifyOptions = { issuer: options.issuer, audience: options.audience, clockTolerance: 5 };
+  const verifyJwt = async (token: string): Promise<Principal> => {
+    const { asymmetric, secret } = keys;
+    const verified =
+      asymmetric !== undefined
+        ? await jwtVerify(token, asymmetric, { ...verifyOptions, algorithms: ASYMMETRIC }).catch(async (error: unknown) => {
+            if (secret === undefined) throw error;
+            return jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] });
+          })
+        : secret !== undefined
+          ? await jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] })
+          : undefined;
+    if (verified?.payload.sub === undefined || verified.payload.sub === '') throw unauthenticated('INVALID_CREDENTIALS');
+    return principalFromClaims(verified.payload);
+  };
+  const verifyApiKey = async (key: string): Promise<Principal> => {
+    const record = await options.apiKeys.findByHash(hashApiKey(key));
+    if (record === null || record.revoked) throw unauthenticated('INVALID_CREDENTIALS');
+    const scopes = new Set(record.scopes.filter(isScope));
+    return { actor: { kind: 'SERVICE', id: `apikey/${record.name}` }, scopes, ownSubjectId: null, authTime: null, amr: [] };
+  };
+  return async (credentials) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(credentials.authorization ?? '')?.[1];
+    try {
+      if (bearer !== undefined) return await verifyJwt(bearer);
+      if (credentials.apiKey) return await verifyApiKey(credentials.apiKey);
+    } catch (error) {
+      if (DomainError.is(error) && error.code !== 'UNAUTHENTICATED') throw error;
+      throw unauthenticated('INVALID_CREDENTIALS', error);
+    }
+    throw unauthenticated(credentials.authorization ? 'INVALID_CREDENTIALS' : 'MISSING_CREDENTIALS');
+  };
+};

@@ -1,0 +1,127 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import type { DeletionDeps } from './app/deletion-deps.js';
+import { createDeletionService, type DeletionService } from './app/deletion-service.js';
+import type { Clock, Notifier } from './app/ports.js';
+import { runWorkerPass } from './app/run-worker-pass.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { Config } from './config/load-config.js';
+import { createHmacOneTimeCodes, createRandomIds, hashApiKey } from './crypto/hmac-one-time-codes.js';
+import { createMailboxNotifier } from './notify/mailbox-notifier.js';
+import { createSmtpNotifier } from './notify/smtp-notifier.js';
+import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
+import { createMongoApiKeyStore } from './persistence/mongo/mongo-api-key-store.js';
+import { connectMongo } from './persistence/mongo/mongo-connection.js';
+import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletion-repository.js';
+import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
+import { migrate } from './persistence/mongo/migrations.js';
+import { seedDemo } from './persistence/mongo/seed-demo.js';
+import { createLogger } from './telemetry/logger.js';
+import { traceDeletionService } from './telemetry/traced-service.js';
+import { currentTraceId } from './telemetry/with-span.js';
+import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
+import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
+import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
+
+/** Parts a test may replace. */
+export interface Overrides {
+  readonly clock?: Clock;
+  readonly notifier?: Notifier;
+  readonly logger?: Logger;
+}
+
+/** The wired service of one replica. */
+export interface App {
+  readonly service: DeletionService;
+  readonly deps: DeletionDeps;
+  readonly connection: Connection;
+  readonly grpc: GrpcServer;
+  readonly http: HttpServer;
+  readonly logger: Logger;
+  /** Starts listening and the worker; resolves to the bound ports. */
+  start(): Promise<{ grpcPort: number; httpPort: number }>;
+  /** Runs one worker pass now. */
+  runWorkerPass(): ReturnType<typeof runWorkerPass>;
+  close(): Promise<void>;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+const collectionNames = (config: Config) => ({
+  accounts: config.ACCOUNTS_COLLECTION,
+  sessions: config.SESSIONS_COLLECTION,
+  apiTokens: config.API_TOKENS_COLLECTION,
+});
+
+const makeNotifier = (config: Config, connection: Connection): Notifier & { close?: () => void } =>
+  config.NOTIFIER === 'smtp' && config.SMTP_URL !== undefined
+    ? createSmtpNotifier({ url: config.SMTP_URL, from: config.SMTP_FROM })
+    : createMailboxNotifier(createMongoMailboxStore(connection));
+
+const makeDeps = (config: Config, connection: Connection, overrides: Overrides): DeletionDeps => ({
+  requests: createMongoDeletionRepository(connection),
+  accounts: createMongoAccountDirectory(connection, collectionNames(config)),
+  notifier: overrides.notifier ?? makeNotifier(config, connection),
+  codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
+  clock: overrides.clock ?? systemClock,
+  ids: createRandomIds(),
+  trace: { currentTraceId },
+  policy: {
+    gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
+    codeTtlMs: config.OTP_TTL_SECONDS * 1000,
+    maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
+    risk: { privilegedRoles: config.RISK_PRIVILEGED_ROLES, alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL },
+    stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
+    defaultJurisdiction: config.DEFAULT_JURISDICTION,
+    leaseMs: config.LEASE_SECONDS * 1000,
+  },
+});
+
+/**
+ * Wires one replica: database, adapters, use cases (traced), gRPC and HTTP
+ * servers, and the worker. Connects, migrates indexes and (when asked) seeds
+ * demo data; listens only on `start()`.
+ */
+export const composeApp = async (config: Config, mongoUri: string, overrides: Overrides = {}): Promise<App> => {
+  const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
+  await migrate(connection, collectionNames(config));
+  if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
+  const deps = makeDeps(config, connection, overrides);
+  const service = traceDeletionService(createDeletionService(deps));
+  const authenticate = createAuthenticator({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    jwksUrl: config.JWT_JWKS_URL,
+    publicKeys: config.JWT_PUBLIC_KEYS,
+    hs256Secret: config.JWT_HS256_SECRET,
+    apiKeys: createMongoApiKeyStore(connection),
+  });
+  const grpc = createGrpcServer(service, { authenticate, logger, reflection: config.GRPC_REFLECTION });
+  const http = createHttpServer(async () => (await connection.db?.admin().ping())?.ok === 1);
+  const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  const pass = () => runWorkerPass(deps, owner);
+  let worker: WorkerLoop | undefined;
+  return {
+    service,
+    deps,
+    connection,
+    grpc,
+    http,
+    logger,
+    runWorkerPass: pass,
+    start: async () => {
+      const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);
+      const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
+      if (config.WORKER_ENABLED) worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
+      return { grpcPort, httpPort };
+    },
+    close: async () => {
+      await worker?.stop();
+      await Promise.all([grpc.close(), http.close()]);
+      await connection.close();
+    },
+  };
+};

@@ -1,0 +1,50 @@
+import { configSchema, type ConfigValues } from './config-schema.js';
+
+/** Bad configuration; the message names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The validated configuration of one process. */
+export type Config = Readonly<ConfigValues>;
+
+const DEV_OTP_SECRET = 'development-only-otp-secret-do-not-use-in-prod';
+const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
+
+const productionProblems = (config: ConfigValues): string[] => {
+  const problems: string[] = [];
+  if (config.OTP_SECRET === undefined) problems.push('OTP_SECRET: required in production');
+  if (config.JWT_HS256_SECRET !== undefined) problems.push('JWT_HS256_SECRET: not allowed in production');
+  if (config.NOTIFIER === 'dev-mailbox') problems.push('NOTIFIER: dev-mailbox is not allowed in production');
+  if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
+    problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
+  }
+  return problems;
+};
+
+/**
+ * Reads the configuration from an environment map (pure: pass `process.env`).
+ * Throws ConfigError naming each bad variable. Outside production, missing
+ * secrets get development defaults so `npm start` works out of the box.
+ */
+export const loadConfig = (env: Readonly<Record<string, string | undefined>>): Config => {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const config = parsed.data;
+  if (config.DELETION_ENV === 'production') {
+    const problems = productionProblems(config);
+    if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  if (config.NOTIFIER === 'smtp' && config.SMTP_URL === undefined) {
+    throw new ConfigError('invalid configuration:\n  SMTP_URL: required when NOTIFIER=smtp');
+  }
+  const noKeys = config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined;
+  return Object.freeze({
+    ...config,
+    OTP_SECRET: config.OTP_SECRET ?? DEV_OTP_SECRET,
+    JWT_HS256_SECRET: config.JWT_HS256_SECRET ?? (noKeys ? DEV_JWT_SECRET : undefined),
+  });
+};

@@ -1,0 +1,32 @@
+import { createHash, createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { OneTimeCodes, IdGenerator } from '../app/ports.js';
+import type { DeletionRequestId } from '../domain/ids.js';
+
+/**
+ * One-time codes from the CSPRNG, kept only as HMAC-SHA256 under a server key
+ * and bound to their request (the request id is part of the MAC input), so a
+ * code of one request never matches another and a database leak reveals none.
+ */
+export const createHmacOneTimeCodes = (options: { key: string; digits: number }): OneTimeCodes => {
+  const mac = (id: DeletionRequestId, code: string): Buffer =>
+    createHmac('sha256', options.key).update(`otp\0${id}\0${code}`).digest();
+  return {
+    generate: () => randomInt(0, 10 ** options.digits).toString().padStart(options.digits, '0'),
+    hash: (id, code) => mac(id, code).toString('base64url'),
+    matches: (id, code, storedHash) => {
+      const stored = Buffer.from(storedHash, 'base64url');
+      const candidate = mac(id, code);
+      return stored.length === candidate.length && timingSafeEqual(stored, candidate);
+    },
+    fingerprint: (parts) =>
+      createHmac('sha256', options.key).update(`fp\0${parts.join('\0')}`).digest('base64url'),
+  };
+};
+
+/** Request ids: random UUIDs (122 bits), unguessable by design. */
+export const createRandomIds = (): IdGenerator => ({
+  newDeletionRequestId: () => randomUUID() as DeletionRequestId,
+});
+
+/** SHA-256 of an API key, the only form in which keys are stored. */
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('base64url');

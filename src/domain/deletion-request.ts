@@ -1,0 +1,149 @@
+import { invalidState } from './domain-error.js';
+import { canTransition, type DeletionState } from './deletion-state.js';
+import type { DeletionRequestId, SubjectId } from './ids.js';
+import type { Jurisdiction } from './legal-deadline.js';
+import type { Actor } from './principal.js';
+import type { RiskReason } from './risk-policy.js';
+
+/** One transition in a request's history. */
+export interface StateChange {
+  readonly from: DeletionState;
+  readonly to: DeletionState;
+  readonly actor: Actor;
+  readonly at: Date;
+  readonly note: string;
+  readonly traceId: string;
+}
+
+/** The pending one-time code: only its keyed hash is ever kept. */
+export interface PendingVerification {
+  readonly codeHash: string;
+  readonly attempts: number;
+}
+
+/** How a request was confirmed. */
+export type ConfirmationMethod = 'ONE_TIME_CODE' | 'STEP_UP';
+
+/** The unit of state and of concurrency (DESIGN §2): one document per request. */
+export interface DeletionRequest {
+  readonly id: DeletionRequestId;
+  readonly subjectId: SubjectId;
+  readonly requester: Actor;
+  readonly reason: string;
+  readonly state: DeletionState;
+  /** Bumped by every change; guards every update (optimistic concurrency). */
+  readonly version: number;
+  readonly riskReasons: readonly RiskReason[];
+  readonly jurisdiction: Jurisdiction;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly confirmExpireAt: Date;
+  readonly confirmationMethod: ConfirmationMethod | null;
+  readonly verification: PendingVerification | null;
+  readonly deletedAt: Date | null;
+  readonly purgeAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly legalDeadline: Date;
+  readonly reviewer: Actor | null;
+  /** The reviewer's stated reason for a rejection. */
+  readonly reviewNote: string | null;
+  /** False until the account directory matches the state (suspended, restored). */
+  readonly accountSynced: boolean;
+  /** The worker holding the purge, and until when (a crashed worker's lease expires). */
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: Date | null;
+  /** AIP-155 key, scoped per caller; null when the caller sent none. */
+  readonly idempotencyKey: string | null;
+  /** A digest of the creating call's parameters, to refuse a reused key with others. */
+  readonly requestFingerprint: string;
+  readonly history: readonly StateChange[];
+}
+
+/** Who, when and in which trace a change happens. */
+export interface ChangeContext {
+  readonly actor: Actor;
+  readonly now: Date;
+  readonly traceId: string;
+}
+
+/** Operation names used in errors, in the service's vocabulary. */
+type Verb = 'confirm' | 'approve' | 'reject' | 'cancel' | 'undelete' | 'expire' | 'erase' | 'complete';
+
+/**
+ * Moves `request` to `to`, appending history and bumping the version. Throws
+ * FAILED_PRECONDITION `INVALID_STATE` when the state machine has no such edge.
+ */
+export const transition = (
+  request: DeletionRequest,
+  change: { readonly to: DeletionState; readonly verb: Verb; readonly note: string },
+  context: ChangeContext,
+): DeletionRequest => {
+  if (!canTransition(request.state, change.to)) {
+    throw invalidState(change.verb, request.state, request.id);
+  }
+  return {
+    ...request,
+    state: change.to,
+    version: request.version + 1,
+    updatedAt: context.now,
+    history: [
+      ...request.history,
+      {
+        from: request.state,
+        to: change.to,
+        actor: context.actor,
+        at: context.now,
+        note: change.note,
+        traceId: context.traceId,
+      },
+    ],
+  };
+};
+
+/** Everything a new request is made of. */
+export interface NewDeletionRequest {
+  readonly id: DeletionRequestId;
+  readonly subjectId: SubjectId;
+  readonly requester: Actor;
+  readonly reason: string;
+  readonly riskReasons: readonly RiskReason[];
+  readonly jurisdiction: Jurisdiction;
+  readonly legalDeadline: Date;
+  readonly confirmExpireAt: Date;
+  readonly verification: PendingVerification | null;
+  readonly idempotencyKey: string | null;
+  readonly requestFingerprint: string;
+  readonly now: Date;
+}
+
+/** A new request in REQUESTED, version 1. */
+export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest => ({
+  id: init.id,
+  subjectId: init.subjectId,
+  requester: init.requester,
+  reason: init.reason,
+  state: 'REQUESTED',
+  version: 1,
+  riskReasons: init.riskReasons,
+  jurisdiction: init.jurisdiction,
+  createdAt: init.now,
+  updatedAt: init.now,
+  confirmExpireAt: init.confirmExpireAt,
+  confirmationMethod: null,
+  verification: init.verification,
+  deletedAt: null,
+  purgeAt: null,
+  completedAt: null,
+  legalDeadline: init.legalDeadline,
+  reviewer: null,
+  reviewNote: null,
+  accountSynced: true,
+  leaseOwner: null,
+  leaseUntil: null,
+  idempotencyKey: init.idempotencyKey,
+  requestFingerprint: init.requestFingerprint,
+  history: [],
+});
+
+/** The AIP-154 etag of a request's current version. */
+export const etagOf = (request: DeletionRequest): string => `"${request.version}"`;

@@ -1,0 +1,96 @@
+/**
+ * The closed list of error codes (gRPC canonical names). Each transport maps every
+ * code with one total table, so a new code does not compile until both map it.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'ABORTED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
+  | 'UNIMPLEMENTED'
+  | 'INTERNAL';
+
+/** One invalid input field (AIP-193 `BadRequest.FieldViolation`). */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/** What a DomainError is made of. `metadata` holds ids only, never personal data. */
+export interface DomainErrorInit {
+  readonly code: ErrorCode;
+  readonly reason: string;
+  readonly message: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly fieldViolations?: readonly FieldViolation[];
+  readonly cause?: unknown;
+}
+
+/**
+ * The one error type of the service. `reason` is a stable UPPER_SNAKE identifier
+ * (AIP-193); `cause` is kept for logs and never sent on the wire.
+ */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  readonly code: ErrorCode;
+  readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly fieldViolations: readonly FieldViolation[];
+
+  constructor(init: DomainErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = init.code;
+    this.reason = init.reason;
+    this.metadata = init.metadata ?? {};
+    this.fieldViolations = init.fieldViolations ?? [];
+  }
+
+  /** True for any DomainError, also across module copies. */
+  static is(value: unknown): value is DomainError {
+    return value instanceof DomainError;
+  }
+
+  /** Returns a DomainError as is; wraps anything else as INTERNAL, keeping it as `cause`. */
+  static from(value: unknown): DomainError {
+    if (DomainError.is(value)) return value;
+    return new DomainError({
+      code: 'INTERNAL',
+      reason: 'INTERNAL',
+      message: 'internal error',
+      cause: value,
+    });
+  }
+}
+
+/** INVALID_ARGUMENT with field violations (`reason` INVALID_ARGUMENT). */
+export const invalidArgument = (violations: readonly FieldViolation[]): DomainError =>
+  new DomainError({
+    code: 'INVALID_ARGUMENT',
+    reason: 'INVALID_ARGUMENT',
+    message: `invalid argument: ${violations.map((v) => v.field).join(', ')}`,
+    fieldViolations: violations,
+  });
+
+/** FAILED_PRECONDITION for an operation the current state does not allow. */
+export const invalidState = (operation: string, state: string, id: string): DomainError =>
+  new DomainError({
+    code: 'FAILED_PRECONDITION',
+    reason: 'INVALID_STATE',
+    message: `cannot ${operation} a deletion request in state ${state}`,
+    metadata: { deletionRequest: id, state },
+  });
+
+/** NOT_FOUND for a request a caller with broad reach asked for. */
+export const deletionRequestNotFound = (id: string): DomainError =>
+  new DomainError({
+    code: 'NOT_FOUND',
+    reason: 'DELETION_REQUEST_NOT_FOUND',
+    message: 'deletion request not found',
+    metadata: { deletionRequest: id },
+  });

@@ -1,0 +1,122 @@
+import { DomainError, invalidState } from './domain-error.js';
+import { transition, type ChangeContext, type ConfirmationMethod, type DeletionRequest } from './deletion-request.js';
+import type { Actor } from './principal.js';
+
+/** Confirms a REQUESTED request: to AWAITING_APPROVAL when high risk, else soft-deleted (SCHEDULED). */
+export const confirm = (
+  request: DeletionRequest,
+  options: { readonly method: ConfirmationMethod; readonly gracePeriodMs: number },
+  context: ChangeContext,
+): DeletionRequest => {
+  const note = options.method === 'ONE_TIME_CODE' ? 'CONFIRMED_WITH_CODE' : 'CONFIRMED_WITH_STEP_UP';
+  if (request.state !== 'REQUESTED') throw invalidState('confirm', request.state, request.id);
+  const confirmed = { ...request, confirmationMethod: options.method, verification: null };
+  if (request.riskReasons.length > 0) {
+    return transition(confirmed, { to: 'AWAITING_APPROVAL', verb: 'confirm', note }, context);
+  }
+  return schedule(confirmed, { note, gracePeriodMs: options.gracePeriodMs }, context);
+};
+
+const schedule = (
+  request: DeletionRequest,
+  options: { readonly note: string; readonly gracePeriodMs: number },
+  context: ChangeContext,
+): DeletionRequest => ({
+  ...transition(request, { to: 'SCHEDULED', verb: 'confirm', note: options.note }, context),
+  deletedAt: context.now,
+  purgeAt: new Date(context.now.getTime() + options.gracePeriodMs),
+  accountSynced: false,
+});
+
+/** The four-eyes rule: the reviewer is neither the requester nor the subject. */
+const assertSecondPerson = (request: DeletionRequest, reviewer: Actor): void => {
+  if (reviewer.id === request.requester.id || reviewer.id === request.subjectId) {
+    throw new DomainError({
+      code: 'PERMISSION_DENIED',
+      reason: 'SELF_APPROVAL',
+      message: 'the reviewer must be neither the requester nor the subject',
+      metadata: { deletionRequest: request.id },
+    });
+  }
+};
+
+/** Approves an AWAITING_APPROVAL request: it is soft-deleted (SCHEDULED). */
+export const approve = (
+  request: DeletionRequest,
+  options: { readonly gracePeriodMs: number },
+  context: ChangeContext,
+): DeletionRequest => {
+  assertSecondPerson(request, context.actor);
+  if (request.state !== 'AWAITING_APPROVAL') throw invalidState('approve', request.state, request.id);
+  const scheduled = schedule(request, { note: 'APPROVED', gracePeriodMs: options.gracePeriodMs }, context);
+  return { ...scheduled, reviewer: context.actor };
+};
+
+/** Rejects an AWAITING_APPROVAL request. */
+export const reject = (
+  request: DeletionRequest,
+  reviewNote: string,
+  context: ChangeContext,
+): DeletionRequest => {
+  assertSecondPerson(request, context.actor);
+  const next = transition(request, { to: 'REJECTED', verb: 'reject', note: 'REJECTED' }, context);
+  return { ...next, reviewer: context.actor, reviewNote };
+};
+
+/** Withdraws a request that is not scheduled yet. */
+export const cancel = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+  const next = transition(request, { to: 'CANCELLED', verb: 'cancel', note: 'CANCELLED' }, context);
+  return { ...next, verification: null };
+};
+
+/** Restores a soft-deleted account; refused after `purgeAt` or once erasing started. */
+export const undelete = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+  if (request.state === 'SCHEDULED' && request.purgeAt && request.purgeAt <= context.now) {
+    throw new DomainError({
+      code: 'FAILED_PRECONDITION',
+      reason: 'GRACE_PERIOD_OVER',
+      message: 'the grace period is over; the account can no longer be restored',
+      metadata: { deletionRequest: request.id },
+    });
+  }
+  const next = transition(request, { to: 'RESTORED', verb: 'undelete', note: 'UNDELETED' }, context);
+  return { ...next, accountSynced: false };
+};
+
+/** Marks a request that was never confirmed in time. */
+export const expire = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+  if (request.state === 'REQUESTED' && request.confirmExpireAt > context.now) {
+    throw new DomainError({
+      code: 'FAILED_PRECONDITION',
+      reason: 'NOT_EXPIRED',
+      message: 'the confirmation window is still open',
+      metadata: { deletionRequest: request.id },
+    });
+  }
+  const next = transition(request, { to: 'EXPIRED', verb: 'expire', note: 'CONFIRMATION_WINDOW_ELAPSED' }, context);
+  return { ...next, verification: null };
+};
+
+/** Starts the purge of a SCHEDULED request whose grace period is over, under a lease. */
+export const startErasing = (
+  request: DeletionRequest,
+  lease: { readonly owner: string; readonly until: Date },
+  context: ChangeContext,
+): DeletionRequest => {
+  if (request.state === 'SCHEDULED' && (!request.purgeAt || request.purgeAt > context.now)) {
+    throw new DomainError({
+      code: 'FAILED_PRECONDITION',
+      reason: 'GRACE_PERIOD_NOT_OVER',
+      message: 'the grace period is not over',
+      metadata: { deletionRequest: request.id },
+    });
+  }
+  const next = transition(request, { to: 'ERASING', verb: 'erase', note: 'GRACE_PERIOD_ELAPSED' }, context);
+  return { ...next, leaseOwner: lease.owner, leaseUntil: lease.until };
+};
+
+/** Finishes the purge: every store answered. */
+export const complete = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+  const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
+  return { ...next, completedAt: context.now, leaseOwner: null, leaseUntil: null };
+};

@@ -1,0 +1,221 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+import {
+  findExecutable,
+  hostEnvironment,
+  spawnTracked,
+  stopTracked,
+  type TrackedProcess,
+} from './child-process.js';
+import { ensureFerretDbBinary, FERRETDB_VERSION } from './ferretdb-binary.js';
+import { canConnect, findFreePort } from './free-port.js';
+
+/** A MongoDB-compatible server for this process: an external one, or a child process we own. */
+export interface EmbeddedDatabase {
+  /** mongodb:// URI reachable on 127.0.0.1 */
+  readonly uri: string;
+  readonly kind: 'external' | 'mongod' | 'ferretdb';
+  /** Stops the server we started (no-op for 'external') and removes its data if it was a temp folder. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startEmbeddedDatabase}. */
+export interface EmbeddedDatabaseOptions {
+  /** MONGODB_URI from config; when set it is used as is, nothing is started (kind 'external', stop() is a no-op). */
+  readonly externalUri?: string | undefined;
+  /** Folder for persistent data (npm start: e.g. `<repo>/.data/db`). When undefined, a throwaway temp folder is made and removed on stop(). */
+  readonly dataDir?: string | undefined;
+  /** Cache folder for built binaries; default `$XDG_CACHE_HOME/account-deletion-service` or `~/.cache/account-deletion-service`. Binaries go in `<cacheDir>/bin`. */
+  readonly cacheDir?: string | undefined;
+  /** Progress lines (build progress, start). Default: write to process.stderr. */
+  readonly log?: ((line: string) => void) | undefined;
+}
+
+const LOOPBACK = '127.0.0.1';
+const READY_TIMEOUT_MS = 30_000;
+const READY_POLL_MS = 100;
+const START_ATTEMPTS = 3;
+
+type Log = (line: string) => void;
+type ServerKind = Exclude<EmbeddedDatabase['kind'], 'external'>;
+
+interface DataDir {
+  readonly path: string;
+  cleanup(): Promise<void>;
+}
+
+interface ServerPlan {
+  readonly kind: ServerKind;
+  readonly label: string;
+  readonly command: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** mongod logs every connection to stdout, so only FerretDB (quiet at ERROR) is forwarded to `log`. */
+  readonly forwardOutput: boolean;
+  args(port: number): string[];
+}
+
+interface RunningServer {
+  readonly tracked: TrackedProcess;
+  readonly port: number;
+}
+
+/** Thrown when the server process dies before accepting connections (e.g. its port was taken meanwhile). */
+class EarlyExitError extends Error {}
+
+/**
+ * Provides a MongoDB-compatible server on 127.0.0.1: `externalUri` if given (an empty string counts
+ * as unset), else a `mongod` found on PATH, else FerretDB with its SQLite backend (built once with Go).
+ */
+export async function startEmbeddedDatabase(
+  options: EmbeddedDatabaseOptions,
+): Promise<EmbeddedDatabase> {
+  if (options.externalUri !== undefined && options.externalUri !== '') {
+    return { uri: options.externalUri, kind: 'external', stop: () => Promise.resolve() };
+  }
+  const log = options.log ?? writeToStderr;
+  const dataDir = await prepareDataDir(options.dataDir);
+  try {
+    const plan = await planServer(dataDir.path, options.cacheDir ?? defaultCacheDir(), log);
+    const server = await startServer(plan, log);
+    return runningDatabase(plan.kind, server, dataDir);
+  } catch (error) {
+    await dataDir.cleanup();
+    throw error;
+  }
+}
+
+function runningDatabase(
+  kind: ServerKind,
+  server: RunningServer,
+  dataDir: DataDir,
+): EmbeddedDatabase {
+  let stopping: Promise<void> | undefined;
+  const stopOnce = async (): Promise<void> => {
+    await stopTracked(server.tracked);
+    await dataDir.cleanup();
+  };
+  return {
+    uri: `mongodb://${LOOPBACK}:${server.port}`,
+    kind,
+    stop: () => (stopping ??= stopOnce()),
+  };
+}
+
+async function prepareDataDir(dataDir: string | undefined): Promise<DataDir> {
+  if (dataDir !== undefined) {
+    const path = resolve(dataDir);
+    await mkdir(path, { recursive: true });
+    return { path, cleanup: () => Promise.resolve() };
+  }
+  const path = await mkdtemp(join(tmpdir(), 'account-deletion-db-'));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+async function planServer(dataDir: string, cacheDir: string, log: Log): Promise<ServerPlan> {
+  const mongod = await findExecutable('mongod');
+  if (mongod !== undefined) {
+    return {
+      kind: 'mongod',
+      label: `mongod (${mongod})`,
+      command: mongod,
+      env: hostEnvironment(),
+      forwardOutput: false,
+      args: (port) => ['--dbpath', dataDir, '--bind_ip', LOOPBACK, '--port', String(port)],
+    };
+  }
+  return {
+    kind: 'ferretdb',
+    label: `FerretDB ${FERRETDB_VERSION}`,
+    command: await ensureFerretDbBinary(cacheDir, log),
+    env: withoutFerretDbVariables(hostEnvironment()),
+    forwardOutput: true,
+    args: (port) => ferretDbArgs(dataDir, port),
+  };
+}
+
+function ferretDbArgs(dataDir: string, port: number): string[] {
+  return [
+    '--handler=sqlite',
+    // One <database>.sqlite file per database in this folder; the URL must end with '/'.
+    `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/`,
+    `--listen-addr=${LOOPBACK}:${port}`,
+    // state.json (instance UUID, telemetry choice) lives with the data; default '.' would litter the cwd.
+    `--state-dir=${dataDir}`,
+    // The metrics/pprof HTTP listener defaults to 127.0.0.1:8088, which parallel instances would fight over.
+    '--debug-addr=-',
+    '--telemetry=disable',
+    '--log-level=ERROR',
+  ];
+}
+
+/** FerretDB reads FERRETDB_* variables as flag defaults; a developer's shell must not reconfigure our instance. */
+function withoutFerretDbVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('FERRETDB_')));
+}
+
+async function startServer(plan: ServerPlan, log: Log): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await findFreePort();
+    const started = Date.now();
+    log(`starting ${plan.label} on ${LOOPBACK}:${port}`);
+    const onLine = plan.forwardOutput ? (line: string) => log(`[${plan.kind}] ${line}`) : undefined;
+    const tracked = spawnTracked(plan.command, plan.args(port), { env: plan.env, onLine });
+    try {
+      await waitUntilAccepting(tracked, port, plan.label);
+      log(`${plan.label} ready on ${LOOPBACK}:${port} after ${Date.now() - started} ms`);
+      return { tracked, port };
+    } catch (error) {
+      await stopTracked(tracked);
+      // Most likely the port was taken between findFreePort() and the server's bind; a new one fixes that.
+      if (!(error instanceof EarlyExitError) || attempt >= START_ATTEMPTS) {
+        throw error;
+      }
+      log(`${plan.label} exited during startup; retrying on another port`);
+    }
+  }
+}
+
+async function waitUntilAccepting(
+  tracked: TrackedProcess,
+  port: number,
+  label: string,
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const accepted = !tracked.hasExited() && (await canConnect(port));
+    // Re-checked after connecting: if our child died meanwhile, whoever accepted is a stranger.
+    if (tracked.hasExited()) {
+      const exit = await tracked.exited;
+      const how =
+        exit.error?.message ?? `exit code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}`;
+      throw new EarlyExitError(
+        `${label} exited before accepting connections (${how}).${lastOutput(tracked)}`,
+      );
+    }
+    if (accepted) {
+      return;
+    }
+    await new Promise((done) => setTimeout(done, READY_POLL_MS));
+  }
+  throw new Error(
+    `${label} did not accept connections on ${LOOPBACK}:${port} within ${READY_TIMEOUT_MS / 1_000} s.${lastOutput(tracked)}`,
+  );
+}
+
+function lastOutput(tracked: TrackedProcess): string {
+  const tail = tracked.outputTail();
+  return tail === '' ? ' It printed nothing.' : ` Last output:\n${tail}`;
+}
+
+function defaultCacheDir(): string {
+  const xdg = hostEnvironment().XDG_CACHE_HOME;
+  // The XDG spec says relative values are invalid and must be ignored.
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
+  return join(base, 'account-deletion-service');
+}
+
+function writeToStderr(line: string): void {
+  process.stderr.write(`[embedded-db] ${line}\n`);
+}

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { composeApp } from './compose.js';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { startEmbeddedDatabase } from './embedded/embedded-database.js';
+
+/** The process entry: the only place that reads process.env, listens and handles signals. */
+const main = async (): Promise<void> => {
+  const config = loadConfig({ SEED_DEMO: process.env.MONGODB_URI ? 'false' : 'true', ...process.env });
+  const database = await startEmbeddedDatabase({
+    externalUri: config.MONGODB_URI,
+    dataDir: join(config.DATA_DIR, 'db'),
+  });
+  const app = await composeApp(config, database.uri);
+  const { grpcPort, httpPort } = await app.start();
+  app.logger.info(
+    { grpcPort, httpPort, database: database.kind, env: config.DELETION_ENV },
+    `account deletion service listening: gRPC ${config.GRPC_HOST}:${grpcPort}, HTTP ${config.HTTP_HOST}:${httpPort}`,
+  );
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    app.logger.info({ signal }, 'shutting down');
+    void app
+      .close()
+      .then(() => database.stop())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+};
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error('start-up failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

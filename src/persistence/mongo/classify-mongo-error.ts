@@ -1,0 +1,65 @@
+import mongoose from 'mongoose';
+import { DomainError } from '../../domain/domain-error.js';
+import { withSpan } from '../../telemetry/with-span.js';
+
+const { mongo } = mongoose;
+
+/** Driver errors that mean "the database cannot be reached right now". */
+const unreachable = [
+  mongo.MongoNetworkError, // includes network timeouts and cleared pools
+  mongo.MongoServerSelectionError,
+  mongo.MongoNotConnectedError,
+  mongo.MongoTopologyClosedError,
+  mongo.MongoClientClosedError,
+  mongo.MongoServerClosedError,
+  mongo.MongoOperationTimeoutError,
+];
+
+/** Errors mongoose raises itself when no server answers (or no connection is open yet). */
+const unreachableNames = new Set(['MongooseServerSelectionError', 'MongoWaitQueueTimeoutError', 'MongoPoolClosedError']);
+const notConnectedMessage = /before initial connection is complete|connection was force closed/i;
+
+/** Server answers of a node that is shutting down, stepping down or cannot reach its peers. */
+const transientCodes = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436, 50, 262]);
+
+const isUnreachable = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  if (unreachable.some((type) => error instanceof type) || unreachableNames.has(error.name)) return true;
+  if (error instanceof mongo.MongoServerError) {
+    return transientCodes.has(Number(error.code)) || error.hasErrorLabel('RetryableWriteError');
+  }
+  if (error.name === 'MongooseError' && notConnectedMessage.test(error.message)) return true;
+  return error.cause !== undefined && error.cause !== error && isUnreachable(error.cause);
+};
+
+/**
+ * Turns anything a Mongo call throws into a DomainError: unreachable or
+ * overloaded database → UNAVAILABLE `DATABASE_UNAVAILABLE`, anything else →
+ * INTERNAL `DATABASE_ERROR`. The driver error stays as `cause` (logs only).
+ */
+export const classifyMongoError = (error: unknown): DomainError => {
+  if (DomainError.is(error)) return error;
+  if (isUnreachable(error)) {
+    return new DomainError({
+      code: 'UNAVAILABLE',
+      reason: 'DATABASE_UNAVAILABLE',
+      message: 'the database is unavailable; retry later',
+      cause: error,
+    });
+  }
+  return new DomainError({ code: 'INTERNAL', reason: 'DATABASE_ERROR', message: 'database error', cause: error });
+};
+
+/** Runs one database call in a span; whatever it throws leaves as a DomainError. */
+export const mongoCall = <T>(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  call: () => Promise<T>,
+): Promise<T> =>
+  withSpan(name, attributes, async () => {
+    try {
+      return await call();
+    } catch (error) {
+      throw classifyMongoError(error);
+    }
+  });

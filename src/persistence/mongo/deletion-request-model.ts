@@ -1,0 +1,164 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   mongoose declares SchemaTypeOptions as a class, but its documented API takes plain
+   option objects and never checks them with instanceof. */
+import { Schema, type Connection, type Model } from 'mongoose';
+import { deletionStates, isActive, type DeletionState } from '../../domain/deletion-state.js';
+import type { ConfirmationMethod } from '../../domain/deletion-request.js';
+import type { Jurisdiction } from '../../domain/legal-deadline.js';
+import type { Actor } from '../../domain/principal.js';
+import type { RiskReason } from '../../domain/risk-policy.js';
+
+/** The collection of deletion requests. */
+export const DELETION_REQUESTS = 'deletion_requests';
+
+interface ActorDocument {
+  kind: Actor['kind'];
+  id: string;
+}
+
+interface StateChangeDocument {
+  from: DeletionState;
+  to: DeletionState;
+  actor: ActorDocument;
+  at: Date;
+  note: string;
+  traceId: string;
+}
+
+/** A deletion request as stored: the entity plus two fields that exist only for uniqueness. */
+export interface DeletionRequestDocument {
+  _id: string;
+  subjectId: string;
+  requester: ActorDocument;
+  reason: string;
+  state: DeletionState;
+  version: number;
+  riskReasons: RiskReason[];
+  jurisdiction: Jurisdiction;
+  createdAt: Date;
+  updatedAt: Date;
+  confirmExpireAt: Date;
+  confirmationMethod: ConfirmationMethod | null;
+  verification: { codeHash: string; attempts: number } | null;
+  deletedAt: Date | null;
+  purgeAt: Date | null;
+  completedAt: Date | null;
+  legalDeadline: Date;
+  reviewer: ActorDocument | null;
+  reviewNote: string | null;
+  accountSynced: boolean;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
+  idempotencyKey: string;
+  requestFingerprint: string;
+  history: StateChangeDocument[];
+  /** The subject id while the request is active, else `closed:<id>`: one active request per subject. */
+  activeKey: string;
+}
+
+/**
+ * The value of `activeKey`. Its unique index holds "one active request per
+ * subject" atomically without a partial index.
+ */
+export const activeKeyOf = (request: { id: string; subjectId: string; state: DeletionState }): string =>
+  isActive(request.state) ? request.subjectId : `closed:${request.id}`;
+
+const NO_KEY = 'none:';
+
+/** The stored idempotency key: unique, so a missing key becomes one only this request has. */
+export const storedIdempotencyKey = (id: string, key: string | null): string => key ?? `${NO_KEY}${id}`;
+
+/** The entity's idempotency key back from its stored form. */
+export const idempotencyKeyOf = (id: string, stored: string): string | null =>
+  stored === `${NO_KEY}${id}` ? null : stored;
+
+/** Every index of the collection; created by the migration only (key, name, unique: all FerretDB 1.24 knows). */
+export const deletionRequestIndexes = [
+  { key: { activeKey: 1 }, name: 'active_key_unique', unique: true },
+  { key: { idempotencyKey: 1 }, name: 'idempotency_key_unique', unique: true },
+  { key: { createdAt: -1, _id: -1 }, name: 'created_at_desc' },
+  { key: { subjectId: 1, createdAt: -1 }, name: 'subject_created_at' },
+  { key: { state: 1, purgeAt: 1 }, name: 'state_purge_at' },
+  { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
+  { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
+] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
+
+const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
+const subdocument = { ...strictness, _id: false } as const;
+const actorKinds: Actor['kind'][] = ['USER', 'SERVICE', 'SYSTEM'];
+const states = [...deletionStates];
+const riskReasons: RiskReason[] = ['SUBJECT_PRIVILEGED_ROLE', 'REQUESTED_BY_OTHER', 'SUBJECT_FLAGGED', 'POLICY_ALWAYS'];
+const confirmationMethods: ConfirmationMethod[] = ['ONE_TIME_CODE', 'STEP_UP'];
+const jurisdictions: Jurisdiction[] = ['GDPR', 'CCPA'];
+
+const actorSchema = new Schema<ActorDocument>(
+  { kind: { type: String, enum: actorKinds, required: true }, id: { type: String, required: true } },
+  subdocument,
+);
+
+const stateChangeSchema = new Schema<StateChangeDocument>(
+  {
+    from: { type: String, enum: states, required: true },
+    to: { type: String, enum: states, required: true },
+    actor: { type: actorSchema, required: true },
+    at: { type: Date, required: true },
+    note: { type: String, default: '' },
+    traceId: { type: String, default: '' },
+  },
+  subdocument,
+);
+
+const verificationSchema = new Schema(
+  { codeHash: { type: String, required: true }, attempts: { type: Number, required: true, min: 0 } },
+  subdocument,
+);
+
+const nullable = <T>(type: T) => ({ type, default: null });
+const requiredString = { type: String, required: true } as const;
+const requiredDate = { type: Date, required: true } as const;
+
+const deletionRequestSchema = new Schema<DeletionRequestDocument>(
+  {
+    _id: requiredString,
+    subjectId: requiredString,
+    requester: { type: actorSchema, required: true },
+    reason: { type: String, default: '' },
+    state: { type: String, enum: states, required: true },
+    version: { type: Number, required: true, min: 1 },
+    riskReasons: { type: [{ type: String, enum: riskReasons }], default: [] },
+    jurisdiction: { type: String, enum: jurisdictions, required: true },
+    createdAt: requiredDate,
+    updatedAt: requiredDate,
+    confirmExpireAt: requiredDate,
+    confirmationMethod: { type: String, enum: confirmationMethods, default: null },
+    verification: nullable(verificationSchema),
+    deletedAt: nullable(Date),
+    purgeAt: nullable(Date),
+    completedAt: nullable(Date),
+    legalDeadline: requiredDate,
+    reviewer: nullable(actorSchema),
+    reviewNote: nullable(String),
+    accountSynced: { type: Boolean, required: true },
+    leaseOwner: nullable(String),
+    leaseUntil: nullable(Date),
+    idempotencyKey: requiredString,
+    requestFingerprint: requiredString,
+    history: { type: [stateChangeSchema], default: [] },
+    activeKey: requiredString,
+  },
+  {
+    ...strictness,
+    collection: DELETION_REQUESTS,
+    id: false,
+    autoCreate: false,
+  },
+);
+for (const index of deletionRequestIndexes) {
+  deletionRequestSchema.index(index.key, 'unique' in index ? { name: index.name, unique: true } : { name: index.name });
+}
+
+/** The model on `conn`, compiled once per connection. */
+export const deletionRequestModel = (conn: Connection): Model<DeletionRequestDocument> =>
+  (conn.models.DeletionRequest as Model<DeletionRequestDocument> | undefined) ??
+  conn.model<DeletionRequestDocument>('DeletionRequest', deletionRequestSchema);

@@ -1,0 +1,46 @@
+import type { Connection } from 'mongoose';
+import type { ApiKeyRecord, ApiKeyStore } from '../../app/ports.js';
+import { withSpan } from '../../telemetry/with-span.js';
+import { classifyMongoError } from './classify-mongo-error.js';
+
+/** An API key as stored: its SHA-256, never the key. */
+export interface ApiKeyDocument {
+  _id: string;
+  hash: string;
+  scopes: string[];
+  revoked: boolean;
+  createdAt: Date;
+}
+
+/** The collection of API keys for tools. */
+export const API_KEYS_COLLECTION = 'api_keys';
+
+/** Looks up API keys by hash in the `api_keys` collection. */
+export const createMongoApiKeyStore = (connection: Connection): ApiKeyStore => {
+  const keys = connection.collection<ApiKeyDocument>(API_KEYS_COLLECTION);
+  return {
+    findByHash: (hash) =>
+      withSpan('persistence.api_keys.find_by_hash', {}, async () => {
+        const found = await keys.findOne({ hash }).catch((error: unknown) => {
+          throw classifyMongoError(error);
+        });
+        return found === null
+          ? null
+          : ({ name: found._id, scopes: found.scopes, revoked: found.revoked } satisfies ApiKeyRecord);
+      }),
+  };
+};
+
+/** Stores (or replaces) an API key by name; only its hash is written. */
+export const putApiKey = async (
+  connection: Connection,
+  key: { readonly name: string; readonly hash: string; readonly scopes: readonly string[] },
+): Promise<void> => {
+  await connection
+    .collection<ApiKeyDocument>(API_KEYS_COLLECTION)
+    .replaceOne(
+      { _id: key.name },
+      { hash: key.hash, scopes: [...key.scopes], revoked: false, createdAt: new Date() },
+      { upsert: true },
+    );
+};

@@ -1,0 +1,27 @@
+import type { Connection } from 'mongoose';
+import type { MailboxMessage, MailboxStore } from '../../notify/mailbox-notifier.js';
+
+interface MailboxDocument {
+  to: string;
+  subject: string;
+  text: string;
+  sentAt: Date;
+}
+
+/** The dev mailbox in a collection of the service's database (development only). */
+export const createMongoMailboxStore = (connection: Connection, collectionName = 'dev_mailbox'): MailboxStore => {
+  const collection = connection.collection<MailboxDocument>(collectionName);
+  return {
+    deliver: async (message) => {
+      await collection.insertOne({ ...message });
+    },
+    list: async ({ to, limit }) => {
+      const rows = await collection
+        .find(to === undefined ? {} : { to })
+        .sort({ sentAt: -1 })
+        .limit(limit)
+        .toArray();
+      return rows.map((row): MailboxMessage => ({ to: row.to, subject: row.subject, text: row.text, sentAt: row.sentAt }));
+    },
+  };
+};

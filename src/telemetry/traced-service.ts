@@ -1,0 +1,36 @@
+import type { DeletionService } from '../app/deletion-service.js';
+import type { Principal } from '../domain/principal.js';
+import { withSpan } from './with-span.js';
+
+/** Span names of the use cases: one vocabulary with the proto and the use cases. */
+export const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = {
+  requestDeletion: 'deletion.request',
+  confirmDeletion: 'deletion.confirm',
+  approveDeletion: 'deletion.approve',
+  rejectDeletion: 'deletion.reject',
+  cancelDeletion: 'deletion.cancel',
+  undeleteDeletionRequest: 'deletion.undelete',
+  getDeletionRequest: 'deletion.get',
+  listDeletionRequests: 'deletion.list',
+};
+
+/**
+ * Wraps every use case in a span. Attributes say what kind of caller acted,
+ * never who the subject is (ids of people appear only as pseudonyms, later).
+ */
+export const traceDeletionService = (service: DeletionService): DeletionService => {
+  const wrap =
+    <TInput, TOutput>(key: keyof DeletionService, call: (principal: Principal, input: TInput) => Promise<TOutput>) =>
+    (principal: Principal, input: TInput): Promise<TOutput> =>
+      withSpan(useCaseSpanNames[key], { 'deletion.actor_kind': principal.actor.kind }, () => call(principal, input));
+  return {
+    requestDeletion: wrap('requestDeletion', service.requestDeletion),
+    confirmDeletion: wrap('confirmDeletion', service.confirmDeletion),
+    approveDeletion: wrap('approveDeletion', service.approveDeletion),
+    rejectDeletion: wrap('rejectDeletion', service.rejectDeletion),
+    cancelDeletion: wrap('cancelDeletion', service.cancelDeletion),
+    undeleteDeletionRequest: wrap('undeleteDeletionRequest', service.undeleteDeletionRequest),
+    getDeletionRequest: wrap('getDeletionRequest', service.getDeletionRequest),
+    listDeletionRequests: wrap('listDeletionRequests', service.listDeletionRequests),
+  };
+};

@@ -1,0 +1,60 @@
+import type { DeletionService } from '../../app/deletion-service.js';
+import type { Operation } from '../../domain/authorization.js';
+import type { DeletionServiceServer } from '../../gen/deletion/v1/deletion_service.js';
+import { optional, stateFromProto, toListResponse, toProto } from './proto-codec.js';
+import { unary, type HandlerDeps } from './unary.js';
+
+/** Which domain operation (and so which authorization policy) each RPC is. */
+export const rpcOperations: Readonly<Record<keyof DeletionServiceServer, Operation>> = {
+  requestDeletion: 'requestDeletion',
+  confirmDeletion: 'confirmDeletion',
+  approveDeletion: 'approveDeletion',
+  rejectDeletion: 'rejectDeletion',
+  cancelDeletion: 'cancelDeletion',
+  undeleteDeletionRequest: 'undeleteDeletionRequest',
+  getDeletionRequest: 'getDeletionRequest',
+  listDeletionRequests: 'listDeletionRequests',
+};
+
+/** The DeletionService handlers: decode → use case → encode. */
+export const createDeletionHandlers = (service: DeletionService, deps: HandlerDeps): DeletionServiceServer => ({
+  requestDeletion: unary(deps, 'RequestDeletion', async (principal, request) =>
+    toProto(
+      await service.requestDeletion(principal, {
+        subjectId: request.subjectId,
+        reason: request.reason,
+        requestId: optional(request.requestId),
+      }),
+    ),
+  ),
+  confirmDeletion: unary(deps, 'ConfirmDeletion', async (principal, request) =>
+    toProto(await service.confirmDeletion(principal, { name: request.name, code: optional(request.code) })),
+  ),
+  approveDeletion: unary(deps, 'ApproveDeletion', async (principal, request) =>
+    toProto(await service.approveDeletion(principal, { name: request.name, etag: optional(request.etag) })),
+  ),
+  rejectDeletion: unary(deps, 'RejectDeletion', async (principal, request) =>
+    toProto(
+      await service.rejectDeletion(principal, { name: request.name, etag: optional(request.etag), reason: request.reason }),
+    ),
+  ),
+  cancelDeletion: unary(deps, 'CancelDeletion', async (principal, request) =>
+    toProto(await service.cancelDeletion(principal, { name: request.name, etag: optional(request.etag) })),
+  ),
+  undeleteDeletionRequest: unary(deps, 'UndeleteDeletionRequest', async (principal, request) =>
+    toProto(await service.undeleteDeletionRequest(principal, { name: request.name, etag: optional(request.etag) })),
+  ),
+  getDeletionRequest: unary(deps, 'GetDeletionRequest', async (principal, request) =>
+    toProto(await service.getDeletionRequest(principal, { name: request.name })),
+  ),
+  listDeletionRequests: unary(deps, 'ListDeletionRequests', async (principal, request) =>
+    toListResponse(
+      await service.listDeletionRequests(principal, {
+        pageSize: request.pageSize,
+        pageToken: optional(request.pageToken),
+        state: stateFromProto(request.state),
+        subjectId: optional(request.subjectId),
+      }),
+    ),
+  ),
+});

@@ -1,0 +1,85 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type { DomainError, ErrorCode } from '../../domain/domain-error.js';
+import { Any } from '../../gen/google/protobuf/any.js';
+import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details.js';
+import { Status } from '../../gen/google/rpc/status.js';
+
+/** Total mapping: a new ErrorCode does not compile until it is mapped here. */
+export const grpcStatusOf: Readonly<Record<ErrorCode, status>> = {
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
+  NOT_FOUND: status.NOT_FOUND,
+  ALREADY_EXISTS: status.ALREADY_EXISTS,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  ABORTED: status.ABORTED,
+  RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  UNIMPLEMENTED: status.UNIMPLEMENTED,
+  INTERNAL: status.INTERNAL,
+};
+
+/** The ErrorInfo domain of this service (AIP-193). */
+export const ERROR_DOMAIN = 'deletion.v1';
+const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
+
+const pack = (typeName: string, value: Uint8Array): Any => ({
+  typeUrl: `type.googleapis.com/${typeName}`,
+  value: Buffer.from(value),
+});
+
+/** Proto field paths are snake_case; the domain's are camelCase. */
+const snakeCase = (path: string): string => path.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/**
+ * Encodes a DomainError as a gRPC status with `google.rpc.Status` details:
+ * an ErrorInfo always, a BadRequest when there are field violations. The
+ * `cause` never goes on the wire.
+ */
+export const toServiceError = (error: DomainError): Partial<ServiceError> => {
+  const code = grpcStatusOf[error.code];
+  const details = [
+    pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason: error.reason, domain: ERROR_DOMAIN, metadata: { ...error.metadata } }).finish()),
+  ];
+  if (error.fieldViolations.length > 0) {
+    const fieldViolations = error.fieldViolations.map((violation) => ({
+      field: snakeCase(violation.field),
+      description: violation.description,
+      reason: '',
+      localizedMessage: undefined,
+    }));
+    details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
+  }
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: error.message, details }).finish()));
+  return { code, details: error.message, metadata };
+};
+
+/** The decoded rich error of a gRPC status (for clients and tests). */
+export interface RichError {
+  readonly code: number;
+  readonly message: string;
+  readonly reason: string;
+  readonly domain: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly fieldViolations: readonly { readonly field: string; readonly description: string }[];
+}
+
+/** Decodes `grpc-status-details-bin`; undefined when the status carries none. */
+export const decodeRichError = (metadata: Metadata | undefined): RichError | undefined => {
+  const raw = metadata?.get(STATUS_DETAILS_KEY)[0];
+  if (!(raw instanceof Buffer)) return undefined;
+  const decoded = Status.decode(raw);
+  const info = decoded.details.find((any) => any.typeUrl.endsWith('/google.rpc.ErrorInfo'));
+  const bad = decoded.details.find((any) => any.typeUrl.endsWith('/google.rpc.BadRequest'));
+  const errorInfo = info ? ErrorInfo.decode(info.value) : undefined;
+  return {
+    code: decoded.code,
+    message: decoded.message,
+    reason: errorInfo?.reason ?? '',
+    domain: errorInfo?.domain ?? '',
+    metadata: errorInfo?.metadata ?? {},
+    fieldViolations: bad ? BadRequest.decode(bad.value).fieldViolations.map(({ field, description }) => ({ field, description })) : [],
+  };
+};

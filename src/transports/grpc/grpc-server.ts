@@ -1,0 +1,72 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import type { DeletionService } from '../../app/deletion-service.js';
+import { DeletionServiceService } from '../../gen/deletion/v1/deletion_service.js';
+import { descriptorSetBase64 } from '../../gen/descriptor-set.js';
+import { createDeletionHandlers } from './deletion-handlers.js';
+import type { HandlerDeps } from './unary.js';
+
+/** The fully-qualified name health checks use for the service. */
+export const DELETION_SERVICE_NAME = 'deletion.v1.DeletionService';
+
+/** A gRPC server with the DeletionService, health checking and (optionally) reflection. */
+export interface GrpcServer {
+  readonly server: Server;
+  readonly health: HealthImplementation;
+  /** Binds and starts serving; resolves to the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /** Reports NOT_SERVING, then shuts down gracefully (forcefully after `graceMs`). */
+  close(graceMs?: number): Promise<void>;
+}
+
+const SERVER_OPTIONS = {
+  'grpc.max_receive_message_length': 1024 * 1024,
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.max_connection_idle_ms': 300_000,
+};
+
+/** Builds the gRPC server over the domain service. */
+export const createGrpcServer = (
+  service: DeletionService,
+  deps: HandlerDeps & { readonly reflection: boolean },
+): GrpcServer => {
+  const server = new Server(SERVER_OPTIONS);
+  server.addService(DeletionServiceService, createDeletionHandlers(service, deps));
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [DELETION_SERVICE_NAME]: 'NOT_SERVING' });
+  health.addToServer(server);
+  if (deps.reflection) {
+    const definition = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));
+    new ReflectionService(definition).addToServer(server);
+  }
+  const setServing = (serving: boolean) => {
+    const value = serving ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', value);
+    health.setStatus(DELETION_SERVICE_NAME, value);
+  };
+  return {
+    server,
+    health,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) => {
+          if (error) reject(error);
+          else {
+            setServing(true);
+            resolve(bound);
+          }
+        });
+      }),
+    close: (graceMs = 5000) =>
+      new Promise((resolve) => {
+        setServing(false);
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+};

@@ -1,0 +1,87 @@
+import type { DeletionRequestPage } from '../../app/read-deletions.js';
+import { etagOf, type DeletionRequest, type StateChange } from '../../domain/deletion-request.js';
+import type { DeletionState } from '../../domain/deletion-state.js';
+import { deletionRequestName } from '../../domain/ids.js';
+import type { Actor } from '../../domain/principal.js';
+import {
+  Actor_Kind,
+  DeletionRequest as DeletionRequestMessage,
+  DeletionRequest_ConfirmationMethod,
+  DeletionRequest_State,
+  type Actor as ActorMessage,
+  type StateChange as StateChangeMessage,
+} from '../../gen/deletion/v1/deletion_request.js';
+import type { ListDeletionRequestsResponse } from '../../gen/deletion/v1/deletion_service.js';
+
+const states: Readonly<Record<DeletionState, DeletionRequest_State>> = {
+  REQUESTED: DeletionRequest_State.STATE_REQUESTED,
+  AWAITING_APPROVAL: DeletionRequest_State.STATE_AWAITING_APPROVAL,
+  SCHEDULED: DeletionRequest_State.STATE_SCHEDULED,
+  RESTORED: DeletionRequest_State.STATE_RESTORED,
+  CANCELLED: DeletionRequest_State.STATE_CANCELLED,
+  REJECTED: DeletionRequest_State.STATE_REJECTED,
+  EXPIRED: DeletionRequest_State.STATE_EXPIRED,
+  ERASING: DeletionRequest_State.STATE_ERASING,
+  COMPLETED: DeletionRequest_State.STATE_COMPLETED,
+  NEEDS_ATTENTION: DeletionRequest_State.STATE_NEEDS_ATTENTION,
+};
+
+/** Proto state → domain state; undefined for UNSPECIFIED (no filter). */
+export const stateFromProto = (state: DeletionRequest_State): DeletionState | undefined =>
+  (Object.keys(states) as DeletionState[]).find((key) => states[key] === state);
+
+const actorKinds: Readonly<Record<Actor['kind'], Actor_Kind>> = {
+  USER: Actor_Kind.KIND_USER,
+  SERVICE: Actor_Kind.KIND_SERVICE,
+  SYSTEM: Actor_Kind.KIND_SYSTEM,
+};
+
+const actor = (value: Actor): ActorMessage => ({ kind: actorKinds[value.kind], id: value.id });
+
+const stateChange = (change: StateChange): StateChangeMessage => ({
+  fromState: states[change.from],
+  toState: states[change.to],
+  actor: actor(change.actor),
+  time: change.at,
+  note: change.note,
+  traceId: change.traceId,
+});
+
+const confirmationMethods = {
+  ONE_TIME_CODE: DeletionRequest_ConfirmationMethod.CONFIRMATION_METHOD_ONE_TIME_CODE,
+  STEP_UP: DeletionRequest_ConfirmationMethod.CONFIRMATION_METHOD_STEP_UP,
+} as const;
+
+/** Domain request → proto resource: an allow-list of fields, nothing else leaves. */
+export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
+  DeletionRequestMessage.fromPartial({
+    name: deletionRequestName(request.id),
+    state: states[request.state],
+    subjectId: request.subjectId,
+    requester: actor(request.requester),
+    reason: request.reason,
+    riskReasons: [...request.riskReasons],
+    createTime: request.createdAt,
+    updateTime: request.updatedAt,
+    confirmExpireTime: request.confirmExpireAt,
+    confirmationMethod: request.confirmationMethod
+      ? confirmationMethods[request.confirmationMethod]
+      : DeletionRequest_ConfirmationMethod.CONFIRMATION_METHOD_UNSPECIFIED,
+    deleteTime: request.deletedAt ?? undefined,
+    purgeTime: request.purgeAt ?? undefined,
+    completeTime: request.completedAt ?? undefined,
+    legalDeadline: request.legalDeadline,
+    jurisdiction: request.jurisdiction,
+    reviewer: request.reviewer ? actor(request.reviewer) : undefined,
+    etag: etagOf(request),
+    history: request.history.map(stateChange),
+  });
+
+/** A page → ListDeletionRequestsResponse. */
+export const toListResponse = (page: DeletionRequestPage): ListDeletionRequestsResponse => ({
+  deletionRequests: page.deletionRequests.map(toProto),
+  nextPageToken: page.nextPageToken,
+});
+
+/** Proto3 sends '' for an unset string; the use cases take undefined. */
+export const optional = (value: string): string | undefined => (value === '' ? undefined : value);

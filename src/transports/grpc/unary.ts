@@ -1,0 +1,53 @@
+import type { handleUnaryCall, Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { DomainError } from '../../domain/domain-error.js';
+import type { Principal } from '../../domain/principal.js';
+import { toServiceError } from './grpc-errors.js';
+
+/** What every handler needs besides the service. */
+export interface HandlerDeps {
+  readonly authenticate: Authenticator;
+  readonly logger: Logger;
+}
+
+const header = (metadata: Metadata, key: string): string | undefined => {
+  const value = metadata.get(key)[0];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** Logs failures by code and reason only: messages of causes may hold data of people. */
+const report = (deps: HandlerDeps, method: string, error: DomainError): void => {
+  const entry = { rpc: method, code: error.code, reason: error.reason, cause: (error.cause as Error | undefined)?.name };
+  if (error.code === 'INTERNAL') deps.logger.error(entry, 'rpc failed');
+  else deps.logger.debug(entry, 'rpc refused');
+};
+
+/**
+ * Turns an async handler into a grpc-js unary handler: authenticates from the
+ * call's metadata (nothing runs without a principal), and sends any error as a
+ * rich status. Handlers stay small: decode, call the service, encode.
+ */
+export const unary =
+  <TRequest, TResponse>(
+    deps: HandlerDeps,
+    method: string,
+    handler: (principal: Principal, request: TRequest) => Promise<TResponse>,
+  ): handleUnaryCall<TRequest, TResponse> =>
+  (call: ServerUnaryCall<TRequest, TResponse>, callback: sendUnaryData<TResponse>) => {
+    const run = async (): Promise<TResponse> => {
+      const principal = await deps.authenticate({
+        authorization: header(call.metadata, 'authorization'),
+        apiKey: header(call.metadata, 'x-api-key'),
+      });
+      return handler(principal, call.request);
+    };
+    run().then(
+      (response) => callback(null, response),
+      (thrown: unknown) => {
+        const error = DomainError.from(thrown);
+        report(deps, method, error);
+        callback(toServiceError(error));
+      },
+    );
+  };

@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { WorkerPassResult } from '../app/run-worker-pass.js';
+import { DomainError } from '../domain/domain-error.js';
+
+/** A background loop that runs one pass of work, pauses, and repeats until stopped. */
+export interface WorkerLoop {
+  /** Runs one pass now (tests and `npm start` use it to avoid waiting). */
+  runOnce(): Promise<WorkerPassResult>;
+  stop(): Promise<void>;
+}
+
+/** Starts the loop. A failed pass is logged and the loop goes on. */
+export const startWorkerLoop = (
+  pass: () => Promise<WorkerPassResult>,
+  options: { readonly intervalMs: number; readonly logger: Logger },
+): WorkerLoop => {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<WorkerPassResult> | undefined;
+  const runOnce = (): Promise<WorkerPassResult> => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const tick = async (): Promise<void> => {
+    try {
+      const result = await runOnce();
+      if (result.completed + result.expired > 0) options.logger.info(result, 'worker pass');
+    } catch (error) {
+      const failure = DomainError.from(error);
+      options.logger.error({ code: failure.code, reason: failure.reason }, 'worker pass failed');
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), options.intervalMs);
+  };
+  timer = setTimeout(() => void tick(), options.intervalMs);
+  return {
+    runOnce,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+};

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { composeApp, type App } from '../../src/compose.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createTestClient, type TestClient } from './grpc-test-client.js';
+import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './tokens.js';
+
+/** A clock tests move forward by hand. */
+export interface TestClock {
+  now(): Date;
+  advance(ms: number): void;
+}
+
+export const createTestClock = (): TestClock => {
+  let offset = 0;
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => (offset += ms) };
+};
+
+/** An account to seed in the directory. */
+export interface SeedAccount {
+  readonly id: string;
+  readonly roles?: readonly string[];
+  readonly flagged?: boolean;
+  readonly jurisdiction?: 'GDPR' | 'CCPA';
+  readonly sessions?: number;
+  readonly tokens?: number;
+}
+
+export interface TestApp extends AsyncDisposable {
+  readonly app: App;
+  readonly client: TestClient;
+  readonly smtp: SmtpSink;
+  readonly clock: TestClock;
+  readonly dbName: string;
+  seedAccount(account: SeedAccount): Promise<void>;
+  emailOf(subjectId: string): string;
+  count(collection: 'accounts' | 'sessions' | 'api_tokens' | 'deletion_requests', filter?: object): Promise<number>;
+  accountStatus(subjectId: string): Promise<string | undefined>;
+}
+
+/**
+ * The whole service on a fresh database of the shared test server, with a real
+ * SMTP sink and gRPC on a free port. Background work runs only when the test
+ * calls `app.runWorkerPass()`, so tests stay deterministic.
+ */
+export const startTestApp = async (env: Record<string, string> = {}): Promise<TestApp> => {
+  const smtp = await startSmtpSink();
+  const clock = createTestClock();
+  const dbName = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const config = loadConfig({
+    DELETION_ENV: 'test',
+    MONGODB_DB: dbName,
+    GRPC_PORT: '0',
+    HTTP_PORT: '0',
+    JWT_ISSUER: TEST_ISSUER,
+    JWT_AUDIENCE: TEST_AUDIENCE,
+    JWT_HS256_SECRET: TEST_SECRET,
+    OTP_SECRET: 'test-only-otp-secret-0123456789abcdef',
+    NOTIFIER: 'smtp',
+    SMTP_URL: smtp.url,
+    WORKER_ENABLED: 'false',
+    GRACE_PERIOD_SECONDS: '0',
+    ...env,
+  });
+  const app = await composeApp(config, inject('mongoUri'), { clock, logger: pino({ level: 'silent' }) });
+  const { grpcPort } = await app.start();
+  const client = createTestClient(`127.0.0.1:${grpcPort}`);
+  const db = app.connection;
+  const emailOf = (subjectId: string) => `${subjectId}@mail.test`;
+  return {
+    app,
+    client,
+    smtp,
+    clock,
+    dbName,
+    emailOf,
+    seedAccount: async (account) => {
+      await db.collection('accounts').insertOne({
+        _id: account.id as never,
+        email: emailOf(account.id),
+        roles: [...(account.roles ?? ['member'])],
+        flagged: account.flagged ?? false,
+        jurisdiction: account.jurisdiction ?? 'GDPR',
+        locale: 'en',
+        status: 'ACTIVE',
+      });
+      const sessions = Array.from({ length: account.sessions ?? 2 }, (_, i) => ({ subjectId: account.id, n: i }));
+      const tokens = Array.from({ length: account.tokens ?? 1 }, (_, i) => ({ subjectId: account.id, n: i }));
+      if (sessions.length) await db.collection('sessions').insertMany(sessions);
+      if (tokens.length) await db.collection('api_tokens').insertMany(tokens);
+    },
+    count: (collection, filter = {}) => db.collection(collection).countDocuments(filter),
+    accountStatus: async (subjectId) =>
+      (await db.collection('accounts').findOne({ _id: subjectId as never }))?.status as string | undefined,
+    [Symbol.asyncDispose]: async () => {
+      client.close();
+      await db.dropDatabase().catch(() => undefined);
+      await app.close();
+      await smtp[Symbol.asyncDispose]();
+    },
+  };
+};
