@@ -35,8 +35,9 @@ module.exports = {
     },
     {
       name: 'mongoose-stays-in-persistence',
+      comment: 'Only adapters and the composition root (which owns the connection) see mongoose.',
       severity: 'error',
-      from: { pathNot: '^src/persistence' },
+      from: { path: '^src', pathNot: ['^src/persistence', '^src/compose\\.ts$'] },
       to: { path: '^node_modules/mongoose' },
     },
     {
@@ -58,6 +59,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -21,7 +21,8 @@ export default tseslint.config(
         'error',
         {
           selector: "MemberExpression[object.name='process'][property.name='env']",
-          message: 'Only src/main.ts (and test/scripts support) read process.env; pass config instead.',
+          message:
+            'Only src/main.ts (and test/scripts support) read process.env; pass config instead.',
         },
       ],
       'no-restricted-exports': ['error', { restrictDefaultExports: { direct: true } }],
@@ -38,6 +39,16 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        module: 'writable',
+        require: 'readonly',
+      },
+    },
   },
   {
     files: ['test/**'],

@@ -12,5 +12,7 @@ if (!hasMain) {
   console.log('buf breaking: no main branch to compare with, skipped');
   process.exit(0);
 }
-execFileSync('npx', ['--no-install', 'buf', 'breaking', '--against', '.git#branch=main'], { stdio: 'inherit' });
+execFileSync('npx', ['--no-install', 'buf', 'breaking', '--against', '.git#branch=main'], {
+  stdio: 'inherit',
+});
 console.log('buf breaking: no breaking changes against main');

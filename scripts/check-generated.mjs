@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 execFileSync('node', ['scripts/generate.mjs'], { stdio: 'inherit' });
 const diff = execFileSync('git', ['status', '--porcelain', '--', 'src/gen'], { encoding: 'utf8' });
 if (diff.trim() !== '') {
-  console.error(`src/gen differs from what proto/ generates; run \`npm run generate\` and commit:\n${diff}`);
+  console.error(
+    `src/gen differs from what proto/ generates; run \`npm run generate\` and commit:\n${diff}`,
+  );
   process.exit(1);
 }
 console.log('generated code is up to date');

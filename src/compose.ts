@@ -8,7 +8,11 @@ import type { Clock, Notifier } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
-import { createHmacOneTimeCodes, createRandomIds, hashApiKey } from './crypto/hmac-one-time-codes.js';
+import {
+  createHmacOneTimeCodes,
+  createRandomIds,
+  hashApiKey,
+} from './crypto/hmac-one-time-codes.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
@@ -72,7 +76,10 @@ const makeDeps = (config: Config, connection: Connection, overrides: Overrides):
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,
     maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
-    risk: { privilegedRoles: config.RISK_PRIVILEGED_ROLES, alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL },
+    risk: {
+      privilegedRoles: config.RISK_PRIVILEGED_ROLES,
+      alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
+    },
     stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
     defaultJurisdiction: config.DEFAULT_JURISDICTION,
     leaseMs: config.LEASE_SECONDS * 1000,
@@ -84,7 +91,11 @@ const makeDeps = (config: Config, connection: Connection, overrides: Overrides):
  * servers, and the worker. Connects, migrates indexes and (when asked) seeds
  * demo data; listens only on `start()`.
  */
-export const composeApp = async (config: Config, mongoUri: string, overrides: Overrides = {}): Promise<App> => {
+export const composeApp = async (
+  config: Config,
+  mongoUri: string,
+  overrides: Overrides = {},
+): Promise<App> => {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
   const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
   await migrate(connection, collectionNames(config));
@@ -99,7 +110,11 @@ export const composeApp = async (config: Config, mongoUri: string, overrides: Ov
     hs256Secret: config.JWT_HS256_SECRET,
     apiKeys: createMongoApiKeyStore(connection),
   });
-  const grpc = createGrpcServer(service, { authenticate, logger, reflection: config.GRPC_REFLECTION });
+  const grpc = createGrpcServer(service, {
+    authenticate,
+    logger,
+    reflection: config.GRPC_REFLECTION,
+  });
   const http = createHttpServer(async () => (await connection.db?.admin().ping())?.ok === 1);
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);
@@ -115,7 +130,8 @@ export const composeApp = async (config: Config, mongoUri: string, overrides: Ov
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
-      if (config.WORKER_ENABLED) worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
+      if (config.WORKER_ENABLED)
+        worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
       return { grpcPort, httpPort };
     },
     close: async () => {

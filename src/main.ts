@@ -5,7 +5,10 @@ import { startEmbeddedDatabase } from './embedded/embedded-database.js';
 
 /** The process entry: the only place that reads process.env, listens and handles signals. */
 const main = async (): Promise<void> => {
-  const config = loadConfig({ SEED_DEMO: process.env.MONGODB_URI ? 'false' : 'true', ...process.env });
+  const config = loadConfig({
+    SEED_DEMO: process.env.MONGODB_URI ? 'false' : 'true',
+    ...process.env,
+  });
   const database = await startEmbeddedDatabase({
     externalUri: config.MONGODB_URI,
     dataDir: join(config.DATA_DIR, 'db'),

@@ -10,22 +10,40 @@ import { mutateRequest } from './mutate-request.js';
 import { settleAccount } from './settle-account.js';
 
 const refuse = (reason: string, message: string, request: DeletionRequest): DomainError =>
-  new DomainError({ code: 'FAILED_PRECONDITION', reason, message, metadata: { deletionRequest: request.id } });
+  new DomainError({
+    code: 'FAILED_PRECONDITION',
+    reason,
+    message,
+    metadata: { deletionRequest: request.id },
+  });
 
 /** A step-up token counts when it is the subject's own, multi-factor, and fresh. */
 const assertStepUp = (deps: DeletionDeps, principal: Principal, request: DeletionRequest): void => {
   const { allowed, maxAgeMs } = deps.policy.stepUp;
   const fresh =
-    principal.authTime !== null && deps.clock.now().getTime() - principal.authTime.getTime() <= maxAgeMs;
+    principal.authTime !== null &&
+    deps.clock.now().getTime() - principal.authTime.getTime() <= maxAgeMs;
   const own = principal.actor.kind === 'USER' && principal.actor.id === request.subjectId;
   if (allowed && own && fresh && principal.amr.includes('mfa')) return;
-  throw refuse('STEP_UP_REQUIRED', 'a one-time code or a fresh multi-factor step-up is required', request);
+  throw refuse(
+    'STEP_UP_REQUIRED',
+    'a one-time code or a fresh multi-factor step-up is required',
+    request,
+  );
 };
 
 /** Spends one of the request's attempts, then compares the code in constant time. */
-const checkCode = async (deps: DeletionDeps, request: DeletionRequest, code: string): Promise<void> => {
-  const reserved = await deps.requests.reserveConfirmationAttempt(request.id, deps.policy.maxConfirmAttempts);
-  if (!reserved) throw refuse('TOO_MANY_ATTEMPTS', 'too many wrong codes; request a new deletion', request);
+const checkCode = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+  code: string,
+): Promise<void> => {
+  const reserved = await deps.requests.reserveConfirmationAttempt(
+    request.id,
+    deps.policy.maxConfirmAttempts,
+  );
+  if (!reserved)
+    throw refuse('TOO_MANY_ATTEMPTS', 'too many wrong codes; request a new deletion', request);
   const hash = request.verification?.codeHash;
   if (hash !== undefined && deps.codes.matches(request.id, code, hash)) return;
   throw new DomainError({
@@ -51,7 +69,11 @@ export const confirmDeletion =
     const request = await loadRequest(deps.requests, target);
     if (request.state !== 'REQUESTED') throw invalidState('confirm', request.state, request.id);
     if (request.confirmExpireAt <= deps.clock.now()) {
-      throw refuse('CODE_EXPIRED', 'the confirmation window is over; request a new deletion', request);
+      throw refuse(
+        'CODE_EXPIRED',
+        'the confirmation window is over; request a new deletion',
+        request,
+      );
     }
     let method: ConfirmationMethod = 'ONE_TIME_CODE';
     if (input.code === undefined) {

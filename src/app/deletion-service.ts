@@ -12,7 +12,11 @@ import type {
   RequestDeletionInput,
   UndeleteDeletionRequestInput,
 } from './inputs.js';
-import { getDeletionRequest, listDeletionRequests, type DeletionRequestPage } from './read-deletions.js';
+import {
+  getDeletionRequest,
+  listDeletionRequests,
+  type DeletionRequestPage,
+} from './read-deletions.js';
 import { requestDeletion } from './request-deletion.js';
 import { approveDeletion, rejectDeletion } from './review-deletion.js';
 import { cancelDeletion, undeleteDeletionRequest } from './withdraw-deletion.js';
@@ -23,14 +27,38 @@ import { cancelDeletion, undeleteDeletionRequest } from './withdraw-deletion.js'
  * (INVALID_ARGUMENT), and throws only DomainError.
  */
 export interface DeletionService {
-  requestDeletion(principal: Principal, input: RequestDeletionInput): Promise<DeletionRequest>;
-  confirmDeletion(principal: Principal, input: ConfirmDeletionInput): Promise<DeletionRequest>;
-  approveDeletion(principal: Principal, input: ApproveDeletionInput): Promise<DeletionRequest>;
-  rejectDeletion(principal: Principal, input: RejectDeletionInput): Promise<DeletionRequest>;
-  cancelDeletion(principal: Principal, input: CancelDeletionInput): Promise<DeletionRequest>;
-  undeleteDeletionRequest(principal: Principal, input: UndeleteDeletionRequestInput): Promise<DeletionRequest>;
-  getDeletionRequest(principal: Principal, input: GetDeletionRequestInput): Promise<DeletionRequest>;
-  listDeletionRequests(principal: Principal, input: ListDeletionRequestsInput): Promise<DeletionRequestPage>;
+  readonly requestDeletion: (
+    principal: Principal,
+    input: RequestDeletionInput,
+  ) => Promise<DeletionRequest>;
+  readonly confirmDeletion: (
+    principal: Principal,
+    input: ConfirmDeletionInput,
+  ) => Promise<DeletionRequest>;
+  readonly approveDeletion: (
+    principal: Principal,
+    input: ApproveDeletionInput,
+  ) => Promise<DeletionRequest>;
+  readonly rejectDeletion: (
+    principal: Principal,
+    input: RejectDeletionInput,
+  ) => Promise<DeletionRequest>;
+  readonly cancelDeletion: (
+    principal: Principal,
+    input: CancelDeletionInput,
+  ) => Promise<DeletionRequest>;
+  readonly undeleteDeletionRequest: (
+    principal: Principal,
+    input: UndeleteDeletionRequestInput,
+  ) => Promise<DeletionRequest>;
+  readonly getDeletionRequest: (
+    principal: Principal,
+    input: GetDeletionRequestInput,
+  ) => Promise<DeletionRequest>;
+  readonly listDeletionRequests: (
+    principal: Principal,
+    input: ListDeletionRequestsInput,
+  ) => Promise<DeletionRequestPage>;
 }
 
 /** Builds the service over its ports. */

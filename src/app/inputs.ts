@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { invalidArgument } from '../domain/domain-error.js';
 import { deletionStates } from '../domain/deletion-state.js';
-import { isSubjectId, parseDeletionRequestName, type DeletionRequestId, type SubjectId } from '../domain/ids.js';
+import { isSubjectId, parseDeletionRequestName, type DeletionRequestId } from '../domain/ids.js';
 
 const subjectId = z
   .string()
-  .refine(isSubjectId, { message: 'must be 1–128 characters of [A-Za-z0-9._:@-]' })
-  .transform((value) => value as SubjectId);
+  .refine(isSubjectId, { error: 'must be 1–128 characters of [A-Za-z0-9._:@-]' });
 
 const name = z.string().transform((value, ctx): DeletionRequestId => {
   const id = parseDeletionRequestName(value);
@@ -36,7 +35,11 @@ export const confirmDeletionInput = z.strictObject({
 /** Input of approveDeletion. */
 export const approveDeletionInput = z.strictObject({ name, etag });
 /** Input of rejectDeletion. */
-export const rejectDeletionInput = z.strictObject({ name, etag, reason: z.string().min(1).max(500) });
+export const rejectDeletionInput = z.strictObject({
+  name,
+  etag,
+  reason: z.string().min(1).max(500),
+});
 /** Input of cancelDeletion. */
 export const cancelDeletionInput = z.strictObject({ name, etag });
 /** Input of undeleteDeletionRequest. */
@@ -62,7 +65,10 @@ export type GetDeletionRequestInput = z.input<typeof getDeletionRequestInput>;
 export type ListDeletionRequestsInput = z.input<typeof listDeletionRequestsInput>;
 
 /** Parses with a schema; INVALID_ARGUMENT with one field violation per issue. */
-export const parseInput = <TSchema extends z.ZodType>(schema: TSchema, value: unknown): z.output<TSchema> => {
+export const parseInput = <TSchema extends z.ZodType>(
+  schema: TSchema,
+  value: unknown,
+): z.output<TSchema> => {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw invalidArgument(

@@ -23,7 +23,11 @@ export const loadRequest = async (
 };
 
 /** ABORTED when the caller's etag is stale (AIP-154); an absent etag always passes. */
-export const assertEtag = (request: DeletionRequest, etag: string | undefined, current: string): void => {
+export const assertEtag = (
+  request: DeletionRequest,
+  etag: string | undefined,
+  current: string,
+): void => {
   if (etag === undefined || etag === '' || etag === current) return;
   throw new DomainError({
     code: 'ABORTED',

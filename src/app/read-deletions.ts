@@ -41,7 +41,9 @@ interface PageToken {
 const encodeToken = (token: PageToken): string =>
   btoa(JSON.stringify(token)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
 
-const badToken = invalidArgument([{ field: 'pageToken', description: 'not a token of this query' }]);
+const badToken = invalidArgument([
+  { field: 'pageToken', description: 'not a token of this query' },
+]);
 
 const decodeToken = (raw: string, filter: { s: string; u: string }): PageToken => {
   let token: unknown;
@@ -91,6 +93,8 @@ export const listDeletionRequests =
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const nextPageToken =
-      rows.length > limit && last ? encodeToken({ c: last.createdAt.getTime(), i: last.id, ...filter }) : '';
+      rows.length > limit && last
+        ? encodeToken({ c: last.createdAt.getTime(), i: last.id, ...filter })
+        : '';
     return { deletionRequests: page, nextPageToken };
   };

@@ -34,7 +34,11 @@ const replay = (existing: DeletionRequest, fingerprint: string): DeletionRequest
  */
 const conflict = async (
   deps: DeletionDeps,
-  seen: { readonly key: string | null; readonly fingerprint: string; readonly active: DeletionRequest | null },
+  seen: {
+    readonly key: string | null;
+    readonly fingerprint: string;
+    readonly active: DeletionRequest | null;
+  },
 ): Promise<DeletionRequest> => {
   const previous = seen.key === null ? null : await deps.requests.findByIdempotencyKey(seen.key);
   if (previous !== null) return replay(previous, seen.fingerprint);
@@ -63,7 +67,9 @@ export const requestDeletion =
     const reach = authorize(principal, 'requestDeletion');
     const input = parseInput(requestDeletionInput, raw);
     assertReaches(reach, input.subjectId, 'requestDeletion');
-    const key = input.requestId ? `${principal.actor.kind}:${principal.actor.id}:${input.requestId}` : null;
+    const key = input.requestId
+      ? `${principal.actor.kind}:${principal.actor.id}:${input.requestId}`
+      : null;
     const fingerprint = deps.codes.fingerprint([input.subjectId, input.reason]);
     const previous = key === null ? null : await deps.requests.findByIdempotencyKey(key);
     if (previous !== null) return replay(previous, fingerprint);

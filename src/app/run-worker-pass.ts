@@ -26,7 +26,8 @@ export const expireUnconfirmed = async (deps: DeletionDeps): Promise<number> => 
   const due = await deps.requests.findExpired(deps.clock.now(), BATCH);
   let expired = 0;
   for (const request of due) {
-    if (await deps.requests.update(expire(request, context(deps, 'sweeper')), request.version)) expired += 1;
+    if (await deps.requests.update(expire(request, context(deps, 'sweeper')), request.version))
+      expired += 1;
   }
   return expired;
 };
@@ -37,7 +38,11 @@ export const expireUnconfirmed = async (deps: DeletionDeps): Promise<number> => 
  * that crashes mid-way leaves a lease that expires; the next one resumes.
  * Erasing is idempotent, so a resumed purge never doubles an effect.
  */
-const purgeOne = async (deps: DeletionDeps, request: DeletionRequest, owner: string): Promise<boolean> => {
+const purgeOne = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+  owner: string,
+): Promise<boolean> => {
   const now = deps.clock.now();
   const lease = { owner, until: new Date(now.getTime() + deps.policy.leaseMs) };
   const claimed =
@@ -68,7 +73,10 @@ export const settleStragglers = async (deps: DeletionDeps): Promise<number> => {
 };
 
 /** One pass of all background work, in order. */
-export const runWorkerPass = async (deps: DeletionDeps, owner: string): Promise<WorkerPassResult> => ({
+export const runWorkerPass = async (
+  deps: DeletionDeps,
+  owner: string,
+): Promise<WorkerPassResult> => ({
   expired: await expireUnconfirmed(deps),
   settled: await settleStragglers(deps),
   completed: await purgeDue(deps, owner),

@@ -28,7 +28,11 @@ export const cancelDeletion =
       operation: 'cancelDeletion',
       etag: input.etag,
       change: (current) =>
-        cancel(current, { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() }),
+        cancel(current, {
+          actor: principal.actor,
+          now: deps.clock.now(),
+          traceId: deps.trace.currentTraceId(),
+        }),
     });
   };
 
@@ -48,7 +52,11 @@ export const undeleteDeletionRequest =
       operation: 'undeleteDeletionRequest',
       etag: input.etag,
       change: (current) =>
-        undelete(current, { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() }),
+        undelete(current, {
+          actor: principal.actor,
+          now: deps.clock.now(),
+          traceId: deps.trace.currentTraceId(),
+        }),
     });
     await settleAccount(deps, restored.id);
     return restored;

@@ -1,4 +1,10 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { ApiKeyStore } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
 import { isScope, type Principal, type Scope } from '../domain/principal.js';
@@ -29,17 +35,25 @@ export interface AuthOptions {
 
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
-const unauthenticated = (reason: 'MISSING_CREDENTIALS' | 'INVALID_CREDENTIALS', cause?: unknown): DomainError =>
+const unauthenticated = (
+  reason: 'MISSING_CREDENTIALS' | 'INVALID_CREDENTIALS',
+  cause?: unknown,
+): DomainError =>
   new DomainError({
     code: 'UNAUTHENTICATED',
     reason,
-    message: reason === 'MISSING_CREDENTIALS' ? 'credentials are required' : 'the credentials are not valid',
+    message:
+      reason === 'MISSING_CREDENTIALS'
+        ? 'credentials are required'
+        : 'the credentials are not valid',
     cause,
   });
 
 const scopesOf = (claims: JWTPayload): Set<Scope> => {
   const raw = typeof claims.scope === 'string' ? claims.scope.split(' ') : claims.scp;
-  const names = Array.isArray(raw) ? raw.filter((item): item is string => typeof item === 'string') : [];
+  const names = Array.isArray(raw)
+    ? raw.filter((item): item is string => typeof item === 'string')
+    : [];
   return new Set(names.filter(isScope));
 };
 
@@ -58,14 +72,19 @@ export const principalFromClaims = (claims: JWTPayload): Principal => {
     scopes,
     ownSubjectId: service ? null : sub,
     authTime: typeof claims.auth_time === 'number' ? new Date(claims.auth_time * 1000) : null,
-    amr: Array.isArray(claims.amr) ? claims.amr.filter((item): item is string => typeof item === 'string') : [],
+    amr: Array.isArray(claims.amr)
+      ? claims.amr.filter((item): item is string => typeof item === 'string')
+      : [],
   };
 };
 
 const keyResolvers = (options: AuthOptions) => {
   let asymmetric: JWTVerifyGetKey | undefined;
   if (options.jwksUrl) asymmetric = createRemoteJWKSet(new URL(options.jwksUrl));
-  else if (options.publicKeys) asymmetric = createLocalJWKSet(JSON.parse(options.publicKeys) as Parameters<typeof createLocalJWKSet>[0]);
+  else if (options.publicKeys)
+    asymmetric = createLocalJWKSet(
+      JSON.parse(options.publicKeys) as Parameters<typeof createLocalJWKSet>[0],
+    );
   const secret = options.hs256Secret ? new TextEncoder().encode(options.hs256Secret) : undefined;
   return { asymmetric, secret };
 };
@@ -78,21 +97,30 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
     const { asymmetric, secret } = keys;
     const verified =
       asymmetric !== undefined
-        ? await jwtVerify(token, asymmetric, { ...verifyOptions, algorithms: ASYMMETRIC }).catch(async (error: unknown) => {
-            if (secret === undefined) throw error;
-            return jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] });
-          })
+        ? await jwtVerify(token, asymmetric, { ...verifyOptions, algorithms: ASYMMETRIC }).catch(
+            async (error: unknown) => {
+              if (secret === undefined) throw error;
+              return jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] });
+            },
+          )
         : secret !== undefined
           ? await jwtVerify(token, secret, { ...verifyOptions, algorithms: ['HS256'] })
           : undefined;
-    if (verified?.payload.sub === undefined || verified.payload.sub === '') throw unauthenticated('INVALID_CREDENTIALS');
+    if (verified?.payload.sub === undefined || verified.payload.sub === '')
+      throw unauthenticated('INVALID_CREDENTIALS');
     return principalFromClaims(verified.payload);
   };
   const verifyApiKey = async (key: string): Promise<Principal> => {
     const record = await options.apiKeys.findByHash(hashApiKey(key));
     if (record === null || record.revoked) throw unauthenticated('INVALID_CREDENTIALS');
     const scopes = new Set(record.scopes.filter(isScope));
-    return { actor: { kind: 'SERVICE', id: `apikey/${record.name}` }, scopes, ownSubjectId: null, authTime: null, amr: [] };
+    return {
+      actor: { kind: 'SERVICE', id: `apikey/${record.name}` },
+      scopes,
+      ownSubjectId: null,
+      authTime: null,
+      amr: [],
+    };
   };
   return async (credentials) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(credentials.authorization ?? '')?.[1];
@@ -103,6 +131,8 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
       if (DomainError.is(error) && error.code !== 'UNAUTHENTICATED') throw error;
       throw unauthenticated('INVALID_CREDENTIALS', error);
     }
-    throw unauthenticated(credentials.authorization ? 'INVALID_CREDENTIALS' : 'MISSING_CREDENTIALS');
+    throw unauthenticated(
+      credentials.authorization ? 'INVALID_CREDENTIALS' : 'MISSING_CREDENTIALS',
+    );
   };
 };

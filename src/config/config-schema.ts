@@ -2,9 +2,12 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const seconds = z.coerce.number().int().min(0);
-const list = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
 const flag = z.stringbool();
 
 /**
@@ -13,41 +16,109 @@ const flag = z.stringbool();
  * (`DELETION_ENV=production`) refuses the development-only ones.
  */
 export const configSchema = z.object({
-  DELETION_ENV: z.enum(['development', 'test', 'production']).default('development').describe('Mode; production refuses dev-only settings'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
-  MONGODB_URI: z.string().optional().describe('MongoDB URI; unset: an embedded database (mongod or FerretDB) is started'),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default('account_deletion').describe('Database name'),
+  DELETION_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe('Mode; production refuses dev-only settings'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level'),
+  MONGODB_URI: z
+    .string()
+    .optional()
+    .describe('MongoDB URI; unset: an embedded database (mongod or FerretDB) is started'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/)
+    .default('account_deletion')
+    .describe('Database name'),
   DATA_DIR: z.string().default('.data').describe('Folder for the embedded database of npm start'),
   GRPC_HOST: z.string().default('127.0.0.1').describe('gRPC listen address'),
   GRPC_PORT: port.default(50051).describe('gRPC port (0: any free port)'),
   HTTP_HOST: z.string().default('127.0.0.1').describe('HTTP listen address (health; tRPC later)'),
   HTTP_PORT: port.default(8080).describe('HTTP port (0: any free port)'),
   GRPC_REFLECTION: flag.default(true).describe('Serve gRPC server reflection'),
-  JWT_ISSUER: z.string().min(1).default('https://auth.example.internal/').describe('Expected JWT iss'),
+  JWT_ISSUER: z
+    .string()
+    .min(1)
+    .default('https://auth.example.internal/')
+    .describe('Expected JWT iss'),
   JWT_AUDIENCE: z.string().min(1).default('account-deletion').describe('Expected JWT aud'),
   JWT_JWKS_URL: z.url().optional().describe('JWKS URL of the identity provider'),
   JWT_PUBLIC_KEYS: z.string().optional().describe('Static public keys: a JWKS JSON document'),
-  JWT_HS256_SECRET: z.string().min(32).optional().describe('Shared secret for HS256 tokens: local development and tests only'),
-  OTP_SECRET: z.string().min(32).optional().describe('Key of the one-time-code HMAC (required in production)'),
-  OTP_DIGITS: z.coerce.number().int().min(6).max(10).default(6).describe('Digits of a one-time code'),
-  OTP_TTL_SECONDS: seconds.min(60).default(600).describe('Validity of a code; an unconfirmed request expires with it'),
-  OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5).describe('Wrong codes allowed per request'),
-  STEP_UP_ALLOWED: flag.default(true).describe('Accept a fresh MFA step-up token instead of a code'),
-  STEP_UP_MAX_AGE_SECONDS: seconds.default(300).describe('How fresh auth_time must be for a step-up'),
-  GRACE_PERIOD_SECONDS: seconds.default(30 * 86_400).describe('Soft-delete grace period before the purge (0 allowed)'),
-  RISK_PRIVILEGED_ROLES: list.default(['admin', 'owner']).describe('Roles whose deletion needs approval'),
+  JWT_HS256_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe('Shared secret for HS256 tokens: local development and tests only'),
+  OTP_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe('Key of the one-time-code HMAC (required in production)'),
+  OTP_DIGITS: z.coerce
+    .number()
+    .int()
+    .min(6)
+    .max(10)
+    .default(6)
+    .describe('Digits of a one-time code'),
+  OTP_TTL_SECONDS: seconds
+    .min(60)
+    .default(600)
+    .describe('Validity of a code; an unconfirmed request expires with it'),
+  OTP_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(5)
+    .describe('Wrong codes allowed per request'),
+  STEP_UP_ALLOWED: flag
+    .default(true)
+    .describe('Accept a fresh MFA step-up token instead of a code'),
+  STEP_UP_MAX_AGE_SECONDS: seconds
+    .default(300)
+    .describe('How fresh auth_time must be for a step-up'),
+  GRACE_PERIOD_SECONDS: seconds
+    .default(30 * 86_400)
+    .describe('Soft-delete grace period before the purge (0 allowed)'),
+  RISK_PRIVILEGED_ROLES: list
+    .default(['admin', 'owner'])
+    .describe('Roles whose deletion needs approval'),
   RISK_ALWAYS_REQUIRE_APPROVAL: flag.default(false).describe('Every request needs approval'),
-  DEFAULT_JURISDICTION: z.enum(['GDPR', 'CCPA']).default('GDPR').describe('Jurisdiction when the account has none'),
+  DEFAULT_JURISDICTION: z
+    .enum(['GDPR', 'CCPA'])
+    .default('GDPR')
+    .describe('Jurisdiction when the account has none'),
   NOTIFIER: z.enum(['smtp', 'dev-mailbox']).default('dev-mailbox').describe('How codes are sent'),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//).optional().describe('smtp://host:port of the mail server'),
-  SMTP_FROM: z.string().default('Account deletion <no-reply@example.internal>').describe('Sender address'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//)
+    .optional()
+    .describe('smtp://host:port of the mail server'),
+  SMTP_FROM: z
+    .string()
+    .default('Account deletion <no-reply@example.internal>')
+    .describe('Sender address'),
   ACCOUNTS_COLLECTION: z.string().default('accounts').describe('Collection of accounts'),
   SESSIONS_COLLECTION: z.string().default('sessions').describe('Collection of sessions'),
-  API_TOKENS_COLLECTION: z.string().default('api_tokens').describe('Collection of users\u2019 API tokens'),
+  API_TOKENS_COLLECTION: z
+    .string()
+    .default('api_tokens')
+    .describe('Collection of users\u2019 API tokens'),
   WORKER_ENABLED: flag.default(true).describe('Run the background worker in this replica'),
-  WORKER_INTERVAL_MS: z.coerce.number().int().min(10).default(1000).describe('Pause between worker passes'),
+  WORKER_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(1000)
+    .describe('Pause between worker passes'),
   LEASE_SECONDS: seconds.min(1).default(60).describe('Lease of a claimed purge'),
-  SEED_DEMO: flag.default(false).describe('Seed demo accounts and an API key at start (development)'),
+  SEED_DEMO: flag
+    .default(false)
+    .describe('Seed demo accounts and an API key at start (development)'),
 });
 
 /** The raw, parsed environment. */

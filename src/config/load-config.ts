@@ -14,8 +14,10 @@ const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
 const productionProblems = (config: ConfigValues): string[] => {
   const problems: string[] = [];
   if (config.OTP_SECRET === undefined) problems.push('OTP_SECRET: required in production');
-  if (config.JWT_HS256_SECRET !== undefined) problems.push('JWT_HS256_SECRET: not allowed in production');
-  if (config.NOTIFIER === 'dev-mailbox') problems.push('NOTIFIER: dev-mailbox is not allowed in production');
+  if (config.JWT_HS256_SECRET !== undefined)
+    problems.push('JWT_HS256_SECRET: not allowed in production');
+  if (config.NOTIFIER === 'dev-mailbox')
+    problems.push('NOTIFIER: dev-mailbox is not allowed in production');
   if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
     problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
   }
@@ -36,7 +38,8 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   const config = parsed.data;
   if (config.DELETION_ENV === 'production') {
     const problems = productionProblems(config);
-    if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    if (problems.length > 0)
+      throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   if (config.NOTIFIER === 'smtp' && config.SMTP_URL === undefined) {
     throw new ConfigError('invalid configuration:\n  SMTP_URL: required when NOTIFIER=smtp');

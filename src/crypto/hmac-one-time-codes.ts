@@ -11,7 +11,10 @@ export const createHmacOneTimeCodes = (options: { key: string; digits: number })
   const mac = (id: DeletionRequestId, code: string): Buffer =>
     createHmac('sha256', options.key).update(`otp\0${id}\0${code}`).digest();
   return {
-    generate: () => randomInt(0, 10 ** options.digits).toString().padStart(options.digits, '0'),
+    generate: () =>
+      randomInt(0, 10 ** options.digits)
+        .toString()
+        .padStart(options.digits, '0'),
     hash: (id, code) => mac(id, code).toString('base64url'),
     matches: (id, code, storedHash) => {
       const stored = Buffer.from(storedHash, 'base64url');
@@ -19,7 +22,9 @@ export const createHmacOneTimeCodes = (options: { key: string; digits: number })
       return stored.length === candidate.length && timingSafeEqual(stored, candidate);
     },
     fingerprint: (parts) =>
-      createHmac('sha256', options.key).update(`fp\0${parts.join('\0')}`).digest('base64url'),
+      createHmac('sha256', options.key)
+        .update(`fp\0${parts.join('\0')}`)
+        .digest('base64url'),
   };
 };
 
@@ -29,4 +34,5 @@ export const createRandomIds = (): IdGenerator => ({
 });
 
 /** SHA-256 of an API key, the only form in which keys are stored. */
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('base64url');
+export const hashApiKey = (key: string): string =>
+  createHash('sha256').update(key).digest('base64url');

@@ -67,7 +67,8 @@ export interface ChangeContext {
 }
 
 /** Operation names used in errors, in the service's vocabulary. */
-type Verb = 'confirm' | 'approve' | 'reject' | 'cancel' | 'undelete' | 'expire' | 'erase' | 'complete';
+type Verb =
+  'confirm' | 'approve' | 'reject' | 'cancel' | 'undelete' | 'expire' | 'erase' | 'complete';
 
 /**
  * Moves `request` to `to`, appending history and bumping the version. Throws

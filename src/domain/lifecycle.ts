@@ -1,5 +1,10 @@
 import { DomainError, invalidState } from './domain-error.js';
-import { transition, type ChangeContext, type ConfirmationMethod, type DeletionRequest } from './deletion-request.js';
+import {
+  transition,
+  type ChangeContext,
+  type ConfirmationMethod,
+  type DeletionRequest,
+} from './deletion-request.js';
 import type { Actor } from './principal.js';
 
 /** Confirms a REQUESTED request: to AWAITING_APPROVAL when high risk, else soft-deleted (SCHEDULED). */
@@ -8,7 +13,8 @@ export const confirm = (
   options: { readonly method: ConfirmationMethod; readonly gracePeriodMs: number },
   context: ChangeContext,
 ): DeletionRequest => {
-  const note = options.method === 'ONE_TIME_CODE' ? 'CONFIRMED_WITH_CODE' : 'CONFIRMED_WITH_STEP_UP';
+  const note =
+    options.method === 'ONE_TIME_CODE' ? 'CONFIRMED_WITH_CODE' : 'CONFIRMED_WITH_STEP_UP';
   if (request.state !== 'REQUESTED') throw invalidState('confirm', request.state, request.id);
   const confirmed = { ...request, confirmationMethod: options.method, verification: null };
   if (request.riskReasons.length > 0) {
@@ -47,8 +53,13 @@ export const approve = (
   context: ChangeContext,
 ): DeletionRequest => {
   assertSecondPerson(request, context.actor);
-  if (request.state !== 'AWAITING_APPROVAL') throw invalidState('approve', request.state, request.id);
-  const scheduled = schedule(request, { note: 'APPROVED', gracePeriodMs: options.gracePeriodMs }, context);
+  if (request.state !== 'AWAITING_APPROVAL')
+    throw invalidState('approve', request.state, request.id);
+  const scheduled = schedule(
+    request,
+    { note: 'APPROVED', gracePeriodMs: options.gracePeriodMs },
+    context,
+  );
   return { ...scheduled, reviewer: context.actor };
 };
 
@@ -79,7 +90,11 @@ export const undelete = (request: DeletionRequest, context: ChangeContext): Dele
       metadata: { deletionRequest: request.id },
     });
   }
-  const next = transition(request, { to: 'RESTORED', verb: 'undelete', note: 'UNDELETED' }, context);
+  const next = transition(
+    request,
+    { to: 'RESTORED', verb: 'undelete', note: 'UNDELETED' },
+    context,
+  );
   return { ...next, accountSynced: false };
 };
 
@@ -93,7 +108,11 @@ export const expire = (request: DeletionRequest, context: ChangeContext): Deleti
       metadata: { deletionRequest: request.id },
     });
   }
-  const next = transition(request, { to: 'EXPIRED', verb: 'expire', note: 'CONFIRMATION_WINDOW_ELAPSED' }, context);
+  const next = transition(
+    request,
+    { to: 'EXPIRED', verb: 'expire', note: 'CONFIRMATION_WINDOW_ELAPSED' },
+    context,
+  );
   return { ...next, verification: null };
 };
 
@@ -111,7 +130,11 @@ export const startErasing = (
       metadata: { deletionRequest: request.id },
     });
   }
-  const next = transition(request, { to: 'ERASING', verb: 'erase', note: 'GRACE_PERIOD_ELAPSED' }, context);
+  const next = transition(
+    request,
+    { to: 'ERASING', verb: 'erase', note: 'GRACE_PERIOD_ELAPSED' },
+    context,
+  );
   return { ...next, leaseOwner: lease.owner, leaseUntil: lease.until };
 };
 

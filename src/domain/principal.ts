@@ -12,7 +12,8 @@ export const scopes = [
 export type Scope = (typeof scopes)[number];
 
 /** Whether a string is one of the known scopes. */
-export const isScope = (value: string): value is Scope => (scopes as readonly string[]).includes(value);
+export const isScope = (value: string): value is Scope =>
+  (scopes as readonly string[]).includes(value);
 
 /** Who acted: ids only, never personal data. */
 export interface Actor {
@@ -33,4 +34,7 @@ export interface Principal {
 }
 
 /** The service itself acting (sweeper, worker). */
-export const systemActor = (component: string): Actor => ({ kind: 'SYSTEM', id: `system/${component}` });
+export const systemActor = (component: string): Actor => ({
+  kind: 'SYSTEM',
+  id: `system/${component}`,
+});

@@ -1,9 +1,6 @@
 /** Why a request needs a second person's approval. */
 export type RiskReason =
-  | 'SUBJECT_PRIVILEGED_ROLE'
-  | 'REQUESTED_BY_OTHER'
-  | 'SUBJECT_FLAGGED'
-  | 'POLICY_ALWAYS';
+  'SUBJECT_PRIVILEGED_ROLE' | 'REQUESTED_BY_OTHER' | 'SUBJECT_FLAGGED' | 'POLICY_ALWAYS';
 
 /** The facts the risk policy looks at. */
 export interface RiskFacts {

@@ -22,7 +22,10 @@ const texts = {
 } as const;
 
 /** Renders the confirmation-code notice in the account's language (English by default). */
-export const renderConfirmationCode = (notice: ConfirmationCodeNotice, now: Date): RenderedMessage => {
+export const renderConfirmationCode = (
+  notice: ConfirmationCodeNotice,
+  now: Date,
+): RenderedMessage => {
   const language = notice.locale?.toLowerCase().startsWith('de') ? 'de' : 'en';
   const minutes = Math.max(1, Math.round((notice.expiresAt.getTime() - now.getTime()) / 60_000));
   return { subject: texts[language].subject, text: texts[language].body(notice.code, minutes) };

@@ -14,26 +14,36 @@ export interface MailboxMessage {
 /** Where the dev mailbox keeps messages (a collection in the service's database). */
 export interface MailboxStore {
   deliver(message: MailboxMessage): Promise<void>;
-  list(options: { readonly to?: string | undefined; readonly limit: number }): Promise<MailboxMessage[]>;
+  list(options: {
+    readonly to?: string | undefined;
+    readonly limit: number;
+  }): Promise<MailboxMessage[]>;
 }
 
 /**
  * Development only: "sends" notices into a local mailbox that a developer reads
  * with `npm run mailbox`. Configuration refuses it in production.
  */
-export const createMailboxNotifier = (store: MailboxStore, now: () => Date = () => new Date()): Notifier => ({
+export const createMailboxNotifier = (
+  store: MailboxStore,
+  now: () => Date = () => new Date(),
+): Notifier => ({
   sendConfirmationCode: (notice) =>
-    withSpan('notify.confirmation_code', { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'dev_mailbox' }, async () => {
-      const to = notice.to.email ?? notice.to.phone;
-      if (to === null) {
-        throw new DomainError({
-          code: 'FAILED_PRECONDITION',
-          reason: 'NO_CONTACT_ADDRESS',
-          message: 'the account has no contact address to send the code to',
-          metadata: { deletionRequest: notice.deletionRequestId },
-        });
-      }
-      const message = renderConfirmationCode(notice, now());
-      await store.deliver({ to, subject: message.subject, text: message.text, sentAt: now() });
-    }),
+    withSpan(
+      'notify.confirmation_code',
+      { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'dev_mailbox' },
+      async () => {
+        const to = notice.to.email ?? notice.to.phone;
+        if (to === null) {
+          throw new DomainError({
+            code: 'FAILED_PRECONDITION',
+            reason: 'NO_CONTACT_ADDRESS',
+            message: 'the account has no contact address to send the code to',
+            metadata: { deletionRequest: notice.deletionRequestId },
+          });
+        }
+        const message = renderConfirmationCode(notice, now());
+        await store.deliver({ to, subject: message.subject, text: message.text, sentAt: now() });
+      },
+    ),
 });

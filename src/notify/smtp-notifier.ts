@@ -25,21 +25,30 @@ export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): 
   const now = options.now ?? (() => new Date());
   return {
     sendConfirmationCode: (notice) =>
-      withSpan('notify.confirmation_code', { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'email' }, async () => {
-        if (notice.to.email === null) throw noAddress(notice.deletionRequestId);
-        const message = renderConfirmationCode(notice, now());
-        try {
-          await transport.sendMail({ from: options.from, to: notice.to.email, subject: message.subject, text: message.text });
-        } catch (error) {
-          throw new DomainError({
-            code: 'UNAVAILABLE',
-            reason: 'NOTIFIER_UNAVAILABLE',
-            message: 'the mail server did not accept the message',
-            metadata: { deletionRequest: notice.deletionRequestId },
-            cause: error,
-          });
-        }
-      }),
+      withSpan(
+        'notify.confirmation_code',
+        { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'email' },
+        async () => {
+          if (notice.to.email === null) throw noAddress(notice.deletionRequestId);
+          const message = renderConfirmationCode(notice, now());
+          try {
+            await transport.sendMail({
+              from: options.from,
+              to: notice.to.email,
+              subject: message.subject,
+              text: message.text,
+            });
+          } catch (error) {
+            throw new DomainError({
+              code: 'UNAVAILABLE',
+              reason: 'NOTIFIER_UNAVAILABLE',
+              message: 'the mail server did not accept the message',
+              metadata: { deletionRequest: notice.deletionRequestId },
+              cause: error,
+            });
+          }
+        },
+      ),
     close: () => transport.close(),
   };
 };

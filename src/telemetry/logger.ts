@@ -11,7 +11,18 @@ export const createLogger = (options: { readonly level: string; readonly name?: 
     name: options.name ?? 'account-deletion-service',
     level: options.level,
     redact: {
-      paths: ['authorization', '*.authorization', 'apiKey', '*.apiKey', 'email', '*.email', 'phone', '*.phone', 'token', '*.token'],
+      paths: [
+        'authorization',
+        '*.authorization',
+        'apiKey',
+        '*.apiKey',
+        'email',
+        '*.email',
+        'phone',
+        '*.phone',
+        'token',
+        '*.token',
+      ],
       censor: '[REDACTED]',
     },
     mixin: () => {

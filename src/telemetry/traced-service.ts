@@ -20,9 +20,14 @@ export const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> =
  */
 export const traceDeletionService = (service: DeletionService): DeletionService => {
   const wrap =
-    <TInput, TOutput>(key: keyof DeletionService, call: (principal: Principal, input: TInput) => Promise<TOutput>) =>
+    <TInput, TOutput>(
+      key: keyof DeletionService,
+      call: (principal: Principal, input: TInput) => Promise<TOutput>,
+    ) =>
     (principal: Principal, input: TInput): Promise<TOutput> =>
-      withSpan(useCaseSpanNames[key], { 'deletion.actor_kind': principal.actor.kind }, () => call(principal, input));
+      withSpan(useCaseSpanNames[key], { 'deletion.actor_kind': principal.actor.kind }, () =>
+        call(principal, input),
+      );
   return {
     requestDeletion: wrap('requestDeletion', service.requestDeletion),
     confirmDeletion: wrap('confirmDeletion', service.confirmDeletion),

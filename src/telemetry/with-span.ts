@@ -7,7 +7,11 @@ const tracer = trace.getTracer('account-deletion-service');
  * span and always ends it. Attributes carry ids only, never personal data.
  * Without an SDK registered this costs next to nothing (no-op tracer).
  */
-export const withSpan = async <T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> =>
+export const withSpan = async <T>(
+  name: string,
+  attributes: Attributes,
+  fn: () => Promise<T>,
+): Promise<T> =>
   tracer.startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn();

@@ -39,7 +39,11 @@ describe('deletion lifecycle over gRPC (grace period 0)', () => {
     const done = await t.client.getDeletionRequest({ name: created.name }, cast.self);
     expect(done.state).toBe(State.STATE_COMPLETED);
     expect(done.completeTime).toBeDefined();
-    expect(done.history.map((h) => h.toState)).toEqual([State.STATE_SCHEDULED, State.STATE_ERASING, State.STATE_COMPLETED]);
+    expect(done.history.map((h) => h.toState)).toEqual([
+      State.STATE_SCHEDULED,
+      State.STATE_ERASING,
+      State.STATE_COMPLETED,
+    ]);
     expect(await t.count('accounts', { _id: subjectId })).toBe(0);
     expect(await t.count('sessions', { subjectId })).toBe(0);
     expect(await t.count('api_tokens', { subjectId })).toBe(0);
@@ -51,7 +55,10 @@ describe('deletion lifecycle over gRPC (grace period 0)', () => {
     const cast = await castFor(subjectId);
     const created = await t.client.requestDeletion({ subjectId }, cast.self);
 
-    const cancelled = await t.client.cancelDeletion({ name: created.name, etag: created.etag }, cast.self);
+    const cancelled = await t.client.cancelDeletion(
+      { name: created.name, etag: created.etag },
+      cast.self,
+    );
 
     expect(cancelled.state).toBe(State.STATE_CANCELLED);
     expect(await t.accountStatus(subjectId)).toBe('ACTIVE');
@@ -66,7 +73,9 @@ describe('deletion lifecycle over gRPC (grace period 0)', () => {
     const { cast, created } = await requestAndConfirm(subjectId);
     await t.app.runWorkerPass();
 
-    const error = await callError(t.client.undeleteDeletionRequest({ name: created.name }, cast.self));
+    const error = await callError(
+      t.client.undeleteDeletionRequest({ name: created.name }, cast.self),
+    );
 
     expect(error.code).toBe(9);
     expect(error.reason).toBe('INVALID_STATE');
@@ -102,9 +111,14 @@ describe('deletion lifecycle over gRPC (grace period 1 day)', () => {
     const scheduled = await t.client.confirmDeletion({ name: created.name, code }, cast.self);
     expect(scheduled.purgeTime!.getTime() - scheduled.deleteTime!.getTime()).toBe(86_400_000);
     await t.app.runWorkerPass();
-    expect((await t.client.getDeletionRequest({ name: created.name }, cast.self)).state).toBe(State.STATE_SCHEDULED);
+    expect((await t.client.getDeletionRequest({ name: created.name }, cast.self)).state).toBe(
+      State.STATE_SCHEDULED,
+    );
 
-    const restored = await t.client.undeleteDeletionRequest({ name: created.name, etag: scheduled.etag }, cast.self);
+    const restored = await t.client.undeleteDeletionRequest(
+      { name: created.name, etag: scheduled.etag },
+      cast.self,
+    );
 
     expect(restored.state).toBe(State.STATE_RESTORED);
     expect(await t.accountStatus(subjectId)).toBe('ACTIVE');
@@ -122,7 +136,9 @@ describe('deletion lifecycle over gRPC (grace period 1 day)', () => {
     await t.client.confirmDeletion({ name: created.name, code }, cast.self);
     t.clock.advance(86_400_000 + 1000);
 
-    const error = await callError(t.client.undeleteDeletionRequest({ name: created.name }, cast.self));
+    const error = await callError(
+      t.client.undeleteDeletionRequest({ name: created.name }, cast.self),
+    );
 
     expect(error.reason).toBe('GRACE_PERIOD_OVER');
     t.clock.advance(-(86_400_000 + 1000));

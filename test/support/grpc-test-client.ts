@@ -55,19 +55,29 @@ const metadataFor = (auth: Auth): Metadata => {
 export const createTestClient = (address: string): TestClient => {
   const client = new DeletionServiceClient(address, credentials.createInsecure());
   const call =
-    <TReq, TRes>(method: string, type: { fromPartial(value: Partial<TReq>): TReq }): Unary<TReq, TRes> =>
+    <TReq, TRes>(
+      method: string,
+      type: { fromPartial(value: Partial<TReq>): TReq },
+    ): Unary<TReq, TRes> =>
     (request, auth) =>
       new Promise((resolve, reject) => {
-        const fn = (client as unknown as Record<string, Function>)[method]!.bind(client) as (
+        const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[
+          method
+        ]!.bind(client) as (
           req: TReq,
           md: Metadata,
           options: { deadline: number },
           cb: (error: ServiceError | null, response: TRes) => void,
         ) => void;
-        fn(type.fromPartial(request), metadataFor(auth), { deadline: Date.now() + 10_000 }, (error, response) => {
-          if (error) reject(new CallError(error.code, decodeRichError(error.metadata)));
-          else resolve(response);
-        });
+        fn(
+          type.fromPartial(request),
+          metadataFor(auth),
+          { deadline: Date.now() + 10_000 },
+          (error, response) => {
+            if (error) reject(new CallError(error.code, decodeRichError(error.metadata)));
+            else resolve(response);
+          },
+        );
       });
   return {
     requestDeletion: call('requestDeletion', RequestDeletionRequest),

@@ -11,12 +11,23 @@ export interface Cast {
 
 export const castFor = async (subjectId: string): Promise<Cast> => ({
   self: { token: await mintToken({ sub: subjectId, scope: 'deletion:self' }) },
-  service: { token: await mintToken({ sub: 'svc-support-backend', scope: 'deletion:request deletion:read', service: true }) },
-  approver: { token: await mintToken({ sub: 'approver-ada', scope: 'deletion:approve deletion:read' }) },
-  secondApprover: { token: await mintToken({ sub: 'approver-bo', scope: 'deletion:approve deletion:read' }) },
+  service: {
+    token: await mintToken({
+      sub: 'svc-support-backend',
+      scope: 'deletion:request deletion:read',
+      service: true,
+    }),
+  },
+  approver: {
+    token: await mintToken({ sub: 'approver-ada', scope: 'deletion:approve deletion:read' }),
+  },
+  secondApprover: {
+    token: await mintToken({ sub: 'approver-bo', scope: 'deletion:approve deletion:read' }),
+  },
   admin: { token: await mintToken({ sub: 'admin-cy', scope: 'deletion:admin' }) },
 });
 
 let counter = 0;
 /** A fresh subject id per test, so tests never share an account. */
-export const newSubjectId = (prefix = 'user'): string => `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter += 1)}`;
+export const newSubjectId = (prefix = 'user'): string =>
+  `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter += 1)}`;

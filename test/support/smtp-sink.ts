@@ -26,7 +26,10 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        messages.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        messages.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         for (const wake of waiters) wake();
         callback();
       });
@@ -35,7 +38,10 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   const findCode = (to: string, since: number): string | undefined => {
-    const mail = messages.slice(since).filter((m) => m.to.includes(to)).at(-1);
+    const mail = messages
+      .slice(since)
+      .filter((m) => m.to.includes(to))
+      .at(-1);
     return mail && /^\s+(\d{6,10})\s*$/m.exec(mail.raw)?.[1];
   };
   return {

@@ -36,7 +36,10 @@ export interface TestApp extends AsyncDisposable {
   readonly dbName: string;
   seedAccount(account: SeedAccount): Promise<void>;
   emailOf(subjectId: string): string;
-  count(collection: 'accounts' | 'sessions' | 'api_tokens' | 'deletion_requests', filter?: object): Promise<number>;
+  count(
+    collection: 'accounts' | 'sessions' | 'api_tokens' | 'deletion_requests',
+    filter?: object,
+  ): Promise<number>;
   accountStatus(subjectId: string): Promise<string | undefined>;
 }
 
@@ -64,7 +67,10 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
     GRACE_PERIOD_SECONDS: '0',
     ...env,
   });
-  const app = await composeApp(config, inject('mongoUri'), { clock, logger: pino({ level: 'silent' }) });
+  const app = await composeApp(config, inject('mongoUri'), {
+    clock,
+    logger: pino({ level: 'silent' }),
+  });
   const { grpcPort } = await app.start();
   const client = createTestClient(`127.0.0.1:${grpcPort}`);
   const db = app.connection;
@@ -86,14 +92,21 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
         locale: 'en',
         status: 'ACTIVE',
       });
-      const sessions = Array.from({ length: account.sessions ?? 2 }, (_, i) => ({ subjectId: account.id, n: i }));
-      const tokens = Array.from({ length: account.tokens ?? 1 }, (_, i) => ({ subjectId: account.id, n: i }));
+      const sessions = Array.from({ length: account.sessions ?? 2 }, (_, i) => ({
+        subjectId: account.id,
+        n: i,
+      }));
+      const tokens = Array.from({ length: account.tokens ?? 1 }, (_, i) => ({
+        subjectId: account.id,
+        n: i,
+      }));
       if (sessions.length) await db.collection('sessions').insertMany(sessions);
       if (tokens.length) await db.collection('api_tokens').insertMany(tokens);
     },
     count: (collection, filter = {}) => db.collection(collection).countDocuments(filter),
     accountStatus: async (subjectId) =>
-      (await db.collection('accounts').findOne({ _id: subjectId as never }))?.status as string | undefined,
+      (await db.collection('accounts').findOne({ _id: subjectId as never }))?.status as
+        string | undefined,
     [Symbol.asyncDispose]: async () => {
       client.close();
       await db.dropDatabase().catch(() => undefined);

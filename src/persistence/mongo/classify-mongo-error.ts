@@ -16,15 +16,22 @@ const unreachable = [
 ];
 
 /** Errors mongoose raises itself when no server answers (or no connection is open yet). */
-const unreachableNames = new Set(['MongooseServerSelectionError', 'MongoWaitQueueTimeoutError', 'MongoPoolClosedError']);
+const unreachableNames = new Set([
+  'MongooseServerSelectionError',
+  'MongoWaitQueueTimeoutError',
+  'MongoPoolClosedError',
+]);
 const notConnectedMessage = /before initial connection is complete|connection was force closed/i;
 
 /** Server answers of a node that is shutting down, stepping down or cannot reach its peers. */
-const transientCodes = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436, 50, 262]);
+const transientCodes = new Set([
+  6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436, 50, 262,
+]);
 
 const isUnreachable = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false;
-  if (unreachable.some((type) => error instanceof type) || unreachableNames.has(error.name)) return true;
+  if (unreachable.some((type) => error instanceof type) || unreachableNames.has(error.name))
+    return true;
   if (error instanceof mongo.MongoServerError) {
     return transientCodes.has(Number(error.code)) || error.hasErrorLabel('RetryableWriteError');
   }
@@ -47,7 +54,12 @@ export const classifyMongoError = (error: unknown): DomainError => {
       cause: error,
     });
   }
-  return new DomainError({ code: 'INTERNAL', reason: 'DATABASE_ERROR', message: 'database error', cause: error });
+  return new DomainError({
+    code: 'INTERNAL',
+    reason: 'DATABASE_ERROR',
+    message: 'database error',
+    cause: error,
+  });
 };
 
 /** Runs one database call in a span; whatever it throws leaves as a DomainError. */

@@ -61,13 +61,17 @@ export interface DeletionRequestDocument {
  * The value of `activeKey`. Its unique index holds "one active request per
  * subject" atomically without a partial index.
  */
-export const activeKeyOf = (request: { id: string; subjectId: string; state: DeletionState }): string =>
-  isActive(request.state) ? request.subjectId : `closed:${request.id}`;
+export const activeKeyOf = (request: {
+  id: string;
+  subjectId: string;
+  state: DeletionState;
+}): string => (isActive(request.state) ? request.subjectId : `closed:${request.id}`);
 
 const NO_KEY = 'none:';
 
 /** The stored idempotency key: unique, so a missing key becomes one only this request has. */
-export const storedIdempotencyKey = (id: string, key: string | null): string => key ?? `${NO_KEY}${id}`;
+export const storedIdempotencyKey = (id: string, key: string | null): string =>
+  key ?? `${NO_KEY}${id}`;
 
 /** The entity's idempotency key back from its stored form. */
 export const idempotencyKeyOf = (id: string, stored: string): string | null =>
@@ -86,14 +90,24 @@ export const deletionRequestIndexes = [
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
 const subdocument = { ...strictness, _id: false } as const;
-const actorKinds: Actor['kind'][] = ['USER', 'SERVICE', 'SYSTEM'];
+/** Every member of a union, listed so that a new member does not compile until it is stored too. */
+const every = <T extends string>(members: Record<T, true>): T[] => Object.keys(members) as T[];
+const actorKinds = every<Actor['kind']>({ USER: true, SERVICE: true, SYSTEM: true });
 const states = [...deletionStates];
-const riskReasons: RiskReason[] = ['SUBJECT_PRIVILEGED_ROLE', 'REQUESTED_BY_OTHER', 'SUBJECT_FLAGGED', 'POLICY_ALWAYS'];
-const confirmationMethods: ConfirmationMethod[] = ['ONE_TIME_CODE', 'STEP_UP'];
-const jurisdictions: Jurisdiction[] = ['GDPR', 'CCPA'];
+const riskReasons = every<RiskReason>({
+  SUBJECT_PRIVILEGED_ROLE: true,
+  REQUESTED_BY_OTHER: true,
+  SUBJECT_FLAGGED: true,
+  POLICY_ALWAYS: true,
+});
+const confirmationMethods = every<ConfirmationMethod>({ ONE_TIME_CODE: true, STEP_UP: true });
+const jurisdictions = every<Jurisdiction>({ GDPR: true, CCPA: true });
 
 const actorSchema = new Schema<ActorDocument>(
-  { kind: { type: String, enum: actorKinds, required: true }, id: { type: String, required: true } },
+  {
+    kind: { type: String, enum: actorKinds, required: true },
+    id: { type: String, required: true },
+  },
   subdocument,
 );
 
@@ -110,7 +124,10 @@ const stateChangeSchema = new Schema<StateChangeDocument>(
 );
 
 const verificationSchema = new Schema(
-  { codeHash: { type: String, required: true }, attempts: { type: Number, required: true, min: 0 } },
+  {
+    codeHash: { type: String, required: true },
+    attempts: { type: Number, required: true, min: 0 },
+  },
   subdocument,
 );
 
@@ -155,7 +172,10 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
   },
 );
 for (const index of deletionRequestIndexes) {
-  deletionRequestSchema.index(index.key, 'unique' in index ? { name: index.name, unique: true } : { name: index.name });
+  deletionRequestSchema.index(
+    index.key,
+    'unique' in index ? { name: index.name, unique: true } : { name: index.name },
+  );
 }
 
 /** The model on `conn`, compiled once per connection. */

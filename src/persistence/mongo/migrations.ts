@@ -3,7 +3,13 @@ import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
 
-const bySubject = { key: { subjectId: 1 }, name: 'subject_id' } as const;
+interface IndexSpec {
+  readonly key: Readonly<Record<string, 1 | -1>>;
+  readonly name: string;
+  readonly unique?: true;
+}
+
+const bySubject: IndexSpec = { key: { subjectId: 1 }, name: 'subject_id' };
 
 /**
  * Creates every index the service relies on, with only `key`, `name` and
@@ -12,13 +18,15 @@ const bySubject = { key: { subjectId: 1 }, name: 'subject_id' } as const;
  */
 export const migrate = (conn: Connection, names: AccountCollectionNames): Promise<void> =>
   mongoCall('persistence.migrate', {}, async () => {
-    await conn.collection(DELETION_REQUESTS).createIndexes(
-      deletionRequestIndexes.map((index) => ({
-        key: index.key,
-        name: index.name,
-        ...('unique' in index ? { unique: index.unique } : {}),
-      })),
-    );
-    await conn.collection(names.sessions).createIndexes([bySubject]);
-    await conn.collection(names.apiTokens).createIndexes([bySubject]);
+    const plan: [string, readonly IndexSpec[]][] = [
+      [DELETION_REQUESTS, deletionRequestIndexes],
+      [names.sessions, [bySubject]],
+      [names.apiTokens, [bySubject]],
+    ];
+    for (const [collection, indexes] of plan) {
+      // One index per command: FerretDB 1.24 drops the connection when a batch holds only existing indexes.
+      for (const index of indexes) {
+        await conn.collection(collection).createIndexes([{ ...index, key: { ...index.key } }]);
+      }
+    }
   });

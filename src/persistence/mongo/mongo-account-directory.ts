@@ -33,7 +33,8 @@ const toAccount = (doc: AccountDocument): Account => ({
   subjectId: doc._id as SubjectId,
   roles: doc.roles ?? [],
   flagged: doc.flagged ?? false,
-  jurisdiction: doc.jurisdiction !== undefined && isJurisdiction(doc.jurisdiction) ? doc.jurisdiction : null,
+  jurisdiction:
+    doc.jurisdiction !== undefined && isJurisdiction(doc.jurisdiction) ? doc.jurisdiction : null,
   email: doc.email ?? null,
   phone: doc.phone ?? null,
   locale: doc.locale ?? null,
@@ -44,11 +45,15 @@ const toAccount = (doc: AccountDocument): Account => ({
  * method is idempotent; sessions and tokens are deleted on the server, never
  * loaded. Failures of the database surface as UNAVAILABLE.
  */
-export const createMongoAccountDirectory = (conn: Connection, names: AccountCollectionNames): AccountDirectory => {
+export const createMongoAccountDirectory = (
+  conn: Connection,
+  names: AccountCollectionNames,
+): AccountDirectory => {
   const accounts = conn.collection<AccountDocument>(names.accounts);
   const sessions = conn.collection<OwnedDocument>(names.sessions);
   const apiTokens = conn.collection<OwnedDocument>(names.apiTokens);
-  const call = <T>(method: string, fn: () => Promise<T>): Promise<T> => mongoCall(`persistence.accounts.${method}`, {}, fn);
+  const call = <T>(method: string, fn: () => Promise<T>): Promise<T> =>
+    mongoCall(`persistence.accounts.${method}`, {}, fn);
   const revokeAll = (subjectId: string) =>
     Promise.all([sessions.deleteMany({ subjectId }), apiTokens.deleteMany({ subjectId })]);
 
@@ -69,7 +74,10 @@ export const createMongoAccountDirectory = (conn: Connection, names: AccountColl
       }),
     restore: (subjectId) =>
       call('restore', async () => {
-        await accounts.updateOne({ _id: subjectId, status: 'DEACTIVATED' }, { $set: { status: 'ACTIVE' }, $unset: { deactivatedAt: '' } });
+        await accounts.updateOne(
+          { _id: subjectId, status: 'DEACTIVATED' },
+          { $set: { status: 'ACTIVE' }, $unset: { deactivatedAt: '' } },
+        );
       }),
     erase: (subjectId) =>
       call('erase', async (): Promise<LocalErasure> => {
@@ -77,7 +85,11 @@ export const createMongoAccountDirectory = (conn: Connection, names: AccountColl
           accounts.deleteOne({ _id: subjectId }),
           revokeAll(subjectId),
         ]);
-        return { accounts: account.deletedCount, sessions: removedSessions.deletedCount, apiTokens: removedTokens.deletedCount };
+        return {
+          accounts: account.deletedCount,
+          sessions: removedSessions.deletedCount,
+          apiTokens: removedTokens.deletedCount,
+        };
       }),
   };
 };

@@ -26,7 +26,11 @@ export const createMongoApiKeyStore = (connection: Connection): ApiKeyStore => {
         });
         return found === null
           ? null
-          : ({ name: found._id, scopes: found.scopes, revoked: found.revoked } satisfies ApiKeyRecord);
+          : ({
+              name: found._id,
+              scopes: found.scopes,
+              revoked: found.revoked,
+            } satisfies ApiKeyRecord);
       }),
   };
 };

@@ -31,7 +31,10 @@ const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   updatedAt: r.updatedAt,
   confirmExpireAt: r.confirmExpireAt,
   confirmationMethod: r.confirmationMethod,
-  verification: r.verification && { codeHash: r.verification.codeHash, attempts: r.verification.attempts },
+  verification: r.verification && {
+    codeHash: r.verification.codeHash,
+    attempts: r.verification.attempts,
+  },
   deletedAt: r.deletedAt,
   purgeAt: r.purgeAt,
   completedAt: r.completedAt,
@@ -43,7 +46,14 @@ const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   leaseUntil: r.leaseUntil,
   idempotencyKey: storedIdempotencyKey(r.id, r.idempotencyKey),
   requestFingerprint: r.requestFingerprint,
-  history: r.history.map((c) => ({ from: c.from, to: c.to, actor: actor(c.actor), at: c.at, note: c.note, traceId: c.traceId })),
+  history: r.history.map((c) => ({
+    from: c.from,
+    to: c.to,
+    actor: actor(c.actor),
+    at: c.at,
+    note: c.note,
+    traceId: c.traceId,
+  })),
   activeKey: activeKeyOf(r),
 });
 
@@ -60,7 +70,10 @@ const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   updatedAt: d.updatedAt,
   confirmExpireAt: d.confirmExpireAt,
   confirmationMethod: d.confirmationMethod,
-  verification: d.verification && { codeHash: d.verification.codeHash, attempts: d.verification.attempts },
+  verification: d.verification && {
+    codeHash: d.verification.codeHash,
+    attempts: d.verification.attempts,
+  },
   deletedAt: d.deletedAt,
   purgeAt: d.purgeAt,
   completedAt: d.completedAt,
@@ -72,17 +85,45 @@ const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   leaseUntil: d.leaseUntil,
   idempotencyKey: idempotencyKeyOf(d._id, d.idempotencyKey),
   requestFingerprint: d.requestFingerprint,
-  history: d.history.map((c) => ({ from: c.from, to: c.to, actor: actor(c.actor), at: c.at, note: c.note, traceId: c.traceId })),
+  history: d.history.map((c) => ({
+    from: c.from,
+    to: c.to,
+    actor: actor(c.actor),
+    at: c.at,
+    note: c.note,
+    traceId: c.traceId,
+  })),
 });
 
 type UniqueKey = 'idempotencyKey' | 'activeKey' | '_id';
 
-/** The unique key an E11000 names, when the server says (FerretDB may not); undefined for any other error. */
-const duplicateKey = (error: unknown): UniqueKey | 'unknown' | undefined => {
-  if (!(error instanceof mongoose.mongo.MongoServerError) || error.code !== 11000) return undefined;
+const indexNames: Record<string, UniqueKey> = {
+  idempotency_key_unique: 'idempotencyKey',
+  active_key_unique: 'activeKey',
+  _id_: '_id',
+};
+
+/**
+ * Whether a unique index refused a write: E11000, or (FerretDB 1.24, on update)
+ * an internal error carrying SQLite's "UNIQUE constraint failed".
+ */
+const isDuplicateKey = (
+  error: unknown,
+): error is InstanceType<typeof mongoose.mongo.MongoServerError> =>
+  error instanceof mongoose.mongo.MongoServerError &&
+  (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));
+
+/** The unique key an error names: keyPattern/keyValue (MongoDB), else the index name in the message, else unknown. */
+const duplicateKeyOf = (
+  error: InstanceType<typeof mongoose.mongo.MongoServerError>,
+): UniqueKey | 'unknown' => {
   const details = error as { keyPattern?: object; keyValue?: object };
   const fields = Object.keys(details.keyPattern ?? details.keyValue ?? {});
-  return (['idempotencyKey', 'activeKey', '_id'] as const).find((key) => fields.includes(key)) ?? 'unknown';
+  const byField = (['idempotencyKey', 'activeKey', '_id'] as const).find((key) =>
+    fields.includes(key),
+  );
+  const byIndex = Object.entries(indexNames).find(([name]) => error.message.includes(name))?.[1];
+  return byField ?? byIndex ?? 'unknown';
 };
 
 const aborted = (reason: string, id: string): DomainError =>
@@ -94,9 +135,16 @@ const aborted = (reason: string, id: string): DomainError =>
   });
 
 /** Which unique index refused `request`; the idempotency key wins when both would. */
-const refusal = async (model: Model<DeletionRequestDocument>, request: DeletionRequest, key: UniqueKey | 'unknown'): Promise<InsertOutcome> => {
+const refusal = async (
+  model: Model<DeletionRequestDocument>,
+  request: DeletionRequest,
+  key: UniqueKey | 'unknown',
+): Promise<InsertOutcome> => {
   const idempotencyKey = request.idempotencyKey;
-  if (idempotencyKey !== null && (key === 'idempotencyKey' || (await model.exists({ idempotencyKey })) !== null)) {
+  if (
+    idempotencyKey !== null &&
+    (key === 'idempotencyKey' || (await model.exists({ idempotencyKey })) !== null)
+  ) {
     return { kind: 'DUPLICATE_IDEMPOTENCY_KEY' };
   }
   if (key === 'activeKey' || (await model.exists({ activeKey: request.subjectId })) !== null) {
@@ -111,15 +159,27 @@ const withId = (id: string) => ({ 'deletion.request_id': id });
 /** Deletion requests in MongoDB (or FerretDB): each change is one atomic, version-guarded update. */
 export const createMongoDeletionRepository = (conn: Connection): DeletionRequestRepository => {
   const model = deletionRequestModel(conn);
-  const call = <T>(method: string, attributes: Record<string, string>, fn: () => Promise<T>): Promise<T> =>
-    mongoCall(`persistence.deletion_requests.${method}`, attributes, fn);
+  const call = <T>(
+    method: string,
+    attributes: Record<string, string>,
+    fn: () => Promise<T>,
+  ): Promise<T> => mongoCall(`persistence.deletion_requests.${method}`, attributes, fn);
   const findOne = async (filter: Filter): Promise<DeletionRequest | null> => {
     const doc = await model.findOne(filter).lean<DeletionRequestDocument>().exec();
     return doc && toDomain(doc);
   };
-  const findMany = async (filter: Filter, sort: Record<string, 1 | -1>, limit: number): Promise<DeletionRequest[]> => {
+  const findMany = async (
+    filter: Filter,
+    sort: Record<string, 1 | -1>,
+    limit: number,
+  ): Promise<DeletionRequest[]> => {
     if (limit <= 0) return []; // a limit of 0 means "no limit" to the server
-    const docs = await model.find(filter).sort(sort).limit(limit).lean<DeletionRequestDocument[]>().exec();
+    const docs = await model
+      .find(filter)
+      .sort(sort)
+      .limit(limit)
+      .lean<DeletionRequestDocument[]>()
+      .exec();
     return docs.map(toDomain);
   };
 
@@ -130,14 +190,15 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
           await model.insertOne(toDocument(request));
           return { kind: 'INSERTED' };
         } catch (error) {
-          const key = duplicateKey(error);
-          if (key === undefined) throw error;
-          return refusal(model, request, key);
+          if (!isDuplicateKey(error)) throw error;
+          return refusal(model, request, duplicateKeyOf(error));
         }
       }),
     findById: (id) => call('find_by_id', withId(id), () => findOne({ _id: id })),
-    findByIdempotencyKey: (key) => call('find_by_idempotency_key', {}, () => findOne({ idempotencyKey: key })),
-    findActiveBySubject: (subjectId) => call('find_active_by_subject', {}, () => findOne({ activeKey: subjectId })),
+    findByIdempotencyKey: (key) =>
+      call('find_by_idempotency_key', {}, () => findOne({ idempotencyKey: key })),
+    findActiveBySubject: (subjectId) =>
+      call('find_active_by_subject', {}, () => findOne({ activeKey: subjectId })),
     remove: (id, expectedVersion) =>
       call('remove', withId(id), async () => {
         const result = await model.deleteOne({ _id: id, version: expectedVersion }).exec();
@@ -147,24 +208,34 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
       call('update', withId(next.id), async () => {
         const { _id, ...fields } = toDocument(next);
         try {
-          const result = await model.updateOne({ _id, version: expectedVersion }, { $set: fields }, { runValidators: true }).exec();
+          const result = await model
+            .updateOne({ _id, version: expectedVersion }, { $set: fields }, { runValidators: true })
+            .exec();
           return result.matchedCount === 1;
         } catch (error) {
           // Only another active request of the subject can collide here, which insert prevents.
-          if (duplicateKey(error) !== undefined) throw aborted('DELETION_ALREADY_ACTIVE', next.id);
+          if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', next.id);
           throw error;
         }
       }),
     reserveConfirmationAttempt: (id, maxAttempts) =>
       call('reserve_confirmation_attempt', withId(id), async () => {
         // No version bump: a counted attempt must not fail a concurrent, correct confirmation.
-        const filter = { _id: id, state: 'REQUESTED', 'verification.attempts': { $lt: maxAttempts } } as const;
-        const result = await model.updateOne(filter, { $inc: { 'verification.attempts': 1 } }).exec();
+        const filter = {
+          _id: id,
+          state: 'REQUESTED',
+          'verification.attempts': { $lt: maxAttempts },
+        } as const;
+        const result = await model
+          .updateOne(filter, { $inc: { 'verification.attempts': 1 } })
+          .exec();
         return result.matchedCount === 1;
       }),
     markAccountSynced: (id, version) =>
       call('mark_account_synced', withId(id), async () => {
-        const result = await model.updateOne({ _id: id, version }, { $set: { accountSynced: true } }).exec();
+        const result = await model
+          .updateOne({ _id: id, version }, { $set: { accountSynced: true } })
+          .exec();
         return result.matchedCount === 1;
       }),
     list: (query) =>
@@ -181,16 +252,31 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
     findDueForErasure: (now, limit) =>
       call('find_due_for_erasure', {}, () =>
         findMany(
-          { $or: [{ state: 'SCHEDULED', purgeAt: { $lte: now } }, { state: 'ERASING', leaseUntil: { $lte: now } }] },
+          {
+            $or: [
+              { state: 'SCHEDULED', purgeAt: { $lte: now } },
+              { state: 'ERASING', leaseUntil: { $lte: now } },
+            ],
+          },
           { purgeAt: 1, _id: 1 },
           limit,
         ),
       ),
     findExpired: (now, limit) =>
       call('find_expired', {}, () =>
-        findMany({ state: 'REQUESTED', confirmExpireAt: { $lte: now } }, { confirmExpireAt: 1, _id: 1 }, limit),
+        findMany(
+          { state: 'REQUESTED', confirmExpireAt: { $lte: now } },
+          { confirmExpireAt: 1, _id: 1 },
+          limit,
+        ),
       ),
     findUnsynced: (before, limit) =>
-      call('find_unsynced', {}, () => findMany({ accountSynced: false, updatedAt: { $lte: before } }, { updatedAt: 1, _id: 1 }, limit)),
+      call('find_unsynced', {}, () =>
+        findMany(
+          { accountSynced: false, updatedAt: { $lte: before } },
+          { updatedAt: 1, _id: 1 },
+          limit,
+        ),
+      ),
   };
 };

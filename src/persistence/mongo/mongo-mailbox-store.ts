@@ -9,7 +9,10 @@ interface MailboxDocument {
 }
 
 /** The dev mailbox in a collection of the service's database (development only). */
-export const createMongoMailboxStore = (connection: Connection, collectionName = 'dev_mailbox'): MailboxStore => {
+export const createMongoMailboxStore = (
+  connection: Connection,
+  collectionName = 'dev_mailbox',
+): MailboxStore => {
   const collection = connection.collection<MailboxDocument>(collectionName);
   return {
     deliver: async (message) => {
@@ -21,7 +24,12 @@ export const createMongoMailboxStore = (connection: Connection, collectionName =
         .sort({ sentAt: -1 })
         .limit(limit)
         .toArray();
-      return rows.map((row): MailboxMessage => ({ to: row.to, subject: row.subject, text: row.text, sentAt: row.sentAt }));
+      return rows.map((row): MailboxMessage => ({
+        to: row.to,
+        subject: row.subject,
+        text: row.text,
+        sentAt: row.sentAt,
+      }));
     },
   };
 };

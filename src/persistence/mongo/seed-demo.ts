@@ -12,13 +12,41 @@ interface DemoAccount {
 }
 
 const accounts: DemoAccount[] = [
-  { _id: 'alice', email: 'alice@example.test', roles: ['member'], flagged: false, jurisdiction: 'GDPR', locale: 'en', status: 'ACTIVE' },
-  { _id: 'bob', email: 'bob@example.test', roles: ['admin'], flagged: false, jurisdiction: 'CCPA', locale: 'en', status: 'ACTIVE' },
-  { _id: 'carla', email: 'carla@example.test', roles: ['member'], flagged: false, jurisdiction: 'GDPR', locale: 'de', status: 'ACTIVE' },
+  {
+    _id: 'alice',
+    email: 'alice@example.test',
+    roles: ['member'],
+    flagged: false,
+    jurisdiction: 'GDPR',
+    locale: 'en',
+    status: 'ACTIVE',
+  },
+  {
+    _id: 'bob',
+    email: 'bob@example.test',
+    roles: ['admin'],
+    flagged: false,
+    jurisdiction: 'CCPA',
+    locale: 'en',
+    status: 'ACTIVE',
+  },
+  {
+    _id: 'carla',
+    email: 'carla@example.test',
+    roles: ['member'],
+    flagged: false,
+    jurisdiction: 'GDPR',
+    locale: 'de',
+    status: 'ACTIVE',
+  },
 ];
 
 /** The API key `npm start` seeds for trying the admin side (development only). */
-export const DEMO_API_KEY = { name: 'demo-support-console', key: 'dev-support-console-key', scopes: ['deletion:read', 'deletion:approve', 'deletion:admin'] };
+export const DEMO_API_KEY = {
+  name: 'demo-support-console',
+  key: 'dev-support-console-key',
+  scopes: ['deletion:read', 'deletion:approve', 'deletion:admin'],
+};
 
 /**
  * Seeds demo accounts with sessions and API tokens, and one API key, when
@@ -30,17 +58,21 @@ export const seedDemo = async (
   hashKey: (key: string) => string,
 ): Promise<void> => {
   for (const account of accounts) {
-    const result = await connection.collection<DemoAccount>(names.accounts).updateOne(
-      { _id: account._id },
-      { $setOnInsert: account },
-      { upsert: true },
-    );
+    const result = await connection
+      .collection<DemoAccount>(names.accounts)
+      .updateOne({ _id: account._id }, { $setOnInsert: account }, { upsert: true });
     if (result.upsertedCount === 0) continue;
     await connection.collection(names.sessions).insertMany([
       { subjectId: account._id, device: 'laptop', createdAt: new Date() },
       { subjectId: account._id, device: 'phone', createdAt: new Date() },
     ]);
-    await connection.collection(names.apiTokens).insertOne({ subjectId: account._id, label: 'cli', createdAt: new Date() });
+    await connection
+      .collection(names.apiTokens)
+      .insertOne({ subjectId: account._id, label: 'cli', createdAt: new Date() });
   }
-  await putApiKey(connection, { name: DEMO_API_KEY.name, hash: hashKey(DEMO_API_KEY.key), scopes: DEMO_API_KEY.scopes });
+  await putApiKey(connection, {
+    name: DEMO_API_KEY.name,
+    hash: hashKey(DEMO_API_KEY.key),
+    scopes: DEMO_API_KEY.scopes,
+  });
 };

@@ -1,11 +1,17 @@
 import type { DeletionService } from '../../app/deletion-service.js';
 import type { Operation } from '../../domain/authorization.js';
-import type { DeletionServiceServer } from '../../gen/deletion/v1/deletion_service.js';
+import type {
+  DeletionServiceServer,
+  DeletionServiceService,
+} from '../../gen/deletion/v1/deletion_service.js';
 import { optional, stateFromProto, toListResponse, toProto } from './proto-codec.js';
 import { unary, type HandlerDeps } from './unary.js';
 
-/** Which domain operation (and so which authorization policy) each RPC is. */
-export const rpcOperations: Readonly<Record<keyof DeletionServiceServer, Operation>> = {
+/** The RPC methods of the service, as the generated definition names them. */
+export type DeletionRpc = keyof typeof DeletionServiceService;
+
+/** Which domain operation (and so which authorization policy) each RPC is: a new RPC does not compile without one. */
+export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   requestDeletion: 'requestDeletion',
   confirmDeletion: 'confirmDeletion',
   approveDeletion: 'approveDeletion',
@@ -17,7 +23,10 @@ export const rpcOperations: Readonly<Record<keyof DeletionServiceServer, Operati
 };
 
 /** The DeletionService handlers: decode → use case → encode. */
-export const createDeletionHandlers = (service: DeletionService, deps: HandlerDeps): DeletionServiceServer => ({
+export const createDeletionHandlers = (
+  service: DeletionService,
+  deps: HandlerDeps,
+): DeletionServiceServer => ({
   requestDeletion: unary(deps, 'RequestDeletion', async (principal, request) =>
     toProto(
       await service.requestDeletion(principal, {
@@ -28,21 +37,42 @@ export const createDeletionHandlers = (service: DeletionService, deps: HandlerDe
     ),
   ),
   confirmDeletion: unary(deps, 'ConfirmDeletion', async (principal, request) =>
-    toProto(await service.confirmDeletion(principal, { name: request.name, code: optional(request.code) })),
+    toProto(
+      await service.confirmDeletion(principal, {
+        name: request.name,
+        code: optional(request.code),
+      }),
+    ),
   ),
   approveDeletion: unary(deps, 'ApproveDeletion', async (principal, request) =>
-    toProto(await service.approveDeletion(principal, { name: request.name, etag: optional(request.etag) })),
+    toProto(
+      await service.approveDeletion(principal, {
+        name: request.name,
+        etag: optional(request.etag),
+      }),
+    ),
   ),
   rejectDeletion: unary(deps, 'RejectDeletion', async (principal, request) =>
     toProto(
-      await service.rejectDeletion(principal, { name: request.name, etag: optional(request.etag), reason: request.reason }),
+      await service.rejectDeletion(principal, {
+        name: request.name,
+        etag: optional(request.etag),
+        reason: request.reason,
+      }),
     ),
   ),
   cancelDeletion: unary(deps, 'CancelDeletion', async (principal, request) =>
-    toProto(await service.cancelDeletion(principal, { name: request.name, etag: optional(request.etag) })),
+    toProto(
+      await service.cancelDeletion(principal, { name: request.name, etag: optional(request.etag) }),
+    ),
   ),
   undeleteDeletionRequest: unary(deps, 'UndeleteDeletionRequest', async (principal, request) =>
-    toProto(await service.undeleteDeletionRequest(principal, { name: request.name, etag: optional(request.etag) })),
+    toProto(
+      await service.undeleteDeletionRequest(principal, {
+        name: request.name,
+        etag: optional(request.etag),
+      }),
+    ),
   ),
   getDeletionRequest: unary(deps, 'GetDeletionRequest', async (principal, request) =>
     toProto(await service.getDeletionRequest(principal, { name: request.name })),

@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { DomainError, ErrorCode } from '../../domain/domain-error.js';
-import { Any } from '../../gen/google/protobuf/any.js';
+import type { Any } from '../../gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details.js';
 import { Status } from '../../gen/google/rpc/status.js';
 
@@ -30,7 +30,8 @@ const pack = (typeName: string, value: Uint8Array): Any => ({
 });
 
 /** Proto field paths are snake_case; the domain's are camelCase. */
-const snakeCase = (path: string): string => path.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+const snakeCase = (path: string): string =>
+  path.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 /**
  * Encodes a DomainError as a gRPC status with `google.rpc.Status` details:
@@ -40,7 +41,14 @@ const snakeCase = (path: string): string => path.replace(/[A-Z]/g, (letter) => `
 export const toServiceError = (error: DomainError): Partial<ServiceError> => {
   const code = grpcStatusOf[error.code];
   const details = [
-    pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason: error.reason, domain: ERROR_DOMAIN, metadata: { ...error.metadata } }).finish()),
+    pack(
+      'google.rpc.ErrorInfo',
+      ErrorInfo.encode({
+        reason: error.reason,
+        domain: ERROR_DOMAIN,
+        metadata: { ...error.metadata },
+      }).finish(),
+    ),
   ];
   if (error.fieldViolations.length > 0) {
     const fieldViolations = error.fieldViolations.map((violation) => ({
@@ -52,7 +60,10 @@ export const toServiceError = (error: DomainError): Partial<ServiceError> => {
     details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
   }
   const metadata = new Metadata();
-  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode({ code, message: error.message, details }).finish()));
+  metadata.set(
+    STATUS_DETAILS_KEY,
+    Buffer.from(Status.encode({ code, message: error.message, details }).finish()),
+  );
   return { code, details: error.message, metadata };
 };
 
@@ -80,6 +91,11 @@ export const decodeRichError = (metadata: Metadata | undefined): RichError | und
     reason: errorInfo?.reason ?? '',
     domain: errorInfo?.domain ?? '',
     metadata: errorInfo?.metadata ?? {},
-    fieldViolations: bad ? BadRequest.decode(bad.value).fieldViolations.map(({ field, description }) => ({ field, description })) : [],
+    fieldViolations: bad
+      ? BadRequest.decode(bad.value).fieldViolations.map(({ field, description }) => ({
+          field,
+          description,
+        }))
+      : [],
   };
 };

@@ -35,7 +35,10 @@ export const createGrpcServer = (
 ): GrpcServer => {
   const server = new Server(SERVER_OPTIONS);
   server.addService(DeletionServiceService, createDeletionHandlers(service, deps));
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [DELETION_SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    [DELETION_SERVICE_NAME]: 'NOT_SERVING',
+  });
   health.addToServer(server);
   if (deps.reflection) {
     const definition = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));

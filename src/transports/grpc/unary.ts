@@ -18,7 +18,12 @@ const header = (metadata: Metadata, key: string): string | undefined => {
 
 /** Logs failures by code and reason only: messages of causes may hold data of people. */
 const report = (deps: HandlerDeps, method: string, error: DomainError): void => {
-  const entry = { rpc: method, code: error.code, reason: error.reason, cause: (error.cause as Error | undefined)?.name };
+  const entry = {
+    rpc: method,
+    code: error.code,
+    reason: error.reason,
+    cause: (error.cause as Error | undefined)?.name,
+  };
   if (error.code === 'INTERNAL') deps.logger.error(entry, 'rpc failed');
   else deps.logger.debug(entry, 'rpc refused');
 };

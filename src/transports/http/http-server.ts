@@ -12,11 +12,18 @@ export interface HttpServer {
 }
 
 const send = (response: ServerResponse, statusCode: number, body: object): void => {
-  response.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  response.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+  });
   response.end(JSON.stringify(body));
 };
 
-const route = async (request: IncomingMessage, response: ServerResponse, ready: ReadinessCheck): Promise<void> => {
+const route = async (
+  request: IncomingMessage,
+  response: ServerResponse,
+  ready: ReadinessCheck,
+): Promise<void> => {
   const path = (request.url ?? '/').split('?')[0];
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
   if (path === '/readyz') {

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AccountDirectory } from '../../src/app/ports.js';
+import { DomainError } from '../../src/domain/domain-error.js';
+import type { SubjectId } from '../../src/domain/ids.js';
+import { migrate } from '../../src/persistence/mongo/migrations.js';
+import { createMongoAccountDirectory } from '../../src/persistence/mongo/mongo-account-directory.js';
+import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
+import { aSubjectId } from '../fixtures/deletion-request-builder.js';
+
+type Connection = Awaited<ReturnType<typeof connectMongo>>;
+
+const uri = inject('mongoUri');
+const dbName = `test_accounts_${process.pid}_${Date.now()}`;
+const names = { accounts: 'accounts', sessions: 'sessions', apiTokens: 'api_tokens' };
+
+let conn: Connection | undefined;
+let directory: AccountDirectory;
+
+const db = (): Connection => {
+  if (conn === undefined) throw new Error('not connected');
+  return conn;
+};
+
+/** An active account with two sessions and one API token. */
+const anAccount = async (fields: Record<string, unknown> = {}): Promise<SubjectId> => {
+  const subjectId = aSubjectId();
+  await db()
+    .collection(names.accounts)
+    .insertOne({
+      _id: subjectId,
+      roles: ['member'],
+      flagged: false,
+      status: 'ACTIVE',
+      ...fields,
+    } as never);
+  await db()
+    .collection(names.sessions)
+    .insertMany([
+      { subjectId, device: 'laptop' },
+      { subjectId, device: 'phone' },
+    ]);
+  await db().collection(names.apiTokens).insertOne({ subjectId, label: 'cli' });
+  return subjectId;
+};
+
+const stored = (subjectId: string) =>
+  db()
+    .collection(names.accounts)
+    .findOne({ _id: subjectId as never });
+const owned = async (subjectId: string) => ({
+  sessions: await db().collection(names.sessions).countDocuments({ subjectId }),
+  apiTokens: await db().collection(names.apiTokens).countDocuments({ subjectId }),
+});
+
+beforeAll(async () => {
+  conn = await connectMongo({ uri, dbName });
+  await migrate(conn, names);
+  directory = createMongoAccountDirectory(conn, names);
+});
+
+afterAll(async () => {
+  if (conn === undefined) return;
+  await conn.dropDatabase();
+  await disconnectMongo(conn);
+});
+
+describe('createMongoAccountDirectory', () => {
+  it('reads the facts of an account, with missing contact details as null', async () => {
+    const full = await anAccount({
+      email: 'e@example.test',
+      phone: '+100',
+      jurisdiction: 'CCPA',
+      locale: 'de',
+      roles: ['admin'],
+      flagged: true,
+    });
+    const bare = await anAccount({ jurisdiction: 'ELSEWHERE' });
+    expect(await directory.find(full)).toEqual({
+      subjectId: full,
+      roles: ['admin'],
+      flagged: true,
+      jurisdiction: 'CCPA',
+      email: 'e@example.test',
+      phone: '+100',
+      locale: 'de',
+    });
+    expect(await directory.find(bare)).toEqual({
+      subjectId: bare,
+      roles: ['member'],
+      flagged: false,
+      jurisdiction: null,
+      email: null,
+      phone: null,
+      locale: null,
+    });
+    expect(await directory.find(aSubjectId())).toBeNull();
+  });
+
+  it('suspends an account and revokes its sessions and tokens, once', async () => {
+    const subjectId = await anAccount();
+    const bystander = await anAccount();
+    await directory.suspend(subjectId);
+    const first = await stored(subjectId);
+    expect(first).toMatchObject({ status: 'DEACTIVATED' });
+    expect(first?.deactivatedAt).toBeInstanceOf(Date);
+    expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
+
+    await directory.suspend(subjectId);
+    expect(await stored(subjectId)).toEqual(first);
+    expect(await stored(bystander)).toMatchObject({ status: 'ACTIVE' });
+    expect(await owned(bystander)).toEqual({ sessions: 2, apiTokens: 1 });
+  });
+
+  it('restores a suspended account without bringing its sessions back', async () => {
+    const subjectId = await anAccount();
+    await directory.suspend(subjectId);
+    await directory.restore(subjectId);
+    await directory.restore(subjectId);
+    const account = await stored(subjectId);
+    expect(account).toMatchObject({ status: 'ACTIVE' });
+    expect(account).not.toHaveProperty('deactivatedAt');
+    expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
+    await expect(directory.restore(aSubjectId())).resolves.toBeUndefined();
+  });
+
+  it('erases the account, its sessions and tokens, and reports what it removed', async () => {
+    const subjectId = await anAccount();
+    const bystander = await anAccount();
+    expect(await directory.erase(subjectId)).toEqual({ accounts: 1, sessions: 2, apiTokens: 1 });
+    expect(await stored(subjectId)).toBeNull();
+    expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
+    expect(await directory.erase(subjectId)).toEqual({ accounts: 0, sessions: 0, apiTokens: 0 });
+    expect(await owned(bystander)).toEqual({ sessions: 2, apiTokens: 1 });
+  });
+
+  it('answers UNAVAILABLE once its connection is gone', async () => {
+    const gone = await connectMongo({ uri, dbName, serverSelectionTimeoutMS: 300 });
+    const cut = createMongoAccountDirectory(gone, names);
+    await disconnectMongo(gone);
+    for (const call of [
+      () => cut.find(aSubjectId()),
+      () => cut.suspend(aSubjectId()),
+      () => cut.erase(aSubjectId()),
+    ]) {
+      const error = await call().then(
+        () => new Error('expected a rejection'),
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
+    }
+  });
+});

@@ -1,0 +1,424 @@
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { trace } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { DeletionRequestRepository, ListQuery } from '../../src/app/ports.js';
+import type { DeletionRequest } from '../../src/domain/deletion-request.js';
+import { DomainError } from '../../src/domain/domain-error.js';
+import { DELETION_REQUESTS } from '../../src/persistence/mongo/deletion-request-model.js';
+import { migrate } from '../../src/persistence/mongo/migrations.js';
+import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
+import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
+import { aDeletionRequest, aRequestId, BUILT_AT } from '../fixtures/deletion-request-builder.js';
+
+type Connection = Awaited<ReturnType<typeof connectMongo>>;
+
+const uri = inject('mongoUri');
+const dbName = `test_repo_${process.pid}_${Date.now()}`;
+const names = { accounts: 'accounts', sessions: 'sessions', apiTokens: 'api_tokens' };
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const at = (offsetMs: number): Date => new Date(BUILT_AT.getTime() + offsetMs);
+const ids = (requests: readonly DeletionRequest[]): string[] => requests.map((r) => r.id).sort();
+const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => new Error('expected a rejection'),
+    (error: unknown) => error,
+  );
+const query = (q: Partial<ListQuery>): ListQuery => ({
+  state: undefined,
+  subjectId: undefined,
+  limit: 50,
+  after: undefined,
+  ...q,
+});
+
+const scheduled = (overrides: Partial<DeletionRequest> = {}): DeletionRequest =>
+  aDeletionRequest({
+    state: 'SCHEDULED',
+    version: 2,
+    confirmationMethod: 'ONE_TIME_CODE',
+    verification: null,
+    deletedAt: at(MINUTE),
+    purgeAt: at(30 * DAY),
+    ...overrides,
+  });
+
+const everyFieldSet = aDeletionRequest({
+  state: 'COMPLETED',
+  version: 7,
+  requester: { kind: 'SERVICE', id: 'support-console' },
+  riskReasons: ['REQUESTED_BY_OTHER', 'SUBJECT_FLAGGED'],
+  jurisdiction: 'CCPA',
+  updatedAt: at(9 * MINUTE + 123),
+  confirmationMethod: 'STEP_UP',
+  verification: { codeHash: 'hash', attempts: 2 },
+  deletedAt: at(MINUTE + 1),
+  purgeAt: at(2 * MINUTE + 2),
+  completedAt: at(3 * MINUTE + 3),
+  reviewer: { kind: 'USER', id: 'reviewer-1' },
+  reviewNote: 'checked the ticket',
+  accountSynced: false,
+  leaseOwner: 'worker-1',
+  leaseUntil: at(4 * MINUTE + 4),
+  idempotencyKey: 'SERVICE:support-console:req-1',
+  history: [
+    {
+      from: 'REQUESTED',
+      to: 'AWAITING_APPROVAL',
+      actor: { kind: 'USER', id: 'u-1' },
+      at: at(5),
+      note: '',
+      traceId: 'a'.repeat(32),
+    },
+    {
+      from: 'AWAITING_APPROVAL',
+      to: 'SCHEDULED',
+      actor: { kind: 'SYSTEM', id: 'system/purge-worker' },
+      at: at(6),
+      note: 'ok',
+      traceId: '',
+    },
+  ],
+});
+
+let conn: Connection | undefined;
+let repo: DeletionRequestRepository;
+
+beforeAll(async () => {
+  conn = await connectMongo({ uri, dbName });
+  await migrate(conn, names);
+  repo = createMongoDeletionRepository(conn);
+});
+
+beforeEach(async () => {
+  await conn?.collection(DELETION_REQUESTS).deleteMany({});
+});
+
+afterAll(async () => {
+  if (conn === undefined) return;
+  await conn.dropDatabase();
+  await disconnectMongo(conn);
+});
+
+describe('createMongoDeletionRepository', () => {
+  it.each([
+    ['a fresh request', aDeletionRequest()],
+    ['a request with every field set', everyFieldSet],
+  ])('reads back %s exactly as inserted', async (_, request) => {
+    expect(await repo.insert(request)).toEqual({ kind: 'INSERTED' });
+    expect(await repo.findById(request.id)).toEqual(request);
+  });
+
+  it('finds a request by its idempotency key and answers null for unknown ones', async () => {
+    await repo.insert(everyFieldSet);
+    expect(await repo.findByIdempotencyKey('SERVICE:support-console:req-1')).toEqual(everyFieldSet);
+    expect(await repo.findByIdempotencyKey('SERVICE:support-console:other')).toBeNull();
+    expect(await repo.findById(aRequestId())).toBeNull();
+  });
+
+  it('refuses a second active request for a subject until the first is terminal', async () => {
+    const first = aDeletionRequest();
+    const second = aDeletionRequest({ subjectId: first.subjectId });
+    expect(await repo.insert(first)).toEqual({ kind: 'INSERTED' });
+    expect(await repo.insert(second)).toEqual({ kind: 'DUPLICATE_ACTIVE_SUBJECT' });
+    expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(first.id);
+
+    expect(await repo.update({ ...first, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
+    expect(await repo.findActiveBySubject(first.subjectId)).toBeNull();
+    expect(await repo.insert(second)).toEqual({ kind: 'INSERTED' });
+    expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(second.id);
+  });
+
+  it('lets exactly one of ten concurrent requests for a subject in', async () => {
+    const subjectId = aDeletionRequest().subjectId;
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => repo.insert(aDeletionRequest({ subjectId }))),
+    );
+    expect(outcomes.filter((o) => o.kind === 'INSERTED')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === 'DUPLICATE_ACTIVE_SUBJECT')).toHaveLength(9);
+  });
+
+  it('refuses a reused idempotency key, and names it even when the subject is taken too', async () => {
+    const key = 'USER:u-1:req-1';
+    const first = aDeletionRequest({ idempotencyKey: key });
+    await repo.insert(first);
+    expect(await repo.insert(aDeletionRequest({ idempotencyKey: key }))).toEqual({
+      kind: 'DUPLICATE_IDEMPOTENCY_KEY',
+    });
+    expect(
+      await repo.insert(aDeletionRequest({ idempotencyKey: key, subjectId: first.subjectId })),
+    ).toEqual({
+      kind: 'DUPLICATE_IDEMPOTENCY_KEY',
+    });
+  });
+
+  it('stores any number of requests without an idempotency key', async () => {
+    expect(await repo.insert(aDeletionRequest({ idempotencyKey: null }))).toEqual({
+      kind: 'INSERTED',
+    });
+    expect(await repo.insert(aDeletionRequest({ idempotencyKey: null }))).toEqual({
+      kind: 'INSERTED',
+    });
+  });
+
+  it('updates only from the expected version', async () => {
+    const request = aDeletionRequest();
+    await repo.insert(request);
+    const confirmed = {
+      ...scheduled({ id: request.id, subjectId: request.subjectId }),
+      updatedAt: at(MINUTE),
+    };
+    expect(await repo.update(confirmed, 1)).toBe(true);
+    expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(false);
+    expect(await repo.update({ ...aDeletionRequest(), version: 2 }, 1)).toBe(false);
+    expect(await repo.findById(request.id)).toEqual(confirmed);
+  });
+
+  it('lets exactly one of twenty concurrent updates from the same version win', async () => {
+    const request = aDeletionRequest();
+    await repo.insert(request);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        repo.update({ ...request, version: 2, reason: `writer ${i}` }, 1),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await repo.findById(request.id))?.reason).toBe(`writer ${results.indexOf(true)}`);
+  });
+
+  it('aborts an update that would give a subject a second active request', async () => {
+    const active = aDeletionRequest();
+    const closed = aDeletionRequest({ subjectId: active.subjectId, state: 'CANCELLED' });
+    await repo.insert(active);
+    expect(await repo.insert(closed)).toEqual({ kind: 'INSERTED' });
+    const error = await rejection(repo.update({ ...closed, state: 'REQUESTED', version: 2 }, 1));
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('counts exactly the allowed confirmation attempts under 50 concurrent calls, leaving the version', async () => {
+    const request = aDeletionRequest();
+    await repo.insert(request);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => repo.reserveConfirmationAttempt(request.id, 5)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(5);
+    const stored = await repo.findById(request.id);
+    expect(stored?.verification?.attempts).toBe(5);
+    expect(stored?.version).toBe(1);
+    expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
+  });
+
+  it('reserves no confirmation attempt once the request left REQUESTED', async () => {
+    const request = scheduled({ verification: { codeHash: 'h', attempts: 0 } });
+    await repo.insert(request);
+    expect(await repo.reserveConfirmationAttempt(request.id, 5)).toBe(false);
+    expect(await repo.reserveConfirmationAttempt(aRequestId(), 5)).toBe(false);
+  });
+
+  it('marks the account synced for the current version only, without bumping it', async () => {
+    const request = scheduled({ accountSynced: false });
+    await repo.insert(request);
+    expect(await repo.markAccountSynced(request.id, 1)).toBe(false);
+    expect(await repo.markAccountSynced(request.id, 2)).toBe(true);
+    expect(await repo.findById(request.id)).toEqual({ ...request, accountSynced: true });
+  });
+
+  it('removes a request only at the expected version', async () => {
+    const request = aDeletionRequest();
+    await repo.insert(request);
+    expect(await repo.remove(request.id, 2)).toBe(false);
+    expect(await repo.remove(request.id, 1)).toBe(true);
+    expect(await repo.findById(request.id)).toBeNull();
+    expect(await repo.remove(request.id, 1)).toBe(false);
+  });
+});
+
+describe('list', () => {
+  it('pages newest first through equal creation times without duplicates or gaps', async () => {
+    const offsets = [0, 0, 0, MINUTE, MINUTE, 2 * MINUTE, 3 * MINUTE];
+    const requests = offsets.map((offset) =>
+      aDeletionRequest({ state: 'CANCELLED', createdAt: at(offset) }),
+    );
+    await Promise.all(requests.map((r) => repo.insert(r)));
+    const expected = [...requests]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
+      .map((r) => r.id);
+
+    const pages: string[][] = [];
+    let after: ListQuery['after'];
+    for (let round = 0; round < 4; round += 1) {
+      const page = await repo.list(query({ limit: 3, after }));
+      if (page.length === 0) break;
+      pages.push(page.map((r) => r.id));
+      const last = page.at(-1)!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual(expected);
+  });
+
+  it('filters by state and by subject', async () => {
+    const older = aDeletionRequest({ state: 'CANCELLED', createdAt: at(0) });
+    const newer = aDeletionRequest({ subjectId: older.subjectId, createdAt: at(MINUTE) });
+    const other = aDeletionRequest({ state: 'CANCELLED', createdAt: at(2 * MINUTE) });
+    await Promise.all([older, newer, other].map((r) => repo.insert(r)));
+
+    const listed = async (q: Partial<ListQuery>) => (await repo.list(query(q))).map((r) => r.id);
+    expect(await listed({ subjectId: older.subjectId })).toEqual([newer.id, older.id]);
+    expect(await listed({ state: 'CANCELLED' })).toEqual([other.id, older.id]);
+    expect(await listed({ state: 'CANCELLED', subjectId: older.subjectId })).toEqual([older.id]);
+    expect(await listed({ limit: 0 })).toEqual([]);
+  });
+});
+
+describe('background queries', () => {
+  const now = at(DAY);
+
+  it('finds scheduled requests past their purge time and erasures whose lease expired', async () => {
+    const due = scheduled({ purgeAt: at(DAY - MINUTE) });
+    const dueNow = scheduled({ purgeAt: now });
+    const notYet = scheduled({ purgeAt: at(DAY + MINUTE) });
+    const abandoned = scheduled({
+      state: 'ERASING',
+      leaseOwner: 'w-1',
+      leaseUntil: at(DAY - 1),
+      purgeAt: at(0),
+    });
+    const held = scheduled({
+      state: 'ERASING',
+      leaseOwner: 'w-2',
+      leaseUntil: at(DAY + MINUTE),
+      purgeAt: at(0),
+    });
+    const restored = scheduled({ state: 'RESTORED', purgeAt: at(0) });
+    await Promise.all([due, dueNow, notYet, abandoned, held, restored].map((r) => repo.insert(r)));
+
+    expect(ids(await repo.findDueForErasure(now, 10))).toEqual(ids([due, dueNow, abandoned]));
+    expect(await repo.findDueForErasure(now, 2)).toHaveLength(2);
+  });
+
+  it('finds requests still REQUESTED past their confirmation window', async () => {
+    const expired = aDeletionRequest({ confirmExpireAt: at(DAY - 1) });
+    const pending = aDeletionRequest({ confirmExpireAt: at(DAY + 1) });
+    const awaiting = aDeletionRequest({ state: 'AWAITING_APPROVAL', confirmExpireAt: at(0) });
+    await Promise.all([expired, pending, awaiting].map((r) => repo.insert(r)));
+
+    expect(ids(await repo.findExpired(now, 10))).toEqual([expired.id]);
+  });
+
+  it('finds unsynced requests last changed before the cut-off', async () => {
+    const stale = scheduled({ accountSynced: false, updatedAt: at(DAY - MINUTE) });
+    const fresh = scheduled({ accountSynced: false, updatedAt: at(DAY + MINUTE) });
+    const synced = scheduled({ accountSynced: true, updatedAt: at(0) });
+    await Promise.all([stale, fresh, synced].map((r) => repo.insert(r)));
+
+    expect(ids(await repo.findUnsynced(now, 10))).toEqual([stale.id]);
+  });
+});
+
+describe('migrate', () => {
+  it('creates the unique keys and is safe to run again', async () => {
+    await migrate(conn!, names);
+    const indexes = await conn!.collection(DELETION_REQUESTS).indexes();
+    const unique = indexes.filter((index) => index.unique === true).map((index) => index.name);
+    expect(unique).toEqual(expect.arrayContaining(['active_key_unique', 'idempotency_key_unique']));
+    expect(indexes.map((index) => index.name)).toEqual(
+      expect.arrayContaining([
+        'created_at_desc',
+        'subject_created_at',
+        'state_purge_at',
+        'state_confirm_expire_at',
+      ]),
+    );
+  });
+});
+
+describe('tracing', () => {
+  it('records one span per call with the request id, never the subject', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      await repo.findActiveBySubject(request.subjectId);
+      const spans = exporter.getFinishedSpans();
+      expect(spans.map((span) => span.name)).toEqual([
+        'persistence.deletion_requests.insert',
+        'persistence.deletion_requests.find_active_by_subject',
+      ]);
+      expect(spans[0]?.attributes).toEqual({ 'deletion.request_id': request.id });
+      expect(JSON.stringify(spans.map((span) => span.attributes))).not.toContain(request.subjectId);
+    } finally {
+      trace.disable();
+      await provider.shutdown();
+    }
+  });
+});
+
+/** A TCP relay to the test database that can be pulled like a cable. */
+const startRelay = async (target: URL) => {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream])
+      socket.on('error', () => socket.destroy()).on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const relayed = new URL(target);
+  relayed.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  relayed.searchParams.set('directConnection', 'true');
+  return {
+    uri: relayed.toString(),
+    pull: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};
+
+describe('when the database is away', () => {
+  it('fails to connect with UNAVAILABLE', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+
+    const error = await rejection(
+      connectMongo({ uri: `mongodb://127.0.0.1:${port}/`, dbName, serverSelectionTimeoutMS: 300 }),
+    );
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
+  });
+
+  it('answers UNAVAILABLE from every kind of call once the database goes away', async () => {
+    const relay = await startRelay(new URL(uri));
+    const away = await connectMongo({ uri: relay.uri, dbName, serverSelectionTimeoutMS: 300 });
+    try {
+      const cut = createMongoDeletionRepository(away);
+      expect(await cut.findById(aRequestId())).toBeNull();
+      await relay.pull();
+      for (const call of [
+        () => cut.insert(aDeletionRequest()),
+        () => cut.findById(aRequestId()),
+        () => cut.list(query({})),
+      ]) {
+        const error = await rejection(call());
+        expect(error).toBeInstanceOf(DomainError);
+        expect(error).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
+      }
+    } finally {
+      await disconnectMongo(away);
+    }
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+
+describe('loadConfig', () => {
+  it('starts with development defaults from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      GRPC_PORT: 50051,
+      HTTP_PORT: 8080,
+      GRPC_HOST: '127.0.0.1',
+      GRACE_PERIOD_SECONDS: 2_592_000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ GRPC_PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ GRPC_PORT: 'abc' })).toThrow(/GRPC_PORT/);
+    expect(() => loadConfig({ OTP_DIGITS: '4' })).toThrow(/OTP_DIGITS/);
+  });
+
+  it('refuses development-only settings in production', () => {
+    expect(() => loadConfig({ DELETION_ENV: 'production' })).toThrow(
+      /OTP_SECRET[\s\S]*NOTIFIER[\s\S]*JWT_JWKS_URL/,
+    );
+    expect(() =>
+      loadConfig({
+        DELETION_ENV: 'production',
+        OTP_SECRET: 'x'.repeat(32),
+        NOTIFIER: 'smtp',
+        SMTP_URL: 'smtp://mail:25',
+        JWT_JWKS_URL: 'https://idp.internal/jwks.json',
+        JWT_HS256_SECRET: 'y'.repeat(32),
+      }),
+    ).toThrow(/JWT_HS256_SECRET/);
+  });
+
+  it('requires SMTP_URL for the smtp notifier', () => {
+    expect(() => loadConfig({ NOTIFIER: 'smtp' })).toThrow(/SMTP_URL/);
+  });
+});

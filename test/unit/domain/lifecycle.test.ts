@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import type { DomainError } from '../../../src/domain/domain-error.js';
+import {
+  createDeletionRequest,
+  etagOf,
+  type DeletionRequest,
+} from '../../../src/domain/deletion-request.js';
+import {
+  canTransition,
+  deletionStates,
+  isActive,
+  type DeletionState,
+} from '../../../src/domain/deletion-state.js';
+import type { DeletionRequestId, SubjectId } from '../../../src/domain/ids.js';
+import {
+  approve,
+  cancel,
+  complete,
+  confirm,
+  expire,
+  reject,
+  startErasing,
+  undelete,
+} from '../../../src/domain/lifecycle.js';
+import type { RiskReason } from '../../../src/domain/risk-policy.js';
+
+const t0 = new Date('2026-03-01T10:00:00Z');
+const at = (ms: number) => new Date(t0.getTime() + ms);
+const user = { kind: 'USER', id: 'subject-1' } as const;
+const approver = { kind: 'USER', id: 'approver-1' } as const;
+const system = { kind: 'SYSTEM', id: 'system/worker' } as const;
+const ctx = (actor: typeof user | typeof approver | typeof system = user, ms = 1000) => ({
+  actor,
+  now: at(ms),
+  traceId: 'trace-1',
+});
+const grace = { gracePeriodMs: 86_400_000 };
+
+const requested = (riskReasons: RiskReason[] = []): DeletionRequest =>
+  createDeletionRequest({
+    id: 'req-1' as DeletionRequestId,
+    subjectId: 'subject-1' as SubjectId,
+    requester: user,
+    reason: '',
+    riskReasons,
+    jurisdiction: 'GDPR',
+    legalDeadline: at(30 * 86_400_000),
+    confirmExpireAt: at(600_000),
+    verification: { codeHash: 'h', attempts: 0 },
+    idempotencyKey: null,
+    requestFingerprint: 'fp',
+    now: t0,
+  });
+
+const inState = (
+  state: DeletionState,
+  overrides: Partial<DeletionRequest> = {},
+): DeletionRequest => ({
+  ...requested(),
+  state,
+  purgeAt: at(86_400_000),
+  ...overrides,
+});
+
+const failure = (fn: () => unknown): DomainError => {
+  try {
+    fn();
+  } catch (error) {
+    return error as DomainError;
+  }
+  throw new Error('expected a DomainError');
+};
+
+describe('state machine', () => {
+  it('has exactly the edges of DESIGN §2', () => {
+    const edges = deletionStates.flatMap((from) =>
+      deletionStates.filter((to) => canTransition(from, to)).map((to) => `${from}>${to}`),
+    );
+    expect(edges.sort()).toEqual(
+      [
+        'REQUESTED>AWAITING_APPROVAL',
+        'REQUESTED>SCHEDULED',
+        'REQUESTED>CANCELLED',
+        'REQUESTED>EXPIRED',
+        'AWAITING_APPROVAL>SCHEDULED',
+        'AWAITING_APPROVAL>REJECTED',
+        'AWAITING_APPROVAL>CANCELLED',
+        'SCHEDULED>RESTORED',
+        'SCHEDULED>ERASING',
+        'ERASING>COMPLETED',
+        'ERASING>NEEDS_ATTENTION',
+        'NEEDS_ATTENTION>ERASING',
+      ].sort(),
+    );
+  });
+
+  it('counts every non-terminal state as active', () => {
+    expect(deletionStates.filter(isActive).sort()).toEqual(
+      ['AWAITING_APPROVAL', 'ERASING', 'NEEDS_ATTENTION', 'REQUESTED', 'SCHEDULED'].sort(),
+    );
+  });
+});
+
+describe('confirm', () => {
+  it('soft-deletes a low-risk request: SCHEDULED with delete and purge times, code gone', () => {
+    const next = confirm(requested(), { method: 'ONE_TIME_CODE', ...grace }, ctx());
+    expect(next).toMatchObject({
+      state: 'SCHEDULED',
+      version: 2,
+      deletedAt: at(1000),
+      purgeAt: at(1000 + 86_400_000),
+    });
+    expect(next.verification).toBeNull();
+    expect(next.accountSynced).toBe(false);
+    expect(next.confirmationMethod).toBe('ONE_TIME_CODE');
+    expect(next.history).toEqual([
+      {
+        from: 'REQUESTED',
+        to: 'SCHEDULED',
+        actor: user,
+        at: at(1000),
+        note: 'CONFIRMED_WITH_CODE',
+        traceId: 'trace-1',
+      },
+    ]);
+  });
+
+  it('routes a high-risk request to AWAITING_APPROVAL without touching the account', () => {
+    const next = confirm(requested(['SUBJECT_FLAGGED']), { method: 'STEP_UP', ...grace }, ctx());
+    expect(next).toMatchObject({
+      state: 'AWAITING_APPROVAL',
+      deletedAt: null,
+      purgeAt: null,
+      accountSynced: true,
+    });
+  });
+
+  it.each(['AWAITING_APPROVAL', 'SCHEDULED', 'CANCELLED', 'COMPLETED'] as const)(
+    'refuses to confirm a %s request',
+    (state) => {
+      expect(
+        failure(() => confirm(inState(state), { method: 'ONE_TIME_CODE', ...grace }, ctx())),
+      ).toMatchObject({
+        code: 'FAILED_PRECONDITION',
+        reason: 'INVALID_STATE',
+      });
+    },
+  );
+});
+
+describe('approve and reject', () => {
+  const awaiting = () =>
+    confirm(requested(['SUBJECT_PRIVILEGED_ROLE']), { method: 'ONE_TIME_CODE', ...grace }, ctx());
+
+  it('approve schedules the request and records the reviewer', () => {
+    const next = approve(awaiting(), grace, ctx(approver, 5000));
+    expect(next).toMatchObject({
+      state: 'SCHEDULED',
+      reviewer: approver,
+      deletedAt: at(5000),
+      accountSynced: false,
+    });
+  });
+
+  it('reject ends the request and keeps the reviewer note', () => {
+    expect(reject(awaiting(), 'active org', ctx(approver))).toMatchObject({
+      state: 'REJECTED',
+      reviewer: approver,
+      reviewNote: 'active org',
+    });
+  });
+
+  it('refuses the subject or the requester as reviewer (four eyes)', () => {
+    expect(failure(() => approve(awaiting(), grace, ctx(user)))).toMatchObject({
+      code: 'PERMISSION_DENIED',
+      reason: 'SELF_APPROVAL',
+    });
+    expect(failure(() => reject(awaiting(), 'x', ctx(user)))).toMatchObject({
+      reason: 'SELF_APPROVAL',
+    });
+  });
+
+  it('refuses to approve a request that is not awaiting approval, even a REQUESTED one', () => {
+    expect(failure(() => approve(requested(), grace, ctx(approver)))).toMatchObject({
+      reason: 'INVALID_STATE',
+    });
+  });
+});
+
+describe('cancel, undelete, expire', () => {
+  it.each(['REQUESTED', 'AWAITING_APPROVAL'] as const)('cancels a %s request', (state) => {
+    expect(cancel(inState(state), ctx())).toMatchObject({ state: 'CANCELLED', verification: null });
+  });
+
+  it.each(['SCHEDULED', 'ERASING', 'COMPLETED'] as const)(
+    'refuses to cancel a %s request',
+    (state) => {
+      expect(failure(() => cancel(inState(state), ctx()))).toMatchObject({
+        reason: 'INVALID_STATE',
+      });
+    },
+  );
+
+  it('undeletes within the grace period and asks for the account to be restored', () => {
+    expect(undelete(inState('SCHEDULED'), ctx())).toMatchObject({
+      state: 'RESTORED',
+      accountSynced: false,
+    });
+  });
+
+  it('refuses undelete once the grace period is over or erasing started', () => {
+    expect(failure(() => undelete(inState('SCHEDULED'), ctx(user, 86_400_000)))).toMatchObject({
+      reason: 'GRACE_PERIOD_OVER',
+    });
+    expect(failure(() => undelete(inState('ERASING'), ctx()))).toMatchObject({
+      reason: 'INVALID_STATE',
+    });
+  });
+
+  it('expires only after the confirmation window', () => {
+    expect(failure(() => expire(requested(), ctx(system, 599_999)))).toMatchObject({
+      reason: 'NOT_EXPIRED',
+    });
+    expect(expire(requested(), ctx(system, 600_000))).toMatchObject({
+      state: 'EXPIRED',
+      verification: null,
+    });
+  });
+});
+
+describe('purge', () => {
+  const lease = { owner: 'worker-a', until: at(86_500_000) };
+
+  it('starts erasing only once purgeAt has passed, under a lease', () => {
+    expect(
+      failure(() => startErasing(inState('SCHEDULED'), lease, ctx(system, 86_399_999))),
+    ).toMatchObject({
+      reason: 'GRACE_PERIOD_NOT_OVER',
+    });
+    expect(startErasing(inState('SCHEDULED'), lease, ctx(system, 86_400_000))).toMatchObject({
+      state: 'ERASING',
+      leaseOwner: 'worker-a',
+    });
+  });
+
+  it('completes an erasing request and releases the lease', () => {
+    const erasing = startErasing(inState('SCHEDULED'), lease, ctx(system, 86_400_000));
+    expect(complete(erasing, ctx(system, 86_400_001))).toMatchObject({
+      state: 'COMPLETED',
+      completedAt: at(86_400_001),
+      leaseOwner: null,
+    });
+  });
+});
+
+describe('etag', () => {
+  it('changes with every version', () => {
+    const first = requested();
+    expect(etagOf(first)).not.toBe(etagOf(cancel(first, ctx())));
+  });
+});

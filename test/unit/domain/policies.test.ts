@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { authorize, assertReaches, operations } from '../../../src/domain/authorization.js';
+import { legalDeadline } from '../../../src/domain/legal-deadline.js';
+import type { Principal, Scope } from '../../../src/domain/principal.js';
+import { assessRisk } from '../../../src/domain/risk-policy.js';
+
+const principal = (scopes: Scope[], id = 'u1'): Principal => ({
+  actor: { kind: 'USER', id },
+  scopes: new Set(scopes),
+  ownSubjectId: id,
+  authTime: null,
+  amr: [],
+});
+
+describe('authorize', () => {
+  it('denies every operation to a principal without scopes', () => {
+    for (const operation of operations) {
+      expect(() => authorize(principal([]), operation)).toThrow(
+        expect.objectContaining({ code: 'PERMISSION_DENIED' }),
+      );
+    }
+  });
+
+  it('limits deletion:self to the caller’s own subject', () => {
+    const reach = authorize(principal(['deletion:self']), 'getDeletionRequest');
+    expect(reach).toEqual({ kind: 'OWN', subjectId: 'u1' });
+    expect(() => assertReaches(reach, 'u1', 'getDeletionRequest')).not.toThrow();
+    expect(() => assertReaches(reach, 'u2', 'getDeletionRequest')).toThrow(
+      expect.objectContaining({ code: 'PERMISSION_DENIED' }),
+    );
+    expect(() => assertReaches(reach, undefined, 'getDeletionRequest')).toThrow(
+      expect.objectContaining({ code: 'PERMISSION_DENIED' }),
+    );
+  });
+
+  it('never lets deletion:self approve', () => {
+    expect(() => authorize(principal(['deletion:self']), 'approveDeletion')).toThrow(
+      expect.objectContaining({ code: 'PERMISSION_DENIED' }),
+    );
+  });
+
+  it('gives the participant scope nothing on this service yet', () => {
+    for (const operation of operations) {
+      expect(() => authorize(principal(['deletion:participant']), operation)).toThrow();
+    }
+  });
+});
+
+describe('risk policy', () => {
+  const config = { privilegedRoles: ['admin', 'owner'], alwaysRequireApproval: false };
+
+  it('is low risk for a plain subject deleting their own account', () => {
+    expect(
+      assessRisk(
+        { subjectRoles: ['member'], subjectFlagged: false, requestedBySubject: true },
+        config,
+      ),
+    ).toEqual([]);
+  });
+
+  it('names every reason that applies', () => {
+    expect(
+      assessRisk(
+        { subjectRoles: ['owner'], subjectFlagged: true, requestedBySubject: false },
+        { ...config, alwaysRequireApproval: true },
+      ),
+    ).toEqual([
+      'SUBJECT_PRIVILEGED_ROLE',
+      'REQUESTED_BY_OTHER',
+      'SUBJECT_FLAGGED',
+      'POLICY_ALWAYS',
+    ]);
+  });
+});
+
+describe('legal deadline', () => {
+  it('is one calendar month under GDPR, clamped to the month’s end', () => {
+    expect(legalDeadline('GDPR', new Date('2026-01-15T08:00:00Z'))).toEqual(
+      new Date('2026-02-15T08:00:00Z'),
+    );
+    expect(legalDeadline('GDPR', new Date('2026-01-31T08:00:00Z'))).toEqual(
+      new Date('2026-02-28T08:00:00Z'),
+    );
+    expect(legalDeadline('GDPR', new Date('2026-12-20T00:00:00Z'))).toEqual(
+      new Date('2027-01-20T00:00:00Z'),
+    );
+  });
+
+  it('is 45 days under CCPA', () => {
+    expect(legalDeadline('CCPA', new Date('2026-01-01T00:00:00Z'))).toEqual(
+      new Date('2026-02-15T00:00:00Z'),
+    );
+  });
+});
