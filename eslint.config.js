@@ -45,6 +45,8 @@ export default tseslint.config(
         process: 'readonly',
         console: 'readonly',
         Buffer: 'readonly',
+        fetch: 'readonly',
+        TextEncoder: 'readonly',
         module: 'writable',
         require: 'readonly',
       },

@@ -115,7 +115,14 @@ export const composeApp = async (
     logger,
     reflection: config.GRPC_REFLECTION,
   });
-  const http = createHttpServer(async () => (await connection.db?.admin().ping())?.ok === 1);
+  const mailboxStore = createMongoMailboxStore(connection);
+  const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
+  const http = createHttpServer({
+    ready: async () => (await connection.db?.admin().ping())?.ok === 1,
+    mailbox: devMailbox
+      ? (to: string | undefined) => mailboxStore.list({ to, limit: 20 })
+      : undefined,
+  });
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;

@@ -80,7 +80,8 @@ export function spawnTracked(
   }
   let done = false;
   const exited = new Promise<ChildExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // 'close' rather than 'exit': output written just before exiting (the error message) is in the tail.
+    child.once('close', (code, signal) => resolve({ code, signal }));
     child.once('error', (error) => {
       remember(`failed to run ${command}: ${error.message}`);
       resolve({ code: null, signal: null, error });

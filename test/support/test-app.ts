@@ -34,6 +34,7 @@ export interface TestApp extends AsyncDisposable {
   readonly smtp: SmtpSink;
   readonly clock: TestClock;
   readonly dbName: string;
+  readonly ports: { readonly grpc: number; readonly http: number };
   seedAccount(account: SeedAccount): Promise<void>;
   emailOf(subjectId: string): string;
   count(
@@ -71,7 +72,7 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
     clock,
     logger: pino({ level: 'silent' }),
   });
-  const { grpcPort } = await app.start();
+  const { grpcPort, httpPort } = await app.start();
   const client = createTestClient(`127.0.0.1:${grpcPort}`);
   const db = app.connection;
   const emailOf = (subjectId: string) => `${subjectId}@mail.test`;
@@ -81,6 +82,7 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
     smtp,
     clock,
     dbName,
+    ports: { grpc: grpcPort, http: httpPort },
     emailOf,
     seedAccount: async (account) => {
       await db.collection('accounts').insertOne({

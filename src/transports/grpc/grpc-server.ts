@@ -1,11 +1,11 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { DeletionService } from '../../app/deletion-service.js';
 import { DeletionServiceService } from '../../gen/deletion/v1/deletion_service.js';
 import { descriptorSetBase64 } from '../../gen/descriptor-set.js';
 import { createDeletionHandlers } from './deletion-handlers.js';
+import { createDescriptorIndex } from './reflection/descriptor-index.js';
+import { addReflection } from './reflection/reflection-service.js';
 import type { HandlerDeps } from './unary.js';
 
 /** The fully-qualified name health checks use for the service. */
@@ -41,8 +41,7 @@ export const createGrpcServer = (
   });
   health.addToServer(server);
   if (deps.reflection) {
-    const definition = loadFileDescriptorSetFromBuffer(Buffer.from(descriptorSetBase64, 'base64'));
-    new ReflectionService(definition).addToServer(server);
+    addReflection(server, createDescriptorIndex(Buffer.from(descriptorSetBase64, 'base64')));
   }
   const setServing = (serving: boolean) => {
     const value = serving ? 'SERVING' : 'NOT_SERVING';

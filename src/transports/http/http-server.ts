@@ -4,6 +4,9 @@ import type { AddressInfo } from 'node:net';
 /** Readiness: resolves when the service can take work (the database answers). */
 export type ReadinessCheck = () => Promise<boolean>;
 
+/** Development only: the messages of the dev mailbox, newest first (absent in production). */
+export type DevMailboxReader = (to: string | undefined) => Promise<readonly object[]>;
+
 /** The HTTP side of the service: health now, tRPC later. */
 export interface HttpServer {
   readonly server: Server;
@@ -19,24 +22,38 @@ const send = (response: ServerResponse, statusCode: number, body: object): void 
   response.end(JSON.stringify(body));
 };
 
+interface Routes {
+  readonly ready: ReadinessCheck;
+  readonly mailbox: DevMailboxReader | undefined;
+}
+
 const route = async (
   request: IncomingMessage,
   response: ServerResponse,
-  ready: ReadinessCheck,
+  { ready, mailbox }: Routes,
 ): Promise<void> => {
-  const path = (request.url ?? '/').split('?')[0];
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const path = url.pathname;
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
   if (path === '/readyz') {
     const ok = await ready().catch(() => false);
     return send(response, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
   }
+  if (path === '/dev/mailbox' && mailbox !== undefined) {
+    return send(response, 200, {
+      messages: await mailbox(url.searchParams.get('to') ?? undefined),
+    });
+  }
   send(response, 404, { error: 'not found' });
 };
 
-/** `/healthz` (the process is alive) and `/readyz` (the database answers). */
-export const createHttpServer = (ready: ReadinessCheck): HttpServer => {
+/**
+ * `/healthz` (the process is alive), `/readyz` (the database answers) and, in
+ * development only, `/dev/mailbox?to=<address>`.
+ */
+export const createHttpServer = (routes: Routes): HttpServer => {
   const server = createServer((request, response) => {
-    void route(request, response, ready);
+    route(request, response, routes).catch(() => send(response, 500, { error: 'internal error' }));
   });
   return {
     server,

@@ -1,0 +1,88 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeletionService } from '../../src/app/deletion-service.js';
+import { DomainError, type ErrorCode } from '../../src/domain/domain-error.js';
+import { createGrpcServer, type GrpcServer } from '../../src/transports/grpc/grpc-server.js';
+import { grpcStatusOf } from '../../src/transports/grpc/grpc-errors.js';
+import { callError, createTestClient, type TestClient } from '../support/grpc-test-client.js';
+
+const codes = Object.keys(grpcStatusOf) as ErrorCode[];
+const wireCodes: Record<ErrorCode, number> = {
+  INVALID_ARGUMENT: 3,
+  UNAUTHENTICATED: 16,
+  PERMISSION_DENIED: 7,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  RESOURCE_EXHAUSTED: 8,
+  UNAVAILABLE: 14,
+  DEADLINE_EXCEEDED: 4,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+};
+
+describe('gRPC error table: every domain error code on the wire', () => {
+  let server: GrpcServer;
+  let client: TestClient;
+  let next: unknown;
+  beforeAll(async () => {
+    const throwing = async (): Promise<never> => {
+      await Promise.resolve();
+      throw next;
+    };
+    const service = new Proxy({}, { get: () => throwing }) as DeletionService;
+    server = createGrpcServer(service, {
+      authenticate: () =>
+        Promise.resolve({
+          actor: { kind: 'USER', id: 'u' },
+          scopes: new Set(),
+          ownSubjectId: 'u',
+          authTime: null,
+          amr: [],
+        }),
+      logger: pino({ level: 'silent' }),
+      reflection: false,
+    });
+    client = createTestClient(`127.0.0.1:${String(await server.listen('127.0.0.1', 0))}`);
+  });
+  afterAll(async () => {
+    client.close();
+    await server.close();
+  });
+
+  it('maps all twelve codes', () => {
+    expect(codes.sort()).toEqual(Object.keys(wireCodes).sort());
+  });
+
+  it.each(codes)('sends %s with its reason and metadata, never the cause', async (code) => {
+    next = new DomainError({
+      code,
+      reason: `TEST_${code}`,
+      message: `failed with ${code}`,
+      metadata: { deletionRequest: 'deletionRequests/r1' },
+      cause: new Error('secret-cause-text alice@example.com'),
+    });
+
+    const error = await callError(client.getDeletionRequest({ name: 'deletionRequests/r1' }, null));
+
+    expect(error.code).toBe(wireCodes[code]);
+    expect(error.rich).toEqual({
+      code: wireCodes[code],
+      message: `failed with ${code}`,
+      reason: `TEST_${code}`,
+      domain: 'deletion.v1',
+      metadata: { deletionRequest: 'deletionRequests/r1' },
+      fieldViolations: [],
+    });
+    expect(JSON.stringify(error)).not.toContain('secret-cause-text');
+  });
+
+  it('turns anything else thrown into INTERNAL without its message', async () => {
+    next = new Error('db password is hunter2');
+    const error = await callError(client.getDeletionRequest({ name: 'deletionRequests/r1' }, null));
+    expect(error.code).toBe(13);
+    expect(error.rich?.message).toBe('internal error');
+    expect(error.message).not.toContain('hunter2');
+  });
+});
