@@ -24,7 +24,7 @@ import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createLogger } from './telemetry/logger.js';
 import { traceDeletionService } from './telemetry/traced-service.js';
-import { currentTraceId } from './telemetry/with-span.js';
+import { currentTraceId, withSpan } from './telemetry/with-span.js';
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
@@ -71,7 +71,7 @@ const makeDeps = (config: Config, connection: Connection, overrides: Overrides):
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
   clock: overrides.clock ?? systemClock,
   ids: createRandomIds(),
-  trace: { currentTraceId },
+  trace: { currentTraceId, inSpan: withSpan },
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,

@@ -5,8 +5,9 @@ import { startEmbeddedDatabase } from './embedded/embedded-database.js';
 
 /** The process entry: the only place that reads process.env, listens and handles signals. */
 const main = async (): Promise<void> => {
+  const development = process.env.DELETION_ENV === 'development';
   const config = loadConfig({
-    SEED_DEMO: process.env.MONGODB_URI ? 'false' : 'true',
+    SEED_DEMO: development && !process.env.MONGODB_URI ? 'true' : 'false',
     ...process.env,
   });
   const database = await startEmbeddedDatabase({

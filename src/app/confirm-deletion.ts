@@ -1,35 +1,39 @@
 import { authorize } from '../domain/authorization.js';
-import { DomainError, invalidState } from '../domain/domain-error.js';
+import { DomainError } from '../domain/domain-error.js';
 import type { ConfirmationMethod, DeletionRequest } from '../domain/deletion-request.js';
-import { confirm } from '../domain/lifecycle.js';
-import type { Principal } from '../domain/principal.js';
+import { assertConfirmable, confirm, lockOut } from '../domain/lifecycle.js';
+import { systemActor, type Principal } from '../domain/principal.js';
+import { assertStepUp } from '../domain/step-up.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { confirmDeletionInput, parseInput, type ConfirmDeletionInput } from './inputs.js';
 import { loadRequest } from './load-request.js';
 import { mutateRequest } from './mutate-request.js';
 import { settleAccount } from './settle-account.js';
 
-const refuse = (reason: string, message: string, request: DeletionRequest): DomainError =>
-  new DomainError({
+/**
+ * Out of attempts: the request ends (EXPIRED, `TOO_MANY_ATTEMPTS`) so the
+ * subject can start a new one, and the caller gets FAILED_PRECONDITION.
+ */
+const lockOutAndRefuse = async (deps: DeletionDeps, request: DeletionRequest): Promise<never> => {
+  await mutateRequest(deps.requests, {
+    id: request.id,
+    reach: { kind: 'ANY' },
+    operation: 'confirmDeletion',
+    change: (current) =>
+      current.state === 'REQUESTED'
+        ? lockOut(current, {
+            actor: systemActor('confirmation'),
+            now: deps.clock.now(),
+            traceId: deps.trace.currentTraceId(),
+          })
+        : current,
+  }).catch(() => undefined);
+  throw new DomainError({
     code: 'FAILED_PRECONDITION',
-    reason,
-    message,
+    reason: 'TOO_MANY_ATTEMPTS',
+    message: 'too many wrong codes; request a new deletion',
     metadata: { deletionRequest: request.id },
   });
-
-/** A step-up token counts when it is the subject's own, multi-factor, and fresh. */
-const assertStepUp = (deps: DeletionDeps, principal: Principal, request: DeletionRequest): void => {
-  const { allowed, maxAgeMs } = deps.policy.stepUp;
-  const fresh =
-    principal.authTime !== null &&
-    deps.clock.now().getTime() - principal.authTime.getTime() <= maxAgeMs;
-  const own = principal.actor.kind === 'USER' && principal.actor.id === request.subjectId;
-  if (allowed && own && fresh && principal.amr.includes('mfa')) return;
-  throw refuse(
-    'STEP_UP_REQUIRED',
-    'a one-time code or a fresh multi-factor step-up is required',
-    request,
-  );
 };
 
 /** Spends one of the request's attempts, then compares the code in constant time. */
@@ -42,8 +46,7 @@ const checkCode = async (
     request.id,
     deps.policy.maxConfirmAttempts,
   );
-  if (!reserved)
-    throw refuse('TOO_MANY_ATTEMPTS', 'too many wrong codes; request a new deletion', request);
+  if (!reserved) await lockOutAndRefuse(deps, request);
   const hash = request.verification?.codeHash;
   if (hash !== undefined && deps.codes.matches(request.id, code, hash)) return;
   throw new DomainError({
@@ -67,17 +70,10 @@ export const confirmDeletion =
     const input = parseInput(confirmDeletionInput, raw);
     const target = { id: input.name, reach, operation: 'confirmDeletion' } as const;
     const request = await loadRequest(deps.requests, target);
-    if (request.state !== 'REQUESTED') throw invalidState('confirm', request.state, request.id);
-    if (request.confirmExpireAt <= deps.clock.now()) {
-      throw refuse(
-        'CODE_EXPIRED',
-        'the confirmation window is over; request a new deletion',
-        request,
-      );
-    }
+    assertConfirmable(request, deps.clock.now());
     let method: ConfirmationMethod = 'ONE_TIME_CODE';
     if (input.code === undefined) {
-      assertStepUp(deps, principal, request);
+      assertStepUp(principal, request, { ...deps.policy.stepUp, now: deps.clock.now() });
       method = 'STEP_UP';
     } else {
       await checkCode(deps, request, input.code);
@@ -91,6 +87,6 @@ export const confirmDeletion =
           { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
         ),
     });
-    if (!confirmed.accountSynced) await settleAccount(deps, confirmed.id);
-    return confirmed;
+    if (confirmed.accountSynced) return confirmed;
+    return (await settleAccount(deps, confirmed.id)) ?? confirmed;
   };

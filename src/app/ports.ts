@@ -29,15 +29,17 @@ export interface DeletionRequestRepository {
   findActiveBySubject(subjectId: SubjectId): Promise<DeletionRequest | null>;
   /** Deletes a request that never got anywhere (its code could not be sent); false when it moved on. */
   remove(id: DeletionRequestId, expectedVersion: number): Promise<boolean>;
-  /** Replaces the request if its stored version is still `expectedVersion`; false when it moved on. */
+  /**
+   * Stores `next` (whose version is `expectedVersion + 1`) if no one else has
+   * written that version; false when the request moved on. Atomic across
+   * replicas, also on FerretDB.
+   */
   update(next: DeletionRequest, expectedVersion: number): Promise<boolean>;
   /**
-   * Atomically counts one confirmation attempt while the request is REQUESTED
-   * and has fewer than `maxAttempts`; false when none is left.
+   * Atomically spends one of the request's `maxAttempts` confirmation
+   * attempts; false when none is left (exactly `maxAttempts` calls ever succeed).
    */
   reserveConfirmationAttempt(id: DeletionRequestId, maxAttempts: number): Promise<boolean>;
-  /** Records that the account matches version `version` of the request; false when it moved on. */
-  markAccountSynced(id: DeletionRequestId, version: number): Promise<boolean>;
   list(query: ListQuery): Promise<DeletionRequest[]>;
   /** SCHEDULED requests past purgeAt, and ERASING ones whose lease expired. */
   findDueForErasure(now: Date, limit: number): Promise<DeletionRequest[]>;
@@ -68,10 +70,14 @@ export interface LocalErasure {
 /** The accounts, sessions and API tokens of the company, in the same database. Every method is idempotent. */
 export interface AccountDirectory {
   find(subjectId: SubjectId): Promise<Account | null>;
-  /** Deactivates the account and deletes all its sessions and API tokens at once. */
-  suspend(subjectId: SubjectId): Promise<void>;
-  /** Reactivates the account; revoked sessions stay revoked. */
-  restore(subjectId: SubjectId): Promise<void>;
+  /**
+   * Deactivates the account on behalf of a deletion request and deletes all its
+   * sessions and API tokens at once. An account deactivated for another reason
+   * stays as it is (only its sessions and tokens go).
+   */
+  suspend(subjectId: SubjectId, by: DeletionRequestId): Promise<void>;
+  /** Reactivates the account only if `by` deactivated it; revoked sessions stay revoked. */
+  restore(subjectId: SubjectId, by: DeletionRequestId): Promise<void>;
   /** Deletes the account, its sessions and its API tokens. */
   erase(subjectId: SubjectId): Promise<LocalErasure>;
 }
@@ -110,9 +116,15 @@ export interface IdGenerator {
   newDeletionRequestId(): DeletionRequestId;
 }
 
-/** The trace the current work runs in, for the request's history. */
+/** Tracing as the use cases see it: the current trace id, and a span around a step. */
 export interface TraceContext {
   currentTraceId(): string;
+  /** Runs `fn` in a span (a new trace when none is active). Attributes are ids, never personal data. */
+  inSpan<T>(
+    name: string,
+    attributes: Readonly<Record<string, string>>,
+    fn: () => Promise<T>,
+  ): Promise<T>;
 }
 
 /** A stored API key: only its SHA-256 is kept. */

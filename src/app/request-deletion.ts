@@ -52,7 +52,6 @@ const findAccount = async (deps: DeletionDeps, subjectId: SubjectId): Promise<Ac
     code: 'NOT_FOUND',
     reason: 'ACCOUNT_NOT_FOUND',
     message: 'no account with this subject id',
-    metadata: { subjectId },
   });
 };
 
@@ -91,14 +90,15 @@ export const requestDeletion =
         {
           subjectRoles: account.roles,
           subjectFlagged: account.flagged,
-          requestedBySubject: principal.actor.id === input.subjectId,
+          requestedBySubject:
+            principal.actor.kind === 'USER' && principal.ownSubjectId === input.subjectId,
         },
         deps.policy.risk,
       ),
       jurisdiction,
       legalDeadline: legalDeadline(jurisdiction, now),
       confirmExpireAt: new Date(now.getTime() + deps.policy.codeTtlMs),
-      verification: { codeHash: deps.codes.hash(id, code), attempts: 0 },
+      verification: { codeHash: deps.codes.hash(id, code) },
       idempotencyKey: key,
       requestFingerprint: fingerprint,
       now,

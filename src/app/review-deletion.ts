@@ -35,8 +35,7 @@ export const approveDeletion =
           { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
         ),
     });
-    await settleAccount(deps, approved.id);
-    return approved;
+    return (await settleAccount(deps, approved.id)) ?? approved;
   };
 
 /** Rejects a high-risk request. Errors as approveDeletion. */

@@ -1,3 +1,4 @@
+import type { DeletionRequest } from '../domain/deletion-request.js';
 import { accountConditionFor } from '../domain/deletion-state.js';
 import type { DeletionRequestId } from '../domain/ids.js';
 import type { AccountDirectory, DeletionRequestRepository } from './ports.js';
@@ -6,23 +7,28 @@ const MAX_ROUNDS = 5;
 
 /**
  * Brings the account in line with its request's state (suspended from soft
- * delete on, active once restored) and records that it did. Safe to repeat and
- * to race: when the request changed meanwhile, it applies the latest state
- * again, so a late suspend can never win over a restore that came after it.
+ * delete on, active once restored) and records that it did, as one more
+ * version of the request. Safe to repeat and to race: when the request changed
+ * meanwhile, it applies the latest state again, so a late suspend can never win
+ * over a restore that came after it. Returns the request as it now stands.
  * Requests left unsynced by a crash are picked up by the worker.
  */
 export const settleAccount = async (
   deps: { readonly requests: DeletionRequestRepository; readonly accounts: AccountDirectory },
   id: DeletionRequestId,
-): Promise<void> => {
+): Promise<DeletionRequest | null> => {
   let raced = false;
-  for (let round = 0; round < MAX_ROUNDS; round += 1) {
-    const request = await deps.requests.findById(id);
-    if (request === null || (request.accountSynced && !raced)) return;
+  let request = await deps.requests.findById(id);
+  for (let round = 0; round < MAX_ROUNDS && request !== null; round += 1) {
+    if (request.accountSynced && !raced) return request;
     const condition = accountConditionFor(request.state);
-    if (condition === 'SUSPENDED') await deps.accounts.suspend(request.subjectId);
-    if (condition === 'ACTIVE') await deps.accounts.restore(request.subjectId);
-    if (await deps.requests.markAccountSynced(id, request.version)) return;
+    if (condition === 'SUSPENDED') await deps.accounts.suspend(request.subjectId, request.id);
+    if (condition === 'ACTIVE') await deps.accounts.restore(request.subjectId, request.id);
+    if (request.accountSynced) return request;
+    const synced = { ...request, accountSynced: true, version: request.version + 1 };
+    if (await deps.requests.update(synced, request.version)) return synced;
     raced = true;
+    request = await deps.requests.findById(id);
   }
+  return request;
 };

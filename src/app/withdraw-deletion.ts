@@ -58,6 +58,5 @@ export const undeleteDeletionRequest =
           traceId: deps.trace.currentTraceId(),
         }),
     });
-    await settleAccount(deps, restored.id);
-    return restored;
+    return (await settleAccount(deps, restored.id)) ?? restored;
   };

@@ -1,6 +1,7 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
+  errors as joseErrors,
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -49,6 +50,19 @@ const unauthenticated = (
     cause,
   });
 
+/** The identity provider's key set could not be fetched: not the caller's fault. */
+const isKeySourceDown = (error: unknown): boolean =>
+  error instanceof joseErrors.JWKSTimeout ||
+  (error instanceof TypeError && error.message.includes('fetch'));
+
+const keysUnavailable = (cause: unknown): DomainError =>
+  new DomainError({
+    code: 'UNAVAILABLE',
+    reason: 'KEYS_UNAVAILABLE',
+    message: 'the token signing keys cannot be fetched right now; retry',
+    cause,
+  });
+
 const scopesOf = (claims: JWTPayload): Set<Scope> => {
   const raw = typeof claims.scope === 'string' ? claims.scope.split(' ') : claims.scp;
   const names = Array.isArray(raw)
@@ -92,7 +106,12 @@ const keyResolvers = (options: AuthOptions) => {
 /** Builds the authenticator: Bearer JWT (jose) or API key (hashed lookup). */
 export const createAuthenticator = (options: AuthOptions): Authenticator => {
   const keys = keyResolvers(options);
-  const verifyOptions = { issuer: options.issuer, audience: options.audience, clockTolerance: 5 };
+  const verifyOptions = {
+    issuer: options.issuer,
+    audience: options.audience,
+    clockTolerance: 5,
+    requiredClaims: ['exp', 'sub'],
+  };
   const verifyJwt = async (token: string): Promise<Principal> => {
     const { asymmetric, secret } = keys;
     const verified =
@@ -129,6 +148,7 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
       if (credentials.apiKey) return await verifyApiKey(credentials.apiKey);
     } catch (error) {
       if (DomainError.is(error) && error.code !== 'UNAUTHENTICATED') throw error;
+      if (isKeySourceDown(error)) throw keysUnavailable(error);
       throw unauthenticated('INVALID_CREDENTIALS', error);
     }
     throw unauthenticated(

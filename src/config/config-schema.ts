@@ -12,13 +12,15 @@ const flag = z.stringbool();
 
 /**
  * Every setting of the service, read from the environment (variable name =
- * key). Each key has a default fit for `npm start` on a laptop; production
- * (`DELETION_ENV=production`) refuses the development-only ones.
+ * key). `DELETION_ENV` defaults to production, which refuses the
+ * development-only settings, so a forgotten variable fails start-up instead of
+ * running with a public secret; `npm start` sets development, where every other
+ * key's default fits a laptop.
  */
 export const configSchema = z.object({
   DELETION_ENV: z
     .enum(['development', 'test', 'production'])
-    .default('development')
+    .default('production')
     .describe('Mode; production refuses dev-only settings'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -18,6 +18,7 @@ const productionProblems = (config: ConfigValues): string[] => {
     problems.push('JWT_HS256_SECRET: not allowed in production');
   if (config.NOTIFIER === 'dev-mailbox')
     problems.push('NOTIFIER: dev-mailbox is not allowed in production');
+  if (config.SEED_DEMO) problems.push('SEED_DEMO: demo data is not allowed in production');
   if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
     problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
   }

@@ -15,10 +15,9 @@ export interface StateChange {
   readonly traceId: string;
 }
 
-/** The pending one-time code: only its keyed hash is ever kept. */
+/** The pending one-time code: only its keyed hash is ever kept (attempts are counted by the repository). */
 export interface PendingVerification {
   readonly codeHash: string;
-  readonly attempts: number;
 }
 
 /** How a request was confirmed. */

@@ -7,6 +7,22 @@ import {
 } from './deletion-request.js';
 import type { Actor } from './principal.js';
 
+/**
+ * Whether a request can still be confirmed at `now`. Throws FAILED_PRECONDITION
+ * `INVALID_STATE` unless REQUESTED, `CODE_EXPIRED` once its window is over.
+ */
+export const assertConfirmable = (request: DeletionRequest, now: Date): void => {
+  if (request.state !== 'REQUESTED') throw invalidState('confirm', request.state, request.id);
+  if (request.confirmExpireAt <= now) {
+    throw new DomainError({
+      code: 'FAILED_PRECONDITION',
+      reason: 'CODE_EXPIRED',
+      message: 'the confirmation window is over; request a new deletion',
+      metadata: { deletionRequest: request.id },
+    });
+  }
+};
+
 /** Confirms a REQUESTED request: to AWAITING_APPROVAL when high risk, else soft-deleted (SCHEDULED). */
 export const confirm = (
   request: DeletionRequest,
@@ -111,6 +127,16 @@ export const expire = (request: DeletionRequest, context: ChangeContext): Deleti
   const next = transition(
     request,
     { to: 'EXPIRED', verb: 'expire', note: 'CONFIRMATION_WINDOW_ELAPSED' },
+    context,
+  );
+  return { ...next, verification: null };
+};
+
+/** Ends a REQUESTED request whose code was guessed wrong too often, so a new one can be made. */
+export const lockOut = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+  const next = transition(
+    request,
+    { to: 'EXPIRED', verb: 'expire', note: 'TOO_MANY_ATTEMPTS' },
     context,
   );
   return { ...next, verification: null };

@@ -26,7 +26,12 @@ export const startWorkerLoop = (
   const tick = async (): Promise<void> => {
     try {
       const result = await runOnce();
-      if (result.completed + result.expired > 0) options.logger.info(result, 'worker pass');
+      if (result.failures.length > 0)
+        options.logger.warn({ failures: result.failures }, 'worker pass had failures');
+      if (result.completed + result.expired + result.settled > 0) {
+        const { expired, settled, completed } = result;
+        options.logger.info({ expired, settled, completed }, 'worker pass');
+      }
     } catch (error) {
       const failure = DomainError.from(error);
       options.logger.error({ code: failure.code, reason: failure.reason }, 'worker pass failed');

@@ -55,6 +55,7 @@ describe('approval of high-risk requests (four eyes)', () => {
     );
 
     expect(rejected.state).toBe(State.STATE_REJECTED);
+    expect(rejected.reviewNote).toBe('owner of a live org');
     expect(await t.accountStatus(subjectId)).toBe('ACTIVE');
     await expect(
       t.client.approveDeletion({ name: created.name }, cast.secondApprover),

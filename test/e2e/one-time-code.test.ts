@@ -81,8 +81,8 @@ describe('confirmation by one-time code', () => {
     );
   });
 
-  it('allows 5 wrong tries under 50 concurrent guesses, then locks even the right code', async () => {
-    const { cast, created, code } = await requested();
+  it('allows 5 wrong tries under 50 concurrent guesses, then ends the request; even the right code fails', async () => {
+    const { subjectId, cast, created, code } = await requested();
 
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, () =>
@@ -98,10 +98,12 @@ describe('confirmation by one-time code', () => {
     const locked = await callError(
       t.client.confirmDeletion({ name: created.name, code }, cast.self),
     );
-    expect(locked.reason).toBe('TOO_MANY_ATTEMPTS');
-    expect((await t.client.getDeletionRequest({ name: created.name }, cast.self)).state).toBe(
-      State.STATE_REQUESTED,
-    );
+    expect(['TOO_MANY_ATTEMPTS', 'INVALID_STATE']).toContain(locked.reason);
+    const ended = await t.client.getDeletionRequest({ name: created.name }, cast.self);
+    expect(ended.state).toBe(State.STATE_EXPIRED);
+    expect(ended.history.at(-1)?.note).toBe('TOO_MANY_ATTEMPTS');
+    const fresh = await t.client.requestDeletion({ subjectId }, cast.self);
+    expect(fresh.state).toBe(State.STATE_REQUESTED);
   });
 
   it('accepts the right code after fewer than 5 wrong ones', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AccountDirectory } from '../../src/app/ports.js';
 import { DomainError } from '../../src/domain/domain-error.js';
-import type { SubjectId } from '../../src/domain/ids.js';
+import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
 import { migrate } from '../../src/persistence/mongo/migrations.js';
 import { createMongoAccountDirectory } from '../../src/persistence/mongo/mongo-account-directory.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
@@ -64,6 +64,8 @@ afterAll(async () => {
   await disconnectMongo(conn);
 });
 
+const byRequest = 'req-suspender' as DeletionRequestId;
+
 describe('createMongoAccountDirectory', () => {
   it('reads the facts of an account, with missing contact details as null', async () => {
     const full = await anAccount({
@@ -99,13 +101,13 @@ describe('createMongoAccountDirectory', () => {
   it('suspends an account and revokes its sessions and tokens, once', async () => {
     const subjectId = await anAccount();
     const bystander = await anAccount();
-    await directory.suspend(subjectId);
+    await directory.suspend(subjectId, byRequest);
     const first = await stored(subjectId);
-    expect(first).toMatchObject({ status: 'DEACTIVATED' });
+    expect(first).toMatchObject({ status: 'DEACTIVATED', deactivatedBy: byRequest });
     expect(first?.deactivatedAt).toBeInstanceOf(Date);
     expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
 
-    await directory.suspend(subjectId);
+    await directory.suspend(subjectId, byRequest);
     expect(await stored(subjectId)).toEqual(first);
     expect(await stored(bystander)).toMatchObject({ status: 'ACTIVE' });
     expect(await owned(bystander)).toEqual({ sessions: 2, apiTokens: 1 });
@@ -113,14 +115,26 @@ describe('createMongoAccountDirectory', () => {
 
   it('restores a suspended account without bringing its sessions back', async () => {
     const subjectId = await anAccount();
-    await directory.suspend(subjectId);
-    await directory.restore(subjectId);
-    await directory.restore(subjectId);
+    await directory.suspend(subjectId, byRequest);
+    await directory.restore(subjectId, byRequest);
+    await directory.restore(subjectId, byRequest);
     const account = await stored(subjectId);
     expect(account).toMatchObject({ status: 'ACTIVE' });
     expect(account).not.toHaveProperty('deactivatedAt');
+    expect(account).not.toHaveProperty('deactivatedBy');
     expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
-    await expect(directory.restore(aSubjectId())).resolves.toBeUndefined();
+    await expect(directory.restore(aSubjectId(), byRequest)).resolves.toBeUndefined();
+  });
+
+  it('leaves an account deactivated for another reason deactivated on restore', async () => {
+    const subjectId = await anAccount();
+    await conn
+      ?.collection(names.accounts)
+      .updateOne({ _id: subjectId }, { $set: { status: 'DEACTIVATED' } });
+    await directory.suspend(subjectId, byRequest);
+    await directory.restore(subjectId, byRequest);
+    expect(await stored(subjectId)).toMatchObject({ status: 'DEACTIVATED' });
+    expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
   });
 
   it('erases the account, its sessions and tokens, and reports what it removed', async () => {
@@ -139,7 +153,7 @@ describe('createMongoAccountDirectory', () => {
     await disconnectMongo(gone);
     for (const call of [
       () => cut.find(aSubjectId()),
-      () => cut.suspend(aSubjectId()),
+      () => cut.suspend(aSubjectId(), byRequest),
       () => cut.erase(aSubjectId()),
     ]) {
       const error = await call().then(

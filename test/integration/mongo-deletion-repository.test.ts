@@ -13,6 +13,8 @@ import { DELETION_REQUESTS } from '../../src/persistence/mongo/deletion-request-
 import { migrate } from '../../src/persistence/mongo/migrations.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
+import { toDocument } from '../../src/persistence/mongo/deletion-request-mapper.js';
+import { createVersionClaims } from '../../src/persistence/mongo/version-claims.js';
 import { aDeletionRequest, aRequestId, BUILT_AT } from '../fixtures/deletion-request-builder.js';
 
 type Connection = Awaited<ReturnType<typeof connectMongo>>;
@@ -56,7 +58,7 @@ const everyFieldSet = aDeletionRequest({
   jurisdiction: 'CCPA',
   updatedAt: at(9 * MINUTE + 123),
   confirmationMethod: 'STEP_UP',
-  verification: { codeHash: 'hash', attempts: 2 },
+  verification: { codeHash: 'hash' },
   deletedAt: at(MINUTE + 1),
   purgeAt: at(2 * MINUTE + 2),
   completedAt: at(3 * MINUTE + 3),
@@ -175,7 +177,6 @@ describe('createMongoDeletionRepository', () => {
     };
     expect(await repo.update(confirmed, 1)).toBe(true);
     expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(false);
-    expect(await repo.update({ ...aDeletionRequest(), version: 2 }, 1)).toBe(false);
     expect(await repo.findById(request.id)).toEqual(confirmed);
   });
 
@@ -208,25 +209,43 @@ describe('createMongoDeletionRepository', () => {
       Array.from({ length: 50 }, () => repo.reserveConfirmationAttempt(request.id, 5)),
     );
     expect(results.filter(Boolean)).toHaveLength(5);
-    const stored = await repo.findById(request.id);
-    expect(stored?.verification?.attempts).toBe(5);
-    expect(stored?.version).toBe(1);
+    expect(await repo.reserveConfirmationAttempt(request.id, 5)).toBe(false);
+    expect((await repo.findById(request.id))?.version).toBe(1);
     expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
   });
 
-  it('reserves no confirmation attempt once the request left REQUESTED', async () => {
-    const request = scheduled({ verification: { codeHash: 'h', attempts: 0 } });
-    await repo.insert(request);
-    expect(await repo.reserveConfirmationAttempt(request.id, 5)).toBe(false);
-    expect(await repo.reserveConfirmationAttempt(aRequestId(), 5)).toBe(false);
+  it('counts attempts per request', async () => {
+    const first = aDeletionRequest();
+    const second = aDeletionRequest();
+    await repo.insert(first);
+    await repo.insert(second);
+    for (let i = 0; i < 5; i += 1)
+      expect(await repo.reserveConfirmationAttempt(first.id, 5)).toBe(true);
+    expect(await repo.reserveConfirmationAttempt(first.id, 5)).toBe(false);
+    expect(await repo.reserveConfirmationAttempt(second.id, 5)).toBe(true);
   });
 
-  it('marks the account synced for the current version only, without bumping it', async () => {
-    const request = scheduled({ accountSynced: false });
+  it('rolls a request forward when its writer died between claiming a version and writing it', async () => {
+    const request = aDeletionRequest();
     await repo.insert(request);
-    expect(await repo.markAccountSynced(request.id, 1)).toBe(false);
-    expect(await repo.markAccountSynced(request.id, 2)).toBe(true);
-    expect(await repo.findById(request.id)).toEqual({ ...request, accountSynced: true });
+    const orphan = {
+      ...request,
+      state: 'CANCELLED' as const,
+      version: 2,
+      reason: 'written by a dead writer',
+    };
+    // The dead writer got as far as its claim.
+    await createVersionClaims(conn!).claimVersion(request.id, 2, toDocument(orphan));
+    expect((await repo.findById(request.id))?.version).toBe(1);
+
+    expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
+
+    expect(await repo.findById(request.id)).toEqual(orphan);
+    expect(await repo.update({ ...orphan, reason: 'next', version: 3 }, 2)).toBe(true);
+  });
+
+  it('does not report an update of a request that does not exist as done', async () => {
+    expect(await repo.update({ ...aDeletionRequest(), version: 2 }, 1)).toBe(false);
   });
 
   it('removes a request only at the expected version', async () => {

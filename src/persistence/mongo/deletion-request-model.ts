@@ -39,7 +39,7 @@ export interface DeletionRequestDocument {
   updatedAt: Date;
   confirmExpireAt: Date;
   confirmationMethod: ConfirmationMethod | null;
-  verification: { codeHash: string; attempts: number } | null;
+  verification: { codeHash: string } | null;
   deletedAt: Date | null;
   purgeAt: Date | null;
   completedAt: Date | null;
@@ -126,7 +126,6 @@ const stateChangeSchema = new Schema<StateChangeDocument>(
 const verificationSchema = new Schema(
   {
     codeHash: { type: String, required: true },
-    attempts: { type: Number, required: true, min: 0 },
   },
   subdocument,
 );

@@ -22,6 +22,8 @@ interface AccountDocument {
   locale?: string;
   status: 'ACTIVE' | 'DEACTIVATED';
   deactivatedAt?: Date;
+  /** The deletion request that deactivated the account, so undelete restores only what it did. */
+  deactivatedBy?: string;
 }
 
 /** Sessions and API tokens: only the owner matters here. */
@@ -63,20 +65,24 @@ export const createMongoAccountDirectory = (
         const doc = await accounts.findOne({ _id: subjectId });
         return doc && toAccount(doc);
       }),
-    suspend: (subjectId) =>
+    suspend: (subjectId, by) =>
       call('suspend', async () => {
-        // Guarded by status so a repeat keeps the first deactivation time.
+        // Guarded by status: a repeat keeps the first deactivation, and an
+        // account deactivated for another reason is not claimed by this request.
         await accounts.updateOne(
           { _id: subjectId, status: { $ne: 'DEACTIVATED' } },
-          { $set: { status: 'DEACTIVATED' }, $currentDate: { deactivatedAt: true } },
+          {
+            $set: { status: 'DEACTIVATED', deactivatedBy: by },
+            $currentDate: { deactivatedAt: true },
+          },
         );
         await revokeAll(subjectId);
       }),
-    restore: (subjectId) =>
+    restore: (subjectId, by) =>
       call('restore', async () => {
         await accounts.updateOne(
-          { _id: subjectId, status: 'DEACTIVATED' },
-          { $set: { status: 'ACTIVE' }, $unset: { deactivatedAt: '' } },
+          { _id: subjectId, status: 'DEACTIVATED', deactivatedBy: by },
+          { $set: { status: 'ACTIVE' }, $unset: { deactivatedAt: '', deactivatedBy: '' } },
         );
       }),
     erase: (subjectId) =>

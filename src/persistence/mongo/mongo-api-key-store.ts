@@ -40,11 +40,13 @@ export const putApiKey = async (
   connection: Connection,
   key: { readonly name: string; readonly hash: string; readonly scopes: readonly string[] },
 ): Promise<void> => {
-  await connection
-    .collection<ApiKeyDocument>(API_KEYS_COLLECTION)
-    .replaceOne(
-      { _id: key.name },
-      { hash: key.hash, scopes: [...key.scopes], revoked: false, createdAt: new Date() },
-      { upsert: true },
-    );
+  await connection.collection<ApiKeyDocument>(API_KEYS_COLLECTION).updateOne(
+    { _id: key.name },
+    {
+      $set: { hash: key.hash, scopes: [...key.scopes] },
+      // A revoked key stays revoked when it is put again.
+      $setOnInsert: { revoked: false, createdAt: new Date() },
+    },
+    { upsert: true },
+  );
 };

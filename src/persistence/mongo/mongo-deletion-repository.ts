@@ -1,99 +1,14 @@
 import mongoose, { type Connection, type Model, type QueryFilter } from 'mongoose';
 import type { DeletionRequestRepository, InsertOutcome } from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { isTerminal } from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
-import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
-import type { Actor } from '../../domain/principal.js';
 import { mongoCall } from './classify-mongo-error.js';
-import {
-  activeKeyOf,
-  deletionRequestModel,
-  idempotencyKeyOf,
-  storedIdempotencyKey,
-  type DeletionRequestDocument,
-} from './deletion-request-model.js';
+import { toDocument, toDomain } from './deletion-request-mapper.js';
+import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
+import { createVersionClaims } from './version-claims.js';
 
 type Filter = QueryFilter<DeletionRequestDocument>;
-
-const actor = (a: Actor): Actor => ({ kind: a.kind, id: a.id });
-
-/** The stored form of a request; `activeKey` and the idempotency key are derived here. */
-const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
-  _id: r.id,
-  subjectId: r.subjectId,
-  requester: actor(r.requester),
-  reason: r.reason,
-  state: r.state,
-  version: r.version,
-  riskReasons: [...r.riskReasons],
-  jurisdiction: r.jurisdiction,
-  createdAt: r.createdAt,
-  updatedAt: r.updatedAt,
-  confirmExpireAt: r.confirmExpireAt,
-  confirmationMethod: r.confirmationMethod,
-  verification: r.verification && {
-    codeHash: r.verification.codeHash,
-    attempts: r.verification.attempts,
-  },
-  deletedAt: r.deletedAt,
-  purgeAt: r.purgeAt,
-  completedAt: r.completedAt,
-  legalDeadline: r.legalDeadline,
-  reviewer: r.reviewer && actor(r.reviewer),
-  reviewNote: r.reviewNote,
-  accountSynced: r.accountSynced,
-  leaseOwner: r.leaseOwner,
-  leaseUntil: r.leaseUntil,
-  idempotencyKey: storedIdempotencyKey(r.id, r.idempotencyKey),
-  requestFingerprint: r.requestFingerprint,
-  history: r.history.map((c) => ({
-    from: c.from,
-    to: c.to,
-    actor: actor(c.actor),
-    at: c.at,
-    note: c.note,
-    traceId: c.traceId,
-  })),
-  activeKey: activeKeyOf(r),
-});
-
-const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
-  id: d._id as DeletionRequestId,
-  subjectId: d.subjectId as SubjectId,
-  requester: actor(d.requester),
-  reason: d.reason,
-  state: d.state,
-  version: d.version,
-  riskReasons: [...d.riskReasons],
-  jurisdiction: d.jurisdiction,
-  createdAt: d.createdAt,
-  updatedAt: d.updatedAt,
-  confirmExpireAt: d.confirmExpireAt,
-  confirmationMethod: d.confirmationMethod,
-  verification: d.verification && {
-    codeHash: d.verification.codeHash,
-    attempts: d.verification.attempts,
-  },
-  deletedAt: d.deletedAt,
-  purgeAt: d.purgeAt,
-  completedAt: d.completedAt,
-  legalDeadline: d.legalDeadline,
-  reviewer: d.reviewer && actor(d.reviewer),
-  reviewNote: d.reviewNote,
-  accountSynced: d.accountSynced,
-  leaseOwner: d.leaseOwner,
-  leaseUntil: d.leaseUntil,
-  idempotencyKey: idempotencyKeyOf(d._id, d.idempotencyKey),
-  requestFingerprint: d.requestFingerprint,
-  history: d.history.map((c) => ({
-    from: c.from,
-    to: c.to,
-    actor: actor(c.actor),
-    at: c.at,
-    note: c.note,
-    traceId: c.traceId,
-  })),
-});
 
 type UniqueKey = 'idempotencyKey' | 'activeKey' | '_id';
 
@@ -156,9 +71,40 @@ const refusal = async (
 
 const withId = (id: string) => ({ 'deletion.request_id': id });
 
-/** Deletion requests in MongoDB (or FerretDB): each change is one atomic, version-guarded update. */
+/**
+ * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique
+ * indexes (one active request per subject, one request per idempotency key);
+ * every change claims its version first (see version-claims.ts), so exactly
+ * one writer wins each version, across replicas and on both servers.
+ */
 export const createMongoDeletionRepository = (conn: Connection): DeletionRequestRepository => {
   const model = deletionRequestModel(conn);
+  const claims = createVersionClaims(conn);
+  /** Writes a claimed version; never moves a request back to an older one. False when the request is gone. */
+  const write = async (doc: DeletionRequestDocument): Promise<boolean> => {
+    const { _id, ...fields } = doc;
+    try {
+      const result = await model
+        .updateOne(
+          { _id, version: { $lt: doc.version } },
+          { $set: fields },
+          { runValidators: true },
+        )
+        .exec();
+      return result.matchedCount === 1 || (await model.exists({ _id })) !== null;
+    } catch (error) {
+      // Only another active request of the subject can collide here, which insert prevents.
+      if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', _id);
+      throw error;
+    }
+  };
+  /** Finishes the newest claimed write of a request whose writer may have died. */
+  const rollForward = async (id: string): Promise<void> => {
+    const newest = await claims.newestClaim(id);
+    if (newest === null) return;
+    if (newest.snapshot === null) await model.deleteOne({ _id: id }).exec();
+    else await write(newest.snapshot);
+  };
   const call = <T>(
     method: string,
     attributes: Record<string, string>,
@@ -201,43 +147,34 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
       call('find_active_by_subject', {}, () => findOne({ activeKey: subjectId })),
     remove: (id, expectedVersion) =>
       call('remove', withId(id), async () => {
-        const result = await model.deleteOne({ _id: id, version: expectedVersion }).exec();
-        return result.deletedCount === 1;
+        if ((await model.exists({ _id: id, version: expectedVersion })) === null) return false;
+        if (!(await claims.claimVersion(id, expectedVersion + 1, null))) {
+          await rollForward(id);
+          return false;
+        }
+        await model.deleteOne({ _id: id }).exec();
+        return true;
       }),
     update: (next, expectedVersion) =>
       call('update', withId(next.id), async () => {
-        const { _id, ...fields } = toDocument(next);
-        try {
-          const result = await model
-            .updateOne({ _id, version: expectedVersion }, { $set: fields }, { runValidators: true })
-            .exec();
-          return result.matchedCount === 1;
-        } catch (error) {
-          // Only another active request of the subject can collide here, which insert prevents.
-          if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', next.id);
-          throw error;
+        if (next.version !== expectedVersion + 1) {
+          throw new DomainError({
+            code: 'INTERNAL',
+            reason: 'VERSION_SKIPPED',
+            message: 'a change moves one version',
+          });
         }
+        const doc = toDocument(next);
+        if (!(await claims.claimVersion(next.id, next.version, doc))) {
+          await rollForward(next.id);
+          return false;
+        }
+        const written = await write(doc);
+        if (written && isTerminal(next.state)) await claims.pruneBelow(next.id, next.version);
+        return written;
       }),
     reserveConfirmationAttempt: (id, maxAttempts) =>
-      call('reserve_confirmation_attempt', withId(id), async () => {
-        // No version bump: a counted attempt must not fail a concurrent, correct confirmation.
-        const filter = {
-          _id: id,
-          state: 'REQUESTED',
-          'verification.attempts': { $lt: maxAttempts },
-        } as const;
-        const result = await model
-          .updateOne(filter, { $inc: { 'verification.attempts': 1 } })
-          .exec();
-        return result.matchedCount === 1;
-      }),
-    markAccountSynced: (id, version) =>
-      call('mark_account_synced', withId(id), async () => {
-        const result = await model
-          .updateOne({ _id: id, version }, { $set: { accountSynced: true } })
-          .exec();
-        return result.matchedCount === 1;
-      }),
+      call('reserve_confirmation_attempt', withId(id), () => claims.claimAttempt(id, maxAttempts)),
     list: (query) =>
       call('list', {}, () => {
         const filter: Filter = {};

@@ -73,6 +73,7 @@ export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
     legalDeadline: request.legalDeadline,
     jurisdiction: request.jurisdiction,
     reviewer: request.reviewer ? actor(request.reviewer) : undefined,
+    reviewNote: request.reviewNote ?? '',
     etag: etagOf(request),
     history: request.history.map(stateChange),
   });

@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 
 describe('loadConfig', () => {
-  it('starts with development defaults from an empty environment', () => {
-    const config = loadConfig({});
+  it('fails safe: an empty environment is production and refuses to start', () => {
+    expect(() => loadConfig({})).toThrow(/OTP_SECRET/);
+  });
+
+  it('starts with development defaults when asked for development', () => {
+    const config = loadConfig({ DELETION_ENV: 'development' });
     expect(config).toMatchObject({
       GRPC_PORT: 50051,
       HTTP_PORT: 8080,
@@ -14,9 +18,10 @@ describe('loadConfig', () => {
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => loadConfig({ GRPC_PORT: 'abc' })).toThrow(ConfigError);
-    expect(() => loadConfig({ GRPC_PORT: 'abc' })).toThrow(/GRPC_PORT/);
-    expect(() => loadConfig({ OTP_DIGITS: '4' })).toThrow(/OTP_DIGITS/);
+    const dev = { DELETION_ENV: 'development' };
+    expect(() => loadConfig({ ...dev, GRPC_PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...dev, GRPC_PORT: 'abc' })).toThrow(/GRPC_PORT/);
+    expect(() => loadConfig({ ...dev, OTP_DIGITS: '4' })).toThrow(/OTP_DIGITS/);
   });
 
   it('refuses development-only settings in production', () => {
@@ -31,11 +36,12 @@ describe('loadConfig', () => {
         SMTP_URL: 'smtp://mail:25',
         JWT_JWKS_URL: 'https://idp.internal/jwks.json',
         JWT_HS256_SECRET: 'y'.repeat(32),
+        SEED_DEMO: 'true',
       }),
-    ).toThrow(/JWT_HS256_SECRET/);
+    ).toThrow(/JWT_HS256_SECRET[\s\S]*SEED_DEMO/);
   });
 
   it('requires SMTP_URL for the smtp notifier', () => {
-    expect(() => loadConfig({ NOTIFIER: 'smtp' })).toThrow(/SMTP_URL/);
+    expect(() => loadConfig({ DELETION_ENV: 'development', NOTIFIER: 'smtp' })).toThrow(/SMTP_URL/);
   });
 });

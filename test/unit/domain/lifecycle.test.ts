@@ -46,7 +46,7 @@ const requested = (riskReasons: RiskReason[] = []): DeletionRequest =>
     jurisdiction: 'GDPR',
     legalDeadline: at(30 * 86_400_000),
     confirmExpireAt: at(600_000),
-    verification: { codeHash: 'h', attempts: 0 },
+    verification: { codeHash: 'h' },
     idempotencyKey: null,
     requestFingerprint: 'fp',
     now: t0,

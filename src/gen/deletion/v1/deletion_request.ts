@@ -62,6 +62,8 @@ export interface DeletionRequest {
   etag: string;
   /** Every state change, oldest first. Output only. */
   history: StateChange[];
+  /** The reviewer's stated reason, when the request was rejected. Output only. */
+  reviewNote: string;
 }
 
 /** Where the request is in its lifecycle. */
@@ -307,6 +309,7 @@ function createBaseDeletionRequest(): DeletionRequest {
     reviewer: undefined,
     etag: '',
     history: [],
+    reviewNote: '',
   };
 }
 
@@ -365,6 +368,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     }
     for (const v of message.history) {
       StateChange.encode(v!, writer.uint32(146).fork()).join();
+    }
+    if (message.reviewNote !== '') {
+      writer.uint32(154).string(message.reviewNote);
     }
     return writer;
   },
@@ -526,6 +532,14 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
             message.history.push(StateChange.decode(reader, reader.uint32()));
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.reviewNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -600,6 +614,11 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
       history: globalThis.Array.isArray(object?.history)
         ? object.history.map((e: any) => StateChange.fromJSON(e))
         : [],
+      reviewNote: isSet(object.reviewNote)
+        ? globalThis.String(object.reviewNote)
+        : isSet(object.review_note)
+          ? globalThis.String(object.review_note)
+          : '',
     };
   },
 
@@ -659,6 +678,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     if (message.history?.length) {
       obj.history = message.history.map((e) => StateChange.toJSON(e));
     }
+    if (message.reviewNote !== '') {
+      obj.reviewNote = message.reviewNote;
+    }
     return obj;
   },
 
@@ -691,6 +713,7 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
         : undefined;
     message.etag = object.etag ?? '';
     message.history = object.history?.map((e) => StateChange.fromPartial(e)) || [];
+    message.reviewNote = object.reviewNote ?? '';
     return message;
   },
 };

@@ -1,0 +1,84 @@
+import type { DeletionRequest } from '../../domain/deletion-request.js';
+import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
+import type { Actor } from '../../domain/principal.js';
+import {
+  activeKeyOf,
+  idempotencyKeyOf,
+  storedIdempotencyKey,
+  type DeletionRequestDocument,
+} from './deletion-request-model.js';
+
+const actor = (a: Actor): Actor => ({ kind: a.kind, id: a.id });
+
+/** The stored form of a request; `activeKey` and the idempotency key are derived here. */
+export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
+  _id: r.id,
+  subjectId: r.subjectId,
+  requester: actor(r.requester),
+  reason: r.reason,
+  state: r.state,
+  version: r.version,
+  riskReasons: [...r.riskReasons],
+  jurisdiction: r.jurisdiction,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  confirmExpireAt: r.confirmExpireAt,
+  confirmationMethod: r.confirmationMethod,
+  verification: r.verification && { codeHash: r.verification.codeHash },
+  deletedAt: r.deletedAt,
+  purgeAt: r.purgeAt,
+  completedAt: r.completedAt,
+  legalDeadline: r.legalDeadline,
+  reviewer: r.reviewer && actor(r.reviewer),
+  reviewNote: r.reviewNote,
+  accountSynced: r.accountSynced,
+  leaseOwner: r.leaseOwner,
+  leaseUntil: r.leaseUntil,
+  idempotencyKey: storedIdempotencyKey(r.id, r.idempotencyKey),
+  requestFingerprint: r.requestFingerprint,
+  history: r.history.map((c) => ({
+    from: c.from,
+    to: c.to,
+    actor: actor(c.actor),
+    at: c.at,
+    note: c.note,
+    traceId: c.traceId,
+  })),
+  activeKey: activeKeyOf(r),
+});
+
+/** A stored request as the domain entity. */
+export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
+  id: d._id as DeletionRequestId,
+  subjectId: d.subjectId as SubjectId,
+  requester: actor(d.requester),
+  reason: d.reason,
+  state: d.state,
+  version: d.version,
+  riskReasons: [...d.riskReasons],
+  jurisdiction: d.jurisdiction,
+  createdAt: d.createdAt,
+  updatedAt: d.updatedAt,
+  confirmExpireAt: d.confirmExpireAt,
+  confirmationMethod: d.confirmationMethod,
+  verification: d.verification && { codeHash: d.verification.codeHash },
+  deletedAt: d.deletedAt,
+  purgeAt: d.purgeAt,
+  completedAt: d.completedAt,
+  legalDeadline: d.legalDeadline,
+  reviewer: d.reviewer && actor(d.reviewer),
+  reviewNote: d.reviewNote,
+  accountSynced: d.accountSynced,
+  leaseOwner: d.leaseOwner,
+  leaseUntil: d.leaseUntil,
+  idempotencyKey: idempotencyKeyOf(d._id, d.idempotencyKey),
+  requestFingerprint: d.requestFingerprint,
+  history: d.history.map((c) => ({
+    from: c.from,
+    to: c.to,
+    actor: actor(c.actor),
+    at: c.at,
+    note: c.note,
+    traceId: c.traceId,
+  })),
+});

@@ -1,0 +1,105 @@
+import type { Connection } from 'mongoose';
+import mongoose from 'mongoose';
+import type { DeletionRequestDocument } from './deletion-request-model.js';
+
+/** One claimed version of a request: its full document, written before the request itself. */
+interface VersionClaim {
+  _id: string;
+  requestId: string;
+  version: number;
+  /** The document of this version; null for a removal. */
+  snapshot: DeletionRequestDocument | null;
+  claimedAt: Date;
+}
+
+/** One spent confirmation attempt of a request. */
+interface AttemptClaim {
+  _id: string;
+  requestId: string;
+  claimedAt: Date;
+}
+
+/** The collection of claimed versions (append-only: the write history of every request). */
+export const DELETION_REQUEST_VERSIONS = 'deletion_request_versions';
+/** The collection of spent confirmation attempts. */
+export const CONFIRMATION_ATTEMPTS = 'confirmation_attempts';
+
+const isDuplicateKey = (error: unknown): boolean =>
+  error instanceof mongoose.mongo.MongoServerError &&
+  (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));
+
+/** Inserts a document whose `_id` is the claim; false when someone holds it already. */
+const claim = async <T extends { _id: string }>(
+  insert: (doc: T) => Promise<unknown>,
+  doc: T,
+): Promise<boolean> => {
+  try {
+    await insert(doc);
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+};
+
+/**
+ * Compare-and-set for request documents that holds on every MongoDB-compatible
+ * server. FerretDB 1.24 runs a filtered update as "read, then overwrite", so a
+ * version-guarded update alone lets two writers win; an insert into a unique
+ * `_id` cannot. A writer first claims `<id>#<version>` here with the full new
+ * document, and only the claim's holder writes that version. If a holder dies
+ * between the two writes, the next writer that loses a claim rolls the
+ * request forward from the newest claim (the snapshot is immutable, so any
+ * number of helpers write the same thing).
+ */
+export interface VersionClaims {
+  /** Claims `version` of request `requestId`; false when it is taken. */
+  claimVersion(
+    requestId: string,
+    version: number,
+    snapshot: DeletionRequestDocument | null,
+  ): Promise<boolean>;
+  /** The newest claim of a request, if any. */
+  newestClaim(
+    requestId: string,
+  ): Promise<{ version: number; snapshot: DeletionRequestDocument | null } | null>;
+  /** Spends the first free one of `max` attempts; false when all are spent. */
+  claimAttempt(requestId: string, max: number): Promise<boolean>;
+  /**
+   * Forgets the claims of a request that reached a final state: older
+   * snapshots and spent attempts. The newest claim stays, so its version can
+   * never be claimed twice.
+   */
+  pruneBelow(requestId: string, version: number): Promise<void>;
+}
+
+/** Version and attempt claims in two collections of the service's database. */
+export const createVersionClaims = (conn: Connection): VersionClaims => {
+  const versions = conn.collection<VersionClaim>(DELETION_REQUEST_VERSIONS);
+  const attempts = conn.collection<AttemptClaim>(CONFIRMATION_ATTEMPTS);
+  return {
+    claimVersion: (requestId, version, snapshot) =>
+      claim((doc) => versions.insertOne(doc), {
+        _id: `${requestId}#${String(version)}`,
+        requestId,
+        version,
+        snapshot,
+        claimedAt: new Date(),
+      }),
+    newestClaim: async (requestId) => {
+      const [newest] = await versions.find({ requestId }).sort({ version: -1 }).limit(1).toArray();
+      return newest ? { version: newest.version, snapshot: newest.snapshot } : null;
+    },
+    pruneBelow: async (requestId, version) => {
+      await versions.deleteMany({ requestId, version: { $lt: version } });
+      await attempts.deleteMany({ requestId });
+    },
+    claimAttempt: async (requestId, max) => {
+      for (let attempt = 1; attempt <= max; attempt += 1) {
+        const doc = { _id: `${requestId}#${String(attempt)}`, requestId, claimedAt: new Date() };
+        if (await claim((d) => attempts.insertOne(d), doc)) return true;
+      }
+      return false;
+    },
+  };
+};
