@@ -8,11 +8,8 @@ import type { Clock, Notifier } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
-import {
-  createHmacOneTimeCodes,
-  createRandomIds,
-  hashApiKey,
-} from './crypto/hmac-one-time-codes.js';
+import { hashApiKey } from './crypto/api-key-hash.js';
+import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
@@ -86,6 +83,28 @@ const makeDeps = (config: Config, connection: Connection, overrides: Overrides):
   },
 });
 
+const makeAuthenticator = (config: Config, connection: Connection) =>
+  createAuthenticator({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    jwksUrl: config.JWT_JWKS_URL,
+    publicKeys: config.JWT_PUBLIC_KEYS,
+    hs256Secret: config.JWT_HS256_SECRET,
+    apiKeys: createMongoApiKeyStore(connection),
+  });
+
+/** Health and readiness; the dev mailbox only outside production. */
+const makeHttpServer = (config: Config, connection: Connection): HttpServer => {
+  const mailboxStore = createMongoMailboxStore(connection);
+  const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
+  return createHttpServer({
+    ready: async () => (await connection.db?.admin().ping())?.ok === 1,
+    mailbox: devMailbox
+      ? (to: string | undefined) => mailboxStore.list({ to, limit: 20 })
+      : undefined,
+  });
+};
+
 /**
  * Wires one replica: database, adapters, use cases (traced), gRPC and HTTP
  * servers, and the worker. Connects, migrates indexes and (when asked) seeds
@@ -102,27 +121,12 @@ export const composeApp = async (
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
   const deps = makeDeps(config, connection, overrides);
   const service = traceDeletionService(createDeletionService(deps));
-  const authenticate = createAuthenticator({
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    jwksUrl: config.JWT_JWKS_URL,
-    publicKeys: config.JWT_PUBLIC_KEYS,
-    hs256Secret: config.JWT_HS256_SECRET,
-    apiKeys: createMongoApiKeyStore(connection),
-  });
   const grpc = createGrpcServer(service, {
-    authenticate,
+    authenticate: makeAuthenticator(config, connection),
     logger,
     reflection: config.GRPC_REFLECTION,
   });
-  const mailboxStore = createMongoMailboxStore(connection);
-  const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
-  const http = createHttpServer({
-    ready: async () => (await connection.db?.admin().ping())?.ok === 1,
-    mailbox: devMailbox
-      ? (to: string | undefined) => mailboxStore.list({ to, limit: 20 })
-      : undefined,
-  });
+  const http = makeHttpServer(config, connection);
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;

@@ -55,6 +55,49 @@ const findAccount = async (deps: DeletionDeps, subjectId: SubjectId): Promise<Ac
   });
 };
 
+/** What a new request is drafted from. */
+interface Draft {
+  readonly principal: Principal;
+  readonly subjectId: SubjectId;
+  readonly reason: string;
+  readonly account: Account;
+  readonly key: string | null;
+  readonly fingerprint: string;
+}
+
+/** A new request (risk assessed, deadline set) and its one-time code, kept only as a hash. */
+const draftRequest = (
+  deps: DeletionDeps,
+  draft: Draft,
+): { request: DeletionRequest; code: string } => {
+  const { principal, account } = draft;
+  const now = deps.clock.now();
+  const id = deps.ids.newDeletionRequestId();
+  const code = deps.codes.generate();
+  const jurisdiction = account.jurisdiction ?? deps.policy.defaultJurisdiction;
+  const facts = {
+    subjectRoles: account.roles,
+    subjectFlagged: account.flagged,
+    requestedBySubject:
+      principal.actor.kind === 'USER' && principal.ownSubjectId === draft.subjectId,
+  };
+  const request = createDeletionRequest({
+    id,
+    subjectId: draft.subjectId,
+    requester: principal.actor,
+    reason: draft.reason,
+    riskReasons: assessRisk(facts, deps.policy.risk),
+    jurisdiction,
+    legalDeadline: legalDeadline(jurisdiction, now),
+    confirmExpireAt: new Date(now.getTime() + deps.policy.codeTtlMs),
+    verification: { codeHash: deps.codes.hash(id, code) },
+    idempotencyKey: draft.key,
+    requestFingerprint: draft.fingerprint,
+    now,
+  });
+  return { request, code };
+};
+
 /**
  * Creates a deletion request and sends the subject a one-time code.
  * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (`REQUEST_ID_REUSED`), NOT_FOUND
@@ -77,31 +120,13 @@ export const requestDeletion =
     const active = await deps.requests.findActiveBySubject(input.subjectId);
     if (active !== null) return conflict(deps, { key, fingerprint, active });
 
-    const now = deps.clock.now();
-    const id = deps.ids.newDeletionRequestId();
-    const code = deps.codes.generate();
-    const jurisdiction = account.jurisdiction ?? deps.policy.defaultJurisdiction;
-    const request = createDeletionRequest({
-      id,
+    const { request, code } = draftRequest(deps, {
+      principal,
       subjectId: input.subjectId,
-      requester: principal.actor,
       reason: input.reason,
-      riskReasons: assessRisk(
-        {
-          subjectRoles: account.roles,
-          subjectFlagged: account.flagged,
-          requestedBySubject:
-            principal.actor.kind === 'USER' && principal.ownSubjectId === input.subjectId,
-        },
-        deps.policy.risk,
-      ),
-      jurisdiction,
-      legalDeadline: legalDeadline(jurisdiction, now),
-      confirmExpireAt: new Date(now.getTime() + deps.policy.codeTtlMs),
-      verification: { codeHash: deps.codes.hash(id, code) },
-      idempotencyKey: key,
-      requestFingerprint: fingerprint,
-      now,
+      account,
+      key,
+      fingerprint,
     });
     const outcome = await deps.requests.insert(request);
     if (outcome.kind !== 'INSERTED') {

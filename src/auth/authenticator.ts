@@ -9,7 +9,7 @@ import {
 import type { ApiKeyStore } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
 import { isScope, type Principal, type Scope } from '../domain/principal.js';
-import { hashApiKey } from '../crypto/hmac-one-time-codes.js';
+import { hashApiKey } from '../crypto/api-key-hash.js';
 
 /** The credentials a transport found on a call. */
 export interface Credentials {

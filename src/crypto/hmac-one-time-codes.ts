@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { OneTimeCodes, IdGenerator } from '../app/ports.js';
 import type { DeletionRequestId } from '../domain/ids.js';
 
@@ -32,7 +32,3 @@ export const createHmacOneTimeCodes = (options: { key: string; digits: number })
 export const createRandomIds = (): IdGenerator => ({
   newDeletionRequestId: () => randomUUID() as DeletionRequestId,
 });
-
-/** SHA-256 of an API key, the only form in which keys are stored. */
-export const hashApiKey = (key: string): string =>
-  createHash('sha256').update(key).digest('base64url');

@@ -66,9 +66,9 @@ export interface VersionClaims {
   /** Spends the first free one of `max` attempts; false when all are spent. */
   claimAttempt(requestId: string, max: number): Promise<boolean>;
   /**
-   * Forgets the claims of a request that reached a final state: older
-   * snapshots and spent attempts. The newest claim stays, so its version can
-   * never be claimed twice.
+   * Forgets the older snapshots of a request that reached a final state. The
+   * newest claim stays, so its version can never be claimed twice; spent
+   * attempts stay too, or a late guess could spend a "fresh" one.
    */
   pruneBelow(requestId: string, version: number): Promise<void>;
 }
@@ -92,7 +92,6 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
     },
     pruneBelow: async (requestId, version) => {
       await versions.deleteMany({ requestId, version: { $lt: version } });
-      await attempts.deleteMany({ requestId });
     },
     claimAttempt: async (requestId, max) => {
       for (let attempt = 1; attempt <= max; attempt += 1) {

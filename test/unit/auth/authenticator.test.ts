@@ -1,0 +1,170 @@
+import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord } from '../../../src/app/ports.js';
+import { createAuthenticator, type Authenticator } from '../../../src/auth/authenticator.js';
+import { hashApiKey } from '../../../src/crypto/api-key-hash.js';
+import type { DomainError } from '../../../src/domain/domain-error.js';
+
+const issuer = 'https://idp.test/';
+const audience = 'account-deletion';
+const now = () => Math.floor(Date.now() / 1000);
+
+const keys = new Map<string, ApiKeyRecord>([
+  [
+    hashApiKey('good-key'),
+    { name: 'console', scopes: ['deletion:read', 'not-a-scope'], revoked: false },
+  ],
+  [hashApiKey('revoked-key'), { name: 'old', scopes: ['deletion:admin'], revoked: true }],
+]);
+const apiKeys = { findByHash: (hash: string) => Promise.resolve(keys.get(hash) ?? null) };
+
+const failure = async (promise: Promise<unknown>): Promise<DomainError> =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error as DomainError,
+  );
+
+describe('authenticator', () => {
+  let authenticate: Authenticator;
+  let signingKey: CryptoKey;
+  let otherKey: CryptoKey;
+
+  const token = (
+    claims: Record<string, unknown> = {},
+    options: { key?: CryptoKey; exp?: number | null } = {},
+  ) => {
+    const jwt = new SignJWT({ scope: 'deletion:self', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('alice')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt();
+    if (options.exp !== null) jwt.setExpirationTime(options.exp ?? now() + 300);
+    return jwt.sign(options.key ?? signingKey);
+  };
+  const bearer = async (jwt: Promise<string> | string) => ({
+    authorization: `Bearer ${await jwt}`,
+  });
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    signingKey = pair.privateKey;
+    otherKey = (await generateKeyPair('ES256')).privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+    authenticate = createAuthenticator({
+      issuer,
+      audience,
+      publicKeys: JSON.stringify({ keys: [jwk] }),
+      apiKeys,
+    });
+  });
+
+  it('accepts a valid user token and maps its claims', async () => {
+    const principal = await authenticate(
+      await bearer(token({ amr: ['pwd', 'mfa'], auth_time: now() })),
+    );
+    expect(principal.actor).toEqual({ kind: 'USER', id: 'alice' });
+    expect([...principal.scopes]).toEqual(['deletion:self']);
+    expect(principal.ownSubjectId).toBe('alice');
+    expect(principal.amr).toContain('mfa');
+  });
+
+  it('treats a client-credentials token as a service with no own subject', async () => {
+    const principal = await authenticate(
+      await bearer(token({ client_id: 'alice', scope: 'deletion:request' })),
+    );
+    expect(principal.actor.kind).toBe('SERVICE');
+    expect(principal.ownSubjectId).toBeNull();
+  });
+
+  it.each([
+    [
+      'a wrong issuer',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'ES256' })
+          .setSubject('a')
+          .setIssuer('https://evil/')
+          .setAudience(audience)
+          .setExpirationTime(now() + 60)
+          .sign(signingKey),
+    ],
+    [
+      'a wrong audience',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'ES256' })
+          .setSubject('a')
+          .setIssuer(issuer)
+          .setAudience('other')
+          .setExpirationTime(now() + 60)
+          .sign(signingKey),
+    ],
+    ['no exp', () => token({}, { exp: null })],
+    ['an expired exp', () => token({}, { exp: now() - 60 })],
+    ['an unknown signing key', () => token({}, { key: otherKey })],
+    [
+      'alg none',
+      () =>
+        Promise.resolve(
+          `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'alice', iss: issuer, aud: audience, exp: now() + 60 })).toString('base64url')}.`,
+        ),
+    ],
+    [
+      'an HS256 token when only public keys are configured',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('a')
+          .setIssuer(issuer)
+          .setAudience(audience)
+          .setExpirationTime(now() + 60)
+          .sign(new TextEncoder().encode('x'.repeat(32))),
+    ],
+    ['garbage', () => Promise.resolve('not.a.jwt')],
+  ])('refuses %s with one generic UNAUTHENTICATED', async (_case, make) => {
+    const error = await failure(authenticate(await bearer(make())));
+    expect(error).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'INVALID_CREDENTIALS',
+      message: 'the credentials are not valid',
+    });
+  });
+
+  it('refuses missing credentials', async () => {
+    expect(await failure(authenticate({}))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'MISSING_CREDENTIALS',
+    });
+  });
+
+  it('accepts an API key by its hash, keeping only known scopes', async () => {
+    const principal = await authenticate({ apiKey: 'good-key' });
+    expect(principal.actor).toEqual({ kind: 'SERVICE', id: 'apikey/console' });
+    expect([...principal.scopes]).toEqual(['deletion:read']);
+  });
+
+  it('refuses a revoked or unknown API key', async () => {
+    expect(await failure(authenticate({ apiKey: 'revoked-key' }))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+    expect(await failure(authenticate({ apiKey: 'nope' }))).toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  it('answers UNAVAILABLE when the JWKS endpoint cannot be reached', async () => {
+    const remote = createAuthenticator({
+      issuer,
+      audience,
+      jwksUrl: 'http://127.0.0.1:9/jwks.json',
+      apiKeys,
+    });
+    expect(await failure(remote(await bearer(token())))).toMatchObject({
+      code: 'UNAVAILABLE',
+      reason: 'KEYS_UNAVAILABLE',
+    });
+  });
+});
