@@ -1,5 +1,5 @@
 import { authorize } from '../domain/authorization.js';
-import { DomainError } from '../domain/domain-error.js';
+import { DomainError, preconditionFailed } from '../domain/domain-error.js';
 import type { ConfirmationMethod, DeletionRequest } from '../domain/deletion-request.js';
 import { assertConfirmable, confirm, lockOut } from '../domain/lifecycle.js';
 import { systemActor, type Principal } from '../domain/principal.js';
@@ -28,12 +28,11 @@ const lockOutAndRefuse = async (deps: DeletionDeps, request: DeletionRequest): P
           })
         : current,
   }).catch(() => undefined);
-  throw new DomainError({
-    code: 'FAILED_PRECONDITION',
-    reason: 'TOO_MANY_ATTEMPTS',
-    message: 'too many wrong codes; request a new deletion',
-    metadata: { deletionRequest: request.id },
-  });
+  throw preconditionFailed(
+    'TOO_MANY_ATTEMPTS',
+    'too many wrong codes; request a new deletion',
+    request.id,
+  );
 };
 
 /** Spends one of the request's attempts, then compares the code in constant time. */

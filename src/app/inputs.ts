@@ -56,12 +56,19 @@ export const listDeletionRequestsInput = z.strictObject({
 
 /** The parsed inputs, as the use cases take them. */
 export type RequestDeletionInput = z.input<typeof requestDeletionInput>;
+/** Input of confirmDeletion, before parsing. */
 export type ConfirmDeletionInput = z.input<typeof confirmDeletionInput>;
+/** Input of approveDeletion, before parsing. */
 export type ApproveDeletionInput = z.input<typeof approveDeletionInput>;
+/** Input of rejectDeletion, before parsing. */
 export type RejectDeletionInput = z.input<typeof rejectDeletionInput>;
+/** Input of cancelDeletion, before parsing. */
 export type CancelDeletionInput = z.input<typeof cancelDeletionInput>;
+/** Input of undeleteDeletionRequest, before parsing. */
 export type UndeleteDeletionRequestInput = z.input<typeof undeleteDeletionRequestInput>;
+/** Input of getDeletionRequest, before parsing. */
 export type GetDeletionRequestInput = z.input<typeof getDeletionRequestInput>;
+/** Input of listDeletionRequests, before parsing. */
 export type ListDeletionRequestsInput = z.input<typeof listDeletionRequestsInput>;
 
 /** Parses with a schema; INVALID_ARGUMENT with one field violation per issue. */

@@ -94,3 +94,11 @@ export const deletionRequestNotFound = (id: string): DomainError =>
     message: 'deletion request not found',
     metadata: { deletionRequest: id },
   });
+
+/** FAILED_PRECONDITION with a specific reason, about one request. */
+export const preconditionFailed = (
+  reason: string,
+  message: string,
+  deletionRequest: string,
+): DomainError =>
+  new DomainError({ code: 'FAILED_PRECONDITION', reason, message, metadata: { deletionRequest } });

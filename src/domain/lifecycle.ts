@@ -1,4 +1,4 @@
-import { DomainError, invalidState } from './domain-error.js';
+import { DomainError, invalidState, preconditionFailed } from './domain-error.js';
 import {
   transition,
   type ChangeContext,
@@ -14,16 +14,18 @@ import type { Actor } from './principal.js';
 export const assertConfirmable = (request: DeletionRequest, now: Date): void => {
   if (request.state !== 'REQUESTED') throw invalidState('confirm', request.state, request.id);
   if (request.confirmExpireAt <= now) {
-    throw new DomainError({
-      code: 'FAILED_PRECONDITION',
-      reason: 'CODE_EXPIRED',
-      message: 'the confirmation window is over; request a new deletion',
-      metadata: { deletionRequest: request.id },
-    });
+    throw preconditionFailed(
+      'CODE_EXPIRED',
+      'the confirmation window is over; request a new deletion',
+      request.id,
+    );
   }
 };
 
-/** Confirms a REQUESTED request: to AWAITING_APPROVAL when high risk, else soft-deleted (SCHEDULED). */
+/**
+ * Confirms a REQUESTED request: to AWAITING_APPROVAL when high risk, else soft-deleted (SCHEDULED).
+ * Throws FAILED_PRECONDITION `INVALID_STATE` or `CODE_EXPIRED`.
+ */
 export const confirm = (
   request: DeletionRequest,
   options: { readonly method: ConfirmationMethod; readonly gracePeriodMs: number },
@@ -62,7 +64,10 @@ const assertSecondPerson = (request: DeletionRequest, reviewer: Actor): void => 
   }
 };
 
-/** Approves an AWAITING_APPROVAL request: it is soft-deleted (SCHEDULED). */
+/**
+ * Approves an AWAITING_APPROVAL request: it is soft-deleted (SCHEDULED).
+ * Throws PERMISSION_DENIED `SELF_APPROVAL`, FAILED_PRECONDITION `INVALID_STATE`.
+ */
 export const approve = (
   request: DeletionRequest,
   options: { readonly gracePeriodMs: number },
@@ -79,7 +84,7 @@ export const approve = (
   return { ...scheduled, reviewer: context.actor };
 };
 
-/** Rejects an AWAITING_APPROVAL request. */
+/** Rejects an AWAITING_APPROVAL request. Throws PERMISSION_DENIED `SELF_APPROVAL`, FAILED_PRECONDITION `INVALID_STATE`. */
 export const reject = (
   request: DeletionRequest,
   reviewNote: string,
@@ -90,21 +95,23 @@ export const reject = (
   return { ...next, reviewer: context.actor, reviewNote };
 };
 
-/** Withdraws a request that is not scheduled yet. */
+/** Withdraws a request that is not scheduled yet. Throws FAILED_PRECONDITION `INVALID_STATE`. */
 export const cancel = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
   const next = transition(request, { to: 'CANCELLED', verb: 'cancel', note: 'CANCELLED' }, context);
   return { ...next, verification: null };
 };
 
-/** Restores a soft-deleted account; refused after `purgeAt` or once erasing started. */
+/**
+ * Restores a soft-deleted account; refused after `purgeAt` or once erasing started.
+ * Throws FAILED_PRECONDITION `GRACE_PERIOD_OVER` or `INVALID_STATE`.
+ */
 export const undelete = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
   if (request.state === 'SCHEDULED' && request.purgeAt && request.purgeAt <= context.now) {
-    throw new DomainError({
-      code: 'FAILED_PRECONDITION',
-      reason: 'GRACE_PERIOD_OVER',
-      message: 'the grace period is over; the account can no longer be restored',
-      metadata: { deletionRequest: request.id },
-    });
+    throw preconditionFailed(
+      'GRACE_PERIOD_OVER',
+      'the grace period is over; the account can no longer be restored',
+      request.id,
+    );
   }
   const next = transition(
     request,
@@ -114,15 +121,10 @@ export const undelete = (request: DeletionRequest, context: ChangeContext): Dele
   return { ...next, accountSynced: false };
 };
 
-/** Marks a request that was never confirmed in time. */
+/** Marks a request that was never confirmed in time. Throws FAILED_PRECONDITION `NOT_EXPIRED` or `INVALID_STATE`. */
 export const expire = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
   if (request.state === 'REQUESTED' && request.confirmExpireAt > context.now) {
-    throw new DomainError({
-      code: 'FAILED_PRECONDITION',
-      reason: 'NOT_EXPIRED',
-      message: 'the confirmation window is still open',
-      metadata: { deletionRequest: request.id },
-    });
+    throw preconditionFailed('NOT_EXPIRED', 'the confirmation window is still open', request.id);
   }
   const next = transition(
     request,
@@ -132,7 +134,7 @@ export const expire = (request: DeletionRequest, context: ChangeContext): Deleti
   return { ...next, verification: null };
 };
 
-/** Ends a REQUESTED request whose code was guessed wrong too often, so a new one can be made. */
+/** Ends a REQUESTED request whose code was guessed wrong too often, so a new one can be made. Throws FAILED_PRECONDITION `INVALID_STATE`. */
 export const lockOut = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
   const next = transition(
     request,
@@ -142,19 +144,17 @@ export const lockOut = (request: DeletionRequest, context: ChangeContext): Delet
   return { ...next, verification: null };
 };
 
-/** Starts the purge of a SCHEDULED request whose grace period is over, under a lease. */
+/**
+ * Starts the purge of a SCHEDULED request whose grace period is over, under a lease.
+ * Throws FAILED_PRECONDITION `GRACE_PERIOD_NOT_OVER` or `INVALID_STATE`.
+ */
 export const startErasing = (
   request: DeletionRequest,
   lease: { readonly owner: string; readonly until: Date },
   context: ChangeContext,
 ): DeletionRequest => {
   if (request.state === 'SCHEDULED' && (!request.purgeAt || request.purgeAt > context.now)) {
-    throw new DomainError({
-      code: 'FAILED_PRECONDITION',
-      reason: 'GRACE_PERIOD_NOT_OVER',
-      message: 'the grace period is not over',
-      metadata: { deletionRequest: request.id },
-    });
+    throw preconditionFailed('GRACE_PERIOD_NOT_OVER', 'the grace period is not over', request.id);
   }
   const next = transition(
     request,
@@ -164,7 +164,7 @@ export const startErasing = (
   return { ...next, leaseOwner: lease.owner, leaseUntil: lease.until };
 };
 
-/** Finishes the purge: every store answered. */
+/** Finishes the purge: every store answered. Throws FAILED_PRECONDITION `INVALID_STATE`. */
 export const complete = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
   const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
   return { ...next, completedAt: context.now, leaseOwner: null, leaseUntil: null };

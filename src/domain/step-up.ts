@@ -1,4 +1,4 @@
-import { DomainError } from './domain-error.js';
+import { preconditionFailed } from './domain-error.js';
 import type { DeletionRequest } from './deletion-request.js';
 import type { Principal } from './principal.js';
 
@@ -23,10 +23,9 @@ export const assertStepUp = (
     policy.now.getTime() - principal.authTime.getTime() <= policy.maxAgeMs;
   const own = principal.actor.kind === 'USER' && principal.ownSubjectId === request.subjectId;
   if (policy.allowed && own && fresh && principal.amr.includes('mfa')) return;
-  throw new DomainError({
-    code: 'FAILED_PRECONDITION',
-    reason: 'STEP_UP_REQUIRED',
-    message: 'a one-time code or a fresh multi-factor step-up is required',
-    metadata: { deletionRequest: request.id },
-  });
+  throw preconditionFailed(
+    'STEP_UP_REQUIRED',
+    'a one-time code or a fresh multi-factor step-up is required',
+    request.id,
+  );
 };

@@ -83,6 +83,8 @@ export const deletionRequestIndexes = [
   { key: { idempotencyKey: 1 }, name: 'idempotency_key_unique', unique: true },
   { key: { createdAt: -1, _id: -1 }, name: 'created_at_desc' },
   { key: { subjectId: 1, createdAt: -1 }, name: 'subject_created_at' },
+  { key: { state: 1, createdAt: -1 }, name: 'state_created_at' },
+  { key: { state: 1, leaseUntil: 1 }, name: 'state_lease_until' },
   { key: { state: 1, purgeAt: 1 }, name: 'state_purge_at' },
   { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
   { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
