@@ -29,9 +29,11 @@ module.exports = {
     },
     {
       name: 'no-config-to-src',
+      comment:
+        'Configuration may use the pure domain (e.g. to reject a cyclic participant order), nothing else.',
       severity: 'error',
       from: { path: '^src/config' },
-      to: { path: '^src', pathNot: '^src/config' },
+      to: { path: '^src', pathNot: ['^src/config', '^src/domain'] },
     },
     {
       name: 'mongoose-stays-in-persistence',

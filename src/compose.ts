@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
-import type { Clock, Notifier } from './app/ports.js';
+import type { Clock, Notifier, Participants } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
@@ -19,6 +19,7 @@ import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletio
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
+import { createGrpcParticipants } from './participants/grpc-participants.js';
 import { createLogger } from './telemetry/logger.js';
 import { traceDeletionService } from './telemetry/traced-service.js';
 import { currentTraceId, withSpan } from './telemetry/with-span.js';
@@ -61,14 +62,19 @@ const makeNotifier = (config: Config, connection: Connection): Notifier & { clos
     ? createSmtpNotifier({ url: config.SMTP_URL, from: config.SMTP_FROM })
     : createMailboxNotifier(createMongoMailboxStore(connection));
 
-const makeDeps = (config: Config, connection: Connection, overrides: Overrides): DeletionDeps => ({
+const makeDeps = (
+  config: Config,
+  connection: Connection,
+  adapters: { readonly overrides: Overrides; readonly participants: Participants },
+): DeletionDeps => ({
   requests: createMongoDeletionRepository(connection),
   accounts: createMongoAccountDirectory(connection, collectionNames(config)),
-  notifier: overrides.notifier ?? makeNotifier(config, connection),
+  notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
-  clock: overrides.clock ?? systemClock,
+  clock: adapters.overrides.clock ?? systemClock,
   ids: createRandomIds(),
   trace: { currentTraceId, inSpan: withSpan },
+  participants: adapters.participants,
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,
@@ -80,6 +86,8 @@ const makeDeps = (config: Config, connection: Connection, overrides: Overrides):
     stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
     defaultJurisdiction: config.DEFAULT_JURISDICTION,
     leaseMs: config.LEASE_SECONDS * 1000,
+    retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
+    fanOutConcurrency: config.FANOUT_CONCURRENCY,
   },
 });
 
@@ -119,7 +127,8 @@ export const composeApp = async (
   const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
   await migrate(connection, collectionNames(config));
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
-  const deps = makeDeps(config, connection, overrides);
+  const participants = createGrpcParticipants(config.PARTICIPANTS);
+  const deps = makeDeps(config, connection, { overrides, participants });
   const service = traceDeletionService(createDeletionService(deps));
   const grpc = createGrpcServer(service, {
     authenticate: makeAuthenticator(config, connection),
@@ -148,6 +157,7 @@ export const composeApp = async (
     close: async () => {
       await worker?.stop();
       await Promise.all([grpc.close(), http.close()]);
+      participants.close();
       await connection.close();
     },
   };

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { RiskPolicyConfig } from '../domain/risk-policy.js';
 import type { Jurisdiction } from '../domain/legal-deadline.js';
 import type {
@@ -7,6 +8,7 @@ import type {
   IdGenerator,
   Notifier,
   OneTimeCodes,
+  Participants,
   TraceContext,
 } from './ports.js';
 
@@ -20,6 +22,10 @@ export interface DeletionPolicy {
   readonly stepUp: { readonly allowed: boolean; readonly maxAgeMs: number };
   readonly defaultJurisdiction: Jurisdiction;
   readonly leaseMs: number;
+  /** Back-off of failed calls to linked services. */
+  readonly retry: RetryPolicy;
+  /** How many linked services one purge calls at once. */
+  readonly fanOutConcurrency: number;
 }
 
 /** The ports every use case may use. */
@@ -31,5 +37,6 @@ export interface DeletionDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly trace: TraceContext;
+  readonly participants: Participants;
   readonly policy: DeletionPolicy;
 }

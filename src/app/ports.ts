@@ -1,6 +1,7 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import type { DeletionState } from '../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
+import type { ErasureOutcome, ParticipantSpec } from '../domain/erasure-steps.js';
 import type { Jurisdiction } from '../domain/legal-deadline.js';
 
 /** Outcome of inserting a new request; the two unique keys are reported apart. */
@@ -137,4 +138,26 @@ export interface ApiKeyRecord {
 /** Looks up API keys by their hash. */
 export interface ApiKeyStore {
   findByHash(hash: string): Promise<ApiKeyRecord | null>;
+}
+
+/** A linked service's answer to Erase: final, or accepted for a later report. */
+export type EraseAnswer = { readonly outcome: ErasureOutcome } | { readonly expectedBy: Date };
+
+/** What one Erase call carries. */
+export interface EraseCall {
+  readonly deletionRequestId: DeletionRequestId;
+  readonly subjectId: SubjectId;
+  /** When the service needs a final answer by (the legal deadline). */
+  readonly finalAnswerDeadline: Date;
+}
+
+/**
+ * The linked services from configuration. A failed call throws a DomainError
+ * whose code says what happened (UNAVAILABLE, DEADLINE_EXCEEDED, …) and whose
+ * `retryable` metadata says whether trying again can help; an answer about
+ * another request or subject is a failure (`ANSWER_MISMATCH`), never a success.
+ */
+export interface Participants {
+  readonly specs: readonly ParticipantSpec[];
+  erase(name: string, call: EraseCall): Promise<EraseAnswer>;
 }

@@ -1,8 +1,9 @@
 import { DomainError } from '../domain/domain-error.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
-import { complete, expire, startErasing } from '../domain/lifecycle.js';
+import { expire } from '../domain/lifecycle.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
+import { purgeRequest } from './purge-request.js';
 import { settleAccount } from './settle-account.js';
 
 const BATCH = 50;
@@ -22,6 +23,8 @@ export interface WorkerPassResult {
   readonly expired: number;
   readonly completed: number;
   readonly settled: number;
+  /** Requests this pass moved to NEEDS_ATTENTION: an operator must act. */
+  readonly needsAttention: readonly string[];
   readonly failures: readonly WorkerFailure[];
 }
 
@@ -85,39 +88,22 @@ const settleStragglers = async (deps: DeletionDeps) =>
   });
 
 /**
- * Claims one due request with a lease (one version-guarded update: only one
- * worker wins), erases the account's local data, and completes it. A worker
- * that crashes mid-way leaves a lease that expires; the next one resumes.
- * Erasing is idempotent, so a resumed purge never doubles an effect.
+ * Purges every request whose grace period is over, whose purge has a retry
+ * or report due, or whose purge lost its worker. Requests that end up
+ * needing attention are listed, for the alert.
  */
-const purgeOne = async (
-  deps: DeletionDeps,
-  request: DeletionRequest,
-  owner: string,
-): Promise<boolean> => {
-  const now = deps.clock.now();
-  const lease = { owner, until: new Date(now.getTime() + deps.policy.leaseMs) };
-  const claimed =
-    request.state === 'SCHEDULED'
-      ? startErasing(request, lease, context(deps, 'purge-worker'))
-      : {
-          ...request,
-          version: request.version + 1,
-          updatedAt: now,
-          leaseOwner: owner,
-          leaseUntil: lease.until,
-        };
-  if (!(await deps.requests.update(claimed, request.version))) return false;
-  await deps.accounts.erase(claimed.subjectId);
-  return deps.requests.update(complete(claimed, context(deps, 'purge-worker')), claimed.version);
-};
-
-/** Purges every request whose grace period is over (or whose purge lost its worker). */
-const purgeDue = async (deps: DeletionDeps, owner: string) =>
-  eachRequest(deps, 'purge', {
+const purgeDue = async (deps: DeletionDeps, owner: string) => {
+  const needsAttention: string[] = [];
+  const result = await eachRequest(deps, 'purge', {
     requests: await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
-    run: (request) => purgeOne(deps, request, owner),
+    run: async (request) => {
+      const outcome = await purgeRequest(deps, request, owner);
+      if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
+      return outcome === 'COMPLETED';
+    },
   });
+  return { ...result, needsAttention };
+};
 
 /**
  * One pass of all background work, in order: expiry, unfinished account side
@@ -135,6 +121,7 @@ export const runWorkerPass = async (
     expired: expired.done,
     settled: settled.done,
     completed: completed.done,
+    needsAttention: completed.needsAttention,
     failures: [...expired.failures, ...settled.failures, ...completed.failures],
   };
 };

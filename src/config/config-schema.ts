@@ -10,6 +10,32 @@ const list = z.string().transform((value) =>
 );
 const flag = z.stringbool();
 
+const participant = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
+  address: z.string().min(1),
+  tls: z.boolean().default(false),
+  timeoutMs: z.number().int().min(10).max(600_000).default(5000),
+  maxAttempts: z.number().int().min(1).max(100).default(8),
+  phases: z
+    .array(z.enum(['suspend', 'restore', 'erase']))
+    .min(1)
+    .default(['suspend', 'restore', 'erase']),
+  after: z.array(z.string()).default([]),
+});
+
+/** A JSON array of linked services (never registered through an API: no SSRF by registration). */
+const participants = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of linked services' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(participant));
+
 /**
  * Every setting of the service, read from the environment (variable name =
  * key). `DELETION_ENV` defaults to production, which refuses the
@@ -118,6 +144,25 @@ export const configSchema = z.object({
     .default(1000)
     .describe('Pause between worker passes'),
   LEASE_SECONDS: seconds.min(1).default(60).describe('Lease of a claimed purge'),
+  PARTICIPANTS: participants
+    .default([])
+    .describe(
+      'Linked services, JSON: [{"name","address","tls","timeoutMs","maxAttempts","phases","after"}]',
+    ),
+  RETRY_BASE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1000)
+    .describe('First retry delay of a failed linked-service call (full jitter)'),
+  RETRY_CAP_MS: z.coerce.number().int().min(0).default(300_000).describe('Longest retry delay'),
+  FANOUT_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(8)
+    .describe('Linked services one purge calls at once'),
   SEED_DEMO: flag
     .default(false)
     .describe('Seed demo accounts and an API key at start (development)'),

@@ -1,3 +1,4 @@
+import { dependencyCycle } from '../domain/erasure-steps.js';
 import { configSchema, type ConfigValues } from './config-schema.js';
 
 /** Bad configuration; the message names every offending variable. */
@@ -10,6 +11,23 @@ export type Config = Readonly<ConfigValues>;
 
 const DEV_OTP_SECRET = 'development-only-otp-secret-do-not-use-in-prod';
 const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
+
+/** Names are unique, `after` names a known service, and the order has no cycle. */
+const registryProblems = (participants: ConfigValues['PARTICIPANTS']): string[] => {
+  const names = participants.map((p) => p.name);
+  const problems = names
+    .filter((name, index) => names.indexOf(name) !== index)
+    .map((name) => `PARTICIPANTS: "${name}" is registered twice`);
+  for (const p of participants) {
+    for (const other of p.after.filter((name) => !names.includes(name))) {
+      problems.push(`PARTICIPANTS: "${p.name}" comes after unknown "${other}"`);
+    }
+  }
+  const cycle = dependencyCycle(participants);
+  if (cycle.length > 0)
+    problems.push(`PARTICIPANTS: the "after" order has a cycle: ${cycle.join(' -> ')}`);
+  return problems;
+};
 
 const productionProblems = (config: ConfigValues): string[] => {
   const problems: string[] = [];
@@ -45,6 +63,9 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   if (config.NOTIFIER === 'smtp' && config.SMTP_URL === undefined) {
     throw new ConfigError('invalid configuration:\n  SMTP_URL: required when NOTIFIER=smtp');
   }
+  const registry = registryProblems(config.PARTICIPANTS);
+  if (registry.length > 0)
+    throw new ConfigError(`invalid configuration:\n  ${registry.join('\n  ')}`);
   const noKeys = config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined;
   return Object.freeze({
     ...config,

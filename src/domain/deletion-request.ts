@@ -1,5 +1,6 @@
 import { invalidState } from './domain-error.js';
 import { canTransition, type DeletionState } from './deletion-state.js';
+import type { ParticipantStep } from './erasure-steps.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
 import type { Actor } from './principal.js';
@@ -48,6 +49,8 @@ export interface DeletionRequest {
   readonly reviewNote: string | null;
   /** False until the account directory matches the state (suspended, restored). */
   readonly accountSynced: boolean;
+  /** Each linked service's progress through Erase, by participant name. */
+  readonly participants: Readonly<Record<string, ParticipantStep>>;
   /** The worker holding the purge, and until when (a crashed worker's lease expires). */
   readonly leaseOwner: string | null;
   readonly leaseUntil: Date | null;
@@ -138,6 +141,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   reviewer: null,
   reviewNote: null,
   accountSynced: true,
+  participants: {},
   leaseOwner: null,
   leaseUntil: null,
   idempotencyKey: init.idempotencyKey,

@@ -6,6 +6,7 @@ import {
   type DeletionRequest,
 } from './deletion-request.js';
 import type { Actor } from './principal.js';
+import type { ParticipantStep } from './erasure-steps.js';
 
 /**
  * Whether a request can still be confirmed at `now`. Throws FAILED_PRECONDITION
@@ -145,12 +146,16 @@ export const lockOut = (request: DeletionRequest, context: ChangeContext): Delet
 };
 
 /**
- * Starts the purge of a SCHEDULED request whose grace period is over, under a lease.
+ * Starts the purge of a SCHEDULED request whose grace period is over, under a
+ * lease, with one pending step per linked service of the erase phase.
  * Throws FAILED_PRECONDITION `GRACE_PERIOD_NOT_OVER` or `INVALID_STATE`.
  */
 export const startErasing = (
   request: DeletionRequest,
-  lease: { readonly owner: string; readonly until: Date },
+  start: {
+    readonly lease: { readonly owner: string; readonly until: Date };
+    readonly steps: Readonly<Record<string, ParticipantStep>>;
+  },
   context: ChangeContext,
 ): DeletionRequest => {
   if (request.state === 'SCHEDULED' && (!request.purgeAt || request.purgeAt > context.now)) {
@@ -161,11 +166,41 @@ export const startErasing = (
     { to: 'ERASING', verb: 'erase', note: 'GRACE_PERIOD_ELAPSED' },
     context,
   );
-  return { ...next, leaseOwner: lease.owner, leaseUntil: lease.until };
+  return {
+    ...next,
+    participants: start.steps,
+    leaseOwner: start.lease.owner,
+    leaseUntil: start.lease.until,
+  };
 };
 
-/** Finishes the purge: every store answered. Throws FAILED_PRECONDITION `INVALID_STATE`. */
+/**
+ * A purge that cannot finish by itself: a linked service kept failing or
+ * missed its promised report. The request is never reported as done; an
+ * administrator must act. Throws FAILED_PRECONDITION `INVALID_STATE`.
+ */
+export const needAttention = (
+  request: DeletionRequest,
+  failed: readonly string[],
+  context: ChangeContext,
+): DeletionRequest => {
+  const note = `PARTICIPANTS_FAILED:${failed.join(',')}`;
+  const next = transition(request, { to: 'NEEDS_ATTENTION', verb: 'erase', note }, context);
+  return { ...next, leaseOwner: null, leaseUntil: null };
+};
+
+/**
+ * Finishes the purge once every linked service answered for good.
+ * Throws FAILED_PRECONDITION `PARTICIPANTS_PENDING` or `INVALID_STATE`.
+ */
 export const complete = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+  if (Object.values(request.participants).some((step) => step.status !== 'DONE')) {
+    throw preconditionFailed(
+      'PARTICIPANTS_PENDING',
+      'a linked service has not answered for good',
+      request.id,
+    );
+  }
   const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
   return { ...next, completedAt: context.now, leaseOwner: null, leaseUntil: null };
 };

@@ -26,6 +26,12 @@ export const startWorkerLoop = (
   const tick = async (): Promise<void> => {
     try {
       const result = await runOnce();
+      for (const id of result.needsAttention) {
+        options.logger.error(
+          { alert: 'DELETION_NEEDS_ATTENTION', deletionRequest: id },
+          'a purge needs an operator',
+        );
+      }
       if (result.failures.length > 0)
         options.logger.warn({ failures: result.failures }, 'worker pass had failures');
       if (result.completed + result.expired + result.settled > 0) {

@@ -1,14 +1,70 @@
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
 import type { Actor } from '../../domain/principal.js';
+import type { ErasureOutcome, ParticipantStep } from '../../domain/erasure-steps.js';
 import {
   activeKeyOf,
   idempotencyKeyOf,
   storedIdempotencyKey,
   type DeletionRequestDocument,
+  type ParticipantStepDocument,
 } from './deletion-request-model.js';
 
 const actor = (a: Actor): Actor => ({ kind: a.kind, id: a.id });
+
+const outcomeToDocument = (o: ErasureOutcome): NonNullable<ParticipantStepDocument['outcome']> => {
+  switch (o.kind) {
+    case 'ERASED':
+      return { kind: o.kind, records: o.records, categories: [...o.categories] };
+    case 'NOTHING_FOUND':
+      return { kind: o.kind };
+    case 'RETAINED':
+      return {
+        kind: o.kind,
+        legalBasis: o.legalBasis,
+        categories: [...o.categories],
+        until: o.until,
+        erasedRecords: o.erasedRecords,
+      };
+  }
+};
+
+const outcomeToDomain = (o: NonNullable<ParticipantStepDocument['outcome']>): ErasureOutcome => {
+  switch (o.kind) {
+    case 'ERASED':
+      return { kind: o.kind, records: o.records ?? 0, categories: o.categories ?? [] };
+    case 'NOTHING_FOUND':
+      return { kind: o.kind };
+    case 'RETAINED':
+      return {
+        kind: o.kind,
+        legalBasis: o.legalBasis ?? '',
+        categories: o.categories ?? [],
+        until: o.until ?? null,
+        erasedRecords: o.erasedRecords ?? 0,
+      };
+  }
+};
+
+const stepToDocument = (step: ParticipantStep): ParticipantStepDocument => ({
+  status: step.status,
+  attempts: step.attempts,
+  lastErrorCode: step.lastErrorCode,
+  nextAttemptAt: step.nextAttemptAt,
+  expectedBy: step.expectedBy,
+  outcome: step.outcome && outcomeToDocument(step.outcome),
+  updatedAt: step.updatedAt,
+});
+
+const stepToDomain = (step: ParticipantStepDocument): ParticipantStep => ({
+  status: step.status,
+  attempts: step.attempts,
+  lastErrorCode: step.lastErrorCode ?? null,
+  nextAttemptAt: step.nextAttemptAt ?? null,
+  expectedBy: step.expectedBy ?? null,
+  outcome: step.outcome ? outcomeToDomain(step.outcome) : null,
+  updatedAt: step.updatedAt,
+});
 
 /** The stored form of a request; `activeKey` and the idempotency key are derived here. */
 export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
@@ -32,6 +88,9 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   reviewer: r.reviewer && actor(r.reviewer),
   reviewNote: r.reviewNote,
   accountSynced: r.accountSynced,
+  participants: Object.fromEntries(
+    Object.entries(r.participants).map(([name, step]) => [name, stepToDocument(step)]),
+  ),
   leaseOwner: r.leaseOwner,
   leaseUntil: r.leaseUntil,
   idempotencyKey: storedIdempotencyKey(r.id, r.idempotencyKey),
@@ -69,6 +128,9 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   reviewer: d.reviewer && actor(d.reviewer),
   reviewNote: d.reviewNote,
   accountSynced: d.accountSynced,
+  participants: Object.fromEntries(
+    Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),
+  ),
   leaseOwner: d.leaseOwner,
   leaseUntil: d.leaseUntil,
   idempotencyKey: idempotencyKeyOf(d._id, d.idempotencyKey),

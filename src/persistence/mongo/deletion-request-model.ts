@@ -4,6 +4,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { deletionStates, isActive, type DeletionState } from '../../domain/deletion-state.js';
 import type { ConfirmationMethod } from '../../domain/deletion-request.js';
+import type { ErasureOutcome, StepStatus } from '../../domain/erasure-steps.js';
 import type { Jurisdiction } from '../../domain/legal-deadline.js';
 import type { Actor } from '../../domain/principal.js';
 import type { RiskReason } from '../../domain/risk-policy.js';
@@ -23,6 +24,26 @@ interface StateChangeDocument {
   at: Date;
   note: string;
   traceId: string;
+}
+
+interface OutcomeDocument {
+  kind: ErasureOutcome['kind'];
+  records?: number;
+  categories?: string[];
+  legalBasis?: string;
+  until?: Date | null;
+  erasedRecords?: number;
+}
+
+/** One participant's progress as stored. */
+export interface ParticipantStepDocument {
+  status: StepStatus;
+  attempts: number;
+  lastErrorCode: string | null;
+  nextAttemptAt: Date | null;
+  expectedBy: Date | null;
+  outcome: OutcomeDocument | null;
+  updatedAt: Date;
 }
 
 /** A deletion request as stored: the entity plus two fields that exist only for uniqueness. */
@@ -47,6 +68,8 @@ export interface DeletionRequestDocument {
   reviewer: ActorDocument | null;
   reviewNote: string | null;
   accountSynced: boolean;
+  /** Absent on documents written before linked services existed. */
+  participants?: Record<string, ParticipantStepDocument>;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
@@ -133,6 +156,45 @@ const verificationSchema = new Schema(
 );
 
 const nullable = <T>(type: T) => ({ type, default: null });
+
+const outcomeSchema = new Schema<OutcomeDocument>(
+  {
+    kind: {
+      type: String,
+      enum: every<ErasureOutcome['kind']>({ ERASED: true, NOTHING_FOUND: true, RETAINED: true }),
+      required: true,
+    },
+    records: Number,
+    categories: { type: [String], default: undefined },
+    legalBasis: String,
+    until: Date,
+    erasedRecords: Number,
+  },
+  subdocument,
+);
+
+const participantStepSchema = new Schema<ParticipantStepDocument>(
+  {
+    status: {
+      type: String,
+      enum: every<StepStatus>({
+        PENDING: true,
+        RETRYING: true,
+        ACCEPTED: true,
+        DONE: true,
+        FAILED: true,
+      }),
+      required: true,
+    },
+    attempts: { type: Number, required: true, min: 0 },
+    lastErrorCode: nullable(String),
+    nextAttemptAt: nullable(Date),
+    expectedBy: nullable(Date),
+    outcome: nullable(outcomeSchema),
+    updatedAt: { type: Date, required: true },
+  },
+  subdocument,
+);
 const requiredString = { type: String, required: true } as const;
 const requiredDate = { type: Date, required: true } as const;
 
@@ -158,6 +220,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     reviewer: nullable(actorSchema),
     reviewNote: nullable(String),
     accountSynced: { type: Boolean, required: true },
+    participants: { type: Map, of: participantStepSchema, default: {} },
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),
     idempotencyKey: requiredString,

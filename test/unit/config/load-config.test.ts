@@ -44,4 +44,36 @@ describe('loadConfig', () => {
   it('requires SMTP_URL for the smtp notifier', () => {
     expect(() => loadConfig({ DELETION_ENV: 'development', NOTIFIER: 'smtp' })).toThrow(/SMTP_URL/);
   });
+
+  it('reads linked services from PARTICIPANTS and refuses a bad registry', () => {
+    const dev = { DELETION_ENV: 'development' };
+    const one = { name: 'billing', address: '127.0.0.1:7001' };
+    expect(loadConfig({ ...dev, PARTICIPANTS: JSON.stringify([one]) }).PARTICIPANTS).toEqual([
+      {
+        ...one,
+        tls: false,
+        timeoutMs: 5000,
+        maxAttempts: 8,
+        phases: ['suspend', 'restore', 'erase'],
+        after: [],
+      },
+    ]);
+    expect(() => loadConfig({ ...dev, PARTICIPANTS: 'not json' })).toThrow(/PARTICIPANTS/);
+    expect(() => loadConfig({ ...dev, PARTICIPANTS: JSON.stringify([one, one]) })).toThrow(
+      /registered twice/,
+    );
+    expect(() =>
+      loadConfig({ ...dev, PARTICIPANTS: JSON.stringify([{ ...one, after: ['crm'] }]) }),
+    ).toThrow(/unknown "crm"/);
+    const cyclic = [
+      { name: 'a', address: 'x:1', after: ['b'] },
+      { name: 'b', address: 'x:2', after: ['a'] },
+    ];
+    expect(() => loadConfig({ ...dev, PARTICIPANTS: JSON.stringify(cyclic) })).toThrow(
+      /cycle: a -> b -> a/,
+    );
+    expect(() =>
+      loadConfig({ ...dev, PARTICIPANTS: JSON.stringify([{ ...one, name: 'Bad.Name' }]) }),
+    ).toThrow(/PARTICIPANTS/);
+  });
 });

@@ -18,6 +18,7 @@ import {
   complete,
   confirm,
   expire,
+  needAttention,
   reject,
   startErasing,
   undelete,
@@ -230,26 +231,58 @@ describe('cancel, undelete, expire', () => {
 
 describe('purge', () => {
   const lease = { owner: 'worker-a', until: at(86_500_000) };
+  const start = { lease, steps: {} };
+  const step = (status: 'DONE' | 'FAILED' | 'PENDING') => ({
+    status,
+    attempts: 1,
+    lastErrorCode: null,
+    nextAttemptAt: null,
+    expectedBy: null,
+    outcome: status === 'DONE' ? ({ kind: 'NOTHING_FOUND' } as const) : null,
+    updatedAt: at(0),
+  });
 
   it('starts erasing only once purgeAt has passed, under a lease', () => {
     expect(
-      failure(() => startErasing(inState('SCHEDULED'), lease, ctx(system, 86_399_999))),
+      failure(() => startErasing(inState('SCHEDULED'), start, ctx(system, 86_399_999))),
     ).toMatchObject({
       reason: 'GRACE_PERIOD_NOT_OVER',
     });
-    expect(startErasing(inState('SCHEDULED'), lease, ctx(system, 86_400_000))).toMatchObject({
+    expect(startErasing(inState('SCHEDULED'), start, ctx(system, 86_400_000))).toMatchObject({
       state: 'ERASING',
       leaseOwner: 'worker-a',
     });
   });
 
   it('completes an erasing request and releases the lease', () => {
-    const erasing = startErasing(inState('SCHEDULED'), lease, ctx(system, 86_400_000));
+    const erasing = startErasing(inState('SCHEDULED'), start, ctx(system, 86_400_000));
     expect(complete(erasing, ctx(system, 86_400_001))).toMatchObject({
       state: 'COMPLETED',
       completedAt: at(86_400_001),
       leaseOwner: null,
     });
+  });
+
+  it('refuses to complete while a linked service has not answered for good', () => {
+    const erasing = startErasing(
+      inState('SCHEDULED'),
+      { lease, steps: { billing: step('DONE'), mail: step('PENDING') } },
+      ctx(system, 86_400_000),
+    );
+    expect(failure(() => complete(erasing, ctx(system)))).toMatchObject({
+      reason: 'PARTICIPANTS_PENDING',
+    });
+  });
+
+  it('moves a purge with failed steps to NEEDS_ATTENTION, never to COMPLETED', () => {
+    const erasing = startErasing(
+      inState('SCHEDULED'),
+      { lease, steps: { mail: step('FAILED') } },
+      ctx(system, 86_400_000),
+    );
+    const stuck = needAttention(erasing, ['mail'], ctx(system, 86_400_100));
+    expect(stuck).toMatchObject({ state: 'NEEDS_ATTENTION', leaseOwner: null });
+    expect(stuck.history.at(-1)?.note).toBe('PARTICIPANTS_FAILED:mail');
   });
 });
 

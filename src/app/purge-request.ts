@@ -1,0 +1,230 @@
+import { DomainError } from '../domain/domain-error.js';
+import type { ChangeContext, DeletionRequest } from '../domain/deletion-request.js';
+import {
+  dueSteps,
+  initialSteps,
+  judgeSteps,
+  recordAnswer,
+  recordFailure,
+  type ParticipantStep,
+} from '../domain/erasure-steps.js';
+import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
+import { systemActor } from '../domain/principal.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import type { EraseAnswer } from './ports.js';
+
+/** How a purge pass for one request ended. */
+export type PurgeResult = 'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RACE';
+
+const context = (deps: DeletionDeps): ChangeContext => ({
+  actor: systemActor('purge-worker'),
+  now: deps.clock.now(),
+  traceId: deps.trace.currentTraceId(),
+});
+
+type Change = (request: DeletionRequest) => DeletionRequest;
+
+/** The recorder writes once no new answer came for QUIET_MS, or COALESCE_CAP_MS after the first. */
+const QUIET_MS = 5;
+const COALESCE_CAP_MS = 50;
+
+/**
+ * Writes the purge's progress on top of the newest version (re-reading when
+ * someone else wrote in between, e.g. an administrator). Changes that arrive
+ * while a write is in flight are written together in the next one (group
+ * commit), so twenty answers cost a few writes, not twenty; each caller's
+ * promise resolves only once its change is durable.
+ */
+const createRecorder = (deps: DeletionDeps, start: DeletionRequest) => {
+  let current = start;
+  let pending: { change: Change; done: () => void; fail: (error: unknown) => void }[] = [];
+  let flushing: Promise<void> | undefined;
+  const write = async (changes: readonly Change[]): Promise<void> => {
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const changed = changes.reduce((request, change) => change(request), current);
+      const next = { ...changed, version: current.version + 1, updatedAt: deps.clock.now() };
+      if (await deps.requests.update(next, current.version)) {
+        current = next;
+        return;
+      }
+      const fresh = await deps.requests.findById(current.id);
+      if (fresh === null) break;
+      current = fresh;
+    }
+    throw new DomainError({
+      code: 'ABORTED',
+      reason: 'CONCURRENT_UPDATE',
+      message: 'the purge lost its request',
+    });
+  };
+  let lastArrival = 0;
+  /** Answers of one round arrive within milliseconds of each other: let them gather. */
+  const gather = async (): Promise<void> => {
+    const first = Date.now();
+    while (Date.now() - lastArrival < QUIET_MS && Date.now() - first < COALESCE_CAP_MS) {
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    }
+  };
+  const flush = async (): Promise<void> => {
+    await gather();
+    while (pending.length > 0) {
+      const batch = pending;
+      pending = [];
+      await write(batch.map((item) => item.change)).then(
+        () => batch.forEach((item) => item.done()),
+        (error: unknown) => batch.forEach((item) => item.fail(error)),
+      );
+    }
+    flushing = undefined;
+  };
+  return {
+    current: () => current,
+    apply: (change: Change): Promise<void> =>
+      new Promise((resolve, reject) => {
+        pending.push({ change, done: resolve, fail: reject });
+        lastArrival = Date.now();
+        flushing ??= flush();
+      }),
+  };
+};
+
+const withStep = (
+  request: DeletionRequest,
+  name: string,
+  step: ParticipantStep,
+): DeletionRequest => ({
+  ...request,
+  participants: { ...request.participants, [name]: step },
+});
+
+/** Calls Erase on one linked service and records what came back, answer or failure. */
+const callOne = async (
+  deps: DeletionDeps,
+  recorder: ReturnType<typeof createRecorder>,
+  name: string,
+): Promise<void> => {
+  const request = recorder.current();
+  const attempt = (request.participants[name]?.attempts ?? 0) + 1;
+  const spec = deps.participants.specs.find((candidate) => candidate.name === name);
+  let outcome: { answer: EraseAnswer } | { failure: DomainError };
+  try {
+    const answer = await deps.trace.inSpan(
+      'participant.erase',
+      {
+        'participant.name': name,
+        'participant.attempt': String(attempt),
+        'deletion.request_id': request.id,
+      },
+      () =>
+        deps.participants.erase(name, {
+          deletionRequestId: request.id,
+          subjectId: request.subjectId,
+          finalAnswerDeadline: request.legalDeadline,
+        }),
+    );
+    outcome = { answer };
+  } catch (error) {
+    outcome = { failure: DomainError.from(error) };
+  }
+  const now = deps.clock.now();
+  await recorder.apply((current) => {
+    const step = current.participants[name];
+    if (step === undefined) return current;
+    if ('answer' in outcome)
+      return withStep(current, name, recordAnswer(step, outcome.answer, now));
+    const failure = {
+      code: outcome.failure.reason,
+      retryable: outcome.failure.metadata.retryable === 'true',
+    };
+    const policy = { ...deps.policy.retry, maxAttempts: spec?.maxAttempts ?? 1, now };
+    return withStep(current, name, recordFailure(step, failure, policy));
+  });
+};
+
+/** Runs `work` over `items` with at most `limit` at once. */
+const bounded = async (
+  items: readonly string[],
+  limit: number,
+  work: (item: string) => Promise<void>,
+) => {
+  const queue = [...items];
+  const runners = Array.from({ length: Math.min(limit, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  });
+  await Promise.all(runners);
+};
+
+/** Calls every due linked service (again, as `after` orderings unblock more), in parallel, bounded. */
+const fanOut = async (
+  deps: DeletionDeps,
+  recorder: ReturnType<typeof createRecorder>,
+): Promise<void> => {
+  const rounds = deps.participants.specs.length + 1;
+  for (let round = 0; round < rounds; round += 1) {
+    const due = dueSteps(
+      recorder.current().participants,
+      deps.participants.specs,
+      deps.clock.now(),
+    );
+    if (due.length === 0) return;
+    await bounded(due, deps.policy.fanOutConcurrency, (name) => callOne(deps, recorder, name));
+  }
+};
+
+/**
+ * One purge pass for one request: claim it with a lease (one worker wins),
+ * call Erase on every linked service that is due, in parallel and bounded,
+ * recording each answer durably, then decide. Every service answered for
+ * good → erase the account's own data → COMPLETED. One failed past its
+ * budget or missed its promised report → NEEDS_ATTENTION (never done).
+ * Otherwise the lease is released until the next retry or report is due. A
+ * worker that dies mid-way leaves a lease that expires; the next one resumes
+ * from the recorded steps, and since every call is idempotent on the
+ * request id, a repeated call never doubles an effect.
+ */
+export const purgeRequest = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+  owner: string,
+): Promise<PurgeResult> => {
+  const now = deps.clock.now();
+  const lease = { owner, until: new Date(now.getTime() + deps.policy.leaseMs) };
+  const claimed =
+    request.state === 'SCHEDULED'
+      ? startErasing(
+          request,
+          { lease, steps: initialSteps(deps.participants.specs, now) },
+          context(deps),
+        )
+      : {
+          ...request,
+          version: request.version + 1,
+          updatedAt: now,
+          leaseOwner: owner,
+          leaseUntil: lease.until,
+        };
+  if (!(await deps.requests.update(claimed, request.version))) return 'LOST_RACE';
+  const recorder = createRecorder(deps, claimed);
+  await fanOut(deps, recorder);
+  const { steps, verdict } = judgeSteps(recorder.current().participants, deps.clock.now());
+  if (verdict.kind === 'NEEDS_ATTENTION') {
+    await recorder.apply((current) =>
+      needAttention({ ...current, participants: steps }, verdict.failed, context(deps)),
+    );
+    return 'NEEDS_ATTENTION';
+  }
+  if (verdict.kind === 'WAITING') {
+    await recorder.apply((current) => ({
+      ...current,
+      participants: steps,
+      leaseOwner: null,
+      leaseUntil: verdict.wakeAt,
+    }));
+    return 'WAITING';
+  }
+  await deps.trace.inSpan('deletion.erase_local', { 'deletion.request_id': claimed.id }, () =>
+    deps.accounts.erase(claimed.subjectId),
+  );
+  await recorder.apply((current) => complete(current, context(deps)));
+  return 'COMPLETED';
+};

@@ -1,0 +1,145 @@
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { context, propagation } from '@opentelemetry/api';
+import type { EraseAnswer, EraseCall, Participants } from '../app/ports.js';
+import { DomainError } from '../domain/domain-error.js';
+import { deletionRequestName } from '../domain/ids.js';
+import {
+  EraseRequest,
+  ErasureParticipantServiceClient,
+  type EraseResponse,
+} from '../gen/deletion/participant/v1/erasure_participant_service.js';
+import type { ParticipantRegistration } from './participant-registration.js';
+
+/** gRPC codes worth another try later; anything else will fail the same way again. */
+const RETRYABLE = new Set<number>([
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.ABORTED,
+  status.INTERNAL,
+  status.UNKNOWN,
+]);
+
+const failed = (reason: string, retryable: boolean, cause?: unknown): DomainError =>
+  new DomainError({
+    code: reason === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : 'UNAVAILABLE',
+    reason,
+    message: `linked service call failed: ${reason}`,
+    metadata: { retryable: String(retryable) },
+    cause,
+  });
+
+/** The canonical name of a gRPC status code; codes from a future gRPC are UNKNOWN. */
+const statusName = (code: number): string => {
+  const names: Readonly<Record<number, string | undefined>> = status;
+  return names[code] ?? 'UNKNOWN';
+};
+
+/** A gRPC failure, classified: the status name is the reason. */
+const classify = (error: ServiceError): DomainError =>
+  failed(statusName(error.code), RETRYABLE.has(error.code), error);
+
+/** Turns an answer into the domain's; an answer about another request or subject is a failure. */
+const toAnswer = (response: EraseResponse, call: EraseCall): EraseAnswer => {
+  const echo = response.subject;
+  if (
+    echo?.deletionRequest !== deletionRequestName(call.deletionRequestId) ||
+    echo.subjectId !== call.subjectId
+  ) {
+    throw failed('ANSWER_MISMATCH', false);
+  }
+  const outcome = response.outcome;
+  switch (outcome?.$case) {
+    case 'erased':
+      return {
+        outcome: {
+          kind: 'ERASED',
+          records: Number(outcome.value.records),
+          categories: outcome.value.categories,
+        },
+      };
+    case 'nothingFound':
+      return { outcome: { kind: 'NOTHING_FOUND' } };
+    case 'retained':
+      return {
+        outcome: {
+          kind: 'RETAINED',
+          legalBasis: outcome.value.legalBasis,
+          categories: outcome.value.categories,
+          until: outcome.value.until ?? null,
+          erasedRecords: Number(outcome.value.erasedRecords),
+        },
+      };
+    case 'accepted':
+      if (outcome.value.expectedBy === undefined) throw failed('ANSWER_INCOMPLETE', false);
+      return { expectedBy: outcome.value.expectedBy };
+    case undefined:
+      throw failed('ANSWER_INCOMPLETE', false);
+  }
+};
+
+/** Trace context for the call, so the linked service continues the trace. */
+const tracedMetadata = (): Metadata => {
+  const metadata = new Metadata();
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
+  return metadata;
+};
+
+/**
+ * The linked services from configuration, called over gRPC: every call has a
+ * deadline, carries the trace context, and is keyed by the request's name
+ * (the participant's idempotency key). This is the only place that holds raw
+ * clients of linked services.
+ */
+export const createGrpcParticipants = (
+  registrations: readonly ParticipantRegistration[],
+): Participants & { close(): void } => {
+  const clients = new Map(
+    registrations.map((registration) => [
+      registration.name,
+      {
+        registration,
+        client: new ErasureParticipantServiceClient(
+          registration.address,
+          registration.tls ? credentials.createSsl() : credentials.createInsecure(),
+        ),
+      },
+    ]),
+  );
+  return {
+    specs: registrations,
+    erase: (name, call) => {
+      const entry = clients.get(name);
+      if (entry === undefined) return Promise.reject(failed('UNKNOWN_PARTICIPANT', false));
+      const request = EraseRequest.fromPartial({
+        subject: {
+          deletionRequest: deletionRequestName(call.deletionRequestId),
+          subjectId: call.subjectId,
+        },
+        finalAnswerDeadline: call.finalAnswerDeadline,
+      });
+      return new Promise((resolve, reject) => {
+        entry.client.erase(
+          request,
+          tracedMetadata(),
+          { deadline: Date.now() + entry.registration.timeoutMs },
+          (error, response) => {
+            if (error) reject(classify(error));
+            else {
+              try {
+                resolve(toAnswer(response, call));
+              } catch (mismatch) {
+                reject(mismatch instanceof Error ? mismatch : failed('ANSWER_INCOMPLETE', false));
+              }
+            }
+          },
+        );
+      });
+    },
+    close: () => {
+      for (const { client } of clients.values()) client.close();
+    },
+  };
+};

@@ -1,0 +1,248 @@
+import { status } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeletionRequest_State as State } from '../../src/gen/deletion/v1/deletion_request.js';
+import type { DeletionRequestId } from '../../src/domain/ids.js';
+import {
+  startFakeParticipant,
+  participantsConfig,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { castFor, newSubjectId } from '../support/principals.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+describe('fan-out to linked services at purge', () => {
+  const open: AsyncDisposable[] = [];
+  afterEach(async () => {
+    for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]();
+  });
+
+  const fakes = async (
+    count: number,
+    behaviour: Parameters<typeof startFakeParticipant>[1] = {},
+    inFlight = { now: 0, max: 0 },
+  ) => {
+    const started: FakeParticipant[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const fake = await startFakeParticipant(`svc-${String(i)}`, behaviour, inFlight);
+      open.push(fake);
+      started.push(fake);
+    }
+    return started;
+  };
+
+  const appWith = async (
+    participants: readonly FakeParticipant[],
+    env: Record<string, string> = {},
+  ) => {
+    const t = await startTestApp({
+      GRACE_PERIOD_SECONDS: '0',
+      PARTICIPANTS: participantsConfig(participants, {
+        maxAttempts: Number(env.MAX_ATTEMPTS ?? 5),
+      }),
+      RETRY_BASE_MS: '1000',
+      RETRY_CAP_MS: '4000',
+      ...env,
+    });
+    open.push(t);
+    return t;
+  };
+
+  /** A confirmed (SCHEDULED, grace 0) request, ready for the purge. */
+  const scheduled = async (t: TestApp) => {
+    const subjectId = newSubjectId();
+    await t.seedAccount({ id: subjectId });
+    const cast = await castFor(subjectId);
+    const created = await t.client.requestDeletion({ subjectId }, cast.self);
+    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
+    await t.client.confirmDeletion({ name: created.name, code }, cast.self);
+    const id = created.name.split('/')[1] as DeletionRequestId;
+    return { subjectId, cast, name: created.name, id };
+  };
+
+  const stored = async (t: TestApp, id: DeletionRequestId) =>
+    (await t.app.deps.requests.findById(id))!;
+
+  it('erases everywhere, records each outcome, and completes', async () => {
+    const [billing, messaging, analytics] = await fakes(3);
+    messaging!.behaviour = { outcome: { $case: 'nothingFound', value: {} } };
+    analytics!.behaviour = {
+      outcome: {
+        $case: 'retained',
+        value: {
+          legalBasis: 'tax law',
+          categories: ['invoices'],
+          until: new Date('2036-01-01'),
+          erasedRecords: '2',
+        },
+      },
+    };
+    const t = await appWith([billing!, messaging!, analytics!]);
+    const { subjectId, cast, name, id } = await scheduled(t);
+
+    const pass = await t.app.runWorkerPass();
+
+    expect(pass.completed).toBe(1);
+    expect((await t.client.getDeletionRequest({ name }, cast.self)).state).toBe(
+      State.STATE_COMPLETED,
+    );
+    const steps = (await stored(t, id)).participants;
+    expect(steps['svc-0']).toMatchObject({
+      status: 'DONE',
+      attempts: 1,
+      outcome: { kind: 'ERASED', records: 3, categories: ['profile'] },
+    });
+    expect(steps['svc-1']).toMatchObject({ status: 'DONE', outcome: { kind: 'NOTHING_FOUND' } });
+    expect(steps['svc-2']).toMatchObject({
+      status: 'DONE',
+      outcome: { kind: 'RETAINED', legalBasis: 'tax law', erasedRecords: 2 },
+    });
+    for (const fake of [billing!, messaging!, analytics!]) expect(fake.calls).toEqual([name]);
+    expect(await t.count('accounts', { _id: subjectId })).toBe(0);
+  });
+
+  it('calls 20 linked services answering in 50 ms in parallel: the erasure phase takes under 250 ms', async () => {
+    const participants = await fakes(20, { delayMs: 50 });
+    const t = await appWith(participants, { FANOUT_CONCURRENCY: '20' });
+    await scheduled(t);
+    await t.app.runWorkerPass(); // warm: channels to the 20 services are open, as in a running service
+
+    const phases: number[] = [];
+    for (let run = 0; run < 3; run += 1) {
+      const { id } = await scheduled(t);
+      expect((await t.app.runWorkerPass()).completed).toBe(1);
+      const history = (await stored(t, id)).history;
+      const erasing = history.find((change) => change.to === 'ERASING')!.at.getTime();
+      const completed = history.find((change) => change.to === 'COMPLETED')!.at.getTime();
+      phases.push(completed - erasing);
+    }
+
+    // From the claim to COMPLETED: 20 calls of 50 ms, their recording, the local erasure.
+    const median = [...phases].sort((a, b) => a - b)[1]!;
+    expect(median).toBeLessThan(250);
+    expect(participants.every((p) => p.calls.length === 4)).toBe(true);
+  });
+
+  it('never has more calls in flight than the concurrency bound', async () => {
+    const inFlight = { now: 0, max: 0 };
+    const participants = await fakes(8, { delayMs: 30 }, inFlight);
+    const t = await appWith(participants, { FANOUT_CONCURRENCY: '3' });
+    await scheduled(t);
+
+    await t.app.runWorkerPass();
+
+    expect(inFlight.max).toBe(3);
+  });
+
+  it('retries a service that is down with growing, jittered delays, then completes without calling the others again', async () => {
+    const [steady, flaky] = await fakes(2);
+    flaky!.behaviour = { failFirst: 2, failWith: status.UNAVAILABLE };
+    const t = await appWith([steady!, flaky!]);
+    const { cast, name, id } = await scheduled(t);
+
+    await t.app.runWorkerPass();
+    const afterFirst = (await stored(t, id)).participants['svc-1']!;
+    expect(afterFirst).toMatchObject({
+      status: 'RETRYING',
+      attempts: 1,
+      lastErrorCode: 'UNAVAILABLE',
+    });
+    expect((await stored(t, id)).state).toBe('ERASING');
+    expect((await stored(t, id)).leaseOwner).toBeNull();
+
+    for (let pass = 0; pass < 3; pass += 1) {
+      t.clock.advance(4001);
+      await t.app.runWorkerPass();
+    }
+
+    expect((await t.client.getDeletionRequest({ name }, cast.self)).state).toBe(
+      State.STATE_COMPLETED,
+    );
+    expect(flaky!.calls).toHaveLength(3);
+    expect(steady!.calls).toHaveLength(1);
+    expect(flaky!.effects.size).toBe(1);
+  });
+
+  it('needs attention, never completes, when a service fails past its budget', async () => {
+    const [broken] = await fakes(1, { failFirst: 1000 });
+    const t = await appWith([broken!], { MAX_ATTEMPTS: '3' });
+    const { subjectId, id } = await scheduled(t);
+
+    const results = [];
+    for (let pass = 0; pass < 4; pass += 1) {
+      results.push(await t.app.runWorkerPass());
+      t.clock.advance(4001);
+    }
+
+    const request = await stored(t, id);
+    expect(request.state).toBe('NEEDS_ATTENTION');
+    expect(request.participants['svc-0']).toMatchObject({ status: 'FAILED', attempts: 3 });
+    expect(broken!.calls).toHaveLength(3);
+    expect(results.flatMap((r) => r.needsAttention)).toEqual([id]);
+    expect(await t.count('accounts', { _id: subjectId })).toBe(1);
+  });
+
+  it('fails a step at once on a non-retryable error or an answer about someone else', async () => {
+    const [refusing, confused] = await fakes(2);
+    refusing!.behaviour = { failFirst: 1000, failWith: status.PERMISSION_DENIED };
+    confused!.behaviour = { mismatch: true };
+    const t = await appWith([refusing!, confused!]);
+    const { id } = await scheduled(t);
+
+    await t.app.runWorkerPass();
+
+    const request = await stored(t, id);
+    expect(request.state).toBe('NEEDS_ATTENTION');
+    expect(request.participants['svc-0']).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      lastErrorCode: 'PERMISSION_DENIED',
+    });
+    expect(request.participants['svc-1']).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      lastErrorCode: 'ANSWER_MISMATCH',
+    });
+  });
+
+  it('waits for an ACCEPTED service, and needs attention once its promised report is overdue', async () => {
+    const [slow] = await fakes(1);
+    const t = await appWith([slow!]);
+    slow!.behaviour = { acceptUntil: new Date(t.clock.now().getTime() + 60_000) };
+    const { id } = await scheduled(t);
+
+    await t.app.runWorkerPass();
+    expect((await stored(t, id)).participants['svc-0']).toMatchObject({ status: 'ACCEPTED' });
+    expect((await stored(t, id)).state).toBe('ERASING');
+
+    t.clock.advance(60_001);
+    const pass = await t.app.runWorkerPass();
+
+    expect(pass.needsAttention).toEqual([id]);
+    expect((await stored(t, id)).participants['svc-0']).toMatchObject({
+      status: 'FAILED',
+      lastErrorCode: 'REPORT_OVERDUE',
+    });
+    expect(slow!.calls).toHaveLength(1);
+  });
+
+  it('calls a service only after the ones it comes after have answered', async () => {
+    const [first, second] = await fakes(2);
+    first!.behaviour = { delayMs: 40 };
+    const t = await startTestApp({
+      GRACE_PERIOD_SECONDS: '0',
+      PARTICIPANTS: participantsConfig([first!, second!], { after: { 'svc-1': ['svc-0'] } }),
+    });
+    open.push(t);
+    const { name } = await scheduled(t);
+
+    const pass = await t.app.runWorkerPass();
+
+    expect(pass.completed).toBe(1);
+    expect(first!.calls).toEqual([name]);
+    expect(second!.calls).toEqual([name]);
+    const steps = (await stored(t, name.split('/')[1] as DeletionRequestId)).participants;
+    expect(steps['svc-1']!.updatedAt.getTime()).toBeGreaterThanOrEqual(
+      steps['svc-0']!.updatedAt.getTime(),
+    );
+  });
+});

@@ -1,0 +1,106 @@
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import {
+  ErasureParticipantServiceService,
+  type EraseRequest,
+  type EraseResponse,
+} from '../../src/gen/deletion/participant/v1/erasure_participant_service.js';
+
+/** How a fake linked service behaves. */
+export interface FakeBehaviour {
+  /** Milliseconds before each answer. */
+  delayMs?: number;
+  /** Fail this many first Erase calls with this status. */
+  failFirst?: number;
+  failWith?: status;
+  /** Answer ACCEPTED, expecting to report by this time. */
+  acceptUntil?: Date;
+  /** Answer about another subject. */
+  mismatch?: boolean;
+  /** The final answer (default: ERASED 3 records). */
+  outcome?: EraseResponse['outcome'];
+}
+
+/** A real gRPC linked service on 127.0.0.1 that records every call and applies each erase once. */
+export interface FakeParticipant extends AsyncDisposable {
+  readonly name: string;
+  readonly address: string;
+  readonly calls: string[];
+  /** Requests whose erase took effect, each once (idempotent on the request id). */
+  readonly effects: Set<string>;
+  behaviour: FakeBehaviour;
+  /** The most Erase calls in flight at once, across all fakes sharing `inFlight`. */
+  readonly inFlight: { now: number; max: number };
+}
+
+export const startFakeParticipant = async (
+  name: string,
+  behaviour: FakeBehaviour = {},
+  inFlight = { now: 0, max: 0 },
+): Promise<FakeParticipant> => {
+  const server = new Server();
+  const fake = { name, calls: [] as string[], effects: new Set<string>(), behaviour, inFlight };
+  const erase = (
+    call: ServerUnaryCall<EraseRequest, EraseResponse>,
+    callback: sendUnaryData<EraseResponse>,
+  ) => {
+    const id = call.request.subject?.deletionRequest ?? '';
+    fake.calls.push(id);
+    inFlight.now += 1;
+    inFlight.max = Math.max(inFlight.max, inFlight.now);
+    const b = fake.behaviour;
+    setTimeout(() => {
+      inFlight.now -= 1;
+      if ((b.failFirst ?? 0) >= fake.calls.filter((c) => c === id).length) {
+        callback({ code: b.failWith ?? status.UNAVAILABLE, details: 'injected failure' });
+        return;
+      }
+      fake.effects.add(id);
+      const subject = b.mismatch
+        ? { deletionRequest: id, subjectId: 'someone-else' }
+        : call.request.subject;
+      const outcome: EraseResponse['outcome'] = b.acceptUntil
+        ? { $case: 'accepted', value: { expectedBy: b.acceptUntil } }
+        : (b.outcome ?? { $case: 'erased', value: { records: '3', categories: ['profile'] } });
+      callback(null, { subject, outcome });
+    }, b.delayMs ?? 0);
+  };
+  const unimplemented = (_call: unknown, callback: sendUnaryData<never>) =>
+    callback({ code: status.UNIMPLEMENTED, details: 'not in this fake' });
+  server.addService(ErasureParticipantServiceService, {
+    erase,
+    suspend: unimplemented,
+    restore: unimplemented,
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return Object.assign(fake, {
+    address: `127.0.0.1:${String(port)}`,
+    [Symbol.asyncDispose]: () =>
+      new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  });
+};
+
+/** The PARTICIPANTS configuration for a set of fakes. */
+export const participantsConfig = (
+  fakes: readonly FakeParticipant[],
+  extra: Partial<{ maxAttempts: number; timeoutMs: number; after: Record<string, string[]> }> = {},
+): string =>
+  JSON.stringify(
+    fakes.map((fake) => ({
+      name: fake.name,
+      address: fake.address,
+      maxAttempts: extra.maxAttempts ?? 5,
+      timeoutMs: extra.timeoutMs ?? 2000,
+      phases: ['erase'],
+      after: extra.after?.[fake.name] ?? [],
+    })),
+  );
