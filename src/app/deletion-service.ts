@@ -9,6 +9,9 @@ import type {
   GetDeletionRequestInput,
   ListDeletionRequestsInput,
   RejectDeletionInput,
+  ReportErasureOutcomeInput,
+  ResolveParticipantInput,
+  RetryParticipantInput,
   RequestDeletionInput,
   UndeleteDeletionRequestInput,
 } from './inputs.js';
@@ -17,6 +20,11 @@ import {
   listDeletionRequests,
   type DeletionRequestPage,
 } from './read-deletions.js';
+import {
+  reportErasureOutcome,
+  resolveParticipant,
+  retryParticipant,
+} from './participant-operations.js';
 import { requestDeletion } from './request-deletion.js';
 import { approveDeletion, rejectDeletion } from './review-deletion.js';
 import { cancelDeletion, undeleteDeletionRequest } from './withdraw-deletion.js';
@@ -59,6 +67,18 @@ export interface DeletionService {
     principal: Principal,
     input: ListDeletionRequestsInput,
   ) => Promise<DeletionRequestPage>;
+  readonly reportErasureOutcome: (
+    principal: Principal,
+    input: ReportErasureOutcomeInput,
+  ) => Promise<void>;
+  readonly retryParticipant: (
+    principal: Principal,
+    input: RetryParticipantInput,
+  ) => Promise<DeletionRequest>;
+  readonly resolveParticipant: (
+    principal: Principal,
+    input: ResolveParticipantInput,
+  ) => Promise<DeletionRequest>;
 }
 
 /** Builds the service over its ports. */
@@ -71,4 +91,7 @@ export const createDeletionService = (deps: DeletionDeps): DeletionService => ({
   undeleteDeletionRequest: undeleteDeletionRequest(deps),
   getDeletionRequest: getDeletionRequest(deps),
   listDeletionRequests: listDeletionRequests(deps),
+  reportErasureOutcome: reportErasureOutcome(deps),
+  retryParticipant: retryParticipant(deps),
+  resolveParticipant: resolveParticipant(deps),
 });

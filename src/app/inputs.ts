@@ -54,6 +54,41 @@ export const listDeletionRequestsInput = z.strictObject({
   subjectId: subjectId.optional(),
 });
 
+const participant = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a registered linked service name');
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const categories = z.array(z.string().max(100)).max(100).default([]);
+
+/** A final outcome as a linked service reports it. */
+const reportedOutcome = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('ERASED'), records: count, categories }),
+  z.strictObject({ kind: z.literal('NOTHING_FOUND') }),
+  z.strictObject({
+    kind: z.literal('RETAINED'),
+    legalBasis: z.string().min(1).max(500),
+    categories,
+    until: z.date().nullable().default(null),
+    erasedRecords: count.default(0),
+  }),
+]);
+
+/** Input of reportErasureOutcome. */
+export const reportErasureOutcomeInput = z.strictObject({
+  name,
+  participant,
+  subjectId,
+  outcome: reportedOutcome,
+});
+/** Input of retryParticipant. */
+export const retryParticipantInput = z.strictObject({ name, participant, etag });
+/** Input of resolveParticipant. */
+export const resolveParticipantInput = z.strictObject({
+  name,
+  participant,
+  justification: z.string().min(10).max(1000),
+  records: count,
+  etag,
+});
+
 /** The parsed inputs, as the use cases take them. */
 export type RequestDeletionInput = z.input<typeof requestDeletionInput>;
 /** Input of confirmDeletion, before parsing. */
@@ -70,6 +105,13 @@ export type UndeleteDeletionRequestInput = z.input<typeof undeleteDeletionReques
 export type GetDeletionRequestInput = z.input<typeof getDeletionRequestInput>;
 /** Input of listDeletionRequests, before parsing. */
 export type ListDeletionRequestsInput = z.input<typeof listDeletionRequestsInput>;
+
+/** Input of reportErasureOutcome, before parsing. */
+export type ReportErasureOutcomeInput = z.input<typeof reportErasureOutcomeInput>;
+/** Input of retryParticipant, before parsing. */
+export type RetryParticipantInput = z.input<typeof retryParticipantInput>;
+/** Input of resolveParticipant, before parsing. */
+export type ResolveParticipantInput = z.input<typeof resolveParticipantInput>;
 
 /** Parses with a schema; INVALID_ARGUMENT with one field violation per issue. */
 export const parseInput = <TSchema extends z.ZodType>(

@@ -10,18 +10,25 @@ const list = z.string().transform((value) =>
 );
 const flag = z.stringbool();
 
-const participant = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
-  address: z.string().min(1),
-  tls: z.boolean().default(false),
-  timeoutMs: z.number().int().min(10).max(600_000).default(5000),
-  maxAttempts: z.number().int().min(1).max(100).default(8),
-  phases: z
-    .array(z.enum(['suspend', 'restore', 'erase']))
-    .min(1)
-    .default(['suspend', 'restore', 'erase']),
-  after: z.array(z.string()).default([]),
-});
+const participant = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
+    address: z.string().min(1),
+    tls: z.boolean().default(false),
+    timeoutMs: z.number().int().min(10).max(600_000).default(5000),
+    maxAttempts: z.number().int().min(1).max(100).default(8),
+    phases: z
+      .array(z.enum(['suspend', 'restore', 'erase']))
+      .min(1)
+      .default(['suspend', 'restore', 'erase']),
+    after: z.array(z.string()).default([]),
+    /** The principal id (token `sub`) the service reports outcomes as; default: its name. */
+    identity: z.string().min(1).optional(),
+  })
+  .transform((registration) => ({
+    ...registration,
+    identity: registration.identity ?? registration.name,
+  }));
 
 /** A JSON array of linked services (never registered through an API: no SSRF by registration). */
 const participants = z

@@ -11,6 +11,9 @@ export const operations = [
   'undeleteDeletionRequest',
   'getDeletionRequest',
   'listDeletionRequests',
+  'reportErasureOutcome',
+  'retryParticipant',
+  'resolveParticipant',
 ] as const;
 
 /** One operation of the service. */
@@ -42,6 +45,9 @@ export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
   },
   getDeletionRequest: { anySubject: readers, ownSubject: true },
   listDeletionRequests: { anySubject: readers, ownSubject: true },
+  reportErasureOutcome: { anySubject: ['deletion:participant'], ownSubject: false },
+  retryParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
+  resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
 };
 
 /** How far a caller reaches for one operation. */

@@ -9,6 +9,8 @@ export interface ParticipantSpec {
   readonly after: readonly string[];
   /** Calls (first one included) before a failing step needs attention. */
   readonly maxAttempts: number;
+  /** The principal id the service reports outcomes as (ReportErasureOutcome). */
+  readonly identity: string;
 }
 
 /** A final answer to Erase. */
@@ -21,6 +23,12 @@ export type ErasureOutcome =
       readonly categories: readonly string[];
       readonly until: Date | null;
       readonly erasedRecords: number;
+    }
+  | {
+      readonly kind: 'MANUAL';
+      readonly records: number;
+      readonly justification: string;
+      readonly resolvedBy: string;
     };
 
 /** Where one participant's Erase stands. */

@@ -12,6 +12,9 @@ export const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> =
   undeleteDeletionRequest: 'deletion.undelete',
   getDeletionRequest: 'deletion.get',
   listDeletionRequests: 'deletion.list',
+  reportErasureOutcome: 'deletion.report_outcome',
+  retryParticipant: 'deletion.retry_participant',
+  resolveParticipant: 'deletion.resolve_participant',
 };
 
 /**
@@ -37,5 +40,8 @@ export const traceDeletionService = (service: DeletionService): DeletionService 
     undeleteDeletionRequest: wrap('undeleteDeletionRequest', service.undeleteDeletionRequest),
     getDeletionRequest: wrap('getDeletionRequest', service.getDeletionRequest),
     listDeletionRequests: wrap('listDeletionRequests', service.listDeletionRequests),
+    reportErasureOutcome: wrap('reportErasureOutcome', service.reportErasureOutcome),
+    retryParticipant: wrap('retryParticipant', service.retryParticipant),
+    resolveParticipant: wrap('resolveParticipant', service.resolveParticipant),
   };
 };

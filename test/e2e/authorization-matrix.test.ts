@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeletionServiceService } from '../../src/gen/deletion/v1/deletion_service.js';
 import { operationPolicies } from '../../src/domain/authorization.js';
+import type { DeletionRequestId } from '../../src/domain/ids.js';
 import { rpcOperations, type DeletionRpc } from '../../src/transports/grpc/deletion-handlers.js';
 import { CallError, type Auth } from '../support/grpc-test-client.js';
 import { newSubjectId } from '../support/principals.js';
@@ -87,7 +88,39 @@ const expected: Record<
     approver: [OK, OK],
     admin: [OK, OK],
   },
+  // Only a linked service's own identity may report (test/e2e/participant-operations.test.ts).
+  reportErasureOutcome: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [DENIED, DENIED],
+  },
+  retryParticipant: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
+  resolveParticipant: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
 };
+
+const failedStep = {
+  status: 'FAILED',
+  attempts: 3,
+  lastErrorCode: 'UNAVAILABLE',
+  nextAttemptAt: null,
+  expectedBy: null,
+  outcome: null,
+  updatedAt: new Date(),
+} as const;
 
 const expectedCode = (rpc: Rpc, caller: Caller, target: Target): number => {
   if (caller === 'none' || caller === 'badToken' || caller === 'expired') return UNAUTHENTICATED;
@@ -98,13 +131,18 @@ const expectedCode = (rpc: Rpc, caller: Caller, target: Target): number => {
 describe('authorization matrix: every RPC × caller × subject', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ GRACE_PERIOD_SECONDS: '86400' });
+    t = await startTestApp({
+      GRACE_PERIOD_SECONDS: '86400',
+      PARTICIPANTS: JSON.stringify([
+        { name: 'matrix-svc', address: '127.0.0.1:9', phases: ['erase'] },
+      ]),
+    });
   });
   afterAll(async () => t[Symbol.asyncDispose]());
 
   it('has an explicit policy for every RPC of the service', () => {
     const methods = Object.keys(DeletionServiceService);
-    expect(methods).toHaveLength(8);
+    expect(methods).toHaveLength(11);
     expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
     for (const operation of Object.values(rpcOperations))
       expect(operationPolicies[operation]).toBeDefined();
@@ -124,6 +162,29 @@ describe('authorization matrix: every RPC × caller × subject', () => {
     const code = await t.smtp.waitForCode(t.emailOf(subjectId), since);
     if (['approveDeletion', 'rejectDeletion', 'undeleteDeletionRequest'].includes(rpc)) {
       await t.client.confirmDeletion({ name: created.name, code }, self);
+    }
+    if (['reportErasureOutcome', 'retryParticipant', 'resolveParticipant'].includes(rpc)) {
+      // A purge in progress: stuck on a failed step, or waiting for an ACCEPTED one's report.
+      const request = (await t.app.deps.requests.findById(
+        created.name.split('/')[1] as DeletionRequestId,
+      ))!;
+      const waiting = rpc === 'reportErasureOutcome';
+      const step = waiting
+        ? {
+            ...failedStep,
+            status: 'ACCEPTED' as const,
+            expectedBy: new Date(Date.now() + 3_600_000),
+          }
+        : failedStep;
+      await t.app.deps.requests.update(
+        {
+          ...request,
+          state: waiting ? 'ERASING' : 'NEEDS_ATTENTION',
+          participants: { 'matrix-svc': step },
+          version: request.version + 1,
+        },
+        request.version,
+      );
     }
     return { name: created.name, code };
   };
@@ -151,6 +212,28 @@ describe('authorization matrix: every RPC × caller × subject', () => {
         return client.getDeletionRequest({ name: target.name }, auth);
       case 'listDeletionRequests':
         return client.listDeletionRequests({ subjectId: target.subjectId }, auth);
+      case 'reportErasureOutcome':
+        return client.reportErasureOutcome(
+          {
+            name: target.name,
+            participant: 'matrix-svc',
+            subjectId: target.subjectId,
+            outcome: { $case: 'nothingFound', value: {} },
+          },
+          auth,
+        );
+      case 'retryParticipant':
+        return client.retryParticipant({ name: target.name, participant: 'matrix-svc' }, auth);
+      case 'resolveParticipant':
+        return client.resolveParticipant(
+          {
+            name: target.name,
+            participant: 'matrix-svc',
+            justification: 'erased by hand, ticket OPS-1',
+            records: '1',
+          },
+          auth,
+        );
     }
   };
 

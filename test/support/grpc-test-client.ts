@@ -9,6 +9,10 @@ import {
   ListDeletionRequestsRequest,
   type ListDeletionRequestsResponse,
   RejectDeletionRequest,
+  ReportErasureOutcomeRequest,
+  type ReportErasureOutcomeResponse,
+  ResolveParticipantRequest,
+  RetryParticipantRequest,
   RequestDeletionRequest,
   UndeleteDeletionRequestRequest,
 } from '../../src/gen/deletion/v1/deletion_service.js';
@@ -41,6 +45,9 @@ export interface TestClient {
   undeleteDeletionRequest: Unary<UndeleteDeletionRequestRequest, DeletionRequest>;
   getDeletionRequest: Unary<GetDeletionRequestRequest, DeletionRequest>;
   listDeletionRequests: Unary<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
+  reportErasureOutcome: Unary<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
+  retryParticipant: Unary<RetryParticipantRequest, DeletionRequest>;
+  resolveParticipant: Unary<ResolveParticipantRequest, DeletionRequest>;
   close(): void;
 }
 
@@ -88,6 +95,9 @@ export const createTestClient = (address: string): TestClient => {
     undeleteDeletionRequest: call('undeleteDeletionRequest', UndeleteDeletionRequestRequest),
     getDeletionRequest: call('getDeletionRequest', GetDeletionRequestRequest),
     listDeletionRequests: call('listDeletionRequests', ListDeletionRequestsRequest),
+    reportErasureOutcome: call('reportErasureOutcome', ReportErasureOutcomeRequest),
+    retryParticipant: call('retryParticipant', RetryParticipantRequest),
+    resolveParticipant: call('resolveParticipant', ResolveParticipantRequest),
     close: () => client.close(),
   };
 };

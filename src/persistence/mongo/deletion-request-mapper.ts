@@ -26,6 +26,13 @@ const outcomeToDocument = (o: ErasureOutcome): NonNullable<ParticipantStepDocume
         until: o.until,
         erasedRecords: o.erasedRecords,
       };
+    case 'MANUAL':
+      return {
+        kind: o.kind,
+        records: o.records,
+        justification: o.justification,
+        resolvedBy: o.resolvedBy,
+      };
   }
 };
 
@@ -42,6 +49,13 @@ const outcomeToDomain = (o: NonNullable<ParticipantStepDocument['outcome']>): Er
         categories: o.categories ?? [],
         until: o.until ?? null,
         erasedRecords: o.erasedRecords ?? 0,
+      };
+    case 'MANUAL':
+      return {
+        kind: o.kind,
+        records: o.records ?? 0,
+        justification: o.justification ?? '',
+        resolvedBy: o.resolvedBy ?? '',
       };
   }
 };

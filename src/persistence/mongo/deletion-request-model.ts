@@ -33,6 +33,8 @@ interface OutcomeDocument {
   legalBasis?: string;
   until?: Date | null;
   erasedRecords?: number;
+  justification?: string;
+  resolvedBy?: string;
 }
 
 /** One participant's progress as stored. */
@@ -161,7 +163,12 @@ const outcomeSchema = new Schema<OutcomeDocument>(
   {
     kind: {
       type: String,
-      enum: every<ErasureOutcome['kind']>({ ERASED: true, NOTHING_FOUND: true, RETAINED: true }),
+      enum: every<ErasureOutcome['kind']>({
+        ERASED: true,
+        NOTHING_FOUND: true,
+        RETAINED: true,
+        MANUAL: true,
+      }),
       required: true,
     },
     records: Number,
@@ -169,6 +176,8 @@ const outcomeSchema = new Schema<OutcomeDocument>(
     legalBasis: String,
     until: Date,
     erasedRecords: Number,
+    justification: String,
+    resolvedBy: String,
   },
   subdocument,
 );

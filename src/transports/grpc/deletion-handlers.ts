@@ -4,6 +4,7 @@ import type {
   DeletionServiceServer,
   DeletionServiceService,
 } from '../../gen/deletion/v1/deletion_service.js';
+import { reportFromProto } from './participant-codec.js';
 import { optional, stateFromProto, toListResponse, toProto } from './proto-codec.js';
 import { unary, type HandlerDeps } from './unary.js';
 
@@ -20,6 +21,9 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   undeleteDeletionRequest: 'undeleteDeletionRequest',
   getDeletionRequest: 'getDeletionRequest',
   listDeletionRequests: 'listDeletionRequests',
+  reportErasureOutcome: 'reportErasureOutcome',
+  retryParticipant: 'retryParticipant',
+  resolveParticipant: 'resolveParticipant',
 };
 
 /** The DeletionService handlers: decode → use case → encode. */
@@ -84,6 +88,30 @@ export const createDeletionHandlers = (
         pageToken: optional(request.pageToken),
         state: stateFromProto(request.state),
         subjectId: optional(request.subjectId),
+      }),
+    ),
+  ),
+  reportErasureOutcome: unary(deps, 'ReportErasureOutcome', async (principal, request) => {
+    await service.reportErasureOutcome(principal, reportFromProto(request));
+    return {};
+  }),
+  retryParticipant: unary(deps, 'RetryParticipant', async (principal, request) =>
+    toProto(
+      await service.retryParticipant(principal, {
+        name: request.name,
+        participant: request.participant,
+        etag: optional(request.etag),
+      }),
+    ),
+  ),
+  resolveParticipant: unary(deps, 'ResolveParticipant', async (principal, request) =>
+    toProto(
+      await service.resolveParticipant(principal, {
+        name: request.name,
+        participant: request.participant,
+        justification: request.justification,
+        records: Number(request.records),
+        etag: optional(request.etag),
       }),
     ),
   ),

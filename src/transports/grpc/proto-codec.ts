@@ -12,6 +12,7 @@ import {
   type StateChange as StateChangeMessage,
 } from '../../gen/deletion/v1/deletion_request.js';
 import type { ListDeletionRequestsResponse } from '../../gen/deletion/v1/deletion_service.js';
+import { progressToProto } from './participant-codec.js';
 
 const states: Readonly<Record<DeletionState, DeletionRequest_State>> = {
   REQUESTED: DeletionRequest_State.STATE_REQUESTED,
@@ -76,6 +77,9 @@ export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
     reviewNote: request.reviewNote ?? '',
     etag: etagOf(request),
     history: request.history.map(stateChange),
+    participants: Object.entries(request.participants).map(([name, step]) =>
+      progressToProto(name, step),
+    ),
   });
 
 /** A page → ListDeletionRequestsResponse. */

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
         maxAttempts: 8,
         phases: ['suspend', 'restore', 'erase'],
         after: [],
+        identity: 'billing',
       },
     ]);
     expect(() => loadConfig({ ...dev, PARTICIPANTS: 'not json' })).toThrow(/PARTICIPANTS/);

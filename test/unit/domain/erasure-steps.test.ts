@@ -20,6 +20,7 @@ const spec = (
   phases,
   after,
   maxAttempts: 4,
+  identity: name,
 });
 const retry = { baseMs: 1000, capMs: 5000 };
 

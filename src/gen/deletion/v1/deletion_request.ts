@@ -64,6 +64,8 @@ export interface DeletionRequest {
   history: StateChange[];
   /** The reviewer's stated reason, when the request was rejected. Output only. */
   reviewNote: string;
+  /** Each linked service's progress through Erase, by name. Output only. */
+  participants: ParticipantProgress[];
 }
 
 /** Where the request is in its lifecycle. */
@@ -215,6 +217,100 @@ export function deletionRequest_ConfirmationMethodToJSON(
   }
 }
 
+/** One linked service's progress through Erase. */
+export interface ParticipantProgress {
+  /** The linked service's registered name. */
+  participant: string;
+  /** Where the step stands. */
+  status: ParticipantProgress_Status;
+  /** Calls so far. */
+  attempts: number;
+  /** The last failure, e.g. `UNAVAILABLE`, `ANSWER_MISMATCH`, `REPORT_OVERDUE`. */
+  lastErrorCode: string;
+  /** When it is called again (RETRYING). */
+  nextAttemptTime?: Date | undefined;
+  /** When its report is due (ACCEPTED). */
+  expectedBy?: Date | undefined;
+  /** The final answer (DONE): `ERASED`, `NOTHING_FOUND`, `RETAINED` or `MANUAL`. */
+  outcome: string;
+  /** Records erased. */
+  records: string;
+  /** Data categories erased or retained. */
+  categories: string[];
+  /** For RETAINED: the legal basis and until when. */
+  legalBasis: string;
+  /** For RETAINED: until when the data is kept. */
+  retainedUntil?: Date | undefined;
+  /** For MANUAL: who resolved it and why. */
+  justification: string;
+  /** When the step last changed. */
+  updateTime?: Date | undefined;
+}
+
+/** Where the step stands. */
+export enum ParticipantProgress_Status {
+  /** STATUS_UNSPECIFIED - Not set. */
+  STATUS_UNSPECIFIED = 0,
+  /** STATUS_PENDING - Not called yet. */
+  STATUS_PENDING = 1,
+  /** STATUS_RETRYING - Failed; called again at `next_attempt_time`. */
+  STATUS_RETRYING = 2,
+  /** STATUS_ACCEPTED - Accepted the job; its report is expected by `expected_by`. */
+  STATUS_ACCEPTED = 3,
+  /** STATUS_DONE - Answered for good (see `outcome`). */
+  STATUS_DONE = 4,
+  /** STATUS_FAILED - Failed past its budget, for good, or its report is overdue: needs an operator. */
+  STATUS_FAILED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function participantProgress_StatusFromJSON(object: any): ParticipantProgress_Status {
+  switch (object) {
+    case 0:
+    case 'STATUS_UNSPECIFIED':
+      return ParticipantProgress_Status.STATUS_UNSPECIFIED;
+    case 1:
+    case 'STATUS_PENDING':
+      return ParticipantProgress_Status.STATUS_PENDING;
+    case 2:
+    case 'STATUS_RETRYING':
+      return ParticipantProgress_Status.STATUS_RETRYING;
+    case 3:
+    case 'STATUS_ACCEPTED':
+      return ParticipantProgress_Status.STATUS_ACCEPTED;
+    case 4:
+    case 'STATUS_DONE':
+      return ParticipantProgress_Status.STATUS_DONE;
+    case 5:
+    case 'STATUS_FAILED':
+      return ParticipantProgress_Status.STATUS_FAILED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ParticipantProgress_Status.UNRECOGNIZED;
+  }
+}
+
+export function participantProgress_StatusToJSON(object: ParticipantProgress_Status): string {
+  switch (object) {
+    case ParticipantProgress_Status.STATUS_UNSPECIFIED:
+      return 'STATUS_UNSPECIFIED';
+    case ParticipantProgress_Status.STATUS_PENDING:
+      return 'STATUS_PENDING';
+    case ParticipantProgress_Status.STATUS_RETRYING:
+      return 'STATUS_RETRYING';
+    case ParticipantProgress_Status.STATUS_ACCEPTED:
+      return 'STATUS_ACCEPTED';
+    case ParticipantProgress_Status.STATUS_DONE:
+      return 'STATUS_DONE';
+    case ParticipantProgress_Status.STATUS_FAILED:
+      return 'STATUS_FAILED';
+    case ParticipantProgress_Status.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** A principal that acted on a request. Never personal data: ids only. */
 export interface Actor {
   /** What kind of principal acted. */
@@ -310,6 +406,7 @@ function createBaseDeletionRequest(): DeletionRequest {
     etag: '',
     history: [],
     reviewNote: '',
+    participants: [],
   };
 }
 
@@ -371,6 +468,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     }
     if (message.reviewNote !== '') {
       writer.uint32(154).string(message.reviewNote);
+    }
+    for (const v of message.participants) {
+      ParticipantProgress.encode(v!, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -540,6 +640,14 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
             message.reviewNote = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.participants.push(ParticipantProgress.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -619,6 +727,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
         : isSet(object.review_note)
           ? globalThis.String(object.review_note)
           : '',
+      participants: globalThis.Array.isArray(object?.participants)
+        ? object.participants.map((e: any) => ParticipantProgress.fromJSON(e))
+        : [],
     };
   },
 
@@ -681,6 +792,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     if (message.reviewNote !== '') {
       obj.reviewNote = message.reviewNote;
     }
+    if (message.participants?.length) {
+      obj.participants = message.participants.map((e) => ParticipantProgress.toJSON(e));
+    }
     return obj;
   },
 
@@ -714,6 +828,309 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     message.etag = object.etag ?? '';
     message.history = object.history?.map((e) => StateChange.fromPartial(e)) || [];
     message.reviewNote = object.reviewNote ?? '';
+    message.participants =
+      object.participants?.map((e) => ParticipantProgress.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseParticipantProgress(): ParticipantProgress {
+  return {
+    participant: '',
+    status: 0,
+    attempts: 0,
+    lastErrorCode: '',
+    nextAttemptTime: undefined,
+    expectedBy: undefined,
+    outcome: '',
+    records: '0',
+    categories: [],
+    legalBasis: '',
+    retainedUntil: undefined,
+    justification: '',
+    updateTime: undefined,
+  };
+}
+
+export const ParticipantProgress: MessageFns<ParticipantProgress> = {
+  encode(message: ParticipantProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participant !== '') {
+      writer.uint32(10).string(message.participant);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(24).int32(message.attempts);
+    }
+    if (message.lastErrorCode !== '') {
+      writer.uint32(34).string(message.lastErrorCode);
+    }
+    if (message.nextAttemptTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptTime), writer.uint32(42).fork()).join();
+    }
+    if (message.expectedBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.expectedBy), writer.uint32(50).fork()).join();
+    }
+    if (message.outcome !== '') {
+      writer.uint32(58).string(message.outcome);
+    }
+    if (message.records !== '0') {
+      writer.uint32(64).int64(message.records);
+    }
+    for (const v of message.categories) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.legalBasis !== '') {
+      writer.uint32(82).string(message.legalBasis);
+    }
+    if (message.retainedUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.retainedUntil), writer.uint32(90).fork()).join();
+    }
+    if (message.justification !== '') {
+      writer.uint32(98).string(message.justification);
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ParticipantProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseParticipantProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastErrorCode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nextAttemptTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expectedBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.records = reader.int64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.categories.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.legalBasis = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.retainedUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.justification = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ParticipantProgress {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : '',
+      status: isSet(object.status) ? participantProgress_StatusFromJSON(object.status) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastErrorCode: isSet(object.lastErrorCode)
+        ? globalThis.String(object.lastErrorCode)
+        : isSet(object.last_error_code)
+          ? globalThis.String(object.last_error_code)
+          : '',
+      nextAttemptTime: isSet(object.nextAttemptTime)
+        ? fromJsonTimestamp(object.nextAttemptTime)
+        : isSet(object.next_attempt_time)
+          ? fromJsonTimestamp(object.next_attempt_time)
+          : undefined,
+      expectedBy: isSet(object.expectedBy)
+        ? fromJsonTimestamp(object.expectedBy)
+        : isSet(object.expected_by)
+          ? fromJsonTimestamp(object.expected_by)
+          : undefined,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : '',
+      records: isSet(object.records) ? globalThis.String(object.records) : '0',
+      categories: globalThis.Array.isArray(object?.categories)
+        ? object.categories.map((e: any) => globalThis.String(e))
+        : [],
+      legalBasis: isSet(object.legalBasis)
+        ? globalThis.String(object.legalBasis)
+        : isSet(object.legal_basis)
+          ? globalThis.String(object.legal_basis)
+          : '',
+      retainedUntil: isSet(object.retainedUntil)
+        ? fromJsonTimestamp(object.retainedUntil)
+        : isSet(object.retained_until)
+          ? fromJsonTimestamp(object.retained_until)
+          : undefined,
+      justification: isSet(object.justification) ? globalThis.String(object.justification) : '',
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+          ? fromJsonTimestamp(object.update_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: ParticipantProgress): unknown {
+    const obj: any = {};
+    if (message.participant !== '') {
+      obj.participant = message.participant;
+    }
+    if (message.status !== 0) {
+      obj.status = participantProgress_StatusToJSON(message.status);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastErrorCode !== '') {
+      obj.lastErrorCode = message.lastErrorCode;
+    }
+    if (message.nextAttemptTime !== undefined) {
+      obj.nextAttemptTime = message.nextAttemptTime.toISOString();
+    }
+    if (message.expectedBy !== undefined) {
+      obj.expectedBy = message.expectedBy.toISOString();
+    }
+    if (message.outcome !== '') {
+      obj.outcome = message.outcome;
+    }
+    if (message.records !== '0') {
+      obj.records = message.records;
+    }
+    if (message.categories?.length) {
+      obj.categories = message.categories;
+    }
+    if (message.legalBasis !== '') {
+      obj.legalBasis = message.legalBasis;
+    }
+    if (message.retainedUntil !== undefined) {
+      obj.retainedUntil = message.retainedUntil.toISOString();
+    }
+    if (message.justification !== '') {
+      obj.justification = message.justification;
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ParticipantProgress>): ParticipantProgress {
+    return ParticipantProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ParticipantProgress>): ParticipantProgress {
+    const message = createBaseParticipantProgress();
+    message.participant = object.participant ?? '';
+    message.status = object.status ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.lastErrorCode = object.lastErrorCode ?? '';
+    message.nextAttemptTime = object.nextAttemptTime ?? undefined;
+    message.expectedBy = object.expectedBy ?? undefined;
+    message.outcome = object.outcome ?? '';
+    message.records = object.records ?? '0';
+    message.categories = object.categories?.map((e) => e) || [];
+    message.legalBasis = object.legalBasis ?? '';
+    message.retainedUntil = object.retainedUntil ?? undefined;
+    message.justification = object.justification ?? '';
+    message.updateTime = object.updateTime ?? undefined;
     return message;
   },
 };

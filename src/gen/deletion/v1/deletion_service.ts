@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { Erased, NothingFound, Retained } from '../participant/v1/erasure_participant_service.js';
 import {
   DeletionRequest,
   DeletionRequest_State,
@@ -28,6 +29,56 @@ import {
 export const protobufPackage = 'deletion.v1';
 
 export const protobufFileName = 'deletion/v1/deletion_service.proto';
+
+/** Input of ReportErasureOutcome. */
+export interface ReportErasureOutcomeRequest {
+  /** The request, `deletionRequests/{deletion_request}`. Required. */
+  name: string;
+  /** The reporting linked service's registered name. Required. */
+  participant: string;
+  /** The subject id the participant was given; must match. */
+  subjectId: string;
+  /** The final outcome. */
+  outcome?:
+    | //
+      /** The data is gone. */
+      { $case: 'erased'; value: Erased } //
+      /** There was nothing of this subject. */
+    | { $case: 'nothingFound'; value: NothingFound } //
+    /** Some data must be kept, for a stated legal reason. */
+    | { $case: 'retained'; value: Retained }
+    | undefined;
+}
+
+/**
+ * Output of ReportErasureOutcome: nothing but success (a participant sees no
+ * more of the request than it was given).
+ */
+export interface ReportErasureOutcomeResponse {}
+
+/** Input of RetryParticipant. */
+export interface RetryParticipantRequest {
+  /** The request, `deletionRequests/{deletion_request}`. Required. */
+  name: string;
+  /** The linked service's registered name. Required. */
+  participant: string;
+  /** The etag last seen; when set and stale, ABORTED. */
+  etag: string;
+}
+
+/** Input of ResolveParticipant. */
+export interface ResolveParticipantRequest {
+  /** The request, `deletionRequests/{deletion_request}`. Required. */
+  name: string;
+  /** The linked service's registered name. Required. */
+  participant: string;
+  /** Why this may count as erased, e.g. the ticket of the manual erasure (10–1000 characters). */
+  justification: string;
+  /** How many records were erased by hand. */
+  records: string;
+  /** The etag last seen; when set and stale, ABORTED. */
+  etag: string;
+}
 
 /** Input of RequestDeletion. */
 export interface RequestDeletionRequest {
@@ -110,6 +161,489 @@ export interface ListDeletionRequestsResponse {
   /** Pass it as `page_token` for the next page; empty on the last page. */
   nextPageToken: string;
 }
+
+function createBaseReportErasureOutcomeRequest(): ReportErasureOutcomeRequest {
+  return { name: '', participant: '', subjectId: '', outcome: undefined };
+}
+
+export const ReportErasureOutcomeRequest: MessageFns<ReportErasureOutcomeRequest> = {
+  encode(
+    message: ReportErasureOutcomeRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.participant !== '') {
+      writer.uint32(18).string(message.participant);
+    }
+    if (message.subjectId !== '') {
+      writer.uint32(26).string(message.subjectId);
+    }
+    switch (message.outcome?.$case) {
+      case 'erased':
+        Erased.encode(message.outcome.value, writer.uint32(34).fork()).join();
+        break;
+      case 'nothingFound':
+        NothingFound.encode(message.outcome.value, writer.uint32(42).fork()).join();
+        break;
+      case 'retained':
+        Retained.encode(message.outcome.value, writer.uint32(50).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportErasureOutcomeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportErasureOutcomeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subjectId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = { $case: 'erased', value: Erased.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = {
+              $case: 'nothingFound',
+              value: NothingFound.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.outcome = {
+              $case: 'retained',
+              value: Retained.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportErasureOutcomeRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : '',
+      subjectId: isSet(object.subjectId)
+        ? globalThis.String(object.subjectId)
+        : isSet(object.subject_id)
+          ? globalThis.String(object.subject_id)
+          : '',
+      outcome: isSet(object.erased)
+        ? { $case: 'erased', value: Erased.fromJSON(object.erased) }
+        : isSet(object.nothingFound)
+          ? { $case: 'nothingFound', value: NothingFound.fromJSON(object.nothingFound) }
+          : isSet(object.nothing_found)
+            ? { $case: 'nothingFound', value: NothingFound.fromJSON(object.nothing_found) }
+            : isSet(object.retained)
+              ? { $case: 'retained', value: Retained.fromJSON(object.retained) }
+              : undefined,
+    };
+  },
+
+  toJSON(message: ReportErasureOutcomeRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.participant !== '') {
+      obj.participant = message.participant;
+    }
+    if (message.subjectId !== '') {
+      obj.subjectId = message.subjectId;
+    }
+    if (message.outcome?.$case === 'erased') {
+      obj.erased = Erased.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === 'nothingFound') {
+      obj.nothingFound = NothingFound.toJSON(message.outcome.value);
+    } else if (message.outcome?.$case === 'retained') {
+      obj.retained = Retained.toJSON(message.outcome.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportErasureOutcomeRequest>): ReportErasureOutcomeRequest {
+    return ReportErasureOutcomeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportErasureOutcomeRequest>): ReportErasureOutcomeRequest {
+    const message = createBaseReportErasureOutcomeRequest();
+    message.name = object.name ?? '';
+    message.participant = object.participant ?? '';
+    message.subjectId = object.subjectId ?? '';
+    switch (object.outcome?.$case) {
+      case 'erased': {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = { $case: 'erased', value: Erased.fromPartial(object.outcome.value) };
+        }
+        break;
+      }
+      case 'nothingFound': {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = {
+            $case: 'nothingFound',
+            value: NothingFound.fromPartial(object.outcome.value),
+          };
+        }
+        break;
+      }
+      case 'retained': {
+        if (object.outcome?.value !== undefined && object.outcome?.value !== null) {
+          message.outcome = {
+            $case: 'retained',
+            value: Retained.fromPartial(object.outcome.value),
+          };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseReportErasureOutcomeResponse(): ReportErasureOutcomeResponse {
+  return {};
+}
+
+export const ReportErasureOutcomeResponse: MessageFns<ReportErasureOutcomeResponse> = {
+  encode(_: ReportErasureOutcomeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportErasureOutcomeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportErasureOutcomeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReportErasureOutcomeResponse {
+    return {};
+  },
+
+  toJSON(_: ReportErasureOutcomeResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportErasureOutcomeResponse>): ReportErasureOutcomeResponse {
+    return ReportErasureOutcomeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ReportErasureOutcomeResponse>): ReportErasureOutcomeResponse {
+    const message = createBaseReportErasureOutcomeResponse();
+    return message;
+  },
+};
+
+function createBaseRetryParticipantRequest(): RetryParticipantRequest {
+  return { name: '', participant: '', etag: '' };
+}
+
+export const RetryParticipantRequest: MessageFns<RetryParticipantRequest> = {
+  encode(
+    message: RetryParticipantRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.participant !== '') {
+      writer.uint32(18).string(message.participant);
+    }
+    if (message.etag !== '') {
+      writer.uint32(26).string(message.etag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryParticipantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryParticipantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryParticipantRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : '',
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : '',
+    };
+  },
+
+  toJSON(message: RetryParticipantRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.participant !== '') {
+      obj.participant = message.participant;
+    }
+    if (message.etag !== '') {
+      obj.etag = message.etag;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryParticipantRequest>): RetryParticipantRequest {
+    return RetryParticipantRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryParticipantRequest>): RetryParticipantRequest {
+    const message = createBaseRetryParticipantRequest();
+    message.name = object.name ?? '';
+    message.participant = object.participant ?? '';
+    message.etag = object.etag ?? '';
+    return message;
+  },
+};
+
+function createBaseResolveParticipantRequest(): ResolveParticipantRequest {
+  return { name: '', participant: '', justification: '', records: '0', etag: '' };
+}
+
+export const ResolveParticipantRequest: MessageFns<ResolveParticipantRequest> = {
+  encode(
+    message: ResolveParticipantRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.participant !== '') {
+      writer.uint32(18).string(message.participant);
+    }
+    if (message.justification !== '') {
+      writer.uint32(26).string(message.justification);
+    }
+    if (message.records !== '0') {
+      writer.uint32(32).int64(message.records);
+    }
+    if (message.etag !== '') {
+      writer.uint32(42).string(message.etag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveParticipantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveParticipantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.justification = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.records = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveParticipantRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : '',
+      justification: isSet(object.justification) ? globalThis.String(object.justification) : '',
+      records: isSet(object.records) ? globalThis.String(object.records) : '0',
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : '',
+    };
+  },
+
+  toJSON(message: ResolveParticipantRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.participant !== '') {
+      obj.participant = message.participant;
+    }
+    if (message.justification !== '') {
+      obj.justification = message.justification;
+    }
+    if (message.records !== '0') {
+      obj.records = message.records;
+    }
+    if (message.etag !== '') {
+      obj.etag = message.etag;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResolveParticipantRequest>): ResolveParticipantRequest {
+    return ResolveParticipantRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResolveParticipantRequest>): ResolveParticipantRequest {
+    const message = createBaseResolveParticipantRequest();
+    message.name = object.name ?? '';
+    message.participant = object.participant ?? '';
+    message.justification = object.justification ?? '';
+    message.records = object.records ?? '0';
+    message.etag = object.etag ?? '';
+    return message;
+  },
+};
 
 function createBaseRequestDeletionRequest(): RequestDeletionRequest {
   return { subjectId: '', reason: '', requestId: '' };
@@ -1110,6 +1644,61 @@ export const DeletionServiceService = {
     responseDeserialize: (value: Buffer): ListDeletionRequestsResponse =>
       ListDeletionRequestsResponse.decode(value),
   },
+  /**
+   * A linked service that answered Erase with ACCEPTED reports its final
+   * outcome. Scope: `deletion:participant`, and the caller must be the
+   * registered identity of `participant`, whose step must be waiting (ACCEPTED).
+   * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
+   * FAILED_PRECONDITION (`STEP_NOT_WAITING`).
+   */
+  reportErasureOutcome: {
+    path: '/deletion.v1.DeletionService/ReportErasureOutcome' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportErasureOutcomeRequest): Buffer =>
+      Buffer.from(ReportErasureOutcomeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportErasureOutcomeRequest =>
+      ReportErasureOutcomeRequest.decode(value),
+    responseSerialize: (value: ReportErasureOutcomeResponse): Buffer =>
+      Buffer.from(ReportErasureOutcomeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportErasureOutcomeResponse =>
+      ReportErasureOutcomeResponse.decode(value),
+  },
+  /**
+   * Re-arms a failed linked-service step of a request that needs attention,
+   * with a fresh retry budget; the purge resumes. Scope: `deletion:admin`.
+   * Errors: FAILED_PRECONDITION (`STEP_NOT_FAILED`, `INVALID_STATE`), NOT_FOUND.
+   */
+  retryParticipant: {
+    path: '/deletion.v1.DeletionService/RetryParticipant' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryParticipantRequest): Buffer =>
+      Buffer.from(RetryParticipantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryParticipantRequest =>
+      RetryParticipantRequest.decode(value),
+    responseSerialize: (value: DeletionRequest): Buffer =>
+      Buffer.from(DeletionRequest.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeletionRequest => DeletionRequest.decode(value),
+  },
+  /**
+   * Records that a failed (or overdue) linked-service step was erased by hand,
+   * with a justification and a record count; the purge resumes. Scope:
+   * `deletion:admin`, and the resolver is not the requester.
+   * Errors: PERMISSION_DENIED (`SELF_RESOLUTION`), FAILED_PRECONDITION.
+   */
+  resolveParticipant: {
+    path: '/deletion.v1.DeletionService/ResolveParticipant' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveParticipantRequest): Buffer =>
+      Buffer.from(ResolveParticipantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveParticipantRequest =>
+      ResolveParticipantRequest.decode(value),
+    responseSerialize: (value: DeletionRequest): Buffer =>
+      Buffer.from(DeletionRequest.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeletionRequest => DeletionRequest.decode(value),
+  },
 } as const;
 
 export interface DeletionServiceServer extends UntypedServiceImplementation {
@@ -1159,6 +1748,27 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * Scopes as for Get; a `deletion:self` caller sees only their own requests.
    */
   listDeletionRequests: handleUnaryCall<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
+  /**
+   * A linked service that answered Erase with ACCEPTED reports its final
+   * outcome. Scope: `deletion:participant`, and the caller must be the
+   * registered identity of `participant`, whose step must be waiting (ACCEPTED).
+   * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
+   * FAILED_PRECONDITION (`STEP_NOT_WAITING`).
+   */
+  reportErasureOutcome: handleUnaryCall<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
+  /**
+   * Re-arms a failed linked-service step of a request that needs attention,
+   * with a fresh retry budget; the purge resumes. Scope: `deletion:admin`.
+   * Errors: FAILED_PRECONDITION (`STEP_NOT_FAILED`, `INVALID_STATE`), NOT_FOUND.
+   */
+  retryParticipant: handleUnaryCall<RetryParticipantRequest, DeletionRequest>;
+  /**
+   * Records that a failed (or overdue) linked-service step was erased by hand,
+   * with a justification and a record count; the purge resumes. Scope:
+   * `deletion:admin`, and the resolver is not the requester.
+   * Errors: PERMISSION_DENIED (`SELF_RESOLUTION`), FAILED_PRECONDITION.
+   */
+  resolveParticipant: handleUnaryCall<ResolveParticipantRequest, DeletionRequest>;
 }
 
 export interface DeletionServiceClient extends Client {
@@ -1319,6 +1929,69 @@ export interface DeletionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDeletionRequestsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A linked service that answered Erase with ACCEPTED reports its final
+   * outcome. Scope: `deletion:participant`, and the caller must be the
+   * registered identity of `participant`, whose step must be waiting (ACCEPTED).
+   * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
+   * FAILED_PRECONDITION (`STEP_NOT_WAITING`).
+   */
+  reportErasureOutcome(
+    request: ReportErasureOutcomeRequest,
+    callback: (error: ServiceError | null, response: ReportErasureOutcomeResponse) => void,
+  ): ClientUnaryCall;
+  reportErasureOutcome(
+    request: ReportErasureOutcomeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportErasureOutcomeResponse) => void,
+  ): ClientUnaryCall;
+  reportErasureOutcome(
+    request: ReportErasureOutcomeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportErasureOutcomeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Re-arms a failed linked-service step of a request that needs attention,
+   * with a fresh retry budget; the purge resumes. Scope: `deletion:admin`.
+   * Errors: FAILED_PRECONDITION (`STEP_NOT_FAILED`, `INVALID_STATE`), NOT_FOUND.
+   */
+  retryParticipant(
+    request: RetryParticipantRequest,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  retryParticipant(
+    request: RetryParticipantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  retryParticipant(
+    request: RetryParticipantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records that a failed (or overdue) linked-service step was erased by hand,
+   * with a justification and a record count; the purge resumes. Scope:
+   * `deletion:admin`, and the resolver is not the requester.
+   * Errors: PERMISSION_DENIED (`SELF_RESOLUTION`), FAILED_PRECONDITION.
+   */
+  resolveParticipant(
+    request: ResolveParticipantRequest,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  resolveParticipant(
+    request: ResolveParticipantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  resolveParticipant(
+    request: ResolveParticipantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
   ): ClientUnaryCall;
 }
 
