@@ -4,11 +4,12 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
-import type { Clock, Notifier, Participants } from './app/ports.js';
+import type { Clock, Notifier, Participants, ReportSigner } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
+import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
@@ -42,6 +43,8 @@ export interface App {
   readonly grpc: GrpcServer;
   readonly http: HttpServer;
   readonly logger: Logger;
+  /** The public key (SPKI PEM) that verifies this replica's erasure reports. */
+  readonly reportPublicKey: string;
   /** Starts listening and the worker; resolves to the bound ports. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /** Runs one worker pass now. */
@@ -65,7 +68,11 @@ const makeNotifier = (config: Config, connection: Connection): Notifier & { clos
 const makeDeps = (
   config: Config,
   connection: Connection,
-  adapters: { readonly overrides: Overrides; readonly participants: Participants },
+  adapters: {
+    readonly overrides: Overrides;
+    readonly participants: Participants;
+    readonly signer: ReportSigner;
+  },
 ): DeletionDeps => ({
   requests: createMongoDeletionRepository(connection),
   accounts: createMongoAccountDirectory(connection, collectionNames(config)),
@@ -75,6 +82,7 @@ const makeDeps = (
   ids: createRandomIds(),
   trace: { currentTraceId, inSpan: withSpan },
   participants: adapters.participants,
+  signer: adapters.signer,
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,
@@ -102,11 +110,12 @@ const makeAuthenticator = (config: Config, connection: Connection) =>
   });
 
 /** Health and readiness; the dev mailbox only outside production. */
-const makeHttpServer = (config: Config, connection: Connection): HttpServer => {
+const makeHttpServer = (config: Config, connection: Connection, reportKey: string): HttpServer => {
   const mailboxStore = createMongoMailboxStore(connection);
   const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
   return createHttpServer({
     ready: async () => (await connection.db?.admin().ping())?.ok === 1,
+    reportKey,
     mailbox: devMailbox
       ? (to: string | undefined) => mailboxStore.list({ to, limit: 20 })
       : undefined,
@@ -128,14 +137,15 @@ export const composeApp = async (
   await migrate(connection, collectionNames(config));
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
   const participants = createGrpcParticipants(config.PARTICIPANTS);
-  const deps = makeDeps(config, connection, { overrides, participants });
+  const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
+  const deps = makeDeps(config, connection, { overrides, participants, signer });
   const service = traceDeletionService(createDeletionService(deps));
   const grpc = createGrpcServer(service, {
     authenticate: makeAuthenticator(config, connection),
     logger,
     reflection: config.GRPC_REFLECTION,
   });
-  const http = makeHttpServer(config, connection);
+  const http = makeHttpServer(config, connection, signer.publicKeyPem);
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;
@@ -146,6 +156,7 @@ export const composeApp = async (
     grpc,
     http,
     logger,
+    reportPublicKey: signer.publicKeyPem,
     runWorkerPass: pass,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);

@@ -9,6 +9,7 @@ import type {
   Notifier,
   OneTimeCodes,
   Participants,
+  ReportSigner,
   TraceContext,
 } from './ports.js';
 
@@ -38,5 +39,6 @@ export interface DeletionDeps {
   readonly ids: IdGenerator;
   readonly trace: TraceContext;
   readonly participants: Participants;
+  readonly signer: ReportSigner;
   readonly policy: DeletionPolicy;
 }

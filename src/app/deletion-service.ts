@@ -1,4 +1,5 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { SignedErasureReport } from '../domain/erasure-report.js';
 import type { Principal } from '../domain/principal.js';
 import { confirmDeletion } from './confirm-deletion.js';
 import type { DeletionDeps } from './deletion-deps.js';
@@ -17,6 +18,7 @@ import type {
 } from './inputs.js';
 import {
   getDeletionRequest,
+  getErasureReport,
   listDeletionRequests,
   type DeletionRequestPage,
 } from './read-deletions.js';
@@ -75,6 +77,10 @@ export interface DeletionService {
     principal: Principal,
     input: RetryParticipantInput,
   ) => Promise<DeletionRequest>;
+  readonly getErasureReport: (
+    principal: Principal,
+    input: GetDeletionRequestInput,
+  ) => Promise<SignedErasureReport>;
   readonly resolveParticipant: (
     principal: Principal,
     input: ResolveParticipantInput,
@@ -94,4 +100,5 @@ export const createDeletionService = (deps: DeletionDeps): DeletionService => ({
   reportErasureOutcome: reportErasureOutcome(deps),
   retryParticipant: retryParticipant(deps),
   resolveParticipant: resolveParticipant(deps),
+  getErasureReport: getErasureReport(deps),
 });

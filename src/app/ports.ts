@@ -107,6 +107,11 @@ export interface OneTimeCodes {
   fingerprint(parts: readonly string[]): string;
 }
 
+/** Signs erasure reports (Ed25519); anyone with the public key can verify them. */
+export interface ReportSigner {
+  sign(payload: string): { readonly signature: string; readonly keyId: string };
+}
+
 /** Time, so tests can fix it. */
 export interface Clock {
   now(): Date;

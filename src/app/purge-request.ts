@@ -8,6 +8,7 @@ import {
   recordFailure,
   type ParticipantStep,
 } from '../domain/erasure-steps.js';
+import { erasureReportContent } from '../domain/erasure-report-content.js';
 import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
@@ -222,9 +223,16 @@ export const purgeRequest = async (
     }));
     return 'WAITING';
   }
-  await deps.trace.inSpan('deletion.erase_local', { 'deletion.request_id': claimed.id }, () =>
-    deps.accounts.erase(claimed.subjectId),
+  const local = await deps.trace.inSpan(
+    'deletion.erase_local',
+    { 'deletion.request_id': claimed.id },
+    () => deps.accounts.erase(claimed.subjectId),
   );
-  await recorder.apply((current) => complete(current, context(deps)));
+  await recorder.apply((current) => {
+    const completedAt = deps.clock.now();
+    const payload = JSON.stringify(erasureReportContent(current, local, completedAt));
+    const signed = { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' as const };
+    return complete(current, signed, { ...context(deps), now: completedAt });
+  });
   return 'COMPLETED';
 };

@@ -1,6 +1,7 @@
 import { authorize, type Reach } from '../domain/authorization.js';
-import { DomainError, invalidArgument } from '../domain/domain-error.js';
+import { DomainError, invalidArgument, preconditionFailed } from '../domain/domain-error.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { SignedErasureReport } from '../domain/erasure-report.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
 import type { Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
@@ -97,4 +98,23 @@ export const listDeletionRequests =
         ? encodeToken({ c: last.createdAt.getTime(), i: last.id, ...filter })
         : '';
     return { deletionRequests: page, nextPageToken };
+  };
+
+/**
+ * The signed report of a completed erasure. Errors: PERMISSION_DENIED (also
+ * for a missing id when limited to one's own), NOT_FOUND, FAILED_PRECONDITION
+ * (`NOT_COMPLETED`).
+ */
+export const getErasureReport =
+  (deps: DeletionDeps) =>
+  async (principal: Principal, raw: GetDeletionRequestInput): Promise<SignedErasureReport> => {
+    const reach = authorize(principal, 'getErasureReport');
+    const input = parseInput(getDeletionRequestInput, raw);
+    const request = await loadRequest(deps.requests, {
+      id: input.name,
+      reach,
+      operation: 'getErasureReport',
+    });
+    if (request.state === 'COMPLETED' && request.report !== null) return request.report;
+    throw preconditionFailed('NOT_COMPLETED', 'the erasure is not completed yet', request.id);
   };

@@ -170,6 +170,12 @@ export const configSchema = z.object({
     .max(256)
     .default(8)
     .describe('Linked services one purge calls at once'),
+  REPORT_SIGNING_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'Ed25519 private key (PKCS#8 PEM) that signs erasure reports (required in production)',
+    ),
   SEED_DEMO: flag
     .default(false)
     .describe('Seed demo accounts and an API key at start (development)'),

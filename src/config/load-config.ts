@@ -37,6 +37,8 @@ const productionProblems = (config: ConfigValues): string[] => {
   if (config.NOTIFIER === 'dev-mailbox')
     problems.push('NOTIFIER: dev-mailbox is not allowed in production');
   if (config.SEED_DEMO) problems.push('SEED_DEMO: demo data is not allowed in production');
+  if (config.REPORT_SIGNING_KEY === undefined)
+    problems.push('REPORT_SIGNING_KEY: required in production');
   if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
     problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
   }

@@ -14,6 +14,7 @@ export const operations = [
   'reportErasureOutcome',
   'retryParticipant',
   'resolveParticipant',
+  'getErasureReport',
 ] as const;
 
 /** One operation of the service. */
@@ -48,6 +49,7 @@ export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
   reportErasureOutcome: { anySubject: ['deletion:participant'], ownSubject: false },
   retryParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
   resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
+  getErasureReport: { anySubject: readers, ownSubject: true },
 };
 
 /** How far a caller reaches for one operation. */

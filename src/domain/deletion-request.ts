@@ -1,5 +1,6 @@
 import { invalidState } from './domain-error.js';
 import { canTransition, type DeletionState } from './deletion-state.js';
+import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
@@ -49,6 +50,8 @@ export interface DeletionRequest {
   readonly reviewNote: string | null;
   /** False until the account directory matches the state (suspended, restored). */
   readonly accountSynced: boolean;
+  /** The signed evidence of the erasure, once COMPLETED. */
+  readonly report: SignedErasureReport | null;
   /** Each linked service's progress through Erase, by participant name. */
   readonly participants: Readonly<Record<string, ParticipantStep>>;
   /** The worker holding the purge, and until when (a crashed worker's lease expires). */
@@ -142,6 +145,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   reviewNote: null,
   accountSynced: true,
   participants: {},
+  report: null,
   leaseOwner: null,
   leaseUntil: null,
   idempotencyKey: init.idempotencyKey,

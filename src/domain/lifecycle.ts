@@ -6,6 +6,7 @@ import {
   type DeletionRequest,
 } from './deletion-request.js';
 import type { Actor } from './principal.js';
+import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 
 /**
@@ -193,7 +194,11 @@ export const needAttention = (
  * Finishes the purge once every linked service answered for good.
  * Throws FAILED_PRECONDITION `PARTICIPANTS_PENDING` or `INVALID_STATE`.
  */
-export const complete = (request: DeletionRequest, context: ChangeContext): DeletionRequest => {
+export const complete = (
+  request: DeletionRequest,
+  report: SignedErasureReport | null,
+  context: ChangeContext,
+): DeletionRequest => {
   if (Object.values(request.participants).some((step) => step.status !== 'DONE')) {
     throw preconditionFailed(
       'PARTICIPANTS_PENDING',
@@ -202,5 +207,5 @@ export const complete = (request: DeletionRequest, context: ChangeContext): Dele
     );
   }
   const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
-  return { ...next, completedAt: context.now, leaseOwner: null, leaseUntil: null };
+  return { ...next, completedAt: context.now, report, leaseOwner: null, leaseUntil: null };
 };

@@ -15,6 +15,7 @@ export const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> =
   reportErasureOutcome: 'deletion.report_outcome',
   retryParticipant: 'deletion.retry_participant',
   resolveParticipant: 'deletion.resolve_participant',
+  getErasureReport: 'deletion.get_report',
 };
 
 /**
@@ -43,5 +44,6 @@ export const traceDeletionService = (service: DeletionService): DeletionService 
     reportErasureOutcome: wrap('reportErasureOutcome', service.reportErasureOutcome),
     retryParticipant: wrap('retryParticipant', service.retryParticipant),
     resolveParticipant: wrap('resolveParticipant', service.resolveParticipant),
+    getErasureReport: wrap('getErasureReport', service.getErasureReport),
   };
 };

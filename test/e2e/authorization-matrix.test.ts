@@ -103,6 +103,13 @@ const expected: Record<
     approver: [DENIED, DENIED],
     admin: [OK, OK],
   },
+  getErasureReport: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
   resolveParticipant: {
     selfUser: [DENIED, DENIED],
     otherUser: [DENIED, DENIED],
@@ -142,7 +149,7 @@ describe('authorization matrix: every RPC × caller × subject', () => {
 
   it('has an explicit policy for every RPC of the service', () => {
     const methods = Object.keys(DeletionServiceService);
-    expect(methods).toHaveLength(11);
+    expect(methods).toHaveLength(12);
     expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
     for (const operation of Object.values(rpcOperations))
       expect(operationPolicies[operation]).toBeDefined();
@@ -162,6 +169,21 @@ describe('authorization matrix: every RPC × caller × subject', () => {
     const code = await t.smtp.waitForCode(t.emailOf(subjectId), since);
     if (['approveDeletion', 'rejectDeletion', 'undeleteDeletionRequest'].includes(rpc)) {
       await t.client.confirmDeletion({ name: created.name, code }, self);
+    }
+    if (rpc === 'getErasureReport') {
+      const request = (await t.app.deps.requests.findById(
+        created.name.split('/')[1] as DeletionRequestId,
+      ))!;
+      const report = {
+        payload: '{}',
+        signature: 'c2ln',
+        keyId: 'k',
+        algorithm: 'Ed25519' as const,
+      };
+      await t.app.deps.requests.update(
+        { ...request, state: 'COMPLETED', report, version: request.version + 1 },
+        request.version,
+      );
     }
     if (['reportErasureOutcome', 'retryParticipant', 'resolveParticipant'].includes(rpc)) {
       // A purge in progress: stuck on a failed step, or waiting for an ACCEPTED one's report.
@@ -222,6 +244,8 @@ describe('authorization matrix: every RPC × caller × subject', () => {
           },
           auth,
         );
+      case 'getErasureReport':
+        return client.getErasureReport({ name: target.name }, auth);
       case 'retryParticipant':
         return client.retryParticipant({ name: target.name, participant: 'matrix-svc' }, auth);
       case 'resolveParticipant':

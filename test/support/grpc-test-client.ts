@@ -9,6 +9,8 @@ import {
   ListDeletionRequestsRequest,
   type ListDeletionRequestsResponse,
   RejectDeletionRequest,
+  GetErasureReportRequest,
+  type ErasureReport,
   ReportErasureOutcomeRequest,
   type ReportErasureOutcomeResponse,
   ResolveParticipantRequest,
@@ -48,6 +50,7 @@ export interface TestClient {
   reportErasureOutcome: Unary<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
   retryParticipant: Unary<RetryParticipantRequest, DeletionRequest>;
   resolveParticipant: Unary<ResolveParticipantRequest, DeletionRequest>;
+  getErasureReport: Unary<GetErasureReportRequest, ErasureReport>;
   close(): void;
 }
 
@@ -98,6 +101,7 @@ export const createTestClient = (address: string): TestClient => {
     reportErasureOutcome: call('reportErasureOutcome', ReportErasureOutcomeRequest),
     retryParticipant: call('retryParticipant', RetryParticipantRequest),
     resolveParticipant: call('resolveParticipant', ResolveParticipantRequest),
+    getErasureReport: call('getErasureReport', GetErasureReportRequest),
     close: () => client.close(),
   };
 };

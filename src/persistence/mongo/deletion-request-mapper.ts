@@ -102,6 +102,7 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   reviewer: r.reviewer && actor(r.reviewer),
   reviewNote: r.reviewNote,
   accountSynced: r.accountSynced,
+  report: r.report && { ...r.report },
   participants: Object.fromEntries(
     Object.entries(r.participants).map(([name, step]) => [name, stepToDocument(step)]),
   ),
@@ -142,6 +143,7 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   reviewer: d.reviewer && actor(d.reviewer),
   reviewNote: d.reviewNote,
   accountSynced: d.accountSynced,
+  report: d.report ? { ...d.report } : null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),
   ),

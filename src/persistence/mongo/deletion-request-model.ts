@@ -72,6 +72,7 @@ export interface DeletionRequestDocument {
   accountSynced: boolean;
   /** Absent on documents written before linked services existed. */
   participants?: Record<string, ParticipantStepDocument>;
+  report?: { payload: string; signature: string; keyId: string; algorithm: 'Ed25519' } | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
@@ -182,6 +183,16 @@ const outcomeSchema = new Schema<OutcomeDocument>(
   subdocument,
 );
 
+const reportSchema = new Schema(
+  {
+    payload: { type: String, required: true },
+    signature: { type: String, required: true },
+    keyId: { type: String, required: true },
+    algorithm: { type: String, enum: ['Ed25519'], required: true },
+  },
+  subdocument,
+);
+
 const participantStepSchema = new Schema<ParticipantStepDocument>(
   {
     status: {
@@ -230,6 +241,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     reviewNote: nullable(String),
     accountSynced: { type: Boolean, required: true },
     participants: { type: Map, of: participantStepSchema, default: {} },
+    report: nullable(reportSchema),
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),
     idempotencyKey: requiredString,

@@ -24,6 +24,7 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   reportErasureOutcome: 'reportErasureOutcome',
   retryParticipant: 'retryParticipant',
   resolveParticipant: 'resolveParticipant',
+  getErasureReport: 'getErasureReport',
 };
 
 /** The DeletionService handlers: decode → use case → encode. */
@@ -115,4 +116,8 @@ export const createDeletionHandlers = (
       }),
     ),
   ),
+  getErasureReport: unary(deps, 'GetErasureReport', async (principal, request) => {
+    const report = await service.getErasureReport(principal, { name: request.name });
+    return { name: request.name, ...report };
+  }),
 });

@@ -24,17 +24,24 @@ const send = (response: ServerResponse, statusCode: number, body: object): void 
 
 interface Routes {
   readonly ready: ReadinessCheck;
+  /** The public key (SPKI PEM) that verifies erasure reports. */
+  readonly reportKey: string;
   readonly mailbox: DevMailboxReader | undefined;
 }
 
 const route = async (
   request: IncomingMessage,
   response: ServerResponse,
-  { ready, mailbox }: Routes,
+  { ready, mailbox, reportKey }: Routes,
 ): Promise<void> => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
+  if (path === '/erasure-report-key') {
+    response.writeHead(200, { 'content-type': 'application/x-pem-file' });
+    response.end(reportKey);
+    return;
+  }
   if (path === '/readyz') {
     const ok = await ready().catch(() => false);
     return send(response, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
@@ -48,7 +55,8 @@ const route = async (
 };
 
 /**
- * `/healthz` (the process is alive), `/readyz` (the database answers) and, in
+ * `/healthz` (the process is alive), `/readyz` (the database answers),
+ * `/erasure-report-key` (the public key of signed erasure reports) and, in
  * development only, `/dev/mailbox?to=<address>`.
  */
 export const createHttpServer = (routes: Routes): HttpServer => {

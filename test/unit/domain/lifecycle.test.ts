@@ -256,7 +256,7 @@ describe('purge', () => {
 
   it('completes an erasing request and releases the lease', () => {
     const erasing = startErasing(inState('SCHEDULED'), start, ctx(system, 86_400_000));
-    expect(complete(erasing, ctx(system, 86_400_001))).toMatchObject({
+    expect(complete(erasing, null, ctx(system, 86_400_001))).toMatchObject({
       state: 'COMPLETED',
       completedAt: at(86_400_001),
       leaseOwner: null,
@@ -269,7 +269,7 @@ describe('purge', () => {
       { lease, steps: { billing: step('DONE'), mail: step('PENDING') } },
       ctx(system, 86_400_000),
     );
-    expect(failure(() => complete(erasing, ctx(system)))).toMatchObject({
+    expect(failure(() => complete(erasing, null, ctx(system)))).toMatchObject({
       reason: 'PARTICIPANTS_PENDING',
     });
   });

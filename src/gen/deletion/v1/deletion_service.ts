@@ -30,6 +30,26 @@ export const protobufPackage = 'deletion.v1';
 
 export const protobufFileName = 'deletion/v1/deletion_service.proto';
 
+/** Input of GetErasureReport. */
+export interface GetErasureReportRequest {
+  /** The request, `deletionRequests/{deletion_request}`. Required. */
+  name: string;
+}
+
+/** A signed erasure report. */
+export interface ErasureReport {
+  /** The request, `deletionRequests/{deletion_request}`. */
+  name: string;
+  /** The report as signed: canonical JSON, UTF-8 (verify these exact bytes). */
+  payload: string;
+  /** The Ed25519 signature of `payload`, base64. */
+  signature: string;
+  /** SHA-256 (base64url) of the signing public key (SPKI DER). */
+  keyId: string;
+  /** Always `Ed25519`. */
+  algorithm: string;
+}
+
 /** Input of ReportErasureOutcome. */
 export interface ReportErasureOutcomeRequest {
   /** The request, `deletionRequests/{deletion_request}`. Required. */
@@ -161,6 +181,213 @@ export interface ListDeletionRequestsResponse {
   /** Pass it as `page_token` for the next page; empty on the last page. */
   nextPageToken: string;
 }
+
+function createBaseGetErasureReportRequest(): GetErasureReportRequest {
+  return { name: '' };
+}
+
+export const GetErasureReportRequest: MessageFns<GetErasureReportRequest> = {
+  encode(
+    message: GetErasureReportRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetErasureReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetErasureReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetErasureReportRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : '' };
+  },
+
+  toJSON(message: GetErasureReportRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetErasureReportRequest>): GetErasureReportRequest {
+    return GetErasureReportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetErasureReportRequest>): GetErasureReportRequest {
+    const message = createBaseGetErasureReportRequest();
+    message.name = object.name ?? '';
+    return message;
+  },
+};
+
+function createBaseErasureReport(): ErasureReport {
+  return { name: '', payload: '', signature: '', keyId: '', algorithm: '' };
+}
+
+export const ErasureReport: MessageFns<ErasureReport> = {
+  encode(message: ErasureReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.payload !== '') {
+      writer.uint32(18).string(message.payload);
+    }
+    if (message.signature !== '') {
+      writer.uint32(26).string(message.signature);
+    }
+    if (message.keyId !== '') {
+      writer.uint32(34).string(message.keyId);
+    }
+    if (message.algorithm !== '') {
+      writer.uint32(42).string(message.algorithm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasureReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasureReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payload = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.algorithm = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasureReport {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      payload: isSet(object.payload) ? globalThis.String(object.payload) : '',
+      signature: isSet(object.signature) ? globalThis.String(object.signature) : '',
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+          ? globalThis.String(object.key_id)
+          : '',
+      algorithm: isSet(object.algorithm) ? globalThis.String(object.algorithm) : '',
+    };
+  },
+
+  toJSON(message: ErasureReport): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.payload !== '') {
+      obj.payload = message.payload;
+    }
+    if (message.signature !== '') {
+      obj.signature = message.signature;
+    }
+    if (message.keyId !== '') {
+      obj.keyId = message.keyId;
+    }
+    if (message.algorithm !== '') {
+      obj.algorithm = message.algorithm;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ErasureReport>): ErasureReport {
+    return ErasureReport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ErasureReport>): ErasureReport {
+    const message = createBaseErasureReport();
+    message.name = object.name ?? '';
+    message.payload = object.payload ?? '';
+    message.signature = object.signature ?? '';
+    message.keyId = object.keyId ?? '';
+    message.algorithm = object.algorithm ?? '';
+    return message;
+  },
+};
 
 function createBaseReportErasureOutcomeRequest(): ReportErasureOutcomeRequest {
   return { name: '', participant: '', subjectId: '', outcome: undefined };
@@ -1699,6 +1926,25 @@ export const DeletionServiceService = {
       Buffer.from(DeletionRequest.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeletionRequest => DeletionRequest.decode(value),
   },
+  /**
+   * The signed evidence of a completed erasure: what every linked service
+   * answered (counts, categories, retained data with its legal basis) and what
+   * was erased locally, signed with Ed25519. Verify `payload` against
+   * `signature` with the service's public key (HTTP `GET /erasure-report-key`).
+   * Scopes as for Get. Errors: FAILED_PRECONDITION (`NOT_COMPLETED`).
+   */
+  getErasureReport: {
+    path: '/deletion.v1.DeletionService/GetErasureReport' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetErasureReportRequest): Buffer =>
+      Buffer.from(GetErasureReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetErasureReportRequest =>
+      GetErasureReportRequest.decode(value),
+    responseSerialize: (value: ErasureReport): Buffer =>
+      Buffer.from(ErasureReport.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ErasureReport => ErasureReport.decode(value),
+  },
 } as const;
 
 export interface DeletionServiceServer extends UntypedServiceImplementation {
@@ -1769,6 +2015,14 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * Errors: PERMISSION_DENIED (`SELF_RESOLUTION`), FAILED_PRECONDITION.
    */
   resolveParticipant: handleUnaryCall<ResolveParticipantRequest, DeletionRequest>;
+  /**
+   * The signed evidence of a completed erasure: what every linked service
+   * answered (counts, categories, retained data with its legal basis) and what
+   * was erased locally, signed with Ed25519. Verify `payload` against
+   * `signature` with the service's public key (HTTP `GET /erasure-report-key`).
+   * Scopes as for Get. Errors: FAILED_PRECONDITION (`NOT_COMPLETED`).
+   */
+  getErasureReport: handleUnaryCall<GetErasureReportRequest, ErasureReport>;
 }
 
 export interface DeletionServiceClient extends Client {
@@ -1992,6 +2246,28 @@ export interface DeletionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  /**
+   * The signed evidence of a completed erasure: what every linked service
+   * answered (counts, categories, retained data with its legal basis) and what
+   * was erased locally, signed with Ed25519. Verify `payload` against
+   * `signature` with the service's public key (HTTP `GET /erasure-report-key`).
+   * Scopes as for Get. Errors: FAILED_PRECONDITION (`NOT_COMPLETED`).
+   */
+  getErasureReport(
+    request: GetErasureReportRequest,
+    callback: (error: ServiceError | null, response: ErasureReport) => void,
+  ): ClientUnaryCall;
+  getErasureReport(
+    request: GetErasureReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ErasureReport) => void,
+  ): ClientUnaryCall;
+  getErasureReport(
+    request: GetErasureReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ErasureReport) => void,
   ): ClientUnaryCall;
 }
 
