@@ -8,6 +8,7 @@ import type { DeletionDeps } from './deletion-deps.js';
 import { confirmDeletionInput, parseInput, type ConfirmDeletionInput } from './inputs.js';
 import { loadRequest } from './load-request.js';
 import { mutateRequest } from './mutate-request.js';
+import { oweNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
 
 /**
@@ -80,10 +81,13 @@ export const confirmDeletion =
     const confirmed = await mutateRequest(deps.requests, {
       ...target,
       change: (current) =>
-        confirm(
-          current,
-          { method, gracePeriodMs: deps.policy.gracePeriodMs },
-          { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+        oweNotices(
+          deps,
+          confirm(
+            current,
+            { method, gracePeriodMs: deps.policy.gracePeriodMs },
+            { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+          ),
         ),
     });
     if (confirmed.accountSynced) return confirmed;

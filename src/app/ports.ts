@@ -44,6 +44,8 @@ export interface DeletionRequestRepository {
   list(query: ListQuery): Promise<DeletionRequest[]>;
   /** SCHEDULED requests past purgeAt, and ERASING ones whose lease expired. */
   findDueForErasure(now: Date, limit: number): Promise<DeletionRequest[]>;
+  /** Requests owing Suspend or Restore calls that are due. */
+  findNoticesDue(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** REQUESTED requests past their confirmation window. */
   findExpired(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests whose account side effects did not finish, last changed before `before`. */
@@ -165,4 +167,10 @@ export interface EraseCall {
 export interface Participants {
   readonly specs: readonly ParticipantSpec[];
   erase(name: string, call: EraseCall): Promise<EraseAnswer>;
+  /** Suspend (soft delete) or Restore (undelete); resolves once the service acknowledged. */
+  notify(
+    name: string,
+    phase: 'suspend' | 'restore',
+    call: Omit<EraseCall, 'finalAnswerDeadline'>,
+  ): Promise<void>;
 }

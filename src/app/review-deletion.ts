@@ -11,6 +11,7 @@ import {
   type RejectDeletionInput,
 } from './inputs.js';
 import { mutateRequest } from './mutate-request.js';
+import { oweNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
 
 /**
@@ -29,10 +30,13 @@ export const approveDeletion =
       operation: 'approveDeletion',
       etag: input.etag,
       change: (current) =>
-        approve(
-          current,
-          { gracePeriodMs: deps.policy.gracePeriodMs },
-          { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+        oweNotices(
+          deps,
+          approve(
+            current,
+            { gracePeriodMs: deps.policy.gracePeriodMs },
+            { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+          ),
         ),
     });
     return (await settleAccount(deps, approved.id)) ?? approved;

@@ -4,6 +4,7 @@ import { expire } from '../domain/lifecycle.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { purgeRequest } from './purge-request.js';
+import { sendNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
 
 const BATCH = 50;
@@ -13,7 +14,7 @@ const SETTLE_GRACE_MS = 10_000;
 /** One request the pass could not handle; it stays as it was and is retried next pass. */
 export interface WorkerFailure {
   readonly deletionRequest: string;
-  readonly step: 'expire' | 'settle' | 'purge';
+  readonly step: 'expire' | 'settle' | 'notify' | 'purge';
   readonly code: string;
   readonly reason: string;
 }
@@ -23,6 +24,8 @@ export interface WorkerPassResult {
   readonly expired: number;
   readonly completed: number;
   readonly settled: number;
+  /** Requests whose owed Suspend or Restore calls were sent this pass. */
+  readonly notified: number;
   /** Requests this pass moved to NEEDS_ATTENTION: an operator must act. */
   readonly needsAttention: readonly string[];
   readonly failures: readonly WorkerFailure[];
@@ -87,6 +90,13 @@ const settleStragglers = async (deps: DeletionDeps) =>
     run: async (request) => (await settleAccount(deps, request.id))?.accountSynced === true,
   });
 
+/** Sends Suspend and Restore calls that are owed and due. */
+const sendDueNotices = async (deps: DeletionDeps) =>
+  eachRequest(deps, 'notify', {
+    requests: await deps.requests.findNoticesDue(deps.clock.now(), BATCH),
+    run: (request) => sendNotices(deps, request),
+  });
+
 /**
  * Purges every request whose grace period is over, whose purge has a retry
  * or report due, or whose purge lost its worker. Requests that end up
@@ -107,7 +117,7 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
 
 /**
  * One pass of all background work, in order: expiry, unfinished account side
- * effects, purges. A request that fails is reported and retried next pass;
+ * effects, owed Suspend/Restore calls, purges. A request that fails is reported and retried next pass;
  * it never stops the others.
  */
 export const runWorkerPass = async (
@@ -116,12 +126,19 @@ export const runWorkerPass = async (
 ): Promise<WorkerPassResult> => {
   const expired = await expireUnconfirmed(deps);
   const settled = await settleStragglers(deps);
+  const notified = await sendDueNotices(deps);
   const completed = await purgeDue(deps, owner);
   return {
     expired: expired.done,
     settled: settled.done,
     completed: completed.done,
     needsAttention: completed.needsAttention,
-    failures: [...expired.failures, ...settled.failures, ...completed.failures],
+    notified: notified.done,
+    failures: [
+      ...expired.failures,
+      ...settled.failures,
+      ...notified.failures,
+      ...completed.failures,
+    ],
   };
 };

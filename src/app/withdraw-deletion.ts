@@ -11,6 +11,7 @@ import {
   type UndeleteDeletionRequestInput,
 } from './inputs.js';
 import { mutateRequest } from './mutate-request.js';
+import { oweNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
 
 /**
@@ -52,11 +53,14 @@ export const undeleteDeletionRequest =
       operation: 'undeleteDeletionRequest',
       etag: input.etag,
       change: (current) =>
-        undelete(current, {
-          actor: principal.actor,
-          now: deps.clock.now(),
-          traceId: deps.trace.currentTraceId(),
-        }),
+        oweNotices(
+          deps,
+          undelete(current, {
+            actor: principal.actor,
+            now: deps.clock.now(),
+            traceId: deps.trace.currentTraceId(),
+          }),
+        ),
     });
     return (await settleAccount(deps, restored.id)) ?? restored;
   };

@@ -2,6 +2,7 @@ import { invalidState } from './domain-error.js';
 import { canTransition, type DeletionState } from './deletion-state.js';
 import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
+import type { PendingNotices } from './notices.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
 import type { Actor } from './principal.js';
@@ -50,6 +51,8 @@ export interface DeletionRequest {
   readonly reviewNote: string | null;
   /** False until the account directory matches the state (suspended, restored). */
   readonly accountSynced: boolean;
+  /** Suspend or Restore calls still owed to linked services. */
+  readonly notices: PendingNotices | null;
   /** The signed evidence of the erasure, once COMPLETED. */
   readonly report: SignedErasureReport | null;
   /** Each linked service's progress through Erase, by participant name. */
@@ -146,6 +149,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   accountSynced: true,
   participants: {},
   report: null,
+  notices: null,
   leaseOwner: null,
   leaseUntil: null,
   idempotencyKey: init.idempotencyKey,
@@ -153,5 +157,31 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   history: [],
 });
 
-/** The AIP-154 etag of a request's current version. */
-export const etagOf = (request: DeletionRequest): string => `"${request.version}"`;
+/** FNV-1a, 32 bits: a short, stable digest (not for security). */
+const fnv1a = (text: string): number => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+};
+
+/**
+ * The AIP-154 etag: it changes with what a caller acts on (state, transitions,
+ * reviewer, linked-service steps), not with background bookkeeping (leases,
+ * owed Suspend/Restore calls, account side effects), so a client's etag does
+ * not go stale while nothing it could see changed.
+ */
+export const etagOf = (request: DeletionRequest): string => {
+  const steps = Object.entries(request.participants)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, step]) => `${name}:${step.status}:${String(step.attempts)}`);
+  const visible = [
+    request.state,
+    request.history.length,
+    request.reviewer?.id ?? '',
+    ...steps,
+  ].join('|');
+  return `"${fnv1a(visible).toString(36)}-${String(request.history.length)}"`;
+};

@@ -170,6 +170,8 @@ export const startErasing = (
   return {
     ...next,
     participants: start.steps,
+    // Erasing supersedes any Suspend still owed.
+    notices: null,
     leaseOwner: start.lease.owner,
     leaseUntil: start.lease.until,
   };

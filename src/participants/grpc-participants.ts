@@ -5,6 +5,9 @@ import { DomainError } from '../domain/domain-error.js';
 import { deletionRequestName } from '../domain/ids.js';
 import {
   EraseRequest,
+  RestoreRequest,
+  SuspendRequest,
+  type Subject,
   ErasureParticipantServiceClient,
   type EraseResponse,
 } from '../gen/deletion/participant/v1/erasure_participant_service.js';
@@ -136,6 +139,52 @@ export const createGrpcParticipants = (
             }
           },
         );
+      });
+    },
+    notify: (name, phase, call) => {
+      const entry = clients.get(name);
+      if (entry === undefined) return Promise.reject(failed('UNKNOWN_PARTICIPANT', false));
+      const subject = {
+        deletionRequest: deletionRequestName(call.deletionRequestId),
+        subjectId: call.subjectId,
+      };
+      const options = { deadline: Date.now() + entry.registration.timeoutMs };
+      const check = (echo: Subject | undefined): void => {
+        if (
+          echo?.deletionRequest !== subject.deletionRequest ||
+          echo.subjectId !== subject.subjectId
+        ) {
+          throw failed('ANSWER_MISMATCH', false);
+        }
+      };
+      return new Promise<void>((resolve, reject) => {
+        const done = (
+          error: ServiceError | null,
+          response: { subject?: Subject | undefined } | undefined,
+        ) => {
+          if (error) return reject(classify(error));
+          try {
+            check(response?.subject);
+            resolve();
+          } catch (mismatch) {
+            reject(mismatch instanceof Error ? mismatch : failed('ANSWER_MISMATCH', false));
+          }
+        };
+        if (phase === 'suspend') {
+          entry.client.suspend(
+            SuspendRequest.fromPartial({ subject }),
+            tracedMetadata(),
+            options,
+            done,
+          );
+        } else {
+          entry.client.restore(
+            RestoreRequest.fromPartial({ subject }),
+            tracedMetadata(),
+            options,
+            done,
+          );
+        }
       });
     },
     close: () => {

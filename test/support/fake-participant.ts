@@ -9,6 +9,7 @@ import {
   ErasureParticipantServiceService,
   type EraseRequest,
   type EraseResponse,
+  type Subject,
 } from '../../src/gen/deletion/participant/v1/erasure_participant_service.js';
 
 /** How a fake linked service behaves. */
@@ -22,6 +23,8 @@ export interface FakeBehaviour {
   acceptUntil?: Date;
   /** Answer about another subject. */
   mismatch?: boolean;
+  /** Fail Suspend/Restore calls until this many have been made (counting all of them). */
+  failNoticesFirst?: number;
   /** The final answer (default: ERASED 3 records). */
   outcome?: EraseResponse['outcome'];
 }
@@ -31,6 +34,8 @@ export interface FakeParticipant extends AsyncDisposable {
   readonly name: string;
   readonly address: string;
   readonly calls: string[];
+  /** Suspend and Restore calls, as `suspend:<request>` / `restore:<request>`. */
+  readonly notices: string[];
   /** Requests whose erase took effect, each once (idempotent on the request id). */
   readonly effects: Set<string>;
   behaviour: FakeBehaviour;
@@ -44,7 +49,14 @@ export const startFakeParticipant = async (
   inFlight = { now: 0, max: 0 },
 ): Promise<FakeParticipant> => {
   const server = new Server();
-  const fake = { name, calls: [] as string[], effects: new Set<string>(), behaviour, inFlight };
+  const fake = {
+    name,
+    calls: [] as string[],
+    notices: [] as string[],
+    effects: new Set<string>(),
+    behaviour,
+    inFlight,
+  };
   const erase = (
     call: ServerUnaryCall<EraseRequest, EraseResponse>,
     callback: sendUnaryData<EraseResponse>,
@@ -70,12 +82,23 @@ export const startFakeParticipant = async (
       callback(null, { subject, outcome });
     }, b.delayMs ?? 0);
   };
-  const unimplemented = (_call: unknown, callback: sendUnaryData<never>) =>
-    callback({ code: status.UNIMPLEMENTED, details: 'not in this fake' });
+  interface Echo {
+    subject?: Subject | undefined;
+  }
+  const notice =
+    (phase: 'suspend' | 'restore') =>
+    (call: ServerUnaryCall<Echo, Echo>, callback: sendUnaryData<Echo>) => {
+      fake.notices.push(`${phase}:${call.request.subject?.deletionRequest ?? ''}`);
+      if ((fake.behaviour.failNoticesFirst ?? 0) >= fake.notices.length) {
+        callback({ code: status.UNAVAILABLE, details: 'injected failure' });
+        return;
+      }
+      callback(null, { subject: call.request.subject });
+    };
   server.addService(ErasureParticipantServiceService, {
     erase,
-    suspend: unimplemented,
-    restore: unimplemented,
+    suspend: notice('suspend'),
+    restore: notice('restore'),
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
@@ -92,7 +115,12 @@ export const startFakeParticipant = async (
 /** The PARTICIPANTS configuration for a set of fakes. */
 export const participantsConfig = (
   fakes: readonly FakeParticipant[],
-  extra: Partial<{ maxAttempts: number; timeoutMs: number; after: Record<string, string[]> }> = {},
+  extra: Partial<{
+    maxAttempts: number;
+    timeoutMs: number;
+    after: Record<string, string[]>;
+    phases: string[];
+  }> = {},
 ): string =>
   JSON.stringify(
     fakes.map((fake) => ({
@@ -100,7 +128,7 @@ export const participantsConfig = (
       address: fake.address,
       maxAttempts: extra.maxAttempts ?? 5,
       timeoutMs: extra.timeoutMs ?? 2000,
-      phases: ['erase'],
+      phases: extra.phases ?? ['erase'],
       after: extra.after?.[fake.name] ?? [],
     })),
   );

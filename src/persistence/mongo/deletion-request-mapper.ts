@@ -103,6 +103,7 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   reviewNote: r.reviewNote,
   accountSynced: r.accountSynced,
   report: r.report && { ...r.report },
+  notices: r.notices && { ...r.notices, pending: [...r.notices.pending] },
   participants: Object.fromEntries(
     Object.entries(r.participants).map(([name, step]) => [name, stepToDocument(step)]),
   ),
@@ -144,6 +145,7 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   reviewNote: d.reviewNote,
   accountSynced: d.accountSynced,
   report: d.report ? { ...d.report } : null,
+  notices: d.notices ? { ...d.notices, pending: [...d.notices.pending] } : null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),
   ),

@@ -73,6 +73,12 @@ export interface DeletionRequestDocument {
   /** Absent on documents written before linked services existed. */
   participants?: Record<string, ParticipantStepDocument>;
   report?: { payload: string; signature: string; keyId: string; algorithm: 'Ed25519' } | null;
+  notices?: {
+    phase: 'suspend' | 'restore';
+    pending: string[];
+    attempts: number;
+    dueAt: Date;
+  } | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
@@ -114,6 +120,7 @@ export const deletionRequestIndexes = [
   { key: { state: 1, purgeAt: 1 }, name: 'state_purge_at' },
   { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
   { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
+  { key: { 'notices.dueAt': 1 }, name: 'notices_due_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
@@ -183,6 +190,16 @@ const outcomeSchema = new Schema<OutcomeDocument>(
   subdocument,
 );
 
+const noticesSchema = new Schema(
+  {
+    phase: { type: String, enum: ['suspend', 'restore'], required: true },
+    pending: { type: [String], required: true },
+    attempts: { type: Number, required: true, min: 0 },
+    dueAt: { type: Date, required: true },
+  },
+  subdocument,
+);
+
 const reportSchema = new Schema(
   {
     payload: { type: String, required: true },
@@ -242,6 +259,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     accountSynced: { type: Boolean, required: true },
     participants: { type: Map, of: participantStepSchema, default: {} },
     report: nullable(reportSchema),
+    notices: nullable(noticesSchema),
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),
     idempotencyKey: requiredString,

@@ -201,6 +201,10 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
           limit,
         ),
       ),
+    findNoticesDue: (now, limit) =>
+      call('find_notices_due', {}, () =>
+        findMany({ 'notices.dueAt': { $lte: now } }, { 'notices.dueAt': 1, _id: 1 }, limit),
+      ),
     findExpired: (now, limit) =>
       call('find_expired', {}, () =>
         findMany(
