@@ -25,6 +25,8 @@ export interface FakeBehaviour {
   mismatch?: boolean;
   /** Fail Suspend/Restore calls until this many have been made (counting all of them). */
   failNoticesFirst?: number;
+  /** Called when an Erase arrives and when its answer has been sent (fault injection). */
+  onErase?: (stage: 'received' | 'answered') => void;
   /** The final answer (default: ERASED 3 records). */
   outcome?: EraseResponse['outcome'];
 }
@@ -66,6 +68,7 @@ export const startFakeParticipant = async (
     inFlight.now += 1;
     inFlight.max = Math.max(inFlight.max, inFlight.now);
     const b = fake.behaviour;
+    b.onErase?.('received');
     setTimeout(() => {
       inFlight.now -= 1;
       if ((b.failFirst ?? 0) >= fake.calls.filter((c) => c === id).length) {
@@ -80,6 +83,7 @@ export const startFakeParticipant = async (
         ? { $case: 'accepted', value: { expectedBy: b.acceptUntil } }
         : (b.outcome ?? { $case: 'erased', value: { records: '3', categories: ['profile'] } });
       callback(null, { subject, outcome });
+      b.onErase?.('answered');
     }, b.delayMs ?? 0);
   };
   interface Echo {

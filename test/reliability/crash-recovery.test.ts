@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { DeletionRequestId } from '../../src/domain/ids.js';
+import {
+  startFakeParticipant,
+  participantsConfig,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { castFor, newSubjectId } from '../support/principals.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/**
+ * Kills a worker running as a child process with SIGKILL at random moments
+ * and at named points of the fan-out, restarts it, and checks that every
+ * request completes exactly once with every linked service's effect done.
+ */
+describe('crash recovery of the purge worker (SIGKILL)', () => {
+  const REQUESTS = 40;
+  const RANDOM_KILLS = 20;
+  let t: TestApp;
+  let fakes: FakeParticipant[];
+  let env: Record<string, string>;
+  const ids: DeletionRequestId[] = [];
+
+  const startWorker = async (): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`worker exited early (${String(code)})`)));
+    });
+    return child;
+  };
+  const kill = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const states = async () =>
+    Promise.all(ids.map(async (id) => (await t.app.deps.requests.findById(id))!));
+
+  beforeAll(async () => {
+    fakes = [];
+    for (const name of ['billing', 'messaging', 'analytics'])
+      fakes.push(await startFakeParticipant(name, { delayMs: 15 }));
+    t = await startTestApp({ GRACE_PERIOD_SECONDS: '0', PARTICIPANTS: participantsConfig(fakes) });
+    env = {
+      MONGODB_URI: inject('mongoUri'),
+      MONGODB_DB: t.dbName,
+      PARTICIPANTS: participantsConfig(fakes, { maxAttempts: 50 }),
+      NOTIFIER: 'dev-mailbox',
+      WORKER_INTERVAL_MS: '20',
+      LEASE_SECONDS: '1',
+      RETRY_BASE_MS: '20',
+      RETRY_CAP_MS: '200',
+      OTP_SECRET: 'test-only-otp-secret-0123456789abcdef',
+    };
+    for (let i = 0; i < REQUESTS; i += 1) {
+      const subjectId = newSubjectId('crash');
+      await t.seedAccount({ id: subjectId });
+      const cast = await castFor(subjectId);
+      const created = await t.client.requestDeletion({ subjectId }, cast.self);
+      const code = await t.smtp.waitForCode(t.emailOf(subjectId));
+      await t.client.confirmDeletion({ name: created.name, code }, cast.self);
+      ids.push(created.name.split('/')[1] as DeletionRequestId);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+    for (const fake of fakes) await fake[Symbol.asyncDispose]();
+  });
+
+  it('finishes every request exactly once after 20 random kills and kills at named points', async () => {
+    // Named points: right after a claim (a call is in flight), and after a service answered but before it was recorded.
+    for (const stage of ['received', 'answered'] as const) {
+      const child = await startWorker();
+      const killed = new Promise<void>((resolve) => {
+        fakes[1]!.behaviour = {
+          delayMs: 15,
+          onErase: (at) => {
+            if (at !== stage) return;
+            fakes[1]!.behaviour = { delayMs: 15 };
+            child.kill('SIGKILL');
+            resolve();
+          },
+        };
+      });
+      await killed;
+      await kill(child);
+    }
+    for (let i = 0; i < RANDOM_KILLS; i += 1) {
+      const child = await startWorker();
+      await sleep(Math.floor(Math.random() * 250));
+      await kill(child);
+    }
+    const survivor = await startWorker();
+    const deadline = Date.now() + 60_000;
+    while (
+      (await states()).some((request) => request.state !== 'COMPLETED') &&
+      Date.now() < deadline
+    ) {
+      await sleep(100);
+    }
+    await kill(survivor);
+
+    const finished = await states();
+    for (const request of finished) {
+      const name = `deletionRequests/${request.id}`;
+      expect(request.state).toBe('COMPLETED');
+      expect(request.history.filter((change) => change.to === 'COMPLETED')).toHaveLength(1);
+      expect(request.history.filter((change) => change.to === 'ERASING')).toHaveLength(1);
+      for (const fake of fakes) {
+        expect(fake.effects.has(name)).toBe(true);
+        expect(fake.calls.filter((call) => call === name).length).toBeGreaterThanOrEqual(1);
+      }
+      expect(await t.count('accounts', { _id: request.subjectId })).toBe(0);
+    }
+  }, 240_000);
+});
