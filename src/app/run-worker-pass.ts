@@ -90,6 +90,12 @@ const settleStragglers = async (deps: DeletionDeps) =>
     run: async (request) => (await settleAccount(deps, request.id))?.accountSynced === true,
   });
 
+/** The list from a random starting point (same order, wrapped around). */
+const rotate = <T>(items: readonly T[], random: () => number): T[] => {
+  const start = Math.floor(random() * items.length);
+  return [...items.slice(start), ...items.slice(0, start)];
+};
+
 /** Sends Suspend and Restore calls that are owed and due. */
 const sendDueNotices = async (deps: DeletionDeps) =>
   eachRequest(deps, 'notify', {
@@ -105,7 +111,11 @@ const sendDueNotices = async (deps: DeletionDeps) =>
 const purgeDue = async (deps: DeletionDeps, owner: string) => {
   const needsAttention: string[] = [];
   const result = await eachRequest(deps, 'purge', {
-    requests: await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
+    // Replicas see the same due requests: each starts at a random point, so they rarely collide.
+    requests: rotate(
+      await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
+      deps.policy.retry.random,
+    ),
     run: async (request) => {
       const outcome = await purgeRequest(deps, request, owner);
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);

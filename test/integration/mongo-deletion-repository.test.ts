@@ -236,6 +236,10 @@ describe('createMongoDeletionRepository', () => {
     };
     // The dead writer got as far as its claim.
     await createVersionClaims(conn!).claimVersion(request.id, 2, toDocument(orphan));
+    // ...long enough ago that it is no writer at work any more.
+    await conn!
+      .collection<{ _id: string }>('deletion_request_versions')
+      .updateOne({ _id: `${request.id}#2` }, { $set: { claimedAt: new Date(Date.now() - 5000) } });
     expect((await repo.findById(request.id))?.version).toBe(1);
 
     expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);

@@ -71,6 +71,9 @@ const refusal = async (
 
 const withId = (id: string) => ({ 'deletion.request_id': id });
 
+/** A claim this old whose version never reached the request: its writer died. */
+const ORPHAN_AFTER_MS = 2000;
+
 /**
  * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique
  * indexes (one active request per subject, one request per idempotency key);
@@ -98,10 +101,13 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
       throw error;
     }
   };
-  /** Finishes the newest claimed write of a request whose writer may have died. */
+  /**
+   * Finishes the newest claimed write of a request whose writer died between
+   * claim and write. A fresh claim is a writer at work, not a dead one: leave it.
+   */
   const rollForward = async (id: string): Promise<void> => {
     const newest = await claims.newestClaim(id);
-    if (newest === null) return;
+    if (newest === null || Date.now() - newest.claimedAt.getTime() < ORPHAN_AFTER_MS) return;
     if (newest.snapshot === null) await model.deleteOne({ _id: id }).exec();
     else await write(newest.snapshot);
   };

@@ -62,7 +62,7 @@ export interface VersionClaims {
   /** The newest claim of a request, if any. */
   newestClaim(
     requestId: string,
-  ): Promise<{ version: number; snapshot: DeletionRequestDocument | null } | null>;
+  ): Promise<{ version: number; snapshot: DeletionRequestDocument | null; claimedAt: Date } | null>;
   /** Spends the first free one of `max` attempts; false when all are spent. */
   claimAttempt(requestId: string, max: number): Promise<boolean>;
   /**
@@ -88,7 +88,9 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
       }),
     newestClaim: async (requestId) => {
       const [newest] = await versions.find({ requestId }).sort({ version: -1 }).limit(1).toArray();
-      return newest ? { version: newest.version, snapshot: newest.snapshot } : null;
+      return newest
+        ? { version: newest.version, snapshot: newest.snapshot, claimedAt: newest.claimedAt }
+        : null;
     },
     pruneBelow: async (requestId, version) => {
       await versions.deleteMany({ requestId, version: { $lt: version } });
