@@ -9,7 +9,6 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('signed erasure report', () => {
@@ -40,15 +39,7 @@ describe('signed erasure report', () => {
     await archive[Symbol.asyncDispose]();
   });
 
-  const completed = async () => {
-    const subjectId = newSubjectId();
-    await t.seedAccount({ id: subjectId, sessions: 3, tokens: 2 });
-    const cast = await castFor(subjectId);
-    const created = await t.client.requestDeletion({ subjectId }, cast.self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
-    await t.client.confirmDeletion({ name: created.name, code }, cast.self);
-    return { subjectId, cast, name: created.name };
-  };
+  const completed = () => t.scheduled({ sessions: 3, tokens: 2 });
 
   it('is refused before the erasure completed', async () => {
     const { cast, name } = await completed();

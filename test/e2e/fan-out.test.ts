@@ -7,7 +7,6 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('fan-out to linked services at purge', () => {
@@ -48,16 +47,7 @@ describe('fan-out to linked services at purge', () => {
   };
 
   /** A confirmed (SCHEDULED, grace 0) request, ready for the purge. */
-  const scheduled = async (t: TestApp) => {
-    const subjectId = newSubjectId();
-    await t.seedAccount({ id: subjectId });
-    const cast = await castFor(subjectId);
-    const created = await t.client.requestDeletion({ subjectId }, cast.self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
-    await t.client.confirmDeletion({ name: created.name, code }, cast.self);
-    const id = created.name.split('/')[1] as DeletionRequestId;
-    return { subjectId, cast, name: created.name, id };
-  };
+  const scheduled = (t: TestApp) => t.scheduled();
 
   const stored = async (t: TestApp, id: DeletionRequestId) =>
     (await t.app.deps.requests.findById(id))!;

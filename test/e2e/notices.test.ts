@@ -4,7 +4,6 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('Suspend at soft delete, Restore at undelete', () => {
@@ -28,12 +27,7 @@ describe('Suspend at soft delete, Restore at undelete', () => {
   });
 
   it('suspends everywhere after a soft delete and restores everywhere after an undelete, each once', async () => {
-    const subjectId = newSubjectId();
-    await t.seedAccount({ id: subjectId });
-    const cast = await castFor(subjectId);
-    const created = await t.client.requestDeletion({ subjectId }, cast.self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
-    const scheduled = await t.client.confirmDeletion({ name: created.name, code }, cast.self);
+    const { cast, created, confirmed: scheduled } = await t.scheduled();
 
     expect((await t.app.runWorkerPass()).notified).toBe(1);
     await t.app.runWorkerPass();
@@ -51,12 +45,7 @@ describe('Suspend at soft delete, Restore at undelete', () => {
 
   it('sends a Suspend again, after a back-off, to a service that was down', async () => {
     search.behaviour = { failNoticesFirst: search.notices.length + 1 };
-    const subjectId = newSubjectId();
-    await t.seedAccount({ id: subjectId });
-    const cast = await castFor(subjectId);
-    const created = await t.client.requestDeletion({ subjectId }, cast.self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
-    await t.client.confirmDeletion({ name: created.name, code }, cast.self);
+    const { created } = await t.scheduled();
 
     await t.app.runWorkerPass();
     const owed = (await t.app.deps.requests.findById(created.name.split('/')[1] as never))!.notices;

@@ -10,7 +10,6 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { castFor, newSubjectId } from '../support/principals.js';
 import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -30,16 +29,11 @@ describe('operating on linked-service steps: report, retry, resolve', () => {
       RETRY_CAP_MS: '1',
     });
     open.push(t);
-    const subjectId = newSubjectId();
-    await t.seedAccount({ id: subjectId });
-    const cast = await castFor(subjectId);
-    const created = await t.client.requestDeletion({ subjectId }, cast.self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
-    await t.client.confirmDeletion({ name: created.name, code }, cast.self);
+    const { subjectId, cast, name } = await t.scheduled();
     const participant = {
       token: await mintToken({ sub: 'svc-0', scope: 'deletion:participant', service: true }),
     };
-    return { fake, t, subjectId, cast, name: created.name, participant };
+    return { fake, t, subjectId, cast, name, participant };
   };
 
   const passes = async (t: TestApp, count: number) => {

@@ -11,15 +11,7 @@ describe('recovery from crashes and outages', () => {
   });
   afterAll(async () => t[Symbol.asyncDispose]());
 
-  const scheduled = async () => {
-    const subjectId = newSubjectId();
-    await t.seedAccount({ id: subjectId, sessions: 2, tokens: 2 });
-    const cast = await castFor(subjectId);
-    const created = await t.client.requestDeletion({ subjectId }, cast.self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
-    await t.client.confirmDeletion({ name: created.name, code }, cast.self);
-    return { subjectId, cast, name: created.name, id: created.name.split('/')[1]! };
-  };
+  const scheduled = () => t.scheduled({ sessions: 2, tokens: 2 });
 
   const requests = () =>
     t.app.connection.collection<{ _id: string; version: number }>('deletion_requests');

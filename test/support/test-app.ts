@@ -3,7 +3,10 @@ import { pino } from 'pino';
 import { inject } from 'vitest';
 import { composeApp, type App } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import type { DeletionRequestId } from '../../src/domain/ids.js';
+import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import { createTestClient, type TestClient } from './grpc-test-client.js';
+import { castFor, newSubjectId, type Cast } from './principals.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './tokens.js';
 
@@ -28,6 +31,17 @@ export interface SeedAccount {
   readonly tokens?: number;
 }
 
+/** A subject with an account, its tokens, and one deletion request. */
+export interface SubjectRequest {
+  readonly subjectId: string;
+  readonly cast: Cast;
+  /** `deletionRequests/{id}` and the bare id. */
+  readonly name: string;
+  readonly id: DeletionRequestId;
+  readonly created: DeletionRequest;
+  readonly code: string;
+}
+
 export interface TestApp extends AsyncDisposable {
   readonly app: App;
   readonly client: TestClient;
@@ -42,6 +56,12 @@ export interface TestApp extends AsyncDisposable {
     filter?: object,
   ): Promise<number>;
   accountStatus(subjectId: string): Promise<string | undefined>;
+  /** Seeds an account and asks for its deletion as the subject; the code is read from SMTP. */
+  requested(account?: Partial<SeedAccount> & { prefix?: string }): Promise<SubjectRequest>;
+  /** As `requested`, then confirmed with the code: SCHEDULED (or awaiting approval). */
+  scheduled(
+    account?: Partial<SeedAccount> & { prefix?: string },
+  ): Promise<SubjectRequest & { confirmed: DeletionRequest }>;
 }
 
 /**
@@ -76,35 +96,63 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
   const client = createTestClient(`127.0.0.1:${grpcPort}`);
   const db = app.connection;
   const emailOf = (subjectId: string) => `${subjectId}@mail.test`;
+  const seedAccount = async (account: SeedAccount): Promise<void> => {
+    await db.collection('accounts').insertOne({
+      _id: account.id as never,
+      email: emailOf(account.id),
+      roles: [...(account.roles ?? ['member'])],
+      flagged: account.flagged ?? false,
+      jurisdiction: account.jurisdiction ?? 'GDPR',
+      locale: 'en',
+      status: 'ACTIVE',
+    });
+    const sessions = Array.from({ length: account.sessions ?? 2 }, (_, i) => ({
+      subjectId: account.id,
+      n: i,
+    }));
+    const tokens = Array.from({ length: account.tokens ?? 1 }, (_, i) => ({
+      subjectId: account.id,
+      n: i,
+    }));
+    if (sessions.length) await db.collection('sessions').insertMany(sessions);
+    if (tokens.length) await db.collection('api_tokens').insertMany(tokens);
+  };
+  const requested = async (
+    account: Partial<SeedAccount> & { prefix?: string } = {},
+  ): Promise<SubjectRequest> => {
+    const subjectId = account.id ?? newSubjectId(account.prefix);
+    await seedAccount({ ...account, id: subjectId });
+    const cast = await castFor(subjectId);
+    const since = smtp.messages.length;
+    const created = await client.requestDeletion({ subjectId }, cast.self);
+    const code = await smtp.waitForCode(emailOf(subjectId), since);
+    return {
+      subjectId,
+      cast,
+      name: created.name,
+      id: created.name.split('/')[1] as DeletionRequestId,
+      created,
+      code,
+    };
+  };
   return {
     app,
     client,
+    requested,
+    scheduled: async (account) => {
+      const request = await requested(account);
+      const confirmed = await client.confirmDeletion(
+        { name: request.name, code: request.code },
+        request.cast.self,
+      );
+      return { ...request, confirmed };
+    },
     smtp,
     clock,
     dbName,
     ports: { grpc: grpcPort, http: httpPort },
     emailOf,
-    seedAccount: async (account) => {
-      await db.collection('accounts').insertOne({
-        _id: account.id as never,
-        email: emailOf(account.id),
-        roles: [...(account.roles ?? ['member'])],
-        flagged: account.flagged ?? false,
-        jurisdiction: account.jurisdiction ?? 'GDPR',
-        locale: 'en',
-        status: 'ACTIVE',
-      });
-      const sessions = Array.from({ length: account.sessions ?? 2 }, (_, i) => ({
-        subjectId: account.id,
-        n: i,
-      }));
-      const tokens = Array.from({ length: account.tokens ?? 1 }, (_, i) => ({
-        subjectId: account.id,
-        n: i,
-      }));
-      if (sessions.length) await db.collection('sessions').insertMany(sessions);
-      if (tokens.length) await db.collection('api_tokens').insertMany(tokens);
-    },
+    seedAccount,
     count: (collection, filter = {}) => db.collection(collection).countDocuments(filter),
     accountStatus: async (subjectId) =>
       (await db.collection('accounts').findOne({ _id: subjectId as never }))?.status as
