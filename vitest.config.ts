@@ -18,6 +18,9 @@ export default defineConfig({
             'test/reliability/**/*.test.ts',
           ],
           globalSetup: ['./test/global-setup.ts'],
+          // One file at a time: they share one database server and two cores, and
+          // the fan-out timing and crash tests must not compete with each other.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },
