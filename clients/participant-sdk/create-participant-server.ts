@@ -1,0 +1,201 @@
+import type { Metadata } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { context, propagation, type Context } from '@opentelemetry/api';
+import {
+  ErasureParticipantServiceService,
+  type EraseRequest,
+  type EraseResponse,
+  type Subject,
+} from '../../src/gen/deletion/participant/v1/erasure_participant_service.js';
+
+/** Which subject, for which deletion request (`deletionRequests/{id}`: the idempotency key). */
+export interface ParticipantSubject {
+  readonly deletionRequest: string;
+  readonly subjectId: string;
+}
+
+/** What a handler gets besides the subject: a signal that aborts at the call's deadline. */
+export interface CallContext {
+  readonly signal: AbortSignal;
+  readonly deadline: Date | undefined;
+  /** The caller's trace context, to continue the trace in your own spans. */
+  readonly trace: Context;
+}
+
+/** The outcome of an Erase. */
+export type EraseOutcome =
+  | { readonly kind: 'erased'; readonly records: number; readonly categories?: readonly string[] }
+  | { readonly kind: 'nothingFound' }
+  | {
+      readonly kind: 'retained';
+      readonly legalBasis: string;
+      readonly categories: readonly string[];
+      readonly until?: Date;
+      readonly erasedRecords?: number;
+    }
+  | { readonly kind: 'accepted'; readonly expectedBy: Date };
+
+/**
+ * The three things a linked service implements. Each must be idempotent on
+ * `deletionRequest` in its own store (the SDK also answers a repeat from memory,
+ * but memory does not survive a restart).
+ */
+export interface ParticipantHandlers {
+  suspend(subject: ParticipantSubject, call: CallContext): Promise<void>;
+  restore(subject: ParticipantSubject, call: CallContext): Promise<void>;
+  erase(
+    subject: ParticipantSubject,
+    call: CallContext & { readonly categories: readonly string[] },
+  ): Promise<EraseOutcome>;
+}
+
+/** Throw this from a handler to answer with a specific gRPC status (default: UNAVAILABLE, retried). */
+export class ParticipantError extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A running participant server. */
+export interface ParticipantServer {
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+const toResponse = (outcome: EraseOutcome): EraseResponse['outcome'] => {
+  switch (outcome.kind) {
+    case 'erased':
+      return {
+        $case: 'erased',
+        value: { records: String(outcome.records), categories: [...(outcome.categories ?? [])] },
+      };
+    case 'nothingFound':
+      return { $case: 'nothingFound', value: {} };
+    case 'retained':
+      return {
+        $case: 'retained',
+        value: {
+          legalBasis: outcome.legalBasis,
+          categories: [...outcome.categories],
+          until: outcome.until,
+          erasedRecords: String(outcome.erasedRecords ?? 0),
+        },
+      };
+    case 'accepted':
+      return { $case: 'accepted', value: { expectedBy: outcome.expectedBy } };
+  }
+};
+
+const traceOf = (metadata: Metadata): Context => {
+  const carrier: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata.getMap()))
+    if (typeof value === 'string') carrier[key] = value;
+  return propagation.extract(context.active(), carrier);
+};
+
+/** A signal that aborts at the call's deadline or when the caller cancels. */
+const callContext = (call: ServerUnaryCall<unknown, unknown>): CallContext => {
+  const controller = new AbortController();
+  const deadline = call.getDeadline();
+  const at =
+    deadline instanceof Date
+      ? deadline
+      : Number.isFinite(deadline)
+        ? new Date(deadline)
+        : undefined;
+  if (at !== undefined)
+    setTimeout(
+      () => controller.abort(new Error('deadline exceeded')),
+      Math.max(0, at.getTime() - Date.now()),
+    ).unref();
+  call.once('cancelled', () => controller.abort(new Error('cancelled by the caller')));
+  return { signal: controller.signal, deadline: at, trace: traceOf(call.metadata) };
+};
+
+/**
+ * A correct ErasureParticipantService from three async functions: it echoes
+ * the subject (the deletion service refuses answers that don't), runs each
+ * (method, request) once even when the same call arrives twice at the same
+ * time, answers a repeat of a finished call from memory, hands every handler a
+ * deadline signal and the caller's trace context, and turns failures into
+ * gRPC statuses (UNAVAILABLE unless a ParticipantError says otherwise).
+ */
+export const createParticipantServer = (
+  handlers: ParticipantHandlers,
+  options: { readonly remember?: number } = {},
+): ParticipantServer => {
+  const server = new Server();
+  const remember = options.remember ?? 10_000;
+  const answers = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    const known = answers.get(key) as Promise<T> | undefined;
+    if (known) return known;
+    const answer = run();
+    answers.set(key, answer);
+    answer.catch(() => answers.delete(key)); // a failure is not an answer: the next call runs again
+    if (answers.size > remember) answers.delete(answers.keys().next().value ?? key);
+    return answer;
+  };
+  const unary =
+    <TReq extends { subject?: Subject | undefined }, TRes>(
+      method: string,
+      run: (subject: ParticipantSubject, request: TReq, call: CallContext) => Promise<TRes>,
+    ) =>
+    (call: ServerUnaryCall<TReq, TRes>, callback: sendUnaryData<TRes>) => {
+      const subject = call.request.subject;
+      if (!subject?.deletionRequest || !subject.subjectId) {
+        callback({
+          code: status.INVALID_ARGUMENT,
+          details: 'subject.deletion_request and subject.subject_id are required',
+        });
+        return;
+      }
+      const key = `${method}\0${subject.deletionRequest}\0${subject.subjectId}`;
+      once(key, () =>
+        run(subject, call.request, callContext(call as ServerUnaryCall<unknown, unknown>)),
+      ).then(
+        (response) => callback(null, response),
+        (error: unknown) =>
+          callback({
+            code: error instanceof ParticipantError ? error.code : status.UNAVAILABLE,
+            details: error instanceof Error ? error.message : 'failed',
+          }),
+      );
+    };
+  server.addService(ErasureParticipantServiceService, {
+    suspend: unary('suspend', async (subject, _request, call) => {
+      await handlers.suspend(subject, call);
+      return { subject };
+    }),
+    restore: unary('restore', async (subject, _request, call) => {
+      await handlers.restore(subject, call);
+      return { subject };
+    }),
+    erase: unary('erase', async (subject, request: EraseRequest, call) => ({
+      subject,
+      outcome: toResponse(
+        await handlers.erase(subject, { ...call, categories: request.categories }),
+      ),
+    })),
+  });
+  return {
+    listen: (host, port) =>
+      new Promise((resolve, reject) =>
+        server.bindAsync(
+          `${host}:${String(port)}`,
+          ServerCredentials.createInsecure(),
+          (error, bound) => (error ? reject(error) : resolve(bound)),
+        ),
+      ),
+    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+};
