@@ -155,19 +155,23 @@ const bounded = async (
   await Promise.all(runners);
 };
 
-/** Calls every due linked service (again, as `after` orderings unblock more), in parallel, bounded. */
+/** Calls every due linked service (more as `after` orderings unblock them), in parallel, bounded. */
 const fanOut = async (
   deps: DeletionDeps,
   recorder: ReturnType<typeof createRecorder>,
 ): Promise<void> => {
+  // Each service is called at most once per pass: a failed call waits for its
+  // back-off and a later pass, even when the jittered delay came out near zero.
+  const called = new Set<string>();
   const rounds = deps.participants.specs.length + 1;
   for (let round = 0; round < rounds; round += 1) {
     const due = dueSteps(
       recorder.current().participants,
       deps.participants.specs,
       deps.clock.now(),
-    );
+    ).filter((name) => !called.has(name));
     if (due.length === 0) return;
+    for (const name of due) called.add(name);
     await bounded(due, deps.policy.fanOutConcurrency, (name) => callOne(deps, recorder, name));
   }
 };
