@@ -47,10 +47,13 @@ describe('Suspend at soft delete, Restore at undelete', () => {
     search.behaviour = { failNoticesFirst: search.notices.length + 1 };
     const { created } = await t.scheduled();
 
+    const failedAt = t.clock.now().getTime();
     await t.app.runWorkerPass();
     const owed = (await t.app.deps.requests.findById(created.name.split('/')[1] as never))!.notices;
     expect(owed).toMatchObject({ phase: 'suspend', pending: ['search'], attempts: 1 });
-    await t.app.runWorkerPass();
+    // Full jitter: due again somewhere within the first back-off ceiling (1 s).
+    expect(owed!.dueAt.getTime()).toBeGreaterThanOrEqual(failedAt);
+    expect(owed!.dueAt.getTime()).toBeLessThanOrEqual(t.clock.now().getTime() + 1000);
     expect(search.notices.filter((n) => n === `suspend:${created.name}`)).toHaveLength(1);
 
     t.clock.advance(2001);
