@@ -54,6 +54,12 @@ export interface RetryPolicy {
   readonly random: () => number;
 }
 
+/** When to try again after `attempts` failures: uniform in [0, min(cap, base·2^(attempts−1))). */
+export const retryAt = (attempts: number, policy: RetryPolicy & { readonly now: Date }): Date => {
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempts - 1));
+  return new Date(policy.now.getTime() + Math.floor(policy.random() * ceiling));
+};
+
 /** The steps of a purge that starts now: every participant of the erase phase, pending. */
 export const initialSteps = (
   specs: readonly ParticipantSpec[],
@@ -139,9 +145,7 @@ export const recordFailure = (
   if (!failure.retryable || attempts >= policy.maxAttempts) {
     return { ...base, status: 'FAILED', nextAttemptAt: null };
   }
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempts - 1));
-  const delay = Math.floor(policy.random() * ceiling);
-  return { ...base, status: 'RETRYING', nextAttemptAt: new Date(policy.now.getTime() + delay) };
+  return { ...base, status: 'RETRYING', nextAttemptAt: retryAt(attempts, policy) };
 };
 
 /** Where a purge stands after a round of calls. */

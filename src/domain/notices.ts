@@ -1,4 +1,4 @@
-import type { ParticipantSpec, Phase, RetryPolicy } from './erasure-steps.js';
+import { retryAt, type ParticipantSpec, type Phase, type RetryPolicy } from './erasure-steps.js';
 
 /** Suspend or Restore calls still owed to linked services after a soft delete or an undelete. */
 export interface PendingNotices {
@@ -31,7 +31,5 @@ export const afterNoticeRound = (
 ): PendingNotices | null => {
   if (failed.length === 0) return null;
   const attempts = notices.attempts + 1;
-  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempts - 1));
-  const delay = Math.floor(policy.random() * ceiling);
-  return { ...notices, pending: failed, attempts, dueAt: new Date(policy.now.getTime() + delay) };
+  return { ...notices, pending: failed, attempts, dueAt: retryAt(attempts, policy) };
 };

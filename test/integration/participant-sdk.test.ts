@@ -15,6 +15,8 @@ describe('participant SDK', () => {
   let client: InstanceType<typeof ErasureParticipantServiceClient>;
   const effects: string[] = [];
   const aborted: string[] = [];
+  let abortSeen: () => void = () => undefined;
+  const aborting = new Promise<void>((resolve) => (abortSeen = resolve));
   const notices: string[] = [];
   let port = 0;
 
@@ -29,6 +31,7 @@ describe('participant SDK', () => {
         if (subject.subjectId === 'slow') {
           await new Promise((resolve) => call.signal.addEventListener('abort', resolve));
           aborted.push(subject.deletionRequest);
+          abortSeen();
           throw new Error('gave up at the deadline');
         }
         await new Promise((resolve) => setTimeout(resolve, 30));
@@ -82,7 +85,7 @@ describe('participant SDK', () => {
 
   it('aborts the handler at the call deadline', async () => {
     await expect(erase('deletionRequests/d', 'slow', 100)).rejects.toMatchObject({ code: 4 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await aborting;
     expect(aborted).toEqual(['deletionRequests/d']);
   });
 

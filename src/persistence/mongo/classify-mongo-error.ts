@@ -75,3 +75,13 @@ export const mongoCall = <T>(
       throw classifyMongoError(error);
     }
   });
+
+/**
+ * Whether a unique index refused a write: E11000, or (FerretDB 1.24, on update)
+ * an internal error carrying SQLite's "UNIQUE constraint failed".
+ */
+export const isDuplicateKey = (
+  error: unknown,
+): error is InstanceType<typeof mongoose.mongo.MongoServerError> =>
+  error instanceof mongoose.mongo.MongoServerError &&
+  (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));

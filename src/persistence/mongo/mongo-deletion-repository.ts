@@ -1,9 +1,10 @@
-import mongoose, { type Connection, type Model, type QueryFilter } from 'mongoose';
+import type mongoose from 'mongoose';
+import { type Connection, type Model, type QueryFilter } from 'mongoose';
 import type { DeletionRequestRepository, InsertOutcome } from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { isTerminal } from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
-import { mongoCall } from './classify-mongo-error.js';
+import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
 import { createVersionClaims } from './version-claims.js';
@@ -17,16 +18,6 @@ const indexNames: Record<string, UniqueKey> = {
   active_key_unique: 'activeKey',
   _id_: '_id',
 };
-
-/**
- * Whether a unique index refused a write: E11000, or (FerretDB 1.24, on update)
- * an internal error carrying SQLite's "UNIQUE constraint failed".
- */
-const isDuplicateKey = (
-  error: unknown,
-): error is InstanceType<typeof mongoose.mongo.MongoServerError> =>
-  error instanceof mongoose.mongo.MongoServerError &&
-  (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));
 
 /** The unique key an error names: keyPattern/keyValue (MongoDB), else the index name in the message, else unknown. */
 const duplicateKeyOf = (

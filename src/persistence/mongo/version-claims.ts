@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import mongoose from 'mongoose';
+import { isDuplicateKey } from './classify-mongo-error.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';
 
 /** One claimed version of a request: its full document, written before the request itself. */
@@ -23,10 +23,6 @@ interface AttemptClaim {
 export const DELETION_REQUEST_VERSIONS = 'deletion_request_versions';
 /** The collection of spent confirmation attempts. */
 export const CONFIRMATION_ATTEMPTS = 'confirmation_attempts';
-
-const isDuplicateKey = (error: unknown): boolean =>
-  error instanceof mongoose.mongo.MongoServerError &&
-  (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));
 
 /** Inserts a document whose `_id` is the claim; false when someone holds it already. */
 const claim = async <T extends { _id: string }>(
