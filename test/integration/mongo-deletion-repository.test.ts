@@ -5,7 +5,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import type { DeletionRequestRepository, ListQuery } from '../../src/app/ports.js';
 import type { DeletionRequest } from '../../src/domain/deletion-request.js';
 import { DomainError } from '../../src/domain/domain-error.js';
@@ -246,6 +246,25 @@ describe('createMongoDeletionRepository', () => {
 
     expect(await repo.findById(request.id)).toEqual(orphan);
     expect(await repo.update({ ...orphan, reason: 'next', version: 3 }, 2)).toBe(true);
+  });
+
+  it('refuses a stale writer whose version was pruned after the request reached a final state', async () => {
+    const request = aDeletionRequest();
+    await repo.insert(request);
+    const cancelled = { ...request, state: 'CANCELLED' as const, version: 2 };
+    const completedLater = { ...cancelled, reason: 'final', version: 3 };
+    expect(await repo.update(cancelled, 1)).toBe(true);
+    expect(await repo.update(completedLater, 2)).toBe(true);
+    // The final write prunes the claims below it: version 2's claim is free again.
+    await vi.waitFor(async () =>
+      expect(
+        await conn!.collection('deletion_request_versions').countDocuments({ requestId: request.id }),
+      ).toBe(1),
+    );
+
+    // A writer that read version 1 long ago must still lose.
+    expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
+    expect(await repo.findById(request.id)).toEqual(completedLater);
   });
 
   it('does not report an update of a request that does not exist as done', async () => {

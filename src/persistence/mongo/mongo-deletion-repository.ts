@@ -74,7 +74,13 @@ const ORPHAN_AFTER_MS = 2000;
 export const createMongoDeletionRepository = (conn: Connection): DeletionRequestRepository => {
   const model = deletionRequestModel(conn);
   const claims = createVersionClaims(conn);
-  /** Writes a claimed version; never moves a request back to an older one. False when the request is gone. */
+  /**
+   * Writes a claimed version; never moves a request back to an older one.
+   * True only when the request now holds this version: written here, or by a
+   * helper that rolled this claim forward. A request already past it means
+   * the claim was stale (a final state prunes the claims below it, so a
+   * writer that read an old version can claim one again): that write lost.
+   */
   const write = async (doc: DeletionRequestDocument): Promise<boolean> => {
     const { _id, ...fields } = doc;
     try {
@@ -85,7 +91,9 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
           { runValidators: true },
         )
         .exec();
-      return result.matchedCount === 1 || (await model.exists({ _id })) !== null;
+      if (result.matchedCount === 1) return true;
+      const stored = await model.findById(_id, { version: 1 }).lean<{ version: number }>().exec();
+      return stored?.version === doc.version;
     } catch (error) {
       // Only another active request of the subject can collide here, which insert prevents.
       if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', _id);
