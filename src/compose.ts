@@ -15,7 +15,11 @@ import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
 import { createMongoApiKeyStore } from './persistence/mongo/mongo-api-key-store.js';
-import { connectMongo } from './persistence/mongo/mongo-connection.js';
+import {
+  connectMongo,
+  serverTraits,
+  type ServerTraits,
+} from './persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletion-repository.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
@@ -72,9 +76,10 @@ const makeDeps = (
     readonly overrides: Overrides;
     readonly participants: Participants;
     readonly signer: ReportSigner;
+    readonly traits: ServerTraits;
   },
 ): DeletionDeps => ({
-  requests: createMongoDeletionRepository(connection),
+  requests: createMongoDeletionRepository(connection, adapters.traits),
   accounts: createMongoAccountDirectory(connection, collectionNames(config)),
   notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
@@ -138,7 +143,8 @@ export const composeApp = async (
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
   const participants = createGrpcParticipants(config.PARTICIPANTS);
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
-  const deps = makeDeps(config, connection, { overrides, participants, signer });
+  const traits = await serverTraits(connection);
+  const deps = makeDeps(config, connection, { overrides, participants, signer, traits });
   const service = traceDeletionService(createDeletionService(deps));
   const grpc = createGrpcServer(service, {
     authenticate: makeAuthenticator(config, connection),

@@ -139,7 +139,10 @@ function ferretDbArgs(dataDir: string, port: number): string[] {
   return [
     '--handler=sqlite',
     // One <database>.sqlite file per database in this folder; the URL must end with '/'.
-    `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/`,
+    // FerretDB already uses WAL; synchronous=NORMAL drops the fsync of every commit, which
+    // survives a crash of any process and may lose the last commits only on power loss:
+    // right for a development and test database, and it makes writes several times faster.
+    `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/?_pragma=synchronous(normal)`,
     `--listen-addr=${LOOPBACK}:${port}`,
     // state.json (instance UUID, telemetry choice) lives with the data; default '.' would litter the cwd.
     `--state-dir=${dataDir}`,

@@ -107,179 +107,193 @@ afterAll(async () => {
   await disconnectMongo(conn);
 });
 
-describe('createMongoDeletionRepository', () => {
-  it.each([
-    ['a fresh request', aDeletionRequest()],
-    ['a request with every field set', everyFieldSet],
-  ])('reads back %s exactly as inserted', async (_, request) => {
-    expect(await repo.insert(request)).toEqual({ kind: 'INSERTED' });
-    expect(await repo.findById(request.id)).toEqual(request);
-  });
-
-  it('finds a request by its idempotency key and answers null for unknown ones', async () => {
-    await repo.insert(everyFieldSet);
-    expect(await repo.findByIdempotencyKey('SERVICE:support-console:req-1')).toEqual(everyFieldSet);
-    expect(await repo.findByIdempotencyKey('SERVICE:support-console:other')).toBeNull();
-    expect(await repo.findById(aRequestId())).toBeNull();
-  });
-
-  it('refuses a second active request for a subject until the first is terminal', async () => {
-    const first = aDeletionRequest();
-    const second = aDeletionRequest({ subjectId: first.subjectId });
-    expect(await repo.insert(first)).toEqual({ kind: 'INSERTED' });
-    expect(await repo.insert(second)).toEqual({ kind: 'DUPLICATE_ACTIVE_SUBJECT' });
-    expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(first.id);
-
-    expect(await repo.update({ ...first, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
-    expect(await repo.findActiveBySubject(first.subjectId)).toBeNull();
-    expect(await repo.insert(second)).toEqual({ kind: 'INSERTED' });
-    expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(second.id);
-  });
-
-  it('lets exactly one of ten concurrent requests for a subject in', async () => {
-    const subjectId = aDeletionRequest().subjectId;
-    const outcomes = await Promise.all(
-      Array.from({ length: 10 }, () => repo.insert(aDeletionRequest({ subjectId }))),
-    );
-    expect(outcomes.filter((o) => o.kind === 'INSERTED')).toHaveLength(1);
-    expect(outcomes.filter((o) => o.kind === 'DUPLICATE_ACTIVE_SUBJECT')).toHaveLength(9);
-  });
-
-  it('refuses a reused idempotency key, and names it even when the subject is taken too', async () => {
-    const key = 'USER:u-1:req-1';
-    const first = aDeletionRequest({ idempotencyKey: key });
-    await repo.insert(first);
-    expect(await repo.insert(aDeletionRequest({ idempotencyKey: key }))).toEqual({
-      kind: 'DUPLICATE_IDEMPOTENCY_KEY',
+describe.each([false, true])(
+  'createMongoDeletionRepository (idOnlyFilters: %s)',
+  (idOnlyFilters) => {
+    beforeAll(() => {
+      repo = createMongoDeletionRepository(conn!, { idOnlyFilters });
     });
-    expect(
-      await repo.insert(aDeletionRequest({ idempotencyKey: key, subjectId: first.subjectId })),
-    ).toEqual({
-      kind: 'DUPLICATE_IDEMPOTENCY_KEY',
+
+    it.each([
+      ['a fresh request', aDeletionRequest()],
+      ['a request with every field set', everyFieldSet],
+    ])('reads back %s exactly as inserted', async (_, request) => {
+      expect(await repo.insert(request)).toEqual({ kind: 'INSERTED' });
+      expect(await repo.findById(request.id)).toEqual(request);
     });
-  });
 
-  it('stores any number of requests without an idempotency key', async () => {
-    expect(await repo.insert(aDeletionRequest({ idempotencyKey: null }))).toEqual({
-      kind: 'INSERTED',
+    it('finds a request by its idempotency key and answers null for unknown ones', async () => {
+      await repo.insert(everyFieldSet);
+      expect(await repo.findByIdempotencyKey('SERVICE:support-console:req-1')).toEqual(
+        everyFieldSet,
+      );
+      expect(await repo.findByIdempotencyKey('SERVICE:support-console:other')).toBeNull();
+      expect(await repo.findById(aRequestId())).toBeNull();
     });
-    expect(await repo.insert(aDeletionRequest({ idempotencyKey: null }))).toEqual({
-      kind: 'INSERTED',
+
+    it('refuses a second active request for a subject until the first is terminal', async () => {
+      const first = aDeletionRequest();
+      const second = aDeletionRequest({ subjectId: first.subjectId });
+      expect(await repo.insert(first)).toEqual({ kind: 'INSERTED' });
+      expect(await repo.insert(second)).toEqual({ kind: 'DUPLICATE_ACTIVE_SUBJECT' });
+      expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(first.id);
+
+      expect(await repo.update({ ...first, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
+      expect(await repo.findActiveBySubject(first.subjectId)).toBeNull();
+      expect(await repo.insert(second)).toEqual({ kind: 'INSERTED' });
+      expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(second.id);
     });
-  });
 
-  it('updates only from the expected version', async () => {
-    const request = aDeletionRequest();
-    await repo.insert(request);
-    const confirmed = {
-      ...scheduled({ id: request.id, subjectId: request.subjectId }),
-      updatedAt: at(MINUTE),
-    };
-    expect(await repo.update(confirmed, 1)).toBe(true);
-    expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(false);
-    expect(await repo.findById(request.id)).toEqual(confirmed);
-  });
+    it('lets exactly one of ten concurrent requests for a subject in', async () => {
+      const subjectId = aDeletionRequest().subjectId;
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () => repo.insert(aDeletionRequest({ subjectId }))),
+      );
+      expect(outcomes.filter((o) => o.kind === 'INSERTED')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.kind === 'DUPLICATE_ACTIVE_SUBJECT')).toHaveLength(9);
+    });
 
-  it('lets exactly one of twenty concurrent updates from the same version win', async () => {
-    const request = aDeletionRequest();
-    await repo.insert(request);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        repo.update({ ...request, version: 2, reason: `writer ${i}` }, 1),
-      ),
-    );
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect((await repo.findById(request.id))?.reason).toBe(`writer ${results.indexOf(true)}`);
-  });
-
-  it('aborts an update that would give a subject a second active request', async () => {
-    const active = aDeletionRequest();
-    const closed = aDeletionRequest({ subjectId: active.subjectId, state: 'CANCELLED' });
-    await repo.insert(active);
-    expect(await repo.insert(closed)).toEqual({ kind: 'INSERTED' });
-    const error = await rejection(repo.update({ ...closed, state: 'REQUESTED', version: 2 }, 1));
-    expect(error).toBeInstanceOf(DomainError);
-    expect(error).toMatchObject({ code: 'ABORTED' });
-  });
-
-  it('counts exactly the allowed confirmation attempts under 50 concurrent calls, leaving the version', async () => {
-    const request = aDeletionRequest();
-    await repo.insert(request);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => repo.reserveConfirmationAttempt(request.id, 5)),
-    );
-    expect(results.filter(Boolean)).toHaveLength(5);
-    expect(await repo.reserveConfirmationAttempt(request.id, 5)).toBe(false);
-    expect((await repo.findById(request.id))?.version).toBe(1);
-    expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
-  });
-
-  it('counts attempts per request', async () => {
-    const first = aDeletionRequest();
-    const second = aDeletionRequest();
-    await repo.insert(first);
-    await repo.insert(second);
-    for (let i = 0; i < 5; i += 1)
-      expect(await repo.reserveConfirmationAttempt(first.id, 5)).toBe(true);
-    expect(await repo.reserveConfirmationAttempt(first.id, 5)).toBe(false);
-    expect(await repo.reserveConfirmationAttempt(second.id, 5)).toBe(true);
-  });
-
-  it('rolls a request forward when its writer died between claiming a version and writing it', async () => {
-    const request = aDeletionRequest();
-    await repo.insert(request);
-    const orphan = {
-      ...request,
-      state: 'CANCELLED' as const,
-      version: 2,
-      reason: 'written by a dead writer',
-    };
-    // The dead writer got as far as its claim.
-    await createVersionClaims(conn!).claimVersion(request.id, 2, toDocument(orphan));
-    // ...long enough ago that it is no writer at work any more.
-    await conn!
-      .collection<{ _id: string }>('deletion_request_versions')
-      .updateOne({ _id: `${request.id}#2` }, { $set: { claimedAt: new Date(Date.now() - 5000) } });
-    expect((await repo.findById(request.id))?.version).toBe(1);
-
-    expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
-
-    expect(await repo.findById(request.id)).toEqual(orphan);
-    expect(await repo.update({ ...orphan, reason: 'next', version: 3 }, 2)).toBe(true);
-  });
-
-  it('refuses a stale writer whose version was pruned after the request reached a final state', async () => {
-    const request = aDeletionRequest();
-    await repo.insert(request);
-    const cancelled = { ...request, state: 'CANCELLED' as const, version: 2 };
-    const completedLater = { ...cancelled, reason: 'final', version: 3 };
-    expect(await repo.update(cancelled, 1)).toBe(true);
-    expect(await repo.update(completedLater, 2)).toBe(true);
-    // The final write prunes the claims below it: version 2's claim is free again.
-    await vi.waitFor(async () =>
+    it('refuses a reused idempotency key, and names it even when the subject is taken too', async () => {
+      const key = 'USER:u-1:req-1';
+      const first = aDeletionRequest({ idempotencyKey: key });
+      await repo.insert(first);
+      expect(await repo.insert(aDeletionRequest({ idempotencyKey: key }))).toEqual({
+        kind: 'DUPLICATE_IDEMPOTENCY_KEY',
+      });
       expect(
-        await conn!.collection('deletion_request_versions').countDocuments({ requestId: request.id }),
-      ).toBe(1),
-    );
+        await repo.insert(aDeletionRequest({ idempotencyKey: key, subjectId: first.subjectId })),
+      ).toEqual({
+        kind: 'DUPLICATE_IDEMPOTENCY_KEY',
+      });
+    });
 
-    // A writer that read version 1 long ago must still lose.
-    expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
-    expect(await repo.findById(request.id)).toEqual(completedLater);
-  });
+    it('stores any number of requests without an idempotency key', async () => {
+      expect(await repo.insert(aDeletionRequest({ idempotencyKey: null }))).toEqual({
+        kind: 'INSERTED',
+      });
+      expect(await repo.insert(aDeletionRequest({ idempotencyKey: null }))).toEqual({
+        kind: 'INSERTED',
+      });
+    });
 
-  it('does not report an update of a request that does not exist as done', async () => {
-    expect(await repo.update({ ...aDeletionRequest(), version: 2 }, 1)).toBe(false);
-  });
+    it('updates only from the expected version', async () => {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      const confirmed = {
+        ...scheduled({ id: request.id, subjectId: request.subjectId }),
+        updatedAt: at(MINUTE),
+      };
+      expect(await repo.update(confirmed, 1)).toBe(true);
+      expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(false);
+      expect(await repo.findById(request.id)).toEqual(confirmed);
+    });
 
-  it('removes a request only at the expected version', async () => {
-    const request = aDeletionRequest();
-    await repo.insert(request);
-    expect(await repo.remove(request.id, 2)).toBe(false);
-    expect(await repo.remove(request.id, 1)).toBe(true);
-    expect(await repo.findById(request.id)).toBeNull();
-    expect(await repo.remove(request.id, 1)).toBe(false);
-  });
-});
+    it('lets exactly one of twenty concurrent updates from the same version win', async () => {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          repo.update({ ...request, version: 2, reason: `writer ${i}` }, 1),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await repo.findById(request.id))?.reason).toBe(`writer ${results.indexOf(true)}`);
+    });
+
+    it('aborts an update that would give a subject a second active request', async () => {
+      const active = aDeletionRequest();
+      const closed = aDeletionRequest({ subjectId: active.subjectId, state: 'CANCELLED' });
+      await repo.insert(active);
+      expect(await repo.insert(closed)).toEqual({ kind: 'INSERTED' });
+      const error = await rejection(repo.update({ ...closed, state: 'REQUESTED', version: 2 }, 1));
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error).toMatchObject({ code: 'ABORTED' });
+    });
+
+    it('counts exactly the allowed confirmation attempts under 50 concurrent calls, leaving the version', async () => {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => repo.reserveConfirmationAttempt(request.id, 5)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(5);
+      expect(await repo.reserveConfirmationAttempt(request.id, 5)).toBe(false);
+      expect((await repo.findById(request.id))?.version).toBe(1);
+      expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
+    });
+
+    it('counts attempts per request', async () => {
+      const first = aDeletionRequest();
+      const second = aDeletionRequest();
+      await repo.insert(first);
+      await repo.insert(second);
+      for (let i = 0; i < 5; i += 1)
+        expect(await repo.reserveConfirmationAttempt(first.id, 5)).toBe(true);
+      expect(await repo.reserveConfirmationAttempt(first.id, 5)).toBe(false);
+      expect(await repo.reserveConfirmationAttempt(second.id, 5)).toBe(true);
+    });
+
+    it('rolls a request forward when its writer died between claiming a version and writing it', async () => {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      const orphan = {
+        ...request,
+        state: 'CANCELLED' as const,
+        version: 2,
+        reason: 'written by a dead writer',
+      };
+      // The dead writer got as far as its claim.
+      await createVersionClaims(conn!).claimVersion(request.id, 2, toDocument(orphan));
+      // ...long enough ago that it is no writer at work any more.
+      await conn!
+        .collection<{ _id: string }>('deletion_request_versions')
+        .updateOne(
+          { _id: `${request.id}#2` },
+          { $set: { claimedAt: new Date(Date.now() - 5000) } },
+        );
+      expect((await repo.findById(request.id))?.version).toBe(1);
+
+      expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
+
+      expect(await repo.findById(request.id)).toEqual(orphan);
+      expect(await repo.update({ ...orphan, reason: 'next', version: 3 }, 2)).toBe(true);
+    });
+
+    it('refuses a stale writer after the request reached a final state and its old snapshots were pruned', async () => {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      const cancelled = { ...request, state: 'CANCELLED' as const, version: 2 };
+      const completedLater = { ...cancelled, reason: 'final', version: 3 };
+      expect(await repo.update(cancelled, 1)).toBe(true);
+      expect(await repo.update(completedLater, 2)).toBe(true);
+      // The final write prunes the snapshots below it.
+      await vi.waitFor(async () =>
+        expect(
+          await conn!
+            .collection('deletion_request_versions')
+            .countDocuments({ requestId: request.id, snapshot: null }),
+        ).toBe(1),
+      );
+
+      // A writer that read version 1 long ago must still lose.
+      expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
+      expect(await repo.findById(request.id)).toEqual(completedLater);
+    });
+
+    it('does not report an update of a request that does not exist as done', async () => {
+      expect(await repo.update({ ...aDeletionRequest(), version: 2 }, 1)).toBe(false);
+    });
+
+    it('removes a request only at the expected version', async () => {
+      const request = aDeletionRequest();
+      await repo.insert(request);
+      expect(await repo.remove(request.id, 2)).toBe(false);
+      expect(await repo.remove(request.id, 1)).toBe(true);
+      expect(await repo.findById(request.id)).toBeNull();
+      expect(await repo.remove(request.id, 1)).toBe(false);
+    });
+  },
+);
 
 describe('list', () => {
   it('pages newest first through equal creation times without duplicates or gaps', async () => {

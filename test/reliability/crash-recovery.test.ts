@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
@@ -8,6 +7,7 @@ import {
   type FakeParticipant,
 } from '../support/fake-participant.js';
 import { castFor, newSubjectId } from '../support/principals.js';
+import { killReplica, startReplica } from '../support/replica.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -23,23 +23,8 @@ describe('crash recovery of the purge worker (SIGKILL)', () => {
   let env: Record<string, string>;
   const ids: DeletionRequestId[] = [];
 
-  const startWorker = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/worker-process.ts'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`worker exited early (${String(code)})`)));
-    });
-    return child;
-  };
-  const kill = async (child: ChildProcess) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
+  const startWorker = () => startReplica(env);
+  const kill = killReplica;
   const states = async () =>
     Promise.all(ids.map(async (id) => (await t.app.deps.requests.findById(id))!));
 

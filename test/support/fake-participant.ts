@@ -36,6 +36,8 @@ export interface FakeParticipant extends AsyncDisposable {
   readonly name: string;
   readonly address: string;
   readonly calls: string[];
+  /** The caller of each Erase in `calls` (its connection's address: one per replica). */
+  readonly callers: string[];
   /** Suspend and Restore calls, as `suspend:<request>` / `restore:<request>`. */
   readonly notices: string[];
   /** Requests whose erase took effect, each once (idempotent on the request id). */
@@ -54,6 +56,7 @@ export const startFakeParticipant = async (
   const fake = {
     name,
     calls: [] as string[],
+    callers: [] as string[],
     notices: [] as string[],
     effects: new Set<string>(),
     behaviour,
@@ -65,6 +68,7 @@ export const startFakeParticipant = async (
   ) => {
     const id = call.request.subject?.deletionRequest ?? '';
     fake.calls.push(id);
+    fake.callers.push(call.getPeer());
     inFlight.now += 1;
     inFlight.max = Math.max(inFlight.max, inFlight.now);
     const b = fake.behaviour;

@@ -2,7 +2,6 @@ import type { Connection } from 'mongoose';
 import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
-import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
 
 interface IndexSpec {
   readonly key: Readonly<Record<string, 1 | -1>>;
@@ -21,10 +20,6 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
   mongoCall('persistence.migrate', {}, async () => {
     const plan: [string, readonly IndexSpec[]][] = [
       [DELETION_REQUESTS, deletionRequestIndexes],
-      [
-        DELETION_REQUEST_VERSIONS,
-        [{ key: { requestId: 1, version: -1 }, name: 'request_version' }],
-      ],
       [names.sessions, [bySubject]],
       [names.apiTokens, [bySubject]],
     ];

@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { classifyMongoError } from './classify-mongo-error.js';
+import { classifyMongoError, mongoCall } from './classify-mongo-error.js';
 
 /** Where the database is and how to talk to it. */
 export interface MongoOptions {
@@ -38,6 +38,20 @@ const open = async (options: MongoOptions): Promise<Connection> => {
  * Throws UNAVAILABLE `DATABASE_UNAVAILABLE` when no server answers.
  */
 export const connectMongo = (options: MongoOptions): Promise<Connection> => open(options);
+
+/** How the server behaves where the adapters must care. */
+export interface ServerTraits {
+  /** FerretDB 1.x: only a lone `_id` filter uses an index, a filtered update reads, then overwrites. */
+  readonly idOnlyFilters: boolean;
+}
+
+/** Asks the server what it is (FerretDB adds `ferretdbVersion` to buildInfo). */
+export const serverTraits = (conn: Connection): Promise<ServerTraits> =>
+  mongoCall('persistence.build_info', {}, async () => {
+    const info = await conn.db?.admin().command({ buildInfo: 1 });
+    const ferret: unknown = info?.ferretdbVersion;
+    return { idOnlyFilters: typeof ferret === 'string' && /^v?1\./.test(ferret) };
+  });
 
 /** Closes the connection, waiting for running operations. */
 export const disconnectMongo = async (conn: Connection): Promise<void> => {

@@ -65,15 +65,48 @@ const withId = (id: string) => ({ 'deletion.request_id': id });
 /** A claim this old whose version never reached the request: its writer died. */
 const ORPHAN_AFTER_MS = 2000;
 
+/** How the server runs filters (see `serverTraits` in mongo-connection.ts). */
+export interface RepositoryOptions {
+  /**
+   * The server scans the whole collection for any filter but a lone `_id`
+   * and applies a filtered update as "read, then overwrite" (FerretDB 1.x):
+   * writes then read the version by `_id` and overwrite by `_id`, which is
+   * what such a server would do anyway, without the scan. Default false
+   * (MongoDB: the version guard is part of the atomic update).
+   */
+  readonly idOnlyFilters?: boolean;
+}
+
 /**
  * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique
  * indexes (one active request per subject, one request per idempotency key);
  * every change claims its version first (see version-claims.ts), so exactly
  * one writer wins each version, across replicas and on both servers.
  */
-export const createMongoDeletionRepository = (conn: Connection): DeletionRequestRepository => {
+export const createMongoDeletionRepository = (
+  conn: Connection,
+  options: RepositoryOptions = {},
+): DeletionRequestRepository => {
   const model = deletionRequestModel(conn);
   const claims = createVersionClaims(conn);
+  const storedVersion = async (_id: string): Promise<number | null> => {
+    const doc = await model.findById(_id, { version: 1 }).lean<{ version: number }>().exec();
+    return doc?.version ?? null;
+  };
+  /** Overwrites the request with `doc` if it is older; true when it was. */
+  const overwriteOlder = async (doc: DeletionRequestDocument): Promise<boolean> => {
+    const { _id, ...fields } = doc;
+    if (options.idOnlyFilters) {
+      const stored = await storedVersion(_id);
+      if (stored === null || stored >= doc.version) return false;
+      await model.updateOne({ _id }, { $set: fields }, { runValidators: true }).exec();
+      return true;
+    }
+    const result = await model
+      .updateOne({ _id, version: { $lt: doc.version } }, { $set: fields }, { runValidators: true })
+      .exec();
+    return result.matchedCount === 1;
+  };
   /**
    * Writes a claimed version; never moves a request back to an older one.
    * True only when the request now holds this version: written here, or by a
@@ -82,33 +115,27 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
    * writer that read an old version can claim one again): that write lost.
    */
   const write = async (doc: DeletionRequestDocument): Promise<boolean> => {
-    const { _id, ...fields } = doc;
     try {
-      const result = await model
-        .updateOne(
-          { _id, version: { $lt: doc.version } },
-          { $set: fields },
-          { runValidators: true },
-        )
-        .exec();
-      if (result.matchedCount === 1) return true;
-      const stored = await model.findById(_id, { version: 1 }).lean<{ version: number }>().exec();
-      return stored?.version === doc.version;
+      return (await overwriteOlder(doc)) || (await storedVersion(doc._id)) === doc.version;
     } catch (error) {
       // Only another active request of the subject can collide here, which insert prevents.
-      if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', _id);
+      if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', doc._id);
       throw error;
     }
   };
   /**
-   * Finishes the newest claimed write of a request whose writer died between
-   * claim and write. A fresh claim is a writer at work, not a dead one: leave it.
+   * Finishes the claimed write of a request whose writer died between claim
+   * and write: the claim of the version after the stored one (a version can
+   * only be claimed by a writer that read the one before it). A fresh claim
+   * is a writer at work, not a dead one: leave it.
    */
   const rollForward = async (id: string): Promise<void> => {
-    const newest = await claims.newestClaim(id);
-    if (newest === null || Date.now() - newest.claimedAt.getTime() < ORPHAN_AFTER_MS) return;
-    if (newest.snapshot === null) await model.deleteOne({ _id: id }).exec();
-    else await write(newest.snapshot);
+    const stored = await storedVersion(id);
+    if (stored === null) return;
+    const next = await claims.findClaim(id, stored + 1);
+    if (next === null || Date.now() - next.claimedAt.getTime() < ORPHAN_AFTER_MS) return;
+    if (next.snapshot === null) await model.deleteOne({ _id: id }).exec();
+    else await write(next.snapshot);
   };
   const call = <T>(
     method: string,
@@ -152,7 +179,7 @@ export const createMongoDeletionRepository = (conn: Connection): DeletionRequest
       call('find_active_by_subject', {}, () => findOne({ activeKey: subjectId })),
     remove: (id, expectedVersion) =>
       call('remove', withId(id), async () => {
-        if ((await model.exists({ _id: id, version: expectedVersion })) === null) return false;
+        if ((await storedVersion(id)) !== expectedVersion) return false;
         if (!(await claims.claimVersion(id, expectedVersion + 1, null))) {
           await rollForward(id);
           return false;

@@ -7,9 +7,11 @@ interface VersionClaim {
   _id: string;
   requestId: string;
   version: number;
-  /** The document of this version; null for a removal. */
+  /** The document of this version; null for a removal, or once pruned. */
   snapshot: DeletionRequestDocument | null;
   claimedAt: Date;
+  /** The request reached a final state after this version: only the claim itself is kept. */
+  pruned?: boolean;
 }
 
 /** One spent confirmation attempt of a request. */
@@ -23,6 +25,8 @@ interface AttemptClaim {
 export const DELETION_REQUEST_VERSIONS = 'deletion_request_versions';
 /** The collection of spent confirmation attempts. */
 export const CONFIRMATION_ATTEMPTS = 'confirmation_attempts';
+
+const claimId = (requestId: string, version: number): string => `${requestId}#${String(version)}`;
 
 /** Inserts a document whose `_id` is the claim; false when someone holds it already. */
 const claim = async <T extends { _id: string }>(
@@ -45,8 +49,9 @@ const claim = async <T extends { _id: string }>(
  * `_id` cannot. A writer first claims `<id>#<version>` here with the full new
  * document, and only the claim's holder writes that version. If a holder dies
  * between the two writes, the next writer that loses a claim rolls the
- * request forward from the newest claim (the snapshot is immutable, so any
- * number of helpers write the same thing).
+ * request forward from the claim after its stored version (the snapshot is
+ * immutable, so any number of helpers write the same thing). Every lookup is
+ * by `_id`, the one filter every server answers from an index.
  */
 export interface VersionClaims {
   /** Claims `version` of request `requestId`; false when it is taken. */
@@ -55,16 +60,18 @@ export interface VersionClaims {
     version: number,
     snapshot: DeletionRequestDocument | null,
   ): Promise<boolean>;
-  /** The newest claim of a request, if any. */
-  newestClaim(
+  /** The claim of one version of a request, if any. */
+  findClaim(
     requestId: string,
-  ): Promise<{ version: number; snapshot: DeletionRequestDocument | null; claimedAt: Date } | null>;
+    version: number,
+  ): Promise<{ snapshot: DeletionRequestDocument | null; claimedAt: Date } | null>;
   /** Spends the first free one of `max` attempts; false when all are spent. */
   claimAttempt(requestId: string, max: number): Promise<boolean>;
   /**
    * Forgets the older snapshots of a request that reached a final state. The
-   * newest claim stays, so its version can never be claimed twice; spent
-   * attempts stay too, or a late guess could spend a "fresh" one.
+   * claims themselves stay (small), so a writer that read an old version can
+   * never claim it again; spent attempts stay too, or a late guess could
+   * spend a "fresh" one.
    */
   pruneBelow(requestId: string, version: number): Promise<void>;
 }
@@ -76,20 +83,27 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
   return {
     claimVersion: (requestId, version, snapshot) =>
       claim((doc) => versions.insertOne(doc), {
-        _id: `${requestId}#${String(version)}`,
+        _id: claimId(requestId, version),
         requestId,
         version,
         snapshot,
         claimedAt: new Date(),
       }),
-    newestClaim: async (requestId) => {
-      const [newest] = await versions.find({ requestId }).sort({ version: -1 }).limit(1).toArray();
-      return newest
-        ? { version: newest.version, snapshot: newest.snapshot, claimedAt: newest.claimedAt }
+    findClaim: async (requestId, version) => {
+      const found = await versions.findOne({ _id: claimId(requestId, version) });
+      return found && !found.pruned
+        ? { snapshot: found.snapshot, claimedAt: found.claimedAt }
         : null;
     },
     pruneBelow: async (requestId, version) => {
-      await versions.deleteMany({ requestId, version: { $lt: version } });
+      // By `_id` only: every server looks these up by index (FerretDB 1.x scans for anything else).
+      const older = Array.from({ length: Math.max(0, version - 1) }, (_, index) => ({
+        updateOne: {
+          filter: { _id: claimId(requestId, index + 1) },
+          update: { $set: { snapshot: null, pruned: true } },
+        },
+      }));
+      if (older.length > 0) await versions.bulkWrite(older, { ordered: false });
     },
     claimAttempt: async (requestId, max) => {
       for (let attempt = 1; attempt <= max; attempt += 1) {
