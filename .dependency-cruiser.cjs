@@ -55,6 +55,14 @@ module.exports = {
       from: { path: '^clients' },
       to: { path: '^src', pathNot: '^src/gen' },
     },
+    {
+      name: 'examples-are-clients-too',
+      comment:
+        'Example linked services use the SDK and the generated stubs, like any linked service.',
+      severity: 'error',
+      from: { path: '^examples' },
+      to: { path: '^src', pathNot: '^src/gen' },
+    },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {

@@ -1,0 +1,39 @@
+// Runs the participant contract's rules against a linked service:
+//   npm run conformance -- --address 127.0.0.1:50061 [--subject alice] [--timeout-ms 5000] [--tls]
+// Exit code 0 when every rule passes, 1 when one fails, 2 on bad usage.
+import { credentials } from '@grpc/grpc-js';
+import { parseArgs } from 'node:util';
+import { checkParticipant } from './check-participant.js';
+
+const usage = 'usage: conformance --address host:port [--subject id] [--timeout-ms n] [--tls]';
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      address: { type: 'string' },
+      subject: { type: 'string' },
+      'timeout-ms': { type: 'string', default: '5000' },
+      tls: { type: 'boolean', default: false },
+    },
+  }));
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+  process.exit(2);
+}
+if (values.address === undefined || !Number.isInteger(Number(values['timeout-ms']))) {
+  console.error(usage);
+  process.exit(2);
+}
+const results = await checkParticipant({
+  address: values.address,
+  timeoutMs: Number(values['timeout-ms']),
+  ...(values.subject === undefined ? {} : { subjectWithData: values.subject }),
+  ...(values.tls ? { credentials: credentials.createSsl() } : {}),
+});
+for (const result of results)
+  console.log(`${result.passed ? 'PASS' : 'FAIL'}  ${result.rule}\n      ${result.detail}`);
+const failed = results.filter((result) => !result.passed).length;
+console.log(
+  failed === 0 ? `all ${String(results.length)} rules pass` : `${String(failed)} rule(s) fail`,
+);
+process.exit(failed === 0 ? 0 : 1);
