@@ -65,6 +65,22 @@ export class ParticipantError extends Error {
   }
 }
 
+/**
+ * TLS of a participant server. PEM text or Buffers. With `clientCa`, callers
+ * must present a certificate it signed (mutual TLS) unless
+ * `requireClientCert` is false.
+ */
+export interface ParticipantServerTls {
+  /** The server's certificate chain; its names must match how the deletion service dials it. */
+  readonly cert: string | Buffer;
+  /** Its private key. */
+  readonly key: string | Buffer;
+  /** CA certificates that sign the callers' client certificates. */
+  readonly clientCa?: string | Buffer;
+  /** Refuse callers without a client certificate from `clientCa`; default: true when it is set. */
+  readonly requireClientCert?: boolean;
+}
+
 /** A running participant server. */
 export interface ParticipantServer {
   listen(host: string, port: number): Promise<number>;
@@ -93,6 +109,22 @@ const toResponse = (outcome: EraseOutcome): EraseResponse['outcome'] => {
     case 'accepted':
       return { $case: 'accepted', value: { expectedBy: outcome.expectedBy } };
   }
+};
+
+/**
+ * Plaintext without `tls`. Requiring client certificates without naming their
+ * CA would trust every CA the system trusts, so that is refused.
+ */
+const serverCredentials = (tls: ParticipantServerTls | undefined): ServerCredentials => {
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  const requireClientCert = tls.requireClientCert ?? tls.clientCa !== undefined;
+  if (requireClientCert && tls.clientCa === undefined)
+    throw new TypeError('tls.requireClientCert needs tls.clientCa (the CA of the callers)');
+  return ServerCredentials.createSsl(
+    tls.clientCa === undefined ? null : Buffer.from(tls.clientCa),
+    [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }],
+    requireClientCert,
+  );
 };
 
 const traceOf = (metadata: Metadata): Context => {
@@ -128,11 +160,14 @@ const callContext = (call: ServerUnaryCall<unknown, unknown>): CallContext => {
  * time, answers a repeat of a finished call from memory, hands every handler a
  * deadline signal and the caller's trace context, and turns failures into
  * gRPC statuses (UNAVAILABLE unless a ParticipantError says otherwise).
+ * With `options.tls` it serves TLS, and mutual TLS with `tls.clientCa`; it
+ * throws a TypeError when client certificates are required without a CA.
  */
 export const createParticipantServer = (
   handlers: ParticipantHandlers,
-  options: { readonly remember?: number } = {},
+  options: { readonly remember?: number; readonly tls?: ParticipantServerTls } = {},
 ): ParticipantServer => {
+  const credentials = serverCredentials(options.tls);
   const server = new Server();
   const remember = options.remember ?? 10_000;
   const answers = new Map<string, Promise<unknown>>();
@@ -190,10 +225,8 @@ export const createParticipantServer = (
   return {
     listen: (host, port) =>
       new Promise((resolve, reject) =>
-        server.bindAsync(
-          `${host}:${String(port)}`,
-          ServerCredentials.createInsecure(),
-          (error, bound) => (error ? reject(error) : resolve(bound)),
+        server.bindAsync(`${host}:${String(port)}`, credentials, (error, bound) =>
+          error ? reject(error) : resolve(bound),
         ),
       ),
     close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),

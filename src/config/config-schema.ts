@@ -10,11 +10,30 @@ const list = z.string().transform((value) =>
 );
 const flag = z.stringbool();
 
+/** PEM files for a linked service's TLS; certFile + keyFile make it mutual TLS. */
+const tlsFiles = z
+  .strictObject({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    /** The name checked in the service's certificate (for an address that is an IP). */
+    serverName: z.string().min(1).optional(),
+  })
+  .refine((files) => (files.certFile === undefined) === (files.keyFile === undefined), {
+    error: 'certFile and keyFile go together: a client certificate needs its private key',
+  });
+
+/** false: plaintext; true: TLS with the system's CAs; an object: TLS with these files. */
+const tls = z
+  .union([z.boolean(), tlsFiles])
+  .default(false)
+  .transform((value) => (value === false ? null : value === true ? {} : value));
+
 const participant = z
   .strictObject({
     name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, - and _'),
     address: z.string().min(1),
-    tls: z.boolean().default(false),
+    tls,
     timeoutMs: z.number().int().min(10).max(600_000).default(5000),
     maxAttempts: z.number().int().min(1).max(100).default(8),
     phases: z
@@ -154,7 +173,7 @@ export const configSchema = z.object({
   PARTICIPANTS: participants
     .default([])
     .describe(
-      'Linked services, JSON: [{"name","address","tls","timeoutMs","maxAttempts","phases","after"}]',
+      'Linked services, JSON: [{"name","address","tls","timeoutMs","maxAttempts","phases","after","identity"}]; tls: false (plaintext), true (system CAs) or {"caFile","certFile","keyFile","serverName"} (PEM paths read at start-up; certFile+keyFile: mutual TLS)',
     ),
   RETRY_BASE_MS: z.coerce
     .number()

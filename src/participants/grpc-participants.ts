@@ -1,4 +1,4 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
 import type { EraseAnswer, EraseCall, Participants } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
@@ -11,6 +11,7 @@ import {
   ErasureParticipantServiceClient,
   type EraseResponse,
 } from '../gen/deletion/participant/v1/erasure_participant_service.js';
+import { participantChannel } from './participant-channel.js';
 import type { ParticipantRegistration } from './participant-registration.js';
 
 /** gRPC codes worth another try later; anything else will fail the same way again. */
@@ -94,19 +95,25 @@ const tracedMetadata = (): Metadata => {
  * The linked services from configuration, called over gRPC: every call has a
  * deadline, carries the trace context, and is keyed by the request's name
  * (the participant's idempotency key). This is the only place that holds raw
- * clients of linked services.
+ * clients of linked services. TLS files are read here, once: a missing or
+ * unusable one throws (naming the service and the file) before any client exists.
  */
 export const createGrpcParticipants = (
   registrations: readonly ParticipantRegistration[],
 ): Participants & { close(): void } => {
+  const channels = registrations.map((registration) => ({
+    registration,
+    channel: participantChannel(registration),
+  }));
   const clients = new Map(
-    registrations.map((registration) => [
+    channels.map(({ registration, channel }) => [
       registration.name,
       {
         registration,
         client: new ErasureParticipantServiceClient(
           registration.address,
-          registration.tls ? credentials.createSsl() : credentials.createInsecure(),
+          channel.credentials,
+          channel.options,
         ),
       },
     ]),

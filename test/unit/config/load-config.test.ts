@@ -51,7 +51,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...dev, PARTICIPANTS: JSON.stringify([one]) }).PARTICIPANTS).toEqual([
       {
         ...one,
-        tls: false,
+        tls: null,
         timeoutMs: 5000,
         maxAttempts: 8,
         phases: ['suspend', 'restore', 'erase'],
@@ -76,5 +76,35 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ ...dev, PARTICIPANTS: JSON.stringify([{ ...one, name: 'Bad.Name' }]) }),
     ).toThrow(/PARTICIPANTS/);
+  });
+
+  const tlsOf = (tls: unknown) =>
+    loadConfig({
+      DELETION_ENV: 'development',
+      PARTICIPANTS: JSON.stringify([{ name: 'billing', address: '10.0.0.5:7001', tls }]),
+    }).PARTICIPANTS[0]?.tls;
+
+  it('reads the TLS of a linked service as plaintext (false), system CAs (true) or PEM files', () => {
+    expect(tlsOf(false)).toBeNull();
+    expect(tlsOf(true)).toEqual({});
+    const files = {
+      caFile: '/etc/deletion/participants-ca.pem',
+      certFile: '/etc/deletion/client.pem',
+      keyFile: '/etc/deletion/client.key',
+      serverName: 'billing.internal',
+    };
+    expect(tlsOf(files)).toEqual(files);
+    expect(tlsOf({ caFile: files.caFile })).toEqual({ caFile: files.caFile });
+  });
+
+  it('refuses a client certificate without its key, and unknown TLS settings', () => {
+    expect(() => tlsOf({ certFile: '/etc/deletion/client.pem' })).toThrow(
+      /PARTICIPANTS\.0\.tls: certFile and keyFile go together/,
+    );
+    expect(() => tlsOf({ keyFile: '/etc/deletion/client.key' })).toThrow(
+      /certFile and keyFile go together/,
+    );
+    expect(() => tlsOf({ caFile: '/etc/deletion/ca.pem', verify: false })).toThrow(/"verify"/);
+    expect(() => tlsOf('yes')).toThrow(/PARTICIPANTS\.0\.tls/);
   });
 });
