@@ -46,6 +46,8 @@ export interface DeletionRequestRepository {
   findDueForErasure(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests owing Suspend or Restore calls that are due. */
   findNoticesDue(now: Date, limit: number): Promise<DeletionRequest[]>;
+  /** Completed requests whose final notice to the subject is due. */
+  findFinalNoticesDue(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** REQUESTED requests past their confirmation window. */
   findExpired(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests whose account side effects did not finish, last changed before `before`. */
@@ -94,9 +96,18 @@ export interface ConfirmationCodeNotice {
   readonly locale: string | null;
 }
 
+/** Tells the subject their account is erased. Names the request, nothing else about them. */
+export interface ErasureCompletedNotice {
+  readonly deletionRequestId: DeletionRequestId;
+  readonly to: { readonly email: string | null; readonly phone: string | null };
+  readonly completedAt: Date;
+  readonly locale: string | null;
+}
+
 /** Delivers notices to the subject. Throws UNAVAILABLE when the channel is down. */
 export interface Notifier {
   sendConfirmationCode(notice: ConfirmationCodeNotice): Promise<void>;
+  sendErasureCompleted(notice: ErasureCompletedNotice): Promise<void>;
 }
 
 /** One-time codes: generated from a CSPRNG, kept only as a keyed hash bound to one request. */

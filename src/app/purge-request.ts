@@ -10,6 +10,7 @@ import {
 } from '../domain/erasure-steps.js';
 import { erasureReportContent } from '../domain/erasure-report-content.js';
 import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
+import { finalNoticeFor } from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { EraseAnswer } from './ports.js';
@@ -198,7 +199,11 @@ export const purgeRequest = async (
     request.state === 'SCHEDULED'
       ? startErasing(
           request,
-          { lease, steps: initialSteps(deps.participants.specs, now) },
+          {
+            lease,
+            steps: initialSteps(deps.participants.specs, now),
+            finalNotice: finalNoticeFor(await deps.accounts.find(request.subjectId)),
+          },
           context(deps),
         )
       : {

@@ -2,7 +2,7 @@ import { invalidState } from './domain-error.js';
 import { canTransition, type DeletionState } from './deletion-state.js';
 import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
-import type { PendingNotices } from './notices.js';
+import type { FinalNotice, PendingNotices } from './notices.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
 import type { Actor } from './principal.js';
@@ -55,6 +55,8 @@ export interface DeletionRequest {
   readonly notices: PendingNotices | null;
   /** The signed evidence of the erasure, once COMPLETED. */
   readonly report: SignedErasureReport | null;
+  /** The notice that tells the subject the erasure is complete (holds their contact until sent). */
+  readonly finalNotice: FinalNotice | null;
   /** Each linked service's progress through Erase, by participant name. */
   readonly participants: Readonly<Record<string, ParticipantStep>>;
   /** The worker holding the purge, and until when (a crashed worker's lease expires). */
@@ -149,6 +151,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   accountSynced: true,
   participants: {},
   report: null,
+  finalNotice: null,
   notices: null,
   leaseOwner: null,
   leaseUntil: null,

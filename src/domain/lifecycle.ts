@@ -8,6 +8,7 @@ import {
 import type { Actor } from './principal.js';
 import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
+import { finalNoticeDue, type FinalNotice } from './notices.js';
 
 /**
  * Whether a request can still be confirmed at `now`. Throws FAILED_PRECONDITION
@@ -156,6 +157,8 @@ export const startErasing = (
   start: {
     readonly lease: { readonly owner: string; readonly until: Date };
     readonly steps: Readonly<Record<string, ParticipantStep>>;
+    /** How to tell the subject once it is done (captured now: the account goes first). */
+    readonly finalNotice: FinalNotice | null;
   },
   context: ChangeContext,
 ): DeletionRequest => {
@@ -170,6 +173,7 @@ export const startErasing = (
   return {
     ...next,
     participants: start.steps,
+    finalNotice: start.finalNotice,
     // Erasing supersedes any Suspend still owed.
     notices: null,
     leaseOwner: start.lease.owner,
@@ -209,5 +213,12 @@ export const complete = (
     );
   }
   const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
-  return { ...next, completedAt: context.now, report, leaseOwner: null, leaseUntil: null };
+  return {
+    ...next,
+    completedAt: context.now,
+    report,
+    finalNotice: finalNoticeDue(request.finalNotice, context.now),
+    leaseOwner: null,
+    leaseUntil: null,
+  };
 };

@@ -33,3 +33,60 @@ export const afterNoticeRound = (
   const attempts = notices.attempts + 1;
   return { ...notices, pending: failed, attempts, dueAt: retryAt(attempts, policy) };
 };
+
+/** How to reach the subject: personal data, kept only until the final notice is sent. */
+export interface Contact {
+  readonly email: string | null;
+  readonly phone: string | null;
+  readonly locale: string | null;
+}
+
+/**
+ * The notice that tells the subject their account is gone. Its contact is
+ * the only personal data a request holds, captured when the purge starts
+ * (the account is erased before the notice can go) and deleted once the
+ * notice is sent, or given up on.
+ */
+export interface FinalNotice {
+  /** Null once sent or given up: the contact is deleted. */
+  readonly contact: Contact | null;
+  readonly attempts: number;
+  /** When to send (again): set at completion, null before and once done. */
+  readonly dueAt: Date | null;
+  readonly sentAt: Date | null;
+}
+
+/** Failed sends after which the contact is deleted anyway (it is not kept forever). */
+export const FINAL_NOTICE_MAX_ATTEMPTS = 10;
+
+/** The final notice a purge owes (only the account's contact fields), or null when it has nowhere to send it. */
+export const finalNoticeFor = (account: Contact | null): FinalNotice | null =>
+  account === null || (account.email === null && account.phone === null)
+    ? null
+    : {
+        contact: { email: account.email, phone: account.phone, locale: account.locale },
+        attempts: 0,
+        dueAt: null,
+        sentAt: null,
+      };
+
+/** Makes the final notice due (at completion). */
+export const finalNoticeDue = (notice: FinalNotice | null, now: Date): FinalNotice | null =>
+  notice?.contact ? { ...notice, dueAt: now } : notice;
+
+/**
+ * After one send: sent → the contact is deleted; the channel was down → due
+ * again after a capped, fully jittered delay, until the last attempt;
+ * undeliverable (or out of attempts) → the contact is deleted unsent.
+ */
+export const afterFinalNotice = (
+  notice: FinalNotice,
+  result: 'SENT' | 'RETRY' | 'UNDELIVERABLE',
+  policy: RetryPolicy & { readonly now: Date },
+): FinalNotice => {
+  const attempts = notice.attempts + 1;
+  if (result === 'SENT') return { contact: null, attempts, dueAt: null, sentAt: policy.now };
+  if (result === 'UNDELIVERABLE' || attempts >= FINAL_NOTICE_MAX_ATTEMPTS)
+    return { contact: null, attempts, dueAt: null, sentAt: null };
+  return { ...notice, attempts, dueAt: retryAt(attempts, policy) };
+};

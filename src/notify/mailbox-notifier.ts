@@ -1,7 +1,12 @@
 import type { Notifier } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
+import type { DeletionRequestId } from '../domain/ids.js';
 import { withSpan } from '../telemetry/with-span.js';
-import { renderConfirmationCode } from './confirmation-code-message.js';
+import {
+  renderConfirmationCode,
+  renderErasureCompleted,
+  type RenderedMessage,
+} from './notice-messages.js';
 
 /** A message as the dev mailbox keeps it. */
 export interface MailboxMessage {
@@ -27,10 +32,17 @@ export interface MailboxStore {
 export const createMailboxNotifier = (
   store: MailboxStore,
   now: () => Date = () => new Date(),
-): Notifier => ({
-  sendConfirmationCode: (notice) =>
+): Notifier => {
+  const send = (
+    span: string,
+    notice: {
+      readonly deletionRequestId: DeletionRequestId;
+      readonly to: { email: string | null; phone: string | null };
+    },
+    render: () => RenderedMessage,
+  ): Promise<void> =>
     withSpan(
-      'notify.confirmation_code',
+      span,
       { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'dev_mailbox' },
       async () => {
         const to = notice.to.email ?? notice.to.phone;
@@ -38,12 +50,18 @@ export const createMailboxNotifier = (
           throw new DomainError({
             code: 'FAILED_PRECONDITION',
             reason: 'NO_CONTACT_ADDRESS',
-            message: 'the account has no contact address to send the code to',
+            message: 'the account has no contact address to send the notice to',
             metadata: { deletionRequest: notice.deletionRequestId },
           });
         }
-        const message = renderConfirmationCode(notice, now());
+        const message = render();
         await store.deliver({ to, subject: message.subject, text: message.text, sentAt: now() });
       },
-    ),
-});
+    );
+  return {
+    sendConfirmationCode: (notice) =>
+      send('notify.confirmation_code', notice, () => renderConfirmationCode(notice, now())),
+    sendErasureCompleted: (notice) =>
+      send('notify.erasure_completed', notice, () => renderErasureCompleted(notice)),
+  };
+};

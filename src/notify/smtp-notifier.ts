@@ -1,8 +1,13 @@
 import nodemailer from 'nodemailer';
 import type { Notifier } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
+import type { DeletionRequestId } from '../domain/ids.js';
 import { withSpan } from '../telemetry/with-span.js';
-import { renderConfirmationCode } from './confirmation-code-message.js';
+import {
+  renderConfirmationCode,
+  renderErasureCompleted,
+  type RenderedMessage,
+} from './notice-messages.js';
 
 /** SMTP settings: a `smtp://` or `smtps://` URL and the sender address. */
 export interface SmtpOptions {
@@ -11,44 +16,54 @@ export interface SmtpOptions {
   readonly now?: () => Date;
 }
 
-const noAddress = (id: string): DomainError =>
-  new DomainError({
-    code: 'FAILED_PRECONDITION',
-    reason: 'NO_CONTACT_ADDRESS',
-    message: 'the account has no e-mail address to send the code to',
-    metadata: { deletionRequest: id },
-  });
-
 /** Sends notices by e-mail through an SMTP server (nodemailer). Failures: UNAVAILABLE. */
 export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): void } => {
   const transport = nodemailer.createTransport(options.url);
   const now = options.now ?? (() => new Date());
+  const send = (
+    span: string,
+    notice: {
+      readonly deletionRequestId: DeletionRequestId;
+      readonly to: { email: string | null };
+    },
+    render: () => RenderedMessage,
+  ): Promise<void> =>
+    withSpan(
+      span,
+      { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'email' },
+      async () => {
+        if (notice.to.email === null) {
+          throw new DomainError({
+            code: 'FAILED_PRECONDITION',
+            reason: 'NO_CONTACT_ADDRESS',
+            message: 'the account has no e-mail address to send the notice to',
+            metadata: { deletionRequest: notice.deletionRequestId },
+          });
+        }
+        const message = render();
+        try {
+          await transport.sendMail({
+            from: options.from,
+            to: notice.to.email,
+            subject: message.subject,
+            text: message.text,
+          });
+        } catch (error) {
+          throw new DomainError({
+            code: 'UNAVAILABLE',
+            reason: 'NOTIFIER_UNAVAILABLE',
+            message: 'the mail server did not accept the message',
+            metadata: { deletionRequest: notice.deletionRequestId },
+            cause: error,
+          });
+        }
+      },
+    );
   return {
     sendConfirmationCode: (notice) =>
-      withSpan(
-        'notify.confirmation_code',
-        { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'email' },
-        async () => {
-          if (notice.to.email === null) throw noAddress(notice.deletionRequestId);
-          const message = renderConfirmationCode(notice, now());
-          try {
-            await transport.sendMail({
-              from: options.from,
-              to: notice.to.email,
-              subject: message.subject,
-              text: message.text,
-            });
-          } catch (error) {
-            throw new DomainError({
-              code: 'UNAVAILABLE',
-              reason: 'NOTIFIER_UNAVAILABLE',
-              message: 'the mail server did not accept the message',
-              metadata: { deletionRequest: notice.deletionRequestId },
-              cause: error,
-            });
-          }
-        },
-      ),
+      send('notify.confirmation_code', notice, () => renderConfirmationCode(notice, now())),
+    sendErasureCompleted: (notice) =>
+      send('notify.erasure_completed', notice, () => renderErasureCompleted(notice)),
     close: () => transport.close(),
   };
 };

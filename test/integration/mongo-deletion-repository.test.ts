@@ -62,6 +62,12 @@ const everyFieldSet = aDeletionRequest({
   deletedAt: at(MINUTE + 1),
   purgeAt: at(2 * MINUTE + 2),
   completedAt: at(3 * MINUTE + 3),
+  finalNotice: {
+    contact: { email: 'subject@mail.test', phone: '+49301234567', locale: 'de-DE' },
+    attempts: 2,
+    dueAt: at(4 * MINUTE),
+    sentAt: null,
+  },
   reviewer: { kind: 'USER', id: 'reviewer-1' },
   reviewNote: 'checked the ticket',
   accountSynced: false,

@@ -13,11 +13,14 @@ export interface SmtpSink extends AsyncDisposable {
   readonly messages: ReceivedMail[];
   /** Resolves with the newest code sent to `to` after `since` messages, waiting up to 5 s. */
   waitForCode(to: string, since?: number): Promise<string>;
+  /** Refuses the next `count` messages with a temporary error (451), as a mail server that is down. */
+  refuseNext(count: number): void;
 }
 
 export const startSmtpSink = async (): Promise<SmtpSink> => {
   const messages: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
+  let refusals = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -26,6 +29,11 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (refusals > 0) {
+          refusals -= 1;
+          callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+          return;
+        }
         messages.push({
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
@@ -47,6 +55,9 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    refuseNext: (count) => {
+      refusals = count;
+    },
     waitForCode: (to, since = 0) =>
       new Promise((resolve, reject) => {
         const check = () => {

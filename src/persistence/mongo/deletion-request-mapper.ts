@@ -104,6 +104,10 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   accountSynced: r.accountSynced,
   report: r.report && { ...r.report },
   notices: r.notices && { ...r.notices, pending: [...r.notices.pending] },
+  finalNotice: r.finalNotice && {
+    ...r.finalNotice,
+    contact: r.finalNotice.contact && { ...r.finalNotice.contact },
+  },
   participants: Object.fromEntries(
     Object.entries(r.participants).map(([name, step]) => [name, stepToDocument(step)]),
   ),
@@ -146,6 +150,9 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   accountSynced: d.accountSynced,
   report: d.report ? { ...d.report } : null,
   notices: d.notices ? { ...d.notices, pending: [...d.notices.pending] } : null,
+  finalNotice: d.finalNotice
+    ? { ...d.finalNotice, contact: d.finalNotice.contact && { ...d.finalNotice.contact } }
+    : null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),
   ),

@@ -79,6 +79,13 @@ export interface DeletionRequestDocument {
     attempts: number;
     dueAt: Date;
   } | null;
+  /** Absent on documents written before the final notice existed. */
+  finalNotice?: {
+    contact: { email: string | null; phone: string | null; locale: string | null } | null;
+    attempts: number;
+    dueAt: Date | null;
+    sentAt: Date | null;
+  } | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
@@ -121,6 +128,7 @@ export const deletionRequestIndexes = [
   { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
   { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
   { key: { 'notices.dueAt': 1 }, name: 'notices_due_at' },
+  { key: { 'finalNotice.dueAt': 1 }, name: 'final_notice_due_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
@@ -200,6 +208,21 @@ const noticesSchema = new Schema(
   subdocument,
 );
 
+const finalNoticeSchema = new Schema(
+  {
+    contact: nullable(
+      new Schema(
+        { email: nullable(String), phone: nullable(String), locale: nullable(String) },
+        subdocument,
+      ),
+    ),
+    attempts: { type: Number, required: true, min: 0 },
+    dueAt: nullable(Date),
+    sentAt: nullable(Date),
+  },
+  subdocument,
+);
+
 const reportSchema = new Schema(
   {
     payload: { type: String, required: true },
@@ -260,6 +283,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     participants: { type: Map, of: participantStepSchema, default: {} },
     report: nullable(reportSchema),
     notices: nullable(noticesSchema),
+    finalNotice: nullable(finalNoticeSchema),
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),
     idempotencyKey: requiredString,

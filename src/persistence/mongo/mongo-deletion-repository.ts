@@ -237,6 +237,10 @@ export const createMongoDeletionRepository = (
       call('find_notices_due', {}, () =>
         findMany({ 'notices.dueAt': { $lte: now } }, { 'notices.dueAt': 1, _id: 1 }, limit),
       ),
+    findFinalNoticesDue: (now, limit) =>
+      call('find_final_notices_due', {}, () =>
+        findMany({ 'finalNotice.dueAt': { $lte: now } }, { 'finalNotice.dueAt': 1, _id: 1 }, limit),
+      ),
     findExpired: (now, limit) =>
       call('find_expired', {}, () =>
         findMany(

@@ -71,6 +71,7 @@ export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
     deleteTime: request.deletedAt ?? undefined,
     purgeTime: request.purgeAt ?? undefined,
     completeTime: request.completedAt ?? undefined,
+    finalNoticeTime: request.finalNotice?.sentAt ?? undefined,
     legalDeadline: request.legalDeadline,
     jurisdiction: request.jurisdiction,
     reviewer: request.reviewer ? actor(request.reviewer) : undefined,

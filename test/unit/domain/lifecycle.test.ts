@@ -23,6 +23,11 @@ import {
   startErasing,
   undelete,
 } from '../../../src/domain/lifecycle.js';
+import {
+  afterFinalNotice,
+  FINAL_NOTICE_MAX_ATTEMPTS,
+  finalNoticeFor,
+} from '../../../src/domain/notices.js';
 import type { RiskReason } from '../../../src/domain/risk-policy.js';
 
 const t0 = new Date('2026-03-01T10:00:00Z');
@@ -231,7 +236,7 @@ describe('cancel, undelete, expire', () => {
 
 describe('purge', () => {
   const lease = { owner: 'worker-a', until: at(86_500_000) };
-  const start = { lease, steps: {} };
+  const start = { lease, steps: {}, finalNotice: null };
   const step = (status: 'DONE' | 'FAILED' | 'PENDING') => ({
     status,
     attempts: 1,
@@ -263,10 +268,26 @@ describe('purge', () => {
     });
   });
 
+  it('keeps the contact captured at the start of the purge and makes the final notice due at completion', () => {
+    const contact = { email: 'subject@mail.test', phone: null, locale: 'de' };
+    const erasing = startErasing(
+      inState('SCHEDULED'),
+      { lease, steps: {}, finalNotice: finalNoticeFor(contact) },
+      ctx(system, 86_400_000),
+    );
+    expect(erasing.finalNotice).toEqual({ contact, attempts: 0, dueAt: null, sentAt: null });
+    expect(complete(erasing, null, ctx(system, 86_400_001)).finalNotice).toEqual({
+      contact,
+      attempts: 0,
+      dueAt: at(86_400_001),
+      sentAt: null,
+    });
+  });
+
   it('refuses to complete while a linked service has not answered for good', () => {
     const erasing = startErasing(
       inState('SCHEDULED'),
-      { lease, steps: { billing: step('DONE'), mail: step('PENDING') } },
+      { lease, steps: { billing: step('DONE'), mail: step('PENDING') }, finalNotice: null },
       ctx(system, 86_400_000),
     );
     expect(failure(() => complete(erasing, null, ctx(system)))).toMatchObject({
@@ -277,12 +298,61 @@ describe('purge', () => {
   it('moves a purge with failed steps to NEEDS_ATTENTION, never to COMPLETED', () => {
     const erasing = startErasing(
       inState('SCHEDULED'),
-      { lease, steps: { mail: step('FAILED') } },
+      { lease, steps: { mail: step('FAILED') }, finalNotice: null },
       ctx(system, 86_400_000),
     );
     const stuck = needAttention(erasing, ['mail'], ctx(system, 86_400_100));
     expect(stuck).toMatchObject({ state: 'NEEDS_ATTENTION', leaseOwner: null });
     expect(stuck.history.at(-1)?.note).toBe('PARTICIPANTS_FAILED:mail');
+  });
+});
+
+describe('final notice', () => {
+  const contact = { email: 'subject@mail.test', phone: null, locale: null };
+  const due = { contact, attempts: 0, dueAt: at(0), sentAt: null };
+  const policy = { baseMs: 1000, capMs: 8000, random: () => 0.5, now: at(10) };
+
+  it('keeps only the contact fields of the account', () => {
+    const account = { ...contact, subjectId: 'subject-1', roles: ['member'], flagged: false };
+    expect(finalNoticeFor(account)?.contact).toEqual(contact);
+  });
+
+  it('is owed only when the account has somewhere to send it', () => {
+    expect(finalNoticeFor(null)).toBeNull();
+    expect(finalNoticeFor({ email: null, phone: null, locale: 'en' })).toBeNull();
+    expect(finalNoticeFor({ email: null, phone: '+4912345', locale: null })).not.toBeNull();
+  });
+
+  it('deletes the contact once sent', () => {
+    expect(afterFinalNotice(due, 'SENT', policy)).toEqual({
+      contact: null,
+      attempts: 1,
+      dueAt: null,
+      sentAt: at(10),
+    });
+  });
+
+  it('retries a channel that is down with back-off, keeping the contact until the last attempt', () => {
+    expect(afterFinalNotice(due, 'RETRY', policy)).toEqual({
+      ...due,
+      attempts: 1,
+      dueAt: at(510),
+    });
+    const last = { ...due, attempts: FINAL_NOTICE_MAX_ATTEMPTS - 1 };
+    expect(afterFinalNotice(last, 'RETRY', policy)).toEqual({
+      contact: null,
+      attempts: FINAL_NOTICE_MAX_ATTEMPTS,
+      dueAt: null,
+      sentAt: null,
+    });
+  });
+
+  it('deletes the contact unsent when the notice cannot be delivered at all', () => {
+    expect(afterFinalNotice(due, 'UNDELIVERABLE', policy)).toMatchObject({
+      contact: null,
+      dueAt: null,
+      sentAt: null,
+    });
   });
 });
 

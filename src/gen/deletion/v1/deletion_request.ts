@@ -66,6 +66,12 @@ export interface DeletionRequest {
   reviewNote: string;
   /** Each linked service's progress through Erase, by name. Output only. */
   participants: ParticipantProgress[];
+  /**
+   * When the subject was told that the erasure is complete; unset until then,
+   * and when it could not be delivered. Their contact is deleted either way.
+   * Output only.
+   */
+  finalNoticeTime?: Date | undefined;
 }
 
 /** Where the request is in its lifecycle. */
@@ -407,6 +413,7 @@ function createBaseDeletionRequest(): DeletionRequest {
     history: [],
     reviewNote: '',
     participants: [],
+    finalNoticeTime: undefined,
   };
 }
 
@@ -471,6 +478,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     }
     for (const v of message.participants) {
       ParticipantProgress.encode(v!, writer.uint32(162).fork()).join();
+    }
+    if (message.finalNoticeTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.finalNoticeTime), writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -648,6 +658,14 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
             message.participants.push(ParticipantProgress.decode(reader, reader.uint32()));
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.finalNoticeTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -730,6 +748,11 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
       participants: globalThis.Array.isArray(object?.participants)
         ? object.participants.map((e: any) => ParticipantProgress.fromJSON(e))
         : [],
+      finalNoticeTime: isSet(object.finalNoticeTime)
+        ? fromJsonTimestamp(object.finalNoticeTime)
+        : isSet(object.final_notice_time)
+          ? fromJsonTimestamp(object.final_notice_time)
+          : undefined,
     };
   },
 
@@ -795,6 +818,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     if (message.participants?.length) {
       obj.participants = message.participants.map((e) => ParticipantProgress.toJSON(e));
     }
+    if (message.finalNoticeTime !== undefined) {
+      obj.finalNoticeTime = message.finalNoticeTime.toISOString();
+    }
     return obj;
   },
 
@@ -830,6 +856,7 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     message.reviewNote = object.reviewNote ?? '';
     message.participants =
       object.participants?.map((e) => ParticipantProgress.fromPartial(e)) || [];
+    message.finalNoticeTime = object.finalNoticeTime ?? undefined;
     return message;
   },
 };

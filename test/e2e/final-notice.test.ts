@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DELETION_REQUEST_VERSIONS } from '../../src/persistence/mongo/version-claims.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** The subject is told when the erasure is complete, and then nothing of their contact remains. */
+describe('final notice to the subject', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      GRACE_PERIOD_SECONDS: '0',
+      RETRY_BASE_MS: '1000',
+      RETRY_CAP_MS: '2000',
+    });
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  const mailTo = (address: string) => t.smtp.messages.filter((mail) => mail.to.includes(address));
+  const storedDocuments = async (id: string) => [
+    await t.app.connection.collection('deletion_requests').findOne({ _id: id as never }),
+    ...(await t.app.connection
+      .collection(DELETION_REQUEST_VERSIONS)
+      .find({ requestId: id })
+      .toArray()),
+  ];
+
+  it('tells the subject once the erasure is complete, then deletes the address everywhere', async () => {
+    const { subjectId, id, name, cast } = await t.scheduled();
+    const address = t.emailOf(subjectId);
+
+    const pass = await t.app.runWorkerPass();
+
+    expect(pass).toMatchObject({ completed: 1, finalNotices: 1, failures: [] });
+    const notices = mailTo(address).filter((mail) => mail.raw.includes('has been deleted'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.raw).toContain(id);
+    const request = await t.client.getDeletionRequest({ name }, cast.self);
+    expect(request.finalNoticeTime).toBeInstanceOf(Date);
+    // The request and every stored version of it forget the address (older snapshots are pruned).
+    await vi.waitFor(async () =>
+      expect(JSON.stringify(await storedDocuments(id))).not.toContain(address),
+    );
+  });
+
+  it('retries when the mail server is down, keeping the address only until it is sent', async () => {
+    const { subjectId, id, name, cast } = await t.scheduled();
+    const address = t.emailOf(subjectId);
+    t.smtp.refuseNext(1);
+
+    const failed = await t.app.runWorkerPass();
+
+    expect(failed.completed).toBe(1);
+    expect(failed.failures).toEqual([
+      expect.objectContaining({ deletionRequest: id, step: 'final_notice', code: 'UNAVAILABLE' }),
+    ]);
+    const waiting = (await t.app.deps.requests.findById(id))!.finalNotice;
+    expect(waiting).toMatchObject({ contact: { email: address }, attempts: 1, sentAt: null });
+    expect(waiting!.dueAt!.getTime() - Date.now()).toBeLessThanOrEqual(1000);
+    expect(
+      (await t.client.getDeletionRequest({ name }, cast.self)).finalNoticeTime,
+    ).toBeUndefined();
+
+    t.clock.advance(1000);
+    expect(await t.app.runWorkerPass()).toMatchObject({ finalNotices: 1, failures: [] });
+    expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(1);
+    expect((await t.app.deps.requests.findById(id))!.finalNotice).toMatchObject({
+      contact: null,
+      attempts: 2,
+    });
+  });
+});
