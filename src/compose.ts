@@ -11,6 +11,7 @@ import type { Config } from './config/load-config.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
+import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
@@ -141,7 +142,10 @@ export const composeApp = async (
   const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
   await migrate(connection, collectionNames(config));
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
-  const participants = createGrpcParticipants(config.PARTICIPANTS);
+  const participants = createGrpcParticipants(
+    config.PARTICIPANTS,
+    createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
+  );
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
   const traits = await serverTraits(connection);
   const deps = makeDeps(config, connection, { overrides, participants, signer, traits });

@@ -53,7 +53,9 @@ export const reportErasureOutcome =
       reach,
       operation: 'reportErasureOutcome',
       change: (current) => {
-        if (current.subjectId !== input.subjectId) {
+        if (
+          deps.participants.subjectIdFor(input.participant, current.subjectId) !== input.subjectId
+        ) {
           throw new DomainError({
             code: 'INVALID_ARGUMENT',
             reason: 'SUBJECT_MISMATCH',

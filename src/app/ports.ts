@@ -177,6 +177,8 @@ export interface EraseCall {
  */
 export interface Participants {
   readonly specs: readonly ParticipantSpec[];
+  /** The subject id a service is given (and must answer and report with): the real one or its pseudonym. */
+  subjectIdFor(name: string, subjectId: SubjectId): string;
   erase(name: string, call: EraseCall): Promise<EraseAnswer>;
   /** Suspend (soft delete) or Restore (undelete); resolves once the service acknowledged. */
   notify(

@@ -43,6 +43,8 @@ const participant = z
     after: z.array(z.string()).default([]),
     /** The principal id (token `sub`) the service reports outcomes as; default: its name. */
     identity: z.string().min(1).optional(),
+    /** Which subject id the service is given: the real one, or its keyed pseudonym. */
+    subjectId: z.enum(['real', 'pseudonym']).default('real'),
   })
   .transform((registration) => ({
     ...registration,
@@ -189,6 +191,13 @@ export const configSchema = z.object({
     .max(256)
     .default(8)
     .describe('Linked services one purge calls at once'),
+  PSEUDONYM_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      'Key of the subject pseudonyms (HMAC) given to linked services registered with subjectId "pseudonym" (required in production when one is)',
+    ),
   REPORT_SIGNING_KEY: z
     .string()
     .optional()

@@ -11,6 +11,7 @@ export type Config = Readonly<ConfigValues>;
 
 const DEV_OTP_SECRET = 'development-only-otp-secret-do-not-use-in-prod';
 const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
+const DEV_PSEUDONYM_SECRET = 'development-only-pseudonym-secret-do-not-use';
 
 /** Names are unique, `after` names a known service, and the order has no cycle. */
 const registryProblems = (participants: ConfigValues['PARTICIPANTS']): string[] => {
@@ -39,6 +40,12 @@ const productionProblems = (config: ConfigValues): string[] => {
   if (config.SEED_DEMO) problems.push('SEED_DEMO: demo data is not allowed in production');
   if (config.REPORT_SIGNING_KEY === undefined)
     problems.push('REPORT_SIGNING_KEY: required in production');
+  if (
+    config.PSEUDONYM_SECRET === undefined &&
+    config.PARTICIPANTS.some((participant) => participant.subjectId === 'pseudonym')
+  ) {
+    problems.push('PSEUDONYM_SECRET: required in production when a linked service gets pseudonyms');
+  }
   if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
     problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
   }
@@ -72,6 +79,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   return Object.freeze({
     ...config,
     OTP_SECRET: config.OTP_SECRET ?? DEV_OTP_SECRET,
+    PSEUDONYM_SECRET: config.PSEUDONYM_SECRET ?? DEV_PSEUDONYM_SECRET,
     JWT_HS256_SECRET: config.JWT_HS256_SECRET ?? (noKeys ? DEV_JWT_SECRET : undefined),
   });
 };

@@ -1,8 +1,8 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
-import type { EraseAnswer, EraseCall, Participants } from '../app/ports.js';
+import type { EraseAnswer, Participants } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
-import { deletionRequestName } from '../domain/ids.js';
+import { deletionRequestName, type DeletionRequestId, type SubjectId } from '../domain/ids.js';
 import {
   EraseRequest,
   RestoreRequest,
@@ -43,15 +43,16 @@ const statusName = (code: number): string => {
 const classify = (error: ServiceError): DomainError =>
   failed(statusName(error.code), RETRYABLE.has(error.code), error);
 
-/** Turns an answer into the domain's; an answer about another request or subject is a failure. */
-const toAnswer = (response: EraseResponse, call: EraseCall): EraseAnswer => {
-  const echo = response.subject;
-  if (
-    echo?.deletionRequest !== deletionRequestName(call.deletionRequestId) ||
-    echo.subjectId !== call.subjectId
-  ) {
+/** An answer must echo exactly the subject it was asked about. */
+const checkEcho = (sent: Subject, echo: Subject | undefined): void => {
+  if (echo?.deletionRequest !== sent.deletionRequest || echo.subjectId !== sent.subjectId) {
     throw failed('ANSWER_MISMATCH', false);
   }
+};
+
+/** Turns an answer into the domain's; an answer about another request or subject is a failure. */
+const toAnswer = (response: EraseResponse, sent: Subject): EraseAnswer => {
+  checkEcho(sent, response.subject);
   const outcome = response.outcome;
   switch (outcome?.$case) {
     case 'erased':
@@ -100,6 +101,7 @@ const tracedMetadata = (): Metadata => {
  */
 export const createGrpcParticipants = (
   registrations: readonly ParticipantRegistration[],
+  pseudonymOf: (subjectId: SubjectId) => string,
 ): Participants & { close(): void } => {
   const channels = registrations.map((registration) => ({
     registration,
@@ -118,16 +120,28 @@ export const createGrpcParticipants = (
       },
     ]),
   );
+  const subjectIdFor = (registration: ParticipantRegistration, subjectId: SubjectId): string =>
+    registration.subjectId === 'pseudonym' ? pseudonymOf(subjectId) : subjectId;
+  /** The subject as this service is told about it. */
+  const subjectFor = (
+    registration: ParticipantRegistration,
+    call: { deletionRequestId: DeletionRequestId; subjectId: SubjectId },
+  ): Subject => ({
+    deletionRequest: deletionRequestName(call.deletionRequestId),
+    subjectId: subjectIdFor(registration, call.subjectId),
+  });
   return {
     specs: registrations,
+    subjectIdFor: (name, subjectId) => {
+      const entry = clients.get(name);
+      return entry === undefined ? subjectId : subjectIdFor(entry.registration, subjectId);
+    },
     erase: (name, call) => {
       const entry = clients.get(name);
       if (entry === undefined) return Promise.reject(failed('UNKNOWN_PARTICIPANT', false));
+      const subject = subjectFor(entry.registration, call);
       const request = EraseRequest.fromPartial({
-        subject: {
-          deletionRequest: deletionRequestName(call.deletionRequestId),
-          subjectId: call.subjectId,
-        },
+        subject,
         finalAnswerDeadline: call.finalAnswerDeadline,
       });
       return new Promise((resolve, reject) => {
@@ -139,7 +153,7 @@ export const createGrpcParticipants = (
             if (error) reject(classify(error));
             else {
               try {
-                resolve(toAnswer(response, call));
+                resolve(toAnswer(response, subject));
               } catch (mismatch) {
                 reject(mismatch instanceof Error ? mismatch : failed('ANSWER_INCOMPLETE', false));
               }
@@ -151,19 +165,8 @@ export const createGrpcParticipants = (
     notify: (name, phase, call) => {
       const entry = clients.get(name);
       if (entry === undefined) return Promise.reject(failed('UNKNOWN_PARTICIPANT', false));
-      const subject = {
-        deletionRequest: deletionRequestName(call.deletionRequestId),
-        subjectId: call.subjectId,
-      };
+      const subject = subjectFor(entry.registration, call);
       const options = { deadline: Date.now() + entry.registration.timeoutMs };
-      const check = (echo: Subject | undefined): void => {
-        if (
-          echo?.deletionRequest !== subject.deletionRequest ||
-          echo.subjectId !== subject.subjectId
-        ) {
-          throw failed('ANSWER_MISMATCH', false);
-        }
-      };
       return new Promise<void>((resolve, reject) => {
         const done = (
           error: ServiceError | null,
@@ -171,7 +174,7 @@ export const createGrpcParticipants = (
         ) => {
           if (error) return reject(classify(error));
           try {
-            check(response?.subject);
+            checkEcho(subject, response?.subject);
             resolve();
           } catch (mismatch) {
             reject(mismatch instanceof Error ? mismatch : failed('ANSWER_MISMATCH', false));

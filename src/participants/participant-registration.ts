@@ -19,4 +19,6 @@ export interface ParticipantRegistration extends ParticipantSpec {
   readonly tls: ParticipantTls | null;
   /** Deadline of one call. */
   readonly timeoutMs: number;
+  /** Which subject id the service is given: the real one, or its keyed pseudonym. */
+  readonly subjectId: 'real' | 'pseudonym';
 }

@@ -19,12 +19,15 @@ describe('operating on linked-service steps: report, retry, resolve', () => {
     for (const resource of open.splice(0).reverse()) await resource[Symbol.asyncDispose]();
   });
 
-  const setUp = async (behaviour: Parameters<typeof startFakeParticipant>[1]) => {
+  const setUp = async (
+    behaviour: Parameters<typeof startFakeParticipant>[1],
+    registration: Parameters<typeof participantsConfig>[1] = {},
+  ) => {
     const fake: FakeParticipant = await startFakeParticipant('svc-0', behaviour);
     open.push(fake);
     const t: TestApp = await startTestApp({
       GRACE_PERIOD_SECONDS: '0',
-      PARTICIPANTS: participantsConfig([fake], { maxAttempts: 2 }),
+      PARTICIPANTS: participantsConfig([fake], { maxAttempts: 2, ...registration }),
       RETRY_BASE_MS: '1',
       RETRY_CAP_MS: '1',
     });
@@ -73,6 +76,38 @@ describe('operating on linked-service steps: report, retry, resolve', () => {
       records: '12',
     });
     expect(fake.calls).toHaveLength(1);
+  });
+
+  it('gives a service registered for pseudonyms only the pseudonym, and takes its report only with it', async () => {
+    const { fake, t, subjectId, cast, name, participant } = await setUp(
+      {},
+      { pseudonymous: ['svc-0'], phases: ['suspend', 'restore', 'erase'] },
+    );
+    fake.behaviour = { acceptUntil: new Date(Date.now() + 3_600_000) };
+    await passes(t, 1);
+    expect(fake.notices).toHaveLength(1); // Suspend at soft delete, then Erase
+    expect(fake.calls).toHaveLength(1);
+    const [pseudonym] = new Set(fake.subjectIds);
+    expect(new Set(fake.subjectIds).size).toBe(1);
+    expect(pseudonym).toMatch(/^psn_/);
+    expect(pseudonym).not.toContain(subjectId);
+    const report = (id: string) =>
+      t.client.reportErasureOutcome(
+        {
+          name,
+          participant: 'svc-0',
+          subjectId: id,
+          outcome: { $case: 'nothingFound', value: {} },
+        },
+        participant,
+      );
+
+    expect((await callError(report(subjectId))).reason).toBe('SUBJECT_MISMATCH');
+    await report(pseudonym!);
+    await passes(t, 1);
+    expect((await t.client.getDeletionRequest({ name }, cast.self)).state).toBe(
+      State.STATE_COMPLETED,
+    );
   });
 
   it('refuses a report before the purge, from another identity, about another subject, or twice', async () => {

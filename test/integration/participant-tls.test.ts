@@ -35,18 +35,22 @@ const startService = async (tls: ParticipantServerTls) => {
 
 /** The deletion service's side: one registration `billing` with this TLS setting. */
 const connect = (address: string, tls: ParticipantTls | null) => {
-  const participants = createGrpcParticipants([
-    {
-      name: 'billing',
-      address,
-      tls,
-      timeoutMs: 5000,
-      maxAttempts: 1,
-      phases: ['erase'],
-      after: [],
-      identity: 'billing',
-    },
-  ]);
+  const participants = createGrpcParticipants(
+    [
+      {
+        name: 'billing',
+        address,
+        tls,
+        timeoutMs: 5000,
+        maxAttempts: 1,
+        phases: ['erase'],
+        after: [],
+        identity: 'billing',
+        subjectId: 'real',
+      },
+    ],
+    (subjectId) => `pseudonym-of-${subjectId}`,
+  );
   return Object.assign(participants, { [Symbol.dispose]: () => participants.close() });
 };
 

@@ -38,6 +38,8 @@ export interface FakeParticipant extends AsyncDisposable {
   readonly calls: string[];
   /** The caller of each Erase in `calls` (its connection's address: one per replica). */
   readonly callers: string[];
+  /** The subject id of every call, whatever the method. */
+  readonly subjectIds: string[];
   /** Suspend and Restore calls, as `suspend:<request>` / `restore:<request>`. */
   readonly notices: string[];
   /** Requests whose erase took effect, each once (idempotent on the request id). */
@@ -57,6 +59,7 @@ export const startFakeParticipant = async (
     name,
     calls: [] as string[],
     callers: [] as string[],
+    subjectIds: [] as string[],
     notices: [] as string[],
     effects: new Set<string>(),
     behaviour,
@@ -69,6 +72,7 @@ export const startFakeParticipant = async (
     const id = call.request.subject?.deletionRequest ?? '';
     fake.calls.push(id);
     fake.callers.push(call.getPeer());
+    fake.subjectIds.push(call.request.subject?.subjectId ?? '');
     inFlight.now += 1;
     inFlight.max = Math.max(inFlight.max, inFlight.now);
     const b = fake.behaviour;
@@ -97,6 +101,7 @@ export const startFakeParticipant = async (
     (phase: 'suspend' | 'restore') =>
     (call: ServerUnaryCall<Echo, Echo>, callback: sendUnaryData<Echo>) => {
       fake.notices.push(`${phase}:${call.request.subject?.deletionRequest ?? ''}`);
+      fake.subjectIds.push(call.request.subject?.subjectId ?? '');
       if ((fake.behaviour.failNoticesFirst ?? 0) >= fake.notices.length) {
         callback({ code: status.UNAVAILABLE, details: 'injected failure' });
         return;
@@ -128,6 +133,8 @@ export const participantsConfig = (
     timeoutMs: number;
     after: Record<string, string[]>;
     phases: string[];
+    /** Services given the subject's pseudonym instead of its id. */
+    pseudonymous: readonly string[];
   }> = {},
 ): string =>
   JSON.stringify(
@@ -138,5 +145,6 @@ export const participantsConfig = (
       timeoutMs: extra.timeoutMs ?? 2000,
       phases: extra.phases ?? ['erase'],
       after: extra.after?.[fake.name] ?? [],
+      subjectId: extra.pseudonymous?.includes(fake.name) ? 'pseudonym' : 'real',
     })),
   );

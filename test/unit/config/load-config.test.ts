@@ -41,6 +41,28 @@ describe('loadConfig', () => {
     ).toThrow(/JWT_HS256_SECRET[\s\S]*SEED_DEMO/);
   });
 
+  it('requires a pseudonym key in production once a linked service gets pseudonyms', () => {
+    const production = {
+      DELETION_ENV: 'production',
+      OTP_SECRET: 'x'.repeat(32),
+      NOTIFIER: 'smtp',
+      SMTP_URL: 'smtp://mail:25',
+      JWT_JWKS_URL: 'https://idp.internal/jwks.json',
+      REPORT_SIGNING_KEY: 'a key',
+    } as const;
+    const pseudonymous = JSON.stringify([
+      { name: 'analytics', address: 'analytics:443', subjectId: 'pseudonym' },
+    ]);
+    expect(loadConfig(production).PARTICIPANTS).toEqual([]);
+    expect(() => loadConfig({ ...production, PARTICIPANTS: pseudonymous })).toThrow(
+      /PSEUDONYM_SECRET: required in production/,
+    );
+    expect(
+      loadConfig({ ...production, PARTICIPANTS: pseudonymous, PSEUDONYM_SECRET: 'p'.repeat(32) })
+        .PARTICIPANTS[0]?.subjectId,
+    ).toBe('pseudonym');
+  });
+
   it('requires SMTP_URL for the smtp notifier', () => {
     expect(() => loadConfig({ DELETION_ENV: 'development', NOTIFIER: 'smtp' })).toThrow(/SMTP_URL/);
   });
@@ -57,6 +79,7 @@ describe('loadConfig', () => {
         phases: ['suspend', 'restore', 'erase'],
         after: [],
         identity: 'billing',
+        subjectId: 'real',
       },
     ]);
     expect(() => loadConfig({ ...dev, PARTICIPANTS: 'not json' })).toThrow(/PARTICIPANTS/);
