@@ -102,6 +102,7 @@ const makeDeps = (
     leaseMs: config.LEASE_SECONDS * 1000,
     retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
     fanOutConcurrency: config.FANOUT_CONCURRENCY,
+    localErasure: config.LOCAL_ERASURE,
   },
 });
 

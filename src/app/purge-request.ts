@@ -9,6 +9,7 @@ import {
   type ParticipantStep,
 } from '../domain/erasure-steps.js';
 import { erasureReportContent } from '../domain/erasure-report-content.js';
+import type { LocalErasureRecord } from '../domain/erasure-report.js';
 import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
 import { finalNoticeFor } from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
@@ -143,6 +144,17 @@ const callOne = async (
   });
 };
 
+/** Erases the account's own data, unless an earlier pass did (its counts are kept). */
+const eraseLocal = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+): Promise<LocalErasureRecord> =>
+  request.localErasure ??
+  deps.trace.inSpan('deletion.erase_local', { 'deletion.request_id': request.id }, async () => ({
+    ...(await deps.accounts.erase(request.subjectId)),
+    at: deps.clock.now(),
+  }));
+
 /** Runs `work` over `items` with at most `limit` at once. */
 const bounded = async (
   items: readonly string[],
@@ -215,6 +227,13 @@ export const purgeRequest = async (
         };
   if (!(await deps.requests.update(claimed, request.version))) return 'LOST_RACE';
   const recorder = createRecorder(deps, claimed);
+  if (deps.policy.localErasure === 'first' && recorder.current().localErasure === null) {
+    const local = await eraseLocal(deps, recorder.current());
+    await recorder.apply((current) => ({
+      ...current,
+      localErasure: current.localErasure ?? local,
+    }));
+  }
   await fanOut(deps, recorder);
   const { steps, verdict } = judgeSteps(recorder.current().participants, deps.clock.now());
   if (verdict.kind === 'NEEDS_ATTENTION') {
@@ -232,16 +251,15 @@ export const purgeRequest = async (
     }));
     return 'WAITING';
   }
-  const local = await deps.trace.inSpan(
-    'deletion.erase_local',
-    { 'deletion.request_id': claimed.id },
-    () => deps.accounts.erase(claimed.subjectId),
-  );
+  const local = await eraseLocal(deps, recorder.current());
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
-    const payload = JSON.stringify(erasureReportContent(current, local, completedAt));
+    const erased = { ...current, localErasure: current.localErasure ?? local };
+    const { accounts, sessions, apiTokens } = erased.localErasure;
+    const counts = { accounts, sessions, apiTokens };
+    const payload = JSON.stringify(erasureReportContent(erased, counts, completedAt));
     const signed = { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' as const };
-    return complete(current, signed, { ...context(deps), now: completedAt });
+    return complete(erased, signed, { ...context(deps), now: completedAt });
   });
   return 'COMPLETED';
 };

@@ -198,6 +198,12 @@ export const configSchema = z.object({
     .describe(
       'Key of the subject pseudonyms (HMAC) given to linked services registered with subjectId "pseudonym" (required in production when one is)',
     ),
+  LOCAL_ERASURE: z
+    .enum(['after-participants', 'first'])
+    .default('after-participants')
+    .describe(
+      "When the purge erases the account's own data: after every linked service answered, or first",
+    ),
   REPORT_SIGNING_KEY: z
     .string()
     .optional()

@@ -1,6 +1,6 @@
 import { invalidState } from './domain-error.js';
 import { canTransition, type DeletionState } from './deletion-state.js';
-import type { SignedErasureReport } from './erasure-report.js';
+import type { LocalErasureRecord, SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 import type { FinalNotice, PendingNotices } from './notices.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
@@ -55,6 +55,8 @@ export interface DeletionRequest {
   readonly notices: PendingNotices | null;
   /** The signed evidence of the erasure, once COMPLETED. */
   readonly report: SignedErasureReport | null;
+  /** What was erased in the service's own stores, once it was. */
+  readonly localErasure: LocalErasureRecord | null;
   /** The notice that tells the subject the erasure is complete (holds their contact until sent). */
   readonly finalNotice: FinalNotice | null;
   /** Each linked service's progress through Erase, by participant name. */
@@ -151,6 +153,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   accountSynced: true,
   participants: {},
   report: null,
+  localErasure: null,
   finalNotice: null,
   notices: null,
   leaseOwner: null,

@@ -5,6 +5,11 @@ export interface LocalErasureCounts {
   readonly apiTokens: number;
 }
 
+/** The local erasure as the request records it, once done (a later pass or a crash keeps its counts). */
+export interface LocalErasureRecord extends LocalErasureCounts {
+  readonly at: Date;
+}
+
 /** The evidence of one completed erasure, as signed. Ids, counts and legal bases only. */
 export interface ErasureReportContent {
   readonly version: 1;

@@ -171,6 +171,24 @@ describe('fan-out to linked services at purge', () => {
     expect(await t.count('accounts', { _id: subjectId })).toBe(1);
   });
 
+  it('erases the account first when configured so, and reports the counts of that pass', async () => {
+    const [flaky] = await fakes(1, { failFirst: 1 });
+    const t = await appWith([flaky!], { LOCAL_ERASURE: 'first' });
+    const { subjectId, id } = await scheduled(t);
+
+    expect(await t.app.runWorkerPass()).toMatchObject({ completed: 0, failures: [] });
+    const waiting = await stored(t, id);
+    expect(waiting.state).toBe('ERASING');
+    expect(await t.count('accounts', { _id: subjectId })).toBe(0);
+    expect(waiting.localErasure).toMatchObject({ accounts: 1 });
+
+    t.clock.advance(4001);
+    expect(await t.app.runWorkerPass()).toMatchObject({ completed: 1 });
+    const done = await stored(t, id);
+    expect(done.state).toBe('COMPLETED');
+    expect(JSON.parse(done.report!.payload)).toMatchObject({ local: { accounts: 1 } });
+  });
+
   it('fails a step at once on a non-retryable error or an answer about someone else', async () => {
     const [refusing, confused] = await fakes(2);
     refusing!.behaviour = { failFirst: 1000, failWith: status.PERMISSION_DENIED };

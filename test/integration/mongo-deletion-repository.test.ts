@@ -62,6 +62,7 @@ const everyFieldSet = aDeletionRequest({
   deletedAt: at(MINUTE + 1),
   purgeAt: at(2 * MINUTE + 2),
   completedAt: at(3 * MINUTE + 3),
+  localErasure: { accounts: 1, sessions: 4, apiTokens: 2, at: at(3 * MINUTE + 2) },
   finalNotice: {
     contact: { email: 'subject@mail.test', phone: '+49301234567', locale: 'de-DE' },
     attempts: 2,

@@ -104,6 +104,7 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   accountSynced: r.accountSynced,
   report: r.report && { ...r.report },
   notices: r.notices && { ...r.notices, pending: [...r.notices.pending] },
+  localErasure: r.localErasure && { ...r.localErasure },
   finalNotice: r.finalNotice && {
     ...r.finalNotice,
     contact: r.finalNotice.contact && { ...r.finalNotice.contact },
@@ -150,6 +151,7 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   accountSynced: d.accountSynced,
   report: d.report ? { ...d.report } : null,
   notices: d.notices ? { ...d.notices, pending: [...d.notices.pending] } : null,
+  localErasure: d.localErasure ? { ...d.localErasure } : null,
   finalNotice: d.finalNotice
     ? { ...d.finalNotice, contact: d.finalNotice.contact && { ...d.finalNotice.contact } }
     : null,

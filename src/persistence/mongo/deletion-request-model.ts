@@ -79,6 +79,8 @@ export interface DeletionRequestDocument {
     attempts: number;
     dueAt: Date;
   } | null;
+  /** Absent on documents written before it was recorded. */
+  localErasure?: { accounts: number; sessions: number; apiTokens: number; at: Date } | null;
   /** Absent on documents written before the final notice existed. */
   finalNotice?: {
     contact: { email: string | null; phone: string | null; locale: string | null } | null;
@@ -223,6 +225,16 @@ const finalNoticeSchema = new Schema(
   subdocument,
 );
 
+const localErasureSchema = new Schema(
+  {
+    accounts: { type: Number, required: true, min: 0 },
+    sessions: { type: Number, required: true, min: 0 },
+    apiTokens: { type: Number, required: true, min: 0 },
+    at: { type: Date, required: true },
+  },
+  subdocument,
+);
+
 const reportSchema = new Schema(
   {
     payload: { type: String, required: true },
@@ -283,6 +295,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     participants: { type: Map, of: participantStepSchema, default: {} },
     report: nullable(reportSchema),
     notices: nullable(noticesSchema),
+    localErasure: nullable(localErasureSchema),
     finalNotice: nullable(finalNoticeSchema),
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),
