@@ -45,6 +45,8 @@ const participant = z
     identity: z.string().min(1).optional(),
     /** Which subject id the service is given: the real one, or its keyed pseudonym. */
     subjectId: z.enum(['real', 'pseudonym']).default('real'),
+    /** The data categories the deletion covers at this service; empty: all it holds. */
+    categories: z.array(z.string().min(1)).default([]),
   })
   .transform((registration) => ({
     ...registration,
@@ -175,7 +177,7 @@ export const configSchema = z.object({
   PARTICIPANTS: participants
     .default([])
     .describe(
-      'Linked services, JSON: [{"name","address","tls","timeoutMs","maxAttempts","phases","after","identity"}]; tls: false (plaintext), true (system CAs) or {"caFile","certFile","keyFile","serverName"} (PEM paths read at start-up; certFile+keyFile: mutual TLS)',
+      'Linked services, JSON: [{"name","address","tls","timeoutMs","maxAttempts","phases","after","identity","subjectId","categories"}]; subjectId: "real" or "pseudonym"; categories: what to erase there (empty: all); tls: false (plaintext), true (system CAs) or {"caFile","certFile","keyFile","serverName"} (PEM paths read at start-up; certFile+keyFile: mutual TLS)',
     ),
   RETRY_BASE_MS: z.coerce
     .number()

@@ -142,6 +142,7 @@ export const createGrpcParticipants = (
       const subject = subjectFor(entry.registration, call);
       const request = EraseRequest.fromPartial({
         subject,
+        categories: [...entry.registration.categories],
         finalAnswerDeadline: call.finalAnswerDeadline,
       });
       return new Promise((resolve, reject) => {
@@ -182,7 +183,7 @@ export const createGrpcParticipants = (
         };
         if (phase === 'suspend') {
           entry.client.suspend(
-            SuspendRequest.fromPartial({ subject }),
+            SuspendRequest.fromPartial({ subject, categories: [...entry.registration.categories] }),
             tracedMetadata(),
             options,
             done,

@@ -21,4 +21,6 @@ export interface ParticipantRegistration extends ParticipantSpec {
   readonly timeoutMs: number;
   /** Which subject id the service is given: the real one, or its keyed pseudonym. */
   readonly subjectId: 'real' | 'pseudonym';
+  /** The data categories the deletion covers at this service (sent with Suspend and Erase); empty: all. */
+  readonly categories: readonly string[];
 }

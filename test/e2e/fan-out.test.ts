@@ -171,6 +171,19 @@ describe('fan-out to linked services at purge', () => {
     expect(await t.count('accounts', { _id: subjectId })).toBe(1);
   });
 
+  it('asks each service to erase the data categories it is registered for (none: all)', async () => {
+    const [billing, messaging] = await fakes(2);
+    const t = await appWith([billing!, messaging!], {
+      PARTICIPANTS: participantsConfig([billing!, messaging!], {
+        categories: { 'svc-0': ['payment_methods', 'invoices'] },
+      }),
+    });
+    await scheduled(t);
+    await t.app.runWorkerPass();
+    expect(billing!.categories).toEqual(['payment_methods+invoices']);
+    expect(messaging!.categories).toEqual(['']);
+  });
+
   it('erases the account first when configured so, and reports the counts of that pass', async () => {
     const [flaky] = await fakes(1, { failFirst: 1 });
     const t = await appWith([flaky!], { LOCAL_ERASURE: 'first' });

@@ -47,6 +47,7 @@ const connect = (address: string, tls: ParticipantTls | null) => {
         after: [],
         identity: 'billing',
         subjectId: 'real',
+        categories: [],
       },
     ],
     (subjectId) => `pseudonym-of-${subjectId}`,

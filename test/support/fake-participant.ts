@@ -40,6 +40,8 @@ export interface FakeParticipant extends AsyncDisposable {
   readonly callers: string[];
   /** The subject id of every call, whatever the method. */
   readonly subjectIds: string[];
+  /** The data categories of every Erase, joined with `+` (empty: all). */
+  readonly categories: string[];
   /** Suspend and Restore calls, as `suspend:<request>` / `restore:<request>`. */
   readonly notices: string[];
   /** Requests whose erase took effect, each once (idempotent on the request id). */
@@ -60,6 +62,7 @@ export const startFakeParticipant = async (
     calls: [] as string[],
     callers: [] as string[],
     subjectIds: [] as string[],
+    categories: [] as string[],
     notices: [] as string[],
     effects: new Set<string>(),
     behaviour,
@@ -73,6 +76,7 @@ export const startFakeParticipant = async (
     fake.calls.push(id);
     fake.callers.push(call.getPeer());
     fake.subjectIds.push(call.request.subject?.subjectId ?? '');
+    fake.categories.push(call.request.categories.join('+'));
     inFlight.now += 1;
     inFlight.max = Math.max(inFlight.max, inFlight.now);
     const b = fake.behaviour;
@@ -135,6 +139,7 @@ export const participantsConfig = (
     phases: string[];
     /** Services given the subject's pseudonym instead of its id. */
     pseudonymous: readonly string[];
+    categories: Record<string, string[]>;
   }> = {},
 ): string =>
   JSON.stringify(
@@ -146,5 +151,6 @@ export const participantsConfig = (
       phases: extra.phases ?? ['erase'],
       after: extra.after?.[fake.name] ?? [],
       subjectId: extra.pseudonymous?.includes(fake.name) ? 'pseudonym' : 'real',
+      categories: extra.categories?.[fake.name] ?? [],
     })),
   );

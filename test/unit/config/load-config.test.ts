@@ -80,6 +80,7 @@ describe('loadConfig', () => {
         after: [],
         identity: 'billing',
         subjectId: 'real',
+        categories: [],
       },
     ]);
     expect(() => loadConfig({ ...dev, PARTICIPANTS: 'not json' })).toThrow(/PARTICIPANTS/);
