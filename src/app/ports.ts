@@ -46,8 +46,6 @@ export interface DeletionRequestRepository {
   findDueForErasure(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests owing Suspend or Restore calls that are due. */
   findNoticesDue(now: Date, limit: number): Promise<DeletionRequest[]>;
-  /** Completed requests whose final notice to the subject is due. */
-  findFinalNoticesDue(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** REQUESTED requests past their confirmation window. */
   findExpired(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests whose account side effects did not finish, last changed before `before`. */

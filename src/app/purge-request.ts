@@ -11,7 +11,7 @@ import {
 import { erasureReportContent } from '../domain/erasure-report-content.js';
 import type { LocalErasureRecord } from '../domain/erasure-report.js';
 import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
-import { finalNoticeFor } from '../domain/notices.js';
+import { afterFinalNotice, finalNoticeFor, type FinalNotice } from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { EraseAnswer } from './ports.js';
@@ -40,6 +40,7 @@ const COALESCE_CAP_MS = 50;
  */
 const createRecorder = (deps: DeletionDeps, start: DeletionRequest) => {
   let current = start;
+  const owner = start.leaseOwner;
   let pending: { change: Change; done: () => void; fail: (error: unknown) => void }[] = [];
   let flushing: Promise<void> | undefined;
   const write = async (changes: readonly Change[]): Promise<void> => {
@@ -51,7 +52,14 @@ const createRecorder = (deps: DeletionDeps, start: DeletionRequest) => {
         return;
       }
       const fresh = await deps.requests.findById(current.id);
-      if (fresh === null) break;
+      // Another worker took the purge over (this one's lease ran out): its results win.
+      if (fresh?.state !== 'ERASING' || fresh.leaseOwner !== owner) {
+        throw new DomainError({
+          code: 'ABORTED',
+          reason: 'LEASE_LOST',
+          message: 'the purge lost its lease to another worker',
+        });
+      }
       current = fresh;
     }
     throw new DomainError({
@@ -190,6 +198,57 @@ const fanOut = async (
 };
 
 /**
+ * Judges the steps on the newest version (a report that came in during the
+ * pass counts): a failed one → NEEDS_ATTENTION; one still owed → the lease is
+ * released until its retry or report is due; all answered → go on.
+ */
+const decide = async (
+  deps: DeletionDeps,
+  recorder: ReturnType<typeof createRecorder>,
+): Promise<'NEEDS_ATTENTION' | 'WAITING' | 'ALL_ANSWERED'> => {
+  if (judgeSteps(recorder.current().participants, deps.clock.now()).verdict.kind === 'ALL_ANSWERED')
+    return 'ALL_ANSWERED';
+  let decision: 'NEEDS_ATTENTION' | 'WAITING' | 'ALL_ANSWERED' = 'ALL_ANSWERED';
+  await recorder.apply((current) => {
+    const { steps, verdict } = judgeSteps(current.participants, deps.clock.now());
+    decision = verdict.kind;
+    if (verdict.kind === 'NEEDS_ATTENTION')
+      return needAttention({ ...current, participants: steps }, verdict.failed, context(deps));
+    if (verdict.kind === 'WAITING')
+      return { ...current, participants: steps, leaseOwner: null, leaseUntil: verdict.wakeAt };
+    return { ...current, participants: steps };
+  });
+  return decision;
+};
+
+/**
+ * Sends the final notice, once everything is erased and before COMPLETED
+ * (DESIGN §2): sent or undeliverable → the contact is dropped; the channel
+ * is down → due again after back-off, until the last attempt.
+ */
+const tellSubject = async (
+  deps: DeletionDeps,
+  id: DeletionRequest['id'],
+  notice: FinalNotice | null,
+): Promise<FinalNotice | null> => {
+  if (!notice?.contact) return notice;
+  const policy = { ...deps.policy.retry, now: deps.clock.now() };
+  try {
+    await deps.notifier.sendErasureCompleted({
+      deletionRequestId: id,
+      to: { email: notice.contact.email, phone: notice.contact.phone },
+      locale: notice.contact.locale,
+      completedAt: policy.now,
+    });
+    return afterFinalNotice(notice, 'SENT', policy);
+  } catch (error) {
+    const { code } = DomainError.from(error);
+    const undeliverable = code === 'FAILED_PRECONDITION' || code === 'INVALID_ARGUMENT';
+    return afterFinalNotice(notice, undeliverable ? 'UNDELIVERABLE' : 'RETRY', policy);
+  }
+};
+
+/**
  * One purge pass for one request: claim it with a lease (one worker wins),
  * call Erase on every linked service that is due, in parallel and bounded,
  * recording each answer durably, then decide. Every service answered for
@@ -235,26 +294,24 @@ export const purgeRequest = async (
     }));
   }
   await fanOut(deps, recorder);
-  const { steps, verdict } = judgeSteps(recorder.current().participants, deps.clock.now());
-  if (verdict.kind === 'NEEDS_ATTENTION') {
-    await recorder.apply((current) =>
-      needAttention({ ...current, participants: steps }, verdict.failed, context(deps)),
-    );
-    return 'NEEDS_ATTENTION';
-  }
-  if (verdict.kind === 'WAITING') {
+  const decided = await decide(deps, recorder);
+  if (decided !== 'ALL_ANSWERED') return decided;
+  const local = await eraseLocal(deps, recorder.current());
+  const notice = await tellSubject(deps, recorder.current().id, recorder.current().finalNotice);
+  if (notice?.contact) {
+    // The channel is down: the purge waits (local counts kept) and tries the notice again.
     await recorder.apply((current) => ({
       ...current,
-      participants: steps,
+      localErasure: current.localErasure ?? local,
+      finalNotice: notice,
       leaseOwner: null,
-      leaseUntil: verdict.wakeAt,
+      leaseUntil: notice.dueAt,
     }));
     return 'WAITING';
   }
-  const local = await eraseLocal(deps, recorder.current());
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
-    const erased = { ...current, localErasure: current.localErasure ?? local };
+    const erased = { ...current, localErasure: current.localErasure ?? local, finalNotice: notice };
     const { accounts, sessions, apiTokens } = erased.localErasure;
     const counts = { accounts, sessions, apiTokens };
     const payload = JSON.stringify(erasureReportContent(erased, counts, completedAt));

@@ -4,7 +4,7 @@ import { expire } from '../domain/lifecycle.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { purgeRequest } from './purge-request.js';
-import { sendFinalNotice, sendNotices } from './send-notices.js';
+import { sendNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
 
 const BATCH = 50;
@@ -14,7 +14,7 @@ const SETTLE_GRACE_MS = 10_000;
 /** One request the pass could not handle; it stays as it was and is retried next pass. */
 export interface WorkerFailure {
   readonly deletionRequest: string;
-  readonly step: 'expire' | 'settle' | 'notify' | 'purge' | 'final_notice';
+  readonly step: 'expire' | 'settle' | 'notify' | 'purge';
   readonly code: string;
   readonly reason: string;
 }
@@ -26,8 +26,6 @@ export interface WorkerPassResult {
   readonly settled: number;
   /** Requests whose owed Suspend or Restore calls were sent this pass. */
   readonly notified: number;
-  /** Subjects told this pass that their erasure is complete. */
-  readonly finalNotices: number;
   /** Requests this pass moved to NEEDS_ATTENTION: an operator must act. */
   readonly needsAttention: readonly string[];
   readonly failures: readonly WorkerFailure[];
@@ -127,16 +125,9 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   return { ...result, needsAttention };
 };
 
-/** Tells subjects their erasure is complete (then forgets their contact). */
-const sendDueFinalNotices = async (deps: DeletionDeps) =>
-  eachRequest(deps, 'final_notice', {
-    requests: await deps.requests.findFinalNoticesDue(deps.clock.now(), BATCH),
-    run: (request) => sendFinalNotice(deps, request),
-  });
-
 /**
  * One pass of all background work, in order: expiry, unfinished account side
- * effects, owed Suspend/Restore calls, purges, final notices. A request that fails is reported and retried next pass;
+ * effects, owed Suspend/Restore calls, purges. A request that fails is reported and retried next pass;
  * it never stops the others.
  */
 export const runWorkerPass = async (
@@ -147,20 +138,17 @@ export const runWorkerPass = async (
   const settled = await settleStragglers(deps);
   const notified = await sendDueNotices(deps);
   const completed = await purgeDue(deps, owner);
-  const finalNotices = await sendDueFinalNotices(deps);
   return {
     expired: expired.done,
     settled: settled.done,
     completed: completed.done,
     needsAttention: completed.needsAttention,
     notified: notified.done,
-    finalNotices: finalNotices.done,
     failures: [
       ...expired.failures,
       ...settled.failures,
       ...notified.failures,
       ...completed.failures,
-      ...finalNotices.failures,
     ],
   };
 };

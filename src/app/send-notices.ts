@@ -1,6 +1,5 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
-import { DomainError } from '../domain/domain-error.js';
-import { afterFinalNotice, afterNoticeRound, noticesFor } from '../domain/notices.js';
+import { afterNoticeRound, noticesFor } from '../domain/notices.js';
 import type { DeletionDeps } from './deletion-deps.js';
 
 /**
@@ -46,39 +45,4 @@ export const sendNotices = async (
     { ...request, notices: next, version: request.version + 1, updatedAt: now },
     request.version,
   );
-};
-
-/**
- * Tells the subject their erasure is complete, on the contact captured when
- * the purge started, and records the result in the same update that deletes
- * the contact (or, when the channel is down, schedules the next try). A
- * failure is rethrown after it is recorded, so the pass reports it.
- */
-export const sendFinalNotice = async (
-  deps: DeletionDeps,
-  request: DeletionRequest,
-): Promise<boolean> => {
-  const notice = request.finalNotice;
-  if (!notice?.contact || request.completedAt === null) return false;
-  let failure: DomainError | null = null;
-  try {
-    await deps.notifier.sendErasureCompleted({
-      deletionRequestId: request.id,
-      to: { email: notice.contact.email, phone: notice.contact.phone },
-      locale: notice.contact.locale,
-      completedAt: request.completedAt,
-    });
-  } catch (error) {
-    failure = DomainError.from(error);
-  }
-  const now = deps.clock.now();
-  const result =
-    failure === null ? 'SENT' : failure.code === 'UNAVAILABLE' ? 'RETRY' : 'UNDELIVERABLE';
-  const next = afterFinalNotice(notice, result, { ...deps.policy.retry, now });
-  const written = await deps.requests.update(
-    { ...request, finalNotice: next, version: request.version + 1, updatedAt: now },
-    request.version,
-  );
-  if (failure !== null) throw failure;
-  return written;
 };

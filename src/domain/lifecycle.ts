@@ -8,7 +8,7 @@ import {
 import type { Actor } from './principal.js';
 import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
-import { finalNoticeDue, type FinalNotice } from './notices.js';
+import type { FinalNotice } from './notices.js';
 
 /**
  * Whether a request can still be confirmed at `now`. Throws FAILED_PRECONDITION
@@ -212,13 +212,13 @@ export const complete = (
       request.id,
     );
   }
+  if (request.finalNotice?.contact) {
+    throw preconditionFailed(
+      'FINAL_NOTICE_PENDING',
+      'the subject has not been told yet (their contact is still kept)',
+      request.id,
+    );
+  }
   const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
-  return {
-    ...next,
-    completedAt: context.now,
-    report,
-    finalNotice: finalNoticeDue(request.finalNotice, context.now),
-    leaseOwner: null,
-    leaseUntil: null,
-  };
+  return { ...next, completedAt: context.now, report, leaseOwner: null, leaseUntil: null };
 };

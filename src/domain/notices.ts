@@ -45,13 +45,13 @@ export interface Contact {
  * The notice that tells the subject their account is gone. Its contact is
  * the only personal data a request holds, captured when the purge starts
  * (the account is erased before the notice can go) and deleted once the
- * notice is sent, or given up on.
+ * notice is sent, or given up on: before COMPLETED (DESIGN §2).
  */
 export interface FinalNotice {
   /** Null once sent or given up: the contact is deleted. */
   readonly contact: Contact | null;
   readonly attempts: number;
-  /** When to send (again): set at completion, null before and once done. */
+  /** When to try again after the channel was down; null before the first try and once done. */
   readonly dueAt: Date | null;
   readonly sentAt: Date | null;
 }
@@ -69,10 +69,6 @@ export const finalNoticeFor = (account: Contact | null): FinalNotice | null =>
         dueAt: null,
         sentAt: null,
       };
-
-/** Makes the final notice due (at completion). */
-export const finalNoticeDue = (notice: FinalNotice | null, now: Date): FinalNotice | null =>
-  notice?.contact ? { ...notice, dueAt: now } : notice;
 
 /**
  * After one send: sent → the contact is deleted; the channel was down → due

@@ -49,6 +49,17 @@ export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): 
             text: message.text,
           });
         } catch (error) {
+          const reply = (error as { responseCode?: number }).responseCode ?? 0;
+          if (reply >= 500 && reply < 600) {
+            // A permanent refusal (e.g. no such mailbox): trying again cannot help.
+            throw new DomainError({
+              code: 'FAILED_PRECONDITION',
+              reason: 'ADDRESS_REJECTED',
+              message: 'the mail server refused the address for good',
+              metadata: { deletionRequest: notice.deletionRequestId },
+              cause: error,
+            });
+          }
           throw new DomainError({
             code: 'UNAVAILABLE',
             reason: 'NOTIFIER_UNAVAILABLE',

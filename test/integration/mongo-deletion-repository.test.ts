@@ -120,6 +120,9 @@ describe.each([false, true])(
     beforeAll(() => {
       repo = createMongoDeletionRepository(conn!, { idOnlyFilters });
     });
+    afterAll(() => {
+      repo = createMongoDeletionRepository(conn!);
+    });
 
     it.each([
       ['a fresh request', aDeletionRequest()],

@@ -107,6 +107,13 @@ describe(`${String(REPLICAS)} replicas on one database`, () => {
       // The work was shared: every replica (one connection each) erased some of it.
       expect(new Set(fake.callers).size).toBeGreaterThanOrEqual(REPLICAS);
     }
+    // Each subject was told once that the erasure is complete (by the replica holding the purge).
+    const notices = await t.app.connection
+      .collection<{ to: string; subject: string }>('dev_mailbox')
+      .find({ subject: 'Your account has been deleted' })
+      .toArray();
+    expect(notices).toHaveLength(DELETIONS);
+    expect(new Set(notices.map((notice) => notice.to)).size).toBe(DELETIONS);
     console.log(
       `MULTI_REPLICA ${String(DELETIONS)} deletions by ${String(REPLICAS)} replicas in ${seconds.toFixed(1)} s`,
     );

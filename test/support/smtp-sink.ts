@@ -13,14 +13,15 @@ export interface SmtpSink extends AsyncDisposable {
   readonly messages: ReceivedMail[];
   /** Resolves with the newest code sent to `to` after `since` messages, waiting up to 5 s. */
   waitForCode(to: string, since?: number): Promise<string>;
-  /** Refuses the next `count` messages with a temporary error (451), as a mail server that is down. */
-  refuseNext(count: number): void;
+  /** Refuses the next `count` messages: 451 (default) as a server that is down, 550 for good. */
+  refuseNext(count: number, responseCode?: 451 | 550): void;
 }
 
 export const startSmtpSink = async (): Promise<SmtpSink> => {
   const messages: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
   let refusals = 0;
+  let refusalCode = 451;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -31,7 +32,7 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
       stream.on('end', () => {
         if (refusals > 0) {
           refusals -= 1;
-          callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+          callback(Object.assign(new Error('refused'), { responseCode: refusalCode }));
           return;
         }
         messages.push({
@@ -55,8 +56,9 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    refuseNext: (count) => {
+    refuseNext: (count, responseCode = 451) => {
       refusals = count;
+      refusalCode = responseCode;
     },
     waitForCode: (to, since = 0) =>
       new Promise((resolve, reject) => {

@@ -130,7 +130,6 @@ export const deletionRequestIndexes = [
   { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
   { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
   { key: { 'notices.dueAt': 1 }, name: 'notices_due_at' },
-  { key: { 'finalNotice.dueAt': 1 }, name: 'final_notice_due_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;

@@ -93,12 +93,20 @@ export const createMongoDeletionRepository = (
     const doc = await model.findById(_id, { version: 1 }).lean<{ version: number }>().exec();
     return doc?.version ?? null;
   };
-  /** Overwrites the request with `doc` if it is older; true when it was. */
-  const overwriteOlder = async (doc: DeletionRequestDocument): Promise<boolean> => {
+  /**
+   * Overwrites the request with `doc` if it is older; true when it did. On a
+   * server without atomic filtered updates, a writer that took longer than
+   * half the orphan time since `since` (its claim, or its decision to roll
+   * one forward) leaves the write to the helpers: by then one may have
+   * written this version and others built on it, which a late overwrite
+   * would move back.
+   */
+  const overwriteOlder = async (doc: DeletionRequestDocument, since: number): Promise<boolean> => {
     const { _id, ...fields } = doc;
     if (options.idOnlyFilters) {
       const stored = await storedVersion(_id);
       if (stored === null || stored >= doc.version) return false;
+      if (Date.now() - since > ORPHAN_AFTER_MS / 2) return false;
       await model.updateOne({ _id }, { $set: fields }, { runValidators: true }).exec();
       return true;
     }
@@ -109,14 +117,16 @@ export const createMongoDeletionRepository = (
   };
   /**
    * Writes a claimed version; never moves a request back to an older one.
-   * True only when the request now holds this version: written here, or by a
-   * helper that rolled this claim forward. A request already past it means
-   * the claim was stale (a final state prunes the claims below it, so a
-   * writer that read an old version can claim one again): that write lost.
+   * True when the request holds this version or a later one: claims are
+   * never deleted and a version can only be claimed by a writer that read
+   * the one before it, so a stored version at or past this one passed
+   * through this claim's snapshot (written here or rolled forward by a helper).
    */
-  const write = async (doc: DeletionRequestDocument): Promise<boolean> => {
+  const write = async (doc: DeletionRequestDocument, since: number): Promise<boolean> => {
     try {
-      return (await overwriteOlder(doc)) || (await storedVersion(doc._id)) === doc.version;
+      if (await overwriteOlder(doc, since)) return true;
+      const stored = await storedVersion(doc._id);
+      return stored !== null && stored >= doc.version;
     } catch (error) {
       // Only another active request of the subject can collide here, which insert prevents.
       if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', doc._id);
@@ -135,7 +145,7 @@ export const createMongoDeletionRepository = (
     const next = await claims.findClaim(id, stored + 1);
     if (next === null || Date.now() - next.claimedAt.getTime() < ORPHAN_AFTER_MS) return;
     if (next.snapshot === null) await model.deleteOne({ _id: id }).exec();
-    else await write(next.snapshot);
+    else await write(next.snapshot, Date.now());
   };
   const call = <T>(
     method: string,
@@ -197,14 +207,16 @@ export const createMongoDeletionRepository = (
           });
         }
         const doc = toDocument(next);
+        const since = Date.now();
         if (!(await claims.claimVersion(next.id, next.version, doc))) {
           await rollForward(next.id);
           return false;
         }
-        const written = await write(doc);
-        // Housekeeping off the hot path: a missed prune only leaves old snapshots behind.
+        const written = await write(doc, since);
+        // The older snapshots may hold the subject's contact: drop them before answering (a
+        // failed prune leaves them behind; the write itself stands).
         if (written && isTerminal(next.state))
-          void claims.pruneBelow(next.id, next.version).catch(() => undefined);
+          await claims.pruneBelow(next.id, next.version).catch(() => undefined);
         return written;
       }),
     reserveConfirmationAttempt: (id, maxAttempts) =>
@@ -236,10 +248,6 @@ export const createMongoDeletionRepository = (
     findNoticesDue: (now, limit) =>
       call('find_notices_due', {}, () =>
         findMany({ 'notices.dueAt': { $lte: now } }, { 'notices.dueAt': 1, _id: 1 }, limit),
-      ),
-    findFinalNoticesDue: (now, limit) =>
-      call('find_final_notices_due', {}, () =>
-        findMany({ 'finalNotice.dueAt': { $lte: now } }, { 'finalNotice.dueAt': 1, _id: 1 }, limit),
       ),
     findExpired: (now, limit) =>
       call('find_expired', {}, () =>

@@ -268,7 +268,7 @@ describe('purge', () => {
     });
   });
 
-  it('keeps the contact captured at the start of the purge and makes the final notice due at completion', () => {
+  it('keeps the contact captured at the start of the purge, and completes only once it is dropped', () => {
     const contact = { email: 'subject@mail.test', phone: null, locale: 'de' };
     const erasing = startErasing(
       inState('SCHEDULED'),
@@ -276,12 +276,18 @@ describe('purge', () => {
       ctx(system, 86_400_000),
     );
     expect(erasing.finalNotice).toEqual({ contact, attempts: 0, dueAt: null, sentAt: null });
-    expect(complete(erasing, null, ctx(system, 86_400_001)).finalNotice).toEqual({
-      contact,
-      attempts: 0,
-      dueAt: at(86_400_001),
-      sentAt: null,
+    expect(failure(() => complete(erasing, null, ctx(system, 86_400_001)))).toMatchObject({
+      reason: 'FINAL_NOTICE_PENDING',
     });
+    const told = afterFinalNotice(erasing.finalNotice!, 'SENT', {
+      baseMs: 1,
+      capMs: 1,
+      random: () => 0,
+      now: at(86_400_001),
+    });
+    expect(
+      complete({ ...erasing, finalNotice: told }, null, ctx(system, 86_400_002)),
+    ).toMatchObject({ state: 'COMPLETED', finalNotice: { contact: null, sentAt: at(86_400_001) } });
   });
 
   it('refuses to complete while a linked service has not answered for good', () => {
