@@ -152,16 +152,26 @@ const callOne = async (
   });
 };
 
-/** Erases the account's own data, unless an earlier pass did (its counts are kept). */
-const eraseLocal = async (
+/**
+ * Erases the account's own data and records what went, once: an earlier
+ * pass's record stands. Recorded at once, before anything slow, so that a
+ * crash can hardly lose the counts the report states.
+ */
+const recordLocalErasure = async (
   deps: DeletionDeps,
-  request: DeletionRequest,
-): Promise<LocalErasureRecord> =>
-  request.localErasure ??
-  deps.trace.inSpan('deletion.erase_local', { 'deletion.request_id': request.id }, async () => ({
-    ...(await deps.accounts.erase(request.subjectId)),
-    at: deps.clock.now(),
-  }));
+  recorder: ReturnType<typeof createRecorder>,
+): Promise<LocalErasureRecord> => {
+  const recorded = recorder.current().localErasure;
+  if (recorded !== null) return recorded;
+  const request = recorder.current();
+  const local = await deps.trace.inSpan(
+    'deletion.erase_local',
+    { 'deletion.request_id': request.id },
+    async () => ({ ...(await deps.accounts.erase(request.subjectId)), at: deps.clock.now() }),
+  );
+  await recorder.apply((current) => ({ ...current, localErasure: current.localErasure ?? local }));
+  return recorder.current().localErasure ?? local;
+};
 
 /** Runs `work` over `items` with at most `limit` at once. */
 const bounded = async (
@@ -286,23 +296,16 @@ export const purgeRequest = async (
         };
   if (!(await deps.requests.update(claimed, request.version))) return 'LOST_RACE';
   const recorder = createRecorder(deps, claimed);
-  if (deps.policy.localErasure === 'first' && recorder.current().localErasure === null) {
-    const local = await eraseLocal(deps, recorder.current());
-    await recorder.apply((current) => ({
-      ...current,
-      localErasure: current.localErasure ?? local,
-    }));
-  }
+  if (deps.policy.localErasure === 'first') await recordLocalErasure(deps, recorder);
   await fanOut(deps, recorder);
   const decided = await decide(deps, recorder);
   if (decided !== 'ALL_ANSWERED') return decided;
-  const local = await eraseLocal(deps, recorder.current());
+  const local = await recordLocalErasure(deps, recorder);
   const notice = await tellSubject(deps, recorder.current().id, recorder.current().finalNotice);
   if (notice?.contact) {
-    // The channel is down: the purge waits (local counts kept) and tries the notice again.
+    // The channel is down: the purge waits and tries the notice again.
     await recorder.apply((current) => ({
       ...current,
-      localErasure: current.localErasure ?? local,
       finalNotice: notice,
       leaseOwner: null,
       leaseUntil: notice.dueAt,
@@ -311,8 +314,8 @@ export const purgeRequest = async (
   }
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
-    const erased = { ...current, localErasure: current.localErasure ?? local, finalNotice: notice };
-    const { accounts, sessions, apiTokens } = erased.localErasure;
+    const erased = { ...current, finalNotice: notice };
+    const { accounts, sessions, apiTokens } = current.localErasure ?? local;
     const counts = { accounts, sessions, apiTokens };
     const payload = JSON.stringify(erasureReportContent(erased, counts, completedAt));
     const signed = { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' as const };
