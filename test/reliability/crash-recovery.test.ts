@@ -104,6 +104,18 @@ describe('crash recovery of the purge worker (SIGKILL)', () => {
         expect(fake.calls.filter((call) => call === name).length).toBeGreaterThanOrEqual(1);
       }
       expect(await t.count('accounts', { _id: request.subjectId })).toBe(0);
+      // The subject was told (at least once: a kill between sending and recording repeats it),
+      // and the request keeps nothing of their contact.
+      expect(request.finalNotice).toMatchObject({
+        contact: null,
+        sentAt: expect.any(Date) as Date,
+      });
+      expect(
+        await t.count('dev_mailbox', {
+          to: t.emailOf(request.subjectId),
+          subject: 'Your account has been deleted',
+        }),
+      ).toBeGreaterThanOrEqual(1);
     }
   }, 240_000);
 });

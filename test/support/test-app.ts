@@ -52,7 +52,7 @@ export interface TestApp extends AsyncDisposable {
   seedAccount(account: SeedAccount): Promise<void>;
   emailOf(subjectId: string): string;
   count(
-    collection: 'accounts' | 'sessions' | 'api_tokens' | 'deletion_requests',
+    collection: 'accounts' | 'sessions' | 'api_tokens' | 'deletion_requests' | 'dev_mailbox',
     filter?: object,
   ): Promise<number>;
   accountStatus(subjectId: string): Promise<string | undefined>;
