@@ -1,24 +1,10 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { DeletionServiceClient } from '../../src/gen/deletion/v1/deletion_service.js';
-import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import {
-  ApproveDeletionRequest,
-  CancelDeletionRequest,
-  ConfirmDeletionRequest,
-  GetDeletionRequestRequest,
-  ListDeletionRequestsRequest,
-  type ListDeletionRequestsResponse,
-  RejectDeletionRequest,
-  GetErasureReportRequest,
-  type ErasureReport,
-  ReportErasureOutcomeRequest,
-  type ReportErasureOutcomeResponse,
-  ResolveParticipantRequest,
-  RetryParticipantRequest,
-  RequestDeletionRequest,
-  UndeleteDeletionRequestRequest,
-} from '../../src/gen/deletion/v1/deletion_service.js';
-import { decodeRichError, type RichError } from '../../src/transports/grpc/grpc-errors.js';
+  createDeletionClient,
+  DeletionServiceError,
+  type CallOptions,
+  type DeletionClient,
+} from '../../clients/grpc/deletion-client.js';
+import type { RichError } from '../../clients/grpc/rich-error.js';
 
 /** A failed call: the gRPC code and the decoded google.rpc.Status details. */
 export class CallError extends Error {
@@ -26,7 +12,7 @@ export class CallError extends Error {
     readonly code: number,
     readonly rich: RichError | undefined,
   ) {
-    super(`gRPC ${code}: ${rich?.reason ?? ''} ${rich?.message ?? ''}`);
+    super(`gRPC ${String(code)}: ${rich?.reason ?? ''} ${rich?.message ?? ''}`);
   }
   get reason(): string {
     return this.rich?.reason ?? '';
@@ -36,74 +22,36 @@ export class CallError extends Error {
 /** Credentials for one call: a bearer token, an API key, or none. */
 export type Auth = { token: string } | { apiKey: string } | null;
 
-type Unary<TReq, TRes> = (request: Partial<TReq>, auth: Auth) => Promise<TRes>;
+type WithAuth<F> = F extends (request: infer R, options?: CallOptions) => Promise<infer T>
+  ? (request: R, auth: Auth) => Promise<T>
+  : F;
 
-export interface TestClient {
-  requestDeletion: Unary<RequestDeletionRequest, DeletionRequest>;
-  confirmDeletion: Unary<ConfirmDeletionRequest, DeletionRequest>;
-  approveDeletion: Unary<ApproveDeletionRequest, DeletionRequest>;
-  rejectDeletion: Unary<RejectDeletionRequest, DeletionRequest>;
-  cancelDeletion: Unary<CancelDeletionRequest, DeletionRequest>;
-  undeleteDeletionRequest: Unary<UndeleteDeletionRequestRequest, DeletionRequest>;
-  getDeletionRequest: Unary<GetDeletionRequestRequest, DeletionRequest>;
-  listDeletionRequests: Unary<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
-  reportErasureOutcome: Unary<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
-  retryParticipant: Unary<RetryParticipantRequest, DeletionRequest>;
-  resolveParticipant: Unary<ResolveParticipantRequest, DeletionRequest>;
-  getErasureReport: Unary<GetErasureReportRequest, ErasureReport>;
-  close(): void;
-}
+/** Every RPC of the service, called as one principal per call. */
+export type TestClient = { [K in keyof DeletionClient]: WithAuth<DeletionClient[K]> };
 
-const metadataFor = (auth: Auth): Metadata => {
-  const metadata = new Metadata();
-  if (auth && 'token' in auth) metadata.set('authorization', `Bearer ${auth.token}`);
-  if (auth && 'apiKey' in auth) metadata.set('x-api-key', auth.apiKey);
-  return metadata;
-};
-
-/** A plain grpc-js client over the generated stub, promisified, with a 10 s deadline per call. */
+/**
+ * The service's own gRPC client (`clients/grpc`) with a 10 s deadline and no
+ * retries (a test sees every failure), its errors as CallError.
+ */
 export const createTestClient = (address: string): TestClient => {
-  const client = new DeletionServiceClient(address, credentials.createInsecure());
-  const call =
-    <TReq, TRes>(
-      method: string,
-      type: { fromPartial(value: Partial<TReq>): TReq },
-    ): Unary<TReq, TRes> =>
-    (request, auth) =>
-      new Promise((resolve, reject) => {
-        const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[
-          method
-        ]!.bind(client) as (
-          req: TReq,
-          md: Metadata,
-          options: { deadline: number },
-          cb: (error: ServiceError | null, response: TRes) => void,
-        ) => void;
-        fn(
-          type.fromPartial(request),
-          metadataFor(auth),
-          { deadline: Date.now() + 10_000 },
-          (error, response) => {
-            if (error) reject(new CallError(error.code, decodeRichError(error.metadata)));
-            else resolve(response);
-          },
-        );
-      });
-  return {
-    requestDeletion: call('requestDeletion', RequestDeletionRequest),
-    confirmDeletion: call('confirmDeletion', ConfirmDeletionRequest),
-    approveDeletion: call('approveDeletion', ApproveDeletionRequest),
-    rejectDeletion: call('rejectDeletion', RejectDeletionRequest),
-    cancelDeletion: call('cancelDeletion', CancelDeletionRequest),
-    undeleteDeletionRequest: call('undeleteDeletionRequest', UndeleteDeletionRequestRequest),
-    getDeletionRequest: call('getDeletionRequest', GetDeletionRequestRequest),
-    listDeletionRequests: call('listDeletionRequests', ListDeletionRequestsRequest),
-    reportErasureOutcome: call('reportErasureOutcome', ReportErasureOutcomeRequest),
-    retryParticipant: call('retryParticipant', RetryParticipantRequest),
-    resolveParticipant: call('resolveParticipant', ResolveParticipantRequest),
-    getErasureReport: call('getErasureReport', GetErasureReportRequest),
-    close: () => client.close(),
+  const client = createDeletionClient({ address, deadlineMs: 10_000, retry: { attempts: 1 } });
+  const asCallError = (error: unknown): never => {
+    if (error instanceof DeletionServiceError) throw new CallError(error.grpcCode, error.status);
+    throw error;
   };
+  const wrapped = Object.fromEntries(
+    Object.entries(client).map(([method, fn]) => [
+      method,
+      method === 'close'
+        ? fn
+        : (request: object, auth: Auth) =>
+            (fn as (request: object, options: CallOptions) => Promise<unknown>)(
+              request,
+              auth === null ? {} : { auth },
+            ).catch(asCallError),
+    ]),
+  );
+  return wrapped as TestClient;
 };
 
 /** Awaits a rejected call and returns its CallError (fails the test if it resolved). */

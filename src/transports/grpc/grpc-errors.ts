@@ -66,36 +66,3 @@ export const toServiceError = (error: DomainError): Partial<ServiceError> => {
   );
   return { code, details: error.message, metadata };
 };
-
-/** The decoded rich error of a gRPC status (for clients and tests). */
-export interface RichError {
-  readonly code: number;
-  readonly message: string;
-  readonly reason: string;
-  readonly domain: string;
-  readonly metadata: Readonly<Record<string, string>>;
-  readonly fieldViolations: readonly { readonly field: string; readonly description: string }[];
-}
-
-/** Decodes `grpc-status-details-bin`; undefined when the status carries none. */
-export const decodeRichError = (metadata: Metadata | undefined): RichError | undefined => {
-  const raw = metadata?.get(STATUS_DETAILS_KEY)[0];
-  if (!(raw instanceof Buffer)) return undefined;
-  const decoded = Status.decode(raw);
-  const info = decoded.details.find((any) => any.typeUrl.endsWith('/google.rpc.ErrorInfo'));
-  const bad = decoded.details.find((any) => any.typeUrl.endsWith('/google.rpc.BadRequest'));
-  const errorInfo = info ? ErrorInfo.decode(info.value) : undefined;
-  return {
-    code: decoded.code,
-    message: decoded.message,
-    reason: errorInfo?.reason ?? '',
-    domain: errorInfo?.domain ?? '',
-    metadata: errorInfo?.metadata ?? {},
-    fieldViolations: bad
-      ? BadRequest.decode(bad.value).fieldViolations.map(({ field, description }) => ({
-          field,
-          description,
-        }))
-      : [],
-  };
-};

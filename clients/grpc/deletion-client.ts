@@ -1,0 +1,293 @@
+import {
+  credentials as grpcCredentials,
+  Metadata,
+  status,
+  type CallOptions as GrpcCallOptions,
+  type ChannelCredentials,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
+import {
+  ApproveDeletionRequest,
+  CancelDeletionRequest,
+  ConfirmDeletionRequest,
+  DeletionServiceClient,
+  GetDeletionRequestRequest,
+  GetErasureReportRequest,
+  ListDeletionRequestsRequest,
+  RejectDeletionRequest,
+  ReportErasureOutcomeRequest,
+  RequestDeletionRequest,
+  ResolveParticipantRequest,
+  RetryParticipantRequest,
+  UndeleteDeletionRequestRequest,
+  type ErasureReport,
+  type ListDeletionRequestsResponse,
+  type ReportErasureOutcomeResponse,
+} from '../../src/gen/deletion/v1/deletion_service.js';
+import { decodeRichError, type RichError } from './rich-error.js';
+
+/** How a call proves who makes it: a bearer token (or a function giving a fresh one), or an API key. */
+export type Auth =
+  { readonly token: string | (() => string | Promise<string>) } | { readonly apiKey: string };
+
+/** TLS to the service: PEM text or bytes; `cert` + `key` for mutual TLS. */
+export interface TlsOptions {
+  /** CAs that sign the service's certificate; default: the system's. */
+  readonly ca?: string | Buffer;
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  /** The name to check in the service's certificate, when the address is an IP or alias. */
+  readonly serverName?: string;
+}
+
+/** Where the service is and how to call it. */
+export interface DeletionClientOptions {
+  /** `host:port`. */
+  readonly address: string;
+  /** Default plaintext (loopback, or a mesh that does TLS). */
+  readonly tls?: TlsOptions | ChannelCredentials;
+  /** Default credentials of every call. */
+  readonly auth?: Auth;
+  /** Deadline of every call, retries included (default 10 s). */
+  readonly deadlineMs?: number;
+  /** Retries of idempotent calls that failed UNAVAILABLE (default 3 attempts, 100 ms → 2 s, full jitter). */
+  readonly retry?: {
+    readonly attempts?: number;
+    readonly baseMs?: number;
+    readonly capMs?: number;
+  };
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  readonly deadlineMs?: number;
+  readonly auth?: Auth;
+  /** Cancels the call (it fails CANCELLED). */
+  readonly signal?: AbortSignal;
+}
+
+/** A failed call, decoded: branch on `code` and `reason`, never on `message`. */
+export class DeletionServiceError extends Error {
+  override readonly name = 'DeletionServiceError';
+  /** The gRPC status code name, e.g. `FAILED_PRECONDITION`. */
+  readonly code: string;
+  readonly grpcCode: status;
+  /** ErrorInfo.reason, e.g. `INVALID_STATE`; empty when the status carried none. */
+  readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly fieldViolations: readonly { readonly field: string; readonly description: string }[];
+  /** When the server asked to wait before trying again (RetryInfo). */
+  readonly retryDelayMs: number | undefined;
+  /** The whole decoded `google.rpc.Status`, when the server sent one. */
+  readonly status: RichError | undefined;
+
+  constructor(error: ServiceError) {
+    const rich = decodeRichError(error.metadata);
+    super(rich?.message ?? error.details);
+    this.status = rich;
+    this.grpcCode = error.code;
+    this.code = codeName(error.code);
+    this.reason = rich?.reason ?? '';
+    this.metadata = rich?.metadata ?? {};
+    this.fieldViolations = rich?.fieldViolations ?? [];
+    this.retryDelayMs = rich?.retryDelayMs;
+  }
+}
+
+const codeName = (code: number): string =>
+  (status as unknown as Readonly<Record<number, string | undefined>>)[code] ?? String(code);
+
+type Unary<TReq, TRes> = (request: Partial<TReq>, options?: CallOptions) => Promise<TRes>;
+
+/** One attempt of a generated stub method. */
+type Invoke<TReq, TRes> = (
+  request: TReq,
+  call: {
+    readonly metadata: Metadata;
+    readonly options: Partial<GrpcCallOptions>;
+    readonly callback: (error: ServiceError | null, response: TRes) => void;
+  },
+) => ClientUnaryCall;
+
+/** Every DeletionService RPC as a promise; inputs are partial (unset fields take proto defaults). */
+export interface DeletionClient {
+  requestDeletion: Unary<RequestDeletionRequest, DeletionRequest>;
+  confirmDeletion: Unary<ConfirmDeletionRequest, DeletionRequest>;
+  approveDeletion: Unary<ApproveDeletionRequest, DeletionRequest>;
+  rejectDeletion: Unary<RejectDeletionRequest, DeletionRequest>;
+  cancelDeletion: Unary<CancelDeletionRequest, DeletionRequest>;
+  undeleteDeletionRequest: Unary<UndeleteDeletionRequestRequest, DeletionRequest>;
+  getDeletionRequest: Unary<GetDeletionRequestRequest, DeletionRequest>;
+  listDeletionRequests: Unary<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
+  reportErasureOutcome: Unary<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
+  retryParticipant: Unary<RetryParticipantRequest, DeletionRequest>;
+  resolveParticipant: Unary<ResolveParticipantRequest, DeletionRequest>;
+  getErasureReport: Unary<GetErasureReportRequest, ErasureReport>;
+  close(): void;
+}
+
+const channelOf = (
+  tls: DeletionClientOptions['tls'],
+): { credentials: ChannelCredentials; options: Record<string, string> } => {
+  if (tls === undefined) return { credentials: grpcCredentials.createInsecure(), options: {} };
+  if (!('ca' in tls || 'cert' in tls || 'key' in tls || 'serverName' in tls))
+    return { credentials: tls as ChannelCredentials, options: {} };
+  const options = tls;
+  const pem = (value: string | Buffer | undefined) =>
+    value === undefined ? null : Buffer.from(value);
+  return {
+    credentials: grpcCredentials.createSsl(pem(options.ca), pem(options.key), pem(options.cert)),
+    options:
+      options.serverName === undefined
+        ? {}
+        : {
+            'grpc.ssl_target_name_override': options.serverName,
+            'grpc.default_authority': options.serverName,
+          },
+  };
+};
+
+const metadataFor = async (auth: Auth | undefined): Promise<Metadata> => {
+  const metadata = new Metadata();
+  if (auth === undefined) return metadata;
+  if ('apiKey' in auth) metadata.set('x-api-key', auth.apiKey);
+  else {
+    const token = typeof auth.token === 'function' ? await auth.token() : auth.token;
+    metadata.set('authorization', `Bearer ${token}`);
+  }
+  return metadata;
+};
+
+/**
+ * A typed, promise-based client of `deletion.v1.DeletionService`: every call
+ * has a deadline (default or per call) that covers its retries; only
+ * idempotent calls (reads, and RequestDeletion with a `requestId`) are
+ * retried, and only after UNAVAILABLE; failures reject with a
+ * DeletionServiceError carrying the code, the ErrorInfo reason and metadata,
+ * and field violations.
+ */
+export const createDeletionClient = (options: DeletionClientOptions): DeletionClient => {
+  const channel = channelOf(options.tls);
+  const client = new DeletionServiceClient(options.address, channel.credentials, channel.options);
+  const attempts = Math.max(1, options.retry?.attempts ?? 3);
+  const baseMs = options.retry?.baseMs ?? 100;
+  const capMs = options.retry?.capMs ?? 2000;
+
+  /** One attempt; a signal that aborts cancels it. */
+  const once = <TReq, TRes>(
+    invoke: Invoke<TReq, TRes>,
+    request: TReq,
+    call: { metadata: Metadata; deadline: number; signal: AbortSignal | undefined },
+  ): Promise<TRes> =>
+    new Promise((resolve, reject) => {
+      const cancel = () => running.cancel();
+      const running = invoke(request, {
+        metadata: call.metadata,
+        options: { deadline: call.deadline },
+        callback: (error, response) => {
+          call.signal?.removeEventListener('abort', cancel);
+          if (error) reject(error);
+          else resolve(response);
+        },
+      });
+      if (call.signal?.aborted) cancel();
+      else call.signal?.addEventListener('abort', cancel, { once: true });
+    });
+
+  const unary =
+    <TReq, TRes>(
+      invoke: Invoke<TReq, TRes>,
+      type: { fromPartial(value: Partial<TReq>): TReq },
+      idempotent: (request: TReq) => boolean,
+    ): Unary<TReq, TRes> =>
+    async (partial, callOptions = {}) => {
+      const request = type.fromPartial(partial);
+      const deadline = Date.now() + (callOptions.deadlineMs ?? options.deadlineMs ?? 10_000);
+      const metadata = await metadataFor(callOptions.auth ?? options.auth);
+      const signal = callOptions.signal;
+      const tries = idempotent(request) ? attempts : 1;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await once(invoke, request, { metadata, deadline, signal });
+        } catch (error) {
+          const failure = error as ServiceError;
+          const wait = Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
+          const retry =
+            failure.code === status.UNAVAILABLE &&
+            attempt < tries &&
+            Date.now() + wait < deadline &&
+            signal?.aborted !== true;
+          if (!retry) throw new DeletionServiceError(failure);
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    };
+  const always = () => true;
+  const never = () => false;
+
+  return {
+    requestDeletion: unary(
+      (r, c) => client.requestDeletion(r, c.metadata, c.options, c.callback),
+      RequestDeletionRequest,
+      (request) => request.requestId !== '',
+    ),
+    confirmDeletion: unary(
+      (r, c) => client.confirmDeletion(r, c.metadata, c.options, c.callback),
+      ConfirmDeletionRequest,
+      never,
+    ),
+    approveDeletion: unary(
+      (r, c) => client.approveDeletion(r, c.metadata, c.options, c.callback),
+      ApproveDeletionRequest,
+      never,
+    ),
+    rejectDeletion: unary(
+      (r, c) => client.rejectDeletion(r, c.metadata, c.options, c.callback),
+      RejectDeletionRequest,
+      never,
+    ),
+    cancelDeletion: unary(
+      (r, c) => client.cancelDeletion(r, c.metadata, c.options, c.callback),
+      CancelDeletionRequest,
+      never,
+    ),
+    undeleteDeletionRequest: unary(
+      (r, c) => client.undeleteDeletionRequest(r, c.metadata, c.options, c.callback),
+      UndeleteDeletionRequestRequest,
+      never,
+    ),
+    getDeletionRequest: unary(
+      (r, c) => client.getDeletionRequest(r, c.metadata, c.options, c.callback),
+      GetDeletionRequestRequest,
+      always,
+    ),
+    listDeletionRequests: unary(
+      (r, c) => client.listDeletionRequests(r, c.metadata, c.options, c.callback),
+      ListDeletionRequestsRequest,
+      always,
+    ),
+    reportErasureOutcome: unary(
+      (r, c) => client.reportErasureOutcome(r, c.metadata, c.options, c.callback),
+      ReportErasureOutcomeRequest,
+      never,
+    ),
+    retryParticipant: unary(
+      (r, c) => client.retryParticipant(r, c.metadata, c.options, c.callback),
+      RetryParticipantRequest,
+      never,
+    ),
+    resolveParticipant: unary(
+      (r, c) => client.resolveParticipant(r, c.metadata, c.options, c.callback),
+      ResolveParticipantRequest,
+      never,
+    ),
+    getErasureReport: unary(
+      (r, c) => client.getErasureReport(r, c.metadata, c.options, c.callback),
+      GetErasureReportRequest,
+      always,
+    ),
+    close: () => client.close(),
+  };
+};
