@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'test/**', 'scripts/**', 'clients/**', '*.config.*'],
+    files: ['src/main.ts', 'test/**', 'scripts/**', 'clients/**', 'bin/**', '*.config.*'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

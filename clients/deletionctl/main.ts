@@ -1,0 +1,299 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import {
+  DeletionRequest,
+  DeletionRequest_State,
+  deletionRequest_StateFromJSON,
+} from '../../src/gen/deletion/v1/deletion_request.js';
+import { ListDeletionRequestsResponse } from '../../src/gen/deletion/v1/deletion_service.js';
+import {
+  ErasureReportInvalid,
+  verifyErasureReport,
+} from '../erasure-report/verify-erasure-report.js';
+import {
+  createDeletionClient,
+  DeletionServiceError,
+  type Auth,
+  type DeletionClient,
+} from '../grpc/deletion-client.js';
+import { paint, renderList, renderRequest, renderTimeline } from './render.js';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  DENIED: 4,
+  CONFLICT: 5,
+  UNAVAILABLE: 6,
+  REPORT_INVALID: 7,
+} as const;
+
+const exitOf: Readonly<Record<string, number>> = {
+  NOT_FOUND: EXIT.NOT_FOUND,
+  UNAUTHENTICATED: EXIT.DENIED,
+  PERMISSION_DENIED: EXIT.DENIED,
+  FAILED_PRECONDITION: EXIT.CONFLICT,
+  ABORTED: EXIT.CONFLICT,
+  ALREADY_EXISTS: EXIT.CONFLICT,
+  INVALID_ARGUMENT: EXIT.USAGE,
+  UNAVAILABLE: EXIT.UNAVAILABLE,
+  DEADLINE_EXCEEDED: EXIT.UNAVAILABLE,
+};
+
+/** Where output goes and what the process knows (so tests can run it in-process). */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly isTty: boolean;
+}
+
+class UsageError extends Error {}
+
+const nameOf = (id: string) => (id.startsWith('deletionRequests/') ? id : `deletionRequests/${id}`);
+
+interface Connection {
+  address?: string;
+  token?: string;
+  tokenFile?: string;
+  apiKey?: string;
+  deadlineMs: string;
+  json?: boolean;
+  color?: boolean;
+  httpUrl?: string;
+}
+
+/**
+ * `deletionctl`, the SRE tool: reads and acts on deletion requests over
+ * gRPC (`clients/grpc`), prints them for people (colour on a TTY) or as JSON,
+ * and exits with a code per kind of failure (EXIT).
+ */
+export const main = async (argv: readonly string[], io: Io): Promise<number> => {
+  let client: DeletionClient | undefined;
+  const connect = (options: Connection): DeletionClient => {
+    const token =
+      options.token ??
+      (options.tokenFile ? readFileSync(options.tokenFile, 'utf8').trim() : undefined) ??
+      io.env.DELETION_TOKEN;
+    const apiKey = options.apiKey ?? io.env.DELETION_API_KEY;
+    const auth: Auth | undefined = token ? { token } : apiKey ? { apiKey } : undefined;
+    const deadlineMs = Number(options.deadlineMs);
+    if (!Number.isInteger(deadlineMs) || deadlineMs <= 0)
+      throw new UsageError('--deadline-ms must be a positive integer');
+    client = createDeletionClient({
+      address: options.address ?? io.env.DELETION_ADDRESS ?? '127.0.0.1:50051',
+      ...(auth ? { auth } : {}),
+      deadlineMs,
+    });
+    return client;
+  };
+  const colours = (options: Connection) =>
+    paint(!options.json && options.color !== false && io.isTty && !io.env.NO_COLOR);
+  const httpBase = (options: Connection) =>
+    (options.httpUrl ?? io.env.DELETION_HTTP_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const show = (options: Connection, request: DeletionRequest) =>
+    io.out(
+      options.json
+        ? JSON.stringify(DeletionRequest.toJSON(request), null, 2)
+        : renderRequest(request, colours(options)),
+    );
+
+  const program = new Command()
+    .name('deletionctl')
+    .description('Read and operate account deletions (gRPC; DELETION_ADDRESS, DELETION_TOKEN)')
+    .option('--address <host:port>', 'gRPC address (default $DELETION_ADDRESS or 127.0.0.1:50051)')
+    .option('--token <jwt>', 'bearer token (default $DELETION_TOKEN)')
+    .option('--token-file <path>', 'read the bearer token from a file')
+    .option('--api-key <key>', 'API key (default $DELETION_API_KEY)')
+    .option('--deadline-ms <ms>', 'deadline of each call', '10000')
+    .option('--http-url <url>', 'HTTP base of the service (report key, dev mailbox)')
+    .option('--json', 'machine-readable output')
+    .option('--no-color', 'no colours')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('get')
+    .description('a deletion request at a glance')
+    .argument('<id>')
+    .action(async (id) => {
+      const options = program.opts();
+      show(options, await connect(options).getDeletionRequest({ name: nameOf(id) }));
+    });
+
+  program
+    .command('list')
+    .description('deletion requests, newest first')
+    .option('--state <state>', 'e.g. NEEDS_ATTENTION')
+    .option('--subject <id>', 'one subject')
+    .option('--page-size <n>', 'how many', '50')
+    .option('--page-token <token>', 'the next page of an earlier list')
+    .action(async (local) => {
+      const options = program.opts();
+      const state =
+        local.state === undefined
+          ? DeletionRequest_State.STATE_UNSPECIFIED
+          : deletionRequest_StateFromJSON(`STATE_${local.state.toUpperCase()}`);
+      if (state === DeletionRequest_State.UNRECOGNIZED)
+        throw new UsageError(`unknown state ${local.state ?? ''}`);
+      const page = await connect(options).listDeletionRequests({
+        state,
+        subjectId: local.subject ?? '',
+        pageSize: Number(local.pageSize),
+        pageToken: local.pageToken ?? '',
+      });
+      if (options.json) {
+        io.out(JSON.stringify(ListDeletionRequestsResponse.toJSON(page), null, 2));
+        return;
+      }
+      io.out(renderList(page.deletionRequests, colours(options)));
+      if (page.nextPageToken) io.out(`next page: --page-token ${page.nextPageToken}`);
+    });
+
+  program
+    .command('timeline')
+    .description('the whole story of a request: transitions, linked-service steps, trace ids')
+    .argument('<id>')
+    .action(async (id) => {
+      const options = program.opts();
+      const request = await connect(options).getDeletionRequest({ name: nameOf(id) });
+      if (options.json) show(options, request);
+      else io.out(renderTimeline(request, colours(options)));
+    });
+
+  const transition = (
+    verb: 'approve' | 'cancel' | 'undelete',
+    call: (client: DeletionClient, name: string) => Promise<DeletionRequest>,
+  ) =>
+    program
+      .command(verb)
+      .argument('<id>')
+      .action(async (id) => {
+        const options = program.opts();
+        show(options, await call(connect(options), nameOf(id)));
+      });
+  transition('approve', (c, name) => c.approveDeletion({ name })).description(
+    'approve a request awaiting approval (four eyes)',
+  );
+  transition('cancel', (c, name) => c.cancelDeletion({ name })).description(
+    'cancel a request before it is scheduled',
+  );
+  transition('undelete', (c, name) => c.undeleteDeletionRequest({ name })).description(
+    'restore the account during the grace period',
+  );
+
+  program
+    .command('reject')
+    .description('reject a request awaiting approval')
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'why (stored, shown to the requester)')
+    .action(async (id, local) => {
+      const options = program.opts();
+      show(
+        options,
+        await connect(options).rejectDeletion({ name: nameOf(id), reason: local.reason }),
+      );
+    });
+
+  program
+    .command('retry')
+    .description("re-arm a linked service's failed step (deletion:admin)")
+    .argument('<id>')
+    .argument('<participant>')
+    .action(async (id, participant) => {
+      const options = program.opts();
+      show(options, await connect(options).retryParticipant({ name: nameOf(id), participant }));
+    });
+
+  program
+    .command('resolve')
+    .description('record that a linked service was erased by hand (deletion:admin, audited)')
+    .argument('<id>')
+    .argument('<participant>')
+    .requiredOption('--justification <text>', 'what was done, by whom')
+    .requiredOption('--records <n>', 'how many records were erased')
+    .action(async (id, participant, local) => {
+      const options = program.opts();
+      if (!/^\d+$/.test(local.records)) throw new UsageError('--records must be a count');
+      show(
+        options,
+        await connect(options).resolveParticipant({
+          name: nameOf(id),
+          participant,
+          justification: local.justification,
+          records: local.records,
+        }),
+      );
+    });
+
+  program
+    .command('report')
+    .description('fetch the signed erasure report and verify it')
+    .argument('<id>')
+    .option('--key-file <path>', 'the public key (PEM); default: fetched from the service')
+    .action(async (id, local) => {
+      const options = program.opts();
+      const report = await connect(options).getErasureReport({ name: nameOf(id) });
+      const key = local.keyFile
+        ? readFileSync(local.keyFile, 'utf8')
+        : await (await fetch(`${httpBase(options)}/erasure-report-key`)).text();
+      const content = verifyErasureReport(report, key);
+      io.out(
+        options.json
+          ? JSON.stringify(content, null, 2)
+          : `signature valid (key ${report.keyId})\n${JSON.stringify(content, null, 2)}`,
+      );
+    });
+
+  program
+    .command('mailbox')
+    .description('development only: the messages of the dev mailbox')
+    .argument('[address]')
+    .action(async (address) => {
+      const options = program.opts();
+      const query = address ? `?to=${encodeURIComponent(address)}` : '';
+      const response = await fetch(`${httpBase(options)}/dev/mailbox${query}`);
+      if (response.status === 404)
+        throw new UsageError('this service has no dev mailbox (production, or SMTP configured)');
+      const { messages } = (await response.json()) as {
+        messages: { to: string; subject: string; text: string; sentAt: string }[];
+      };
+      io.out(
+        options.json
+          ? JSON.stringify(messages, null, 2)
+          : messages
+              .map(
+                (m) =>
+                  `${m.sentAt}  to ${m.to}\n  ${m.subject}\n  ${m.text.replaceAll('\n', '\n  ')}`,
+              )
+              .join('\n\n'),
+      );
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    if (error instanceof UsageError) {
+      io.err(`deletionctl: ${error.message}`);
+      return EXIT.USAGE;
+    }
+    if (error instanceof DeletionServiceError) {
+      io.err(
+        `deletionctl: ${error.code}${error.reason ? ` ${error.reason}` : ''}: ${error.message}`,
+      );
+      return exitOf[error.code] ?? EXIT.FAILED;
+    }
+    if (error instanceof ErasureReportInvalid) {
+      io.err(`deletionctl: the erasure report does not verify: ${error.message}`);
+      return EXIT.REPORT_INVALID;
+    }
+    io.err(`deletionctl: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.FAILED;
+  } finally {
+    client?.close();
+  }
+};

@@ -1,0 +1,118 @@
+import {
+  deletionRequest_StateToJSON as stateName,
+  participantProgress_StatusToJSON as statusName,
+  type DeletionRequest,
+  type ParticipantProgress,
+} from '../../src/gen/deletion/v1/deletion_request.js';
+
+/** ANSI colours, or none (not a TTY, NO_COLOR set, or --json). */
+export interface Paint {
+  readonly ok: (text: string) => string;
+  readonly bad: (text: string) => string;
+  readonly pending: (text: string) => string;
+  readonly dim: (text: string) => string;
+  readonly bold: (text: string) => string;
+}
+
+const ansi =
+  (code: number) =>
+  (text: string): string =>
+    `\u001b[${String(code)}m${text}\u001b[0m`;
+
+export const paint = (colour: boolean): Paint => {
+  const plain = (text: string) => text;
+  return colour
+    ? { ok: ansi(32), bad: ansi(31), pending: ansi(33), dim: ansi(2), bold: ansi(1) }
+    : { ok: plain, bad: plain, pending: plain, dim: plain, bold: plain };
+};
+
+const short = (name: string) => name.replace(/^deletionRequests\//, '');
+const time = (at: Date | undefined) => (at ? at.toISOString() : '-');
+const state = (value: DeletionRequest['state']) => stateName(value).replace(/^STATE_/, '');
+const stepStatus = (value: ParticipantProgress['status']) =>
+  statusName(value).replace(/^STATUS_/, '');
+
+const colourOf = (p: Paint, label: string): string =>
+  ['COMPLETED', 'DONE', 'RESTORED'].includes(label)
+    ? p.ok(label)
+    : ['NEEDS_ATTENTION', 'FAILED', 'REJECTED', 'EXPIRED'].includes(label)
+      ? p.bad(label)
+      : p.pending(label);
+
+/** One line per request: id, state, subject, created. */
+export const renderList = (requests: readonly DeletionRequest[], p: Paint): string =>
+  requests
+    .map(
+      (r) =>
+        `${short(r.name)}  ${colourOf(p, state(r.state)).padEnd(18)}  ${r.subjectId}  ${time(r.createTime)}`,
+    )
+    .join('\n');
+
+const outcomeOf = (step: ParticipantProgress): string => {
+  const parts = [step.outcome || '-'];
+  if (step.outcome === 'ERASED' || step.outcome === 'RETAINED' || step.outcome === 'MANUAL')
+    parts.push(`${step.records} records`);
+  if (step.categories.length > 0) parts.push(`[${step.categories.join(', ')}]`);
+  if (step.legalBasis) parts.push(`kept: ${step.legalBasis} until ${time(step.retainedUntil)}`);
+  if (step.justification) parts.push(`resolved: ${step.justification}`);
+  return parts.join(' ');
+};
+
+/** The request at a glance: its state, dates and each linked service's step. */
+export const renderRequest = (r: DeletionRequest, p: Paint): string => {
+  const lines = [
+    `${p.bold(short(r.name))}  ${colourOf(p, state(r.state))}`,
+    `  subject       ${r.subjectId}  (${r.jurisdiction}, legal deadline ${time(r.legalDeadline)})`,
+    `  requested by  ${r.requester?.id ?? '-'} at ${time(r.createTime)}`,
+    `  soft-deleted  ${time(r.deleteTime)}   purge ${time(r.purgeTime)}   completed ${time(r.completeTime)}`,
+  ];
+  if (r.reviewer)
+    lines.push(`  reviewer      ${r.reviewer.id}${r.reviewNote ? `: ${r.reviewNote}` : ''}`);
+  for (const step of r.participants) {
+    const label = stepStatus(step.status);
+    lines.push(
+      `  ${step.participant.padEnd(14)}${colourOf(p, label).padEnd(10)} ${outcomeOf(step)}` +
+        p.dim(`  attempts ${String(step.attempts)}`),
+    );
+  }
+  return lines.join('\n');
+};
+
+/**
+ * Every event of a request in time order: state changes (who, why, trace id),
+ * each linked service's last step (attempts, error, next try, outcome), the
+ * final notice.
+ */
+export const renderTimeline = (r: DeletionRequest, p: Paint): string => {
+  const created = {
+    at: r.createTime,
+    text: `${colourOf(p, 'REQUESTED')}  by ${r.requester?.id ?? '-'}${r.reason ? ` (${r.reason})` : ''}`,
+  };
+  const events: { at: Date | undefined; text: string }[] = r.history.map((change) => ({
+    at: change.time,
+    text:
+      `${state(change.fromState)} → ${colourOf(p, state(change.toState))}  ` +
+      `by ${change.actor?.id ?? '-'}${change.note ? ` (${change.note})` : ''}` +
+      (change.traceId ? p.dim(`  trace ${change.traceId}`) : ''),
+  }));
+  for (const step of r.participants) {
+    const label = stepStatus(step.status);
+    const details = [
+      `attempts ${String(step.attempts)}`,
+      step.lastErrorCode ? `last error ${step.lastErrorCode}` : '',
+      step.nextAttemptTime ? `next try ${time(step.nextAttemptTime)}` : '',
+      step.expectedBy ? `report expected by ${time(step.expectedBy)}` : '',
+    ].filter((part) => part !== '');
+    events.push({
+      at: step.updateTime,
+      text: `${p.bold(step.participant)}: ${colourOf(p, label)} ${outcomeOf(step)}  ${p.dim(details.join(', '))}`,
+    });
+  }
+  if (r.finalNoticeTime)
+    events.push({ at: r.finalNoticeTime, text: 'subject told: erasure complete' });
+  events.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
+  return [
+    `${p.bold(short(r.name))}  ${colourOf(p, state(r.state))}  subject ${r.subjectId}`,
+    ...[created, ...events].map((event) => `${time(event.at)}  ${event.text}`),
+  ].join('\n');
+};

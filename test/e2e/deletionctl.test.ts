@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, main } from '../../clients/deletionctl/main.js';
+import {
+  participantsConfig,
+  startFakeParticipant,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { castFor } from '../support/principals.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const run = promisify(execFile);
+
+describe('deletionctl', () => {
+  let t: TestApp;
+  let fakes: FakeParticipant[];
+  let id: string;
+  let adminToken: string;
+
+  /** Runs the tool in-process as an SRE with the admin token; returns exit code and output. */
+  const ctl = async (args: string[], env: Record<string, string> = {}) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args, {
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+      env: {
+        DELETION_ADDRESS: `127.0.0.1:${String(t.ports.grpc)}`,
+        DELETION_HTTP_URL: `http://127.0.0.1:${String(t.ports.http)}`,
+        DELETION_TOKEN: adminToken,
+        ...env,
+      },
+      isTty: false,
+    });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  beforeAll(async () => {
+    fakes = [
+      await startFakeParticipant('billing', {
+        outcome: {
+          $case: 'retained',
+          value: {
+            legalBasis: 'tax law',
+            categories: ['invoices'],
+            until: new Date('2036-01-01T00:00:00Z'),
+            erasedRecords: '2',
+          },
+        },
+      }),
+      await startFakeParticipant('messaging'),
+    ];
+    t = await startTestApp({ GRACE_PERIOD_SECONDS: '0', PARTICIPANTS: participantsConfig(fakes) });
+    adminToken = (await castFor('sre')).admin.token;
+    const request = await t.scheduled();
+    await t.app.runWorkerPass();
+    id = request.id;
+  });
+
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+    for (const fake of fakes) await fake[Symbol.asyncDispose]();
+  });
+
+  it('prints the whole story of a completed deletion with `timeline`', async () => {
+    const { code, out } = await ctl(['timeline', id]);
+    expect(code).toBe(EXIT.OK);
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${id}  COMPLETED  subject `));
+    expect(lines[1]).toMatch(/^\S+Z {2}REQUESTED {2}by user-/);
+    expect(out).toMatch(/REQUESTED → SCHEDULED {2}by .* \(CONFIRMED_WITH_CODE\)/);
+    expect(out).toMatch(/SCHEDULED → ERASING {2}by system\/purge-worker \(GRACE_PERIOD_ELAPSED\)/);
+    expect(out).toMatch(/ERASING → COMPLETED {2}by system\/purge-worker \(ERASED\)/);
+    expect(out).toMatch(
+      /billing: DONE RETAINED 2 records \[invoices\] kept: tax law until 2036-01-01T00:00:00.000Z {2}attempts 1/,
+    );
+    expect(out).toMatch(/messaging: DONE ERASED 3 records \[profile\] {2}attempts 1/);
+    expect(out).toContain('subject told: erasure complete');
+    // Time order, ISO timestamps first on every event line; no colour codes off a TTY.
+    const times = lines.slice(1).map((line) => line.slice(0, 24));
+    expect([...times].sort()).toEqual(times);
+    expect(out).not.toContain('\u001b[');
+  });
+
+  it('prints JSON that parses, with --json', async () => {
+    const timeline = await ctl(['--json', 'timeline', id]);
+    expect(JSON.parse(timeline.out)).toMatchObject({
+      name: `deletionRequests/${id}`,
+      state: 'STATE_COMPLETED',
+    });
+    const list = await ctl(['--json', 'list', '--state', 'completed']);
+    const names = (
+      JSON.parse(list.out) as { deletionRequests: { name: string }[] }
+    ).deletionRequests.map((request) => request.name);
+    expect(names).toContain(`deletionRequests/${id}`);
+  });
+
+  it('fetches the signed report and verifies it, and says so when it does not verify', async () => {
+    const verified = await ctl(['report', id]);
+    expect(verified.code).toBe(EXIT.OK);
+    expect(verified.out).toMatch(/^signature valid/);
+
+    const { generateKeyPairSync } = await import('node:crypto');
+    const other = join(tmpdir(), `other-key-${String(process.pid)}.pem`);
+    writeFileSync(
+      other,
+      generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+    );
+    const forged = await ctl(['report', id, '--key-file', other]);
+    expect(forged.code).toBe(EXIT.REPORT_INVALID);
+    expect(forged.err).toContain('does not verify');
+  });
+
+  it('exits with a code per kind of failure', async () => {
+    expect((await ctl(['get', 'no-such-request'])).code).toBe(EXIT.NOT_FOUND);
+    expect((await ctl(['get', id], { DELETION_TOKEN: '' })).code).toBe(EXIT.DENIED);
+    const conflict = await ctl(['retry', id, 'billing']);
+    expect(conflict.code).toBe(EXIT.CONFLICT);
+    expect(conflict.err).toMatch(/^deletionctl: FAILED_PRECONDITION /);
+    expect((await ctl(['get'])).code).toBe(EXIT.USAGE);
+    expect(
+      (await ctl(['resolve', id, 'billing', '--justification', 'x', '--records', 'many'])).code,
+    ).toBe(EXIT.USAGE);
+    expect((await ctl(['mailbox'])).code).toBe(EXIT.USAGE); // SMTP here: no dev mailbox
+    expect((await ctl(['get', id], { DELETION_ADDRESS: '127.0.0.1:1' })).code).toBe(
+      EXIT.UNAVAILABLE,
+    );
+  });
+
+  it('runs as `npx deletionctl` from the repository', async () => {
+    const env = {
+      ...process.env,
+      DELETION_ADDRESS: `127.0.0.1:${String(t.ports.grpc)}`,
+      DELETION_TOKEN: adminToken,
+    };
+    const { stdout } = await run('npx', ['deletionctl', 'get', id], { env });
+    expect(stdout).toMatch(new RegExp(`^${id}  COMPLETED`));
+    const missing = await run('npx', ['deletionctl', 'get', 'nope'], { env }).catch(
+      (error: unknown) => error as { code: number; stderr: string },
+    );
+    expect(missing).toMatchObject({ code: EXIT.NOT_FOUND });
+  }, 60_000);
+});
