@@ -4,6 +4,7 @@ import {
   dueSteps,
   initialSteps,
   judgeSteps,
+  reconcileSteps,
   recordAnswer,
   recordFailure,
   type ParticipantStep,
@@ -289,6 +290,7 @@ export const purgeRequest = async (
         )
       : {
           ...request,
+          participants: reconcileSteps(request.participants, deps.participants.specs, now),
           version: request.version + 1,
           updatedAt: now,
           leaseOwner: owner,

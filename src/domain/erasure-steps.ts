@@ -148,6 +148,38 @@ export const recordFailure = (
   return { ...base, status: 'RETRYING', nextAttemptAt: retryAt(attempts, policy) };
 };
 
+/**
+ * The steps of a purge resumed under the current registry: a service added
+ * since the purge started gets a pending step (it may hold data too); a
+ * service no longer registered for erasure that has not answered for good
+ * fails (`UNREGISTERED`), so the request needs attention instead of waiting
+ * forever for a call that will never be made; an operator resolves it or
+ * registers the service again and retries.
+ */
+export const reconcileSteps = (
+  steps: Readonly<Record<string, ParticipantStep>>,
+  specs: readonly ParticipantSpec[],
+  now: Date,
+): Record<string, ParticipantStep> => {
+  const erasing = new Set(
+    specs.filter((spec) => spec.phases.includes('erase')).map((spec) => spec.name),
+  );
+  const reconciled: Record<string, ParticipantStep> = { ...initialSteps(specs, now) };
+  for (const [name, step] of Object.entries(steps)) {
+    reconciled[name] =
+      erasing.has(name) || step.status === 'DONE' || step.status === 'FAILED'
+        ? step
+        : {
+            ...step,
+            status: 'FAILED',
+            lastErrorCode: 'UNREGISTERED',
+            nextAttemptAt: null,
+            updatedAt: now,
+          };
+  }
+  return reconciled;
+};
+
 /** Where a purge stands after a round of calls. */
 export type ErasureVerdict =
   | { readonly kind: 'ALL_ANSWERED' }

@@ -7,6 +7,8 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
+import { purgeRequest } from '../../src/app/purge-request.js';
+import { createGrpcParticipants } from '../../src/participants/grpc-participants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('fan-out to linked services at purge', () => {
@@ -191,6 +193,49 @@ describe('fan-out to linked services at purge', () => {
     await t.app.runWorkerPass();
     expect(billing!.categories).toEqual(['payment_methods+invoices']);
     expect(messaging!.categories).toEqual(['']);
+  });
+
+  it('resumes a purge under the current registry: a new service is called, a removed one needs attention', async () => {
+    const [kept, removed, added] = await fakes(3);
+    removed!.behaviour = { acceptUntil: new Date(Date.now() + 3_600_000) };
+    const t = await appWith([kept!, removed!]);
+    const { id } = await scheduled(t);
+    await t.app.runWorkerPass();
+    expect((await stored(t, id)).participants['svc-1']?.status).toBe('ACCEPTED');
+
+    // Another replica, configured after svc-1 was unregistered and svc-2 registered.
+    const registry = [kept!, added!].map((fake) => ({
+      name: fake.name,
+      address: fake.address,
+      tls: null,
+      timeoutMs: 2000,
+      maxAttempts: 3,
+      phases: ['erase' as const],
+      after: [],
+      identity: fake.name,
+      subjectId: 'real' as const,
+      categories: [],
+    }));
+    const participants = createGrpcParticipants(registry, (subjectId) => subjectId);
+    try {
+      const outcome = await purgeRequest(
+        { ...t.app.deps, participants },
+        await stored(t, id),
+        'replica-2',
+      );
+      expect(outcome).toBe('NEEDS_ATTENTION');
+    } finally {
+      participants.close();
+    }
+    const request = await stored(t, id);
+    expect(request.state).toBe('NEEDS_ATTENTION');
+    expect(request.participants['svc-1']).toMatchObject({
+      status: 'FAILED',
+      lastErrorCode: 'UNREGISTERED',
+    });
+    expect(request.participants['svc-2']).toMatchObject({ status: 'DONE', attempts: 1 });
+    expect(added!.calls).toHaveLength(1);
+    expect(kept!.calls).toHaveLength(1);
   });
 
   it('erases the account first when configured so, and reports the counts of that pass', async () => {

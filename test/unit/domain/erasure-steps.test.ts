@@ -4,6 +4,7 @@ import {
   dueSteps,
   initialSteps,
   judgeSteps,
+  reconcileSteps,
   recordAnswer,
   recordFailure,
   type ParticipantSpec,
@@ -118,5 +119,33 @@ describe('erasure steps', () => {
       'c',
       'a',
     ]);
+  });
+
+  it('resumes a purge under the current registry: new services join, removed ones fail', () => {
+    const started = initialSteps([spec('billing'), spec('crm'), spec('legacy')], t0);
+    const steps = {
+      ...started,
+      billing: recordAnswer(started.billing!, { outcome: { kind: 'NOTHING_FOUND' } }, t0),
+      legacy: recordAnswer(started.legacy!, { expectedBy: at(60_000) }, t0),
+    };
+    // legacy and crm were unregistered (crm still suspends, but no longer erases); search is new.
+    const now = at(1000);
+    const reconciled = reconcileSteps(
+      steps,
+      [spec('billing'), spec('crm', [], ['suspend']), spec('search')],
+      now,
+    );
+
+    expect(reconciled.billing).toEqual(steps.billing);
+    expect(reconciled.search).toMatchObject({ status: 'PENDING', attempts: 0 });
+    expect(reconciled.legacy).toMatchObject({ status: 'FAILED', lastErrorCode: 'UNREGISTERED' });
+    expect(reconciled.crm).toMatchObject({ status: 'FAILED', lastErrorCode: 'UNREGISTERED' });
+    expect(judgeSteps(reconciled, now).verdict).toEqual({
+      kind: 'NEEDS_ATTENTION',
+      failed: ['crm', 'legacy'],
+    });
+    // Nothing changes while the registry does not.
+    const same = [spec('billing'), spec('crm'), spec('legacy')];
+    expect(reconcileSteps(steps, same, now)).toEqual(steps);
   });
 });
