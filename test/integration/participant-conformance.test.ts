@@ -13,6 +13,7 @@ import {
   type RuleResult,
 } from '../../clients/participant-conformance/check-participant.js';
 import { createParticipantServer } from '../../clients/participant-sdk/create-participant-server.js';
+import { createTestCertificates } from '../support/test-certificates.js';
 import {
   startLinkedServices,
   type LinkedServices,
@@ -171,5 +172,55 @@ describe('participant conformance kit', () => {
 
     const usage = await cli().catch((error: unknown) => error as { code: number });
     expect(usage).toMatchObject({ code: 2 });
+  }, 60_000);
+
+  it('checks a service that requires mutual TLS, with --ca, --cert and --key', async () => {
+    using certificates = createTestCertificates();
+    const secure = createParticipantServer(
+      {
+        suspend: () => Promise.resolve(),
+        restore: () => Promise.resolve(),
+        erase: () => Promise.resolve({ kind: 'nothingFound' as const }),
+      },
+      {
+        tls: {
+          cert: certificates.server.cert,
+          key: certificates.server.key,
+          clientCa: certificates.ca.cert,
+        },
+      },
+    );
+    const address = `127.0.0.1:${String(await secure.listen('127.0.0.1', 0))}`;
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'clients/participant-conformance/cli.ts', ...args]);
+    try {
+      const { stdout } = await cli(
+        '--address',
+        address,
+        '--ca',
+        certificates.ca.certFile,
+        '--cert',
+        certificates.client.certFile,
+        '--key',
+        certificates.client.keyFile,
+      );
+      expect(stdout).toContain('all 5 rules pass');
+
+      const refused = await cli('--address', address, '--ca', certificates.ca.certFile).catch(
+        (error: unknown) => error as { code: number; stdout: string },
+      );
+      expect(refused).toMatchObject({ code: 1 });
+      expect((refused as { stdout: string }).stdout).toContain('5 rule(s) fail');
+
+      const halfPair = await cli(
+        '--address',
+        address,
+        '--cert',
+        certificates.client.certFile,
+      ).catch((error: unknown) => error as { code: number });
+      expect(halfPair).toMatchObject({ code: 2 });
+    } finally {
+      await secure.close();
+    }
   }, 60_000);
 });
