@@ -403,6 +403,14 @@ describe('migrate', () => {
       ]),
     );
   });
+
+  it('drops the retired index of version claims when an older version left it', async () => {
+    const versions = conn!.collection('deletion_request_versions');
+    await versions.createIndexes([{ key: { requestId: 1, version: -1 }, name: 'request_version' }]);
+    await migrate(conn!, names);
+    expect((await versions.indexes()).map((index) => index.name)).not.toContain('request_version');
+    await migrate(conn!, names);
+  });
 });
 
 describe('tracing', () => {

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
+import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
 
 interface IndexSpec {
   readonly key: Readonly<Record<string, 1 | -1>>;
@@ -11,10 +12,27 @@ interface IndexSpec {
 
 const bySubject: IndexSpec = { key: { subjectId: 1 }, name: 'subject_id' };
 
+/** Indexes earlier versions created that no query uses any more (each costs every insert). */
+const retired: readonly [collection: string, index: string][] = [
+  [DELETION_REQUEST_VERSIONS, 'request_version'],
+];
+
+const NAMESPACE_NOT_FOUND = 26;
+
+/** The index names of a collection; none when the collection does not exist yet. */
+const indexNames = async (conn: Connection, collection: string): Promise<string[]> => {
+  try {
+    return (await conn.collection(collection).indexes()).flatMap((index) => index.name ?? []);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
+    throw error;
+  }
+};
+
 /**
  * Creates every index the service relies on, with only `key`, `name` and
- * `unique` (all FerretDB 1.24 supports). Creating an existing index is a
- * no-op, so this runs at every start. Throws UNAVAILABLE when the database is away.
+ * `unique` (all FerretDB 1.24 supports), and drops retired ones. Creating an
+ * existing index is a no-op, so this runs at every start. Throws UNAVAILABLE when the database is away.
  */
 export const migrate = (conn: Connection, names: AccountCollectionNames): Promise<void> =>
   mongoCall('persistence.migrate', {}, async () => {
@@ -28,5 +46,9 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
       for (const index of indexes) {
         await conn.collection(collection).createIndexes([{ ...index, key: { ...index.key } }]);
       }
+    }
+    for (const [collection, index] of retired) {
+      if ((await indexNames(conn, collection)).includes(index))
+        await conn.collection(collection).dropIndex(index);
     }
   });
