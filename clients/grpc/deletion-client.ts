@@ -26,7 +26,7 @@ import {
   type ListDeletionRequestsResponse,
   type ReportErasureOutcomeResponse,
 } from '../../src/gen/deletion/v1/deletion_service.js';
-import { decodeRichError, type RichError } from './rich-error.js';
+import { decodeRichError, grpcCodeName, type RichError } from './rich-error.js';
 
 /** How a call proves who makes it: a bearer token (or a function giving a fresh one), or an API key. */
 export type Auth =
@@ -88,16 +88,13 @@ export class DeletionServiceError extends Error {
     super(rich?.message ?? error.details);
     this.status = rich;
     this.grpcCode = error.code;
-    this.code = codeName(error.code);
+    this.code = grpcCodeName(error.code);
     this.reason = rich?.reason ?? '';
     this.metadata = rich?.metadata ?? {};
     this.fieldViolations = rich?.fieldViolations ?? [];
     this.retryDelayMs = rich?.retryDelayMs;
   }
 }
-
-const codeName = (code: number): string =>
-  (status as unknown as Readonly<Record<number, string | undefined>>)[code] ?? String(code);
 
 type Unary<TReq, TRes> = (request: Partial<TReq>, options?: CallOptions) => Promise<TRes>;
 

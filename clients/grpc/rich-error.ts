@@ -1,6 +1,10 @@
-import type { Metadata } from '@grpc/grpc-js';
+import { status, type Metadata } from '@grpc/grpc-js';
 import { BadRequest, ErrorInfo, RetryInfo } from '../../src/gen/google/rpc/error_details.js';
 import { Status } from '../../src/gen/google/rpc/status.js';
+
+/** The name of a gRPC status code, e.g. DEADLINE_EXCEEDED (the number when unknown). */
+export const grpcCodeName = (code: number): string =>
+  (status as unknown as Readonly<Record<number, string | undefined>>)[code] ?? String(code);
 
 const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
 

@@ -14,6 +14,7 @@ import {
   type EraseResponse,
   type Subject,
 } from '../../src/gen/deletion/participant/v1/erasure_participant_service.js';
+import { grpcCodeName } from '../grpc/rich-error.js';
 
 /** Where the linked service is and what the kit may use. */
 export interface ConformanceOptions {
@@ -42,10 +43,6 @@ export interface RuleResult {
 type Outcome = NonNullable<EraseResponse['outcome']>;
 
 class RuleFailure extends Error {}
-
-/** The name of a gRPC status code, e.g. DEADLINE_EXCEEDED. */
-const codeName = (code: number): string =>
-  (status as unknown as Readonly<Record<number, string | undefined>>)[code] ?? String(code);
 
 const fail = (message: string): never => {
   throw new RuleFailure(message);
@@ -153,7 +150,7 @@ export const checkParticipant = async (options: ConformanceOptions): Promise<Rul
         } catch (error) {
           const code = (error as ServiceError).code;
           if (code === status.INVALID_ARGUMENT) return 'INVALID_ARGUMENT';
-          return fail(`answered ${codeName(code)}, not INVALID_ARGUMENT`);
+          return fail(`answered ${grpcCodeName(code)}, not INVALID_ARGUMENT`);
         }
         return fail('answered OK to an Erase without a subject');
       },
@@ -201,7 +198,7 @@ export const checkParticipant = async (options: ConformanceOptions): Promise<Rul
         await unary('erase', { subject }, 1).catch((error: unknown) => {
           const code = (error as ServiceError).code;
           if (code !== status.DEADLINE_EXCEEDED && code !== status.CANCELLED)
-            fail(`a 1 ms call failed with ${codeName(code)}`);
+            fail(`a 1 ms call failed with ${grpcCodeName(code)}`);
         });
         const outcome = await erase(subject);
         if (outcome.$case !== 'nothingFound')

@@ -1,9 +1,9 @@
 import type { Notifier } from '../app/ports.js';
-import { DomainError } from '../domain/domain-error.js';
 import type { DeletionRequestId } from '../domain/ids.js';
 import { withSpan } from '../telemetry/with-span.js';
 import {
   renderConfirmationCode,
+  noContactAddress,
   renderErasureCompleted,
   type RenderedMessage,
 } from './notice-messages.js';
@@ -47,12 +47,7 @@ export const createMailboxNotifier = (
       async () => {
         const to = notice.to.email ?? notice.to.phone;
         if (to === null) {
-          throw new DomainError({
-            code: 'FAILED_PRECONDITION',
-            reason: 'NO_CONTACT_ADDRESS',
-            message: 'the account has no contact address to send the notice to',
-            metadata: { deletionRequest: notice.deletionRequestId },
-          });
+          throw noContactAddress(notice.deletionRequestId, 'contact address');
         }
         const message = render();
         await store.deliver({ to, subject: message.subject, text: message.text, sentAt: now() });

@@ -1,4 +1,6 @@
 import type { ConfirmationCodeNotice, ErasureCompletedNotice } from '../app/ports.js';
+import { DomainError } from '../domain/domain-error.js';
+import type { DeletionRequestId } from '../domain/ids.js';
 
 /** A rendered notice: only what the subject needs, nothing else about them. */
 export interface RenderedMessage {
@@ -64,3 +66,15 @@ export const renderErasureCompleted = (notice: ErasureCompletedNotice): Rendered
     text: completedTexts[language].body(notice.deletionRequestId, date),
   };
 };
+
+/** A notice that has nowhere to go on this channel: not worth trying again. */
+export const noContactAddress = (
+  deletionRequestId: DeletionRequestId,
+  what: 'e-mail address' | 'contact address',
+): DomainError =>
+  new DomainError({
+    code: 'FAILED_PRECONDITION',
+    reason: 'NO_CONTACT_ADDRESS',
+    message: `the account has no ${what} to send the notice to`,
+    metadata: { deletionRequest: deletionRequestId },
+  });

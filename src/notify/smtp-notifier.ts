@@ -5,6 +5,7 @@ import type { DeletionRequestId } from '../domain/ids.js';
 import { withSpan } from '../telemetry/with-span.js';
 import {
   renderConfirmationCode,
+  noContactAddress,
   renderErasureCompleted,
   type RenderedMessage,
 } from './notice-messages.js';
@@ -33,12 +34,7 @@ export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): 
       { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'email' },
       async () => {
         if (notice.to.email === null) {
-          throw new DomainError({
-            code: 'FAILED_PRECONDITION',
-            reason: 'NO_CONTACT_ADDRESS',
-            message: 'the account has no e-mail address to send the notice to',
-            metadata: { deletionRequest: notice.deletionRequestId },
-          });
+          throw noContactAddress(notice.deletionRequestId, 'e-mail address');
         }
         const message = render();
         try {

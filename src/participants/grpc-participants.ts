@@ -1,6 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
 import type { EraseAnswer, Participants } from '../app/ports.js';
+import { finalOutcomeFromProto } from '../codec/erasure-outcome.js';
 import { DomainError } from '../domain/domain-error.js';
 import { deletionRequestName, type DeletionRequestId, type SubjectId } from '../domain/ids.js';
 import {
@@ -54,33 +55,10 @@ const checkEcho = (sent: Subject, echo: Subject | undefined): void => {
 const toAnswer = (response: EraseResponse, sent: Subject): EraseAnswer => {
   checkEcho(sent, response.subject);
   const outcome = response.outcome;
-  switch (outcome?.$case) {
-    case 'erased':
-      return {
-        outcome: {
-          kind: 'ERASED',
-          records: Number(outcome.value.records),
-          categories: outcome.value.categories,
-        },
-      };
-    case 'nothingFound':
-      return { outcome: { kind: 'NOTHING_FOUND' } };
-    case 'retained':
-      return {
-        outcome: {
-          kind: 'RETAINED',
-          legalBasis: outcome.value.legalBasis,
-          categories: outcome.value.categories,
-          until: outcome.value.until ?? null,
-          erasedRecords: Number(outcome.value.erasedRecords),
-        },
-      };
-    case 'accepted':
-      if (outcome.value.expectedBy === undefined) throw failed('ANSWER_INCOMPLETE', false);
-      return { expectedBy: outcome.value.expectedBy };
-    case undefined:
-      throw failed('ANSWER_INCOMPLETE', false);
-  }
+  if (outcome === undefined) throw failed('ANSWER_INCOMPLETE', false);
+  if (outcome.$case !== 'accepted') return { outcome: finalOutcomeFromProto(outcome) };
+  if (outcome.value.expectedBy === undefined) throw failed('ANSWER_INCOMPLETE', false);
+  return { expectedBy: outcome.value.expectedBy };
 };
 
 /** Trace context for the call, so the linked service continues the trace. */

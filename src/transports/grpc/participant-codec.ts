@@ -1,3 +1,4 @@
+import { finalOutcomeFromProto } from '../../codec/erasure-outcome.js';
 import type { ReportErasureOutcomeInput } from '../../app/inputs.js';
 import type { ParticipantStep, StepStatus } from '../../domain/erasure-steps.js';
 import {
@@ -68,31 +69,7 @@ export const reportFromProto = (
     participant: request.participant,
     subjectId: request.subjectId,
   };
-  const outcome = request.outcome;
-  switch (outcome?.$case) {
-    case 'erased':
-      return {
-        ...base,
-        outcome: {
-          kind: 'ERASED',
-          records: Number(outcome.value.records),
-          categories: outcome.value.categories,
-        },
-      };
-    case 'nothingFound':
-      return { ...base, outcome: { kind: 'NOTHING_FOUND' } };
-    case 'retained':
-      return {
-        ...base,
-        outcome: {
-          kind: 'RETAINED',
-          legalBasis: outcome.value.legalBasis,
-          categories: outcome.value.categories,
-          until: outcome.value.until ?? null,
-          erasedRecords: Number(outcome.value.erasedRecords),
-        },
-      };
-    case undefined:
-      return base as ReportErasureOutcomeInput;
-  }
+  return request.outcome === undefined
+    ? (base as ReportErasureOutcomeInput)
+    : { ...base, outcome: finalOutcomeFromProto(request.outcome) };
 };
