@@ -35,12 +35,9 @@ const REPORT_ATTEMPTS = 6;
  * deletion service is away). A repeat of a deletion request answers the same
  * promise, or the final outcome once the job has run.
  */
-export const createAnalyticsService = (
-  options: AnalyticsOptions,
-): ParticipantServer & { readonly reported: ReadonlySet<string> } => {
+export const createAnalyticsService = (options: AnalyticsOptions): ParticipantServer => {
   const events = createTable(options.subjects.map((subject) => [subject, 250] as const));
   const erasures = createTable<Erasure>();
-  const reported = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   const jobDelayMs = options.jobDelayMs ?? 2000;
   let client: DeletionServiceClient | undefined;
@@ -100,7 +97,6 @@ export const createAnalyticsService = (
     }
     try {
       await report(deletionRequest, subjectId, outcome);
-      reported.add(deletionRequest);
     } catch {
       if (attempt < REPORT_ATTEMPTS)
         later(1000 * 2 ** attempt, () => void runJob(deletionRequest, subjectId, attempt + 1));
@@ -127,7 +123,6 @@ export const createAnalyticsService = (
     },
   });
   return {
-    reported,
     listen: (host, port) => server.listen(host, port),
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
