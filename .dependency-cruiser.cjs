@@ -50,10 +50,19 @@ module.exports = {
     },
     {
       name: 'clients-use-no-server-code',
-      comment: 'Client packages may use generated stubs only.',
+      comment:
+        "Client packages may use generated stubs, and the tRPC router's types (never its code).",
       severity: 'error',
       from: { path: '^clients' },
-      to: { path: '^src', pathNot: '^src/gen' },
+      to: { path: '^src', pathNot: ['^src/gen', '^src/transports/trpc/'] },
+    },
+    {
+      name: 'clients-import-trpc-types-only',
+      comment:
+        'The tRPC client gets end-to-end types from the router without shipping server code.',
+      severity: 'error',
+      from: { path: '^clients' },
+      to: { path: '^src/transports/trpc/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'examples-are-clients-too',

@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
@@ -31,6 +32,7 @@ import { traceDeletionService } from './telemetry/traced-service.js';
 import { currentTraceId, withSpan } from './telemetry/with-span.js';
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
+import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
 import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
 
 /** Parts a test may replace. */
@@ -103,6 +105,7 @@ const makeDeps = (
     retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
     fanOutConcurrency: config.FANOUT_CONCURRENCY,
     localErasure: config.LOCAL_ERASURE,
+    watchPollMs: config.WATCH_POLL_MS,
   },
 });
 
@@ -116,13 +119,18 @@ const makeAuthenticator = (config: Config, connection: Connection) =>
     apiKeys: createMongoApiKeyStore(connection),
   });
 
-/** Health and readiness; the dev mailbox only outside production. */
-const makeHttpServer = (config: Config, connection: Connection, reportKey: string): HttpServer => {
+/** tRPC, health and readiness; the dev mailbox only outside production. */
+const makeHttpServer = (
+  config: Config,
+  connection: Connection,
+  served: { readonly reportKey: string; readonly trpc: RequestListener },
+): HttpServer => {
   const mailboxStore = createMongoMailboxStore(connection);
   const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
   return createHttpServer({
     ready: async () => (await connection.db?.admin().ping())?.ok === 1,
-    reportKey,
+    reportKey: served.reportKey,
+    trpc: served.trpc,
     mailbox: devMailbox
       ? (to: string | undefined) => mailboxStore.list({ to, limit: 20 })
       : undefined,
@@ -151,12 +159,16 @@ export const composeApp = async (
   const traits = await serverTraits(connection);
   const deps = makeDeps(config, connection, { overrides, participants, signer, traits });
   const service = traceDeletionService(createDeletionService(deps));
+  const authenticate = makeAuthenticator(config, connection);
   const grpc = createGrpcServer(service, {
-    authenticate: makeAuthenticator(config, connection),
+    authenticate,
     logger,
     reflection: config.GRPC_REFLECTION,
   });
-  const http = makeHttpServer(config, connection, signer.publicKeyPem);
+  const http = makeHttpServer(config, connection, {
+    reportKey: signer.publicKeyPem,
+    trpc: createTrpcHandler(service, { authenticate, logger }),
+  });
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;

@@ -27,6 +27,8 @@ export interface DeletionPolicy {
   readonly retry: RetryPolicy;
   /** How many linked services one purge calls at once. */
   readonly fanOutConcurrency: number;
+  /** How often a watch reads the request it follows. */
+  readonly watchPollMs: number;
   /** Erase the account's own data after every linked service answered (default) or first. */
   readonly localErasure: 'after-participants' | 'first';
 }

@@ -15,6 +15,7 @@ import type {
   RetryParticipantInput,
   RequestDeletionInput,
   UndeleteDeletionRequestInput,
+  WatchDeletionRequestInput,
 } from './inputs.js';
 import {
   getDeletionRequest,
@@ -29,6 +30,7 @@ import {
 } from './participant-operations.js';
 import { requestDeletion } from './request-deletion.js';
 import { approveDeletion, rejectDeletion } from './review-deletion.js';
+import { watchDeletionRequest, type DeletionEvent } from './watch-deletion.js';
 import { cancelDeletion, undeleteDeletionRequest } from './withdraw-deletion.js';
 
 /**
@@ -65,6 +67,12 @@ export interface DeletionService {
     principal: Principal,
     input: GetDeletionRequestInput,
   ) => Promise<DeletionRequest>;
+  /** Follows a request as it changes; see watch-deletion.ts. Stops when `signal` aborts. */
+  readonly watchDeletionRequest: (
+    principal: Principal,
+    input: WatchDeletionRequestInput,
+    signal: AbortSignal,
+  ) => Promise<AsyncIterable<DeletionEvent>>;
   readonly listDeletionRequests: (
     principal: Principal,
     input: ListDeletionRequestsInput,
@@ -96,6 +104,8 @@ export const createDeletionService = (deps: DeletionDeps): DeletionService => ({
   cancelDeletion: cancelDeletion(deps),
   undeleteDeletionRequest: undeleteDeletionRequest(deps),
   getDeletionRequest: getDeletionRequest(deps),
+  watchDeletionRequest: (principal, input, signal) =>
+    watchDeletionRequest(deps)(principal, input, { signal, pollMs: deps.policy.watchPollMs }),
   listDeletionRequests: listDeletionRequests(deps),
   reportErasureOutcome: reportErasureOutcome(deps),
   retryParticipant: retryParticipant(deps),

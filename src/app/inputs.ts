@@ -46,6 +46,14 @@ export const cancelDeletionInput = z.strictObject({ name, etag });
 export const undeleteDeletionRequestInput = z.strictObject({ name, etag });
 /** Input of getDeletionRequest. */
 export const getDeletionRequestInput = z.strictObject({ name });
+/** Input of watchDeletionRequest; `after` is the cursor of the last event seen, to resume. */
+export const watchDeletionRequestInput = z.strictObject({
+  name,
+  after: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'a cursor of an earlier event')
+    .optional(),
+});
 /** Input of listDeletionRequests. */
 export const listDeletionRequestsInput = z.strictObject({
   pageSize: z.number().int().min(0).default(0),
@@ -103,6 +111,8 @@ export type CancelDeletionInput = z.input<typeof cancelDeletionInput>;
 export type UndeleteDeletionRequestInput = z.input<typeof undeleteDeletionRequestInput>;
 /** Input of getDeletionRequest, before parsing. */
 export type GetDeletionRequestInput = z.input<typeof getDeletionRequestInput>;
+/** Input of watchDeletionRequest, before parsing. */
+export type WatchDeletionRequestInput = z.input<typeof watchDeletionRequestInput>;
 /** Input of listDeletionRequests, before parsing. */
 export type ListDeletionRequestsInput = z.input<typeof listDeletionRequestsInput>;
 

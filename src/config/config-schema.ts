@@ -173,6 +173,12 @@ export const configSchema = z.object({
     .min(10)
     .default(1000)
     .describe('Pause between worker passes'),
+  WATCH_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(500)
+    .describe('How often a live progress subscription reads its deletion request'),
   LEASE_SECONDS: seconds.min(1).default(60).describe('Lease of a claimed purge'),
   PARTICIPANTS: participants
     .default([])

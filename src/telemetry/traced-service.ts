@@ -11,6 +11,7 @@ export const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> =
   cancelDeletion: 'deletion.cancel',
   undeleteDeletionRequest: 'deletion.undelete',
   getDeletionRequest: 'deletion.get',
+  watchDeletionRequest: 'deletion.watch',
   listDeletionRequests: 'deletion.list',
   reportErasureOutcome: 'deletion.report_outcome',
   retryParticipant: 'deletion.retry_participant',
@@ -40,6 +41,13 @@ export const traceDeletionService = (service: DeletionService): DeletionService 
     cancelDeletion: wrap('cancelDeletion', service.cancelDeletion),
     undeleteDeletionRequest: wrap('undeleteDeletionRequest', service.undeleteDeletionRequest),
     getDeletionRequest: wrap('getDeletionRequest', service.getDeletionRequest),
+    // The span covers authorization and the first read; the events that follow are not one operation.
+    watchDeletionRequest: (principal, input, signal) =>
+      withSpan(
+        useCaseSpanNames.watchDeletionRequest,
+        { 'deletion.actor_kind': principal.actor.kind },
+        () => service.watchDeletionRequest(principal, input, signal),
+      ),
     listDeletionRequests: wrap('listDeletionRequests', service.listDeletionRequests),
     reportErasureOutcome: wrap('reportErasureOutcome', service.reportErasureOutcome),
     retryParticipant: wrap('retryParticipant', service.retryParticipant),

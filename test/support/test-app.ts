@@ -49,6 +49,8 @@ export interface TestApp extends AsyncDisposable {
   readonly clock: TestClock;
   readonly dbName: string;
   readonly ports: { readonly grpc: number; readonly http: number };
+  /** The tRPC endpoint, `http://127.0.0.1:<port>/trpc`. */
+  readonly trpcUrl: string;
   seedAccount(account: SeedAccount): Promise<void>;
   emailOf(subjectId: string): string;
   count(
@@ -85,6 +87,7 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
     NOTIFIER: 'smtp',
     SMTP_URL: smtp.url,
     WORKER_ENABLED: 'false',
+    WATCH_POLL_MS: '50',
     GRACE_PERIOD_SECONDS: '0',
     ...env,
   });
@@ -151,6 +154,7 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
     clock,
     dbName,
     ports: { grpc: grpcPort, http: httpPort },
+    trpcUrl: `http://127.0.0.1:${String(httpPort)}/trpc`,
     emailOf,
     seedAccount,
     count: (collection, filter = {}) => db.collection(collection).countDocuments(filter),

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Readiness: resolves when the service can take work (the database answers). */
@@ -7,7 +13,7 @@ export type ReadinessCheck = () => Promise<boolean>;
 /** Development only: the messages of the dev mailbox, newest first (absent in production). */
 export type DevMailboxReader = (to: string | undefined) => Promise<readonly object[]>;
 
-/** The HTTP side of the service: health now, tRPC later. */
+/** The HTTP side of the service: tRPC, health, the report key, the dev mailbox. */
 export interface HttpServer {
   readonly server: Server;
   listen(host: string, port: number): Promise<number>;
@@ -27,15 +33,18 @@ interface Routes {
   /** The public key (SPKI PEM) that verifies erasure reports. */
   readonly reportKey: string;
   readonly mailbox: DevMailboxReader | undefined;
+  /** Serves `/trpc/*`. */
+  readonly trpc?: RequestListener;
 }
 
 const route = async (
   request: IncomingMessage,
   response: ServerResponse,
-  { ready, mailbox, reportKey }: Routes,
+  { ready, mailbox, reportKey, trpc }: Routes,
 ): Promise<void> => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
+  if (trpc !== undefined && path.startsWith('/trpc/')) return trpc(request, response);
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
   if (path === '/erasure-report-key') {
     response.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -55,7 +64,7 @@ const route = async (
 };
 
 /**
- * `/healthz` (the process is alive), `/readyz` (the database answers),
+ * `/trpc/*` (the tRPC router), `/healthz` (the process is alive), `/readyz` (the database answers),
  * `/erasure-report-key` (the public key of signed erasure reports) and, in
  * development only, `/dev/mailbox?to=<address>`.
  */

@@ -1,0 +1,197 @@
+import { initTRPC, tracked } from '@trpc/server';
+import { z } from 'zod';
+import type { DeletionService } from '../../app/deletion-service.js';
+import type {
+  ApproveDeletionInput,
+  CancelDeletionInput,
+  ConfirmDeletionInput,
+  GetDeletionRequestInput,
+  ListDeletionRequestsInput,
+  RejectDeletionInput,
+  ReportErasureOutcomeInput,
+  RequestDeletionInput,
+  ResolveParticipantInput,
+  RetryParticipantInput,
+  UndeleteDeletionRequestInput,
+  WatchDeletionRequestInput,
+} from '../../app/inputs.js';
+import type { Operation } from '../../domain/authorization.js';
+import { DomainError } from '../../domain/domain-error.js';
+import type { Principal } from '../../domain/principal.js';
+import { toEventView, toPageView, toView } from './deletion-view.js';
+import { formatError, toTRPCError } from './trpc-errors.js';
+
+/** What every tRPC call starts with: the caller, authenticated once per HTTP request (a batch shares it). */
+export interface TrpcContext {
+  readonly principal: () => Promise<Principal>;
+}
+
+/**
+ * Declares the input type of a procedure and passes the value on as it came:
+ * the use case authorizes first and then validates it with its zod schema (the
+ * one the gRPC transport uses too), so both transports refuse the same calls
+ * the same way.
+ */
+const typed = <TInput>() => z.custom<TInput>();
+
+/** The fields of a JSON input, whatever was sent: the use case reports what is missing. */
+const fieldsOf = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null ? { ...value } : {};
+
+/** A final outcome as JSON carries it: `until` is an RFC 3339 string. */
+type WireOutcome =
+  | Exclude<ReportErasureOutcomeInput['outcome'], { kind: 'RETAINED' }>
+  | (Omit<Extract<ReportErasureOutcomeInput['outcome'], { kind: 'RETAINED' }>, 'until'> & {
+      readonly until?: string | null;
+    });
+
+/** Input of reportErasureOutcome over tRPC. */
+export type ReportErasureOutcomeWireInput = Omit<ReportErasureOutcomeInput, 'outcome'> & {
+  readonly outcome: WireOutcome;
+};
+
+/** JSON has no dates: a RETAINED outcome's `until` string becomes the Date the use case validates. */
+const outcomeFromWire = (outcome: unknown): unknown => {
+  const fields = fieldsOf(outcome);
+  return fields.kind === 'RETAINED' && typeof fields.until === 'string'
+    ? { ...fields, until: new Date(fields.until) }
+    : outcome;
+};
+
+/** Input of watchDeletionRequest; the subscription link sets `lastEventId` when it reconnects. */
+export interface WatchDeletionRequestWireInput {
+  readonly name: string;
+  readonly lastEventId?: string | null;
+}
+
+/** Which domain operation (and so which authorization policy) each procedure is. */
+export const procedureOperations = {
+  requestDeletion: 'requestDeletion',
+  confirmDeletion: 'confirmDeletion',
+  approveDeletion: 'approveDeletion',
+  rejectDeletion: 'rejectDeletion',
+  cancelDeletion: 'cancelDeletion',
+  undeleteDeletionRequest: 'undeleteDeletionRequest',
+  getDeletionRequest: 'getDeletionRequest',
+  watchDeletionRequest: 'watchDeletionRequest',
+  listDeletionRequests: 'listDeletionRequests',
+  reportErasureOutcome: 'reportErasureOutcome',
+  retryParticipant: 'retryParticipant',
+  resolveParticipant: 'resolveParticipant',
+  getErasureReport: 'getErasureReport',
+} as const satisfies Readonly<Record<string, Operation>>;
+
+const t = initTRPC.context<TrpcContext>().create({
+  // Never a stack trace on the wire, whatever NODE_ENV says.
+  isDev: false,
+  errorFormatter: ({ shape, error }) => formatError({ ...shape, cause: error.cause }),
+  sse: {
+    ping: { enabled: true, intervalMs: 15_000 },
+    // A watch ends after 10 minutes; the client reconnects (with a fresh token) and resumes.
+    maxDurationMs: 10 * 60_000,
+    client: { reconnectAfterInactivityMs: 45_000 },
+  },
+});
+
+/** Authenticates, and turns whatever a use case throws into the TRPCError of its DomainError. */
+const authed = t.procedure.use(async ({ ctx, next }) => {
+  const principal = await ctx.principal().catch((error: unknown) => {
+    throw toTRPCError(DomainError.from(error));
+  });
+  const result = await next({ ctx: { principal } });
+  if (!result.ok) throw toTRPCError(DomainError.from(result.error.cause ?? result.error));
+  return result;
+});
+
+/**
+ * The DeletionService as a tRPC router: one procedure per operation, calling
+ * the same use cases as gRPC (never the gRPC layer). Reads are queries,
+ * changes are mutations, and `watchDeletionRequest` is a live subscription (SSE).
+ */
+export const createDeletionRouter = (service: DeletionService) =>
+  t.router({
+    requestDeletion: authed
+      .input(typed<RequestDeletionInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.requestDeletion(ctx.principal, input)),
+      ),
+    confirmDeletion: authed
+      .input(typed<ConfirmDeletionInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.confirmDeletion(ctx.principal, input)),
+      ),
+    approveDeletion: authed
+      .input(typed<ApproveDeletionInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.approveDeletion(ctx.principal, input)),
+      ),
+    rejectDeletion: authed
+      .input(typed<RejectDeletionInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.rejectDeletion(ctx.principal, input)),
+      ),
+    cancelDeletion: authed
+      .input(typed<CancelDeletionInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.cancelDeletion(ctx.principal, input)),
+      ),
+    undeleteDeletionRequest: authed
+      .input(typed<UndeleteDeletionRequestInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.undeleteDeletionRequest(ctx.principal, input)),
+      ),
+    getDeletionRequest: authed
+      .input(typed<GetDeletionRequestInput>())
+      .query(async ({ ctx, input }) =>
+        toView(await service.getDeletionRequest(ctx.principal, input)),
+      ),
+    watchDeletionRequest: authed
+      .input(typed<WatchDeletionRequestWireInput>())
+      .subscription(async function* ({ ctx, input, signal }) {
+        const { lastEventId, ...fields } = fieldsOf(input);
+        try {
+          const events = await service.watchDeletionRequest(
+            ctx.principal,
+            { ...fields, after: lastEventId ?? undefined } as WatchDeletionRequestInput,
+            signal ?? new AbortController().signal,
+          );
+          for await (const event of events) yield tracked(event.cursor, toEventView(event));
+        } catch (error) {
+          throw toTRPCError(DomainError.from(error));
+        }
+      }),
+    listDeletionRequests: authed
+      .input(typed<ListDeletionRequestsInput>())
+      .query(async ({ ctx, input }) =>
+        toPageView(await service.listDeletionRequests(ctx.principal, input)),
+      ),
+    reportErasureOutcome: authed
+      .input(typed<ReportErasureOutcomeWireInput>())
+      .mutation(async ({ ctx, input }) => {
+        const { outcome, ...fields } = fieldsOf(input);
+        await service.reportErasureOutcome(ctx.principal, {
+          ...fields,
+          outcome: outcomeFromWire(outcome),
+        } as ReportErasureOutcomeInput);
+        return {};
+      }),
+    retryParticipant: authed
+      .input(typed<RetryParticipantInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.retryParticipant(ctx.principal, input)),
+      ),
+    resolveParticipant: authed
+      .input(typed<ResolveParticipantInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.resolveParticipant(ctx.principal, input)),
+      ),
+    getErasureReport: authed
+      .input(typed<GetDeletionRequestInput>())
+      .query(async ({ ctx, input }) => ({
+        name: input.name,
+        ...(await service.getErasureReport(ctx.principal, input)),
+      })),
+  });
+
+/** The router's type: what `clients/trpc` imports (as a type only) for end-to-end types. */
+export type DeletionRouter = ReturnType<typeof createDeletionRouter>;

@@ -1,0 +1,58 @@
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Logger } from 'pino';
+import type { DeletionService } from '../../app/deletion-service.js';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { DomainError } from '../../domain/domain-error.js';
+import type { Principal } from '../../domain/principal.js';
+import { createDeletionRouter, type TrpcContext } from './router.js';
+
+/** Where tRPC is served on the HTTP server. */
+export const TRPC_BASE_PATH = '/trpc/';
+
+const header = (request: IncomingMessage, name: string): string | undefined => {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** What the handler needs besides the service. */
+export interface TrpcHandlerDeps {
+  readonly authenticate: Authenticator;
+  readonly logger: Logger;
+}
+
+/**
+ * The tRPC router behind the standalone adapter, for `/trpc/*` of the HTTP
+ * server: credentials from the `authorization` or `x-api-key` header, batches
+ * of at most 50 calls, bodies of at most 1 MiB. Failures are logged by
+ * procedure, code and reason only.
+ */
+export const createTrpcHandler = (
+  service: DeletionService,
+  deps: TrpcHandlerDeps,
+): RequestListener =>
+  createHTTPHandler({
+    router: createDeletionRouter(service),
+    basePath: TRPC_BASE_PATH,
+    maxBatchSize: 50,
+    maxBodySize: 1024 * 1024,
+    createContext: ({ req }): TrpcContext => {
+      let principal: Promise<Principal> | undefined;
+      const credentials = {
+        authorization: header(req, 'authorization'),
+        apiKey: header(req, 'x-api-key'),
+      };
+      return { principal: () => (principal ??= deps.authenticate(credentials)) };
+    },
+    onError: ({ error, path }) => {
+      const cause = DomainError.is(error.cause) ? error.cause : undefined;
+      const entry = {
+        procedure: path,
+        code: error.code,
+        reason: cause?.reason,
+        cause: ((cause?.cause ?? error.cause) as Error | undefined)?.name,
+      };
+      if (error.code === 'INTERNAL_SERVER_ERROR') deps.logger.error(entry, 'trpc call failed');
+      else deps.logger.debug(entry, 'trpc call refused');
+    },
+  });

@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDeletionClient,
+  isDeletionClientError,
+  type DeletionClient,
+  type DeletionClientError,
+  type DeletionEventView,
+} from '../../clients/trpc/deletion-client.js';
+import { hashApiKey } from '../../src/crypto/api-key-hash.js';
+import { putApiKey } from '../../src/persistence/mongo/mongo-api-key-store.js';
+import {
+  participantsConfig,
+  startFakeParticipant,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { castFor, newSubjectId } from '../support/principals.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** Awaits a call that must fail and returns its error. */
+const failure = async (promise: Promise<unknown>): Promise<DeletionClientError> => {
+  try {
+    await promise;
+  } catch (error) {
+    if (isDeletionClientError(error)) return error;
+    throw error;
+  }
+  throw new Error('the call succeeded');
+};
+
+/** Collects a subscription's events until the server ends it (or it fails). */
+const collect = (
+  client: DeletionClient,
+  input: { name: string; lastEventId?: string },
+): { events: DeletionEventView[]; ids: string[]; done: Promise<void>; stop: () => void } => {
+  const events: DeletionEventView[] = [];
+  const ids: string[] = [];
+  let stop = (): void => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const subscription = client.watchDeletionRequest.subscribe(input, {
+      onData: (event) => {
+        ids.push(event.id);
+        events.push(event.data);
+      },
+      onError: reject,
+      onComplete: resolve,
+    });
+    stop = () => subscription.unsubscribe();
+  });
+  return { events, ids, done, stop };
+};
+
+describe('clients/trpc against the running service', () => {
+  let t: TestApp;
+  let fake: FakeParticipant;
+  beforeAll(async () => {
+    fake = await startFakeParticipant('crm');
+    t = await startTestApp({ PARTICIPANTS: participantsConfig([fake]), WATCH_POLL_MS: '30' });
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+    await fake[Symbol.asyncDispose]();
+  });
+
+  it('runs a deletion with a token fetched per request, batching calls of one tick', async () => {
+    const subjectId = newSubjectId('trpc');
+    await t.seedAccount({ id: subjectId });
+    const cast = await castFor(subjectId);
+    const requests: string[] = [];
+    let tokens = 0;
+    const client = createDeletionClient({
+      url: t.trpcUrl,
+      token: () => {
+        tokens += 1;
+        return cast.self.token;
+      },
+      fetch: (input, init) => {
+        requests.push(
+          `${init?.method ?? 'GET'} ${new URL(input instanceof Request ? input.url : input).pathname}`,
+        );
+        return fetch(input, init);
+      },
+    });
+    const since = t.smtp.messages.length;
+
+    const created = await client.requestDeletion.mutate({ subjectId, reason: 'leaving' });
+    const code = await t.smtp.waitForCode(t.emailOf(subjectId), since);
+    const confirmed = await client.confirmDeletion.mutate({ name: created.name, code });
+    const [read, page, report] = await Promise.allSettled([
+      client.getDeletionRequest.query({ name: created.name }),
+      client.listDeletionRequests.query({ subjectId }),
+      client.getErasureReport.query({ name: created.name }),
+    ]);
+
+    expect(created).toMatchObject({ state: 'REQUESTED', subjectId, reason: 'leaving' });
+    expect(created.name).toMatch(/^deletionRequests\/[a-z0-9-]+$/);
+    expect(Date.parse(created.legalDeadline)).toBeGreaterThan(Date.parse(created.createTime));
+    expect(confirmed).toMatchObject({ state: 'SCHEDULED', confirmationMethod: 'ONE_TIME_CODE' });
+    expect(read.status === 'fulfilled' && read.value.etag).toBe(confirmed.etag);
+    expect(page.status === 'fulfilled' && page.value.deletionRequests.map((r) => r.name)).toEqual([
+      created.name,
+    ]);
+    expect(report.status).toBe('rejected');
+    expect(requests).toEqual([
+      'POST /trpc/requestDeletion',
+      'POST /trpc/confirmDeletion',
+      'GET /trpc/getDeletionRequest,listDeletionRequests,getErasureReport',
+    ]);
+    expect(tokens).toBe(3);
+    expect(JSON.stringify(confirmed)).not.toMatch(/codeHash|mail\.test|leaseOwner|fingerprint/i);
+  });
+
+  it('authenticates with an API key', async () => {
+    const key = 'trpc-test-key-0123456789';
+    await putApiKey(t.app.connection, {
+      name: 'support-console',
+      hash: hashApiKey(key),
+      scopes: ['deletion:read'],
+    });
+    const subject = await t.requested({ prefix: 'apikey' });
+    const client = createDeletionClient({ url: t.trpcUrl, apiKey: key });
+
+    const read = await client.getDeletionRequest.query({ name: subject.name });
+    const denied = await failure(client.cancelDeletion.mutate({ name: subject.name }));
+
+    expect(read.state).toBe('REQUESTED');
+    expect(denied.data).toMatchObject({ code: 'FORBIDDEN', status: 'PERMISSION_DENIED' });
+  });
+
+  it('delivers every state and participant change of a deletion, in order, then ends', async () => {
+    const subject = await t.requested({ prefix: 'watch' });
+    const client = createDeletionClient({ url: t.trpcUrl, token: subject.cast.self.token });
+    const watch = collect(client, { name: subject.name });
+    await expect.poll(() => watch.events.length).toBe(1);
+
+    await client.confirmDeletion.mutate({ name: subject.name, code: subject.code });
+    await t.app.runWorkerPass();
+    await watch.done;
+
+    const { events, ids } = watch;
+    expect(events[0]).toMatchObject({ kind: 'SNAPSHOT', request: { state: 'REQUESTED' } });
+    const changes = events.flatMap((event) =>
+      event.kind === 'STATE_CHANGED' ? [`${event.change.fromState}→${event.change.toState}`] : [],
+    );
+    expect(changes).toEqual(['REQUESTED→SCHEDULED', 'SCHEDULED→ERASING', 'ERASING→COMPLETED']);
+    const crm = events.flatMap((event) =>
+      event.kind === 'PARTICIPANT_CHANGED' ? [event.participant] : [],
+    );
+    expect(crm.at(-1)).toMatchObject({
+      participant: 'crm',
+      status: 'DONE',
+      outcome: { kind: 'ERASED', records: 3 },
+    });
+    expect(events.at(-1)?.request.state).toBe('COMPLETED');
+    expect(ids[0]).toBe('0');
+    expect(ids.map(Number)).toEqual([...ids.map(Number)].sort((a, b) => a - b));
+  });
+
+  it('resumes after the last event it saw, missing no state change', async () => {
+    const subject = await t.scheduled({ prefix: 'resume' });
+    await t.app.runWorkerPass();
+    const client = createDeletionClient({ url: t.trpcUrl, token: subject.cast.self.token });
+
+    const watch = collect(client, { name: subject.name, lastEventId: '1' });
+    await watch.done;
+
+    expect(
+      watch.events.map((event) =>
+        event.kind === 'STATE_CHANGED' ? event.change.toState : event.kind,
+      ),
+    ).toEqual(['ERASING', 'COMPLETED', 'PARTICIPANT_CHANGED']);
+  });
+
+  it('refuses to watch what the caller may not read, and callers without credentials', async () => {
+    const subject = await t.requested({ prefix: 'nosy' });
+    const stranger = await castFor(newSubjectId('stranger'));
+    const asStranger = createDeletionClient({ url: t.trpcUrl, token: stranger.self.token });
+    const anonymous = createDeletionClient({ url: t.trpcUrl });
+
+    const denied = await failure(collect(asStranger, { name: subject.name }).done);
+    const unauthenticated = await failure(collect(anonymous, { name: subject.name }).done);
+
+    expect(denied.data).toMatchObject({ code: 'FORBIDDEN', reason: 'PERMISSION_DENIED' });
+    expect(unauthenticated.data).toMatchObject({
+      code: 'UNAUTHORIZED',
+      reason: 'MISSING_CREDENTIALS',
+    });
+  });
+
+  it('answers invalid input with field errors and no stack, on the wire', async () => {
+    const subject = await t.requested({ prefix: 'wire' });
+
+    const response = await fetch(`${t.trpcUrl}/cancelDeletion`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${subject.cast.self.token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'requests/nope', etag: 7 }),
+    });
+    const body = (await response.json()) as { error: { message: string; data: object } };
+
+    expect(response.status).toBe(400);
+    expect(body.error.data).toEqual({
+      code: 'BAD_REQUEST',
+      httpStatus: 400,
+      path: 'cancelDeletion',
+      status: 'INVALID_ARGUMENT',
+      reason: 'INVALID_ARGUMENT',
+      metadata: {},
+      fieldErrors: {
+        name: ['must be deletionRequests/{id}'],
+        etag: ['Invalid input: expected string, received number'],
+      },
+    });
+  });
+});
