@@ -99,8 +99,12 @@ const authed = t.procedure.use(async ({ ctx, next }) => {
     throw toTRPCError(DomainError.from(error));
   });
   const result = await next({ ctx: { principal } });
-  if (!result.ok) throw toTRPCError(DomainError.from(result.error.cause ?? result.error));
-  return result;
+  if (result.ok) return result;
+  const { error } = result;
+  if (DomainError.is(error.cause)) throw toTRPCError(error.cause);
+  // tRPC's own refusals (a body that is not JSON) keep their code; anything else is a bug.
+  if (error.code !== 'INTERNAL_SERVER_ERROR') throw error;
+  throw toTRPCError(DomainError.from(error.cause ?? error));
 });
 
 /**
