@@ -1,20 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grpcCodeName } from '../../clients/grpc/rich-error.js';
+import {
+  createDeletionClient,
+  isDeletionClientError,
+  type DeletionClient,
+} from '../../clients/trpc/deletion-client.js';
 import { DeletionServiceService } from '../../src/gen/deletion/v1/deletion_service.js';
-import { operationPolicies } from '../../src/domain/authorization.js';
+import { operationPolicies, operations } from '../../src/domain/authorization.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
 import { rpcOperations, type DeletionRpc } from '../../src/transports/grpc/deletion-handlers.js';
+import { createDeletionRouter, procedureOperations } from '../../src/transports/trpc/router.js';
 import { CallError, type Auth } from '../support/grpc-test-client.js';
 import { newSubjectId } from '../support/principals.js';
 import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-type Rpc = DeletionRpc;
+/** A call of either transport: the 12 RPCs, and the tRPC-only live subscription. */
+type Rpc = DeletionRpc | 'watchDeletionRequest';
+type Transport = 'grpc' | 'trpc';
 type Caller =
   'none' | 'badToken' | 'expired' | 'selfUser' | 'otherUser' | 'service' | 'approver' | 'admin';
 type Target = 'own' | 'other';
-const OK = 0;
-const UNAUTHENTICATED = 16;
-const DENIED = 7;
+/** Outcomes by canonical code name: both transports are held to one table. */
+const OK = 'OK';
+const UNAUTHENTICATED = 'UNAUTHENTICATED';
+const DENIED = 'PERMISSION_DENIED';
+/** `OK`, or the canonical name of the code the call failed with. */
+type Outcome = string;
 
 const callers: readonly Caller[] = [
   'none',
@@ -27,10 +39,10 @@ const callers: readonly Caller[] = [
   'admin',
 ];
 
-/** Expected status per RPC and caller, for [own subject, other subject]. */
+/** Expected outcome per RPC and caller, for [own subject, other subject]. */
 const expected: Record<
   Rpc,
-  Record<'selfUser' | 'otherUser' | 'service' | 'approver' | 'admin', [number, number]>
+  Record<'selfUser' | 'otherUser' | 'service' | 'approver' | 'admin', [Outcome, Outcome]>
 > = {
   requestDeletion: {
     selfUser: [OK, DENIED],
@@ -75,6 +87,13 @@ const expected: Record<
     admin: [OK, OK],
   },
   getDeletionRequest: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
+  watchDeletionRequest: {
     selfUser: [OK, DENIED],
     otherUser: [DENIED, DENIED],
     service: [OK, OK],
@@ -129,13 +148,14 @@ const failedStep = {
   updatedAt: new Date(),
 } as const;
 
-const expectedCode = (rpc: Rpc, caller: Caller, target: Target): number => {
+const expectedCode = (rpc: Rpc, caller: Caller, target: Target): Outcome => {
   if (caller === 'none' || caller === 'badToken' || caller === 'expired') return UNAUTHENTICATED;
   const [own, other] = expected[rpc][caller];
   return target === 'own' ? own : other;
 };
 
-describe('authorization matrix: every RPC × caller × subject', () => {
+// One service (and database) per transport, so each half runs on a small collection.
+describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transport) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({
@@ -147,13 +167,25 @@ describe('authorization matrix: every RPC × caller × subject', () => {
   });
   afterAll(async () => t[Symbol.asyncDispose]());
 
-  it('has an explicit policy for every RPC of the service', () => {
+  it.runIf(transport === 'grpc')('has an explicit policy for every RPC of the service', () => {
     const methods = Object.keys(DeletionServiceService);
     expect(methods).toHaveLength(12);
     expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
     for (const operation of Object.values(rpcOperations))
       expect(operationPolicies[operation]).toBeDefined();
   });
+
+  it.runIf(transport === 'trpc')(
+    'has a policy for every procedure and a procedure for every operation',
+    () => {
+      const procedures = Object.keys(createDeletionRouter(t.app.service)._def.procedures);
+      expect(procedures.sort()).toEqual(Object.keys(procedureOperations).sort());
+      expect(Object.values(procedureOperations).sort()).toEqual([...operations].sort());
+      for (const operation of Object.values(procedureOperations))
+        expect(operationPolicies[operation]).toBeDefined();
+      expect(Object.keys(expected).sort()).toEqual(procedures.sort());
+    },
+  );
 
   /** A request of `subjectId` in the state the RPC needs, and the code that was sent. */
   const fixture = async (rpc: Rpc, subjectId: string): Promise<{ name: string; code: string }> => {
@@ -170,7 +202,8 @@ describe('authorization matrix: every RPC × caller × subject', () => {
     if (['approveDeletion', 'rejectDeletion', 'undeleteDeletionRequest'].includes(rpc)) {
       await t.client.confirmDeletion({ name: created.name, code }, self);
     }
-    if (rpc === 'getErasureReport') {
+    // A completed request: it has a report, and a watch of it ends after its first event.
+    if (rpc === 'getErasureReport' || rpc === 'watchDeletionRequest') {
       const request = (await t.app.deps.requests.findById(
         created.name.split('/')[1] as DeletionRequestId,
       ))!;
@@ -211,13 +244,15 @@ describe('authorization matrix: every RPC × caller × subject', () => {
     return { name: created.name, code };
   };
 
-  const invoke = async (
+  const invokeGrpc = async (
     rpc: Rpc,
     target: { subjectId: string; name: string; code: string },
     auth: Auth,
   ): Promise<unknown> => {
     const { client } = t;
     switch (rpc) {
+      case 'watchDeletionRequest':
+        throw new Error('tRPC only');
       case 'requestDeletion':
         return client.requestDeletion({ subjectId: target.subjectId }, auth);
       case 'confirmDeletion':
@@ -260,6 +295,99 @@ describe('authorization matrix: every RPC × caller × subject', () => {
         );
     }
   };
+
+  /** The first event of a watch (it ends after it: the request is COMPLETED), or its error. */
+  const watchOnce = (client: DeletionClient, name: string): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const subscription = client.watchDeletionRequest.subscribe(
+        { name },
+        {
+          onData: (event) => {
+            subscription.unsubscribe();
+            resolve(event);
+          },
+          onError: reject,
+        },
+      );
+    });
+
+  interface Cell {
+    readonly subjectId: string;
+    readonly name: string;
+    readonly code: string;
+  }
+
+  const invokeTrpc = async (
+    client: DeletionClient,
+    rpc: Rpc,
+    target: { subjectId: string; name: string; code: string },
+  ): Promise<unknown> => {
+    switch (rpc) {
+      case 'requestDeletion':
+        return client.requestDeletion.mutate({ subjectId: target.subjectId });
+      case 'confirmDeletion':
+        return client.confirmDeletion.mutate({ name: target.name, code: target.code });
+      case 'approveDeletion':
+        return client.approveDeletion.mutate({ name: target.name });
+      case 'rejectDeletion':
+        return client.rejectDeletion.mutate({ name: target.name, reason: 'matrix' });
+      case 'cancelDeletion':
+        return client.cancelDeletion.mutate({ name: target.name });
+      case 'undeleteDeletionRequest':
+        return client.undeleteDeletionRequest.mutate({ name: target.name });
+      case 'getDeletionRequest':
+        return client.getDeletionRequest.query({ name: target.name });
+      case 'watchDeletionRequest':
+        return watchOnce(client, target.name);
+      case 'listDeletionRequests':
+        return client.listDeletionRequests.query({ subjectId: target.subjectId });
+      case 'reportErasureOutcome':
+        return client.reportErasureOutcome.mutate({
+          name: target.name,
+          participant: 'matrix-svc',
+          subjectId: target.subjectId,
+          outcome: { kind: 'NOTHING_FOUND' },
+        });
+      case 'getErasureReport':
+        return client.getErasureReport.query({ name: target.name });
+      case 'retryParticipant':
+        return client.retryParticipant.mutate({ name: target.name, participant: 'matrix-svc' });
+      case 'resolveParticipant':
+        return client.resolveParticipant.mutate({
+          name: target.name,
+          participant: 'matrix-svc',
+          justification: 'erased by hand, ticket OPS-1',
+          records: 1,
+        });
+    }
+  };
+
+  const trpcClient = (auth: Auth, batch: false | { maxItems: number }, counted?: string[]) =>
+    createDeletionClient({
+      url: t.trpcUrl,
+      batch,
+      ...(auth ?? {}),
+      fetch: (input, init) => {
+        counted?.push(init?.method ?? 'GET');
+        return fetch(input, init);
+      },
+    });
+
+  const outcomeOf = (error: unknown): Outcome => {
+    if (error instanceof CallError) return grpcCodeName(error.code);
+    if (isDeletionClientError(error)) return error.data?.status ?? `HTTP ${error.message}`;
+    throw error;
+  };
+
+  const invoke = (
+    rpc: Rpc,
+    target: { subjectId: string; name: string; code: string },
+    auth: Auth,
+  ): Promise<Outcome> =>
+    (transport === 'grpc'
+      ? invokeGrpc(rpc, target, auth)
+      : invokeTrpc(trpcClient(auth, false), rpc, target)
+    ).then(() => OK, outcomeOf);
 
   const authOf = async (caller: Caller, selfSubject: string): Promise<Auth> => {
     switch (caller) {
@@ -307,19 +435,27 @@ describe('authorization matrix: every RPC × caller × subject', () => {
     }
   };
 
-  const snapshot = async () => ({
+  /** Everything a call about these subjects could change. */
+  const snapshot = async (subjects: readonly string[]) => ({
     requests: await t.app.connection
       .collection('deletion_requests')
-      .find({})
+      .find({ subjectId: { $in: subjects } })
       .sort({ _id: 1 })
       .toArray(),
-    accounts: await t.app.connection.collection('accounts').find({}).sort({ _id: 1 }).toArray(),
-    sessions: await t.count('sessions'),
+    accounts: await t.app.connection
+      .collection('accounts')
+      .find({ _id: { $in: subjects as never[] } })
+      .sort({ _id: 1 })
+      .toArray(),
+    sessions: await t.count('sessions', { subjectId: { $in: subjects } }),
     mails: t.smtp.messages.length,
   });
 
-  const rpcs = Object.keys(rpcOperations) as Rpc[];
-  const cells = rpcs.flatMap((rpc) =>
+  const rpcsOf = (transport: Transport): Rpc[] =>
+    transport === 'grpc'
+      ? (Object.keys(rpcOperations) as Rpc[])
+      : (Object.keys(procedureOperations) as Rpc[]);
+  const cells = rpcsOf(transport).flatMap((rpc) =>
     callers.flatMap((caller) =>
       (['own', 'other'] as const).map((target) => ({ rpc, caller, target })),
     ),
@@ -331,14 +467,94 @@ describe('authorization matrix: every RPC × caller × subject', () => {
     const made = await fixture(rpc, subjectId);
     if (target === 'other') await t.seedAccount({ id: selfSubject });
     const auth = await authOf(caller, selfSubject);
-    const before = await snapshot();
+    const before = await snapshot([subjectId, selfSubject]);
 
-    const code = await invoke(rpc, { subjectId, ...made }, auth).then(
-      () => OK,
-      (error: unknown) => (error instanceof CallError ? error.code : -1),
-    );
+    const outcome = await invoke(rpc, { subjectId, ...made }, auth);
 
-    expect(code).toBe(expectedCode(rpc, caller, target));
-    if (code !== OK) expect(await snapshot()).toEqual(before);
+    expect(outcome).toBe(expectedCode(rpc, caller, target));
+    if (outcome !== OK) expect(await snapshot([subjectId, selfSubject])).toEqual(before);
   });
+
+  /** What a refused call must not have changed: its request, or the subject's requests. */
+  const stateOf = async (cell: { name: string; subjectId: string }) =>
+    cell.name === ''
+      ? t.count('deletion_requests', { subjectId: cell.subjectId })
+      : t.app.connection
+          .collection('deletion_requests')
+          .findOne({ _id: cell.name.split('/')[1] as never });
+
+  const runBatch = async (auth: Auth, made: readonly (Cell & { rpc: Rpc })[]) => {
+    const before = await Promise.all(made.map(stateOf));
+    const requests: string[] = [];
+    const client = trpcClient(auth, { maxItems: 50 }, requests);
+    const outcomes = await Promise.all(
+      made.map((cell) => invokeTrpc(client, cell.rpc, cell).then(() => OK, outcomeOf)),
+    );
+    const after = await Promise.all(made.map(stateOf));
+    return {
+      requests: requests.sort(),
+      outcomes: Object.fromEntries(made.map((cell, i) => [cell.rpc, outcomes[i]])),
+      unchanged: outcomes.flatMap((outcome, i) =>
+        outcome === OK ? [] : [JSON.stringify(before[i]) === JSON.stringify(after[i])],
+      ),
+    };
+  };
+
+  const batchRpcs = (): Rpc[] => rpcsOf('trpc').filter((rpc) => rpc !== 'watchDeletionRequest');
+
+  // Every procedure at once, each on its own subject's request: one GET for the queries,
+  // one POST for the mutations, each call decided on its own.
+  it.runIf(transport === 'trpc').each(callers)(
+    'batch: every procedure at once by %s',
+    async (caller) => {
+      const selfSubject = newSubjectId('self');
+      await t.seedAccount({ id: selfSubject });
+      const made = [];
+      for (const rpc of batchRpcs()) {
+        const subjectId = newSubjectId('other');
+        made.push({ rpc, subjectId, ...(await fixture(rpc, subjectId)) });
+      }
+
+      const batch = await runBatch(await authOf(caller, selfSubject), made);
+
+      expect(batch.requests).toEqual(['GET', 'POST']);
+      expect(batch.outcomes).toEqual(
+        Object.fromEntries(batchRpcs().map((rpc) => [rpc, expectedCode(rpc, caller, 'other')])),
+      );
+      expect(batch.unchanged.every(Boolean)).toBe(true);
+    },
+  );
+
+  // A subject has one active request, so on their own account a user's batch mixes
+  // allowed and forbidden calls on that one request.
+  it.runIf(transport === 'trpc')(
+    'batch: a user on their own request, allowed and forbidden calls mixed',
+    async () => {
+      const subjectId = newSubjectId('self');
+      const { name, code } = await fixture('confirmDeletion', subjectId);
+      const rpcs: Rpc[] = [
+        'getDeletionRequest',
+        'listDeletionRequests',
+        'confirmDeletion',
+        'approveDeletion',
+        'rejectDeletion',
+        'retryParticipant',
+        'resolveParticipant',
+        'reportErasureOutcome',
+      ];
+
+      const batch = await runBatch(
+        await authOf('selfUser', subjectId),
+        rpcs.map((rpc) => ({ rpc, subjectId, name, code })),
+      );
+
+      expect(batch.requests).toEqual(['GET', 'POST']);
+      expect(batch.outcomes).toEqual(
+        Object.fromEntries(rpcs.map((rpc) => [rpc, expectedCode(rpc, 'selfUser', 'own')])),
+      );
+      expect(
+        (await t.client.getDeletionRequest({ name }, await authOf('admin', subjectId))).state,
+      ).toBe(3);
+    },
+  );
 });
