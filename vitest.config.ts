@@ -9,6 +9,15 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
       },
       {
+        // Type-level tests: tsc checks them (expectTypeOf, @ts-expect-error); nothing runs.
+        extends: true,
+        test: {
+          name: 'types',
+          include: [],
+          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'] },
+        },
+      },
+      {
         extends: true,
         test: {
           name: 'integration',
