@@ -63,28 +63,51 @@ const stepChanged = (before: ParticipantStep | undefined, after: ParticipantStep
   );
 };
 
-/** What changed from `before` to `after`: new state changes in order, then changed participants. */
-function* changesBetween(
+/**
+ * What changed from `before` to `after`, in the order it happened: new state
+ * changes and participants' new progress, by time (a state change first when
+ * both happened at once). Each event's cursor counts the state changes up to it.
+ */
+const changesBetween = (
   before: DeletionRequest,
   after: DeletionRequest,
   fromChange: number,
-): Generator<DeletionEvent> {
-  for (let index = fromChange; index < after.history.length; index += 1) {
-    const change = after.history[index];
-    if (change !== undefined)
-      yield { kind: 'STATE_CHANGED', change, request: after, cursor: String(index + 1) };
-  }
-  for (const [participant, step] of Object.entries(after.participants)) {
-    if (stepChanged(before.participants[participant], step))
-      yield {
-        kind: 'PARTICIPANT_CHANGED',
+): DeletionEvent[] => {
+  type Pending = { readonly at: number; readonly order: number } & (
+    | { readonly kind: 'STATE_CHANGED'; readonly change: StateChange }
+    | {
+        readonly kind: 'PARTICIPANT_CHANGED';
+        readonly participant: string;
+        readonly step: ParticipantStep;
+      }
+  );
+  const pending: Pending[] = [
+    ...after.history.slice(fromChange).map((change) => ({
+      kind: 'STATE_CHANGED' as const,
+      change,
+      at: change.at.getTime(),
+      order: 0,
+    })),
+    ...Object.entries(after.participants)
+      .filter(([participant, step]) => stepChanged(before.participants[participant], step))
+      .map(([participant, step]) => ({
+        kind: 'PARTICIPANT_CHANGED' as const,
         participant,
         step,
-        request: after,
-        cursor: cursorOf(after),
-      };
-  }
-}
+        at: step.updatedAt.getTime(),
+        order: 1,
+      })),
+  ].sort((a, b) => a.at - b.at || a.order - b.order);
+  let seen = fromChange;
+  return pending.map((event): DeletionEvent => {
+    if (event.kind === 'STATE_CHANGED') {
+      seen += 1;
+      return { kind: 'STATE_CHANGED', change: event.change, request: after, cursor: String(seen) };
+    }
+    const { participant, step } = event;
+    return { kind: 'PARTICIPANT_CHANGED', participant, step, request: after, cursor: String(seen) };
+  });
+};
 
 async function* follow(
   deps: DeletionDeps,

@@ -94,7 +94,10 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data').describe('Folder for the embedded database of npm start'),
   GRPC_HOST: z.string().default('127.0.0.1').describe('gRPC listen address'),
   GRPC_PORT: port.default(50051).describe('gRPC port (0: any free port)'),
-  HTTP_HOST: z.string().default('127.0.0.1').describe('HTTP listen address (health; tRPC later)'),
+  HTTP_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('HTTP listen address (tRPC under /trpc, health)'),
   HTTP_PORT: port.default(8080).describe('HTTP port (0: any free port)'),
   GRPC_REFLECTION: flag.default(true).describe('Serve gRPC server reflection'),
   JWT_ISSUER: z

@@ -151,6 +151,12 @@ describe('clients/trpc against the running service', () => {
       outcome: { kind: 'ERASED', records: 3 },
     });
     expect(events.at(-1)?.request.state).toBe('COMPLETED');
+    const times = events.flatMap((event) => {
+      if (event.kind === 'STATE_CHANGED') return [Date.parse(event.change.time)];
+      if (event.kind === 'PARTICIPANT_CHANGED') return [Date.parse(event.participant.updateTime)];
+      return [];
+    });
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(ids[0]).toBe('0');
     expect(ids.map(Number)).toEqual([...ids.map(Number)].sort((a, b) => a - b));
   });
@@ -167,7 +173,7 @@ describe('clients/trpc against the running service', () => {
       watch.events.map((event) =>
         event.kind === 'STATE_CHANGED' ? event.change.toState : event.kind,
       ),
-    ).toEqual(['ERASING', 'COMPLETED', 'PARTICIPANT_CHANGED']);
+    ).toEqual(['ERASING', 'PARTICIPANT_CHANGED', 'COMPLETED']);
   });
 
   it('refuses to watch what the caller may not read, and callers without credentials', async () => {
