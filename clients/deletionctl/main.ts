@@ -16,7 +16,24 @@ import {
   type Auth,
   type DeletionClient,
 } from '../grpc/deletion-client.js';
-import { paint, renderList, renderRequest, renderTimeline } from './render.js';
+import {
+  createDeletionClient as createTrpcClient,
+  isDeletionClientError,
+  type DeletionEventView,
+} from '../trpc/deletion-client.js';
+import { paint, renderEvent, renderList, renderRequest, renderTimeline } from './render.js';
+
+/** A watch event as one JSON line: the snapshot carries the request, later events what changed. */
+const eventJson = (event: DeletionEventView): object => {
+  switch (event.kind) {
+    case 'SNAPSHOT':
+      return event;
+    case 'STATE_CHANGED':
+      return { kind: event.kind, change: event.change, state: event.request.state };
+    case 'PARTICIPANT_CHANGED':
+      return { kind: event.kind, participant: event.participant, state: event.request.state };
+  }
+};
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {
@@ -72,13 +89,16 @@ interface Connection {
  */
 export const main = async (argv: readonly string[], io: Io): Promise<number> => {
   let client: DeletionClient | undefined;
-  const connect = (options: Connection): DeletionClient => {
+  const credentials = (options: Connection): { token: string } | { apiKey: string } | undefined => {
     const token =
       options.token ??
       (options.tokenFile ? readFileSync(options.tokenFile, 'utf8').trim() : undefined) ??
       io.env.DELETION_TOKEN;
     const apiKey = options.apiKey ?? io.env.DELETION_API_KEY;
-    const auth: Auth | undefined = token ? { token } : apiKey ? { apiKey } : undefined;
+    return token ? { token } : apiKey ? { apiKey } : undefined;
+  };
+  const connect = (options: Connection): DeletionClient => {
+    const auth: Auth | undefined = credentials(options);
     const deadlineMs = Number(options.deadlineMs);
     if (!Number.isInteger(deadlineMs) || deadlineMs <= 0)
       throw new UsageError('--deadline-ms must be a positive integer');
@@ -102,13 +122,15 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
 
   const program = new Command()
     .name('deletionctl')
-    .description('Read and operate account deletions (gRPC; DELETION_ADDRESS, DELETION_TOKEN)')
+    .description(
+      'Read and operate account deletions (gRPC; watch over tRPC; DELETION_ADDRESS, DELETION_HTTP_URL, DELETION_TOKEN)',
+    )
     .option('--address <host:port>', 'gRPC address (default $DELETION_ADDRESS or 127.0.0.1:50051)')
     .option('--token <jwt>', 'bearer token (default $DELETION_TOKEN)')
     .option('--token-file <path>', 'read the bearer token from a file')
     .option('--api-key <key>', 'API key (default $DELETION_API_KEY)')
     .option('--deadline-ms <ms>', 'deadline of each call', '10000')
-    .option('--http-url <url>', 'HTTP base of the service (report key, dev mailbox)')
+    .option('--http-url <url>', 'HTTP base of the service (watch, report key, dev mailbox)')
     .option('--json', 'machine-readable output')
     .option('--no-color', 'no colours')
     .exitOverride()
@@ -248,6 +270,32 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     });
 
   program
+    .command('watch')
+    .description(
+      'follow a request live (tRPC over --http-url): each state change and linked-service step as it happens; ends at a final state',
+    )
+    .argument('<id>')
+    .action(async (id) => {
+      const options = program.opts();
+      const live = createTrpcClient({ url: `${httpBase(options)}/trpc`, ...credentials(options) });
+      await new Promise<void>((resolve, reject) => {
+        live.watchDeletionRequest.subscribe(
+          { name: nameOf(id) },
+          {
+            onData: ({ data: event }) =>
+              io.out(
+                options.json
+                  ? JSON.stringify(eventJson(event))
+                  : renderEvent(event, colours(options)),
+              ),
+            onComplete: resolve,
+            onError: reject,
+          },
+        );
+      });
+    });
+
+  program
     .command('mailbox')
     .description('development only: the messages of the dev mailbox')
     .argument('[address]')
@@ -286,6 +334,12 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
         `deletionctl: ${error.code}${error.reason ? ` ${error.reason}` : ''}: ${error.message}`,
       );
       return exitOf[error.code] ?? EXIT.FAILED;
+    }
+    if (isDeletionClientError(error)) {
+      const status = error.data?.status ?? 'UNAVAILABLE';
+      const reason = error.data?.reason ?? '';
+      io.err(`deletionctl: ${status}${reason ? ` ${reason}` : ''}: ${error.message}`);
+      return exitOf[status] ?? EXIT.FAILED;
     }
     if (error instanceof ErasureReportInvalid) {
       io.err(`deletionctl: the erasure report does not verify: ${error.message}`);

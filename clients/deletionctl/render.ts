@@ -4,6 +4,7 @@ import {
   type DeletionRequest,
   type ParticipantProgress,
 } from '../../src/gen/deletion/v1/deletion_request.js';
+import type { DeletionEventView } from '../trpc/deletion-client.js';
 
 /** ANSI colours, or none (not a TTY, NO_COLOR set, or --json). */
 export interface Paint {
@@ -115,4 +116,50 @@ export const renderTimeline = (r: DeletionRequest, p: Paint): string => {
     `${p.bold(short(r.name))}  ${colourOf(p, state(r.state))}  subject ${r.subjectId}`,
     ...[created, ...events].map((event) => `${time(event.at)}  ${event.text}`),
   ].join('\n');
+};
+
+type ProgressView = Extract<DeletionEventView, { kind: 'PARTICIPANT_CHANGED' }>['participant'];
+
+const viewOutcome = (step: ProgressView): string => {
+  const outcome = step.outcome;
+  switch (outcome?.kind) {
+    case undefined:
+      return '';
+    case 'NOTHING_FOUND':
+      return outcome.kind;
+    case 'ERASED':
+      return `${outcome.kind} ${String(outcome.records)} records [${outcome.categories.join(', ')}]`;
+    case 'RETAINED':
+      return `${outcome.kind} ${String(outcome.erasedRecords)} records [${outcome.categories.join(', ')}] kept: ${outcome.legalBasis} until ${outcome.until ?? '-'}`;
+    case 'MANUAL':
+      return `${outcome.kind} ${String(outcome.records)} records, resolved by ${outcome.resolvedBy}: ${outcome.justification}`;
+  }
+};
+
+/** One line per live event of `deletionctl watch`, in the timeline's style. */
+export const renderEvent = (event: DeletionEventView, p: Paint): string => {
+  switch (event.kind) {
+    case 'SNAPSHOT': {
+      const r = event.request;
+      return `${p.bold(short(r.name))}  ${colourOf(p, r.state)}  subject ${r.subjectId}  (${String(r.history.length)} state changes so far)`;
+    }
+    case 'STATE_CHANGED': {
+      const c = event.change;
+      return (
+        `${c.time}  ${c.fromState} → ${colourOf(p, c.toState)}  by ${c.actor.id}` +
+        (c.note ? ` (${c.note})` : '') +
+        (c.traceId ? p.dim(`  trace ${c.traceId}`) : '')
+      );
+    }
+    case 'PARTICIPANT_CHANGED': {
+      const s = event.participant;
+      const details = [
+        `attempts ${String(s.attempts)}`,
+        s.lastErrorCode ? `last error ${s.lastErrorCode}` : '',
+        s.nextAttemptTime ? `next try ${s.nextAttemptTime}` : '',
+        s.expectedBy ? `report expected by ${s.expectedBy}` : '',
+      ].filter((part) => part !== '');
+      return `${s.updateTime}  ${p.bold(s.participant)}: ${colourOf(p, s.status)} ${viewOutcome(s)}  ${p.dim(details.join(', '))}`;
+    }
+  }
 };

@@ -115,6 +115,47 @@ describe('deletionctl', () => {
     expect(forged.err).toContain('does not verify');
   });
 
+  it('follows a request live with `watch` until it completes, as lines or JSON lines', async () => {
+    const request = await t.scheduled({ prefix: 'watched' });
+    const watching = ctl(['watch', request.id]);
+    const json = ctl(['--json', 'watch', request.id]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    await t.app.runWorkerPass();
+    const [human, lines] = await Promise.all([watching, json]);
+
+    expect(human.code).toBe(EXIT.OK);
+    const out = human.out.split('\n');
+    expect(out[0]).toMatch(new RegExp(`^${request.id}  SCHEDULED  subject ${request.subjectId}`));
+    expect(human.out).toMatch(
+      /SCHEDULED → ERASING {2}by system\/purge-worker \(GRACE_PERIOD_ELAPSED\)/,
+    );
+    expect(human.out).toMatch(/billing: DONE RETAINED 2 records \[invoices\] kept: tax law/);
+    expect(out.at(-1)).toMatch(/ERASING → COMPLETED {2}by system\/purge-worker \(ERASED\)/);
+    const events = lines.out.split('\n').map(
+      (line) =>
+        JSON.parse(line) as {
+          kind: string;
+          change?: { toState: string };
+          participant?: { participant: string; status: string };
+        },
+    );
+    expect(events[0]?.kind).toBe('SNAPSHOT');
+    expect(events.flatMap((event) => (event.change ? [event.change.toState] : []))).toEqual([
+      'ERASING',
+      'COMPLETED',
+    ]);
+    const lastStatus = Object.fromEntries(
+      events.flatMap((event) =>
+        event.participant ? [[event.participant.participant, event.participant.status]] : [],
+      ),
+    );
+    expect(lastStatus).toEqual({ billing: 'DONE', messaging: 'DONE' });
+    const refused = await ctl(['watch', request.id], { DELETION_TOKEN: '' });
+    expect(refused.code).toBe(EXIT.DENIED);
+    expect(refused.err).toMatch(/^deletionctl: UNAUTHENTICATED MISSING_CREDENTIALS/);
+  });
+
   it('exits with a code per kind of failure', async () => {
     expect((await ctl(['get', 'no-such-request'])).code).toBe(EXIT.NOT_FOUND);
     expect((await ctl(['get', id], { DELETION_TOKEN: '' })).code).toBe(EXIT.DENIED);
