@@ -106,6 +106,7 @@ const makeDeps = (
     fanOutConcurrency: config.FANOUT_CONCURRENCY,
     localErasure: config.LOCAL_ERASURE,
     watchPollMs: config.WATCH_POLL_MS,
+    maxWatches: config.WATCH_MAX,
   },
 });
 

@@ -70,11 +70,24 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
     }
     return options.apiKey !== undefined ? { 'x-api-key': options.apiKey } : {};
   };
+  // A timer, not AbortSignal.timeout(): on Node 20 a timeout signal combined with
+  // AbortSignal.any() can be collected before it fires, and the deadline is lost.
   const withDeadline: LinkFetch = (input, init) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
-    return baseFetch(String(input), { ...init, signal });
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new DOMException('the deadline passed', 'TimeoutError'));
+    }, timeoutMs);
+    // The deadline also covers reading the body, so the timer is not cleared at the headers;
+    // unref() keeps it from holding a finished process open.
+    timer.unref();
+    const caller = init?.signal;
+    if (caller) {
+      if (caller.aborted) controller.abort(caller.reason);
+      else caller.addEventListener('abort', () => controller.abort(caller.reason), { once: true });
+    }
+    return baseFetch(String(input), { ...init, signal: controller.signal });
   };
+
   const http = {
     url: options.url,
     fetch: withDeadline,

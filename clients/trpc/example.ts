@@ -54,7 +54,9 @@ try {
   if (!isDeletionClientError(error)) throw error;
   // Branch on data.status and data.reason, never on the message.
   console.error(
-    `failed: ${error.data?.status ?? 'UNAVAILABLE'} ${error.data?.reason ?? ''} ${error.message}`,
+    error.data
+      ? `failed: ${error.data.status} ${error.data.reason}: ${error.message}`
+      : `no answer from ${url}: ${error.message}`,
   );
   process.exitCode = 1;
 }

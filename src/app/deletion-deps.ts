@@ -29,6 +29,8 @@ export interface DeletionPolicy {
   readonly fanOutConcurrency: number;
   /** How often a watch reads the request it follows. */
   readonly watchPollMs: number;
+  /** How many watches one replica serves at once. */
+  readonly maxWatches: number;
   /** Erase the account's own data after every linked service answered (default) or first. */
   readonly localErasure: 'after-participants' | 'first';
 }

@@ -96,19 +96,22 @@ export interface DeletionService {
 }
 
 /** Builds the service over its ports. */
-export const createDeletionService = (deps: DeletionDeps): DeletionService => ({
-  requestDeletion: requestDeletion(deps),
-  confirmDeletion: confirmDeletion(deps),
-  approveDeletion: approveDeletion(deps),
-  rejectDeletion: rejectDeletion(deps),
-  cancelDeletion: cancelDeletion(deps),
-  undeleteDeletionRequest: undeleteDeletionRequest(deps),
-  getDeletionRequest: getDeletionRequest(deps),
-  watchDeletionRequest: (principal, input, signal) =>
-    watchDeletionRequest(deps)(principal, input, { signal, pollMs: deps.policy.watchPollMs }),
-  listDeletionRequests: listDeletionRequests(deps),
-  reportErasureOutcome: reportErasureOutcome(deps),
-  retryParticipant: retryParticipant(deps),
-  resolveParticipant: resolveParticipant(deps),
-  getErasureReport: getErasureReport(deps),
-});
+export const createDeletionService = (deps: DeletionDeps): DeletionService => {
+  const watch = watchDeletionRequest(deps);
+  return {
+    requestDeletion: requestDeletion(deps),
+    confirmDeletion: confirmDeletion(deps),
+    approveDeletion: approveDeletion(deps),
+    rejectDeletion: rejectDeletion(deps),
+    cancelDeletion: cancelDeletion(deps),
+    undeleteDeletionRequest: undeleteDeletionRequest(deps),
+    getDeletionRequest: getDeletionRequest(deps),
+    watchDeletionRequest: (principal, input, signal) =>
+      watch(principal, input, { signal, pollMs: deps.policy.watchPollMs }),
+    listDeletionRequests: listDeletionRequests(deps),
+    reportErasureOutcome: reportErasureOutcome(deps),
+    retryParticipant: retryParticipant(deps),
+    resolveParticipant: resolveParticipant(deps),
+    getErasureReport: getErasureReport(deps),
+  };
+};

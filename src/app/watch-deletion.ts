@@ -3,6 +3,7 @@ import type { DeletionRequest, StateChange } from '../domain/deletion-request.js
 import { isTerminal } from '../domain/deletion-state.js';
 import type { ParticipantStep } from '../domain/erasure-steps.js';
 import type { Principal } from '../domain/principal.js';
+import { DomainError, deletionRequestNotFound } from '../domain/domain-error.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { parseInput, watchDeletionRequestInput, type WatchDeletionRequestInput } from './inputs.js';
 import { loadRequest } from './load-request.js';
@@ -64,82 +65,94 @@ const stepChanged = (before: ParticipantStep | undefined, after: ParticipantStep
 };
 
 /**
- * What changed from `before` to `after`, in the order it happened: new state
- * changes and participants' new progress, by time (a state change first when
- * both happened at once). Each event's cursor counts the state changes up to it.
+ * What changed from `before` to `after`: the new state changes in the order of
+ * the history (never by their times, which come from the clocks of different
+ * replicas), and between them each participant's new progress, placed by its
+ * time. Each event's cursor is the number of state changes up to it.
  */
 const changesBetween = (
   before: DeletionRequest,
   after: DeletionRequest,
   fromChange: number,
 ): DeletionEvent[] => {
-  type Pending = { readonly at: number; readonly order: number } & (
-    | { readonly kind: 'STATE_CHANGED'; readonly change: StateChange }
-    | {
-        readonly kind: 'PARTICIPANT_CHANGED';
-        readonly participant: string;
-        readonly step: ParticipantStep;
-      }
-  );
-  const pending: Pending[] = [
-    ...after.history.slice(fromChange).map((change) => ({
-      kind: 'STATE_CHANGED' as const,
-      change,
-      at: change.at.getTime(),
-      order: 0,
-    })),
-    ...Object.entries(after.participants)
-      .filter(([participant, step]) => stepChanged(before.participants[participant], step))
-      .map(([participant, step]) => ({
-        kind: 'PARTICIPANT_CHANGED' as const,
-        participant,
-        step,
-        at: step.updatedAt.getTime(),
-        order: 1,
-      })),
-  ].sort((a, b) => a.at - b.at || a.order - b.order);
-  let seen = fromChange;
-  return pending.map((event): DeletionEvent => {
-    if (event.kind === 'STATE_CHANGED') {
-      seen += 1;
-      return { kind: 'STATE_CHANGED', change: event.change, request: after, cursor: String(seen) };
+  const steps = Object.entries(after.participants)
+    .filter(([participant, step]) => stepChanged(before.participants[participant], step))
+    .sort(([, a], [, b]) => a.updatedAt.getTime() - b.updatedAt.getTime());
+  const events: DeletionEvent[] = [];
+  const stepsUntil = (at: number | undefined, cursor: number): void => {
+    while (
+      steps.length > 0 &&
+      (at === undefined || (steps[0]?.[1].updatedAt.getTime() ?? 0) < at)
+    ) {
+      const [participant, step] = steps.shift() ?? [];
+      if (participant !== undefined && step !== undefined)
+        events.push({
+          kind: 'PARTICIPANT_CHANGED',
+          participant,
+          step,
+          request: after,
+          cursor: String(cursor),
+        });
     }
-    const { participant, step } = event;
-    return { kind: 'PARTICIPANT_CHANGED', participant, step, request: after, cursor: String(seen) };
+  };
+  // A change happened no later than any change after it: with clocks that disagree, that
+  // bound (the least time from here on) places participants better than the change's own.
+  const bounds = after.history.map((change) => change.at.getTime());
+  for (let index = bounds.length - 2; index >= 0; index -= 1)
+    bounds[index] = Math.min(bounds[index] ?? 0, bounds[index + 1] ?? 0);
+  after.history.forEach((change, index) => {
+    if (index < fromChange) return;
+    stepsUntil(bounds[index], index);
+    events.push({ kind: 'STATE_CHANGED', change, request: after, cursor: String(index + 1) });
   });
+  stepsUntil(undefined, after.history.length);
+  return events;
 };
+
+/** How many watches this replica serves now. */
+interface WatchSlots {
+  active: number;
+}
 
 async function* follow(
   deps: DeletionDeps,
   start: { readonly first: DeletionRequest; readonly after: string | undefined },
-  options: WatchOptions,
+  options: WatchOptions & { readonly slots: WatchSlots },
 ): AsyncGenerator<DeletionEvent> {
   const { first, after } = start;
-  let last = first;
-  if (after === undefined) yield { kind: 'SNAPSHOT', request: first, cursor: cursorOf(first) };
-  else {
-    const resumedFrom = { ...first, participants: {} };
-    yield* changesBetween(resumedFrom, first, seenChanges(after, first));
-  }
-  while (!isTerminal(last.state) && !options.signal.aborted) {
-    await pause(options.pollMs, options.signal);
-    const now = await deps.requests.findById(first.id);
-    if (now === null) return;
-    if (now.version !== last.version) yield* changesBetween(last, now, last.history.length);
-    last = now;
+  options.slots.active += 1;
+  try {
+    let last = first;
+    if (after === undefined) yield { kind: 'SNAPSHOT', request: first, cursor: cursorOf(first) };
+    else {
+      const resumedFrom = { ...first, participants: {} };
+      yield* changesBetween(resumedFrom, first, seenChanges(after, first));
+    }
+    for (;;) {
+      if (isTerminal(last.state)) return;
+      await pause(options.pollMs, options.signal);
+      if (options.signal.aborted) return;
+      const now = await deps.requests.findById(first.id);
+      if (now === null) throw deletionRequestNotFound(first.id);
+      if (now.version !== last.version) yield* changesBetween(last, now, last.history.length);
+      last = now;
+    }
+  } finally {
+    options.slots.active -= 1;
   }
 }
 
 /**
  * Follows one request as it changes (authorized as a read of it). Resolves once
- * the caller may watch (PERMISSION_DENIED and NOT_FOUND as for a read), to the
- * events: a SNAPSHOT first, or, resuming after `after`, the state changes since;
- * then every state change in order and every participant's new progress. Ends
- * when the request reaches a final state.
+ * the caller may watch (PERMISSION_DENIED and NOT_FOUND as for a read;
+ * RESOURCE_EXHAUSTED when this replica already serves `maxWatches`), to the
+ * events: a SNAPSHOT first, or, resuming after `after`, the state changes since
+ * and every participant's progress; then every state change in order and each
+ * participant's new progress. Ends when the request reaches a final state.
  */
-export const watchDeletionRequest =
-  (deps: DeletionDeps) =>
-  async (
+export const watchDeletionRequest = (deps: DeletionDeps) => {
+  const slots: WatchSlots = { active: 0 };
+  return async (
     principal: Principal,
     raw: WatchDeletionRequestInput,
     options: WatchOptions,
@@ -151,5 +164,13 @@ export const watchDeletionRequest =
       reach,
       operation: 'watchDeletionRequest',
     });
-    return follow(deps, { first, after: input.after }, options);
+    if (slots.active >= deps.policy.maxWatches)
+      throw new DomainError({
+        code: 'RESOURCE_EXHAUSTED',
+        reason: 'TOO_MANY_WATCHES',
+        message: 'this replica follows as many requests as it may; retry later',
+        metadata: { maxWatches: String(deps.policy.maxWatches) },
+      });
+    return follow(deps, { first, after: input.after }, { ...options, slots });
   };
+};

@@ -182,6 +182,12 @@ export const configSchema = z.object({
     .min(10)
     .default(500)
     .describe('How often a live progress subscription reads its deletion request'),
+  WATCH_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe('Live progress subscriptions one replica serves at once (more: RESOURCE_EXHAUSTED)'),
   LEASE_SECONDS: seconds.min(1).default(60).describe('Lease of a claimed purge'),
   PARTICIPANTS: participants
     .default([])

@@ -68,6 +68,16 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * What a caller may see of an error: itself, except that an INTERNAL error
+ * (whatever its reason and message say about the inside) says only `internal
+ * error`. Every transport encodes this, never the error itself.
+ */
+export const forCaller = (error: DomainError): DomainError =>
+  error.code === 'INTERNAL'
+    ? new DomainError({ code: 'INTERNAL', reason: 'INTERNAL', message: 'internal error' })
+    : error;
+
 /** INVALID_ARGUMENT with field violations (`reason` INVALID_ARGUMENT). */
 export const invalidArgument = (violations: readonly FieldViolation[]): DomainError =>
   new DomainError({

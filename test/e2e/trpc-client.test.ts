@@ -1,9 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDeletionClient,
-  isDeletionClientError,
   type DeletionClient,
-  type DeletionClientError,
   type DeletionEventView,
 } from '../../clients/trpc/deletion-client.js';
 import { hashApiKey } from '../../src/crypto/api-key-hash.js';
@@ -15,17 +15,7 @@ import {
 } from '../support/fake-participant.js';
 import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-/** Awaits a call that must fail and returns its error. */
-const failure = async (promise: Promise<unknown>): Promise<DeletionClientError> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (isDeletionClientError(error)) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
-};
+import { trpcFailure } from '../support/trpc-failure.js';
 
 /** Collects a subscription's events until the server ends it (or it fails). */
 const collect = (
@@ -120,7 +110,7 @@ describe('clients/trpc against the running service', () => {
     const client = createDeletionClient({ url: t.trpcUrl, apiKey: key });
 
     const read = await client.getDeletionRequest.query({ name: subject.name });
-    const denied = await failure(client.cancelDeletion.mutate({ name: subject.name }));
+    const denied = await trpcFailure(client.cancelDeletion.mutate({ name: subject.name }));
 
     expect(read.state).toBe('REQUESTED');
     expect(denied.data).toMatchObject({ code: 'FORBIDDEN', status: 'PERMISSION_DENIED' });
@@ -151,6 +141,10 @@ describe('clients/trpc against the running service', () => {
       outcome: { kind: 'ERASED', records: 3 },
     });
     expect(events.at(-1)?.request.state).toBe('COMPLETED');
+    // The subject's contact (held until the final notice), code hash, lease and keys never leave.
+    expect(JSON.stringify(events)).not.toMatch(
+      /mail\.test|codeHash|verification|finalNotice"|leaseOwner|idempotencyKey|fingerprint/i,
+    );
     const times = events.flatMap((event) => {
       if (event.kind === 'STATE_CHANGED') return [Date.parse(event.change.time)];
       if (event.kind === 'PARTICIPANT_CHANGED') return [Date.parse(event.participant.updateTime)];
@@ -182,14 +176,37 @@ describe('clients/trpc against the running service', () => {
     const asStranger = createDeletionClient({ url: t.trpcUrl, token: stranger.self.token });
     const anonymous = createDeletionClient({ url: t.trpcUrl });
 
-    const denied = await failure(collect(asStranger, { name: subject.name }).done);
-    const unauthenticated = await failure(collect(anonymous, { name: subject.name }).done);
+    const denied = await trpcFailure(collect(asStranger, { name: subject.name }).done);
+    const unauthenticated = await trpcFailure(collect(anonymous, { name: subject.name }).done);
 
     expect(denied.data).toMatchObject({ code: 'FORBIDDEN', reason: 'PERMISSION_DENIED' });
     expect(unauthenticated.data).toMatchObject({
       code: 'UNAUTHORIZED',
       reason: 'MISSING_CREDENTIALS',
     });
+  });
+
+  it('gives up on a service that does not answer, at the deadline', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const client = createDeletionClient({
+      url: `http://127.0.0.1:${String(port)}/trpc`,
+      token: 'any',
+      timeoutMs: 300,
+    });
+    const started = performance.now();
+
+    const error = await trpcFailure(
+      client.getDeletionRequest.query({ name: 'deletionRequests/x' }),
+    );
+
+    const waited = performance.now() - started;
+    silent.closeAllConnections();
+    silent.close();
+    expect(waited).toBeGreaterThanOrEqual(280);
+    expect(waited).toBeLessThan(3000);
+    expect(error.data).toBeUndefined();
   });
 
   it('answers invalid input with field errors and no stack, on the wire', async () => {

@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeletionService } from '../../src/app/deletion-service.js';
 import { DomainError, type ErrorCode } from '../../src/domain/domain-error.js';
 import { createGrpcServer, type GrpcServer } from '../../src/transports/grpc/grpc-server.js';
 import { grpcStatusOf } from '../../src/transports/grpc/grpc-errors.js';
 import { callError, createTestClient, type TestClient } from '../support/grpc-test-client.js';
+import { throwingService } from '../support/throwing-service.js';
 
 const codes = Object.keys(grpcStatusOf) as ErrorCode[];
 const wireCodes: Record<ErrorCode, number> = {
@@ -25,22 +25,10 @@ const wireCodes: Record<ErrorCode, number> = {
 describe('gRPC error table: every domain error code on the wire', () => {
   let server: GrpcServer;
   let client: TestClient;
-  let next: unknown;
+  const { service, authenticate, thrown } = throwingService();
   beforeAll(async () => {
-    const throwing = async (): Promise<never> => {
-      await Promise.resolve();
-      throw next;
-    };
-    const service = new Proxy({}, { get: () => throwing }) as DeletionService;
     server = createGrpcServer(service, {
-      authenticate: () =>
-        Promise.resolve({
-          actor: { kind: 'USER', id: 'u' },
-          scopes: new Set(),
-          ownSubjectId: 'u',
-          authTime: null,
-          amr: [],
-        }),
+      authenticate,
       logger: pino({ level: 'silent' }),
       reflection: false,
     });
@@ -56,30 +44,39 @@ describe('gRPC error table: every domain error code on the wire', () => {
   });
 
   it.each(codes)('sends %s with its reason and metadata, never the cause', async (code) => {
-    next = new DomainError({
+    thrown.next = new DomainError({
       code,
       reason: `TEST_${code}`,
       message: `failed with ${code}`,
       metadata: { deletionRequest: 'deletionRequests/r1' },
       cause: new Error('secret-cause-text alice@example.com'),
     });
+    // An INTERNAL error shows nothing of itself: no reason, message or metadata of the inside.
+    const seen =
+      code === 'INTERNAL'
+        ? { message: 'internal error', reason: 'INTERNAL', metadata: {} }
+        : {
+            message: `failed with ${code}`,
+            reason: `TEST_${code}`,
+            metadata: { deletionRequest: 'deletionRequests/r1' },
+          };
 
     const error = await callError(client.getDeletionRequest({ name: 'deletionRequests/r1' }, null));
 
     expect(error.code).toBe(wireCodes[code]);
     expect(error.rich).toEqual({
       code: wireCodes[code],
-      message: `failed with ${code}`,
-      reason: `TEST_${code}`,
+      message: seen.message,
+      reason: seen.reason,
       domain: 'deletion.v1',
-      metadata: { deletionRequest: 'deletionRequests/r1' },
+      metadata: seen.metadata,
       fieldViolations: [],
     });
     expect(JSON.stringify(error)).not.toContain('secret-cause-text');
   });
 
   it('turns anything else thrown into INTERNAL without its message', async () => {
-    next = new Error('db password is hunter2');
+    thrown.next = new Error('db password is hunter2');
     const error = await callError(client.getDeletionRequest({ name: 'deletionRequests/r1' }, null));
     expect(error.code).toBe(13);
     expect(error.rich?.message).toBe('internal error');

@@ -1,16 +1,12 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDeletionClient,
-  isDeletionClientError,
-  type DeletionClient,
-  type DeletionClientError,
-} from '../../clients/trpc/deletion-client.js';
-import type { DeletionService } from '../../src/app/deletion-service.js';
+import { createDeletionClient, type DeletionClient } from '../../clients/trpc/deletion-client.js';
 import { DomainError, type ErrorCode } from '../../src/domain/domain-error.js';
 import { createHttpServer, type HttpServer } from '../../src/transports/http/http-server.js';
 import { createTrpcHandler } from '../../src/transports/trpc/trpc-handler.js';
 import { trpcCodeOf } from '../../src/transports/trpc/trpc-errors.js';
+import { throwingService } from '../support/throwing-service.js';
+import { trpcFailure } from '../support/trpc-failure.js';
 
 const codes = Object.keys(trpcCodeOf) as ErrorCode[];
 /** What a tRPC caller sees for each domain code: the tRPC code and the HTTP status. */
@@ -29,40 +25,18 @@ const wire: Record<ErrorCode, [string, number]> = {
   INTERNAL: ['INTERNAL_SERVER_ERROR', 500],
 };
 
-const failure = async (promise: Promise<unknown>): Promise<DeletionClientError> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (isDeletionClientError(error)) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
-};
-
 describe('tRPC error table: every domain error code on the wire', () => {
   let server: HttpServer;
   let url: string;
   let client: DeletionClient;
-  let next: unknown;
+  const { service, authenticate, thrown } = throwingService();
   beforeAll(async () => {
-    const throwing = async (): Promise<never> => {
-      await Promise.resolve();
-      throw next;
-    };
-    const service = new Proxy({}, { get: () => throwing }) as DeletionService;
     server = createHttpServer({
       ready: () => Promise.resolve(true),
       reportKey: '',
       mailbox: undefined,
       trpc: createTrpcHandler(service, {
-        authenticate: () =>
-          Promise.resolve({
-            actor: { kind: 'USER', id: 'u' },
-            scopes: new Set(),
-            ownSubjectId: 'u',
-            authTime: null,
-            amr: [],
-          }),
+        authenticate,
         logger: pino({ level: 'silent' }),
       }),
     });
@@ -76,7 +50,7 @@ describe('tRPC error table: every domain error code on the wire', () => {
   });
 
   it.each(codes)('sends %s with its reason and metadata, never the cause', async (code) => {
-    next = new DomainError({
+    thrown.next = new DomainError({
       code,
       reason: `TEST_${code}`,
       message: `failed with ${code}`,
@@ -85,6 +59,15 @@ describe('tRPC error table: every domain error code on the wire', () => {
         code === 'INVALID_ARGUMENT' ? [{ field: 'name', description: 'must be a name' }] : [],
       cause: new Error('secret-cause-text alice@example.com'),
     });
+    // An INTERNAL error shows nothing of itself: no reason, message or metadata of the inside.
+    const seen =
+      code === 'INTERNAL'
+        ? { message: 'internal error', reason: 'INTERNAL', metadata: {} }
+        : {
+            message: `failed with ${code}`,
+            reason: `TEST_${code}`,
+            metadata: { deletionRequest: 'deletionRequests/r1' },
+          };
 
     const response = await fetch(`${url}/cancelDeletion`, {
       method: 'POST',
@@ -92,34 +75,38 @@ describe('tRPC error table: every domain error code on the wire', () => {
       body: JSON.stringify({ name: 'deletionRequests/r1' }),
     });
     const text = await response.text();
-    const error = await failure(client.getDeletionRequest.query({ name: 'deletionRequests/r1' }));
+    const error = await trpcFailure(
+      client.getDeletionRequest.query({ name: 'deletionRequests/r1' }),
+    );
 
     const [trpcCode, httpStatus] = wire[code];
     expect(response.status).toBe(httpStatus);
     expect(JSON.parse(text)).toEqual({
       error: {
-        message: `failed with ${code}`,
+        message: seen.message,
         code: expect.any(Number) as number,
         data: {
           code: trpcCode,
           httpStatus,
           path: 'cancelDeletion',
           status: code,
-          reason: `TEST_${code}`,
-          metadata: { deletionRequest: 'deletionRequests/r1' },
+          reason: seen.reason,
+          metadata: seen.metadata,
           fieldErrors: code === 'INVALID_ARGUMENT' ? { name: ['must be a name'] } : {},
         },
       },
     });
     expect(text).not.toMatch(/secret-cause-text|stack/);
-    expect(error.message).toBe(`failed with ${code}`);
-    expect(error.data).toMatchObject({ code: trpcCode, status: code, reason: `TEST_${code}` });
+    expect(error.message).toBe(seen.message);
+    expect(error.data).toMatchObject({ code: trpcCode, status: code, reason: seen.reason });
   });
 
   it('turns anything else thrown into INTERNAL without its message', async () => {
-    next = new Error('db password is hunter2');
+    thrown.next = new Error('db password is hunter2');
 
-    const error = await failure(client.getDeletionRequest.query({ name: 'deletionRequests/r1' }));
+    const error = await trpcFailure(
+      client.getDeletionRequest.query({ name: 'deletionRequests/r1' }),
+    );
 
     expect(error.data).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', reason: 'INTERNAL' });
     expect(error.message).toBe('internal error');

@@ -17,8 +17,12 @@ describe('clients/trpc: end-to-end types from the router', () => {
     const changed = (request: Awaited<ReturnType<DeletionClient['cancelDeletion']['mutate']>>) =>
       read(request);
     expectTypeOf(changed).returns.toEqualTypeOf<DeletionRequestView>();
-    expectTypeOf<Read>().not.toHaveProperty('codeHash');
+    // None of the domain's secrets or internals is in the output type.
+    expectTypeOf<Read>().not.toHaveProperty('verification');
     expectTypeOf<Read>().not.toHaveProperty('finalNotice');
+    expectTypeOf<Read>().not.toHaveProperty('leaseOwner');
+    expectTypeOf<Read>().not.toHaveProperty('idempotencyKey');
+    expectTypeOf<Read>().not.toHaveProperty('requestFingerprint');
     expectTypeOf<Read['state']>().toEqualTypeOf<
       | 'REQUESTED'
       | 'AWAITING_APPROVAL'

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { DomainError, ErrorCode } from '../../domain/domain-error.js';
+import { forCaller, type DomainError, type ErrorCode } from '../../domain/domain-error.js';
 import type { Any } from '../../gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details.js';
 import { Status } from '../../gen/google/rpc/status.js';
@@ -36,9 +36,10 @@ const snakeCase = (path: string): string =>
 /**
  * Encodes a DomainError as a gRPC status with `google.rpc.Status` details:
  * an ErrorInfo always, a BadRequest when there are field violations. The
- * `cause` never goes on the wire.
+ * `cause` never goes on the wire, nor anything of an INTERNAL error.
  */
-export const toServiceError = (error: DomainError): Partial<ServiceError> => {
+export const toServiceError = (thrown: DomainError): Partial<ServiceError> => {
+  const error = forCaller(thrown);
   const code = grpcStatusOf[error.code];
   const details = [
     pack(

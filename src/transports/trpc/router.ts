@@ -15,7 +15,6 @@ import type {
   UndeleteDeletionRequestInput,
   WatchDeletionRequestInput,
 } from '../../app/inputs.js';
-import type { Operation } from '../../domain/authorization.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { toEventView, toPageView, toView } from './deletion-view.js';
@@ -64,23 +63,6 @@ export interface WatchDeletionRequestWireInput {
   readonly lastEventId?: string | null;
 }
 
-/** Which domain operation (and so which authorization policy) each procedure is. */
-export const procedureOperations = {
-  requestDeletion: 'requestDeletion',
-  confirmDeletion: 'confirmDeletion',
-  approveDeletion: 'approveDeletion',
-  rejectDeletion: 'rejectDeletion',
-  cancelDeletion: 'cancelDeletion',
-  undeleteDeletionRequest: 'undeleteDeletionRequest',
-  getDeletionRequest: 'getDeletionRequest',
-  watchDeletionRequest: 'watchDeletionRequest',
-  listDeletionRequests: 'listDeletionRequests',
-  reportErasureOutcome: 'reportErasureOutcome',
-  retryParticipant: 'retryParticipant',
-  resolveParticipant: 'resolveParticipant',
-  getErasureReport: 'getErasureReport',
-} as const satisfies Readonly<Record<string, Operation>>;
-
 const t = initTRPC.context<TrpcContext>().create({
   // Never a stack trace on the wire, whatever NODE_ENV says.
   isDev: false,
@@ -108,7 +90,8 @@ const authed = t.procedure.use(async ({ ctx, next }) => {
 });
 
 /**
- * The DeletionService as a tRPC router: one procedure per operation, calling
+ * The DeletionService as a tRPC router: one procedure per domain operation, of
+ * the same name (so under the same authorization policy), calling
  * the same use cases as gRPC (never the gRPC layer). Reads are queries,
  * changes are mutations, and `watchDeletionRequest` is a live subscription (SSE).
  */
@@ -191,10 +174,11 @@ export const createDeletionRouter = (service: DeletionService) =>
       ),
     getErasureReport: authed
       .input(typed<GetDeletionRequestInput>())
-      .query(async ({ ctx, input }) => ({
-        name: input.name,
-        ...(await service.getErasureReport(ctx.principal, input)),
-      })),
+      .query(async ({ ctx, input }) => {
+        const report = await service.getErasureReport(ctx.principal, input);
+        // The use case has validated the input by now.
+        return { name: input.name, ...report };
+      }),
   });
 
 /** The router's type: what `clients/trpc` imports (as a type only) for end-to-end types. */

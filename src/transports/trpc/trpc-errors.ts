@@ -1,6 +1,11 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODE_NUMBER } from '@trpc/server/rpc';
-import { DomainError, type ErrorCode, type FieldViolation } from '../../domain/domain-error.js';
+import {
+  DomainError,
+  forCaller,
+  type ErrorCode,
+  type FieldViolation,
+} from '../../domain/domain-error.js';
 
 /** Total mapping: a new ErrorCode does not compile until it is mapped here (and for gRPC). */
 export const trpcCodeOf: Readonly<Record<ErrorCode, TRPC_ERROR_CODE_KEY>> = {
@@ -57,7 +62,10 @@ const fieldErrorsOf = (violations: readonly FieldViolation[]): Record<string, st
   return grouped;
 };
 
-/** What the client sees of an error: code, reason, metadata and field errors; never a stack or a cause. */
+/**
+ * What the client sees of an error: code, reason, metadata and field errors;
+ * never a stack or a cause, nor anything of an INTERNAL error.
+ */
 export const formatError = (shape: {
   readonly message: string;
   readonly code: TRPC_ERROR_CODE_NUMBER;
@@ -68,7 +76,7 @@ export const formatError = (shape: {
   };
   readonly cause: unknown;
 }): { message: string; code: TRPC_ERROR_CODE_NUMBER; data: DeletionErrorData } => {
-  const domain = DomainError.is(shape.cause) ? shape.cause : undefined;
+  const domain = DomainError.is(shape.cause) ? forCaller(shape.cause) : undefined;
   const internal = shape.data.code === 'INTERNAL_SERVER_ERROR';
   return {
     message: domain?.message ?? (internal ? 'internal error' : shape.message),
