@@ -168,7 +168,11 @@ export const composeApp = async (
   });
   const http = makeHttpServer(config, connection, {
     reportKey: signer.publicKeyPem,
-    trpc: createTrpcHandler(service, { authenticate, logger }),
+    trpc: createTrpcHandler(service, {
+      authenticate,
+      logger,
+      router: { watchStreamMs: config.WATCH_STREAM_SECONDS * 1000 },
+    }),
   });
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);

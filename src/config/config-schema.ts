@@ -188,6 +188,10 @@ export const configSchema = z.object({
     .min(1)
     .default(200)
     .describe('Live progress subscriptions one replica serves at once (more: RESOURCE_EXHAUSTED)'),
+  WATCH_STREAM_SECONDS: seconds
+    .min(1)
+    .default(600)
+    .describe('How long one live progress stream lasts before the client resumes it'),
   LEASE_SECONDS: seconds.min(1).default(60).describe('Lease of a claimed purge'),
   PARTICIPANTS: participants
     .default([])

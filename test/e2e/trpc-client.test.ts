@@ -237,3 +237,49 @@ describe('clients/trpc against the running service', () => {
     });
   });
 });
+
+describe('clients/trpc: a watch that the server ends early resumes without a gap', () => {
+  let t: TestApp;
+  let fake: FakeParticipant;
+  beforeAll(async () => {
+    fake = await startFakeParticipant('crm');
+    t = await startTestApp({
+      PARTICIPANTS: participantsConfig([fake]),
+      WATCH_POLL_MS: '30',
+      WATCH_STREAM_SECONDS: '1',
+    });
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+    await fake[Symbol.asyncDispose]();
+  });
+
+  it('reconnects with the last event id and gets every state change exactly once', async () => {
+    const subject = await t.requested({ prefix: 'reconnect' });
+    const connects: (string | null)[] = [];
+    const client = createDeletionClient({
+      url: t.trpcUrl,
+      token: subject.cast.self.token,
+      fetch: (input, init) => {
+        const headers = new Headers(init?.headers);
+        if (headers.get('accept') === 'text/event-stream')
+          connects.push(headers.get('last-event-id'));
+        return fetch(input, init);
+      },
+    });
+    const watch = collect(client, { name: subject.name });
+
+    await client.confirmDeletion.mutate({ name: subject.name, code: subject.code });
+    await expect.poll(() => connects.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    await t.app.runWorkerPass();
+    await watch.done;
+
+    const changes = watch.events.flatMap((event) =>
+      event.kind === 'STATE_CHANGED' ? [`${event.change.fromState}→${event.change.toState}`] : [],
+    );
+    expect(changes).toEqual(['REQUESTED→SCHEDULED', 'SCHEDULED→ERASING', 'ERASING→COMPLETED']);
+    expect(watch.events.filter((event) => event.kind === 'SNAPSHOT')).toHaveLength(1);
+    expect(connects[0]).toBeNull();
+    expect(connects.slice(1)).toContain('1');
+  });
+});

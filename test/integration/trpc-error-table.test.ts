@@ -37,6 +37,7 @@ describe('tRPC error table: every domain error code on the wire', () => {
       mailbox: undefined,
       trpc: createTrpcHandler(service, {
         authenticate,
+        router: { watchStreamMs: 60_000 },
         logger: pino({ level: 'silent' }),
       }),
     });

@@ -63,40 +63,46 @@ export interface WatchDeletionRequestWireInput {
   readonly lastEventId?: string | null;
 }
 
-const t = initTRPC.context<TrpcContext>().create({
-  // Never a stack trace on the wire, whatever NODE_ENV says.
-  isDev: false,
-  errorFormatter: ({ shape, error }) => formatError({ ...shape, cause: error.cause }),
-  sse: {
-    ping: { enabled: true, intervalMs: 15_000 },
-    // A watch ends after 10 minutes; the client reconnects (with a fresh token) and resumes.
-    maxDurationMs: 10 * 60_000,
-    client: { reconnectAfterInactivityMs: 45_000 },
-  },
-});
+/** How the router serves watches. */
+export interface RouterOptions {
+  /** How long one watch stream lasts before the server ends it and the client resumes. */
+  readonly watchStreamMs: number;
+}
 
-/** Authenticates, and turns whatever a use case throws into the TRPCError of its DomainError. */
-const authed = t.procedure.use(async ({ ctx, next }) => {
-  const principal = await ctx.principal().catch((error: unknown) => {
-    throw toTRPCError(DomainError.from(error));
+const rootFor = (options: RouterOptions) => {
+  const t = initTRPC.context<TrpcContext>().create({
+    // Never a stack trace on the wire, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter: ({ shape, error }) => formatError({ ...shape, cause: error.cause }),
+    sse: {
+      ping: { enabled: true, intervalMs: 15_000 },
+      // The client reconnects (with a fresh token) and resumes after the last event.
+      maxDurationMs: options.watchStreamMs,
+      client: { reconnectAfterInactivityMs: 45_000 },
+    },
   });
-  const result = await next({ ctx: { principal } });
-  if (result.ok) return result;
-  const { error } = result;
-  if (DomainError.is(error.cause)) throw toTRPCError(error.cause);
-  // tRPC's own refusals (a body that is not JSON) keep their code; anything else is a bug.
-  if (error.code !== 'INTERNAL_SERVER_ERROR') throw error;
-  throw toTRPCError(DomainError.from(error.cause ?? error));
-});
+  /** Authenticates, and turns whatever a use case throws into the TRPCError of its DomainError. */
+  const authed = t.procedure.use(async ({ ctx, next }) => {
+    const principal = await ctx.principal().catch((error: unknown) => {
+      throw toTRPCError(DomainError.from(error));
+    });
+    const result = await next({ ctx: { principal } });
+    if (result.ok) return result;
+    const { error } = result;
+    if (DomainError.is(error.cause)) throw toTRPCError(error.cause);
+    // tRPC's own refusals (a body that is not JSON) keep their code; anything else is a bug.
+    if (error.code !== 'INTERNAL_SERVER_ERROR') throw error;
+    throw toTRPCError(DomainError.from(error.cause ?? error));
+  });
+  return { t, authed };
+};
 
-/**
- * The DeletionService as a tRPC router: one procedure per domain operation, of
- * the same name (so under the same authorization policy), calling
- * the same use cases as gRPC (never the gRPC layer). Reads are queries,
- * changes are mutations, and `watchDeletionRequest` is a live subscription (SSE).
- */
-export const createDeletionRouter = (service: DeletionService) =>
-  t.router({
+export const createDeletionRouter = (
+  service: DeletionService,
+  options: RouterOptions = { watchStreamMs: 10 * 60_000 },
+) => {
+  const { t, authed } = rootFor(options);
+  return t.router({
     requestDeletion: authed
       .input(typed<RequestDeletionInput>())
       .mutation(async ({ ctx, input }) =>
@@ -180,6 +186,7 @@ export const createDeletionRouter = (service: DeletionService) =>
         return { name: input.name, ...report };
       }),
   });
+};
 
 /** The router's type: what `clients/trpc` imports (as a type only) for end-to-end types. */
 export type DeletionRouter = ReturnType<typeof createDeletionRouter>;

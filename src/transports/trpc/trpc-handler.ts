@@ -5,7 +5,7 @@ import type { DeletionService } from '../../app/deletion-service.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
-import { createDeletionRouter, type TrpcContext } from './router.js';
+import { createDeletionRouter, type RouterOptions, type TrpcContext } from './router.js';
 
 /** Where tRPC is served on the HTTP server. */
 export const TRPC_BASE_PATH = '/trpc/';
@@ -19,6 +19,7 @@ const header = (request: IncomingMessage, name: string): string | undefined => {
 export interface TrpcHandlerDeps {
   readonly authenticate: Authenticator;
   readonly logger: Logger;
+  readonly router: RouterOptions;
 }
 
 /**
@@ -32,7 +33,7 @@ export const createTrpcHandler = (
   deps: TrpcHandlerDeps,
 ): RequestListener =>
   createHTTPHandler({
-    router: createDeletionRouter(service),
+    router: createDeletionRouter(service, deps.router),
     basePath: TRPC_BASE_PATH,
     maxBatchSize: 50,
     maxBodySize: 1024 * 1024,
