@@ -7,6 +7,7 @@ import {
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { context, propagation } from '@opentelemetry/api';
 import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import {
   ApproveDeletionRequest,
@@ -146,8 +147,16 @@ const channelOf = (
   };
 };
 
+/** The caller's trace context (W3C `traceparent`), when it has one: the service continues the trace. */
+const traceMetadata = (metadata: Metadata): void => {
+  const headers: Record<string, string> = {};
+  propagation.inject(context.active(), headers);
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+};
+
 const metadataFor = async (auth: Auth | undefined): Promise<Metadata> => {
   const metadata = new Metadata();
+  traceMetadata(metadata);
   if (auth === undefined) return metadata;
   if ('apiKey' in auth) metadata.set('x-api-key', auth.apiKey);
   else {

@@ -6,7 +6,14 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { context, propagation, type Context } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+} from '@opentelemetry/api';
 import {
   ErasureParticipantServiceService,
   type EraseRequest,
@@ -134,6 +141,43 @@ const traceOf = (metadata: Metadata): Context => {
   return propagation.extract(context.active(), carrier);
 };
 
+const tracer = trace.getTracer('participant-sdk');
+
+/**
+ * Runs a call in a SERVER span that continues the deletion service's trace
+ * (named like instrumentation-grpc's spans); the handler gets its context, so
+ * the service's own spans nest under it. A failure sets the span's status only.
+ */
+const inServerSpan = <T>(
+  method: string,
+  call: CallContext,
+  run: (traced: CallContext) => Promise<T>,
+): Promise<T> => {
+  const rpcMethod = `${method.charAt(0).toUpperCase()}${method.slice(1)}`;
+  return tracer.startActiveSpan(
+    `grpc.deletion.participant.v1.ErasureParticipantService/${rpcMethod}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'rpc.system': 'grpc',
+        'rpc.service': 'deletion.participant.v1.ErasureParticipantService',
+        'rpc.method': rpcMethod,
+      },
+    },
+    call.trace,
+    async (span) => {
+      try {
+        return await run({ ...call, trace: context.active() });
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+};
+
 /** A signal that aborts at the call's deadline or when the caller cancels. */
 const callContext = (call: ServerUnaryCall<unknown, unknown>): CallContext => {
   const controller = new AbortController();
@@ -195,8 +239,9 @@ export const createParticipantServer = (
         return;
       }
       const key = `${method}\0${subject.deletionRequest}\0${subject.subjectId}`;
+      const info = callContext(call);
       once(key, () =>
-        run(subject, call.request, callContext(call as ServerUnaryCall<unknown, unknown>)),
+        inServerSpan(method, info, (traced) => run(subject, call.request, traced)),
       ).then(
         (response) => callback(null, response),
         (error: unknown) =>

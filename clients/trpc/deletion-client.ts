@@ -8,6 +8,7 @@ import {
   type TRPCClient,
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { context, propagation } from '@opentelemetry/api';
 import { EventSource } from 'eventsource';
 import type {
   DeletionEventView,
@@ -64,6 +65,12 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
   const baseFetch = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const credentials = async (): Promise<Record<string, string>> => {
+    // The caller's trace context (W3C traceparent), when it has one: the service continues it.
+    const trace: Record<string, string> = {};
+    propagation.inject(context.active(), trace);
+    return { ...trace, ...(await authHeaders()) };
+  };
+  const authHeaders = async (): Promise<Record<string, string>> => {
     if (options.token !== undefined) {
       const token = typeof options.token === 'function' ? await options.token() : options.token;
       return { authorization: `Bearer ${token}` };

@@ -68,6 +68,10 @@ export class DomainError extends Error {
   }
 }
 
+/** A failure of the service (or what it depends on), as opposed to a call it refused. */
+export const isFault = (code: ErrorCode): boolean =>
+  code === 'INTERNAL' || code === 'UNAVAILABLE' || code === 'DEADLINE_EXCEEDED';
+
 /**
  * What a caller may see of an error: itself, except that an INTERNAL error
  * (whatever its reason and message say about the inside) says only `internal

@@ -1,5 +1,4 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { context, propagation } from '@opentelemetry/api';
 import type { EraseAnswer, Participants } from '../app/ports.js';
 import { finalOutcomeFromProto } from '../codec/erasure-outcome.js';
 import { DomainError } from '../domain/domain-error.js';
@@ -12,6 +11,7 @@ import {
   ErasureParticipantServiceClient,
   type EraseResponse,
 } from '../gen/deletion/participant/v1/erasure_participant_service.js';
+import { clientSpan, type OutcomeOf } from '../telemetry/rpc-spans.js';
 import { participantChannel } from './participant-channel.js';
 import type { ParticipantRegistration } from './participant-registration.js';
 
@@ -61,14 +61,38 @@ const toAnswer = (response: EraseResponse, sent: Subject): EraseAnswer => {
   return { expectedBy: outcome.value.expectedBy };
 };
 
-/** Trace context for the call, so the linked service continues the trace. */
-const tracedMetadata = (): Metadata => {
+/** The trace context headers of a client span, as call metadata: the linked service continues the trace. */
+const metadataOf = (headers: Readonly<Record<string, string>>): Metadata => {
   const metadata = new Metadata();
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
   return metadata;
 };
+
+/** A call's outcome on its span: the gRPC status name of a failure is its reason. */
+const outcomeOf: OutcomeOf = ({ error }) =>
+  error === undefined
+    ? { attributes: { 'rpc.grpc.status_code': 0 }, fault: false }
+    : {
+        attributes: { 'deletion.error_reason': DomainError.from(error).reason },
+        fault: true,
+      };
+
+/** One call to a linked service, in a CLIENT span named like instrumentation-grpc's. */
+const traced = <T>(
+  method: 'Suspend' | 'Restore' | 'Erase',
+  participant: string,
+  run: (metadata: Metadata) => Promise<T>,
+): Promise<T> =>
+  clientSpan(
+    {
+      system: 'grpc',
+      service: 'deletion.participant.v1.ErasureParticipantService',
+      method,
+      attributes: { 'deletion.participant': participant },
+      outcomeOf,
+    },
+    (headers) => run(metadataOf(headers)),
+  );
 
 /**
  * The linked services from configuration, called over gRPC: every call has a
@@ -123,58 +147,74 @@ export const createGrpcParticipants = (
         categories: [...entry.registration.categories],
         finalAnswerDeadline: call.finalAnswerDeadline,
       });
-      return new Promise((resolve, reject) => {
-        entry.client.erase(
-          request,
-          tracedMetadata(),
-          { deadline: Date.now() + entry.registration.timeoutMs },
-          (error, response) => {
-            if (error) reject(classify(error));
-            else {
-              try {
-                resolve(toAnswer(response, subject));
-              } catch (mismatch) {
-                reject(mismatch instanceof Error ? mismatch : failed('ANSWER_INCOMPLETE', false));
-              }
-            }
-          },
-        );
-      });
+      return traced(
+        'Erase',
+        name,
+        (metadata) =>
+          new Promise((resolve, reject) => {
+            entry.client.erase(
+              request,
+              metadata,
+              { deadline: Date.now() + entry.registration.timeoutMs },
+              (error, response) => {
+                if (error) reject(classify(error));
+                else {
+                  try {
+                    resolve(toAnswer(response, subject));
+                  } catch (mismatch) {
+                    reject(
+                      mismatch instanceof Error ? mismatch : failed('ANSWER_INCOMPLETE', false),
+                    );
+                  }
+                }
+              },
+            );
+          }),
+      );
     },
     notify: (name, phase, call) => {
       const entry = clients.get(name);
       if (entry === undefined) return Promise.reject(failed('UNKNOWN_PARTICIPANT', false));
       const subject = subjectFor(entry.registration, call);
       const options = { deadline: Date.now() + entry.registration.timeoutMs };
-      return new Promise<void>((resolve, reject) => {
-        const done = (
-          error: ServiceError | null,
-          response: { subject?: Subject | undefined } | undefined,
-        ) => {
-          if (error) return reject(classify(error));
-          try {
-            checkEcho(subject, response?.subject);
-            resolve();
-          } catch (mismatch) {
-            reject(mismatch instanceof Error ? mismatch : failed('ANSWER_MISMATCH', false));
-          }
-        };
-        if (phase === 'suspend') {
-          entry.client.suspend(
-            SuspendRequest.fromPartial({ subject, categories: [...entry.registration.categories] }),
-            tracedMetadata(),
-            options,
-            done,
-          );
-        } else {
-          entry.client.restore(
-            RestoreRequest.fromPartial({ subject }),
-            tracedMetadata(),
-            options,
-            done,
-          );
-        }
-      });
+      const method = phase === 'suspend' ? 'Suspend' : 'Restore';
+      return traced(
+        method,
+        name,
+        (metadata) =>
+          new Promise<void>((resolve, reject) => {
+            const done = (
+              error: ServiceError | null,
+              response: { subject?: Subject | undefined } | undefined,
+            ) => {
+              if (error) return reject(classify(error));
+              try {
+                checkEcho(subject, response?.subject);
+                resolve();
+              } catch (mismatch) {
+                reject(mismatch instanceof Error ? mismatch : failed('ANSWER_MISMATCH', false));
+              }
+            };
+            if (phase === 'suspend') {
+              entry.client.suspend(
+                SuspendRequest.fromPartial({
+                  subject,
+                  categories: [...entry.registration.categories],
+                }),
+                metadata,
+                options,
+                done,
+              );
+            } else {
+              entry.client.restore(
+                RestoreRequest.fromPartial({ subject }),
+                metadata,
+                options,
+                done,
+              );
+            }
+          }),
+      );
     },
     close: () => {
       for (const { client } of clients.values()) client.close();

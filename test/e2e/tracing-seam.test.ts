@@ -1,4 +1,5 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
@@ -6,22 +7,52 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createParticipantServer,
+  type ParticipantServer,
+} from '../../clients/participant-sdk/create-participant-server.js';
+import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
+import { callError } from '../support/grpc-test-client.js';
 import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('tracing seam: every use case and adapter call is a span', () => {
   const exporter = new InMemorySpanExporter();
   let t: TestApp;
+  let linked: ParticipantServer;
+  let failNext = 0;
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider(
       new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
     );
-    t = await startTestApp({ GRACE_PERIOD_SECONDS: '0' });
+    // A linked service built on the participant SDK, failing when told to.
+    linked = createParticipantServer({
+      suspend: () => Promise.resolve(),
+      restore: () => Promise.resolve(),
+      erase: () => {
+        if (failNext > 0) {
+          failNext -= 1;
+          return Promise.reject(new Error('store down'));
+        }
+        return Promise.resolve({ kind: 'erased', records: 2, categories: ['crm'] });
+      },
+    });
+    const port = await linked.listen('127.0.0.1', 0);
+    t = await startTestApp({
+      GRACE_PERIOD_SECONDS: '0',
+      RETRY_BASE_MS: '1',
+      PARTICIPANTS: JSON.stringify([
+        { name: 'crm', address: `127.0.0.1:${String(port)}`, phases: ['erase'], maxAttempts: 5 },
+      ]),
+    });
   });
   afterAll(async () => {
     await t[Symbol.asyncDispose]();
+    await linked.close();
     trace.disable();
+    propagation.disable();
     context.disable();
   });
 
@@ -78,5 +109,98 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     expect(dump).not.toContain(subjectId);
     expect(dump).not.toContain(t.emailOf(subjectId));
     expect(dump).not.toContain(code);
+  });
+
+  const caller = trace.getTracer('test-caller');
+  const finished = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name);
+
+  it('continues a caller’s trace over gRPC and tRPC: a SERVER span, and the use case under it', async () => {
+    const subject = await t.requested({ prefix: 'traced' });
+    const trpc = createTrpcClient({ url: t.trpcUrl, token: subject.cast.self.token });
+    exporter.reset();
+    const root = caller.startSpan('caller');
+
+    await context.with(trace.setSpan(context.active(), root), async () => {
+      await t.client.getDeletionRequest({ name: subject.name }, subject.cast.self);
+      await Promise.all([
+        trpc.getDeletionRequest.query({ name: subject.name }),
+        trpc.listDeletionRequests.query({}),
+      ]);
+      await callError(t.client.approveDeletion({ name: subject.name }, subject.cast.self));
+    });
+    root.end();
+
+    const traceId = root.spanContext().traceId;
+    const servers = [
+      'grpc.deletion.v1.DeletionService/GetDeletionRequest',
+      'trpc.deletion.v1.DeletionService/getDeletionRequest',
+      'trpc.deletion.v1.DeletionService/listDeletionRequests',
+      'grpc.deletion.v1.DeletionService/ApproveDeletion',
+    ].map((name) => {
+      const [span] = finished(name);
+      expect(span, name).toBeDefined();
+      expect(span?.kind).toBe(SpanKind.SERVER);
+      expect(span?.spanContext().traceId).toBe(traceId);
+      expect(span?.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+      return span!;
+    });
+    const [grpcGet, trpcGet, trpcList, refused] = servers;
+    const childOf = (name: string, parent: (typeof servers)[number]) =>
+      finished(name).filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
+    expect(childOf('deletion.get', grpcGet!)).toHaveLength(1);
+    expect(childOf('deletion.get', trpcGet!)).toHaveLength(1);
+    expect(childOf('deletion.list', trpcList!)).toHaveLength(1);
+    expect(grpcGet!.attributes).toMatchObject({
+      'rpc.system': 'grpc',
+      'rpc.service': 'deletion.v1.DeletionService',
+      'rpc.method': 'GetDeletionRequest',
+      'rpc.grpc.status_code': 0,
+    });
+    expect(trpcList!.attributes).toMatchObject({ 'rpc.system': 'trpc', 'rpc.trpc.code': 'OK' });
+    // A refused call is recorded by its code and reason, and is not a fault of the service.
+    expect(refused!.attributes).toMatchObject({
+      'rpc.grpc.status_code': 7,
+      'deletion.error_code': 'PERMISSION_DENIED',
+      'deletion.error_reason': 'PERMISSION_DENIED',
+    });
+    expect(refused!.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('puts each linked-service call in a CLIENT span the SDK’s SERVER span continues, retries included', async () => {
+    await t.app.runWorkerPass(); // purges what earlier tests scheduled
+    const subject = await t.scheduled({ prefix: 'fanout' });
+    failNext = 1;
+    exporter.reset();
+
+    await t.app.runWorkerPass();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.app.runWorkerPass();
+
+    const clients = finished('grpc.deletion.participant.v1.ErasureParticipantService/Erase').filter(
+      (s) => s.kind === SpanKind.CLIENT,
+    );
+    const servers = finished('grpc.deletion.participant.v1.ErasureParticipantService/Erase').filter(
+      (s) => s.kind === SpanKind.SERVER,
+    );
+    expect(clients).toHaveLength(2);
+    expect(servers).toHaveLength(2);
+    clients.forEach((client, i) => {
+      const server = servers[i]!;
+      expect(server.spanContext().traceId).toBe(client.spanContext().traceId);
+      expect(server.parentSpanContext?.spanId).toBe(client.spanContext().spanId);
+      const [domain] = exporter
+        .getFinishedSpans()
+        .filter((s) => s.spanContext().spanId === client.parentSpanContext?.spanId);
+      expect(domain?.name).toBe('participant.erase');
+      expect(domain?.attributes['participant.attempt']).toBe(String(i + 1));
+    });
+    expect(clients[0]!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(clients[0]!.attributes['deletion.error_reason']).toBe('UNAVAILABLE');
+    expect(servers[0]!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(clients[1]!.attributes['rpc.grpc.status_code']).toBe(0);
+    expect(clients[1]!.attributes['deletion.participant']).toBe('crm');
+    expect(
+      (await t.client.getDeletionRequest({ name: subject.name }, subject.cast.self)).state,
+    ).toBe(9);
   });
 });

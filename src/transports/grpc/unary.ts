@@ -1,9 +1,10 @@
 import type { handleUnaryCall, Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
-import { toServiceError } from './grpc-errors.js';
+import { serverSpan, type RpcOutcome } from '../../telemetry/rpc-spans.js';
+import { grpcStatusOf, toServiceError } from './grpc-errors.js';
 
 /** What every handler needs besides the service. */
 export interface HandlerDeps {
@@ -14,6 +15,26 @@ export interface HandlerDeps {
 const header = (metadata: Metadata, key: string): string | undefined => {
   const value = metadata.get(key)[0];
   return typeof value === 'string' ? value : undefined;
+};
+
+/** The W3C trace context headers a caller may send, and nothing else of the metadata. */
+const traceHeaders = (metadata: Metadata): Record<string, string | undefined> => ({
+  traceparent: header(metadata, 'traceparent'),
+  tracestate: header(metadata, 'tracestate'),
+});
+
+/** A call's outcome as the span records it: the gRPC status code, and the reason of a refusal. */
+const outcomeOf = ({ error }: { readonly error?: unknown }): RpcOutcome => {
+  if (error === undefined) return { attributes: { 'rpc.grpc.status_code': 0 }, fault: false };
+  const seen = forCaller(DomainError.from(error));
+  return {
+    attributes: {
+      'rpc.grpc.status_code': grpcStatusOf[seen.code],
+      'deletion.error_code': seen.code,
+      'deletion.error_reason': seen.reason,
+    },
+    fault: isFault(seen.code),
+  };
 };
 
 /** Logs failures by code and reason only: messages of causes may hold data of people. */
@@ -29,9 +50,10 @@ const report = (deps: HandlerDeps, method: string, error: DomainError): void => 
 };
 
 /**
- * Turns an async handler into a grpc-js unary handler: authenticates from the
- * call's metadata (nothing runs without a principal), and sends any error as a
- * rich status. Handlers stay small: decode, call the service, encode.
+ * Turns an async handler into a grpc-js unary handler: runs it in a SERVER
+ * span continuing the caller's trace, authenticates from the call's metadata
+ * (nothing runs without a principal), and sends any error as a rich status.
+ * Handlers stay small: decode, call the service, encode.
  */
 export const unary =
   <TRequest, TResponse>(
@@ -47,7 +69,16 @@ export const unary =
       });
       return handler(principal, call.request);
     };
-    run().then(
+    serverSpan(
+      {
+        system: 'grpc',
+        service: 'deletion.v1.DeletionService',
+        method,
+        headers: traceHeaders(call.metadata),
+        outcomeOf,
+      },
+      run,
+    ).then(
       (response) => callback(null, response),
       (thrown: unknown) => {
         const error = DomainError.from(thrown);

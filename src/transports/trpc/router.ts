@@ -1,4 +1,4 @@
-import { initTRPC, tracked } from '@trpc/server';
+import { initTRPC, tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { DeletionService } from '../../app/deletion-service.js';
 import type {
@@ -15,7 +15,8 @@ import type {
   UndeleteDeletionRequestInput,
   WatchDeletionRequestInput,
 } from '../../app/inputs.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
+import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import type { Principal } from '../../domain/principal.js';
 import { toEventView, toPageView, toView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
@@ -23,7 +24,24 @@ import { formatError, toTRPCError } from './trpc-errors.js';
 /** What every tRPC call starts with: the caller, authenticated once per HTTP request (a batch shares it). */
 export interface TrpcContext {
   readonly principal: () => Promise<Principal>;
+  /** The W3C trace context headers of the HTTP request (`traceparent`, `tracestate`). */
+  readonly traceHeaders: Readonly<Record<string, string | undefined>>;
 }
+
+/** A call's outcome as its span records it: the tRPC code, and the domain code and reason. */
+const outcomeOf: OutcomeOf = ({ error }) => {
+  if (error === undefined) return { attributes: { 'rpc.trpc.code': 'OK' }, fault: false };
+  const code = error instanceof TRPCError ? error.code : 'INTERNAL_SERVER_ERROR';
+  const cause = error instanceof TRPCError ? error.cause : error;
+  const domain = DomainError.is(cause) ? forCaller(cause) : undefined;
+  return {
+    attributes: {
+      'rpc.trpc.code': code,
+      ...(domain && { 'deletion.error_code': domain.code, 'deletion.error_reason': domain.reason }),
+    },
+    fault: code === 'INTERNAL_SERVER_ERROR' || (domain !== undefined && isFault(domain.code)),
+  };
+};
 
 /**
  * Declares the input type of a procedure and passes the value on as it came:
@@ -81,19 +99,33 @@ const rootFor = (options: RouterOptions) => {
       client: { reconnectAfterInactivityMs: 45_000 },
     },
   });
-  /** Authenticates, and turns whatever a use case throws into the TRPCError of its DomainError. */
-  const authed = t.procedure.use(async ({ ctx, next }) => {
-    const principal = await ctx.principal().catch((error: unknown) => {
-      throw toTRPCError(DomainError.from(error));
-    });
-    const result = await next({ ctx: { principal } });
-    if (result.ok) return result;
-    const { error } = result;
-    if (DomainError.is(error.cause)) throw toTRPCError(error.cause);
-    // tRPC's own refusals (a body that is not JSON) keep their code; anything else is a bug.
-    if (error.code !== 'INTERNAL_SERVER_ERROR') throw error;
-    throw toTRPCError(DomainError.from(error.cause ?? error));
-  });
+  /**
+   * Runs each call in a SERVER span continuing the caller's trace, authenticates,
+   * and turns whatever a use case throws into the TRPCError of its DomainError.
+   */
+  const authed = t.procedure.use(async ({ ctx, next, path }) =>
+    serverSpan(
+      {
+        system: 'trpc',
+        service: 'deletion.v1.DeletionService',
+        method: path,
+        headers: ctx.traceHeaders,
+        outcomeOf,
+      },
+      async () => {
+        const principal = await ctx.principal().catch((error: unknown) => {
+          throw toTRPCError(DomainError.from(error));
+        });
+        const result = await next({ ctx: { principal } });
+        if (result.ok) return result;
+        const { error } = result;
+        if (DomainError.is(error.cause)) throw toTRPCError(error.cause);
+        // tRPC's own refusals (a body that is not JSON) keep their code; anything else is a bug.
+        if (error.code !== 'INTERNAL_SERVER_ERROR') throw error;
+        throw toTRPCError(DomainError.from(error.cause ?? error));
+      },
+    ),
+  );
   return { t, authed };
 };
 

@@ -43,7 +43,13 @@ export const createTrpcHandler = (
         authorization: header(req, 'authorization'),
         apiKey: header(req, 'x-api-key'),
       };
-      return { principal: () => (principal ??= deps.authenticate(credentials)) };
+      return {
+        principal: () => (principal ??= deps.authenticate(credentials)),
+        traceHeaders: {
+          traceparent: header(req, 'traceparent'),
+          tracestate: header(req, 'tracestate'),
+        },
+      };
     },
     onError: ({ error, path }) => {
       const cause = DomainError.is(error.cause) ? error.cause : undefined;

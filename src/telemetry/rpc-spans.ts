@@ -1,0 +1,112 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+} from '@opentelemetry/api';
+
+const tracer = trace.getTracer('account-deletion-service');
+
+/** One RPC, named the way instrumentation-grpc names its spans: `<system>.<service>/<method>`. */
+export interface RpcCall {
+  /** `grpc` or `trpc`. */
+  readonly system: string;
+  /** e.g. `deletion.v1.DeletionService`. */
+  readonly service: string;
+  /** e.g. `RequestDeletion` (gRPC) or `requestDeletion` (tRPC). */
+  readonly method: string;
+}
+
+const rpcAttributes = (call: RpcCall): Attributes => ({
+  'rpc.system': call.system,
+  'rpc.service': call.service,
+  'rpc.method': call.method,
+});
+
+const spanName = (call: RpcCall): string => `${call.system}.${call.service}/${call.method}`;
+
+/** What an RPC span records of a failure: the codes, never the message. */
+export interface RpcOutcome {
+  /** Status attributes, e.g. `{ 'rpc.grpc.status_code': 9 }`. */
+  readonly attributes: Attributes;
+  /** A fault of the service (status ERROR), as opposed to a refused call (status unset). */
+  readonly fault: boolean;
+}
+
+/** Names the outcome of a call (a thrown value included) in codes. */
+export type OutcomeOf = (result: { readonly error?: unknown }) => RpcOutcome;
+
+const finish = (span: Span, outcome: RpcOutcome): void => {
+  span.setAttributes(outcome.attributes);
+  if (outcome.fault) span.setStatus({ code: SpanStatusCode.ERROR });
+};
+
+/**
+ * Runs a server-side RPC in a SERVER span. Its parent is the span already
+ * active (an HTTP server span of an instrumentation), or else the W3C trace
+ * context the caller sent in `headers`. `outcomeOf` names the result (a thrown
+ * value included) in codes, so the span never holds a message.
+ */
+export const serverSpan = <T>(
+  call: RpcCall & {
+    readonly headers: Readonly<Record<string, string | undefined>>;
+    readonly outcomeOf: OutcomeOf;
+  },
+  run: () => Promise<T>,
+): Promise<T> => {
+  const { headers, outcomeOf } = call;
+  const parent =
+    trace.getSpan(context.active()) === undefined
+      ? propagation.extract(ROOT_CONTEXT, headers)
+      : context.active();
+  return tracer.startActiveSpan(
+    spanName(call),
+    { kind: SpanKind.SERVER, attributes: rpcAttributes(call) },
+    parent,
+    async (span) => {
+      try {
+        const result = await run();
+        finish(span, outcomeOf({}));
+        return result;
+      } catch (error) {
+        finish(span, outcomeOf({ error }));
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+};
+
+/**
+ * Runs an outgoing RPC in a CLIENT span and hands `run` the W3C trace context
+ * headers to send, so the callee's spans join this trace under this span.
+ */
+export const clientSpan = <T>(
+  call: RpcCall & { readonly attributes: Attributes; readonly outcomeOf: OutcomeOf },
+  run: (headers: Readonly<Record<string, string>>) => Promise<T>,
+): Promise<T> => {
+  const { outcomeOf } = call;
+  return tracer.startActiveSpan(
+    spanName(call),
+    { kind: SpanKind.CLIENT, attributes: { ...rpcAttributes(call), ...call.attributes } },
+    async (span) => {
+      const headers: Record<string, string> = {};
+      propagation.inject(context.active(), headers);
+      try {
+        const result = await run(headers);
+        finish(span, outcomeOf({}));
+        return result;
+      } catch (error) {
+        finish(span, outcomeOf({ error }));
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+};
