@@ -29,7 +29,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'test/**', 'scripts/**', 'clients/**', 'bin/**', '*.config.*'],
+    files: [
+      'src/main.ts',
+      'src/telemetry/otel-bootstrap.ts',
+      'test/**',
+      'scripts/**',
+      'clients/**',
+      'bin/**',
+      '*.config.*',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

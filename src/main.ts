@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { composeApp } from './compose.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { startEmbeddedDatabase } from './embedded/embedded-database.js';
+import { shutdownTelemetry } from './telemetry/telemetry-switch.js';
 
 /** The process entry: the only place that reads process.env, listens and handles signals. */
 const main = async (): Promise<void> => {
@@ -28,6 +29,7 @@ const main = async (): Promise<void> => {
     void app
       .close()
       .then(() => database.stop())
+      .then(() => shutdownTelemetry())
       .then(() => process.exit(0));
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

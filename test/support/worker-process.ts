@@ -13,5 +13,5 @@ const config = loadConfig({
 });
 const mongoUri = process.env.MONGODB_URI ?? '';
 const app = await composeApp(config, mongoUri);
-await app.start();
-process.send?.({ ready: true });
+const ports = await app.start();
+process.send?.({ ready: true, ...ports });
