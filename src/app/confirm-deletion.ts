@@ -25,7 +25,7 @@ const lockOutAndRefuse = async (deps: DeletionDeps, request: DeletionRequest): P
         ? lockOut(current, {
             actor: systemActor('confirmation'),
             now: deps.clock.now(),
-            traceId: deps.trace.currentTraceId(),
+            ...deps.trace.current(),
           })
         : current,
   }).catch(() => undefined);
@@ -86,7 +86,7 @@ export const confirmDeletion =
           confirm(
             current,
             { method, gracePeriodMs: deps.policy.gracePeriodMs },
-            { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+            { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
           ),
         ),
     });

@@ -22,7 +22,7 @@ import { mutateRequest } from './mutate-request.js';
 const contextOf = (deps: DeletionDeps, principal: Principal): ChangeContext => ({
   actor: principal.actor,
   now: deps.clock.now(),
-  traceId: deps.trace.currentTraceId(),
+  ...deps.trace.current(),
 });
 
 /** The caller must be the registered identity of the participant it reports for. */

@@ -1,4 +1,4 @@
-import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { DeletionRequest, TraceLink } from '../domain/deletion-request.js';
 import type { DeletionState } from '../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
 import type { ErasureOutcome, ParticipantSpec } from '../domain/erasure-steps.js';
@@ -135,11 +135,21 @@ export interface IdGenerator {
 
 /** Tracing as the use cases see it: the current trace id, and a span around a step. */
 export interface TraceContext {
-  currentTraceId(): string;
+  /** The trace and span ids of the active span ('' outside any). */
+  current(): { readonly traceId: string; readonly spanId: string };
   /** Runs `fn` in a span (a new trace when none is active). Attributes are ids, never personal data. */
   inSpan<T>(
     name: string,
     attributes: Readonly<Record<string, string>>,
+    fn: () => Promise<T>,
+  ): Promise<T>;
+  /** Runs `fn` in the root span of a new trace, linked to spans of earlier traces. */
+  inLinkedSpan<T>(
+    span: {
+      readonly name: string;
+      readonly attributes: Readonly<Record<string, string>>;
+      readonly links: readonly TraceLink[];
+    },
     fn: () => Promise<T>,
   ): Promise<T>;
 }

@@ -23,7 +23,7 @@ export type PurgeResult = 'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RA
 const context = (deps: DeletionDeps): ChangeContext => ({
   actor: systemActor('purge-worker'),
   now: deps.clock.now(),
-  traceId: deps.trace.currentTraceId(),
+  ...deps.trace.current(),
 });
 
 type Change = (request: DeletionRequest) => DeletionRequest;

@@ -35,7 +35,7 @@ export const approveDeletion =
           approve(
             current,
             { gracePeriodMs: deps.policy.gracePeriodMs },
-            { actor: principal.actor, now: deps.clock.now(), traceId: deps.trace.currentTraceId() },
+            { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
           ),
         ),
     });
@@ -57,7 +57,7 @@ export const rejectDeletion =
         reject(current, input.reason, {
           actor: principal.actor,
           now: deps.clock.now(),
-          traceId: deps.trace.currentTraceId(),
+          ...deps.trace.current(),
         }),
     });
   };

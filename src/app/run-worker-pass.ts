@@ -1,5 +1,5 @@
 import { DomainError } from '../domain/domain-error.js';
-import type { DeletionRequest } from '../domain/deletion-request.js';
+import { traceLinks, type DeletionRequest } from '../domain/deletion-request.js';
 import { expire } from '../domain/lifecycle.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
@@ -34,12 +34,13 @@ export interface WorkerPassResult {
 const context = (deps: DeletionDeps, component: string) => ({
   actor: systemActor(component),
   now: deps.clock.now(),
-  traceId: deps.trace.currentTraceId(),
+  ...deps.trace.current(),
 });
 
 /**
- * Runs one step per request, each in its own span (a trace of its own, since
- * the worker runs outside any request), and keeps going when one fails.
+ * Runs one step per request, each in the root span of a trace of its own (the
+ * worker runs outside any request), linked to the traces of the request's life
+ * so far; keeps going when one fails.
  */
 const eachRequest = async (
   deps: DeletionDeps,
@@ -53,9 +54,12 @@ const eachRequest = async (
   const failures: WorkerFailure[] = [];
   for (const request of work.requests) {
     try {
-      const ok = await deps.trace.inSpan(
-        `deletion.${step}`,
-        { 'deletion.request_id': request.id },
+      const ok = await deps.trace.inLinkedSpan(
+        {
+          name: `deletion.${step}`,
+          attributes: { 'deletion.request_id': request.id },
+          links: traceLinks(request),
+        },
         () => work.run(request),
       );
       if (ok) done += 1;

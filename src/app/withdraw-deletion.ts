@@ -32,7 +32,7 @@ export const cancelDeletion =
         cancel(current, {
           actor: principal.actor,
           now: deps.clock.now(),
-          traceId: deps.trace.currentTraceId(),
+          ...deps.trace.current(),
         }),
     });
   };
@@ -58,7 +58,7 @@ export const undeleteDeletionRequest =
           undelete(current, {
             actor: principal.actor,
             now: deps.clock.now(),
-            traceId: deps.trace.currentTraceId(),
+            ...deps.trace.current(),
           }),
         ),
     });

@@ -16,7 +16,23 @@ export interface StateChange {
   readonly at: Date;
   readonly note: string;
   readonly traceId: string;
+  /** The span in which it happened ('' when unknown), so later work can link to it. */
+  readonly spanId: string;
 }
+
+/** A span of another trace that later work (the purge) links to. */
+export interface TraceLink {
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/** The traces of a request's life so far (one link per trace, the latest span of each). */
+export const traceLinks = (request: DeletionRequest): TraceLink[] => {
+  const latest = new Map<string, string>();
+  for (const change of request.history)
+    if (change.traceId !== '' && change.spanId !== '') latest.set(change.traceId, change.spanId);
+  return [...latest].map(([traceId, spanId]) => ({ traceId, spanId }));
+};
 
 /** The pending one-time code: only its keyed hash is ever kept (attempts are counted by the repository). */
 export interface PendingVerification {
@@ -76,6 +92,7 @@ export interface ChangeContext {
   readonly actor: Actor;
   readonly now: Date;
   readonly traceId: string;
+  readonly spanId?: string;
 }
 
 /** Operation names used in errors, in the service's vocabulary. */
@@ -108,6 +125,7 @@ export const transition = (
         at: context.now,
         note: change.note,
         traceId: context.traceId,
+        spanId: context.spanId ?? '',
       },
     ],
   };

@@ -202,5 +202,28 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     expect(
       (await t.client.getDeletionRequest({ name: subject.name }, subject.cast.self)).state,
     ).toBe(9);
+
+    // The purge passes are traces of their own, each linked to the trace that scheduled it.
+    const stored = (await t.app.deps.requests.findById(subject.id))!;
+    const scheduling = stored.history.find((change) => change.to === 'SCHEDULED')!;
+    const purges = finished('deletion.purge').filter(
+      (span) => span.attributes['deletion.request_id'] === subject.id,
+    );
+    expect(purges).toHaveLength(2);
+    for (const purge of purges) {
+      expect(purge.parentSpanContext).toBeUndefined();
+      expect(purge.spanContext().traceId).not.toBe(scheduling.traceId);
+      expect(purge.links.map((link) => link.context)).toContainEqual(
+        expect.objectContaining({ traceId: scheduling.traceId, spanId: scheduling.spanId }),
+      );
+    }
+    expect(scheduling.spanId).toMatch(/^[0-9a-f]{16}$/);
+    // Each state change records the trace it happened in: the purge's are the purge traces.
+    const purgeTraces = purges.map((span) => span.spanContext().traceId);
+    const erasing = stored.history.filter((change) => change.from !== 'REQUESTED');
+    expect(erasing.map((change) => change.to)).toEqual(['ERASING', 'COMPLETED']);
+    for (const change of erasing) expect(purgeTraces).toContain(change.traceId);
+    // The linked-service calls are in the purge traces.
+    for (const client of clients) expect(purgeTraces).toContain(client.spanContext().traceId);
   });
 });

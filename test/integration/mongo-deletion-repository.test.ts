@@ -83,6 +83,7 @@ const everyFieldSet = aDeletionRequest({
       at: at(5),
       note: '',
       traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
     },
     {
       from: 'AWAITING_APPROVAL',
@@ -91,6 +92,7 @@ const everyFieldSet = aDeletionRequest({
       at: at(6),
       note: 'ok',
       traceId: '',
+      spanId: '',
     },
   ],
 });

@@ -123,6 +123,7 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
     at: c.at,
     note: c.note,
     traceId: c.traceId,
+    spanId: c.spanId,
   })),
   activeKey: activeKeyOf(r),
 });
@@ -169,5 +170,7 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
     at: c.at,
     note: c.note,
     traceId: c.traceId,
+    // Stored before span ids were kept: no span to link to.
+    spanId: c.spanId ?? '',
   })),
 });

@@ -24,6 +24,7 @@ interface StateChangeDocument {
   at: Date;
   note: string;
   traceId: string;
+  spanId?: string;
 }
 
 interface OutcomeDocument {
@@ -163,6 +164,7 @@ const stateChangeSchema = new Schema<StateChangeDocument>(
     at: { type: Date, required: true },
     note: { type: String, default: '' },
     traceId: { type: String, default: '' },
+    spanId: { type: String, default: '' },
   },
   subdocument,
 );

@@ -23,6 +23,7 @@ const change = (from: DeletionState, to: DeletionState, at: number): StateChange
   at: new Date(at),
   note: `${from}_TO_${to}`,
   traceId: '',
+  spanId: '',
 });
 
 const step = (status: ParticipantStep['status'], at: number): ParticipantStep => ({

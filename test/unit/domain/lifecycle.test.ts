@@ -39,6 +39,7 @@ const ctx = (actor: typeof user | typeof approver | typeof system = user, ms = 1
   actor,
   now: at(ms),
   traceId: 'trace-1',
+  spanId: 'span-1',
 });
 const grace = { gracePeriodMs: 86_400_000 };
 
@@ -127,6 +128,7 @@ describe('confirm', () => {
         at: at(1000),
         note: 'CONFIRMED_WITH_CODE',
         traceId: 'trace-1',
+        spanId: 'span-1',
       },
     ]);
   });
