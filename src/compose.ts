@@ -29,7 +29,7 @@ import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
 import { createLogger } from './telemetry/logger.js';
 import { traceDeletionService } from './telemetry/traced-service.js';
-import { currentTrace, withLinkedSpan, withSpan } from './telemetry/with-span.js';
+import { currentTrace, spanEvent, withLinkedSpan, withSpan } from './telemetry/with-span.js';
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
@@ -88,7 +88,12 @@ const makeDeps = (
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
   clock: adapters.overrides.clock ?? systemClock,
   ids: createRandomIds(),
-  trace: { current: currentTrace, inSpan: withSpan, inLinkedSpan: withLinkedSpan },
+  trace: {
+    current: currentTrace,
+    inSpan: withSpan,
+    inLinkedSpan: withLinkedSpan,
+    event: spanEvent,
+  },
   participants: adapters.participants,
   signer: adapters.signer,
   policy: {

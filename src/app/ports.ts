@@ -143,6 +143,8 @@ export interface TraceContext {
     attributes: Readonly<Record<string, string>>,
     fn: () => Promise<T>,
   ): Promise<T>;
+  /** Notes something that happened in the active span (e.g. a retry scheduled). Ids only. */
+  event(name: string, attributes: Readonly<Record<string, string>>): void;
   /** Runs `fn` in the root span of a new trace, linked to spans of earlier traces. */
   inLinkedSpan<T>(
     span: {

@@ -151,6 +151,18 @@ const callOne = async (
     const policy = { ...deps.policy.retry, maxAttempts: spec?.maxAttempts ?? 1, now };
     return withStep(current, name, recordFailure(step, failure, policy));
   });
+  const step = recorder.current().participants[name];
+  if ('failure' in outcome && step !== undefined) {
+    const retryAt = step.status === 'RETRYING' ? step.nextAttemptAt : null;
+    deps.trace.event(retryAt === null ? 'participant.gave_up' : 'participant.retry_scheduled', {
+      'participant.name': name,
+      'participant.attempt': String(step.attempts),
+      'participant.error': outcome.failure.reason,
+      ...(retryAt !== null && {
+        'participant.retry_in_ms': String(retryAt.getTime() - now.getTime()),
+      }),
+    });
+  }
 };
 
 /**

@@ -58,3 +58,8 @@ export const withLinkedSpan = async <T>(
     },
     (active) => within(active, fn),
   );
+
+/** Adds an event to the active span, if any. Attributes carry ids only. */
+export const spanEvent = (name: string, attributes: Attributes): void => {
+  trace.getActiveSpan()?.addEvent(name, attributes);
+};

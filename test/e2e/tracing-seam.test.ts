@@ -12,6 +12,7 @@ import {
   type ParticipantServer,
 } from '../../clients/participant-sdk/create-participant-server.js';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { callError } from '../support/grpc-test-client.js';
 import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -21,6 +22,8 @@ describe('tracing seam: every use case and adapter call is a span', () => {
   let t: TestApp;
   let linked: ParticipantServer;
   let failNext = 0;
+  /** Every log line the service writes, at debug level. */
+  const logLines: string[] = [];
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -40,13 +43,21 @@ describe('tracing seam: every use case and adapter call is a span', () => {
       },
     });
     const port = await linked.listen('127.0.0.1', 0);
-    t = await startTestApp({
-      GRACE_PERIOD_SECONDS: '0',
-      RETRY_BASE_MS: '1',
-      PARTICIPANTS: JSON.stringify([
-        { name: 'crm', address: `127.0.0.1:${String(port)}`, phases: ['erase'], maxAttempts: 5 },
-      ]),
-    });
+    t = await startTestApp(
+      {
+        GRACE_PERIOD_SECONDS: '0',
+        RETRY_BASE_MS: '1',
+        PARTICIPANTS: JSON.stringify([
+          { name: 'crm', address: `127.0.0.1:${String(port)}`, phases: ['erase'], maxAttempts: 5 },
+        ]),
+      },
+      {
+        logger: createLogger({
+          level: 'debug',
+          destination: { write: (line: string) => logLines.push(line) },
+        }),
+      },
+    );
   });
   afterAll(async () => {
     await t[Symbol.asyncDispose]();
@@ -218,6 +229,14 @@ describe('tracing seam: every use case and adapter call is a span', () => {
       );
     }
     expect(scheduling.spanId).toMatch(/^[0-9a-f]{16}$/);
+    // The failed call and its back-off are an event on the first purge's span.
+    const retry = purges[0]!.events.find((event) => event.name === 'participant.retry_scheduled');
+    expect(retry?.attributes).toMatchObject({
+      'participant.name': 'crm',
+      'participant.attempt': '1',
+      'participant.error': 'UNAVAILABLE',
+    });
+    expect(Number(retry?.attributes?.['participant.retry_in_ms'])).toBeGreaterThanOrEqual(0);
     // Each state change records the trace it happened in: the purge's are the purge traces.
     const purgeTraces = purges.map((span) => span.spanContext().traceId);
     const erasing = stored.history.filter((change) => change.from !== 'REQUESTED');
@@ -225,5 +244,43 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     for (const change of erasing) expect(purgeTraces).toContain(change.traceId);
     // The linked-service calls are in the purge traces.
     for (const client of clients) expect(purgeTraces).toContain(client.spanContext().traceId);
+  });
+
+  it('never lets a canary subject, its address or its code into a span, event, link or log line', async () => {
+    await t.app.runWorkerPass(); // purges what earlier tests scheduled
+    const subjectId = `canary-${String(Date.now())}`;
+    await t.seedAccount({ id: subjectId, roles: ['owner'] });
+    const cast = await castFor(subjectId);
+    exporter.reset();
+    logLines.length = 0;
+    failNext = 1;
+
+    // Over tRPC: request; the code by mail; confirm; approval by someone else; purge with a retry.
+    const asSubject = createTrpcClient({ url: t.trpcUrl, token: cast.self.token });
+    const created = await asSubject.requestDeletion.mutate({ subjectId, reason: 'leaving' });
+    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
+    await asSubject.confirmDeletion.mutate({ name: created.name, code });
+    await t.client.approveDeletion({ name: created.name }, cast.approver);
+    await callError(t.client.getDeletionRequest({ name: created.name }, { token: 'forged' }));
+    await t.app.runWorkerPass();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.app.runWorkerPass();
+
+    const done = await asSubject.getDeletionRequest.query({ name: created.name });
+    expect(done.state).toBe('COMPLETED');
+    const spans = exporter.getFinishedSpans();
+    expect(spans.length).toBeGreaterThan(20);
+    expect(logLines.length).toBeGreaterThan(0);
+    const dump = JSON.stringify([
+      spans.map((s) => ({
+        name: s.name,
+        attributes: s.attributes,
+        events: s.events,
+        links: s.links,
+      })),
+      logLines,
+    ]);
+    for (const canary of [subjectId, t.emailOf(subjectId), code, cast.self.token])
+      expect(dump).not.toContain(canary);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { composeApp, type App } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -71,7 +71,10 @@ export interface TestApp extends AsyncDisposable {
  * SMTP sink and gRPC on a free port. Background work runs only when the test
  * calls `app.runWorkerPass()`, so tests stay deterministic.
  */
-export const startTestApp = async (env: Record<string, string> = {}): Promise<TestApp> => {
+export const startTestApp = async (
+  env: Record<string, string> = {},
+  options: { readonly logger?: Logger } = {},
+): Promise<TestApp> => {
   const smtp = await startSmtpSink();
   const clock = createTestClock();
   const dbName = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
@@ -93,7 +96,7 @@ export const startTestApp = async (env: Record<string, string> = {}): Promise<Te
   });
   const app = await composeApp(config, inject('mongoUri'), {
     clock,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   });
   const { grpcPort, httpPort } = await app.start();
   const client = createTestClient(`127.0.0.1:${grpcPort}`);
