@@ -8,6 +8,7 @@ import {
   type Attributes,
   type Span,
 } from '@opentelemetry/api';
+import { recordRpcDuration } from './rpc-metrics.js';
 
 const tracer = trace.getTracer('account-deletion-service');
 
@@ -40,9 +41,22 @@ export interface RpcOutcome {
 /** Names the outcome of a call (a thrown value included) in codes. */
 export type OutcomeOf = (result: { readonly error?: unknown }) => RpcOutcome;
 
-const finish = (span: Span, outcome: RpcOutcome): void => {
+/** Ends an RPC: its outcome on the span, and its duration in the RPC histogram. */
+const finish = (
+  span: Span,
+  call: {
+    readonly side: 'server' | 'client';
+    readonly attributes: Attributes;
+    readonly started: number;
+  },
+  outcome: RpcOutcome,
+): void => {
   span.setAttributes(outcome.attributes);
   if (outcome.fault) span.setStatus({ code: SpanStatusCode.ERROR });
+  recordRpcDuration(call.side, performance.now() - call.started, {
+    ...call.attributes,
+    ...outcome.attributes,
+  });
 };
 
 /**
@@ -68,12 +82,17 @@ export const serverSpan = <T>(
     { kind: SpanKind.SERVER, attributes: rpcAttributes(call) },
     parent,
     async (span) => {
+      const measured = {
+        side: 'server' as const,
+        attributes: rpcAttributes(call),
+        started: performance.now(),
+      };
       try {
         const result = await run();
-        finish(span, outcomeOf({}));
+        finish(span, measured, outcomeOf({}));
         return result;
       } catch (error) {
-        finish(span, outcomeOf({ error }));
+        finish(span, measured, outcomeOf({ error }));
         throw error;
       } finally {
         span.end();
@@ -97,12 +116,17 @@ export const clientSpan = <T>(
     async (span) => {
       const headers: Record<string, string> = {};
       propagation.inject(context.active(), headers);
+      const measured = {
+        side: 'client' as const,
+        attributes: { ...rpcAttributes(call), ...call.attributes },
+        started: performance.now(),
+      };
       try {
         const result = await run(headers);
-        finish(span, outcomeOf({}));
+        finish(span, measured, outcomeOf({}));
         return result;
       } catch (error) {
-        finish(span, outcomeOf({ error }));
+        finish(span, measured, outcomeOf({ error }));
         throw error;
       } finally {
         span.end();

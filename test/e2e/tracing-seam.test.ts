@@ -1,4 +1,10 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  MeterProvider,
+  MetricReader,
+  type DataPoint,
+  type Histogram,
+} from '@opentelemetry/sdk-metrics';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -22,11 +28,22 @@ describe('tracing seam: every use case and adapter call is a span', () => {
   let t: TestApp;
   let linked: ParticipantServer;
   let failNext = 0;
+  /** Collects the service's metrics when the test asks. */
+  class TestReader extends MetricReader {
+    protected override onShutdown(): Promise<void> {
+      return Promise.resolve();
+    }
+    protected override onForceFlush(): Promise<void> {
+      return Promise.resolve();
+    }
+  }
+  const reader = new TestReader();
   /** Every log line the service writes, at debug level. */
   const logLines: string[] = [];
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
     trace.setGlobalTracerProvider(
       new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
     );
@@ -63,6 +80,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     await t[Symbol.asyncDispose]();
     await linked.close();
     trace.disable();
+    metrics.disable();
     propagation.disable();
     context.disable();
   });
@@ -282,5 +300,66 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     ]);
     for (const canary of [subjectId, t.emailOf(subjectId), code, cast.self.token])
       expect(dump).not.toContain(canary);
+  });
+
+  it('measures every served call and every linked-service call in RPC duration histograms', async () => {
+    await t.app.runWorkerPass(); // purges what earlier tests scheduled
+    const subject = await t.scheduled({ prefix: 'metered' });
+    const trpc = createTrpcClient({ url: t.trpcUrl, token: subject.cast.self.token });
+    failNext = 1;
+    const before = (await reader.collect()).resourceMetrics; // counts are cumulative
+
+    await t.client.getDeletionRequest({ name: subject.name }, subject.cast.self);
+    await trpc.listDeletionRequests.query({});
+    await callError(t.client.approveDeletion({ name: subject.name }, subject.cast.self));
+    await t.app.runWorkerPass();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await t.app.runWorkerPass();
+    const { resourceMetrics } = await reader.collect();
+
+    const pointsIn = (collected: typeof before, name: string) =>
+      collected.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .filter((metric) => metric.descriptor.name === name)
+        .flatMap((metric) => metric.dataPoints as DataPoint<Histogram>[]);
+    const points = (name: string) => pointsIn(resourceMetrics, name);
+    /** Calls with these attributes since `before`. */
+    const count = (name: string, attributes: Record<string, unknown>) => {
+      const total = (collected: typeof before) =>
+        pointsIn(collected, name)
+          .filter((point) =>
+            Object.entries(attributes).every(([key, value]) => point.attributes[key] === value),
+          )
+          .reduce((sum, point) => sum + point.value.count, 0);
+      return total(resourceMetrics) - total(before);
+    };
+
+    expect(
+      count('rpc.server.duration', {
+        'rpc.method': 'GetDeletionRequest',
+        'rpc.grpc.status_code': 0,
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      count('rpc.server.duration', {
+        'rpc.system': 'trpc',
+        'rpc.method': 'listDeletionRequests',
+        'rpc.trpc.code': 'OK',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      count('rpc.server.duration', {
+        'rpc.method': 'ApproveDeletion',
+        'deletion.error_code': 'PERMISSION_DENIED',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    const erase = { 'deletion.participant': 'crm', 'rpc.method': 'Erase' };
+    expect(count('rpc.client.duration', { ...erase, 'deletion.error_reason': 'UNAVAILABLE' })).toBe(
+      1,
+    );
+    expect(
+      count('rpc.client.duration', { ...erase, 'rpc.grpc.status_code': 0 }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(points('rpc.server.duration'))).not.toContain(subject.subjectId);
   });
 });
