@@ -41,22 +41,38 @@ export interface RpcOutcome {
 /** Names the outcome of a call (a thrown value included) in codes. */
 export type OutcomeOf = (result: { readonly error?: unknown }) => RpcOutcome;
 
-/** Ends an RPC: its outcome on the span, and its duration in the RPC histogram. */
-const finish = (
+/**
+ * Runs an RPC as the work of `span`: records its outcome on the span and its
+ * duration in the RPC histogram of its side, and always ends the span.
+ */
+const measure = async <T>(
   span: Span,
   call: {
     readonly side: 'server' | 'client';
     readonly attributes: Attributes;
-    readonly started: number;
+    readonly outcomeOf: OutcomeOf;
   },
-  outcome: RpcOutcome,
-): void => {
-  span.setAttributes(outcome.attributes);
-  if (outcome.fault) span.setStatus({ code: SpanStatusCode.ERROR });
-  recordRpcDuration(call.side, performance.now() - call.started, {
-    ...call.attributes,
-    ...outcome.attributes,
-  });
+  run: () => Promise<T>,
+): Promise<T> => {
+  const started = performance.now();
+  const finish = (outcome: RpcOutcome): void => {
+    span.setAttributes(outcome.attributes);
+    if (outcome.fault) span.setStatus({ code: SpanStatusCode.ERROR });
+    recordRpcDuration(call.side, performance.now() - started, {
+      ...call.attributes,
+      ...outcome.attributes,
+    });
+  };
+  try {
+    const result = await run();
+    finish(call.outcomeOf({}));
+    return result;
+  } catch (error) {
+    finish(call.outcomeOf({ error }));
+    throw error;
+  } finally {
+    span.end();
+  }
 };
 
 /**
@@ -72,32 +88,16 @@ export const serverSpan = <T>(
   },
   run: () => Promise<T>,
 ): Promise<T> => {
-  const { headers, outcomeOf } = call;
   const parent =
     trace.getSpan(context.active()) === undefined
-      ? propagation.extract(ROOT_CONTEXT, headers)
+      ? propagation.extract(ROOT_CONTEXT, call.headers)
       : context.active();
+  const attributes = rpcAttributes(call);
   return tracer.startActiveSpan(
     spanName(call),
-    { kind: SpanKind.SERVER, attributes: rpcAttributes(call) },
+    { kind: SpanKind.SERVER, attributes },
     parent,
-    async (span) => {
-      const measured = {
-        side: 'server' as const,
-        attributes: rpcAttributes(call),
-        started: performance.now(),
-      };
-      try {
-        const result = await run();
-        finish(span, measured, outcomeOf({}));
-        return result;
-      } catch (error) {
-        finish(span, measured, outcomeOf({ error }));
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+    (span) => measure(span, { side: 'server', attributes, outcomeOf: call.outcomeOf }, run),
   );
 };
 
@@ -109,28 +109,12 @@ export const clientSpan = <T>(
   call: RpcCall & { readonly attributes: Attributes; readonly outcomeOf: OutcomeOf },
   run: (headers: Readonly<Record<string, string>>) => Promise<T>,
 ): Promise<T> => {
-  const { outcomeOf } = call;
-  return tracer.startActiveSpan(
-    spanName(call),
-    { kind: SpanKind.CLIENT, attributes: { ...rpcAttributes(call), ...call.attributes } },
-    async (span) => {
-      const headers: Record<string, string> = {};
-      propagation.inject(context.active(), headers);
-      const measured = {
-        side: 'client' as const,
-        attributes: { ...rpcAttributes(call), ...call.attributes },
-        started: performance.now(),
-      };
-      try {
-        const result = await run(headers);
-        finish(span, measured, outcomeOf({}));
-        return result;
-      } catch (error) {
-        finish(span, measured, outcomeOf({ error }));
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const attributes = { ...rpcAttributes(call), ...call.attributes };
+  return tracer.startActiveSpan(spanName(call), { kind: SpanKind.CLIENT, attributes }, (span) => {
+    const headers: Record<string, string> = {};
+    propagation.inject(context.active(), headers);
+    return measure(span, { side: 'client', attributes, outcomeOf: call.outcomeOf }, () =>
+      run(headers),
+    );
+  });
 };
