@@ -22,8 +22,7 @@ describe('deletionctl', () => {
   let adminToken: string;
 
   /** Runs the tool in-process as an SRE with the admin token; returns exit code and output. */
-  const ctl = async (args: string[], env: Record<string, string> = {}) => {
-    const out: string[] = [];
+  const ctl = async (args: string[], env: Record<string, string> = {}, out: string[] = []) => {
     const err: string[] = [];
     const code = await main(args, {
       out: (text) => out.push(text),
@@ -117,9 +116,12 @@ describe('deletionctl', () => {
 
   it('follows a request live with `watch` until it completes, as lines or JSON lines', async () => {
     const request = await t.scheduled({ prefix: 'watched' });
-    const watching = ctl(['watch', request.id]);
-    const json = ctl(['--json', 'watch', request.id]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const humanLines: string[] = [];
+    const jsonLines: string[] = [];
+    const watching = ctl(['watch', request.id], {}, humanLines);
+    const json = ctl(['--json', 'watch', request.id], {}, jsonLines);
+    // Both watches have their snapshot (SCHEDULED) before the purge runs.
+    await expect.poll(() => humanLines.length + jsonLines.length).toBe(2);
 
     await t.app.runWorkerPass();
     const [human, lines] = await Promise.all([watching, json]);

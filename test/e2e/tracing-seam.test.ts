@@ -202,7 +202,6 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     exporter.reset();
 
     await t.app.runWorkerPass();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await t.app.runWorkerPass();
 
     const clients = finished('grpc.deletion.participant.v1.ErasureParticipantService/Erase').filter(
@@ -281,7 +280,6 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     await t.client.approveDeletion({ name: created.name }, cast.approver);
     await callError(t.client.getDeletionRequest({ name: created.name }, { token: 'forged' }));
     await t.app.runWorkerPass();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await t.app.runWorkerPass();
 
     const done = await asSubject.getDeletionRequest.query({ name: created.name });
@@ -313,7 +311,6 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     await trpc.listDeletionRequests.query({});
     await callError(t.client.approveDeletion({ name: subject.name }, subject.cast.self));
     await t.app.runWorkerPass();
-    await new Promise((resolve) => setTimeout(resolve, 20));
     await t.app.runWorkerPass();
     const { resourceMetrics } = await reader.collect();
 

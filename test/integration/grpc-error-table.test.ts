@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DomainError, type ErrorCode } from '../../src/domain/domain-error.js';
+import type { ErrorCode } from '../../src/domain/domain-error.js';
 import { createGrpcServer, type GrpcServer } from '../../src/transports/grpc/grpc-server.js';
 import { grpcStatusOf } from '../../src/transports/grpc/grpc-errors.js';
 import { callError, createTestClient, type TestClient } from '../support/grpc-test-client.js';
-import { throwingService } from '../support/throwing-service.js';
+import { domainErrorFor, seenOf, throwingService } from '../support/throwing-service.js';
 
 const codes = Object.keys(grpcStatusOf) as ErrorCode[];
 const wireCodes: Record<ErrorCode, number> = {
@@ -44,22 +44,8 @@ describe('gRPC error table: every domain error code on the wire', () => {
   });
 
   it.each(codes)('sends %s with its reason and metadata, never the cause', async (code) => {
-    thrown.next = new DomainError({
-      code,
-      reason: `TEST_${code}`,
-      message: `failed with ${code}`,
-      metadata: { deletionRequest: 'deletionRequests/r1' },
-      cause: new Error('secret-cause-text alice@example.com'),
-    });
-    // An INTERNAL error shows nothing of itself: no reason, message or metadata of the inside.
-    const seen =
-      code === 'INTERNAL'
-        ? { message: 'internal error', reason: 'INTERNAL', metadata: {} }
-        : {
-            message: `failed with ${code}`,
-            reason: `TEST_${code}`,
-            metadata: { deletionRequest: 'deletionRequests/r1' },
-          };
+    thrown.next = domainErrorFor(code);
+    const seen = seenOf(code);
 
     const error = await callError(client.getDeletionRequest({ name: 'deletionRequests/r1' }, null));
 
@@ -70,7 +56,8 @@ describe('gRPC error table: every domain error code on the wire', () => {
       reason: seen.reason,
       domain: 'deletion.v1',
       metadata: seen.metadata,
-      fieldViolations: [],
+      fieldViolations:
+        code === 'INVALID_ARGUMENT' ? [{ field: 'name', description: 'must be a name' }] : [],
     });
     expect(JSON.stringify(error)).not.toContain('secret-cause-text');
   });

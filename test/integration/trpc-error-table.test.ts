@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeletionClient, type DeletionClient } from '../../clients/trpc/deletion-client.js';
-import { DomainError, type ErrorCode } from '../../src/domain/domain-error.js';
+import type { ErrorCode } from '../../src/domain/domain-error.js';
 import { createHttpServer, type HttpServer } from '../../src/transports/http/http-server.js';
 import { createTrpcHandler } from '../../src/transports/trpc/trpc-handler.js';
 import { trpcCodeOf } from '../../src/transports/trpc/trpc-errors.js';
-import { throwingService } from '../support/throwing-service.js';
+import { domainErrorFor, seenOf, throwingService } from '../support/throwing-service.js';
 import { trpcFailure } from '../support/trpc-failure.js';
 
 const codes = Object.keys(trpcCodeOf) as ErrorCode[];
@@ -51,24 +51,8 @@ describe('tRPC error table: every domain error code on the wire', () => {
   });
 
   it.each(codes)('sends %s with its reason and metadata, never the cause', async (code) => {
-    thrown.next = new DomainError({
-      code,
-      reason: `TEST_${code}`,
-      message: `failed with ${code}`,
-      metadata: { deletionRequest: 'deletionRequests/r1' },
-      fieldViolations:
-        code === 'INVALID_ARGUMENT' ? [{ field: 'name', description: 'must be a name' }] : [],
-      cause: new Error('secret-cause-text alice@example.com'),
-    });
-    // An INTERNAL error shows nothing of itself: no reason, message or metadata of the inside.
-    const seen =
-      code === 'INTERNAL'
-        ? { message: 'internal error', reason: 'INTERNAL', metadata: {} }
-        : {
-            message: `failed with ${code}`,
-            reason: `TEST_${code}`,
-            metadata: { deletionRequest: 'deletionRequests/r1' },
-          };
+    thrown.next = domainErrorFor(code);
+    const seen = seenOf(code);
 
     const response = await fetch(`${url}/cancelDeletion`, {
       method: 'POST',

@@ -1,5 +1,6 @@
 import type { DeletionService } from '../../src/app/deletion-service.js';
 import type { Authenticator } from '../../src/auth/authenticator.js';
+import { DomainError, type ErrorCode } from '../../src/domain/domain-error.js';
 
 /**
  * A DeletionService whose every operation throws what the test put in
@@ -29,3 +30,25 @@ export const throwingService = (): {
     thrown,
   };
 };
+
+/** The error a table test throws for `code`: with metadata, a cause holding PII, and (for INVALID_ARGUMENT) a field. */
+export const domainErrorFor = (code: ErrorCode): DomainError =>
+  new DomainError({
+    code,
+    reason: `TEST_${code}`,
+    message: `failed with ${code}`,
+    metadata: { deletionRequest: 'deletionRequests/r1' },
+    fieldViolations:
+      code === 'INVALID_ARGUMENT' ? [{ field: 'name', description: 'must be a name' }] : [],
+    cause: new Error('secret-cause-text alice@example.com'),
+  });
+
+/** What a caller must see of domainErrorFor(code): an INTERNAL error shows nothing of itself. */
+export const seenOf = (code: ErrorCode) =>
+  code === 'INTERNAL'
+    ? { message: 'internal error', reason: 'INTERNAL', metadata: {} }
+    : {
+        message: `failed with ${code}`,
+        reason: `TEST_${code}`,
+        metadata: { deletionRequest: 'deletionRequests/r1' },
+      };

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TRPC_BASE_PATH } from '../trpc/trpc-handler.js';
 
 /** Readiness: resolves when the service can take work (the database answers). */
 export type ReadinessCheck = () => Promise<boolean>;
@@ -44,7 +45,7 @@ const route = async (
 ): Promise<void> => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
-  if (trpc !== undefined && path.startsWith('/trpc/')) return trpc(request, response);
+  if (trpc !== undefined && path.startsWith(TRPC_BASE_PATH)) return trpc(request, response);
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
   if (path === '/erasure-report-key') {
     response.writeHead(200, { 'content-type': 'application/x-pem-file' });
