@@ -29,7 +29,18 @@ import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
 import { createLogger } from './telemetry/logger.js';
 import { traceDeletionService } from './telemetry/traced-service.js';
-import { currentTrace, spanEvent, withLinkedSpan, withSpan } from './telemetry/with-span.js';
+import {
+  deletionMetrics,
+  meteredRequests,
+  observeOpenRequests,
+} from './telemetry/deletion-metrics.js';
+import {
+  annotateSpan,
+  currentTrace,
+  spanEvent,
+  withLinkedSpan,
+  withSpan,
+} from './telemetry/with-span.js';
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
@@ -82,7 +93,7 @@ const makeDeps = (
     readonly traits: ServerTraits;
   },
 ): DeletionDeps => ({
-  requests: createMongoDeletionRepository(connection, adapters.traits),
+  requests: meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
   accounts: createMongoAccountDirectory(connection, collectionNames(config)),
   notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
@@ -93,7 +104,9 @@ const makeDeps = (
     inSpan: withSpan,
     inLinkedSpan: withLinkedSpan,
     event: spanEvent,
+    annotate: annotateSpan,
   },
+  metrics: deletionMetrics,
   participants: adapters.participants,
   signer: adapters.signer,
   policy: {
@@ -182,6 +195,8 @@ export const composeApp = async (
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;
+  let stopGauges: (() => void) | undefined;
+  const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
   return {
     service,
     deps,
@@ -196,10 +211,14 @@ export const composeApp = async (
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
       if (config.WORKER_ENABLED)
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
+      stopGauges = observeOpenRequests(() =>
+        deps.requests.countOpen(new Date(deps.clock.now().getTime() + warningMs)),
+      );
       return { grpcPort, httpPort };
     },
     close: async () => {
       await worker?.stop();
+      stopGauges?.();
       await Promise.all([grpc.close(), http.close()]);
       participants.close();
       await connection.close();

@@ -10,6 +10,7 @@ import { loadRequest } from './load-request.js';
 import { mutateRequest } from './mutate-request.js';
 import { oweNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
+import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
 
 /**
  * Out of attempts: the request ends (EXPIRED, `TOO_MANY_ATTEMPTS`) so the
@@ -71,13 +72,16 @@ export const confirmDeletion =
     const target = { id: input.name, reach, operation: 'confirmDeletion' } as const;
     const request = await loadRequest(deps.requests, target);
     assertConfirmable(request, deps.clock.now());
-    let method: ConfirmationMethod = 'ONE_TIME_CODE';
-    if (input.code === undefined) {
-      assertStepUp(principal, request, { ...deps.policy.stepUp, now: deps.clock.now() });
-      method = 'STEP_UP';
-    } else {
-      await checkCode(deps, request, input.code);
-    }
+    const method: ConfirmationMethod = input.code === undefined ? 'STEP_UP' : 'ONE_TIME_CODE';
+    await deps.trace.inSpan(
+      stepSpans.verify,
+      { [attributeKeys.requestId]: request.id, [attributeKeys.confirmMethod]: method },
+      async () => {
+        if (input.code === undefined)
+          assertStepUp(principal, request, { ...deps.policy.stepUp, now: deps.clock.now() });
+        else await checkCode(deps, request, input.code);
+      },
+    );
     const confirmed = await mutateRequest(deps.requests, {
       ...target,
       change: (current) =>

@@ -4,6 +4,7 @@ import type { Jurisdiction } from '../domain/legal-deadline.js';
 import type {
   AccountDirectory,
   Clock,
+  DeletionMetrics,
   DeletionRequestRepository,
   IdGenerator,
   Notifier,
@@ -44,6 +45,7 @@ export interface DeletionDeps {
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly trace: TraceContext;
+  readonly metrics: DeletionMetrics;
   readonly participants: Participants;
   readonly signer: ReportSigner;
   readonly policy: DeletionPolicy;

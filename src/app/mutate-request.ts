@@ -30,7 +30,7 @@ export const mutateRequest = async (
     const current = await loadRequest(requests, mutation);
     if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
     const next = mutation.change(current);
-    if (await requests.update(next, current.version)) return next;
+    if (await requests.update(next, current)) return next;
   }
   throw new DomainError({
     code: 'ABORTED',

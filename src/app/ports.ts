@@ -31,11 +31,12 @@ export interface DeletionRequestRepository {
   /** Deletes a request that never got anywhere (its code could not be sent); false when it moved on. */
   remove(id: DeletionRequestId, expectedVersion: number): Promise<boolean>;
   /**
-   * Stores `next` (whose version is `expectedVersion + 1`) if no one else has
+   * Stores `next`, made from `previous` (one version on), if no one else has
    * written that version; false when the request moved on. Atomic across
-   * replicas, also on FerretDB.
+   * replicas, also on FerretDB. `previous` is what the change was made from,
+   * so that what changed (a state change, say) can be told.
    */
-  update(next: DeletionRequest, expectedVersion: number): Promise<boolean>;
+  update(next: DeletionRequest, previous: DeletionRequest): Promise<boolean>;
   /**
    * Atomically spends one of the request's `maxAttempts` confirmation
    * attempts; false when none is left (exactly `maxAttempts` calls ever succeed).
@@ -50,6 +51,15 @@ export interface DeletionRequestRepository {
   findExpired(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests whose account side effects did not finish, last changed before `before`. */
   findUnsynced(before: Date, limit: number): Promise<DeletionRequest[]>;
+  /** How many requests are open, by state, and how many of those have a legal deadline before `deadlineBefore`. */
+  countOpen(deadlineBefore: Date): Promise<OpenCounts>;
+}
+
+/** Open requests, for the gauges SREs alert on. */
+export interface OpenCounts {
+  /** Only open states appear; a state with none may be missing. */
+  readonly byState: Partial<Readonly<Record<DeletionState, number>>>;
+  readonly nearDeadline: number;
 }
 
 /** The facts about an account the service needs; contact details stay in the directory. */
@@ -133,6 +143,17 @@ export interface IdGenerator {
   newDeletionRequestId(): DeletionRequestId;
 }
 
+/** Counts what the use cases see happen, for metrics. Names and codes only. */
+export interface DeletionMetrics {
+  /** A call to a linked service failed; `retrying` when it will be tried again later. */
+  participantFailed(failure: {
+    readonly participant: string;
+    readonly phase: 'suspend' | 'restore' | 'erase';
+    readonly reason: string;
+    readonly retrying: boolean;
+  }): void;
+}
+
 /** Tracing as the use cases see it: the current trace id, and a span around a step. */
 export interface TraceContext {
   /** The trace and span ids of the active span ('' outside any). */
@@ -145,6 +166,8 @@ export interface TraceContext {
   ): Promise<T>;
   /** Notes something that happened in the active span (e.g. a retry scheduled). Ids only. */
   event(name: string, attributes: Readonly<Record<string, string>>): void;
+  /** Adds what a step found out (e.g. a linked service's answer) to the active span. Ids only. */
+  annotate(attributes: Readonly<Record<string, string>>): void;
   /** Runs `fn` in the root span of a new trace, linked to spans of earlier traces. */
   inLinkedSpan<T>(
     span: {

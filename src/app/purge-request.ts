@@ -16,6 +16,7 @@ import { afterFinalNotice, finalNoticeFor, type FinalNotice } from '../domain/no
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { EraseAnswer } from './ports.js';
+import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
 
 /** How a purge pass for one request ended. */
 export type PurgeResult = 'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RACE';
@@ -48,7 +49,7 @@ const createRecorder = (deps: DeletionDeps, start: DeletionRequest) => {
     for (let attempt = 0; attempt < 4; attempt += 1) {
       const changed = changes.reduce((request, change) => change(request), current);
       const next = { ...changed, version: current.version + 1, updatedAt: deps.clock.now() };
-      if (await deps.requests.update(next, current.version)) {
+      if (await deps.requests.update(next, current)) {
         current = next;
         return;
       }
@@ -121,18 +122,24 @@ const callOne = async (
   let outcome: { answer: EraseAnswer } | { failure: DomainError };
   try {
     const answer = await deps.trace.inSpan(
-      'participant.erase',
+      stepSpans.participantErase,
       {
-        'participant.name': name,
-        'participant.attempt': String(attempt),
-        'deletion.request_id': request.id,
+        [attributeKeys.participant]: name,
+        [attributeKeys.attempt]: String(attempt),
+        [attributeKeys.requestId]: request.id,
       },
-      () =>
-        deps.participants.erase(name, {
+      async () => {
+        const answered = await deps.participants.erase(name, {
           deletionRequestId: request.id,
           subjectId: request.subjectId,
           finalAnswerDeadline: request.legalDeadline,
-        }),
+        });
+        deps.trace.annotate({
+          [attributeKeys.participantOutcome]:
+            'outcome' in answered ? answered.outcome.kind : 'ACCEPTED',
+        });
+        return answered;
+      },
     );
     outcome = { answer };
   } catch (error) {
@@ -154,12 +161,18 @@ const callOne = async (
   const step = recorder.current().participants[name];
   if ('failure' in outcome && step !== undefined) {
     const retryAt = step.status === 'RETRYING' ? step.nextAttemptAt : null;
-    deps.trace.event(retryAt === null ? 'participant.gave_up' : 'participant.retry_scheduled', {
-      'participant.name': name,
-      'participant.attempt': String(step.attempts),
-      'participant.error': outcome.failure.reason,
+    deps.metrics.participantFailed({
+      participant: name,
+      phase: 'erase',
+      reason: outcome.failure.reason,
+      retrying: retryAt !== null,
+    });
+    deps.trace.event(retryAt === null ? spanEvents.gaveUp : spanEvents.retryScheduled, {
+      [attributeKeys.participant]: name,
+      [attributeKeys.attempt]: String(step.attempts),
+      [attributeKeys.errorReason]: outcome.failure.reason,
       ...(retryAt !== null && {
-        'participant.retry_in_ms': String(retryAt.getTime() - now.getTime()),
+        [attributeKeys.retryInMs]: String(retryAt.getTime() - now.getTime()),
       }),
     });
   }
@@ -178,8 +191,8 @@ const recordLocalErasure = async (
   if (recorded !== null) return recorded;
   const request = recorder.current();
   const local = await deps.trace.inSpan(
-    'deletion.erase_local',
-    { 'deletion.request_id': request.id },
+    stepSpans.eraseLocal,
+    { [attributeKeys.requestId]: request.id },
     async () => ({ ...(await deps.accounts.erase(request.subjectId)), at: deps.clock.now() }),
   );
   await recorder.apply((current) => ({ ...current, localErasure: current.localErasure ?? local }));
@@ -308,7 +321,7 @@ export const purgeRequest = async (
           leaseOwner: owner,
           leaseUntil: lease.until,
         };
-  if (!(await deps.requests.update(claimed, request.version))) return 'LOST_RACE';
+  if (!(await deps.requests.update(claimed, request))) return 'LOST_RACE';
   const recorder = createRecorder(deps, claimed);
   if (deps.policy.localErasure === 'first') await recordLocalErasure(deps, recorder);
   await fanOut(deps, recorder);

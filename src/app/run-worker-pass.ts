@@ -6,6 +6,7 @@ import type { DeletionDeps } from './deletion-deps.js';
 import { purgeRequest } from './purge-request.js';
 import { sendNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
+import { attributeKeys, workerSpans } from './telemetry-catalogue.js';
 
 const BATCH = 50;
 /** An unsynced request younger than this is still being settled by its API call. */
@@ -56,8 +57,8 @@ const eachRequest = async (
     try {
       const ok = await deps.trace.inLinkedSpan(
         {
-          name: `deletion.${step}`,
-          attributes: { 'deletion.request_id': request.id },
+          name: workerSpans[step],
+          attributes: { [attributeKeys.requestId]: request.id },
           links: traceLinks(request),
         },
         () => work.run(request),
@@ -80,8 +81,7 @@ const eachRequest = async (
 const expireUnconfirmed = async (deps: DeletionDeps) =>
   eachRequest(deps, 'expire', {
     requests: await deps.requests.findExpired(deps.clock.now(), BATCH),
-    run: (request) =>
-      deps.requests.update(expire(request, context(deps, 'sweeper')), request.version),
+    run: (request) => deps.requests.update(expire(request, context(deps, 'sweeper')), request),
   });
 
 /** Finishes account side effects that a crash left undone. */

@@ -1,6 +1,8 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
+import { DomainError } from '../domain/domain-error.js';
 import { afterNoticeRound, noticesFor } from '../domain/notices.js';
 import type { DeletionDeps } from './deletion-deps.js';
+import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
 
 /**
  * The Suspend (soft delete) or Restore (undelete) calls a request now owes its
@@ -31,18 +33,31 @@ export const sendNotices = async (
   const results = await Promise.allSettled(
     notices.pending.map((name) =>
       deps.trace.inSpan(
-        `participant.${notices.phase}`,
-        { 'participant.name': name, 'deletion.request_id': request.id },
+        notices.phase === 'suspend' ? stepSpans.participantSuspend : stepSpans.participantRestore,
+        { [attributeKeys.participant]: name, [attributeKeys.requestId]: request.id },
         () => deps.participants.notify(name, notices.phase, call),
       ),
     ),
   );
-  const failed = notices.pending.filter((_, index) => results[index]?.status === 'rejected');
+  const failures = notices.pending.flatMap((name, index) => {
+    const result = results[index];
+    return result?.status === 'rejected'
+      ? [{ name, reason: DomainError.from(result.reason).reason }]
+      : [];
+  });
+  for (const { name, reason } of failures)
+    deps.metrics.participantFailed({
+      participant: name,
+      phase: notices.phase,
+      reason,
+      retrying: true,
+    });
+  const failed = failures.map((failure) => failure.name);
   const now = deps.clock.now();
   const next = afterNoticeRound(notices, failed, { ...deps.policy.retry, now });
   // A lost race means the request changed (e.g. an undelete now owes Restore): the next pass sends those.
   return deps.requests.update(
     { ...request, notices: next, version: request.version + 1, updatedAt: now },
-    request.version,
+    request,
   );
 };

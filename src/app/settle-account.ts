@@ -1,7 +1,8 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import { accountConditionFor } from '../domain/deletion-state.js';
 import type { DeletionRequestId } from '../domain/ids.js';
-import type { AccountDirectory, DeletionRequestRepository } from './ports.js';
+import type { AccountDirectory, DeletionRequestRepository, TraceContext } from './ports.js';
+import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
 
 const MAX_ROUNDS = 5;
 
@@ -14,7 +15,11 @@ const MAX_ROUNDS = 5;
  * Requests left unsynced by a crash are picked up by the worker.
  */
 export const settleAccount = async (
-  deps: { readonly requests: DeletionRequestRepository; readonly accounts: AccountDirectory },
+  deps: {
+    readonly requests: DeletionRequestRepository;
+    readonly accounts: AccountDirectory;
+    readonly trace: TraceContext;
+  },
   id: DeletionRequestId,
 ): Promise<DeletionRequest | null> => {
   let raced = false;
@@ -22,11 +27,19 @@ export const settleAccount = async (
   for (let round = 0; round < MAX_ROUNDS && request !== null; round += 1) {
     if (request.accountSynced && !raced) return request;
     const condition = accountConditionFor(request.state);
-    if (condition === 'SUSPENDED') await deps.accounts.suspend(request.subjectId, request.id);
-    if (condition === 'ACTIVE') await deps.accounts.restore(request.subjectId, request.id);
+    const { subjectId, id: requestId } = request;
+    const span = { [attributeKeys.requestId]: requestId };
+    if (condition === 'SUSPENDED')
+      await deps.trace.inSpan(stepSpans.softDelete, span, () =>
+        deps.accounts.suspend(subjectId, requestId),
+      );
+    if (condition === 'ACTIVE')
+      await deps.trace.inSpan(stepSpans.reactivate, span, () =>
+        deps.accounts.restore(subjectId, requestId),
+      );
     if (request.accountSynced) return request;
     const synced = { ...request, accountSynced: true, version: request.version + 1 };
-    if (await deps.requests.update(synced, request.version)) return synced;
+    if (await deps.requests.update(synced, request)) return synced;
     raced = true;
     request = await deps.requests.findById(id);
   }

@@ -193,6 +193,15 @@ export const configSchema = z.object({
     .default(600)
     .describe('How long one live progress stream lasts before the client resumes it'),
   LEASE_SECONDS: seconds.min(1).default(60).describe('Lease of a claimed purge'),
+  DEADLINE_WARNING_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(90)
+    .default(7)
+    .describe(
+      'An open request whose legal deadline is this close (or past) counts in the deletion.requests.near_deadline gauge',
+    ),
   PARTICIPANTS: participants
     .default([])
     .describe(

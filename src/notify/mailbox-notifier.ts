@@ -7,6 +7,7 @@ import {
   renderErasureCompleted,
   type RenderedMessage,
 } from './notice-messages.js';
+import { attributeKeys, stepSpans } from '../app/telemetry-catalogue.js';
 
 /** A message as the dev mailbox keeps it. */
 export interface MailboxMessage {
@@ -43,7 +44,10 @@ export const createMailboxNotifier = (
   ): Promise<void> =>
     withSpan(
       span,
-      { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'dev_mailbox' },
+      {
+        [attributeKeys.requestId]: notice.deletionRequestId,
+        [attributeKeys.channel]: 'dev_mailbox',
+      },
       async () => {
         const to = notice.to.email ?? notice.to.phone;
         if (to === null) {
@@ -55,8 +59,8 @@ export const createMailboxNotifier = (
     );
   return {
     sendConfirmationCode: (notice) =>
-      send('notify.confirmation_code', notice, () => renderConfirmationCode(notice, now())),
+      send(stepSpans.noticeConfirmationCode, notice, () => renderConfirmationCode(notice, now())),
     sendErasureCompleted: (notice) =>
-      send('notify.erasure_completed', notice, () => renderErasureCompleted(notice)),
+      send(stepSpans.noticeErasureCompleted, notice, () => renderErasureCompleted(notice)),
   };
 };

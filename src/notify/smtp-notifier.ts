@@ -9,6 +9,7 @@ import {
   renderErasureCompleted,
   type RenderedMessage,
 } from './notice-messages.js';
+import { attributeKeys, stepSpans } from '../app/telemetry-catalogue.js';
 
 /** SMTP settings: a `smtp://` or `smtps://` URL and the sender address. */
 export interface SmtpOptions {
@@ -31,7 +32,7 @@ export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): 
   ): Promise<void> =>
     withSpan(
       span,
-      { 'deletion.request_id': notice.deletionRequestId, 'notify.channel': 'email' },
+      { [attributeKeys.requestId]: notice.deletionRequestId, [attributeKeys.channel]: 'email' },
       async () => {
         if (notice.to.email === null) {
           throw noContactAddress(notice.deletionRequestId, 'e-mail address');
@@ -68,9 +69,9 @@ export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): 
     );
   return {
     sendConfirmationCode: (notice) =>
-      send('notify.confirmation_code', notice, () => renderConfirmationCode(notice, now())),
+      send(stepSpans.noticeConfirmationCode, notice, () => renderConfirmationCode(notice, now())),
     sendErasureCompleted: (notice) =>
-      send('notify.erasure_completed', notice, () => renderErasureCompleted(notice)),
+      send(stepSpans.noticeErasureCompleted, notice, () => renderErasureCompleted(notice)),
     close: () => transport.close(),
   };
 };

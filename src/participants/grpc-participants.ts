@@ -14,6 +14,7 @@ import {
 import { clientSpan, type OutcomeOf } from '../telemetry/rpc-spans.js';
 import { participantChannel } from './participant-channel.js';
 import type { ParticipantRegistration } from './participant-registration.js';
+import { attributeKeys, rpcServices } from '../app/telemetry-catalogue.js';
 
 /** gRPC codes worth another try later; anything else will fail the same way again. */
 const RETRYABLE = new Set<number>([
@@ -71,9 +72,9 @@ const metadataOf = (headers: Readonly<Record<string, string>>): Metadata => {
 /** A call's outcome on its span: the gRPC status name of a failure is its reason. */
 const outcomeOf: OutcomeOf = ({ error }) =>
   error === undefined
-    ? { attributes: { 'rpc.grpc.status_code': 0 }, fault: false }
+    ? { attributes: { [attributeKeys.grpcStatus]: 0 }, fault: false }
     : {
-        attributes: { 'deletion.error_reason': DomainError.from(error).reason },
+        attributes: { [attributeKeys.errorReason]: DomainError.from(error).reason },
         fault: true,
       };
 
@@ -86,9 +87,9 @@ const traced = <T>(
   clientSpan(
     {
       system: 'grpc',
-      service: 'deletion.participant.v1.ErasureParticipantService',
+      service: rpcServices.participant,
       method,
-      attributes: { 'deletion.participant': participant },
+      attributes: { [attributeKeys.participant]: participant },
       outcomeOf,
     },
     (headers) => run(metadataOf(headers)),

@@ -9,13 +9,13 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { recordRpcDuration } from './rpc-metrics.js';
+import { attributeKeys, rpcSpan } from '../app/telemetry-catalogue.js';
 
 const tracer = trace.getTracer('account-deletion-service');
 
 /** One RPC, named the way instrumentation-grpc names its spans: `<system>.<service>/<method>`. */
 export interface RpcCall {
-  /** `grpc` or `trpc`. */
-  readonly system: string;
+  readonly system: 'grpc' | 'trpc';
   /** e.g. `deletion.v1.DeletionService`. */
   readonly service: string;
   /** e.g. `RequestDeletion` (gRPC) or `requestDeletion` (tRPC). */
@@ -23,16 +23,16 @@ export interface RpcCall {
 }
 
 const rpcAttributes = (call: RpcCall): Attributes => ({
-  'rpc.system': call.system,
-  'rpc.service': call.service,
-  'rpc.method': call.method,
+  [attributeKeys.rpcSystem]: call.system,
+  [attributeKeys.rpcService]: call.service,
+  [attributeKeys.rpcMethod]: call.method,
 });
 
-const spanName = (call: RpcCall): string => `${call.system}.${call.service}/${call.method}`;
+const spanName = (call: RpcCall): string => rpcSpan(call.system, call.service, call.method);
 
 /** What an RPC span records of a failure: the codes, never the message. */
 export interface RpcOutcome {
-  /** Status attributes, e.g. `{ 'rpc.grpc.status_code': 9 }`. */
+  /** Status attributes, e.g. `{ [attributeKeys.grpcStatus]: 9 }`. */
   readonly attributes: Attributes;
   /** A fault of the service (status ERROR), as opposed to a refused call (status unset). */
   readonly fault: boolean;

@@ -1,23 +1,10 @@
 import type { DeletionService } from '../app/deletion-service.js';
 import type { Principal } from '../domain/principal.js';
 import { withSpan } from './with-span.js';
+import { attributeKeys, useCaseSpans } from '../app/telemetry-catalogue.js';
 
-/** Span names of the use cases: one vocabulary with the proto and the use cases. */
-export const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = {
-  requestDeletion: 'deletion.request',
-  confirmDeletion: 'deletion.confirm',
-  approveDeletion: 'deletion.approve',
-  rejectDeletion: 'deletion.reject',
-  cancelDeletion: 'deletion.cancel',
-  undeleteDeletionRequest: 'deletion.undelete',
-  getDeletionRequest: 'deletion.get',
-  watchDeletionRequest: 'deletion.watch',
-  listDeletionRequests: 'deletion.list',
-  reportErasureOutcome: 'deletion.report_outcome',
-  retryParticipant: 'deletion.retry_participant',
-  resolveParticipant: 'deletion.resolve_participant',
-  getErasureReport: 'deletion.get_report',
-};
+/** A span name for every use case: the compiler refuses a service without one. */
+const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = useCaseSpans;
 
 /**
  * Wraps every use case in a span. Attributes say what kind of caller acted,
@@ -30,7 +17,7 @@ export const traceDeletionService = (service: DeletionService): DeletionService 
       call: (principal: Principal, input: TInput) => Promise<TOutput>,
     ) =>
     (principal: Principal, input: TInput): Promise<TOutput> =>
-      withSpan(useCaseSpanNames[key], { 'deletion.actor_kind': principal.actor.kind }, () =>
+      withSpan(useCaseSpanNames[key], { [attributeKeys.actorKind]: principal.actor.kind }, () =>
         call(principal, input),
       );
   return {
@@ -45,7 +32,7 @@ export const traceDeletionService = (service: DeletionService): DeletionService 
     watchDeletionRequest: (principal, input, signal) =>
       withSpan(
         useCaseSpanNames.watchDeletionRequest,
-        { 'deletion.actor_kind': principal.actor.kind },
+        { [attributeKeys.actorKind]: principal.actor.kind },
         () => service.watchDeletionRequest(principal, input, signal),
       ),
     listDeletionRequests: wrap('listDeletionRequests', service.listDeletionRequests),

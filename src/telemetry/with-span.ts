@@ -1,14 +1,36 @@
 import { SpanStatusCode, trace, TraceFlags, type Attributes, type Span } from '@opentelemetry/api';
+import { attributeKeys } from '../app/telemetry-catalogue.js';
+import { DomainError, isFault } from '../domain/domain-error.js';
 
 const tracer = trace.getTracer('account-deletion-service');
+
+/**
+ * Records what `error` was on `span` by its code and reason (a DomainError) or
+ * its type, never its message: messages of causes (a driver's duplicate-key
+ * error, say) may hold data of people. Only a fault of the service (or of what
+ * it depends on) marks the span as an error; a refused call does not.
+ */
+const recordFailure = (span: Span, error: unknown): void => {
+  if (error instanceof DomainError) {
+    span.setAttributes({
+      [attributeKeys.errorCode]: error.code,
+      [attributeKeys.errorReason]: error.reason,
+    });
+    if (isFault(error.code)) span.setStatus({ code: SpanStatusCode.ERROR });
+    return;
+  }
+  span.addEvent('exception', {
+    'exception.type': error instanceof Error ? error.name : typeof error,
+  });
+  span.setStatus({ code: SpanStatusCode.ERROR });
+};
 
 /** Runs `fn` as the work of `span`: records a failure on it and always ends it. */
 const within = async <T>(span: Span, fn: () => Promise<T>): Promise<T> => {
   try {
     return await fn();
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    recordFailure(span, error);
     throw error;
   } finally {
     span.end();
@@ -62,4 +84,9 @@ export const withLinkedSpan = async <T>(
 /** Adds an event to the active span, if any. Attributes carry ids only. */
 export const spanEvent = (name: string, attributes: Attributes): void => {
   trace.getActiveSpan()?.addEvent(name, attributes);
+};
+
+/** Adds attributes to the active span, if any. Ids and codes only. */
+export const annotateSpan = (attributes: Attributes): void => {
+  trace.getActiveSpan()?.setAttributes(attributes);
 };

@@ -216,7 +216,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
       };
       await t.app.deps.requests.update(
         { ...request, state: 'COMPLETED', report, version: request.version + 1 },
-        request.version,
+        request,
       );
     }
     if (['reportErasureOutcome', 'retryParticipant', 'resolveParticipant'].includes(rpc)) {
@@ -239,7 +239,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
           participants: { 'matrix-svc': step },
           version: request.version + 1,
         },
-        request.version,
+        request,
       );
     }
     return { name: created.name, code };

@@ -1,17 +1,4 @@
-import { context, metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import {
-  MeterProvider,
-  MetricReader,
-  type DataPoint,
-  type Histogram,
-} from '@opentelemetry/sdk-metrics';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createParticipantServer,
@@ -20,33 +7,20 @@ import {
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { callError } from '../support/grpc-test-client.js';
+import { aDeletionRequest } from '../fixtures/deletion-request-builder.js';
+import { installInMemoryTelemetry, pointsOf, totalOf } from '../support/in-memory-telemetry.js';
 import { castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('tracing seam: every use case and adapter call is a span', () => {
-  const exporter = new InMemorySpanExporter();
+  const telemetry = installInMemoryTelemetry();
+  const { exporter } = telemetry;
   let t: TestApp;
   let linked: ParticipantServer;
   let failNext = 0;
-  /** Collects the service's metrics when the test asks. */
-  class TestReader extends MetricReader {
-    protected override onShutdown(): Promise<void> {
-      return Promise.resolve();
-    }
-    protected override onForceFlush(): Promise<void> {
-      return Promise.resolve();
-    }
-  }
-  const reader = new TestReader();
   /** Every log line the service writes, at debug level. */
   const logLines: string[] = [];
   beforeAll(async () => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
     // A linked service built on the participant SDK, failing when told to.
     linked = createParticipantServer({
       suspend: () => Promise.resolve(),
@@ -79,10 +53,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
   afterAll(async () => {
     await t[Symbol.asyncDispose]();
     await linked.close();
-    trace.disable();
-    metrics.disable();
-    propagation.disable();
-    context.disable();
+    telemetry.uninstall();
   });
 
   it('nests repository, directory and notifier spans under the use case span, and records the trace id', async () => {
@@ -115,6 +86,8 @@ describe('tracing seam: every use case and adapter call is a span', () => {
       .map((s) => s.name);
     expect(confirmChildren).toEqual(
       expect.arrayContaining([
+        'deletion.verify',
+        'deletion.soft_delete',
         'persistence.accounts.suspend',
         'persistence.deletion_requests.update',
       ]),
@@ -220,7 +193,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
         .getFinishedSpans()
         .filter((s) => s.spanContext().spanId === client.parentSpanContext?.spanId);
       expect(domain?.name).toBe('participant.erase');
-      expect(domain?.attributes['participant.attempt']).toBe(String(i + 1));
+      expect(domain?.attributes['deletion.participant.attempt']).toBe(String(i + 1));
     });
     expect(clients[0]!.status.code).toBe(SpanStatusCode.ERROR);
     expect(clients[0]!.attributes['deletion.error_reason']).toBe('UNAVAILABLE');
@@ -249,11 +222,13 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     // The failed call and its back-off are an event on the first purge's span.
     const retry = purges[0]!.events.find((event) => event.name === 'participant.retry_scheduled');
     expect(retry?.attributes).toMatchObject({
-      'participant.name': 'crm',
-      'participant.attempt': '1',
-      'participant.error': 'UNAVAILABLE',
+      'deletion.participant': 'crm',
+      'deletion.participant.attempt': '1',
+      'deletion.error_reason': 'UNAVAILABLE',
     });
-    expect(Number(retry?.attributes?.['participant.retry_in_ms'])).toBeGreaterThanOrEqual(0);
+    expect(Number(retry?.attributes?.['deletion.participant.retry_in_ms'])).toBeGreaterThanOrEqual(
+      0,
+    );
     // Each state change records the trace it happened in: the purge's are the purge traces.
     const purgeTraces = purges.map((span) => span.spanContext().traceId);
     const erasing = stored.history.filter((change) => change.from !== 'REQUESTED');
@@ -305,31 +280,17 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     const subject = await t.scheduled({ prefix: 'metered' });
     const trpc = createTrpcClient({ url: t.trpcUrl, token: subject.cast.self.token });
     failNext = 1;
-    const before = (await reader.collect()).resourceMetrics; // counts are cumulative
+    const before = await telemetry.collect(); // counts are cumulative
 
     await t.client.getDeletionRequest({ name: subject.name }, subject.cast.self);
     await trpc.listDeletionRequests.query({});
     await callError(t.client.approveDeletion({ name: subject.name }, subject.cast.self));
     await t.app.runWorkerPass();
     await t.app.runWorkerPass();
-    const { resourceMetrics } = await reader.collect();
-
-    const pointsIn = (collected: typeof before, name: string) =>
-      collected.scopeMetrics
-        .flatMap((scope) => scope.metrics)
-        .filter((metric) => metric.descriptor.name === name)
-        .flatMap((metric) => metric.dataPoints as DataPoint<Histogram>[]);
-    const points = (name: string) => pointsIn(resourceMetrics, name);
+    const after = await telemetry.collect();
     /** Calls with these attributes since `before`. */
-    const count = (name: string, attributes: Record<string, unknown>) => {
-      const total = (collected: typeof before) =>
-        pointsIn(collected, name)
-          .filter((point) =>
-            Object.entries(attributes).every(([key, value]) => point.attributes[key] === value),
-          )
-          .reduce((sum, point) => sum + point.value.count, 0);
-      return total(resourceMetrics) - total(before);
-    };
+    const count = (name: string, attributes: Record<string, unknown>) =>
+      totalOf(after, name, attributes) - totalOf(before, name, attributes);
 
     expect(
       count('rpc.server.duration', {
@@ -357,6 +318,41 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     expect(
       count('rpc.client.duration', { ...erase, 'rpc.grpc.status_code': 0 }),
     ).toBeGreaterThanOrEqual(1);
-    expect(JSON.stringify(points('rpc.server.duration'))).not.toContain(subject.subjectId);
+    expect(JSON.stringify(pointsOf(after, 'rpc.server.duration'))).not.toContain(subject.subjectId);
+  });
+
+  it('reports open requests by state, and those near their legal deadline, as gauges read from the database', async () => {
+    const gauge = async (name: string, attributes: Record<string, string> = {}) =>
+      totalOf(await telemetry.collect(), name, attributes);
+    const stuck = { 'deletion.state': 'NEEDS_ATTENTION' };
+    const before = {
+      stuck: await gauge('deletion.requests.open', stuck),
+      near: await gauge('deletion.requests.near_deadline'),
+    };
+    const day = 86_400_000;
+    // Past its deadline, in two days, in three weeks (the warning is 7 days); one already done.
+    await t.app.deps.requests.insert(
+      aDeletionRequest({ state: 'NEEDS_ATTENTION', legalDeadline: new Date(Date.now() - day) }),
+    );
+    await t.app.deps.requests.insert(
+      aDeletionRequest({ state: 'SCHEDULED', legalDeadline: new Date(Date.now() + 2 * day) }),
+    );
+    await t.app.deps.requests.insert(
+      aDeletionRequest({ state: 'SCHEDULED', legalDeadline: new Date(Date.now() + 21 * day) }),
+    );
+    await t.app.deps.requests.insert(
+      aDeletionRequest({ state: 'COMPLETED', legalDeadline: new Date(Date.now() + day) }),
+    );
+
+    expect(await gauge('deletion.requests.open', stuck)).toBe(before.stuck + 1);
+    expect(await gauge('deletion.requests.near_deadline')).toBe(before.near + 2);
+    const points = pointsOf(await telemetry.collect(), 'deletion.requests.open');
+    expect(points.map((point) => point.attributes['deletion.state']).sort()).toEqual([
+      'AWAITING_APPROVAL',
+      'ERASING',
+      'NEEDS_ATTENTION',
+      'REQUESTED',
+      'SCHEDULED',
+    ]);
   });
 });

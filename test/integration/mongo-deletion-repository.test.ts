@@ -150,7 +150,7 @@ describe.each([false, true])(
       expect(await repo.insert(second)).toEqual({ kind: 'DUPLICATE_ACTIVE_SUBJECT' });
       expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(first.id);
 
-      expect(await repo.update({ ...first, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
+      expect(await repo.update({ ...first, state: 'CANCELLED', version: 2 }, first)).toBe(true);
       expect(await repo.findActiveBySubject(first.subjectId)).toBeNull();
       expect(await repo.insert(second)).toEqual({ kind: 'INSERTED' });
       expect((await repo.findActiveBySubject(first.subjectId))?.id).toBe(second.id);
@@ -195,8 +195,10 @@ describe.each([false, true])(
         ...scheduled({ id: request.id, subjectId: request.subjectId }),
         updatedAt: at(MINUTE),
       };
-      expect(await repo.update(confirmed, 1)).toBe(true);
-      expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(false);
+      expect(await repo.update(confirmed, request)).toBe(true);
+      expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, request)).toBe(
+        false,
+      );
       expect(await repo.findById(request.id)).toEqual(confirmed);
     });
 
@@ -205,7 +207,7 @@ describe.each([false, true])(
       await repo.insert(request);
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          repo.update({ ...request, version: 2, reason: `writer ${i}` }, 1),
+          repo.update({ ...request, version: 2, reason: `writer ${i}` }, request),
         ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
@@ -217,7 +219,9 @@ describe.each([false, true])(
       const closed = aDeletionRequest({ subjectId: active.subjectId, state: 'CANCELLED' });
       await repo.insert(active);
       expect(await repo.insert(closed)).toEqual({ kind: 'INSERTED' });
-      const error = await rejection(repo.update({ ...closed, state: 'REQUESTED', version: 2 }, 1));
+      const error = await rejection(
+        repo.update({ ...closed, state: 'REQUESTED', version: 2 }, closed),
+      );
       expect(error).toBeInstanceOf(DomainError);
       expect(error).toMatchObject({ code: 'ABORTED' });
     });
@@ -231,7 +235,7 @@ describe.each([false, true])(
       expect(results.filter(Boolean)).toHaveLength(5);
       expect(await repo.reserveConfirmationAttempt(request.id, 5)).toBe(false);
       expect((await repo.findById(request.id))?.version).toBe(1);
-      expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, 1)).toBe(true);
+      expect(await repo.update({ ...request, state: 'CANCELLED', version: 2 }, request)).toBe(true);
     });
 
     it('counts attempts per request', async () => {
@@ -265,10 +269,10 @@ describe.each([false, true])(
         );
       expect((await repo.findById(request.id))?.version).toBe(1);
 
-      expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
+      expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, request)).toBe(false);
 
       expect(await repo.findById(request.id)).toEqual(orphan);
-      expect(await repo.update({ ...orphan, reason: 'next', version: 3 }, 2)).toBe(true);
+      expect(await repo.update({ ...orphan, reason: 'next', version: 3 }, orphan)).toBe(true);
     });
 
     it('refuses a stale writer after the request reached a final state and its old snapshots were pruned', async () => {
@@ -276,8 +280,8 @@ describe.each([false, true])(
       await repo.insert(request);
       const cancelled = { ...request, state: 'CANCELLED' as const, version: 2 };
       const completedLater = { ...cancelled, reason: 'final', version: 3 };
-      expect(await repo.update(cancelled, 1)).toBe(true);
-      expect(await repo.update(completedLater, 2)).toBe(true);
+      expect(await repo.update(cancelled, request)).toBe(true);
+      expect(await repo.update(completedLater, cancelled)).toBe(true);
       // The final write prunes the snapshots below it.
       await vi.waitFor(async () =>
         expect(
@@ -288,12 +292,13 @@ describe.each([false, true])(
       );
 
       // A writer that read version 1 long ago must still lose.
-      expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, 1)).toBe(false);
+      expect(await repo.update({ ...request, state: 'EXPIRED', version: 2 }, request)).toBe(false);
       expect(await repo.findById(request.id)).toEqual(completedLater);
     });
 
     it('does not report an update of a request that does not exist as done', async () => {
-      expect(await repo.update({ ...aDeletionRequest(), version: 2 }, 1)).toBe(false);
+      const ghost = aDeletionRequest();
+      expect(await repo.update({ ...ghost, version: 2 }, ghost)).toBe(false);
     });
 
     it('removes a request only at the expected version', async () => {

@@ -29,7 +29,12 @@ export interface Resource {
   readonly deleteTime: number | null;
   readonly purgeTime: number | null;
   readonly completeTime: number | null;
-  readonly history: readonly { readonly from: string; readonly to: string }[];
+  /** Each state change, with the trace it happened in. */
+  readonly history: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly traceId: string;
+  }[];
 }
 
 /** A refused call, whichever transport refused it: the canonical code name and the reason. */
@@ -106,6 +111,7 @@ const fromProto = (request: DeletionRequest): Resource => ({
   history: request.history.map((change) => ({
     from: stateName(change.fromState),
     to: stateName(change.toState),
+    traceId: change.traceId,
   })),
 });
 
@@ -122,7 +128,11 @@ const fromView = (view: DeletionRequestView): Resource => ({
   deleteTime: ms(view.deleteTime),
   purgeTime: ms(view.purgeTime),
   completeTime: ms(view.completeTime),
-  history: view.history.map((change) => ({ from: change.fromState, to: change.toState })),
+  history: view.history.map((change) => ({
+    from: change.fromState,
+    to: change.toState,
+    traceId: change.traceId,
+  })),
 });
 
 const camelCase = (field: string): string =>

@@ -3,6 +3,7 @@ import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
 import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
+import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 interface IndexSpec {
   readonly key: Readonly<Record<string, 1 | -1>>;
@@ -35,7 +36,7 @@ const indexNames = async (conn: Connection, collection: string): Promise<string[
  * existing index is a no-op, so this runs at every start. Throws UNAVAILABLE when the database is away.
  */
 export const migrate = (conn: Connection, names: AccountCollectionNames): Promise<void> =>
-  mongoCall('persistence.migrate', {}, async () => {
+  mongoCall(persistenceSpan('migrate'), {}, async () => {
     const plan: [string, readonly IndexSpec[]][] = [
       [DELETION_REQUESTS, deletionRequestIndexes],
       [names.sessions, [bySubject]],

@@ -3,6 +3,7 @@ import type { Account, AccountDirectory, LocalErasure } from '../../app/ports.js
 import type { SubjectId } from '../../domain/ids.js';
 import { isJurisdiction } from '../../domain/legal-deadline.js';
 import { mongoCall } from './classify-mongo-error.js';
+import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 /** The collections of the company's account directory. */
 export interface AccountCollectionNames {
@@ -55,7 +56,7 @@ export const createMongoAccountDirectory = (
   const sessions = conn.collection<OwnedDocument>(names.sessions);
   const apiTokens = conn.collection<OwnedDocument>(names.apiTokens);
   const call = <T>(method: string, fn: () => Promise<T>): Promise<T> =>
-    mongoCall(`persistence.accounts.${method}`, {}, fn);
+    mongoCall(persistenceSpan('accounts', method), {}, fn);
   const revokeAll = (subjectId: string) =>
     Promise.all([sessions.deleteMany({ subjectId }), apiTokens.deleteMany({ subjectId })]);
 

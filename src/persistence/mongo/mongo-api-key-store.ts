@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { ApiKeyRecord, ApiKeyStore } from '../../app/ports.js';
 import { withSpan } from '../../telemetry/with-span.js';
 import { classifyMongoError } from './classify-mongo-error.js';
+import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 /** An API key as stored: its SHA-256, never the key. */
 export interface ApiKeyDocument {
@@ -20,7 +21,7 @@ export const createMongoApiKeyStore = (connection: Connection): ApiKeyStore => {
   const keys = connection.collection<ApiKeyDocument>(API_KEYS_COLLECTION);
   return {
     findByHash: (hash) =>
-      withSpan('persistence.api_keys.find_by_hash', {}, async () => {
+      withSpan(persistenceSpan('api_keys', 'find_by_hash'), {}, async () => {
         const found = await keys.findOne({ hash }).catch((error: unknown) => {
           throw classifyMongoError(error);
         });

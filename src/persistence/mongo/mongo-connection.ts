@@ -1,5 +1,6 @@
 import mongoose, { type Connection } from 'mongoose';
 import { classifyMongoError, mongoCall } from './classify-mongo-error.js';
+import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 /** Where the database is and how to talk to it. */
 export interface MongoOptions {
@@ -47,7 +48,7 @@ export interface ServerTraits {
 
 /** Asks the server what it is (FerretDB adds `ferretdbVersion` to buildInfo). */
 export const serverTraits = (conn: Connection): Promise<ServerTraits> =>
-  mongoCall('persistence.build_info', {}, async () => {
+  mongoCall(persistenceSpan('build_info'), {}, async () => {
     const info = await conn.db?.admin().command({ buildInfo: 1 });
     const ferret: unknown = info?.ferretdbVersion;
     return { idOnlyFilters: typeof ferret === 'string' && /^v?1\./.test(ferret) };

@@ -2,12 +2,18 @@ import type mongoose from 'mongoose';
 import { type Connection, type Model, type QueryFilter } from 'mongoose';
 import type { DeletionRequestRepository, InsertOutcome } from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { isTerminal } from '../../domain/deletion-state.js';
+import {
+  deletionStates,
+  isActive,
+  isTerminal,
+  type DeletionState,
+} from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
 import { createVersionClaims } from './version-claims.js';
+import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 type Filter = QueryFilter<DeletionRequestDocument>;
 
@@ -60,7 +66,7 @@ const refusal = async (
   throw aborted('CONCURRENT_INSERT', request.id);
 };
 
-const withId = (id: string) => ({ 'deletion.request_id': id });
+const withId = (id: string) => ({ [attributeKeys.requestId]: id });
 
 /** A claim this old whose version never reached the request: its writer died. */
 const ORPHAN_AFTER_MS = 2000;
@@ -76,6 +82,8 @@ export interface RepositoryOptions {
    */
   readonly idOnlyFilters?: boolean;
 }
+
+const openStates = deletionStates.filter(isActive);
 
 /**
  * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique
@@ -149,9 +157,9 @@ export const createMongoDeletionRepository = (
   };
   const call = <T>(
     method: string,
-    attributes: Record<string, string>,
+    spanAttributes: Record<string, string>,
     fn: () => Promise<T>,
-  ): Promise<T> => mongoCall(`persistence.deletion_requests.${method}`, attributes, fn);
+  ): Promise<T> => mongoCall(persistenceSpan('deletion_requests', method), spanAttributes, fn);
   const findOne = async (filter: Filter): Promise<DeletionRequest | null> => {
     const doc = await model.findOne(filter).lean<DeletionRequestDocument>().exec();
     return doc && toDomain(doc);
@@ -197,9 +205,9 @@ export const createMongoDeletionRepository = (
         await model.deleteOne({ _id: id }).exec();
         return true;
       }),
-    update: (next, expectedVersion) =>
+    update: (next, previous) =>
       call('update', withId(next.id), async () => {
-        if (next.version !== expectedVersion + 1) {
+        if (next.version !== previous.version + 1) {
           throw new DomainError({
             code: 'INTERNAL',
             reason: 'VERSION_SKIPPED',
@@ -265,5 +273,22 @@ export const createMongoDeletionRepository = (
           limit,
         ),
       ),
+    countOpen: (deadlineBefore) =>
+      call('count_open', {}, async () => {
+        const open = { state: { $in: openStates } };
+        const [groups, nearDeadline] = await Promise.all([
+          model
+            .aggregate<{ _id: DeletionState; count: number }>([
+              { $match: open },
+              { $group: { _id: '$state', count: { $sum: 1 } } },
+            ])
+            .exec(),
+          model.countDocuments({ ...open, legalDeadline: { $lt: deadlineBefore } }).exec(),
+        ]);
+        return {
+          byState: Object.fromEntries(groups.map((group) => [group._id, group.count])),
+          nearDeadline,
+        };
+      }),
   };
 };

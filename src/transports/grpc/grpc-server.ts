@@ -7,9 +7,10 @@ import { createDeletionHandlers } from './deletion-handlers.js';
 import { createDescriptorIndex } from './reflection/descriptor-index.js';
 import { addReflection } from './reflection/reflection-service.js';
 import type { HandlerDeps } from './unary.js';
+import { rpcServices } from '../../app/telemetry-catalogue.js';
 
 /** The fully-qualified name health checks use for the service. */
-export const DELETION_SERVICE_NAME = 'deletion.v1.DeletionService';
+export const DELETION_SERVICE_NAME = rpcServices.deletion;
 
 /** A gRPC server with the DeletionService, health checking and (optionally) reflection. */
 export interface GrpcServer {

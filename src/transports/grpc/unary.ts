@@ -5,6 +5,7 @@ import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { serverSpan, type RpcOutcome } from '../../telemetry/rpc-spans.js';
 import { grpcStatusOf, toServiceError } from './grpc-errors.js';
+import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
 
 /** What every handler needs besides the service. */
 export interface HandlerDeps {
@@ -25,13 +26,13 @@ const traceHeaders = (metadata: Metadata): Record<string, string | undefined> =>
 
 /** A call's outcome as the span records it: the gRPC status code, and the reason of a refusal. */
 const outcomeOf = ({ error }: { readonly error?: unknown }): RpcOutcome => {
-  if (error === undefined) return { attributes: { 'rpc.grpc.status_code': 0 }, fault: false };
+  if (error === undefined) return { attributes: { [attributeKeys.grpcStatus]: 0 }, fault: false };
   const seen = forCaller(DomainError.from(error));
   return {
     attributes: {
-      'rpc.grpc.status_code': grpcStatusOf[seen.code],
-      'deletion.error_code': seen.code,
-      'deletion.error_reason': seen.reason,
+      [attributeKeys.grpcStatus]: grpcStatusOf[seen.code],
+      [attributeKeys.errorCode]: seen.code,
+      [attributeKeys.errorReason]: seen.reason,
     },
     fault: isFault(seen.code),
   };
@@ -72,7 +73,7 @@ export const unary =
     serverSpan(
       {
         system: 'grpc',
-        service: 'deletion.v1.DeletionService',
+        service: rpcServices.deletion,
         method,
         headers: traceHeaders(call.metadata),
         outcomeOf,

@@ -20,6 +20,7 @@ import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import type { Principal } from '../../domain/principal.js';
 import { toEventView, toPageView, toView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
+import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
 
 /** What every tRPC call starts with: the caller, authenticated once per HTTP request (a batch shares it). */
 export interface TrpcContext {
@@ -30,14 +31,17 @@ export interface TrpcContext {
 
 /** A call's outcome as its span records it: the tRPC code, and the domain code and reason. */
 const outcomeOf: OutcomeOf = ({ error }) => {
-  if (error === undefined) return { attributes: { 'rpc.trpc.code': 'OK' }, fault: false };
+  if (error === undefined) return { attributes: { [attributeKeys.trpcCode]: 'OK' }, fault: false };
   const code = error instanceof TRPCError ? error.code : 'INTERNAL_SERVER_ERROR';
   const cause = error instanceof TRPCError ? error.cause : error;
   const domain = DomainError.is(cause) ? forCaller(cause) : undefined;
   return {
     attributes: {
-      'rpc.trpc.code': code,
-      ...(domain && { 'deletion.error_code': domain.code, 'deletion.error_reason': domain.reason }),
+      [attributeKeys.trpcCode]: code,
+      ...(domain && {
+        [attributeKeys.errorCode]: domain.code,
+        [attributeKeys.errorReason]: domain.reason,
+      }),
     },
     fault: code === 'INTERNAL_SERVER_ERROR' || (domain !== undefined && isFault(domain.code)),
   };
@@ -107,7 +111,7 @@ const rootFor = (options: RouterOptions) => {
     serverSpan(
       {
         system: 'trpc',
-        service: 'deletion.v1.DeletionService',
+        service: rpcServices.deletion,
         method: path,
         headers: ctx.traceHeaders,
         outcomeOf,

@@ -1,0 +1,122 @@
+/**
+ * Every span, event, attribute and metric name the service emits, in one
+ * place: what an SRE searches by. Values are ids, codes, names and counts,
+ * never personal data (a subject never appears in clear). Code that traces or
+ * measures takes its names from here; a test checks that every span a full
+ * deletion produces is named here.
+ */
+
+/** Spans of the use cases, one per operation of the API (children of the RPC span). */
+export const useCaseSpans = {
+  requestDeletion: 'deletion.request',
+  confirmDeletion: 'deletion.confirm',
+  approveDeletion: 'deletion.approve',
+  rejectDeletion: 'deletion.reject',
+  cancelDeletion: 'deletion.cancel',
+  undeleteDeletionRequest: 'deletion.undelete',
+  getDeletionRequest: 'deletion.get',
+  watchDeletionRequest: 'deletion.watch',
+  listDeletionRequests: 'deletion.list',
+  reportErasureOutcome: 'deletion.report_outcome',
+  retryParticipant: 'deletion.retry_participant',
+  resolveParticipant: 'deletion.resolve_participant',
+  getErasureReport: 'deletion.get_report',
+} as const;
+
+/** Spans of the steps inside use cases and worker passes. */
+export const stepSpans = {
+  /** Checking the one-time code or the step-up token of a confirmation. */
+  verify: 'deletion.verify',
+  /** Soft delete: the account deactivated, its sessions and tokens revoked. */
+  softDelete: 'deletion.soft_delete',
+  /** Undelete: the account active again. */
+  reactivate: 'deletion.reactivate',
+  /** Erasing the account's own data (account, sessions, tokens). */
+  eraseLocal: 'deletion.erase_local',
+  /** One Erase call to one linked service, with its attempt number and outcome. */
+  participantErase: 'participant.erase',
+  participantSuspend: 'participant.suspend',
+  participantRestore: 'participant.restore',
+  /** A notice to the subject. */
+  noticeConfirmationCode: 'notify.confirmation_code',
+  noticeErasureCompleted: 'notify.erasure_completed',
+} as const;
+
+/**
+ * Root spans of worker steps: each a trace of its own, linked to the traces
+ * of the request's life so far.
+ */
+export const workerSpans = {
+  expire: 'deletion.expire',
+  settle: 'deletion.settle',
+  notify: 'deletion.notify',
+  purge: 'deletion.purge',
+} as const;
+
+/** A database call: `persistence.<collection>.<operation>`, or `persistence.<operation>`. */
+export const persistenceSpan = (...path: readonly string[]): string =>
+  ['persistence', ...path].join('.');
+
+/** An RPC, served or made, named like instrumentation-grpc's: `<system>.<service>/<method>`. */
+export const rpcSpan = (system: 'grpc' | 'trpc', service: string, method: string): string =>
+  `${system}.${service}/${method}`;
+
+/** The services whose RPCs have spans. */
+export const rpcServices = {
+  deletion: 'deletion.v1.DeletionService',
+  participant: 'deletion.participant.v1.ErasureParticipantService',
+} as const;
+
+/** Events on the active span. */
+export const spanEvents = {
+  /** A linked-service call failed and will be tried again after a back-off. */
+  retryScheduled: 'participant.retry_scheduled',
+  /** A linked-service call failed past its budget: the request needs attention. */
+  gaveUp: 'participant.gave_up',
+} as const;
+
+/** Attribute keys (the OpenTelemetry RPC conventions, and ours under `deletion.`). */
+export const attributeKeys = {
+  rpcSystem: 'rpc.system',
+  rpcService: 'rpc.service',
+  rpcMethod: 'rpc.method',
+  grpcStatus: 'rpc.grpc.status_code',
+  trpcCode: 'rpc.trpc.code',
+  requestId: 'deletion.request_id',
+  /** USER, SERVICE or SYSTEM: the kind of caller, never who. */
+  actorKind: 'deletion.actor_kind',
+  errorCode: 'deletion.error_code',
+  errorReason: 'deletion.error_reason',
+  /** ONE_TIME_CODE or STEP_UP. */
+  confirmMethod: 'deletion.confirm_method',
+  participant: 'deletion.participant',
+  /** 1 for the first call to a linked service in a request's purge. */
+  attempt: 'deletion.participant.attempt',
+  /** ERASED, NOTHING_FOUND, RETAINED or ACCEPTED. */
+  participantOutcome: 'deletion.participant.outcome',
+  /** Suspend, restore or erase. */
+  phase: 'deletion.participant.phase',
+  retryInMs: 'deletion.participant.retry_in_ms',
+  state: 'deletion.state',
+  fromState: 'deletion.state.from',
+  toState: 'deletion.state.to',
+  channel: 'notify.channel',
+} as const;
+
+/** Metric instruments. */
+export const metricNames = {
+  rpcServerDuration: 'rpc.server.duration',
+  rpcClientDuration: 'rpc.client.duration',
+  /** State changes, by from and to state; a final `to` is a request's outcome. */
+  transitions: 'deletion.transitions',
+  /** Time a request spent in a state, recorded when it leaves it, by state. */
+  timeInState: 'deletion.state.duration',
+  /** Failed calls to linked services, by participant, phase and reason. */
+  participantFailures: 'deletion.participant.failures',
+  /** Failed Erase calls that will be tried again, by participant. */
+  participantRetries: 'deletion.participant.retries',
+  /** Open requests, by state (NEEDS_ATTENTION among them). */
+  openRequests: 'deletion.requests.open',
+  /** Open requests whose legal deadline is less than the configured warning away (or past). */
+  nearDeadline: 'deletion.requests.near_deadline',
+} as const;

@@ -1,0 +1,102 @@
+import { metrics, type BatchObservableCallback } from '@opentelemetry/api';
+import type { DeletionMetrics, DeletionRequestRepository, OpenCounts } from '../app/ports.js';
+import { attributeKeys, metricNames } from '../app/telemetry-catalogue.js';
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import { deletionStates, isActive } from '../domain/deletion-state.js';
+import { currentInstruments } from './instruments.js';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+const instruments = currentInstruments((meter) => ({
+  transitions: meter.createCounter(metricNames.transitions, {
+    description: 'State changes of deletion requests, by from and to state',
+  }),
+  timeInState: meter.createHistogram(metricNames.timeInState, {
+    unit: 's',
+    description: 'Time a deletion request spent in a state, recorded when it left it',
+    advice: {
+      explicitBucketBoundaries: [1, 10, 60, 600, HOUR, 6 * HOUR, DAY, 7 * DAY, 30 * DAY, 90 * DAY],
+    },
+  }),
+  failures: meter.createCounter(metricNames.participantFailures, {
+    description: 'Failed calls to linked services, by participant, phase and reason',
+  }),
+  retries: meter.createCounter(metricNames.participantRetries, {
+    description:
+      'Failed calls to linked services that will be tried again, by participant and phase',
+  }),
+}));
+
+/** Counts the state changes `next` made on top of `previous`, and how long each state lasted. */
+const recordTransitions = (previous: DeletionRequest, next: DeletionRequest): void => {
+  const { transitions, timeInState } = instruments();
+  for (let index = previous.history.length; index < next.history.length; index += 1) {
+    const change = next.history[index];
+    if (change === undefined) continue;
+    const entered = next.history[index - 1]?.at ?? next.createdAt;
+    transitions.add(1, {
+      [attributeKeys.fromState]: change.from,
+      [attributeKeys.toState]: change.to,
+    });
+    timeInState.record(Math.max(0, (change.at.getTime() - entered.getTime()) / 1000), {
+      [attributeKeys.state]: change.from,
+    });
+  }
+};
+
+/**
+ * The repository, counting every state change it stores: once, by the writer
+ * that won the version (a lost race stores nothing, and counts nothing).
+ */
+export const meteredRequests = (
+  requests: DeletionRequestRepository,
+): DeletionRequestRepository => ({
+  ...requests,
+  update: async (next, previous) => {
+    const written = await requests.update(next, previous);
+    if (written) recordTransitions(previous, next);
+    return written;
+  },
+});
+
+/** Failures and retries of calls to linked services. */
+export const deletionMetrics: DeletionMetrics = {
+  participantFailed: ({ participant, phase, reason, retrying }) => {
+    const { failures, retries } = instruments();
+    const attributes = { [attributeKeys.participant]: participant, [attributeKeys.phase]: phase };
+    failures.add(1, { ...attributes, [attributeKeys.errorReason]: reason });
+    if (retrying) retries.add(1, attributes);
+  },
+};
+
+const openStates = deletionStates.filter(isActive);
+
+/**
+ * Gauges of open requests by state (NEEDS_ATTENTION among them) and of those
+ * near their legal deadline, read from the database each time metrics are
+ * collected. Every replica reports the same shared counts: aggregate them with
+ * max, not sum. Returns a function that stops them.
+ */
+export const observeOpenRequests = (read: () => Promise<OpenCounts>): (() => void) => {
+  const meter = metrics.getMeter('account-deletion-service');
+  const open = meter.createObservableGauge(metricNames.openRequests, {
+    description: 'Open deletion requests, by state (the same in every replica)',
+  });
+  const nearDeadline = meter.createObservableGauge(metricNames.nearDeadline, {
+    description:
+      'Open deletion requests whose legal deadline is within the warning period or past (the same in every replica)',
+  });
+  const callback: BatchObservableCallback = async (result) => {
+    // A failed read (the database is down) reports nothing rather than zeros.
+    const counts = await read().catch(() => null);
+    if (counts === null) return;
+    for (const state of openStates)
+      result.observe(open, counts.byState[state] ?? 0, { [attributeKeys.state]: state });
+    result.observe(nearDeadline, counts.nearDeadline);
+  };
+  meter.addBatchObservableCallback(callback, [open, nearDeadline]);
+  return () => {
+    meter.removeBatchObservableCallback(callback, [open, nearDeadline]);
+  };
+};
