@@ -34,6 +34,19 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // A real trace backend (Jaeger, built once with go: about ten minutes the first
+        // time). Not part of `npm test`: run with `npm run test:trace-backend` (CI does).
+        extends: true,
+        test: {
+          name: 'trace-backend',
+          include: ['test/trace-backend/**/*.test.ts'],
+          globalSetup: ['./test/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 1_500_000,
+        },
+      },
     ],
   },
 });

@@ -87,7 +87,9 @@ export const renderRequest = (r: DeletionRequest, p: Paint): string => {
 export const renderTimeline = (r: DeletionRequest, p: Paint): string => {
   const created = {
     at: r.createTime,
-    text: `${colourOf(p, 'REQUESTED')}  by ${r.requester?.id ?? '-'}${r.reason ? ` (${r.reason})` : ''}`,
+    text:
+      `${colourOf(p, 'REQUESTED')}  by ${r.requester?.id ?? '-'}${r.reason ? ` (${r.reason})` : ''}` +
+      (r.createTraceId ? p.dim(`  trace ${r.createTraceId}`) : ''),
   };
   const events: { at: Date | undefined; text: string }[] = r.history.map((change) => ({
     at: change.time,

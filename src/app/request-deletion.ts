@@ -94,6 +94,7 @@ const draftRequest = (
     idempotencyKey: draft.key,
     requestFingerprint: draft.fingerprint,
     now,
+    trace: deps.trace.current(),
   });
   return { request, code };
 };

@@ -26,10 +26,10 @@ export interface TraceLink {
   readonly spanId: string;
 }
 
-/** The traces of a request's life so far (one link per trace, the latest span of each). */
+/** The traces of a request's life so far, its creation's first (one link per trace, the latest span of each). */
 export const traceLinks = (request: DeletionRequest): TraceLink[] => {
   const latest = new Map<string, string>();
-  for (const change of request.history)
+  for (const change of [request.createdIn, ...request.history])
     if (change.traceId !== '' && change.spanId !== '') latest.set(change.traceId, change.spanId);
   return [...latest].map(([traceId, spanId]) => ({ traceId, spanId }));
 };
@@ -84,6 +84,8 @@ export interface DeletionRequest {
   readonly idempotencyKey: string | null;
   /** A digest of the creating call's parameters, to refuse a reused key with others. */
   readonly requestFingerprint: string;
+  /** The trace (and span) in which the request was made ('' when unknown). */
+  readonly createdIn: TraceLink;
   readonly history: readonly StateChange[];
 }
 
@@ -145,6 +147,8 @@ export interface NewDeletionRequest {
   readonly idempotencyKey: string | null;
   readonly requestFingerprint: string;
   readonly now: Date;
+  /** The trace the request is made in. */
+  readonly trace?: TraceLink;
 }
 
 /** A new request in REQUESTED, version 1. */
@@ -178,6 +182,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   leaseUntil: null,
   idempotencyKey: init.idempotencyKey,
   requestFingerprint: init.requestFingerprint,
+  createdIn: init.trace ?? { traceId: '', spanId: '' },
   history: [],
 });
 

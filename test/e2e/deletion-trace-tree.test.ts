@@ -209,7 +209,9 @@ describe.each<Transport>(['grpc', 'trpc'])(
       for (const purge of purges) {
         expect(purge.parentSpanContext).toBeUndefined();
         expect(purge.attributes[attributeKeys.requestId]).toBe(id);
-        expect(linksOf(purge)).toContain(traceOf(approve.server));
+        expect(linksOf(purge)).toEqual(
+          expect.arrayContaining([request, confirm, approve].map(({ server }) => traceOf(server))),
+        );
         expect([traceOf(request.server), traceOf(confirm.server)]).not.toContain(traceOf(purge));
       }
       expect(traceOf(first)).not.toBe(traceOf(second));
@@ -266,7 +268,8 @@ describe.each<Transport>(['grpc', 'trpc'])(
       onlyChild(second, stepSpans.eraseLocal);
       onlyChild(second, stepSpans.noticeErasureCompleted);
 
-      // The resource names the trace of each state change of its life.
+      // The resource names the trace of each step of its life: its creation, each state change.
+      expect(done.createTraceId).toBe(traceOf(request.server));
       expect(done.history.map((change) => [change.to, change.traceId])).toEqual([
         ['AWAITING_APPROVAL', traceOf(confirm.server)],
         ['SCHEDULED', traceOf(approve.server)],

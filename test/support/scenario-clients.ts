@@ -29,6 +29,8 @@ export interface Resource {
   readonly deleteTime: number | null;
   readonly purgeTime: number | null;
   readonly completeTime: number | null;
+  /** The trace the request was made in. */
+  readonly createTraceId: string;
   /** Each state change, with the trace it happened in. */
   readonly history: readonly {
     readonly from: string;
@@ -108,6 +110,7 @@ const fromProto = (request: DeletionRequest): Resource => ({
   deleteTime: ms(request.deleteTime),
   purgeTime: ms(request.purgeTime),
   completeTime: ms(request.completeTime),
+  createTraceId: request.createTraceId,
   history: request.history.map((change) => ({
     from: stateName(change.fromState),
     to: stateName(change.toState),
@@ -128,6 +131,7 @@ const fromView = (view: DeletionRequestView): Resource => ({
   deleteTime: ms(view.deleteTime),
   purgeTime: ms(view.purgeTime),
   completeTime: ms(view.completeTime),
+  createTraceId: view.createTraceId,
   history: view.history.map((change) => ({
     from: change.fromState,
     to: change.toState,

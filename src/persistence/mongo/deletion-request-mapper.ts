@@ -116,6 +116,8 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   leaseUntil: r.leaseUntil,
   idempotencyKey: storedIdempotencyKey(r.id, r.idempotencyKey),
   requestFingerprint: r.requestFingerprint,
+  createTraceId: r.createdIn.traceId,
+  createSpanId: r.createdIn.spanId,
   history: r.history.map((c) => ({
     from: c.from,
     to: c.to,
@@ -163,6 +165,7 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   leaseUntil: d.leaseUntil,
   idempotencyKey: idempotencyKeyOf(d._id, d.idempotencyKey),
   requestFingerprint: d.requestFingerprint,
+  createdIn: { traceId: d.createTraceId ?? '', spanId: d.createSpanId ?? '' },
   history: d.history.map((c) => ({
     from: c.from,
     to: c.to,

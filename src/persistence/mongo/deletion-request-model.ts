@@ -94,6 +94,9 @@ export interface DeletionRequestDocument {
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
   idempotencyKey: string;
   requestFingerprint: string;
+  /** The trace the request was made in ('' when unknown; missing in documents older than the field). */
+  createTraceId?: string;
+  createSpanId?: string;
   history: StateChangeDocument[];
   /** The subject id while the request is active, else `closed:<id>`: one active request per subject. */
   activeKey: string;
@@ -302,6 +305,8 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     leaseUntil: nullable(Date),
     idempotencyKey: requiredString,
     requestFingerprint: requiredString,
+    createTraceId: { type: String, default: '' },
+    createSpanId: { type: String, default: '' },
     history: { type: [stateChangeSchema], default: [] },
     activeKey: requiredString,
   },

@@ -78,6 +78,7 @@ export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
     reviewNote: request.reviewNote ?? '',
     etag: etagOf(request),
     history: request.history.map(stateChange),
+    createTraceId: request.createdIn.traceId,
     participants: Object.entries(request.participants).map(([name, step]) =>
       progressToProto(name, step),
     ),

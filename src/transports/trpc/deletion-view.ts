@@ -85,6 +85,8 @@ export interface DeletionRequestView {
   readonly reviewNote: string | null;
   readonly etag: string;
   readonly history: readonly StateChangeView[];
+  /** The trace the request was made in (W3C trace id, hex; '' when unknown). */
+  readonly createTraceId: string;
   readonly participants: readonly ParticipantProgressView[];
 }
 
@@ -178,6 +180,7 @@ export const toView = (request: DeletionRequest): DeletionRequestView => ({
   reviewNote: request.reviewNote,
   etag: etagOf(request),
   history: request.history.map(changeView),
+  createTraceId: request.createdIn.traceId,
   participants: Object.entries(request.participants).map(([name, step]) =>
     progressView(name, step),
   ),

@@ -72,6 +72,12 @@ export interface DeletionRequest {
    * Output only.
    */
   finalNoticeTime?: Date | undefined;
+  /**
+   * The trace in which the request was made (W3C trace id, hex; empty when
+   * unknown), for SREs: with the trace of each state change in `history`,
+   * every trace of the request's life. Output only.
+   */
+  createTraceId: string;
 }
 
 /** Where the request is in its lifecycle. */
@@ -414,6 +420,7 @@ function createBaseDeletionRequest(): DeletionRequest {
     reviewNote: '',
     participants: [],
     finalNoticeTime: undefined,
+    createTraceId: '',
   };
 }
 
@@ -481,6 +488,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     }
     if (message.finalNoticeTime !== undefined) {
       Timestamp.encode(toTimestamp(message.finalNoticeTime), writer.uint32(170).fork()).join();
+    }
+    if (message.createTraceId !== '') {
+      writer.uint32(178).string(message.createTraceId);
     }
     return writer;
   },
@@ -666,6 +676,14 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
             message.finalNoticeTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.createTraceId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -753,6 +771,11 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
         : isSet(object.final_notice_time)
           ? fromJsonTimestamp(object.final_notice_time)
           : undefined,
+      createTraceId: isSet(object.createTraceId)
+        ? globalThis.String(object.createTraceId)
+        : isSet(object.create_trace_id)
+          ? globalThis.String(object.create_trace_id)
+          : '',
     };
   },
 
@@ -821,6 +844,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     if (message.finalNoticeTime !== undefined) {
       obj.finalNoticeTime = message.finalNoticeTime.toISOString();
     }
+    if (message.createTraceId !== '') {
+      obj.createTraceId = message.createTraceId;
+    }
     return obj;
   },
 
@@ -857,6 +883,7 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     message.participants =
       object.participants?.map((e) => ParticipantProgress.fromPartial(e)) || [];
     message.finalNoticeTime = object.finalNoticeTime ?? undefined;
+    message.createTraceId = object.createTraceId ?? '';
     return message;
   },
 };
