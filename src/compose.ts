@@ -211,8 +211,9 @@ export const composeApp = async (
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
       if (config.WORKER_ENABLED)
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
-      stopGauges = observeOpenRequests(() =>
-        deps.requests.countOpen(new Date(deps.clock.now().getTime() + warningMs)),
+      stopGauges = observeOpenRequests(
+        () => deps.requests.countOpen(new Date(deps.clock.now().getTime() + warningMs)),
+        () => deps.clock.now(),
       );
       return { grpcPort, httpPort };
     },

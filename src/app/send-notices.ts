@@ -45,19 +45,21 @@ export const sendNotices = async (
       ? [{ name, reason: DomainError.from(result.reason).reason }]
       : [];
   });
+  const failed = failures.map((failure) => failure.name);
+  const now = deps.clock.now();
+  const next = afterNoticeRound(notices, failed, { ...deps.policy.retry, now });
+  // A lost race means the request changed (e.g. an undelete now owes Restore): the next pass sends those.
+  const written = await deps.requests.update(
+    { ...request, notices: next, version: request.version + 1, updatedAt: now },
+    request,
+  );
+  // A failed call is tried again only if this round's record stands.
   for (const { name, reason } of failures)
     deps.metrics.participantFailed({
       participant: name,
       phase: notices.phase,
       reason,
-      retrying: true,
+      retrying: written,
     });
-  const failed = failures.map((failure) => failure.name);
-  const now = deps.clock.now();
-  const next = afterNoticeRound(notices, failed, { ...deps.policy.retry, now });
-  // A lost race means the request changed (e.g. an undelete now owes Restore): the next pass sends those.
-  return deps.requests.update(
-    { ...request, notices: next, version: request.version + 1, updatedAt: now },
-    request,
-  );
+  return written;
 };

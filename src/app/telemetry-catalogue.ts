@@ -75,7 +75,11 @@ export const spanEvents = {
   gaveUp: 'participant.gave_up',
 } as const;
 
-/** Attribute keys (the OpenTelemetry RPC conventions, and ours under `deletion.`). */
+/**
+ * Attribute keys (the OpenTelemetry RPC conventions, and ours under `deletion.`).
+ * No key is also the namespace of others (`deletion.participant.name`, not
+ * `deletion.participant`), so backends that nest dotted keys can store them.
+ */
 export const attributeKeys = {
   rpcSystem: 'rpc.system',
   rpcService: 'rpc.service',
@@ -89,7 +93,7 @@ export const attributeKeys = {
   errorReason: 'deletion.error_reason',
   /** ONE_TIME_CODE or STEP_UP. */
   confirmMethod: 'deletion.confirm_method',
-  participant: 'deletion.participant',
+  participant: 'deletion.participant.name',
   /** 1 for the first call to a linked service in a request's purge. */
   attempt: 'deletion.participant.attempt',
   /** ERASED, NOTHING_FOUND, RETAINED or ACCEPTED. */
@@ -98,8 +102,8 @@ export const attributeKeys = {
   phase: 'deletion.participant.phase',
   retryInMs: 'deletion.participant.retry_in_ms',
   state: 'deletion.state',
-  fromState: 'deletion.state.from',
-  toState: 'deletion.state.to',
+  fromState: 'deletion.from_state',
+  toState: 'deletion.to_state',
   channel: 'notify.channel',
 } as const;
 
@@ -113,10 +117,16 @@ export const metricNames = {
   timeInState: 'deletion.state.duration',
   /** Failed calls to linked services, by participant, phase and reason. */
   participantFailures: 'deletion.participant.failures',
-  /** Failed Erase calls that will be tried again, by participant. */
+  /** Failed calls to linked services that will be tried again, by participant and phase. */
   participantRetries: 'deletion.participant.retries',
   /** Open requests, by state (NEEDS_ATTENTION among them). */
   openRequests: 'deletion.requests.open',
   /** Open requests whose legal deadline is less than the configured warning away (or past). */
   nearDeadline: 'deletion.requests.near_deadline',
+  /**
+   * When the two gauges above were last read from the database (Unix seconds): a
+   * read that fails reports nothing, and a cumulative exporter repeats the last
+   * values, so alert when this falls behind.
+   */
+  countedAt: 'deletion.requests.counted_at',
 } as const;

@@ -212,7 +212,8 @@ function lastOutput(tracked: TrackedProcess): string {
   return tail === '' ? ' It printed nothing.' : ` Last output:\n${tail}`;
 }
 
-function defaultCacheDir(): string {
+/** Where built binaries are cached: `$XDG_CACHE_HOME/account-deletion-service` or `~/.cache/account-deletion-service`. */
+export function defaultCacheDir(): string {
   const xdg = hostEnvironment().XDG_CACHE_HOME;
   // The XDG spec says relative values are invalid and must be ignored.
   const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');

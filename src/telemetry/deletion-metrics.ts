@@ -1,4 +1,5 @@
-import { metrics, type BatchObservableCallback } from '@opentelemetry/api';
+import { context, metrics, type BatchObservableCallback } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { DeletionMetrics, DeletionRequestRepository, OpenCounts } from '../app/ports.js';
 import { attributeKeys, metricNames } from '../app/telemetry-catalogue.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
@@ -47,7 +48,9 @@ const recordTransitions = (previous: DeletionRequest, next: DeletionRequest): vo
 
 /**
  * The repository, counting every state change it stores: once, by the writer
- * that won the version (a lost race stores nothing, and counts nothing).
+ * that won the version (a lost race stores nothing, and counts nothing). Not
+ * counted: a change whose writer died (or stalled past the orphan time) after
+ * claiming its version, which another writer then rolled forward.
  */
 export const meteredRequests = (
   requests: DeletionRequestRepository,
@@ -75,10 +78,16 @@ const openStates = deletionStates.filter(isActive);
 /**
  * Gauges of open requests by state (NEEDS_ATTENTION among them) and of those
  * near their legal deadline, read from the database each time metrics are
- * collected. Every replica reports the same shared counts: aggregate them with
- * max, not sum. Returns a function that stops them.
+ * collected (outside any trace: a collection is not a step of a deletion).
+ * Every replica reports the same shared counts: aggregate them with max, not
+ * sum. A failed read (the database is down) reports nothing, and a cumulative
+ * exporter then repeats the last values: `deletion.requests.counted_at` says
+ * when they were read. Returns a function that stops them.
  */
-export const observeOpenRequests = (read: () => Promise<OpenCounts>): (() => void) => {
+export const observeOpenRequests = (
+  read: () => Promise<OpenCounts>,
+  now: () => Date,
+): (() => void) => {
   const meter = metrics.getMeter('account-deletion-service');
   const open = meter.createObservableGauge(metricNames.openRequests, {
     description: 'Open deletion requests, by state (the same in every replica)',
@@ -87,16 +96,20 @@ export const observeOpenRequests = (read: () => Promise<OpenCounts>): (() => voi
     description:
       'Open deletion requests whose legal deadline is within the warning period or past (the same in every replica)',
   });
+  const countedAt = meter.createObservableGauge(metricNames.countedAt, {
+    unit: 's',
+    description: 'When the open request gauges were last read from the database (Unix time)',
+  });
   const callback: BatchObservableCallback = async (result) => {
-    // A failed read (the database is down) reports nothing rather than zeros.
-    const counts = await read().catch(() => null);
+    const counts = await context.with(suppressTracing(context.active()), read).catch(() => null);
     if (counts === null) return;
     for (const state of openStates)
       result.observe(open, counts.byState[state] ?? 0, { [attributeKeys.state]: state });
     result.observe(nearDeadline, counts.nearDeadline);
+    result.observe(countedAt, Math.floor(now().getTime() / 1000));
   };
-  meter.addBatchObservableCallback(callback, [open, nearDeadline]);
+  meter.addBatchObservableCallback(callback, [open, nearDeadline, countedAt]);
   return () => {
-    meter.removeBatchObservableCallback(callback, [open, nearDeadline]);
+    meter.removeBatchObservableCallback(callback, [open, nearDeadline, countedAt]);
   };
 };

@@ -31,6 +31,13 @@ if (telemetryWanted(process.env)) {
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) =>
           request.url === '/healthz' || request.url === '/readyz',
+        // tRPC queries carry their input (ids of people among them) in the query string:
+        // the span keeps the path only.
+        requestHook: (span, request) => {
+          // An incoming request has a url (an outgoing one has a path instead).
+          if ('url' in request && request.url?.includes('?') === true)
+            span.setAttribute('url.query', 'REDACTED');
+        },
         // Outgoing HTTP (the identity provider's keys) needs no spans of its own here.
         ignoreOutgoingRequestHook: () => true,
       }),

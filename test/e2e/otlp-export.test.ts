@@ -88,7 +88,9 @@ describe('the OpenTelemetry bootstrap exports OTLP from a running service', () =
     });
 
     await grpc.listDeletionRequests({ pageSize: 5 });
-    await trpc.listDeletionRequests.query({ pageSize: 5 });
+    // A GET: the input, with a subject id, is in the URL's query.
+    const canary = `canary-subject-${randomUUID()}`;
+    await trpc.listDeletionRequests.query({ pageSize: 5, subjectId: canary });
     grpc.close();
 
     await expect
@@ -118,5 +120,7 @@ describe('the OpenTelemetry bootstrap exports OTLP from a running service', () =
     expect(resource['service.version']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(resource['service.instance.id']).toMatch(/\/\d+$/);
     expect(JSON.stringify(spans)).not.toMatch(/authorization|Bearer|x-api-key/i);
+    expect(JSON.stringify(spans)).not.toContain(canary);
+    expect(JSON.stringify(httpParent)).toContain('url.path');
   });
 });

@@ -199,7 +199,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     expect(clients[0]!.attributes['deletion.error_reason']).toBe('UNAVAILABLE');
     expect(servers[0]!.status.code).toBe(SpanStatusCode.ERROR);
     expect(clients[1]!.attributes['rpc.grpc.status_code']).toBe(0);
-    expect(clients[1]!.attributes['deletion.participant']).toBe('crm');
+    expect(clients[1]!.attributes['deletion.participant.name']).toBe('crm');
     expect(
       (await t.client.getDeletionRequest({ name: subject.name }, subject.cast.self)).state,
     ).toBe(9);
@@ -222,7 +222,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     // The failed call and its back-off are an event on the first purge's span.
     const retry = purges[0]!.events.find((event) => event.name === 'participant.retry_scheduled');
     expect(retry?.attributes).toMatchObject({
-      'deletion.participant': 'crm',
+      'deletion.participant.name': 'crm',
       'deletion.participant.attempt': '1',
       'deletion.error_reason': 'UNAVAILABLE',
     });
@@ -311,7 +311,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
         'deletion.error_code': 'PERMISSION_DENIED',
       }),
     ).toBeGreaterThanOrEqual(1);
-    const erase = { 'deletion.participant': 'crm', 'rpc.method': 'Erase' };
+    const erase = { 'deletion.participant.name': 'crm', 'rpc.method': 'Erase' };
     expect(count('rpc.client.duration', { ...erase, 'deletion.error_reason': 'UNAVAILABLE' })).toBe(
       1,
     );
@@ -344,7 +344,11 @@ describe('tracing seam: every use case and adapter call is a span', () => {
       aDeletionRequest({ state: 'COMPLETED', legalDeadline: new Date(Date.now() + day) }),
     );
 
+    exporter.reset();
     expect(await gauge('deletion.requests.open', stuck)).toBe(before.stuck + 1);
+    // Reading the gauges is not a step of any deletion: it leaves no trace.
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(await gauge('deletion.requests.counted_at')).toBeGreaterThan(0);
     expect(await gauge('deletion.requests.near_deadline')).toBe(before.near + 2);
     const points = pointsOf(await telemetry.collect(), 'deletion.requests.open');
     expect(points.map((point) => point.attributes['deletion.state']).sort()).toEqual([

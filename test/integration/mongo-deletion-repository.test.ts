@@ -72,6 +72,7 @@ const everyFieldSet = aDeletionRequest({
   reviewer: { kind: 'USER', id: 'reviewer-1' },
   reviewNote: 'checked the ticket',
   accountSynced: false,
+  createdIn: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
   leaseOwner: 'worker-1',
   leaseUntil: at(4 * MINUTE + 4),
   idempotencyKey: 'SERVICE:support-console:req-1',
@@ -392,6 +393,23 @@ describe('background queries', () => {
     await Promise.all([stale, fresh, synced].map((r) => repo.insert(r)));
 
     expect(ids(await repo.findUnsynced(now, 10))).toEqual([stale.id]);
+  });
+
+  it('counts open requests by state, and those whose legal deadline is before the cut-off', async () => {
+    const requests = [
+      aDeletionRequest({ legalDeadline: at(DAY - 1) }),
+      scheduled({ legalDeadline: at(DAY + MINUTE) }),
+      scheduled({ legalDeadline: at(2 * DAY) }),
+      scheduled({ state: 'NEEDS_ATTENTION', legalDeadline: at(0) }),
+      scheduled({ state: 'COMPLETED', legalDeadline: at(0) }),
+      aDeletionRequest({ state: 'EXPIRED', legalDeadline: at(0) }),
+    ];
+    await Promise.all(requests.map((r) => repo.insert(r)));
+
+    expect(await repo.countOpen(now)).toEqual({
+      byState: { REQUESTED: 1, SCHEDULED: 2, NEEDS_ATTENTION: 1 },
+      nearDeadline: 2,
+    });
   });
 });
 

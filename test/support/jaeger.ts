@@ -1,55 +1,74 @@
-import { execFile } from 'node:child_process';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   findExecutable,
   hostEnvironment,
+  isExecutableFile,
   spawnTracked,
   stopTracked,
 } from '../../src/embedded/child-process.js';
-import { findFreePort } from '../../src/embedded/free-port.js';
+import { defaultCacheDir } from '../../src/embedded/embedded-database.js';
+import { canConnect, findFreePort } from '../../src/embedded/free-port.js';
 
 /** The Jaeger release the trace backend check runs against (`tools/jaeger/go.mod` pins it). */
 export const JAEGER_VERSION = 'v1.76.0';
 
-const run = promisify(execFile);
-const CACHE = join(homedir(), '.cache', 'account-deletion-service');
-const BINARY = join(CACHE, 'bin', 'jaeger');
-/** Written next to the binary once it is built: the version it was built from. */
-const STAMP = `${BINARY}.version`;
+const TOOL_MODULE = fileURLToPath(new URL('../../tools/jaeger/', import.meta.url));
 
-const built = async (): Promise<boolean> => {
-  try {
-    await access(BINARY);
-    return (await readFile(STAMP, 'utf8')).trim() === JAEGER_VERSION;
-  } catch {
-    return false;
-  }
+/** The binary, and beside it the go.mod and go.sum it was built from (a changed pin rebuilds it). */
+const cached = () => {
+  const binary = join(defaultCacheDir(), 'bin', 'jaeger');
+  return { binary, stamp: `${binary}.built-from` };
 };
 
+const pinOf = async (): Promise<string> =>
+  (
+    await Promise.all(['go.mod', 'go.sum'].map((file) => readFile(join(TOOL_MODULE, file), 'utf8')))
+  ).join('\n');
+
+const upToDate = async (binary: string, stamp: string): Promise<boolean> =>
+  (await isExecutableFile(binary)) &&
+  (await readFile(stamp, 'utf8').then(
+    async (built) => built === (await pinOf()),
+    () => false,
+  ));
+
 /**
- * The path of Jaeger's binary (v2, `cmd/jaeger` of the v1.76.0 module),
- * built once with `go build` from the tool module in `tools/jaeger` and cached
- * outside the repository. The first build takes about ten minutes on two cores.
+ * The path of Jaeger's binary (v2, `cmd/jaeger` of the v1.76.0 module), built
+ * once with `go build` from the tool module in `tools/jaeger` and cached
+ * outside the repository (about eleven minutes the first time on two cores,
+ * printed as it goes). The build is a tracked child: it dies with the tests.
  */
 export const ensureJaeger = async (log: (line: string) => void): Promise<string> => {
-  if (await built()) return BINARY;
+  const { binary, stamp } = cached();
+  if (await upToDate(binary, stamp)) return binary;
   const go = (await findExecutable('go')) ?? '/usr/local/go/bin/go';
   const started = Date.now();
-  log(`building Jaeger ${JAEGER_VERSION} with go (first run only, about ten minutes)…`);
-  await mkdir(join(CACHE, 'bin'), { recursive: true });
-  const partial = `${BINARY}.partial`;
-  await run(go, ['build', '-o', partial, 'github.com/jaegertracing/jaeger/cmd/jaeger'], {
-    cwd: resolve('tools/jaeger'),
-    env: { ...hostEnvironment(), GOWORK: 'off', CGO_ENABLED: '0' },
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  await rename(partial, BINARY);
-  await writeFile(STAMP, `${JAEGER_VERSION}\n`);
-  log(`built Jaeger in ${String(Math.round((Date.now() - started) / 1000))} s: ${BINARY}`);
-  return BINARY;
+  log(`building Jaeger ${JAEGER_VERSION} with go (first run only, about eleven minutes)…`);
+  await mkdir(join(defaultCacheDir(), 'bin'), { recursive: true });
+  const partial = `${binary}.${String(process.pid)}.partial`;
+  const build = spawnTracked(
+    go,
+    ['build', '-o', partial, 'github.com/jaegertracing/jaeger/cmd/jaeger'],
+    {
+      cwd: TOOL_MODULE,
+      env: { ...hostEnvironment(), GOWORK: 'off', CGO_ENABLED: '0' },
+      onLine: (line) => log(line),
+    },
+  );
+  const ticker = setInterval(() => {
+    log(`still building (${String(Math.round((Date.now() - started) / 60_000))} min)`);
+  }, 60_000);
+  const exit = await build.exited.finally(() => clearInterval(ticker));
+  if (exit.code !== 0) {
+    await rm(partial, { force: true });
+    throw new Error(`go build of Jaeger failed (${String(exit.code)}):\n${build.outputTail()}`);
+  }
+  await rename(partial, binary);
+  await writeFile(stamp, await pinOf());
+  log(`built Jaeger in ${String(Math.round((Date.now() - started) / 1000))} s: ${binary}`);
+  return binary;
 };
 
 /** Jaeger as one process: OTLP/HTTP in, traces kept in memory, the query API out. */
@@ -97,13 +116,12 @@ exporters:
 `;
 
 /** A running Jaeger: where to send OTLP, where to query, and how to stop it. */
-export interface Jaeger {
+export interface Jaeger extends AsyncDisposable {
   readonly otlpUrl: string;
   readonly queryUrl: string;
-  stop(): Promise<void>;
 }
 
-/** Starts Jaeger on free loopback ports; resolves once its query API answers. */
+/** Starts Jaeger on free loopback ports; resolves once its query API and OTLP receiver answer. */
 export const startJaeger = async (binary: string, folder: string): Promise<Jaeger> => {
   const ports = {
     otlp: await findFreePort(),
@@ -115,26 +133,25 @@ export const startJaeger = async (binary: string, folder: string): Promise<Jaege
   await writeFile(config, configFor(ports));
   const tracked = spawnTracked(binary, [`--config=file:${config}`]);
   const queryUrl = `http://127.0.0.1:${String(ports.query)}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (tracked.hasExited()) throw new Error(`jaeger exited:\n${tracked.outputTail()}`);
-    const ready = await fetch(`${queryUrl}/api/services`).then(
+  const ready = async () =>
+    (await canConnect(ports.otlp)) &&
+    (await fetch(`${queryUrl}/api/services`).then(
       (response) => response.ok,
       () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) {
+    ));
+  const deadline = Date.now() + 30_000;
+  while (!(await ready())) {
+    if (tracked.hasExited() || Date.now() > deadline) {
       await stopTracked(tracked);
-      throw new Error(`jaeger did not answer within 30 s:\n${tracked.outputTail()}`);
+      throw new Error(`jaeger did not start within 30 s:\n${tracked.outputTail()}`);
     }
     await new Promise((wake) => setTimeout(wake, 200));
   }
   return {
     otlpUrl: `http://127.0.0.1:${String(ports.otlp)}`,
     queryUrl,
-    stop: async () => {
+    [Symbol.asyncDispose]: async () => {
       await stopTracked(tracked);
-      await rm(config, { force: true });
     },
   };
 };

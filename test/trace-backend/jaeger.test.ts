@@ -33,20 +33,30 @@ interface JaegerTrace {
 const SERVICE = 'account-deletion-service';
 
 describe(`a real trace backend (Jaeger ${JAEGER_VERSION}) receives a deletion's traces over OTLP`, () => {
-  let folder: string;
   let jaeger: Jaeger;
   let t: TestApp;
-  let fakes: FakeParticipant[];
   let replica: Replica;
+  /** What beforeAll started, stopped in reverse order even when it failed half-way. */
+  const started: (() => PromiseLike<unknown>)[] = [];
 
   beforeAll(async () => {
-    const binary = await ensureJaeger((line) => console.log(`[jaeger] ${line}`));
-    folder = await mkdtemp(join(tmpdir(), 'jaeger-check-'));
+    const binary = await ensureJaeger((line) => {
+      console.log(`[jaeger] ${line}`);
+    });
+    const folder = await mkdtemp(join(tmpdir(), 'jaeger-check-'));
+    started.push(() => rm(folder, { recursive: true, force: true }));
     jaeger = await startJaeger(binary, folder);
-    fakes = [await startFakeParticipant('crm'), await startFakeParticipant('billing')];
+    started.push(() => jaeger[Symbol.asyncDispose]());
+    const fakes: FakeParticipant[] = [];
+    for (const name of ['crm', 'billing']) {
+      const fake = await startFakeParticipant(name);
+      started.push(() => fake[Symbol.asyncDispose]());
+      fakes.push(fake);
+    }
     // The test's app seeds accounts and receives mail; the replica serves, runs the
     // worker and exports its traces to Jaeger.
     t = await startTestApp();
+    started.push(() => t[Symbol.asyncDispose]());
     replica = await startReplica(
       {
         MONGODB_URI: inject('mongoUri'),
@@ -66,13 +76,16 @@ describe(`a real trace backend (Jaeger ${JAEGER_VERSION}) receives a deletion's 
       },
       ['./src/telemetry/otel-bootstrap.ts'],
     );
-  }, 1_200_000);
+    started.push(() => killReplica(replica));
+  }, 1_500_000);
   afterAll(async () => {
-    await killReplica(replica);
-    await t[Symbol.asyncDispose]();
-    for (const fake of fakes) await fake[Symbol.asyncDispose]();
-    await jaeger.stop();
-    await rm(folder, { recursive: true, force: true });
+    for (const stop of started.reverse()) {
+      try {
+        await stop();
+      } catch {
+        // Keep stopping the rest.
+      }
+    }
   });
 
   /** Traces Jaeger holds with a span tagged with this deletion request's id. */
