@@ -25,6 +25,7 @@ export default defineConfig({
             'test/integration/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/reliability/**/*.test.ts',
+            'test/security/**/*.test.ts',
           ],
           globalSetup: ['./test/global-setup.ts'],
           // One file at a time: they share one database server and two cores, and

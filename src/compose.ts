@@ -5,17 +5,28 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
-import type { Clock, Notifier, Participants, ReportSigner } from './app/ports.js';
+import { auditTransitions } from './app/audit-trail.js';
+import type {
+  AuditLog,
+  AuditSeal,
+  Clock,
+  Notifier,
+  Participants,
+  ReportSigner,
+} from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
+import { DomainError } from './domain/domain-error.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
+import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
+import { createMongoAuditLog } from './persistence/mongo/mongo-audit-log.js';
 import { createMongoApiKeyStore } from './persistence/mongo/mongo-api-key-store.js';
 import {
   connectMongo,
@@ -63,6 +74,8 @@ export interface App {
   readonly logger: Logger;
   /** The public key (SPKI PEM) that verifies this replica's erasure reports. */
   readonly reportPublicKey: string;
+  /** The audit log and the keys that verify it. */
+  readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
   /** Starts listening and the worker; resolves to the bound ports. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /** Runs one worker pass now. */
@@ -91,9 +104,23 @@ const makeDeps = (
     readonly participants: Participants;
     readonly signer: ReportSigner;
     readonly traits: ServerTraits;
+    readonly audit: AuditLog;
+    readonly logger: Logger;
   },
 ): DeletionDeps => ({
-  requests: meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
+  requests: auditTransitions(
+    meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
+    {
+      log: adapters.audit,
+      pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
+      onFailure: (error, request) => {
+        adapters.logger.error(
+          { deletionRequest: request.id, code: DomainError.from(error).code },
+          'audit append failed',
+        );
+      },
+    },
+  ),
   accounts: createMongoAccountDirectory(connection, collectionNames(config)),
   notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
@@ -176,7 +203,16 @@ export const composeApp = async (
   );
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
   const traits = await serverTraits(connection);
-  const deps = makeDeps(config, connection, { overrides, participants, signer, traits });
+  const seal = createAuditSeal(config.AUDIT_KEY ?? '');
+  const audit = createMongoAuditLog(connection, seal);
+  const deps = makeDeps(config, connection, {
+    overrides,
+    participants,
+    signer,
+    traits,
+    audit,
+    logger,
+  });
   const service = traceDeletionService(createDeletionService(deps));
   const authenticate = makeAuthenticator(config, connection);
   const grpc = createGrpcServer(service, {
@@ -205,6 +241,7 @@ export const composeApp = async (
     http,
     logger,
     reportPublicKey: signer.publicKeyPem,
+    audit: { log: audit, seal },
     runWorkerPass: pass,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);

@@ -1,3 +1,4 @@
+import type { AuditEntry, AuditEvent } from '../domain/audit-event.js';
 import type { DeletionRequest, TraceLink } from '../domain/deletion-request.js';
 import type { DeletionState } from '../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
@@ -141,6 +142,28 @@ export interface Clock {
 /** New unguessable ids. */
 export interface IdGenerator {
   newDeletionRequestId(): DeletionRequestId;
+}
+
+/** The audit log's cryptography: the chain's keyed hash, and sealed (encrypted, authenticated) details. */
+export interface AuditSeal {
+  mac(content: string): string;
+  seal(details: Readonly<Record<string, string>>): string;
+  /** Throws INTERNAL (`AUDIT_DETAILS_UNREADABLE`) when the details were not sealed with this key. */
+  open(sealed: string): Record<string, string>;
+}
+
+/**
+ * The append-only, hash-chained audit log, shared by every replica: each
+ * appended event takes the next sequence (no gaps, no two events at one) and
+ * names the hash of the one before.
+ */
+export interface AuditLog {
+  /** Appends the entry at the end of the chain; an entry whose key is already in the log is not appended again. */
+  append(entry: AuditEntry): Promise<void>;
+  /** Events in sequence order after `after` (0: from the start), at most `limit`. */
+  read(after: number, limit: number): Promise<AuditEvent[]>;
+  /** The highest sequence known to have been written (it can lag behind, never run ahead). */
+  head(): Promise<number>;
 }
 
 /** Counts what the use cases see happen, for metrics. Names and codes only. */

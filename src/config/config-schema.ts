@@ -234,6 +234,13 @@ export const configSchema = z.object({
     .describe(
       "When the purge erases the account's own data: after every linked service answered, or first",
     ),
+  AUDIT_KEY: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      'Secret of the audit log: its chain HMAC and the AES-256-GCM key of event details are derived from it (required in production)',
+    ),
   REPORT_SIGNING_KEY: z
     .string()
     .optional()

@@ -12,6 +12,7 @@ export type Config = Readonly<ConfigValues>;
 const DEV_OTP_SECRET = 'development-only-otp-secret-do-not-use-in-prod';
 const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
 const DEV_PSEUDONYM_SECRET = 'development-only-pseudonym-secret-do-not-use';
+const DEV_AUDIT_KEY = 'development-only-audit-key-do-not-use-in-production';
 
 /** Names are unique, `after` names a known service, and the order has no cycle. */
 const registryProblems = (participants: ConfigValues['PARTICIPANTS']): string[] => {
@@ -40,6 +41,7 @@ const productionProblems = (config: ConfigValues): string[] => {
   if (config.SEED_DEMO) problems.push('SEED_DEMO: demo data is not allowed in production');
   if (config.REPORT_SIGNING_KEY === undefined)
     problems.push('REPORT_SIGNING_KEY: required in production');
+  if (config.AUDIT_KEY === undefined) problems.push('AUDIT_KEY: required in production');
   if (
     config.PSEUDONYM_SECRET === undefined &&
     config.PARTICIPANTS.some((participant) => participant.subjectId === 'pseudonym')
@@ -80,6 +82,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     ...config,
     OTP_SECRET: config.OTP_SECRET ?? DEV_OTP_SECRET,
     PSEUDONYM_SECRET: config.PSEUDONYM_SECRET ?? DEV_PSEUDONYM_SECRET,
+    AUDIT_KEY: config.AUDIT_KEY ?? DEV_AUDIT_KEY,
     JWT_HS256_SECRET: config.JWT_HS256_SECRET ?? (noKeys ? DEV_JWT_SECRET : undefined),
   });
 };

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
+import { AUDIT_EVENTS, auditEventIndexes } from './mongo-audit-log.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
 import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
@@ -39,6 +40,7 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
   mongoCall(persistenceSpan('migrate'), {}, async () => {
     const plan: [string, readonly IndexSpec[]][] = [
       [DELETION_REQUESTS, deletionRequestIndexes],
+      [AUDIT_EVENTS, auditEventIndexes],
       [names.sessions, [bySubject]],
       [names.apiTokens, [bySubject]],
     ];

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
 
   it('refuses development-only settings in production', () => {
     expect(() => loadConfig({ DELETION_ENV: 'production' })).toThrow(
-      /OTP_SECRET[\s\S]*NOTIFIER[\s\S]*JWT_JWKS_URL/,
+      /OTP_SECRET[\s\S]*NOTIFIER[\s\S]*AUDIT_KEY[\s\S]*JWT_JWKS_URL/,
     );
     expect(() =>
       loadConfig({
@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       SMTP_URL: 'smtp://mail:25',
       JWT_JWKS_URL: 'https://idp.internal/jwks.json',
       REPORT_SIGNING_KEY: 'a key',
+      AUDIT_KEY: 'z'.repeat(32),
     } as const;
     const pseudonymous = JSON.stringify([
       { name: 'analytics', address: 'analytics:443', subjectId: 'pseudonym' },

@@ -1,0 +1,90 @@
+import { checkStretch, GENESIS_HASH, type AuditVerdict } from '../domain/audit-event.js';
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import type { SubjectId } from '../domain/ids.js';
+import type { AuditLog, AuditSeal, DeletionRequestRepository } from './ports.js';
+
+/** Where state changes are audited, with the subject only as its pseudonym. */
+export interface TransitionAudit {
+  readonly log: AuditLog;
+  readonly pseudonymOf: (subjectId: SubjectId) => string;
+  readonly onFailure: (error: unknown, request: DeletionRequest) => void;
+}
+
+/** Appends one STATE_CHANGED event per state change `next` made on top of `previous`. */
+const appendTransitions = async (
+  audit: Pick<TransitionAudit, 'log' | 'pseudonymOf'>,
+  previous: DeletionRequest,
+  next: DeletionRequest,
+): Promise<void> => {
+  const pseudonym = audit.pseudonymOf(next.subjectId);
+  for (let index = previous.history.length; index < next.history.length; index += 1) {
+    const change = next.history[index];
+    if (change === undefined) continue;
+    await audit.log.append({
+      kind: 'STATE_CHANGED',
+      at: change.at,
+      // The subject acting on their own request appears as their pseudonym too.
+      actor:
+        change.actor.kind === 'USER' && change.actor.id === next.subjectId
+          ? { kind: 'USER', id: pseudonym }
+          : change.actor,
+      deletionRequestId: next.id,
+      subjectPseudonym: pseudonym,
+      details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },
+      // The n-th change of a request is audited once, whoever appends it.
+      key: `${next.id}#change#${String(index)}`,
+    });
+  }
+};
+
+/**
+ * The repository, appending every state change it stores to the audit log,
+ * by the writer that won the version. A failed append is reported to
+ * `onFailure` (the write stands, the caller is not failed for it).
+ */
+export const auditTransitions = (
+  requests: DeletionRequestRepository,
+  audit: TransitionAudit,
+): DeletionRequestRepository => ({
+  ...requests,
+  update: async (next, previous) => {
+    const written = await requests.update(next, previous);
+    if (written)
+      await appendTransitions(audit, previous, next).catch((error: unknown) => {
+        audit.onFailure(error, next);
+      });
+    return written;
+  },
+});
+
+const PAGE = 500;
+
+/**
+ * Walks the whole chain in pages: every sequence present once, in order, each
+ * event's keyed hash right and naming the one before, and nothing missing up
+ * to the recorded head (a cut-off tail). Returns the first broken link.
+ */
+export const verifyAuditChain = async (log: AuditLog, seal: AuditSeal): Promise<AuditVerdict> => {
+  let previous = { sequence: 0, hash: GENESIS_HASH };
+  for (;;) {
+    const page = await log.read(previous.sequence, PAGE);
+    const { broken, last } = checkStretch(page, previous, (content) => seal.mac(content));
+    if (broken !== null)
+      return {
+        intact: false,
+        events: last.sequence,
+        firstBadSequence: broken.sequence,
+        problem: broken.problem,
+      };
+    previous = last;
+    if (page.length < PAGE) break;
+  }
+  if ((await log.head()) > previous.sequence)
+    return {
+      intact: false,
+      events: previous.sequence,
+      firstBadSequence: previous.sequence + 1,
+      problem: 'MISSING',
+    };
+  return { intact: true, events: previous.sequence };
+};

@@ -1,0 +1,135 @@
+import type { Connection } from 'mongoose';
+import type { AuditLog, AuditSeal } from '../../app/ports.js';
+import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import {
+  chainedContent,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditEvent,
+  type AuditKind,
+} from '../../domain/audit-event.js';
+import type { Actor } from '../../domain/principal.js';
+import { DomainError } from '../../domain/domain-error.js';
+import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+
+export const AUDIT_EVENTS = 'audit_events';
+const AUDIT_HEAD = 'audit_head';
+
+/** An event as stored: its sequence is the `_id`, so no two events can hold one. */
+interface AuditEventDocument {
+  _id: number;
+  key: string;
+  kind: AuditKind;
+  at: Date;
+  actor: Actor;
+  deletionRequestId: string | null;
+  subjectPseudonym: string | null;
+  sealedDetails: string;
+  previousHash: string;
+  hash: string;
+}
+
+/** The highest sequence a writer has seen written: a hint where to look for the end. */
+interface AuditHeadDocument {
+  _id: 'head';
+  sequence: number;
+}
+
+/** Unique: an entry is appended once, whoever retries it. */
+export const auditEventIndexes = [{ key: { key: 1 }, name: 'audit_key', unique: true }] as const;
+
+const toEvent = ({ _id, ...rest }: AuditEventDocument): AuditEvent => ({ sequence: _id, ...rest });
+
+/** Racing appenders take turns; this many lost turns in a row means something is wrong. */
+const MAX_TURNS = 200;
+
+/**
+ * The audit log in MongoDB (or FerretDB). An append claims the next sequence
+ * by inserting the event with `_id` = sequence: the unique `_id` lets exactly
+ * one writer have each place, on both servers and across replicas, so the
+ * chain never forks. The end is found from a head hint plus reads by `_id`
+ * (the only lookups FerretDB 1.x answers from an index).
+ */
+export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog => {
+  const events = conn.collection<AuditEventDocument>(AUDIT_EVENTS);
+  const heads = conn.collection<AuditHeadDocument>(AUDIT_HEAD);
+  const hint = async (): Promise<number> => (await heads.findOne({ _id: 'head' }))?.sequence ?? 0;
+  /** The end this process last saw: where the next search starts (events are never removed). */
+  let known: { sequence: number; hash: string } | undefined;
+  /** The last event of the chain: from the known end (or the hint), read forward until there is none. */
+  const last = async (): Promise<{ sequence: number; hash: string }> => {
+    let sequence = known?.sequence ?? (await hint());
+    let hash =
+      known?.hash ??
+      (sequence === 0 ? GENESIS_HASH : (await events.findOne({ _id: sequence }))?.hash);
+    if (hash === undefined) {
+      // The hint names an event that is not there: the log was cut. Never build on a gap.
+      throw new DomainError({
+        code: 'INTERNAL',
+        reason: 'AUDIT_LOG_BROKEN',
+        message: 'the audit log is missing events it recorded',
+      });
+    }
+    for (;;) {
+      const next = await events.findOne({ _id: sequence + 1 }, { projection: { hash: 1 } });
+      if (next === null) {
+        known = { sequence, hash };
+        return known;
+      }
+      sequence += 1;
+      hash = next.hash;
+    }
+  };
+  const append = async (entry: AuditEntry): Promise<void> => {
+    const sealedDetails = seal.seal(entry.details);
+    for (let turn = 0; turn < MAX_TURNS; turn += 1) {
+      const end = await last();
+      const content = {
+        sequence: end.sequence + 1,
+        key: entry.key,
+        kind: entry.kind,
+        at: entry.at,
+        actor: { kind: entry.actor.kind, id: entry.actor.id },
+        deletionRequestId: entry.deletionRequestId,
+        subjectPseudonym: entry.subjectPseudonym,
+        sealedDetails,
+        previousHash: end.hash,
+      };
+      const { sequence, ...stored } = content;
+      const hash = seal.mac(chainedContent(content));
+      try {
+        await events.insertOne({ _id: sequence, ...stored, hash });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        // FerretDB does not say which index refused: if the place is still free, the entry's
+        // key is in the log already (a repeat); else another writer took it: try the next one.
+        if ((await events.findOne({ _id: sequence }, { projection: { _id: 1 } })) === null) return;
+        continue;
+      }
+      known = { sequence, hash };
+      // Best effort: a lagging hint costs a few reads, never a wrong chain.
+      await heads.updateOne({ _id: 'head' }, { $max: { sequence } }, { upsert: true });
+      return;
+    }
+    throw new DomainError({
+      code: 'ABORTED',
+      reason: 'AUDIT_CONTENDED',
+      message: 'the audit log is too busy to append; retry',
+    });
+  };
+  return {
+    append: (entry) =>
+      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => append(entry)),
+    read: (after, limit) =>
+      mongoCall(persistenceSpan('audit_events', 'read'), {}, async () =>
+        (
+          await events
+            .find({ _id: { $gt: after } })
+            .sort({ _id: 1 })
+            .limit(limit)
+            .toArray()
+        ).map(toEvent),
+      ),
+    head: () => mongoCall(persistenceSpan('audit_events', 'head'), {}, hint),
+  };
+};

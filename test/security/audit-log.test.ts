@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { verifyAuditChain } from '../../src/app/audit-trail.js';
+import type { AuditLog, AuditSeal } from '../../src/app/ports.js';
+import { createAuditSeal } from '../../src/crypto/audit-seal.js';
+import { chainedContent, type AuditEntry } from '../../src/domain/audit-event.js';
+import { migrate } from '../../src/persistence/mongo/migrations.js';
+import { AUDIT_EVENTS, createMongoAuditLog } from '../../src/persistence/mongo/mongo-audit-log.js';
+import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
+import { castFor, newSubjectId } from '../support/principals.js';
+import { startTestApp } from '../support/test-app.js';
+
+type Connection = Awaited<ReturnType<typeof connectMongo>>;
+/** An event as the database holds it (the sequence is the `_id`). */
+type StoredEvent = { _id: number } & Record<string, unknown>;
+
+const KEY = 'test-only-audit-key-0123456789abcdef';
+const names = { accounts: 'accounts', sessions: 'sessions', apiTokens: 'api_tokens' };
+
+const entry = (n: number, key = `entry-${String(n)}`): AuditEntry => ({
+  kind: 'ADMIN_ACTION',
+  at: new Date(Date.UTC(2026, 10, 29, 9, 0, n)),
+  actor: { kind: 'USER', id: `admin-${String(n % 3)}` },
+  deletionRequestId: `request-${String(n)}`,
+  subjectPseudonym: `psn_${String(n)}`,
+  details: { action: 'retry', note: `attempt ${String(n)}` },
+  key,
+});
+
+/** Connections opened by the tests, each to a database of its own, dropped at the end. */
+const opened: Connection[] = [];
+const connect = async (dbName: string): Promise<Connection> => {
+  const conn = await connectMongo({ uri: inject('mongoUri'), dbName });
+  opened.push(conn);
+  return conn;
+};
+afterAll(async () => {
+  for (const conn of opened) {
+    await conn.dropDatabase().catch(() => undefined);
+    await disconnectMongo(conn);
+  }
+});
+
+/** A log of `count` events in a fresh database. */
+const freshLog = async (count: number) => {
+  const conn = await connect(`audit_${randomUUID().replaceAll('-', '').slice(0, 16)}`);
+  await migrate(conn, names);
+  const seal = createAuditSeal(KEY);
+  const log = createMongoAuditLog(conn, seal);
+  for (let n = 1; n <= count; n += 1) await log.append(entry(n));
+  return { conn, seal, log, events: conn.collection<StoredEvent>(AUDIT_EVENTS) };
+};
+
+const verdict = (log: AuditLog, seal: AuditSeal) => verifyAuditChain(log, seal);
+
+describe('the audit log', () => {
+  it('chains appends from two replicas racing each other without a gap, a fork or a repeat', async () => {
+    const dbName = `audit_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    const [first, second] = [await connect(dbName), await connect(dbName)];
+    await migrate(first, names);
+    const seal = createAuditSeal(KEY);
+    const replicas = [createMongoAuditLog(first, seal), createMongoAuditLog(second, seal)];
+
+    // 60 entries, 30 per replica at once; 10 of them sent twice (a retry) by the other replica.
+    await Promise.all(
+      Array.from({ length: 60 }, (_, n) => replicas[n % 2]!.append(entry(n + 1))).concat(
+        Array.from({ length: 10 }, (_, n) => replicas[(n + 1) % 2]!.append(entry(n * 2 + 1))),
+      ),
+    );
+
+    const events = await replicas[0]!.read(0, 1000);
+    expect(events.map((event) => event.sequence)).toEqual(
+      Array.from({ length: 60 }, (_, n) => n + 1),
+    );
+    expect(new Set(events.map((event) => event.key)).size).toBe(60);
+    expect(await verdict(replicas[1]!, seal)).toEqual({ intact: true, events: 60 });
+  });
+
+  it('keeps the details only encrypted: the database holds neither them nor anything that opens without the key', async () => {
+    const { seal, log, events } = await freshLog(1);
+    const stored = JSON.stringify(await events.find().toArray());
+    expect(stored).not.toContain('attempt 1');
+    expect(stored).not.toContain('retry');
+    const [event] = await log.read(0, 1);
+    expect(seal.open(event!.sealedDetails)).toEqual({ action: 'retry', note: 'attempt 1' });
+    expect(() => createAuditSeal(`${KEY}-other`).open(event!.sealedDetails)).toThrow(
+      expect.objectContaining({ reason: 'AUDIT_DETAILS_UNREADABLE' }),
+    );
+  });
+
+  describe('names the first bad sequence after tampering', () => {
+    const COUNT = 10;
+
+    it('verifies the untouched log', async () => {
+      const { seal, log } = await freshLog(COUNT);
+      expect(await verdict(log, seal)).toEqual({ intact: true, events: COUNT });
+    });
+
+    it('a changed field', async () => {
+      const { seal, log, events } = await freshLog(COUNT);
+      await events.updateOne({ _id: 5 }, { $set: { 'actor.id': 'someone-else' } });
+      expect(await verdict(log, seal)).toMatchObject({
+        intact: false,
+        firstBadSequence: 5,
+        problem: 'ALTERED',
+      });
+    });
+
+    it('a deleted event', async () => {
+      const { seal, log, events } = await freshLog(COUNT);
+      await events.deleteOne({ _id: 6 });
+      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 6, problem: 'MISSING' });
+    });
+
+    it('two events swapped', async () => {
+      const { seal, log, events } = await freshLog(COUNT);
+      const [four, seven] = [await events.findOne({ _id: 4 }), await events.findOne({ _id: 7 })];
+      await events.deleteMany({ _id: { $in: [4, 7] } });
+      await events.insertMany([
+        { ...seven!, _id: 4 },
+        { ...four!, _id: 7 },
+      ]);
+      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 4, problem: 'ALTERED' });
+    });
+
+    it('a cut-off tail', async () => {
+      const { seal, log, events } = await freshLog(COUNT);
+      await events.deleteMany({ _id: { $gte: 8 } });
+      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 8, problem: 'MISSING' });
+    });
+
+    it('a forged event appended without the key', async () => {
+      const { seal, log, events } = await freshLog(COUNT);
+      const last = (await events.findOne({ _id: COUNT }))!;
+      await events.insertOne({
+        ...last,
+        _id: COUNT + 1,
+        key: 'forged',
+        previousHash: last.hash,
+        hash: createAuditSeal('a-forger-does-not-know-the-key-000').mac('forged'),
+      });
+      expect(await verdict(log, seal)).toMatchObject({
+        firstBadSequence: COUNT + 1,
+        problem: 'ALTERED',
+      });
+    });
+
+    it('an event re-hashed with another key, and one that names the wrong predecessor', async () => {
+      const { seal, log, events } = await freshLog(COUNT);
+      const forger = createAuditSeal('a-forger-does-not-know-the-key-000');
+      const [event] = await log.read(2, 1); // sequence 3
+      const changed = { ...event!, actor: { kind: event!.actor.kind, id: 'someone-else' } };
+      await events.updateOne(
+        { _id: 3 },
+        { $set: { 'actor.id': 'someone-else', hash: forger.mac(chainedContent(changed)) } },
+      );
+      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 3, problem: 'ALTERED' });
+
+      // Re-hashed with the right key, but pointing at another predecessor: the link breaks.
+      const other = await freshLog(COUNT);
+      const [ninth] = await other.log.read(8, 1);
+      const relinked = { ...ninth!, previousHash: 'f'.repeat(64) };
+      await other.events.updateOne(
+        { _id: 9 },
+        {
+          $set: {
+            previousHash: relinked.previousHash,
+            hash: other.seal.mac(chainedContent(relinked)),
+          },
+        },
+      );
+      expect(await verdict(other.log, other.seal)).toMatchObject({
+        firstBadSequence: 9,
+        problem: 'UNLINKED',
+      });
+    });
+  });
+
+  describe('every state change of a deletion', () => {
+    let t: Awaited<ReturnType<typeof startTestApp>>;
+    beforeAll(async () => {
+      t = await startTestApp();
+    });
+    afterAll(async () => {
+      await t[Symbol.asyncDispose]();
+    });
+
+    it('is one event, the subject only as its pseudonym, and the chain verifies', async () => {
+      const subjectId = newSubjectId('audited');
+      await t.seedAccount({ id: subjectId });
+      const cast = await castFor(subjectId);
+      const created = await t.client.requestDeletion({ subjectId }, cast.self);
+      const code = await t.smtp.waitForCode(t.emailOf(subjectId));
+      await t.client.confirmDeletion({ name: created.name, code }, cast.self);
+      await t.app.runWorkerPass();
+      const id = created.name.split('/')[1]!;
+      const stored = (await t.app.deps.requests.findById(id as never))!;
+      expect(stored.state).toBe('COMPLETED');
+
+      const { log, seal } = t.app.audit;
+      const events = (await log.read(0, 1000)).filter((event) => event.deletionRequestId === id);
+      expect(
+        events.map((event) => {
+          const details = seal.open(event.sealedDetails);
+          return [event.kind, details.from, details.to, details.traceId === undefined];
+        }),
+      ).toEqual(stored.history.map((change) => ['STATE_CHANGED', change.from, change.to, false]));
+      expect(new Set(events.map((event) => event.subjectPseudonym)).size).toBe(1);
+      expect(events[0]!.subjectPseudonym).toMatch(/^psn_/);
+      // The subject confirmed it themselves: the actor is their pseudonym as well.
+      expect(events[0]!.actor).toEqual({ kind: 'USER', id: events[0]!.subjectPseudonym });
+      const raw = JSON.stringify(await t.app.connection.collection(AUDIT_EVENTS).find().toArray());
+      expect(raw).not.toContain(subjectId);
+      expect(raw).not.toContain(t.emailOf(subjectId));
+      expect(await verdict(log, seal)).toMatchObject({ intact: true });
+    });
+  });
+});
