@@ -94,7 +94,13 @@ export const principalFromClaims = (claims: JWTPayload): Principal => {
 
 const keyResolvers = (options: AuthOptions) => {
   let asymmetric: JWTVerifyGetKey | undefined;
-  if (options.jwksUrl) asymmetric = createRemoteJWKSet(new URL(options.jwksUrl));
+  // The identity provider's keys: a bounded wait, cached, re-fetched at most every 30 s.
+  if (options.jwksUrl)
+    asymmetric = createRemoteJWKSet(new URL(options.jwksUrl), {
+      timeoutDuration: 3000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 600_000,
+    });
   else if (options.publicKeys)
     asymmetric = createLocalJWKSet(
       JSON.parse(options.publicKeys) as Parameters<typeof createLocalJWKSet>[0],

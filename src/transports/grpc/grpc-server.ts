@@ -22,8 +22,16 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Limits of every connection: messages in and out (larger ones get
+ * RESOURCE_EXHAUSTED), concurrent streams, HTTP/2 session memory (grpc-js
+ * refuses new streams beyond it), keepalive, and idle connections closed.
+ */
 const SERVER_OPTIONS = {
   'grpc.max_receive_message_length': 1024 * 1024,
+  'grpc.max_send_message_length': 4 * 1024 * 1024,
+  'grpc.max_concurrent_streams': 256,
+  'grpc-node.max_session_memory': 32,
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.max_connection_idle_ms': 300_000,
