@@ -16,11 +16,20 @@ export interface SmtpOptions {
   readonly url: string;
   readonly from: string;
   readonly now?: () => Date;
+  /** How long to wait to connect and for the greeting (default 10 s), and for any later reply (30 s). */
+  readonly timeoutsMs?: { readonly connect: number; readonly reply: number };
 }
 
 /** Sends notices by e-mail through an SMTP server (nodemailer). Failures: UNAVAILABLE. */
 export const createSmtpNotifier = (options: SmtpOptions): Notifier & { close(): void } => {
-  const transport = nodemailer.createTransport(options.url);
+  // Every step of a send is bounded: a mail server that hangs is a mail server that is down.
+  const timeouts = options.timeoutsMs ?? { connect: 10_000, reply: 30_000 };
+  const transport = nodemailer.createTransport({
+    url: options.url,
+    connectionTimeout: timeouts.connect,
+    greetingTimeout: timeouts.connect,
+    socketTimeout: timeouts.reply,
+  });
   const now = options.now ?? (() => new Date());
   const send = (
     span: string,
