@@ -1,5 +1,5 @@
 import { checkStretch, GENESIS_HASH, type AuditVerdict } from '../domain/audit-event.js';
-import type { DeletionRequest } from '../domain/deletion-request.js';
+import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
 import type { AuditLog, AuditSeal, DeletionRequestRepository } from './ports.js';
 
@@ -17,9 +17,7 @@ const appendTransitions = async (
   next: DeletionRequest,
 ): Promise<void> => {
   const pseudonym = audit.pseudonymOf(next.subjectId);
-  for (let index = previous.history.length; index < next.history.length; index += 1) {
-    const change = next.history[index];
-    if (change === undefined) continue;
+  for (const { change, index } of addedChanges(previous, next)) {
     await audit.log.append({
       kind: 'STATE_CHANGED',
       at: change.at,

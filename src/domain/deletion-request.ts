@@ -26,6 +26,20 @@ export interface TraceLink {
   readonly spanId: string;
 }
 
+/** A state change `next` made on top of `previous`: its place in the history, and when the state it left began. */
+export interface AddedChange {
+  readonly change: StateChange;
+  readonly index: number;
+  readonly enteredAt: Date;
+}
+
+/** The state changes `next` (a later version) made on top of `previous`, oldest first. */
+export const addedChanges = (previous: DeletionRequest, next: DeletionRequest): AddedChange[] =>
+  next.history.slice(previous.history.length).map((change, offset) => {
+    const index = previous.history.length + offset;
+    return { change, index, enteredAt: next.history[index - 1]?.at ?? next.createdAt };
+  });
+
 /** The traces of a request's life so far, its creation's first (one link per trace, the latest span of each). */
 export const traceLinks = (request: DeletionRequest): TraceLink[] => {
   const latest = new Map<string, string>();

@@ -38,6 +38,9 @@ export const isTerminal = (state: DeletionState): boolean => allowed[state].leng
 /** States that hold the subject's one active request; only one may exist per subject. */
 export const isActive = (state: DeletionState): boolean => !isTerminal(state);
 
+/** The states of open (active) requests. */
+export const openStates: readonly DeletionState[] = deletionStates.filter(isActive);
+
 /**
  * What the subject's account should look like in a state: suspended from soft
  * delete on, active again once restored, untouched before confirmation.

@@ -180,7 +180,8 @@ async function startServer(plan: ServerPlan, log: Log): Promise<RunningServer> {
   }
 }
 
-async function waitUntilAccepting(
+/** Waits until the child accepts connections on `port`; throws if it exits first or takes over 30 s. */
+export async function waitUntilAccepting(
   tracked: TrackedProcess,
   port: number,
   label: string,

@@ -67,7 +67,10 @@ function isUsableBinary(binary: string): Promise<boolean> {
 }
 
 async function buildFerretDb(cacheDir: string, target: string, log: Log): Promise<void> {
-  const go = await findGo();
+  const go = await findGo(
+    `FerretDB ${FERRETDB_VERSION}`,
+    'or set MONGODB_URI to an existing MongoDB server',
+  );
   const started = Date.now();
   log(`building FerretDB ${FERRETDB_VERSION} with go (first run only, takes a few minutes)…`);
   // Same filesystem as `target`, so the final rename is atomic.
@@ -88,14 +91,15 @@ async function buildFerretDb(cacheDir: string, target: string, log: Log): Promis
   );
 }
 
-async function findGo(): Promise<string> {
+/** The Go toolchain on PATH (or at the usual place); throws, saying what needs it and what else to do, when there is none. */
+export async function findGo(what: string, otherwise: string): Promise<string> {
   const go =
     (await findExecutable('go')) ??
     ((await isExecutableFile(FALLBACK_GO)) ? FALLBACK_GO : undefined);
   if (go === undefined) {
     throw new Error(
-      `FerretDB ${FERRETDB_VERSION} has to be built once, but no Go toolchain was found on PATH or at ${FALLBACK_GO}. ` +
-        'Install Go (https://go.dev/dl/), or set MONGODB_URI to an existing MongoDB server.',
+      `${what} has to be built once, but no Go toolchain was found on PATH or at ${FALLBACK_GO}. ` +
+        `Install Go (https://go.dev/dl/), ${otherwise}.`,
     );
   }
   return go;
@@ -125,14 +129,18 @@ async function prepareSource(go: string, workDir: string, log: Log): Promise<str
   return sourceDir;
 }
 
-interface RunGoOptions {
+export interface RunGoOptions {
   readonly cwd: string;
   readonly log: Log;
   readonly captureStdout?: boolean;
 }
 
 /** Runs go in `cwd`, streaming stderr (and stdout unless captured) to `log`; returns captured stdout. */
-async function runGo(go: string, args: readonly string[], options: RunGoOptions): Promise<string> {
+export async function runGo(
+  go: string,
+  args: readonly string[],
+  options: RunGoOptions,
+): Promise<string> {
   const { cwd, log, captureStdout = false } = options;
   const stdout: string[] = [];
   const host = hostEnvironment();

@@ -2,8 +2,8 @@ import { context, metrics, type BatchObservableCallback } from '@opentelemetry/a
 import { suppressTracing } from '@opentelemetry/core';
 import type { DeletionMetrics, DeletionRequestRepository, OpenCounts } from '../app/ports.js';
 import { attributeKeys, metricNames } from '../app/telemetry-catalogue.js';
-import type { DeletionRequest } from '../domain/deletion-request.js';
-import { deletionStates, isActive } from '../domain/deletion-state.js';
+import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
+import { openStates } from '../domain/deletion-state.js';
 import { currentInstruments } from './instruments.js';
 
 const HOUR = 3600;
@@ -32,15 +32,12 @@ const instruments = currentInstruments((meter) => ({
 /** Counts the state changes `next` made on top of `previous`, and how long each state lasted. */
 const recordTransitions = (previous: DeletionRequest, next: DeletionRequest): void => {
   const { transitions, timeInState } = instruments();
-  for (let index = previous.history.length; index < next.history.length; index += 1) {
-    const change = next.history[index];
-    if (change === undefined) continue;
-    const entered = next.history[index - 1]?.at ?? next.createdAt;
+  for (const { change, enteredAt } of addedChanges(previous, next)) {
     transitions.add(1, {
       [attributeKeys.fromState]: change.from,
       [attributeKeys.toState]: change.to,
     });
-    timeInState.record(Math.max(0, (change.at.getTime() - entered.getTime()) / 1000), {
+    timeInState.record(Math.max(0, (change.at.getTime() - enteredAt.getTime()) / 1000), {
       [attributeKeys.state]: change.from,
     });
   }
@@ -72,8 +69,6 @@ export const deletionMetrics: DeletionMetrics = {
     if (retrying) retries.add(1, attributes);
   },
 };
-
-const openStates = deletionStates.filter(isActive);
 
 /**
  * Gauges of open requests by state (NEEDS_ATTENTION among them) and of those

@@ -4,6 +4,12 @@ import { DomainError, isFault } from '../domain/domain-error.js';
 
 const tracer = trace.getTracer('account-deletion-service');
 
+/** A domain error as span and metric attributes: its code and reason, never its message. */
+export const errorAttributes = (error: DomainError): Attributes => ({
+  [attributeKeys.errorCode]: error.code,
+  [attributeKeys.errorReason]: error.reason,
+});
+
 /**
  * Records what `error` was on `span` by its code and reason (a DomainError) or
  * its type, never its message: messages of causes (a driver's duplicate-key
@@ -12,10 +18,7 @@ const tracer = trace.getTracer('account-deletion-service');
  */
 const recordFailure = (span: Span, error: unknown): void => {
   if (error instanceof DomainError) {
-    span.setAttributes({
-      [attributeKeys.errorCode]: error.code,
-      [attributeKeys.errorReason]: error.reason,
-    });
+    span.setAttributes(errorAttributes(error));
     if (isFault(error.code)) span.setStatus({ code: SpanStatusCode.ERROR });
     return;
   }

@@ -1,15 +1,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  findExecutable,
-  hostEnvironment,
-  isExecutableFile,
-  spawnTracked,
-  stopTracked,
-} from '../../src/embedded/child-process.js';
-import { defaultCacheDir } from '../../src/embedded/embedded-database.js';
-import { canConnect, findFreePort } from '../../src/embedded/free-port.js';
+import { isExecutableFile, spawnTracked, stopTracked } from '../../src/embedded/child-process.js';
+import { defaultCacheDir, waitUntilAccepting } from '../../src/embedded/embedded-database.js';
+import { findGo, runGo } from '../../src/embedded/ferretdb-binary.js';
+import { findFreePort } from '../../src/embedded/free-port.js';
 
 /** The Jaeger release the trace backend check runs against (`tools/jaeger/go.mod` pins it). */
 export const JAEGER_VERSION = 'v1.76.0';
@@ -37,34 +32,22 @@ const upToDate = async (binary: string, stamp: string): Promise<boolean> =>
 /**
  * The path of Jaeger's binary (v2, `cmd/jaeger` of the v1.76.0 module), built
  * once with `go build` from the tool module in `tools/jaeger` and cached
- * outside the repository (about eleven minutes the first time on two cores,
- * printed as it goes). The build is a tracked child: it dies with the tests.
+ * outside the repository (about eleven minutes the first time on two cores).
+ * The build is a tracked child: it dies with the tests.
  */
 export const ensureJaeger = async (log: (line: string) => void): Promise<string> => {
   const { binary, stamp } = cached();
   if (await upToDate(binary, stamp)) return binary;
-  const go = (await findExecutable('go')) ?? '/usr/local/go/bin/go';
+  const go = await findGo(`Jaeger ${JAEGER_VERSION}`, 'or skip npm run test:trace-backend');
   const started = Date.now();
   log(`building Jaeger ${JAEGER_VERSION} with go (first run only, about eleven minutes)…`);
   await mkdir(join(defaultCacheDir(), 'bin'), { recursive: true });
   const partial = `${binary}.${String(process.pid)}.partial`;
-  const build = spawnTracked(
-    go,
-    ['build', '-o', partial, 'github.com/jaegertracing/jaeger/cmd/jaeger'],
-    {
-      cwd: TOOL_MODULE,
-      env: { ...hostEnvironment(), GOWORK: 'off', CGO_ENABLED: '0' },
-      onLine: (line) => log(line),
-    },
-  );
-  const ticker = setInterval(() => {
-    log(`still building (${String(Math.round((Date.now() - started) / 60_000))} min)`);
-  }, 60_000);
-  const exit = await build.exited.finally(() => clearInterval(ticker));
-  if (exit.code !== 0) {
+  const build = ['build', '-o', partial, 'github.com/jaegertracing/jaeger/cmd/jaeger'];
+  await runGo(go, build, { cwd: TOOL_MODULE, log }).catch(async (error: unknown) => {
     await rm(partial, { force: true });
-    throw new Error(`go build of Jaeger failed (${String(exit.code)}):\n${build.outputTail()}`);
-  }
+    throw error;
+  });
   await rename(partial, binary);
   await writeFile(stamp, await pinOf());
   log(`built Jaeger in ${String(Math.round((Date.now() - started) / 1000))} s: ${binary}`);
@@ -121,7 +104,7 @@ export interface Jaeger extends AsyncDisposable {
   readonly queryUrl: string;
 }
 
-/** Starts Jaeger on free loopback ports; resolves once its query API and OTLP receiver answer. */
+/** Starts Jaeger on free loopback ports; resolves once its query API and OTLP receiver accept connections. */
 export const startJaeger = async (binary: string, folder: string): Promise<Jaeger> => {
   const ports = {
     otlp: await findFreePort(),
@@ -132,24 +115,16 @@ export const startJaeger = async (binary: string, folder: string): Promise<Jaege
   const config = join(folder, 'jaeger.yaml');
   await writeFile(config, configFor(ports));
   const tracked = spawnTracked(binary, [`--config=file:${config}`]);
-  const queryUrl = `http://127.0.0.1:${String(ports.query)}`;
-  const ready = async () =>
-    (await canConnect(ports.otlp)) &&
-    (await fetch(`${queryUrl}/api/services`).then(
-      (response) => response.ok,
-      () => false,
-    ));
-  const deadline = Date.now() + 30_000;
-  while (!(await ready())) {
-    if (tracked.hasExited() || Date.now() > deadline) {
-      await stopTracked(tracked);
-      throw new Error(`jaeger did not start within 30 s:\n${tracked.outputTail()}`);
-    }
-    await new Promise((wake) => setTimeout(wake, 200));
+  try {
+    await waitUntilAccepting(tracked, ports.query, 'jaeger (query API)');
+    await waitUntilAccepting(tracked, ports.otlp, 'jaeger (OTLP receiver)');
+  } catch (error) {
+    await stopTracked(tracked);
+    throw error;
   }
   return {
     otlpUrl: `http://127.0.0.1:${String(ports.otlp)}`,
-    queryUrl,
+    queryUrl: `http://127.0.0.1:${String(ports.query)}`,
     [Symbol.asyncDispose]: async () => {
       await stopTracked(tracked);
     },

@@ -2,12 +2,7 @@ import type mongoose from 'mongoose';
 import { type Connection, type Model, type QueryFilter } from 'mongoose';
 import type { DeletionRequestRepository, InsertOutcome } from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
-import {
-  deletionStates,
-  isActive,
-  isTerminal,
-  type DeletionState,
-} from '../../domain/deletion-state.js';
+import { isTerminal, openStates, type DeletionState } from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
@@ -82,8 +77,6 @@ export interface RepositoryOptions {
    */
   readonly idOnlyFilters?: boolean;
 }
-
-const openStates = deletionStates.filter(isActive);
 
 /**
  * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique

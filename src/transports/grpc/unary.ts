@@ -4,6 +4,7 @@ import type { Authenticator } from '../../auth/authenticator.js';
 import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { serverSpan, type RpcOutcome } from '../../telemetry/rpc-spans.js';
+import { errorAttributes } from '../../telemetry/with-span.js';
 import { grpcStatusOf, toServiceError } from './grpc-errors.js';
 import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
 
@@ -31,8 +32,7 @@ const outcomeOf = ({ error }: { readonly error?: unknown }): RpcOutcome => {
   return {
     attributes: {
       [attributeKeys.grpcStatus]: grpcStatusOf[seen.code],
-      [attributeKeys.errorCode]: seen.code,
-      [attributeKeys.errorReason]: seen.reason,
+      ...errorAttributes(seen),
     },
     fault: isFault(seen.code),
   };

@@ -17,6 +17,7 @@ import type {
 } from '../../app/inputs.js';
 import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
+import { errorAttributes } from '../../telemetry/with-span.js';
 import type { Principal } from '../../domain/principal.js';
 import { toEventView, toPageView, toView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
@@ -38,10 +39,7 @@ const outcomeOf: OutcomeOf = ({ error }) => {
   return {
     attributes: {
       [attributeKeys.trpcCode]: code,
-      ...(domain && {
-        [attributeKeys.errorCode]: domain.code,
-        [attributeKeys.errorReason]: domain.reason,
-      }),
+      ...(domain && errorAttributes(domain)),
     },
     fault: code === 'INTERNAL_SERVER_ERROR' || (domain !== undefined && isFault(domain.code)),
   };
