@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
 import { auditTransitions } from './app/audit-trail.js';
+import { auditPrivilegedCalls } from './app/audited-service.js';
 import type {
   AuditLog,
   AuditSeal,
@@ -18,6 +19,7 @@ import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
 import { DomainError } from './domain/domain-error.js';
+import type { SubjectId } from './domain/ids.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
@@ -34,6 +36,8 @@ import {
   type ServerTraits,
 } from './persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletion-repository.js';
+import { createMongoErasedSubjects } from './persistence/mongo/mongo-erased-subjects.js';
+import { createMongoErasureBreaker } from './persistence/mongo/mongo-erasure-breaker.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
@@ -104,15 +108,16 @@ const makeDeps = (
     readonly participants: Participants;
     readonly signer: ReportSigner;
     readonly traits: ServerTraits;
-    readonly audit: AuditLog;
+    readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+    readonly pseudonymOf: (subjectId: SubjectId) => string;
     readonly logger: Logger;
   },
 ): DeletionDeps => ({
   requests: auditTransitions(
     meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
     {
-      log: adapters.audit,
-      pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
+      log: adapters.audit.log,
+      pseudonymOf: adapters.pseudonymOf,
       onFailure: (error, request) => {
         adapters.logger.error(
           { deletionRequest: request.id, code: DomainError.from(error).code },
@@ -136,6 +141,10 @@ const makeDeps = (
   metrics: deletionMetrics,
   participants: adapters.participants,
   signer: adapters.signer,
+  audit: adapters.audit,
+  pseudonymOf: adapters.pseudonymOf,
+  breaker: createMongoErasureBreaker(connection),
+  ledger: createMongoErasedSubjects(connection),
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,
@@ -152,6 +161,11 @@ const makeDeps = (
     localErasure: config.LOCAL_ERASURE,
     watchPollMs: config.WATCH_POLL_MS,
     maxWatches: config.WATCH_MAX,
+    breaker: {
+      windowMs: config.BREAKER_WINDOW_SECONDS * 1000,
+      limit: config.BREAKER_LIMIT,
+      requesterLimit: config.BREAKER_REQUESTER_LIMIT,
+    },
   },
 });
 
@@ -197,23 +211,28 @@ export const composeApp = async (
   const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
   await migrate(connection, collectionNames(config));
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
-  const participants = createGrpcParticipants(
-    config.PARTICIPANTS,
-    createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
-  );
+  const pseudonymOf = createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? '');
+  const participants = createGrpcParticipants(config.PARTICIPANTS, pseudonymOf);
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
   const traits = await serverTraits(connection);
   const seal = createAuditSeal(config.AUDIT_KEY ?? '');
-  const audit = createMongoAuditLog(connection, seal);
+  const audit = { log: createMongoAuditLog(connection, seal), seal };
   const deps = makeDeps(config, connection, {
     overrides,
     participants,
     signer,
     traits,
     audit,
+    pseudonymOf,
     logger,
   });
-  const service = traceDeletionService(createDeletionService(deps));
+  const service = traceDeletionService(
+    auditPrivilegedCalls(createDeletionService(deps), deps, {
+      onFailure: (error, operation) => {
+        logger.error({ operation, code: DomainError.from(error).code }, 'audit append failed');
+      },
+    }),
+  );
   const authenticate = makeAuthenticator(config, connection);
   const grpc = createGrpcServer(service, {
     authenticate,
@@ -241,7 +260,7 @@ export const composeApp = async (
     http,
     logger,
     reportPublicKey: signer.publicKeyPem,
-    audit: { log: audit, seal },
+    audit,
     runWorkerPass: pass,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);

@@ -5,7 +5,14 @@ import {
   DeletionRequest_State,
   deletionRequest_StateFromJSON,
 } from '../../src/gen/deletion/v1/deletion_request.js';
-import { ListDeletionRequestsResponse } from '../../src/gen/deletion/v1/deletion_service.js';
+import {
+  AuditEventKind,
+  auditEventKindFromJSON,
+  ListAuditEventsResponse,
+  ListDeletionRequestsResponse,
+  SafetyStatus,
+  VerifyAuditLogResponse,
+} from '../../src/gen/deletion/v1/deletion_service.js';
 import {
   ErasureReportInvalid,
   verifyErasureReport,
@@ -21,7 +28,16 @@ import {
   isDeletionClientError,
   type DeletionEventView,
 } from '../trpc/deletion-client.js';
-import { paint, renderEvent, renderList, renderRequest, renderTimeline } from './render.js';
+import {
+  paint,
+  renderAuditEvents,
+  renderEvent,
+  renderList,
+  renderRequest,
+  renderSafety,
+  renderTimeline,
+  renderVerdict,
+} from './render.js';
 
 /** A watch event as one JSON line: the snapshot carries the request, later events what changed. */
 const eventJson = (event: DeletionEventView): object => {
@@ -45,6 +61,7 @@ export const EXIT = {
   CONFLICT: 5,
   UNAVAILABLE: 6,
   REPORT_INVALID: 7,
+  AUDIT_BROKEN: 8,
 } as const;
 
 const exitOf: Readonly<Record<string, number>> = {
@@ -69,6 +86,14 @@ export interface Io {
 
 class UsageError extends Error {}
 
+/** An RFC 3339 option as a Date; a usage error when it is not one. */
+const timeOption = (flag: string, value: string | undefined): Date | undefined => {
+  if (value === undefined) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`${flag} must be an RFC 3339 time`);
+  return at;
+};
+
 const nameOf = (id: string) => (id.startsWith('deletionRequests/') ? id : `deletionRequests/${id}`);
 
 interface Connection {
@@ -89,6 +114,8 @@ interface Connection {
  */
 export const main = async (argv: readonly string[], io: Io): Promise<number> => {
   let client: DeletionClient | undefined;
+  /** A command that ran but found something wrong (a broken audit chain) sets its own exit. */
+  let exitCode: number = EXIT.OK;
   const credentials = (options: Connection): { token: string } | { apiKey: string } | undefined => {
     const token =
       options.token ??
@@ -269,6 +296,86 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
       );
     });
 
+  const audit = program.command('audit').description('the audit log (deletion:admin)');
+  audit
+    .command('list')
+    .description('audit events in chain order, oldest first')
+    .option(
+      '--kind <kind>',
+      'STATE_CHANGED, PRIVILEGED_READ, ADMIN_ACTION, ERASURES_PAUSED, ERASURES_RESUMED, KEY_DESTROYED',
+    )
+    .option('--request <id>', 'one deletion request')
+    .option('--subject <id>', 'one subject (matched through its pseudonym)')
+    .option('--since <time>', 'at or after (RFC 3339)')
+    .option('--until <time>', 'before (RFC 3339)')
+    .option('--page-size <n>', 'how many', '100')
+    .option('--page-token <token>', 'the next page of an earlier list')
+    .action(async (local) => {
+      const options = program.opts();
+      const kind =
+        local.kind === undefined
+          ? AuditEventKind.AUDIT_EVENT_KIND_UNSPECIFIED
+          : auditEventKindFromJSON(`AUDIT_EVENT_KIND_${local.kind.toUpperCase()}`);
+      if (kind === AuditEventKind.UNRECOGNIZED)
+        throw new UsageError(`unknown kind ${local.kind ?? ''}`);
+      const page = await connect(options).listAuditEvents({
+        kind,
+        deletionRequest: local.request === undefined ? '' : nameOf(local.request),
+        subjectId: local.subject ?? '',
+        startTime: timeOption('--since', local.since),
+        endTime: timeOption('--until', local.until),
+        pageSize: Number(local.pageSize),
+        pageToken: local.pageToken ?? '',
+      });
+      if (options.json) {
+        io.out(JSON.stringify(ListAuditEventsResponse.toJSON(page), null, 2));
+        return;
+      }
+      io.out(renderAuditEvents(page.auditEvents, colours(options)));
+      if (page.nextPageToken) io.out(`next page: --page-token ${page.nextPageToken}`);
+    });
+  audit
+    .command('verify')
+    .description(`check every link of the chain; exit ${String(EXIT.AUDIT_BROKEN)} when broken`)
+    .action(async () => {
+      const options = program.opts();
+      const verdict = await connect(options).verifyAuditLog({});
+      io.out(
+        options.json
+          ? JSON.stringify(VerifyAuditLogResponse.toJSON(verdict), null, 2)
+          : renderVerdict(verdict, colours(options)),
+      );
+      if (!verdict.intact) exitCode = EXIT.AUDIT_BROKEN;
+    });
+
+  const breaker = program
+    .command('breaker')
+    .description('the mass-deletion breaker (deletion:admin)');
+  const showSafety = (options: Connection, status: SafetyStatus) =>
+    io.out(
+      options.json
+        ? JSON.stringify(SafetyStatus.toJSON(status), null, 2)
+        : renderSafety(status, colours(options)),
+    );
+  breaker
+    .command('status')
+    .description('whether erasures are paused, and how many started in the window')
+    .action(async () => {
+      const options = program.opts();
+      showSafety(options, await connect(options).getSafetyStatus({}));
+    });
+  breaker
+    .command('resume')
+    .description('resume paused erasures (audited; not by the requester that tripped it)')
+    .requiredOption('--justification <text>', 'why it is safe to go on, e.g. a ticket')
+    .action(async (local) => {
+      const options = program.opts();
+      showSafety(
+        options,
+        await connect(options).resumeErasures({ justification: local.justification }),
+      );
+    });
+
   program
     .command('watch')
     .description(
@@ -322,7 +429,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
 
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.OK;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (error instanceof UsageError) {

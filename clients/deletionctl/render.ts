@@ -4,6 +4,14 @@ import {
   type DeletionRequest,
   type ParticipantProgress,
 } from '../../src/gen/deletion/v1/deletion_request.js';
+import {
+  auditEventKindToJSON,
+  safetyStatus_PauseReasonToJSON,
+  verifyAuditLogResponse_ProblemToJSON,
+  type AuditEvent,
+  type SafetyStatus,
+  type VerifyAuditLogResponse,
+} from '../../src/gen/deletion/v1/deletion_service.js';
 import type { DeletionEventView } from '../trpc/deletion-client.js';
 
 /** ANSI colours, or none (not a TTY, NO_COLOR set, or --json). */
@@ -164,4 +172,49 @@ export const renderEvent = (event: DeletionEventView, p: Paint): string => {
       return `${s.updateTime}  ${p.bold(s.participant)}: ${colourOf(p, s.status)} ${viewOutcome(s)}  ${p.dim(details.join(', '))}`;
     }
   }
+};
+
+/** One line per audit event: sequence, time, kind, actor, request, details. */
+export const renderAuditEvents = (events: readonly AuditEvent[], p: Paint): string =>
+  events
+    .map((event) => {
+      const kind = auditEventKindToJSON(event.kind).replace(/^AUDIT_EVENT_KIND_/, '');
+      const details = Object.entries(event.details)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ');
+      return [
+        p.dim(`#${event.sequence}`),
+        time(event.time),
+        p.bold(kind),
+        event.actor?.id ?? '-',
+        event.deletionRequest ? short(event.deletionRequest) : '-',
+        details,
+      ].join('  ');
+    })
+    .join('\n');
+
+/** The audit chain's verdict, in one line. */
+export const renderVerdict = (verdict: VerifyAuditLogResponse, p: Paint): string =>
+  verdict.intact
+    ? p.ok(`intact: ${verdict.events} events, every link holds`)
+    : p.bad(
+        `BROKEN at sequence ${verdict.firstBadSequence}: ${verifyAuditLogResponse_ProblemToJSON(
+          verdict.problem,
+        ).replace(/^PROBLEM_/, '')} (${verdict.events} events before it are good)`,
+      );
+
+/** The mass-deletion breaker at a glance. */
+export const renderSafety = (status: SafetyStatus, p: Paint): string => {
+  const window = `${status.startedInWindow}/${status.limit} erasures started in the last ${
+    status.window?.seconds ?? '?'
+  } s (per requester: ${status.requesterLimit})`;
+  const head = status.paused
+    ? p.bad(
+        `PAUSED since ${time(status.pauseTime)}: ${safetyStatus_PauseReasonToJSON(status.reason).replace(/^PAUSE_REASON_/, '')}${status.requester ? ` (${status.requester})` : ''}`,
+      )
+    : p.ok('erasures running');
+  const resumed = status.resumeTime
+    ? `\nlast resumed ${time(status.resumeTime)} by ${status.resumedBy?.id ?? '-'}`
+    : '';
+  return `${head}\n${window}${resumed}`;
 };

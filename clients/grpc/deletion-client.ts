@@ -12,17 +12,26 @@ import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request
 import {
   ApproveDeletionRequest,
   CancelDeletionRequest,
+  CheckErasedSubjectsRequest,
   ConfirmDeletionRequest,
   DeletionServiceClient,
   GetDeletionRequestRequest,
   GetErasureReportRequest,
+  GetSafetyStatusRequest,
+  ListAuditEventsRequest,
   ListDeletionRequestsRequest,
   RejectDeletionRequest,
   ReportErasureOutcomeRequest,
   RequestDeletionRequest,
   ResolveParticipantRequest,
+  ResumeErasuresRequest,
   RetryParticipantRequest,
   UndeleteDeletionRequestRequest,
+  VerifyAuditLogRequest,
+  type CheckErasedSubjectsResponse,
+  type ListAuditEventsResponse,
+  type SafetyStatus,
+  type VerifyAuditLogResponse,
   type ErasureReport,
   type ListDeletionRequestsResponse,
   type ReportErasureOutcomeResponse,
@@ -123,6 +132,11 @@ export interface DeletionClient {
   retryParticipant: Unary<RetryParticipantRequest, DeletionRequest>;
   resolveParticipant: Unary<ResolveParticipantRequest, DeletionRequest>;
   getErasureReport: Unary<GetErasureReportRequest, ErasureReport>;
+  listAuditEvents: Unary<ListAuditEventsRequest, ListAuditEventsResponse>;
+  verifyAuditLog: Unary<VerifyAuditLogRequest, VerifyAuditLogResponse>;
+  getSafetyStatus: Unary<GetSafetyStatusRequest, SafetyStatus>;
+  resumeErasures: Unary<ResumeErasuresRequest, SafetyStatus>;
+  checkErasedSubjects: Unary<CheckErasedSubjectsRequest, CheckErasedSubjectsResponse>;
   close(): void;
 }
 
@@ -292,6 +306,32 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
     getErasureReport: unary(
       (r, c) => client.getErasureReport(r, c.metadata, c.options, c.callback),
       GetErasureReportRequest,
+      always,
+    ),
+    listAuditEvents: unary(
+      (r, c) => client.listAuditEvents(r, c.metadata, c.options, c.callback),
+      ListAuditEventsRequest,
+      always,
+    ),
+    verifyAuditLog: unary(
+      (r, c) => client.verifyAuditLog(r, c.metadata, c.options, c.callback),
+      VerifyAuditLogRequest,
+      always,
+    ),
+    getSafetyStatus: unary(
+      (r, c) => client.getSafetyStatus(r, c.metadata, c.options, c.callback),
+      GetSafetyStatusRequest,
+      always,
+    ),
+    // Not retried: a resume that landed, then a new trip, then the retry would resume again.
+    resumeErasures: unary(
+      (r, c) => client.resumeErasures(r, c.metadata, c.options, c.callback),
+      ResumeErasuresRequest,
+      never,
+    ),
+    checkErasedSubjects: unary(
+      (r, c) => client.checkErasedSubjects(r, c.metadata, c.options, c.callback),
+      CheckErasedSubjectsRequest,
       always,
     ),
     close: () => client.close(),

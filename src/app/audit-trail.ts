@@ -1,6 +1,9 @@
 import { checkStretch, GENESIS_HASH, type AuditVerdict } from '../domain/audit-event.js';
+import type { Operation } from '../domain/authorization.js';
 import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
+import type { Principal } from '../domain/principal.js';
+import type { DeletionDeps } from './deletion-deps.js';
 import type { AuditLog, AuditSeal, DeletionRequestRepository } from './ports.js';
 
 /** Where state changes are audited, with the subject only as its pseudonym. */
@@ -86,3 +89,29 @@ export const verifyAuditChain = async (log: AuditLog, seal: AuditSeal): Promise<
     };
   return { intact: true, events: previous.sequence };
 };
+
+/**
+ * Records that a caller read beyond their own data (DESIGN §4: privileged
+ * reads are audited). Awaited, and a failure fails the read: nothing is shown
+ * that the log does not record.
+ */
+export const auditPrivilegedRead = (
+  deps: Pick<DeletionDeps, 'audit' | 'clock' | 'pseudonymOf' | 'ids'>,
+  principal: Principal,
+  read: {
+    readonly operation: Operation;
+    readonly deletionRequestId?: string;
+    readonly subjectId?: SubjectId;
+    readonly details?: Readonly<Record<string, string>>;
+  },
+): Promise<void> =>
+  deps.audit.log.append({
+    kind: 'PRIVILEGED_READ',
+    at: deps.clock.now(),
+    actor: principal.actor,
+    deletionRequestId: read.deletionRequestId ?? null,
+    subjectPseudonym: read.subjectId === undefined ? null : deps.pseudonymOf(read.subjectId),
+    details: { operation: read.operation, ...read.details },
+    // Every read is its own event.
+    key: `read#${deps.ids.newEventId()}`,
+  });

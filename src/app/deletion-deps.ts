@@ -1,11 +1,17 @@
+import type { BreakerPolicy } from '../domain/erasure-breaker.js';
 import type { RetryPolicy } from '../domain/erasure-steps.js';
+import type { SubjectId } from '../domain/ids.js';
 import type { RiskPolicyConfig } from '../domain/risk-policy.js';
 import type { Jurisdiction } from '../domain/legal-deadline.js';
 import type {
   AccountDirectory,
+  AuditLog,
+  AuditSeal,
+  BreakerStore,
   Clock,
   DeletionMetrics,
   DeletionRequestRepository,
+  ErasedSubjectLedger,
   IdGenerator,
   Notifier,
   OneTimeCodes,
@@ -34,6 +40,8 @@ export interface DeletionPolicy {
   readonly maxWatches: number;
   /** Erase the account's own data after every linked service answered (default) or first. */
   readonly localErasure: 'after-participants' | 'first';
+  /** The mass-deletion breaker's limits. */
+  readonly breaker: BreakerPolicy;
 }
 
 /** The ports every use case may use. */
@@ -48,5 +56,11 @@ export interface DeletionDeps {
   readonly metrics: DeletionMetrics;
   readonly participants: Participants;
   readonly signer: ReportSigner;
+  /** The audit log, and the keys that seal and verify it. */
+  readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+  /** A subject's keyed pseudonym: how the audit log and the ledger name subjects. */
+  readonly pseudonymOf: (subjectId: SubjectId) => string;
+  readonly breaker: BreakerStore;
+  readonly ledger: ErasedSubjectLedger;
   readonly policy: DeletionPolicy;
 }

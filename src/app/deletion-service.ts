@@ -1,19 +1,26 @@
+import type { AuditVerdict } from '../domain/audit-event.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import type { SignedErasureReport } from '../domain/erasure-report.js';
 import type { Principal } from '../domain/principal.js';
+import { listAuditEvents, verifyAuditLog, type AuditPage } from './audit-operations.js';
 import { confirmDeletion } from './confirm-deletion.js';
+import { checkErasedSubjects, type ErasedSubjectAnswer } from './erased-subjects.js';
+import { getSafetyStatus, resumeErasures, type SafetyStatus } from './erasure-safety.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type {
   ApproveDeletionInput,
   CancelDeletionInput,
+  CheckErasedSubjectsInput,
   ConfirmDeletionInput,
   GetDeletionRequestInput,
+  ListAuditEventsInput,
   ListDeletionRequestsInput,
   RejectDeletionInput,
   ReportErasureOutcomeInput,
   ResolveParticipantInput,
   RetryParticipantInput,
   RequestDeletionInput,
+  ResumeErasuresInput,
   UndeleteDeletionRequestInput,
   WatchDeletionRequestInput,
 } from './inputs.js';
@@ -93,6 +100,20 @@ export interface DeletionService {
     principal: Principal,
     input: ResolveParticipantInput,
   ) => Promise<DeletionRequest>;
+  readonly listAuditEvents: (
+    principal: Principal,
+    input: ListAuditEventsInput,
+  ) => Promise<AuditPage>;
+  readonly verifyAuditLog: (principal: Principal, input?: unknown) => Promise<AuditVerdict>;
+  readonly getSafetyStatus: (principal: Principal, input?: unknown) => Promise<SafetyStatus>;
+  readonly resumeErasures: (
+    principal: Principal,
+    input: ResumeErasuresInput,
+  ) => Promise<SafetyStatus>;
+  readonly checkErasedSubjects: (
+    principal: Principal,
+    input: CheckErasedSubjectsInput,
+  ) => Promise<ErasedSubjectAnswer[]>;
 }
 
 /** Builds the service over its ports. */
@@ -113,5 +134,10 @@ export const createDeletionService = (deps: DeletionDeps): DeletionService => {
     retryParticipant: retryParticipant(deps),
     resolveParticipant: resolveParticipant(deps),
     getErasureReport: getErasureReport(deps),
+    listAuditEvents: listAuditEvents(deps),
+    verifyAuditLog: verifyAuditLog(deps),
+    getSafetyStatus: getSafetyStatus(deps),
+    resumeErasures: resumeErasures(deps),
+    checkErasedSubjects: checkErasedSubjects(deps),
   };
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditKinds } from '../domain/audit-event.js';
 import { invalidArgument } from '../domain/domain-error.js';
 import { deletionStates } from '../domain/deletion-state.js';
 import { isSubjectId, parseDeletionRequestName, type DeletionRequestId } from '../domain/ids.js';
@@ -97,6 +98,31 @@ export const resolveParticipantInput = z.strictObject({
   etag,
 });
 
+/** Input of listAuditEvents; `name`s and the subject id are matched as the log stores them. */
+export const listAuditEventsInput = z.strictObject({
+  pageSize: z.number().int().min(0).default(0),
+  pageToken: z.string().max(512).optional(),
+  kind: z.enum(auditKinds).optional(),
+  deletionRequest: name.optional(),
+  subjectId: subjectId.optional(),
+  startTime: z.date().optional(),
+  endTime: z.date().optional(),
+});
+/** Input of the calls that take nothing (verifyAuditLog, getSafetyStatus). */
+export const noInput = z.strictObject({}).optional();
+/** Input of resumeErasures. */
+export const resumeErasuresInput = z.strictObject({
+  justification: z.string().min(10).max(1000),
+});
+/** Input of checkErasedSubjects: subject ids as the linked service knows them (its pseudonyms, maybe). */
+export const checkErasedSubjectsInput = z.strictObject({
+  participant,
+  subjectIds: z
+    .array(z.string().regex(/^[A-Za-z0-9._:@_-]{1,200}$/, 'a subject id or pseudonym'))
+    .min(1)
+    .max(1000),
+});
+
 /** The parsed inputs, as the use cases take them. */
 export type RequestDeletionInput = z.input<typeof requestDeletionInput>;
 /** Input of confirmDeletion, before parsing. */
@@ -122,6 +148,13 @@ export type ReportErasureOutcomeInput = z.input<typeof reportErasureOutcomeInput
 export type RetryParticipantInput = z.input<typeof retryParticipantInput>;
 /** Input of resolveParticipant, before parsing. */
 export type ResolveParticipantInput = z.input<typeof resolveParticipantInput>;
+
+/** Input of listAuditEvents, before parsing. */
+export type ListAuditEventsInput = z.input<typeof listAuditEventsInput>;
+/** Input of resumeErasures, before parsing. */
+export type ResumeErasuresInput = z.input<typeof resumeErasuresInput>;
+/** Input of checkErasedSubjects, before parsing. */
+export type CheckErasedSubjectsInput = z.input<typeof checkErasedSubjectsInput>;
 
 /** Parses with a schema; INVALID_ARGUMENT with one field violation per issue. */
 export const parseInput = <TSchema extends z.ZodType>(

@@ -1,6 +1,7 @@
 import { authorize } from '../domain/authorization.js';
 import { DomainError } from '../domain/domain-error.js';
 import type { ChangeContext, DeletionRequest } from '../domain/deletion-request.js';
+import type { ParticipantSpec } from '../domain/erasure-steps.js';
 import {
   reportOutcome,
   resolveParticipant as resolveStep,
@@ -25,10 +26,14 @@ const contextOf = (deps: DeletionDeps, principal: Principal): ChangeContext => (
   ...deps.trace.current(),
 });
 
-/** The caller must be the registered identity of the participant it reports for. */
-const assertIdentity = (deps: DeletionDeps, principal: Principal, participant: string): void => {
+/** The caller must be the registered identity of the participant it acts for; returns its registration. */
+export const assertParticipantIdentity = (
+  deps: DeletionDeps,
+  principal: Principal,
+  participant: string,
+): ParticipantSpec => {
   const spec = deps.participants.specs.find((candidate) => candidate.name === participant);
-  if (spec?.identity === principal.actor.id) return;
+  if (spec?.identity === principal.actor.id) return spec;
   throw new DomainError({
     code: 'PERMISSION_DENIED',
     reason: 'NOT_THIS_PARTICIPANT',
@@ -47,7 +52,7 @@ export const reportErasureOutcome =
   async (principal: Principal, raw: ReportErasureOutcomeInput): Promise<void> => {
     const reach = authorize(principal, 'reportErasureOutcome');
     const input = parseInput(reportErasureOutcomeInput, raw);
-    assertIdentity(deps, principal, input.participant);
+    assertParticipantIdentity(deps, principal, input.participant);
     await mutateRequest(deps.requests, {
       id: input.name,
       reach,

@@ -1,4 +1,5 @@
-import type { AuditEntry, AuditEvent } from '../domain/audit-event.js';
+import type { AuditEntry, AuditEvent, AuditFilter } from '../domain/audit-event.js';
+import type { BreakerState, PauseReason } from '../domain/erasure-breaker.js';
 import type { DeletionRequest, TraceLink } from '../domain/deletion-request.js';
 import type { DeletionState } from '../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
@@ -142,6 +143,8 @@ export interface Clock {
 /** New unguessable ids. */
 export interface IdGenerator {
   newDeletionRequestId(): DeletionRequestId;
+  /** A random id for an event that happens once (an audited read or action). */
+  newEventId(): string;
 }
 
 /** The audit log's cryptography: the chain's keyed hash, and sealed (encrypted, authenticated) details. */
@@ -164,6 +167,30 @@ export interface AuditLog {
   read(after: number, limit: number): Promise<AuditEvent[]>;
   /** The highest sequence known to have been written (it can lag behind, never run ahead). */
   head(): Promise<number>;
+  /** Events matching `filter` in sequence order after `after`, at most `limit`. */
+  list(filter: AuditFilter, after: number, limit: number): Promise<AuditEvent[]>;
+}
+
+/** The mass-deletion breaker's state, one record shared by every replica. */
+export interface BreakerStore {
+  load(): Promise<BreakerState>;
+  /** Writes `next` when the stored version is still `previous.version`; false when another writer came first. */
+  save(next: BreakerState, previous: BreakerState): Promise<boolean>;
+}
+
+/** A subject whose erasure completed, known only by its pseudonym. */
+export interface ErasedSubject {
+  readonly subjectPseudonym: string;
+  readonly deletionRequestId: DeletionRequestId;
+  readonly erasedAt: Date;
+}
+
+/** The erased-subject ledger: which subjects were erased, for services restored from a backup. */
+export interface ErasedSubjectLedger {
+  /** Records an erasure; recording the same subject again keeps the first entry. */
+  record(entry: ErasedSubject): Promise<void>;
+  /** The entries of those pseudonyms that are in the ledger. */
+  find(pseudonyms: readonly string[]): Promise<ErasedSubject[]>;
 }
 
 /** Counts what the use cases see happen, for metrics. Names and codes only. */
@@ -175,6 +202,10 @@ export interface DeletionMetrics {
     readonly reason: string;
     readonly retrying: boolean;
   }): void;
+  /** The mass-deletion breaker tripped: erasures are paused. */
+  breakerTripped(reason: PauseReason): void;
+  /** An erasure due to start was held back because erasures are paused. */
+  erasureHeld(): void;
 }
 
 /** Tracing as the use cases see it: the current trace id, and a span around a step. */

@@ -15,11 +15,17 @@ import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
 import { afterFinalNotice, finalNoticeFor, type FinalNotice } from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
+import { admitToErasure } from './erasure-safety.js';
 import type { EraseAnswer } from './ports.js';
 import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
 
-/** How a purge pass for one request ended. */
-export type PurgeResult = 'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RACE';
+/**
+ * How a purge pass for one request ended. PAUSED: the mass-deletion breaker
+ * holds erasures (the request stays SCHEDULED); TRIPPED: this request's start
+ * tripped it.
+ */
+export type PurgeResult =
+  'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RACE' | 'PAUSED' | 'TRIPPED';
 
 const context = (deps: DeletionDeps): ChangeContext => ({
   actor: systemActor('purge-worker'),
@@ -300,6 +306,10 @@ export const purgeRequest = async (
   request: DeletionRequest,
   owner: string,
 ): Promise<PurgeResult> => {
+  if (request.state === 'SCHEDULED') {
+    const admission = await admitToErasure(deps, request);
+    if (admission !== 'ADMITTED') return admission;
+  }
   const now = deps.clock.now();
   const lease = { owner, until: new Date(now.getTime() + deps.policy.leaseMs) };
   const claimed =
@@ -339,6 +349,12 @@ export const purgeRequest = async (
     }));
     return 'WAITING';
   }
+  // In the ledger before COMPLETED: a crash in between leaves an entry a retry keeps, never a gap.
+  await deps.ledger.record({
+    subjectPseudonym: deps.pseudonymOf(request.subjectId),
+    deletionRequestId: request.id,
+    erasedAt: deps.clock.now(),
+  });
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
     const erased = { ...current, finalNotice: notice };

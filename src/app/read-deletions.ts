@@ -13,6 +13,7 @@ import {
   type ListDeletionRequestsInput,
 } from './inputs.js';
 import { loadRequest } from './load-request.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
@@ -32,32 +33,12 @@ export interface DeletionRequestPage {
   readonly nextPageToken: string;
 }
 
-interface PageToken {
-  readonly c: number;
-  readonly i: string;
-  readonly s: string;
-  readonly u: string;
-}
-
-const encodeToken = (token: PageToken): string =>
-  btoa(JSON.stringify(token)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
-
-const badToken = invalidArgument([
-  { field: 'pageToken', description: 'not a token of this query' },
-]);
-
-const decodeToken = (raw: string, filter: { s: string; u: string }): PageToken => {
-  let token: unknown;
-  try {
-    token = JSON.parse(atob(raw.replaceAll('-', '+').replaceAll('_', '/')));
-  } catch {
-    throw badToken;
-  }
-  const t = token as Partial<PageToken>;
-  if (typeof t.c !== 'number' || typeof t.i !== 'string' || t.s !== filter.s || t.u !== filter.u) {
-    throw badToken;
-  }
-  return t as PageToken;
+/** Where the previous page of this list ended. */
+const listPosition = (raw: string, filter: { s: string; u: string }) => {
+  const token = decodePageToken(raw, filter);
+  if (typeof token.c !== 'number' || typeof token.i !== 'string')
+    throw invalidArgument([{ field: 'pageToken', description: 'not a token of this query' }]);
+  return { c: token.c, i: token.i };
 };
 
 const subjectFilter = (reach: Reach, asked: SubjectId | undefined): SubjectId | undefined => {
@@ -83,7 +64,7 @@ export const listDeletionRequests =
     const input = parseInput(listDeletionRequestsInput, raw);
     const subjectId = subjectFilter(reach, input.subjectId);
     const filter = { s: input.state ?? '', u: subjectId ?? '' };
-    const token = input.pageToken ? decodeToken(input.pageToken, filter) : undefined;
+    const token = input.pageToken ? listPosition(input.pageToken, filter) : undefined;
     const limit = Math.min(input.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const rows = await deps.requests.list({
       state: input.state,
@@ -95,7 +76,7 @@ export const listDeletionRequests =
     const last = page.at(-1);
     const nextPageToken =
       rows.length > limit && last
-        ? encodeToken({ c: last.createdAt.getTime(), i: last.id, ...filter })
+        ? encodePageToken({ c: last.createdAt.getTime(), i: last.id, ...filter })
         : '';
     return { deletionRequests: page, nextPageToken };
   };

@@ -29,6 +29,10 @@ export interface WorkerPassResult {
   readonly notified: number;
   /** Requests this pass moved to NEEDS_ATTENTION: an operator must act. */
   readonly needsAttention: readonly string[];
+  /** Erasures due to start that the mass-deletion breaker held back (they stay SCHEDULED). */
+  readonly held: number;
+  /** True when an erasure of this pass tripped the breaker: an administrator must resume. */
+  readonly tripped: boolean;
   readonly failures: readonly WorkerFailure[];
 }
 
@@ -114,6 +118,8 @@ const sendDueNotices = async (deps: DeletionDeps) =>
  */
 const purgeDue = async (deps: DeletionDeps, owner: string) => {
   const needsAttention: string[] = [];
+  let held = 0;
+  let tripped = false;
   const result = await eachRequest(deps, 'purge', {
     // Replicas see the same due requests: each starts at a random point, so they rarely collide.
     requests: rotate(
@@ -123,10 +129,12 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
     run: async (request) => {
       const outcome = await purgeRequest(deps, request, owner);
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
+      if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
+      if (outcome === 'TRIPPED') tripped = true;
       return outcome === 'COMPLETED';
     },
   });
-  return { ...result, needsAttention };
+  return { ...result, needsAttention, held, tripped };
 };
 
 /**
@@ -147,6 +155,8 @@ export const runWorkerPass = async (
     settled: settled.done,
     completed: completed.done,
     needsAttention: completed.needsAttention,
+    held: completed.held,
+    tripped: completed.tripped,
     notified: notified.done,
     failures: [
       ...expired.failures,

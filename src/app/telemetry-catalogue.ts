@@ -21,6 +21,11 @@ export const useCaseSpans = {
   retryParticipant: 'deletion.retry_participant',
   resolveParticipant: 'deletion.resolve_participant',
   getErasureReport: 'deletion.get_report',
+  listAuditEvents: 'deletion.audit.list',
+  verifyAuditLog: 'deletion.audit.verify',
+  getSafetyStatus: 'deletion.safety.get',
+  resumeErasures: 'deletion.safety.resume',
+  checkErasedSubjects: 'deletion.ledger.check',
 } as const;
 
 /** Spans of the steps inside use cases and worker passes. */
@@ -73,6 +78,8 @@ export const spanEvents = {
   retryScheduled: 'participant.retry_scheduled',
   /** A linked-service call failed past its budget: the request needs attention. */
   gaveUp: 'participant.gave_up',
+  /** The mass-deletion breaker tripped on this erasure: erasures are paused. */
+  erasuresPaused: 'deletion.erasures_paused',
 } as const;
 
 /**
@@ -105,6 +112,8 @@ export const attributeKeys = {
   fromState: 'deletion.from_state',
   toState: 'deletion.to_state',
   channel: 'notify.channel',
+  /** TOTAL_LIMIT or REQUESTER_LIMIT: why the mass-deletion breaker paused erasures. */
+  breakerReason: 'deletion.breaker_reason',
 } as const;
 
 /** Metric instruments. */
@@ -129,4 +138,8 @@ export const metricNames = {
    * values, so alert when this falls behind.
    */
   countedAt: 'deletion.requests.counted_at',
+  /** Times the mass-deletion breaker paused erasures, by reason. */
+  breakerTrips: 'deletion.breaker.trips',
+  /** Erasures due to start that were held back while paused. */
+  erasuresHeld: 'deletion.erasures.held',
 } as const;

@@ -226,13 +226,33 @@ export const configSchema = z.object({
     .min(32)
     .optional()
     .describe(
-      'Key of the subject pseudonyms (HMAC) given to linked services registered with subjectId "pseudonym" (required in production when one is)',
+      'Key of the subject pseudonyms (HMAC): how the audit log and the erased-subject ledger name subjects, and what linked services registered with subjectId "pseudonym" get (required in production)',
     ),
   LOCAL_ERASURE: z
     .enum(['after-participants', 'first'])
     .default('after-participants')
     .describe(
       "When the purge erases the account's own data: after every linked service answered, or first",
+    ),
+  BREAKER_WINDOW_SECONDS: seconds
+    .min(60)
+    .default(3600)
+    .describe('Sliding window of the mass-deletion breaker'),
+  BREAKER_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe(
+      'Erasures that may start in one breaker window; one more pauses all erasures until a deletion:admin resumes',
+    ),
+  BREAKER_REQUESTER_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe(
+      'Erasures one requester (a service or an administrator; not subjects deleting themselves) may start in one window',
     ),
   AUDIT_KEY: z
     .string()

@@ -42,12 +42,9 @@ const productionProblems = (config: ConfigValues): string[] => {
   if (config.REPORT_SIGNING_KEY === undefined)
     problems.push('REPORT_SIGNING_KEY: required in production');
   if (config.AUDIT_KEY === undefined) problems.push('AUDIT_KEY: required in production');
-  if (
-    config.PSEUDONYM_SECRET === undefined &&
-    config.PARTICIPANTS.some((participant) => participant.subjectId === 'pseudonym')
-  ) {
-    problems.push('PSEUDONYM_SECRET: required in production when a linked service gets pseudonyms');
-  }
+  // The audit log and the ledger name subjects by it: with a public key, a pseudonym is a subject id.
+  if (config.PSEUDONYM_SECRET === undefined)
+    problems.push('PSEUDONYM_SECRET: required in production');
   if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
     problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
   }

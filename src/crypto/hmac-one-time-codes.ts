@@ -31,4 +31,5 @@ export const createHmacOneTimeCodes = (options: { key: string; digits: number })
 /** Request ids: random UUIDs (122 bits), unguessable by design. */
 export const createRandomIds = (): IdGenerator => ({
   newDeletionRequestId: () => randomUUID() as DeletionRequestId,
+  newEventId: () => randomUUID(),
 });

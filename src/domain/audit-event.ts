@@ -46,6 +46,17 @@ export interface AuditEvent {
   readonly hash: string;
 }
 
+/** Which events a listing wants; every field is optional and they combine with AND. */
+export interface AuditFilter {
+  readonly kind?: AuditKind | undefined;
+  readonly deletionRequestId?: string | undefined;
+  readonly subjectPseudonym?: string | undefined;
+  /** At or after. */
+  readonly from?: Date | undefined;
+  /** Before. */
+  readonly until?: Date | undefined;
+}
+
 /** The previous hash of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -16,6 +16,11 @@ export const operations = [
   'retryParticipant',
   'resolveParticipant',
   'getErasureReport',
+  'listAuditEvents',
+  'verifyAuditLog',
+  'getSafetyStatus',
+  'resumeErasures',
+  'checkErasedSubjects',
 ] as const;
 
 /** One operation of the service. */
@@ -52,6 +57,11 @@ export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
   retryParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
   resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
   getErasureReport: { anySubject: readers, ownSubject: true },
+  listAuditEvents: { anySubject: ['deletion:admin'], ownSubject: false },
+  verifyAuditLog: { anySubject: ['deletion:admin'], ownSubject: false },
+  getSafetyStatus: { anySubject: ['deletion:admin'], ownSubject: false },
+  resumeErasures: { anySubject: ['deletion:admin'], ownSubject: false },
+  checkErasedSubjects: { anySubject: ['deletion:participant'], ownSubject: false },
 };
 
 /** How far a caller reaches for one operation. */

@@ -11,6 +11,8 @@ export interface ParticipantSpec {
   readonly maxAttempts: number;
   /** The principal id the service reports outcomes as (ReportErasureOutcome). */
   readonly identity: string;
+  /** Which subject id the service is given: the real one (default) or its keyed pseudonym. */
+  readonly subjectId?: 'real' | 'pseudonym';
 }
 
 /** A final answer to Erase. */

@@ -27,6 +27,12 @@ const instruments = currentInstruments((meter) => ({
     description:
       'Failed calls to linked services that will be tried again, by participant and phase',
   }),
+  breakerTrips: meter.createCounter(metricNames.breakerTrips, {
+    description: 'Times the mass-deletion breaker paused erasures, by reason',
+  }),
+  erasuresHeld: meter.createCounter(metricNames.erasuresHeld, {
+    description: 'Erasures due to start that were held back because erasures are paused',
+  }),
 }));
 
 /** Counts the state changes `next` made on top of `previous`, and how long each state lasted. */
@@ -67,6 +73,12 @@ export const deletionMetrics: DeletionMetrics = {
     const attributes = { [attributeKeys.participant]: participant, [attributeKeys.phase]: phase };
     failures.add(1, { ...attributes, [attributeKeys.errorReason]: reason });
     if (retrying) retries.add(1, attributes);
+  },
+  breakerTripped: (reason) => {
+    instruments().breakerTrips.add(1, { [attributeKeys.breakerReason]: reason });
+  },
+  erasureHeld: () => {
+    instruments().erasuresHeld.add(1);
   },
 };
 

@@ -40,5 +40,10 @@ export const traceDeletionService = (service: DeletionService): DeletionService 
     retryParticipant: wrap('retryParticipant', service.retryParticipant),
     resolveParticipant: wrap('resolveParticipant', service.resolveParticipant),
     getErasureReport: wrap('getErasureReport', service.getErasureReport),
+    listAuditEvents: wrap('listAuditEvents', service.listAuditEvents),
+    verifyAuditLog: wrap('verifyAuditLog', service.verifyAuditLog),
+    getSafetyStatus: wrap('getSafetyStatus', service.getSafetyStatus),
+    resumeErasures: wrap('resumeErasures', service.resumeErasures),
+    checkErasedSubjects: wrap('checkErasedSubjects', service.checkErasedSubjects),
   };
 };

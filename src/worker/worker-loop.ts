@@ -32,6 +32,14 @@ export const startWorkerLoop = (
           'a purge needs an operator',
         );
       }
+      if (result.tripped) {
+        options.logger.error(
+          { alert: 'ERASURES_PAUSED' },
+          'mass-deletion breaker tripped: no erasure starts until an administrator resumes',
+        );
+      }
+      if (result.held > 0)
+        options.logger.warn({ held: result.held }, 'erasures paused: due purges held back');
       if (result.failures.length > 0)
         options.logger.warn({ failures: result.failures }, 'worker pass had failures');
       if (result.completed + result.expired + result.settled > 0) {

@@ -15,7 +15,7 @@ import { newSubjectId } from '../support/principals.js';
 import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-/** A call of either transport: the 12 RPCs, and the tRPC-only live subscription. */
+/** A call of either transport: the 17 RPCs, and the tRPC-only live subscription. */
 type Rpc = DeletionRpc | 'watchDeletionRequest';
 type Transport = 'grpc' | 'trpc';
 type Caller =
@@ -38,6 +38,17 @@ const callers: readonly Caller[] = [
   'approver',
   'admin',
 ];
+
+const ADMIN_ONLY: Record<
+  'selfUser' | 'otherUser' | 'service' | 'approver' | 'admin',
+  [Outcome, Outcome]
+> = {
+  selfUser: [DENIED, DENIED],
+  otherUser: [DENIED, DENIED],
+  service: [DENIED, DENIED],
+  approver: [DENIED, DENIED],
+  admin: [OK, OK],
+};
 
 /** Expected outcome per RPC and caller, for [own subject, other subject]. */
 const expected: Record<
@@ -136,6 +147,19 @@ const expected: Record<
     approver: [DENIED, DENIED],
     admin: [OK, OK],
   },
+  // The audit log and the breaker are the administrators' alone; none of them names a subject.
+  listAuditEvents: ADMIN_ONLY,
+  verifyAuditLog: ADMIN_ONLY,
+  getSafetyStatus: ADMIN_ONLY,
+  resumeErasures: ADMIN_ONLY,
+  // Only a linked service's own identity may ask (test/e2e/erased-subjects.test.ts).
+  checkErasedSubjects: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [DENIED, DENIED],
+  },
 };
 
 const failedStep = {
@@ -170,7 +194,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
   if (transport === 'grpc') {
     it('has an explicit policy for every RPC of the service', () => {
       const methods = Object.keys(DeletionServiceService);
-      expect(methods).toHaveLength(12);
+      expect(methods).toHaveLength(17);
       expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
       for (const operation of Object.values(rpcOperations))
         expect(operationPolicies[operation]).toBeDefined();
@@ -188,13 +212,28 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
     });
   }
 
+  /** The RPCs that act on one existing request. */
+  const requestRpcs: readonly Rpc[] = [
+    'confirmDeletion',
+    'approveDeletion',
+    'rejectDeletion',
+    'cancelDeletion',
+    'undeleteDeletionRequest',
+    'getDeletionRequest',
+    'watchDeletionRequest',
+    'reportErasureOutcome',
+    'retryParticipant',
+    'resolveParticipant',
+    'getErasureReport',
+  ];
+
   /** A request of `subjectId` in the state the RPC needs, and the code that was sent. */
   const fixture = async (rpc: Rpc, subjectId: string): Promise<{ name: string; code: string }> => {
     await t.seedAccount({
       id: subjectId,
       roles: rpc === 'approveDeletion' || rpc === 'rejectDeletion' ? ['owner'] : ['member'],
     });
-    if (rpc === 'requestDeletion' || rpc === 'listDeletionRequests') return { name: '', code: '' };
+    if (!requestRpcs.includes(rpc)) return { name: '', code: '' };
     // Approval needs a high-risk request: the subject is an organisation owner.
     const self = { token: await mintToken({ sub: subjectId, scope: 'deletion:self' }) };
     const since = t.smtp.messages.length;
@@ -294,6 +333,19 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
           },
           auth,
         );
+      case 'listAuditEvents':
+        return client.listAuditEvents({ pageSize: 1 }, auth);
+      case 'verifyAuditLog':
+        return client.verifyAuditLog({}, auth);
+      case 'getSafetyStatus':
+        return client.getSafetyStatus({}, auth);
+      case 'resumeErasures':
+        return client.resumeErasures({ justification: 'matrix: nothing is paused' }, auth);
+      case 'checkErasedSubjects':
+        return client.checkErasedSubjects(
+          { participant: 'matrix-svc', subjectIds: [target.subjectId] },
+          auth,
+        );
     }
   };
 
@@ -359,6 +411,19 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
           participant: 'matrix-svc',
           justification: 'erased by hand, ticket OPS-1',
           records: 1,
+        });
+      case 'listAuditEvents':
+        return client.listAuditEvents.query({ pageSize: 1 });
+      case 'verifyAuditLog':
+        return client.verifyAuditLog.query();
+      case 'getSafetyStatus':
+        return client.getSafetyStatus.query();
+      case 'resumeErasures':
+        return client.resumeErasures.mutate({ justification: 'matrix: nothing is paused' });
+      case 'checkErasedSubjects':
+        return client.checkErasedSubjects.query({
+          participant: 'matrix-svc',
+          subjectIds: [target.subjectId],
         });
     }
   };

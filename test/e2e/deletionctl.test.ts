@@ -158,6 +158,37 @@ describe('deletionctl', () => {
     expect(refused.err).toMatch(/^deletionctl: UNAUTHENTICATED MISSING_CREDENTIALS/);
   });
 
+  it('lists the audit events of a request and verifies the chain with `audit`; shows the breaker', async () => {
+    const listed = await ctl(['audit', 'list', '--request', id, '--kind', 'state_changed']);
+    expect(listed.code).toBe(EXIT.OK);
+    const lines = listed.out.split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.every((line) => line.includes('STATE_CHANGED') && line.includes(id))).toBe(true);
+    expect(lines.at(-1)).toContain('to=COMPLETED');
+    const json = await ctl(['--json', 'audit', 'list', '--request', id, '--page-size', '1']);
+    const page = JSON.parse(json.out) as { auditEvents: unknown[]; nextPageToken: string };
+    expect(page.auditEvents).toHaveLength(1);
+    expect(page.nextPageToken).not.toBe('');
+    expect((await ctl(['audit', 'list', '--kind', 'nonsense'])).code).toBe(EXIT.USAGE);
+    expect((await ctl(['audit', 'list', '--since', 'yesterday'])).code).toBe(EXIT.USAGE);
+
+    const verified = await ctl(['audit', 'verify']);
+    expect(verified).toMatchObject({
+      code: EXIT.OK,
+      out: expect.stringMatching(/^intact: \d+ events/) as string,
+    });
+
+    const status = await ctl(['breaker', 'status']);
+    expect(status.code).toBe(EXIT.OK);
+    expect(status.out).toMatch(/^erasures running\n1\/100 erasures started in the last 3600 s/);
+    const resumed = await ctl(['breaker', 'resume', '--justification', 'nothing paused: no-op']);
+    expect(resumed.out).toContain('erasures running');
+    const notAdmin = await ctl(['breaker', 'status'], {
+      DELETION_TOKEN: (await castFor('sre')).service.token,
+    });
+    expect(notAdmin.code).toBe(EXIT.DENIED);
+  });
+
   it('exits with a code per kind of failure', async () => {
     expect((await ctl(['get', 'no-such-request'])).code).toBe(EXIT.NOT_FOUND);
     expect((await ctl(['get', id], { DELETION_TOKEN: '' })).code).toBe(EXIT.DENIED);

@@ -1,3 +1,4 @@
+import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -200,5 +201,13 @@ describe('operating on linked-service steps: report, retry, resolve', () => {
       records: '7',
       justification: 'admin-cy: rows deleted by hand, ticket OPS-42',
     });
+    // The administrator's action is audited (the refused attempt is not an action).
+    const actions = await t.client.listAuditEvents(
+      { deletionRequest: name, kind: AuditEventKind.AUDIT_EVENT_KIND_ADMIN_ACTION },
+      cast.admin,
+    );
+    expect(actions.auditEvents.map((event) => [event.actor?.id, event.details])).toEqual([
+      ['admin-cy', { operation: 'resolveParticipant' }],
+    ]);
   });
 });

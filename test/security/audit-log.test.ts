@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyAuditChain } from '../../src/app/audit-trail.js';
-import type { AuditLog, AuditSeal } from '../../src/app/ports.js';
 import { createAuditSeal } from '../../src/crypto/audit-seal.js';
 import { chainedContent, type AuditEntry } from '../../src/domain/audit-event.js';
 import { migrate } from '../../src/persistence/mongo/migrations.js';
 import { AUDIT_EVENTS, createMongoAuditLog } from '../../src/persistence/mongo/mongo-audit-log.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
 import { castFor, newSubjectId } from '../support/principals.js';
-import { startTestApp } from '../support/test-app.js';
+import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
+import { grpcCodeName } from '../../clients/grpc/rich-error.js';
+import {
+  AuditEventKind,
+  VerifyAuditLogResponse_Problem,
+} from '../../src/gen/deletion/v1/deletion_service.js';
+import { callError } from '../support/grpc-test-client.js';
+import { mintToken } from '../support/tokens.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 type Connection = Awaited<ReturnType<typeof connectMongo>>;
 /** An event as the database holds it (the sequence is the `_id`). */
@@ -41,17 +48,42 @@ afterAll(async () => {
   }
 });
 
-/** A log of `count` events in a fresh database. */
+/** Services started by the tests, each on a database of its own. */
+const apps: TestApp[] = [];
+afterAll(async () => {
+  for (const t of apps) await t[Symbol.asyncDispose]();
+});
+
+/** The whole service with a log of `count` events (its own database), for tampering. */
 const freshLog = async (count: number) => {
-  const conn = await connect(`audit_${randomUUID().replaceAll('-', '').slice(0, 16)}`);
-  await migrate(conn, names);
-  const seal = createAuditSeal(KEY);
-  const log = createMongoAuditLog(conn, seal);
+  const t = await startTestApp();
+  apps.push(t);
+  const { log, seal } = t.app.audit;
   for (let n = 1; n <= count; n += 1) await log.append(entry(n));
-  return { conn, seal, log, events: conn.collection<StoredEvent>(AUDIT_EVENTS) };
+  return { t, seal, log, events: t.app.connection.collection<StoredEvent>(AUDIT_EVENTS) };
 };
 
-const verdict = (log: AuditLog, seal: AuditSeal) => verifyAuditChain(log, seal);
+const adminToken = () => mintToken({ sub: 'admin-auditor', scope: 'deletion:admin' });
+
+/**
+ * VerifyAuditLog's answer over tRPC and over gRPC, which must agree on the
+ * verdict (each call is audited in turn, so the second one sees one more event).
+ */
+const verdict = async ({ t }: { t: TestApp }) => {
+  const token = await adminToken();
+  const trpc = await createTrpcClient({ url: t.trpcUrl, token }).verifyAuditLog.query();
+  const grpc = await t.client.verifyAuditLog({}, { token });
+  expect({
+    intact: grpc.intact,
+    firstBadSequence: Number(grpc.firstBadSequence),
+    problem: VerifyAuditLogResponse_Problem[grpc.problem],
+  }).toEqual({
+    intact: trpc.intact,
+    firstBadSequence: trpc.intact ? 0 : trpc.firstBadSequence,
+    problem: trpc.intact ? 'PROBLEM_UNSPECIFIED' : `PROBLEM_${trpc.problem}`,
+  });
+  return trpc;
+};
 
 describe('the audit log', () => {
   it('chains appends from two replicas racing each other without a gap, a fork or a repeat', async () => {
@@ -73,7 +105,7 @@ describe('the audit log', () => {
       Array.from({ length: 60 }, (_, n) => n + 1),
     );
     expect(new Set(events.map((event) => event.key)).size).toBe(60);
-    expect(await verdict(replicas[1]!, seal)).toEqual({ intact: true, events: 60 });
+    expect(await verifyAuditChain(replicas[1]!, seal)).toEqual({ intact: true, events: 60 });
   });
 
   it('keeps the details only encrypted: the database holds neither them nor anything that opens without the key', async () => {
@@ -92,14 +124,15 @@ describe('the audit log', () => {
     const COUNT = 10;
 
     it('verifies the untouched log', async () => {
-      const { seal, log } = await freshLog(COUNT);
-      expect(await verdict(log, seal)).toEqual({ intact: true, events: COUNT });
+      const fresh = await freshLog(COUNT);
+      expect(await verdict(fresh)).toEqual({ intact: true, events: COUNT });
     });
 
     it('a changed field', async () => {
-      const { seal, log, events } = await freshLog(COUNT);
+      const fresh = await freshLog(COUNT);
+      const { events } = fresh;
       await events.updateOne({ _id: 5 }, { $set: { 'actor.id': 'someone-else' } });
-      expect(await verdict(log, seal)).toMatchObject({
+      expect(await verdict(fresh)).toMatchObject({
         intact: false,
         firstBadSequence: 5,
         problem: 'ALTERED',
@@ -107,30 +140,34 @@ describe('the audit log', () => {
     });
 
     it('a deleted event', async () => {
-      const { seal, log, events } = await freshLog(COUNT);
+      const fresh = await freshLog(COUNT);
+      const { events } = fresh;
       await events.deleteOne({ _id: 6 });
-      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 6, problem: 'MISSING' });
+      expect(await verdict(fresh)).toMatchObject({ firstBadSequence: 6, problem: 'MISSING' });
     });
 
     it('two events swapped', async () => {
-      const { seal, log, events } = await freshLog(COUNT);
+      const fresh = await freshLog(COUNT);
+      const { events } = fresh;
       const [four, seven] = [await events.findOne({ _id: 4 }), await events.findOne({ _id: 7 })];
       await events.deleteMany({ _id: { $in: [4, 7] } });
       await events.insertMany([
         { ...seven!, _id: 4 },
         { ...four!, _id: 7 },
       ]);
-      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 4, problem: 'ALTERED' });
+      expect(await verdict(fresh)).toMatchObject({ firstBadSequence: 4, problem: 'ALTERED' });
     });
 
     it('a cut-off tail', async () => {
-      const { seal, log, events } = await freshLog(COUNT);
+      const fresh = await freshLog(COUNT);
+      const { events } = fresh;
       await events.deleteMany({ _id: { $gte: 8 } });
-      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 8, problem: 'MISSING' });
+      expect(await verdict(fresh)).toMatchObject({ firstBadSequence: 8, problem: 'MISSING' });
     });
 
     it('a forged event appended without the key', async () => {
-      const { seal, log, events } = await freshLog(COUNT);
+      const fresh = await freshLog(COUNT);
+      const { events } = fresh;
       const last = (await events.findOne({ _id: COUNT }))!;
       await events.insertOne({
         ...last,
@@ -139,22 +176,23 @@ describe('the audit log', () => {
         previousHash: last.hash,
         hash: createAuditSeal('a-forger-does-not-know-the-key-000').mac('forged'),
       });
-      expect(await verdict(log, seal)).toMatchObject({
+      expect(await verdict(fresh)).toMatchObject({
         firstBadSequence: COUNT + 1,
         problem: 'ALTERED',
       });
     });
 
     it('an event re-hashed with another key, and one that names the wrong predecessor', async () => {
-      const { seal, log, events } = await freshLog(COUNT);
+      const fresh = await freshLog(COUNT);
+      const { events } = fresh;
       const forger = createAuditSeal('a-forger-does-not-know-the-key-000');
-      const [event] = await log.read(2, 1); // sequence 3
+      const [event] = await fresh.log.read(2, 1); // sequence 3
       const changed = { ...event!, actor: { kind: event!.actor.kind, id: 'someone-else' } };
       await events.updateOne(
         { _id: 3 },
         { $set: { 'actor.id': 'someone-else', hash: forger.mac(chainedContent(changed)) } },
       );
-      expect(await verdict(log, seal)).toMatchObject({ firstBadSequence: 3, problem: 'ALTERED' });
+      expect(await verdict(fresh)).toMatchObject({ firstBadSequence: 3, problem: 'ALTERED' });
 
       // Re-hashed with the right key, but pointing at another predecessor: the link breaks.
       const other = await freshLog(COUNT);
@@ -169,7 +207,7 @@ describe('the audit log', () => {
           },
         },
       );
-      expect(await verdict(other.log, other.seal)).toMatchObject({
+      expect(await verdict(other)).toMatchObject({
         firstBadSequence: 9,
         problem: 'UNLINKED',
       });
@@ -212,7 +250,80 @@ describe('the audit log', () => {
       const raw = JSON.stringify(await t.app.connection.collection(AUDIT_EVENTS).find().toArray());
       expect(raw).not.toContain(subjectId);
       expect(raw).not.toContain(t.emailOf(subjectId));
-      expect(await verdict(log, seal)).toMatchObject({ intact: true });
+      expect(await verifyAuditChain(log, seal)).toMatchObject({ intact: true });
+    });
+
+    it('is listed for administrators by request, subject, kind and time, page by page; privileged reads are events too', async () => {
+      const request = await t.scheduled({ prefix: 'listed' });
+      await t.app.runWorkerPass();
+      const admin = { token: await adminToken() };
+      // The subject reading their own request is no privileged read; a service reading it is.
+      await t.client.getDeletionRequest({ name: request.name }, request.cast.self);
+      await t.client.getDeletionRequest({ name: request.name }, request.cast.service);
+
+      const byRequest = await t.client.listAuditEvents({ deletionRequest: request.name }, admin);
+      const kinds = byRequest.auditEvents.map((event) => AuditEventKind[event.kind]);
+      expect(kinds.at(-1)).toBe('AUDIT_EVENT_KIND_PRIVILEGED_READ');
+      expect(kinds.slice(0, -1).every((kind) => kind === 'AUDIT_EVENT_KIND_STATE_CHANGED')).toBe(
+        true,
+      );
+      const read = byRequest.auditEvents.at(-1)!;
+      expect(read.actor).toEqual({ kind: 2, id: 'svc-support-backend' });
+      expect(read.details).toEqual({ operation: 'getDeletionRequest' });
+      const changes = byRequest.auditEvents.slice(0, -1).map((event) => event.details.to);
+      expect(changes.at(-1)).toBe('COMPLETED');
+
+      // The subject is found through its pseudonym; the answer never holds the id.
+      const bySubject = await t.client.listAuditEvents({ subjectId: request.subjectId }, admin);
+      expect(bySubject.auditEvents.map((event) => event.sequence)).toEqual(
+        byRequest.auditEvents.map((event) => event.sequence),
+      );
+      expect(JSON.stringify(bySubject)).not.toContain(request.subjectId);
+
+      // Page by page, the same events; a token of another query is refused.
+      const paged: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await t.client.listAuditEvents(
+          { deletionRequest: request.name, pageSize: 2, pageToken },
+          admin,
+        );
+        expect(page.auditEvents.length).toBeLessThanOrEqual(2);
+        paged.push(...page.auditEvents.map((event) => event.sequence));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      expect(paged).toEqual(byRequest.auditEvents.map((event) => event.sequence));
+      const first = await t.client.listAuditEvents(
+        { deletionRequest: request.name, pageSize: 1 },
+        admin,
+      );
+      const misused = await callError(
+        t.client.listAuditEvents({ pageSize: 1, pageToken: first.nextPageToken }, admin),
+      );
+      expect(grpcCodeName(misused.code)).toBe('INVALID_ARGUMENT');
+
+      const reads = await t.client.listAuditEvents(
+        { deletionRequest: request.name, kind: AuditEventKind.AUDIT_EVENT_KIND_PRIVILEGED_READ },
+        admin,
+      );
+      expect(reads.auditEvents).toHaveLength(1);
+      const later = await t.client.listAuditEvents(
+        { deletionRequest: request.name, startTime: new Date(Date.now() + 60_000) },
+        admin,
+      );
+      expect(later.auditEvents).toEqual([]);
+
+      // The listings above were audited, by the administrator who made them.
+      const listings = await createTrpcClient({
+        url: t.trpcUrl,
+        token: admin.token,
+      }).listAuditEvents.query({ kind: 'PRIVILEGED_READ', pageSize: 1000 });
+      expect(
+        listings.auditEvents.filter(
+          (event) =>
+            event.details.operation === 'listAuditEvents' && event.actor.id === 'admin-auditor',
+        ).length,
+      ).toBeGreaterThanOrEqual(6);
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { Connection } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import type { AuditLog, AuditSeal } from '../../app/ports.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 import {
@@ -6,6 +6,7 @@ import {
   GENESIS_HASH,
   type AuditEntry,
   type AuditEvent,
+  type AuditFilter,
   type AuditKind,
 } from '../../domain/audit-event.js';
 import type { Actor } from '../../domain/principal.js';
@@ -39,6 +40,20 @@ interface AuditHeadDocument {
 export const auditEventIndexes = [{ key: { key: 1 }, name: 'audit_key', unique: true }] as const;
 
 const toEvent = ({ _id, ...rest }: AuditEventDocument): AuditEvent => ({ sequence: _id, ...rest });
+
+/** The query of a listing: only the filters given, each an exact match (no operator from input). */
+const listQuery = (filter: AuditFilter, after: number): mongo.Filter<AuditEventDocument> => ({
+  _id: { $gt: after },
+  ...(filter.kind !== undefined && { kind: filter.kind }),
+  ...(filter.deletionRequestId !== undefined && { deletionRequestId: filter.deletionRequestId }),
+  ...(filter.subjectPseudonym !== undefined && { subjectPseudonym: filter.subjectPseudonym }),
+  ...((filter.from !== undefined || filter.until !== undefined) && {
+    at: {
+      ...(filter.from !== undefined && { $gte: filter.from }),
+      ...(filter.until !== undefined && { $lt: filter.until }),
+    },
+  }),
+});
 
 /** Racing appenders take turns; this many lost turns in a row means something is wrong. */
 const MAX_TURNS = 200;
@@ -131,5 +146,11 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
         ).map(toEvent),
       ),
     head: () => mongoCall(persistenceSpan('audit_events', 'head'), {}, hint),
+    list: (filter, after, limit) =>
+      mongoCall(persistenceSpan('audit_events', 'list'), {}, async () =>
+        (await events.find(listQuery(filter, after)).sort({ _id: 1 }).limit(limit).toArray()).map(
+          toEvent,
+        ),
+      ),
   };
 };

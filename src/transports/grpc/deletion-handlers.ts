@@ -4,6 +4,13 @@ import type {
   DeletionServiceServer,
   DeletionServiceService,
 } from '../../gen/deletion/v1/deletion_service.js';
+import {
+  listAuditEventsFromProto,
+  toAuditPageProto,
+  toErasedSubjectsProto,
+  toSafetyProto,
+  toVerdictProto,
+} from './admin-codec.js';
 import { reportFromProto } from './participant-codec.js';
 import { optional, stateFromProto, toListResponse, toProto } from './proto-codec.js';
 import { unary, type HandlerDeps } from './unary.js';
@@ -25,6 +32,11 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   retryParticipant: 'retryParticipant',
   resolveParticipant: 'resolveParticipant',
   getErasureReport: 'getErasureReport',
+  listAuditEvents: 'listAuditEvents',
+  verifyAuditLog: 'verifyAuditLog',
+  getSafetyStatus: 'getSafetyStatus',
+  resumeErasures: 'resumeErasures',
+  checkErasedSubjects: 'checkErasedSubjects',
 };
 
 /** The DeletionService handlers: decode → use case → encode. */
@@ -120,4 +132,26 @@ export const createDeletionHandlers = (
     const report = await service.getErasureReport(principal, { name: request.name });
     return { name: request.name, ...report };
   }),
+  listAuditEvents: unary(deps, 'ListAuditEvents', async (principal, request) =>
+    toAuditPageProto(await service.listAuditEvents(principal, listAuditEventsFromProto(request))),
+  ),
+  verifyAuditLog: unary(deps, 'VerifyAuditLog', async (principal) =>
+    toVerdictProto(await service.verifyAuditLog(principal)),
+  ),
+  getSafetyStatus: unary(deps, 'GetSafetyStatus', async (principal) =>
+    toSafetyProto(await service.getSafetyStatus(principal)),
+  ),
+  resumeErasures: unary(deps, 'ResumeErasures', async (principal, request) =>
+    toSafetyProto(
+      await service.resumeErasures(principal, { justification: request.justification }),
+    ),
+  ),
+  checkErasedSubjects: unary(deps, 'CheckErasedSubjects', async (principal, request) =>
+    toErasedSubjectsProto(
+      await service.checkErasedSubjects(principal, {
+        participant: request.participant,
+        subjectIds: request.subjectIds,
+      }),
+    ),
+  ),
 });

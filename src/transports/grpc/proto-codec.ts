@@ -37,7 +37,10 @@ const actorKinds: Readonly<Record<Actor['kind'], Actor_Kind>> = {
   SYSTEM: Actor_Kind.KIND_SYSTEM,
 };
 
-const actor = (value: Actor): ActorMessage => ({ kind: actorKinds[value.kind], id: value.id });
+export const actor = (value: Actor): ActorMessage => ({
+  kind: actorKinds[value.kind],
+  id: value.id,
+});
 
 const stateChange = (change: StateChange): StateChangeMessage => ({
   fromState: states[change.from],

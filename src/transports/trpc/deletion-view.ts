@@ -110,9 +110,9 @@ export type DeletionEventView =
       readonly request: DeletionRequestView;
     };
 
-const time = (value: Date | null | undefined): string | null => value?.toISOString() ?? null;
+export const time = (value: Date | null | undefined): string | null => value?.toISOString() ?? null;
 
-const actorView = (actor: Actor): ActorView => ({ kind: actor.kind, id: actor.id });
+export const actorView = (actor: Actor): ActorView => ({ kind: actor.kind, id: actor.id });
 
 const changeView = (change: StateChange): StateChangeView => ({
   fromState: change.from,

@@ -4,13 +4,16 @@ import type { DeletionService } from '../../app/deletion-service.js';
 import type {
   ApproveDeletionInput,
   CancelDeletionInput,
+  CheckErasedSubjectsInput,
   ConfirmDeletionInput,
   GetDeletionRequestInput,
+  ListAuditEventsInput,
   ListDeletionRequestsInput,
   RejectDeletionInput,
   ReportErasureOutcomeInput,
   RequestDeletionInput,
   ResolveParticipantInput,
+  ResumeErasuresInput,
   RetryParticipantInput,
   UndeleteDeletionRequestInput,
   WatchDeletionRequestInput,
@@ -19,6 +22,7 @@ import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
 import type { Principal } from '../../domain/principal.js';
+import { toAuditPageView, toErasedSubjectsView, toSafetyView } from './admin-view.js';
 import { toEventView, toPageView, toView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
 import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
@@ -76,6 +80,16 @@ const outcomeFromWire = (outcome: unknown): unknown => {
     ? { ...fields, until: new Date(fields.until) }
     : outcome;
 };
+
+/** Input of listAuditEvents over tRPC: times are RFC 3339 strings. */
+export type ListAuditEventsWireInput = Omit<ListAuditEventsInput, 'startTime' | 'endTime'> & {
+  readonly startTime?: string;
+  readonly endTime?: string;
+};
+
+/** A time as JSON carries it → the Date the use case validates (anything else passes on, to be refused). */
+const dateFromWire = (value: unknown): unknown =>
+  typeof value === 'string' ? new Date(value) : value;
 
 /** Input of watchDeletionRequest; the subscription link sets `lastEventId` when it reconnects. */
 export interface WatchDeletionRequestWireInput {
@@ -219,6 +233,36 @@ export const createDeletionRouter = (
         // The use case has validated the input by now.
         return { name: input.name, ...report };
       }),
+    listAuditEvents: authed
+      .input(typed<ListAuditEventsWireInput>())
+      .query(async ({ ctx, input }) => {
+        const { startTime, endTime, ...fields } = fieldsOf(input);
+        return toAuditPageView(
+          await service.listAuditEvents(ctx.principal, {
+            ...fields,
+            startTime: dateFromWire(startTime),
+            endTime: dateFromWire(endTime),
+          } as ListAuditEventsInput),
+        );
+      }),
+    verifyAuditLog: authed
+      .input(typed<Record<string, never> | undefined>())
+      .query(async ({ ctx, input }) => service.verifyAuditLog(ctx.principal, input)),
+    getSafetyStatus: authed
+      .input(typed<Record<string, never> | undefined>())
+      .query(async ({ ctx, input }) =>
+        toSafetyView(await service.getSafetyStatus(ctx.principal, input)),
+      ),
+    resumeErasures: authed
+      .input(typed<ResumeErasuresInput>())
+      .mutation(async ({ ctx, input }) =>
+        toSafetyView(await service.resumeErasures(ctx.principal, input)),
+      ),
+    checkErasedSubjects: authed
+      .input(typed<CheckErasedSubjectsInput>())
+      .query(async ({ ctx, input }) =>
+        toErasedSubjectsView(await service.checkErasedSubjects(ctx.principal, input)),
+      ),
   });
 };
 

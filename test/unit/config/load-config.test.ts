@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     ).toThrow(/JWT_HS256_SECRET[\s\S]*SEED_DEMO/);
   });
 
-  it('requires a pseudonym key in production once a linked service gets pseudonyms', () => {
+  it('requires a pseudonym key in production (the audit log and the ledger name subjects by it)', () => {
     const production = {
       DELETION_ENV: 'production',
       OTP_SECRET: 'x'.repeat(32),
@@ -54,9 +54,12 @@ describe('loadConfig', () => {
     const pseudonymous = JSON.stringify([
       { name: 'analytics', address: 'analytics:443', subjectId: 'pseudonym' },
     ]);
-    expect(loadConfig(production).PARTICIPANTS).toEqual([]);
+    expect(() => loadConfig(production)).toThrow(/PSEUDONYM_SECRET: required in production/);
     expect(() => loadConfig({ ...production, PARTICIPANTS: pseudonymous })).toThrow(
       /PSEUDONYM_SECRET: required in production/,
+    );
+    expect(loadConfig({ ...production, PSEUDONYM_SECRET: 'p'.repeat(32) }).PARTICIPANTS).toEqual(
+      [],
     );
     expect(
       loadConfig({ ...production, PARTICIPANTS: pseudonymous, PSEUDONYM_SECRET: 'p'.repeat(32) })

@@ -39,7 +39,7 @@ describe('authorize', () => {
     );
   });
 
-  it('gives the participant scope only ReportErasureOutcome', () => {
+  it('gives the participant scope only ReportErasureOutcome and CheckErasedSubjects', () => {
     const participant = principal(['deletion:participant']);
     const allowed = operations.filter((operation) => {
       try {
@@ -49,7 +49,7 @@ describe('authorize', () => {
         return false;
       }
     });
-    expect(allowed).toEqual(['reportErasureOutcome']);
+    expect(allowed).toEqual(['reportErasureOutcome', 'checkErasedSubjects']);
   });
 });
 

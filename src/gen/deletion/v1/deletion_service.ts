@@ -18,8 +18,11 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { Duration } from '../../google/protobuf/duration.js';
+import { Timestamp } from '../../google/protobuf/timestamp.js';
 import { Erased, NothingFound, Retained } from '../participant/v1/erasure_participant_service.js';
 import {
+  Actor,
   DeletionRequest,
   DeletionRequest_State,
   deletionRequest_StateFromJSON,
@@ -29,6 +32,77 @@ import {
 export const protobufPackage = 'deletion.v1';
 
 export const protobufFileName = 'deletion/v1/deletion_service.proto';
+
+/** What an audit event records. */
+export enum AuditEventKind {
+  /** AUDIT_EVENT_KIND_UNSPECIFIED - Not set: in a filter, any kind. */
+  AUDIT_EVENT_KIND_UNSPECIFIED = 0,
+  /** AUDIT_EVENT_KIND_STATE_CHANGED - A request changed state (details: from, to, note, trace id). */
+  AUDIT_EVENT_KIND_STATE_CHANGED = 1,
+  /** AUDIT_EVENT_KIND_PRIVILEGED_READ - A caller with a privileged scope read requests, reports or the audit log. */
+  AUDIT_EVENT_KIND_PRIVILEGED_READ = 2,
+  /** AUDIT_EVENT_KIND_ADMIN_ACTION - An administrator acted (retry, resolve, resume). */
+  AUDIT_EVENT_KIND_ADMIN_ACTION = 3,
+  /** AUDIT_EVENT_KIND_ERASURES_PAUSED - The mass-deletion breaker paused erasures. */
+  AUDIT_EVENT_KIND_ERASURES_PAUSED = 4,
+  /** AUDIT_EVENT_KIND_ERASURES_RESUMED - An administrator resumed erasures. */
+  AUDIT_EVENT_KIND_ERASURES_RESUMED = 5,
+  /** AUDIT_EVENT_KIND_KEY_DESTROYED - A subject's data key was destroyed (crypto-shredding). */
+  AUDIT_EVENT_KIND_KEY_DESTROYED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function auditEventKindFromJSON(object: any): AuditEventKind {
+  switch (object) {
+    case 0:
+    case 'AUDIT_EVENT_KIND_UNSPECIFIED':
+      return AuditEventKind.AUDIT_EVENT_KIND_UNSPECIFIED;
+    case 1:
+    case 'AUDIT_EVENT_KIND_STATE_CHANGED':
+      return AuditEventKind.AUDIT_EVENT_KIND_STATE_CHANGED;
+    case 2:
+    case 'AUDIT_EVENT_KIND_PRIVILEGED_READ':
+      return AuditEventKind.AUDIT_EVENT_KIND_PRIVILEGED_READ;
+    case 3:
+    case 'AUDIT_EVENT_KIND_ADMIN_ACTION':
+      return AuditEventKind.AUDIT_EVENT_KIND_ADMIN_ACTION;
+    case 4:
+    case 'AUDIT_EVENT_KIND_ERASURES_PAUSED':
+      return AuditEventKind.AUDIT_EVENT_KIND_ERASURES_PAUSED;
+    case 5:
+    case 'AUDIT_EVENT_KIND_ERASURES_RESUMED':
+      return AuditEventKind.AUDIT_EVENT_KIND_ERASURES_RESUMED;
+    case 6:
+    case 'AUDIT_EVENT_KIND_KEY_DESTROYED':
+      return AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return AuditEventKind.UNRECOGNIZED;
+  }
+}
+
+export function auditEventKindToJSON(object: AuditEventKind): string {
+  switch (object) {
+    case AuditEventKind.AUDIT_EVENT_KIND_UNSPECIFIED:
+      return 'AUDIT_EVENT_KIND_UNSPECIFIED';
+    case AuditEventKind.AUDIT_EVENT_KIND_STATE_CHANGED:
+      return 'AUDIT_EVENT_KIND_STATE_CHANGED';
+    case AuditEventKind.AUDIT_EVENT_KIND_PRIVILEGED_READ:
+      return 'AUDIT_EVENT_KIND_PRIVILEGED_READ';
+    case AuditEventKind.AUDIT_EVENT_KIND_ADMIN_ACTION:
+      return 'AUDIT_EVENT_KIND_ADMIN_ACTION';
+    case AuditEventKind.AUDIT_EVENT_KIND_ERASURES_PAUSED:
+      return 'AUDIT_EVENT_KIND_ERASURES_PAUSED';
+    case AuditEventKind.AUDIT_EVENT_KIND_ERASURES_RESUMED:
+      return 'AUDIT_EVENT_KIND_ERASURES_RESUMED';
+    case AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED:
+      return 'AUDIT_EVENT_KIND_KEY_DESTROYED';
+    case AuditEventKind.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
 
 /** Input of GetErasureReport. */
 export interface GetErasureReportRequest {
@@ -180,6 +254,235 @@ export interface ListDeletionRequestsResponse {
   deletionRequests: DeletionRequest[];
   /** Pass it as `page_token` for the next page; empty on the last page. */
   nextPageToken: string;
+}
+
+/** Input of ListAuditEvents. Every filter is optional; they combine with AND. */
+export interface ListAuditEventsRequest {
+  /** At most this many events (default 100, at most 1000). */
+  pageSize: number;
+  /** The `next_page_token` of the previous page of the same query. */
+  pageToken: string;
+  /** Only events of this kind. */
+  kind: AuditEventKind;
+  /** Only events of this request, `deletionRequests/{deletion_request}`. */
+  deletionRequest: string;
+  /** Only events of this subject (matched through its pseudonym; never stored). */
+  subjectId: string;
+  /** Only events at or after this time. */
+  startTime?: Date | undefined;
+  /** Only events before this time. */
+  endTime?: Date | undefined;
+}
+
+/** One event of the audit log. */
+export interface AuditEvent {
+  /** Its place in the chain: 1, 2, 3 … with no gaps. */
+  sequence: string;
+  /** What happened. */
+  kind: AuditEventKind;
+  /** When it happened. */
+  time?: Date | undefined;
+  /** Who acted (a subject acting on their own request appears as their pseudonym). */
+  actor?: Actor | undefined;
+  /** The request it concerns, `deletionRequests/{deletion_request}`, if any. */
+  deletionRequest: string;
+  /** The subject's keyed pseudonym, if a subject is concerned. */
+  subjectPseudonym: string;
+  /** The details, decrypted (stored encrypted). */
+  details: { [key: string]: string };
+  /** The keyed hash of this event (hex). */
+  hash: string;
+  /** The hash of the event before (hex; zeros for the first). */
+  previousHash: string;
+}
+
+export interface AuditEvent_DetailsEntry {
+  key: string;
+  value: string;
+}
+
+/** Output of ListAuditEvents. */
+export interface ListAuditEventsResponse {
+  /** The events, in chain order. */
+  auditEvents: AuditEvent[];
+  /** Token of the next page; empty on the last. */
+  nextPageToken: string;
+}
+
+/** Input of VerifyAuditLog. */
+export interface VerifyAuditLogRequest {}
+
+/** Output of VerifyAuditLog. */
+export interface VerifyAuditLogResponse {
+  /** True when every link holds. */
+  intact: boolean;
+  /** How many events were checked and found good. */
+  events: string;
+  /** The first bad sequence (0 when intact). */
+  firstBadSequence: string;
+  /** Why it is bad. */
+  problem: VerifyAuditLogResponse_Problem;
+}
+
+/** Why the chain breaks. */
+export enum VerifyAuditLogResponse_Problem {
+  /** PROBLEM_UNSPECIFIED - Not broken. */
+  PROBLEM_UNSPECIFIED = 0,
+  /** PROBLEM_MISSING - No event holds the sequence, though later ones (or the recorded head) say it was written. */
+  PROBLEM_MISSING = 1,
+  /** PROBLEM_ALTERED - The event does not match its keyed hash (changed, moved, or forged without the key). */
+  PROBLEM_ALTERED = 2,
+  /** PROBLEM_UNLINKED - The event does not name the hash of the one before it. */
+  PROBLEM_UNLINKED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function verifyAuditLogResponse_ProblemFromJSON(
+  object: any,
+): VerifyAuditLogResponse_Problem {
+  switch (object) {
+    case 0:
+    case 'PROBLEM_UNSPECIFIED':
+      return VerifyAuditLogResponse_Problem.PROBLEM_UNSPECIFIED;
+    case 1:
+    case 'PROBLEM_MISSING':
+      return VerifyAuditLogResponse_Problem.PROBLEM_MISSING;
+    case 2:
+    case 'PROBLEM_ALTERED':
+      return VerifyAuditLogResponse_Problem.PROBLEM_ALTERED;
+    case 3:
+    case 'PROBLEM_UNLINKED':
+      return VerifyAuditLogResponse_Problem.PROBLEM_UNLINKED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return VerifyAuditLogResponse_Problem.UNRECOGNIZED;
+  }
+}
+
+export function verifyAuditLogResponse_ProblemToJSON(
+  object: VerifyAuditLogResponse_Problem,
+): string {
+  switch (object) {
+    case VerifyAuditLogResponse_Problem.PROBLEM_UNSPECIFIED:
+      return 'PROBLEM_UNSPECIFIED';
+    case VerifyAuditLogResponse_Problem.PROBLEM_MISSING:
+      return 'PROBLEM_MISSING';
+    case VerifyAuditLogResponse_Problem.PROBLEM_ALTERED:
+      return 'PROBLEM_ALTERED';
+    case VerifyAuditLogResponse_Problem.PROBLEM_UNLINKED:
+      return 'PROBLEM_UNLINKED';
+    case VerifyAuditLogResponse_Problem.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+/** Input of GetSafetyStatus. */
+export interface GetSafetyStatusRequest {}
+
+/**
+ * The mass-deletion breaker: erasures started in a sliding window are
+ * counted, in total and per requester; past a limit, no further erasure
+ * starts (requests stay SCHEDULED) until an administrator resumes.
+ */
+export interface SafetyStatus {
+  /** True while erasures are paused. */
+  paused: boolean;
+  /** Why, while paused. */
+  reason: SafetyStatus_PauseReason;
+  /** When the breaker tripped. */
+  pauseTime?: Date | undefined;
+  /** For REQUESTER_LIMIT: the requester (a principal id) that went past its limit. */
+  requester: string;
+  /** Erasures started in the current window. */
+  startedInWindow: number;
+  /** The total limit per window. */
+  limit: number;
+  /** The limit per requester per window. */
+  requesterLimit: number;
+  /** The window's length. */
+  window?: Duration | undefined;
+  /** When erasures were last resumed, and by whom. */
+  resumeTime?: Date | undefined;
+  /** Who last resumed erasures. */
+  resumedBy?: Actor | undefined;
+}
+
+/** Why erasures are paused. */
+export enum SafetyStatus_PauseReason {
+  /** PAUSE_REASON_UNSPECIFIED - Not paused. */
+  PAUSE_REASON_UNSPECIFIED = 0,
+  /** PAUSE_REASON_TOTAL_LIMIT - More erasures in the window than the total limit. */
+  PAUSE_REASON_TOTAL_LIMIT = 1,
+  /** PAUSE_REASON_REQUESTER_LIMIT - More erasures requested by one requester in the window than its limit. */
+  PAUSE_REASON_REQUESTER_LIMIT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function safetyStatus_PauseReasonFromJSON(object: any): SafetyStatus_PauseReason {
+  switch (object) {
+    case 0:
+    case 'PAUSE_REASON_UNSPECIFIED':
+      return SafetyStatus_PauseReason.PAUSE_REASON_UNSPECIFIED;
+    case 1:
+    case 'PAUSE_REASON_TOTAL_LIMIT':
+      return SafetyStatus_PauseReason.PAUSE_REASON_TOTAL_LIMIT;
+    case 2:
+    case 'PAUSE_REASON_REQUESTER_LIMIT':
+      return SafetyStatus_PauseReason.PAUSE_REASON_REQUESTER_LIMIT;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return SafetyStatus_PauseReason.UNRECOGNIZED;
+  }
+}
+
+export function safetyStatus_PauseReasonToJSON(object: SafetyStatus_PauseReason): string {
+  switch (object) {
+    case SafetyStatus_PauseReason.PAUSE_REASON_UNSPECIFIED:
+      return 'PAUSE_REASON_UNSPECIFIED';
+    case SafetyStatus_PauseReason.PAUSE_REASON_TOTAL_LIMIT:
+      return 'PAUSE_REASON_TOTAL_LIMIT';
+    case SafetyStatus_PauseReason.PAUSE_REASON_REQUESTER_LIMIT:
+      return 'PAUSE_REASON_REQUESTER_LIMIT';
+    case SafetyStatus_PauseReason.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+/** Input of ResumeErasures. */
+export interface ResumeErasuresRequest {
+  /** Why it is safe to go on, e.g. the ticket of the planned mass deletion (10–1000 characters). */
+  justification: string;
+}
+
+/** Input of CheckErasedSubjects. */
+export interface CheckErasedSubjectsRequest {
+  /** The asking linked service's registered name. Required. */
+  participant: string;
+  /**
+   * The subject ids as this service knows them (its pseudonyms when it is
+   * given pseudonyms); 1–1000 of them.
+   */
+  subjectIds: string[];
+}
+
+/** A subject the asking service must erase (again). */
+export interface ErasedSubject {
+  /** The subject id as the service sent it. */
+  subjectId: string;
+  /** The request that erased it (the id the service's Erase call carried). */
+  deletionRequest: string;
+  /** When the erasure completed. */
+  eraseTime?: Date | undefined;
+}
+
+/** Output of CheckErasedSubjects. */
+export interface CheckErasedSubjectsResponse {
+  /** The subjects of the batch that were erased; the others were not. */
+  erasedSubjects: ErasedSubject[];
 }
 
 function createBaseGetErasureReportRequest(): GetErasureReportRequest {
@@ -1724,6 +2027,1463 @@ export const ListDeletionRequestsResponse: MessageFns<ListDeletionRequestsRespon
   },
 };
 
+function createBaseListAuditEventsRequest(): ListAuditEventsRequest {
+  return {
+    pageSize: 0,
+    pageToken: '',
+    kind: 0,
+    deletionRequest: '',
+    subjectId: '',
+    startTime: undefined,
+    endTime: undefined,
+  };
+}
+
+export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
+  encode(message: ListAuditEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== '') {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.deletionRequest !== '') {
+      writer.uint32(34).string(message.deletionRequest);
+    }
+    if (message.subjectId !== '') {
+      writer.uint32(42).string(message.subjectId);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(50).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deletionRequest = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.subjectId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditEventsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+          ? globalThis.Number(object.page_size)
+          : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+          ? globalThis.String(object.page_token)
+          : '',
+      kind: isSet(object.kind) ? auditEventKindFromJSON(object.kind) : 0,
+      deletionRequest: isSet(object.deletionRequest)
+        ? globalThis.String(object.deletionRequest)
+        : isSet(object.deletion_request)
+          ? globalThis.String(object.deletion_request)
+          : '',
+      subjectId: isSet(object.subjectId)
+        ? globalThis.String(object.subjectId)
+        : isSet(object.subject_id)
+          ? globalThis.String(object.subject_id)
+          : '',
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+          ? fromJsonTimestamp(object.start_time)
+          : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+          ? fromJsonTimestamp(object.end_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: ListAuditEventsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== '') {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.kind !== 0) {
+      obj.kind = auditEventKindToJSON(message.kind);
+    }
+    if (message.deletionRequest !== '') {
+      obj.deletionRequest = message.deletionRequest;
+    }
+    if (message.subjectId !== '') {
+      obj.subjectId = message.subjectId;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = message.endTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditEventsRequest>): ListAuditEventsRequest {
+    return ListAuditEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditEventsRequest>): ListAuditEventsRequest {
+    const message = createBaseListAuditEventsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? '';
+    message.kind = object.kind ?? 0;
+    message.deletionRequest = object.deletionRequest ?? '';
+    message.subjectId = object.subjectId ?? '';
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAuditEvent(): AuditEvent {
+  return {
+    sequence: '0',
+    kind: 0,
+    time: undefined,
+    actor: undefined,
+    deletionRequest: '',
+    subjectPseudonym: '',
+    details: {},
+    hash: '',
+    previousHash: '',
+  };
+}
+
+export const AuditEvent: MessageFns<AuditEvent> = {
+  encode(message: AuditEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== '0') {
+      writer.uint32(8).int64(message.sequence);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(26).fork()).join();
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(34).fork()).join();
+    }
+    if (message.deletionRequest !== '') {
+      writer.uint32(42).string(message.deletionRequest);
+    }
+    if (message.subjectPseudonym !== '') {
+      writer.uint32(50).string(message.subjectPseudonym);
+    }
+    globalThis.Object.entries(message.details).forEach(([key, value]: [string, string]) => {
+      AuditEvent_DetailsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.hash !== '') {
+      writer.uint32(66).string(message.hash);
+    }
+    if (message.previousHash !== '') {
+      writer.uint32(74).string(message.previousHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deletionRequest = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.subjectPseudonym = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = AuditEvent_DetailsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.details[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.previousHash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEvent {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.String(object.sequence) : '0',
+      kind: isSet(object.kind) ? auditEventKindFromJSON(object.kind) : 0,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      deletionRequest: isSet(object.deletionRequest)
+        ? globalThis.String(object.deletionRequest)
+        : isSet(object.deletion_request)
+          ? globalThis.String(object.deletion_request)
+          : '',
+      subjectPseudonym: isSet(object.subjectPseudonym)
+        ? globalThis.String(object.subjectPseudonym)
+        : isSet(object.subject_pseudonym)
+          ? globalThis.String(object.subject_pseudonym)
+          : '',
+      details: isObject(object.details)
+        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
+            (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+              globalThis.Object.defineProperty(acc, key, {
+                value: globalThis.String(value),
+                enumerable: true,
+                configurable: true,
+                writable: true,
+              });
+              return acc;
+            },
+            {},
+          )
+        : {},
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : '',
+      previousHash: isSet(object.previousHash)
+        ? globalThis.String(object.previousHash)
+        : isSet(object.previous_hash)
+          ? globalThis.String(object.previous_hash)
+          : '',
+    };
+  },
+
+  toJSON(message: AuditEvent): unknown {
+    const obj: any = {};
+    if (message.sequence !== '0') {
+      obj.sequence = message.sequence;
+    }
+    if (message.kind !== 0) {
+      obj.kind = auditEventKindToJSON(message.kind);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.deletionRequest !== '') {
+      obj.deletionRequest = message.deletionRequest;
+    }
+    if (message.subjectPseudonym !== '') {
+      obj.subjectPseudonym = message.subjectPseudonym;
+    }
+    if (message.details) {
+      const entries = globalThis.Object.entries(message.details) as [string, string][];
+      if (entries.length > 0) {
+        obj.details = {};
+        entries.forEach(([k, v]) => {
+          obj.details[k] = v;
+        });
+      }
+    }
+    if (message.hash !== '') {
+      obj.hash = message.hash;
+    }
+    if (message.previousHash !== '') {
+      obj.previousHash = message.previousHash;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditEvent>): AuditEvent {
+    return AuditEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditEvent>): AuditEvent {
+    const message = createBaseAuditEvent();
+    message.sequence = object.sequence ?? '0';
+    message.kind = object.kind ?? 0;
+    message.time = object.time ?? undefined;
+    message.actor =
+      object.actor !== undefined && object.actor !== null
+        ? Actor.fromPartial(object.actor)
+        : undefined;
+    message.deletionRequest = object.deletionRequest ?? '';
+    message.subjectPseudonym = object.subjectPseudonym ?? '';
+    message.details = (
+      globalThis.Object.entries(object.details ?? {}) as [string, string][]
+    ).reduce((acc: { [key: string]: string }, [key, value]: [string, string]) => {
+      if (value !== undefined) {
+        acc[key] = globalThis.String(value);
+      }
+      return acc;
+    }, {});
+    message.hash = object.hash ?? '';
+    message.previousHash = object.previousHash ?? '';
+    return message;
+  },
+};
+
+function createBaseAuditEvent_DetailsEntry(): AuditEvent_DetailsEntry {
+  return { key: '', value: '' };
+}
+
+export const AuditEvent_DetailsEntry: MessageFns<AuditEvent_DetailsEntry> = {
+  encode(
+    message: AuditEvent_DetailsEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== '') {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== '') {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEvent_DetailsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEvent_DetailsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEvent_DetailsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      value: isSet(object.value) ? globalThis.String(object.value) : '',
+    };
+  },
+
+  toJSON(message: AuditEvent_DetailsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== '') {
+      obj.key = message.key;
+    }
+    if (message.value !== '') {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditEvent_DetailsEntry>): AuditEvent_DetailsEntry {
+    return AuditEvent_DetailsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditEvent_DetailsEntry>): AuditEvent_DetailsEntry {
+    const message = createBaseAuditEvent_DetailsEntry();
+    message.key = object.key ?? '';
+    message.value = object.value ?? '';
+    return message;
+  },
+};
+
+function createBaseListAuditEventsResponse(): ListAuditEventsResponse {
+  return { auditEvents: [], nextPageToken: '' };
+}
+
+export const ListAuditEventsResponse: MessageFns<ListAuditEventsResponse> = {
+  encode(
+    message: ListAuditEventsResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    for (const v of message.auditEvents) {
+      AuditEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== '') {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.auditEvents.push(AuditEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditEventsResponse {
+    return {
+      auditEvents: globalThis.Array.isArray(object?.auditEvents)
+        ? object.auditEvents.map((e: any) => AuditEvent.fromJSON(e))
+        : globalThis.Array.isArray(object?.audit_events)
+          ? object.audit_events.map((e: any) => AuditEvent.fromJSON(e))
+          : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+          ? globalThis.String(object.next_page_token)
+          : '',
+    };
+  },
+
+  toJSON(message: ListAuditEventsResponse): unknown {
+    const obj: any = {};
+    if (message.auditEvents?.length) {
+      obj.auditEvents = message.auditEvents.map((e) => AuditEvent.toJSON(e));
+    }
+    if (message.nextPageToken !== '') {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditEventsResponse>): ListAuditEventsResponse {
+    return ListAuditEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditEventsResponse>): ListAuditEventsResponse {
+    const message = createBaseListAuditEventsResponse();
+    message.auditEvents = object.auditEvents?.map((e) => AuditEvent.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? '';
+    return message;
+  },
+};
+
+function createBaseVerifyAuditLogRequest(): VerifyAuditLogRequest {
+  return {};
+}
+
+export const VerifyAuditLogRequest: MessageFns<VerifyAuditLogRequest> = {
+  encode(_: VerifyAuditLogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditLogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAuditLogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): VerifyAuditLogRequest {
+    return {};
+  },
+
+  toJSON(_: VerifyAuditLogRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyAuditLogRequest>): VerifyAuditLogRequest {
+    return VerifyAuditLogRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<VerifyAuditLogRequest>): VerifyAuditLogRequest {
+    const message = createBaseVerifyAuditLogRequest();
+    return message;
+  },
+};
+
+function createBaseVerifyAuditLogResponse(): VerifyAuditLogResponse {
+  return { intact: false, events: '0', firstBadSequence: '0', problem: 0 };
+}
+
+export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
+  encode(message: VerifyAuditLogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intact !== false) {
+      writer.uint32(8).bool(message.intact);
+    }
+    if (message.events !== '0') {
+      writer.uint32(16).int64(message.events);
+    }
+    if (message.firstBadSequence !== '0') {
+      writer.uint32(24).int64(message.firstBadSequence);
+    }
+    if (message.problem !== 0) {
+      writer.uint32(32).int32(message.problem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditLogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAuditLogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.intact = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.events = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.firstBadSequence = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.problem = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyAuditLogResponse {
+    return {
+      intact: isSet(object.intact) ? globalThis.Boolean(object.intact) : false,
+      events: isSet(object.events) ? globalThis.String(object.events) : '0',
+      firstBadSequence: isSet(object.firstBadSequence)
+        ? globalThis.String(object.firstBadSequence)
+        : isSet(object.first_bad_sequence)
+          ? globalThis.String(object.first_bad_sequence)
+          : '0',
+      problem: isSet(object.problem) ? verifyAuditLogResponse_ProblemFromJSON(object.problem) : 0,
+    };
+  },
+
+  toJSON(message: VerifyAuditLogResponse): unknown {
+    const obj: any = {};
+    if (message.intact !== false) {
+      obj.intact = message.intact;
+    }
+    if (message.events !== '0') {
+      obj.events = message.events;
+    }
+    if (message.firstBadSequence !== '0') {
+      obj.firstBadSequence = message.firstBadSequence;
+    }
+    if (message.problem !== 0) {
+      obj.problem = verifyAuditLogResponse_ProblemToJSON(message.problem);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyAuditLogResponse>): VerifyAuditLogResponse {
+    return VerifyAuditLogResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyAuditLogResponse>): VerifyAuditLogResponse {
+    const message = createBaseVerifyAuditLogResponse();
+    message.intact = object.intact ?? false;
+    message.events = object.events ?? '0';
+    message.firstBadSequence = object.firstBadSequence ?? '0';
+    message.problem = object.problem ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetSafetyStatusRequest(): GetSafetyStatusRequest {
+  return {};
+}
+
+export const GetSafetyStatusRequest: MessageFns<GetSafetyStatusRequest> = {
+  encode(_: GetSafetyStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSafetyStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSafetyStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetSafetyStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetSafetyStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetSafetyStatusRequest>): GetSafetyStatusRequest {
+    return GetSafetyStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetSafetyStatusRequest>): GetSafetyStatusRequest {
+    const message = createBaseGetSafetyStatusRequest();
+    return message;
+  },
+};
+
+function createBaseSafetyStatus(): SafetyStatus {
+  return {
+    paused: false,
+    reason: 0,
+    pauseTime: undefined,
+    requester: '',
+    startedInWindow: 0,
+    limit: 0,
+    requesterLimit: 0,
+    window: undefined,
+    resumeTime: undefined,
+    resumedBy: undefined,
+  };
+}
+
+export const SafetyStatus: MessageFns<SafetyStatus> = {
+  encode(message: SafetyStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.paused !== false) {
+      writer.uint32(8).bool(message.paused);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(16).int32(message.reason);
+    }
+    if (message.pauseTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.pauseTime), writer.uint32(26).fork()).join();
+    }
+    if (message.requester !== '') {
+      writer.uint32(34).string(message.requester);
+    }
+    if (message.startedInWindow !== 0) {
+      writer.uint32(40).int32(message.startedInWindow);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).int32(message.limit);
+    }
+    if (message.requesterLimit !== 0) {
+      writer.uint32(56).int32(message.requesterLimit);
+    }
+    if (message.window !== undefined) {
+      Duration.encode(message.window, writer.uint32(66).fork()).join();
+    }
+    if (message.resumeTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.resumeTime), writer.uint32(74).fork()).join();
+    }
+    if (message.resumedBy !== undefined) {
+      Actor.encode(message.resumedBy, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SafetyStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSafetyStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pauseTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.requester = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.startedInWindow = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.requesterLimit = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.window = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.resumeTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.resumedBy = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SafetyStatus {
+    return {
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      reason: isSet(object.reason) ? safetyStatus_PauseReasonFromJSON(object.reason) : 0,
+      pauseTime: isSet(object.pauseTime)
+        ? fromJsonTimestamp(object.pauseTime)
+        : isSet(object.pause_time)
+          ? fromJsonTimestamp(object.pause_time)
+          : undefined,
+      requester: isSet(object.requester) ? globalThis.String(object.requester) : '',
+      startedInWindow: isSet(object.startedInWindow)
+        ? globalThis.Number(object.startedInWindow)
+        : isSet(object.started_in_window)
+          ? globalThis.Number(object.started_in_window)
+          : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      requesterLimit: isSet(object.requesterLimit)
+        ? globalThis.Number(object.requesterLimit)
+        : isSet(object.requester_limit)
+          ? globalThis.Number(object.requester_limit)
+          : 0,
+      window: isSet(object.window) ? Duration.fromJSON(object.window) : undefined,
+      resumeTime: isSet(object.resumeTime)
+        ? fromJsonTimestamp(object.resumeTime)
+        : isSet(object.resume_time)
+          ? fromJsonTimestamp(object.resume_time)
+          : undefined,
+      resumedBy: isSet(object.resumedBy)
+        ? Actor.fromJSON(object.resumedBy)
+        : isSet(object.resumed_by)
+          ? Actor.fromJSON(object.resumed_by)
+          : undefined,
+    };
+  },
+
+  toJSON(message: SafetyStatus): unknown {
+    const obj: any = {};
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.reason !== 0) {
+      obj.reason = safetyStatus_PauseReasonToJSON(message.reason);
+    }
+    if (message.pauseTime !== undefined) {
+      obj.pauseTime = message.pauseTime.toISOString();
+    }
+    if (message.requester !== '') {
+      obj.requester = message.requester;
+    }
+    if (message.startedInWindow !== 0) {
+      obj.startedInWindow = Math.round(message.startedInWindow);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.requesterLimit !== 0) {
+      obj.requesterLimit = Math.round(message.requesterLimit);
+    }
+    if (message.window !== undefined) {
+      obj.window = Duration.toJSON(message.window);
+    }
+    if (message.resumeTime !== undefined) {
+      obj.resumeTime = message.resumeTime.toISOString();
+    }
+    if (message.resumedBy !== undefined) {
+      obj.resumedBy = Actor.toJSON(message.resumedBy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SafetyStatus>): SafetyStatus {
+    return SafetyStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SafetyStatus>): SafetyStatus {
+    const message = createBaseSafetyStatus();
+    message.paused = object.paused ?? false;
+    message.reason = object.reason ?? 0;
+    message.pauseTime = object.pauseTime ?? undefined;
+    message.requester = object.requester ?? '';
+    message.startedInWindow = object.startedInWindow ?? 0;
+    message.limit = object.limit ?? 0;
+    message.requesterLimit = object.requesterLimit ?? 0;
+    message.window =
+      object.window !== undefined && object.window !== null
+        ? Duration.fromPartial(object.window)
+        : undefined;
+    message.resumeTime = object.resumeTime ?? undefined;
+    message.resumedBy =
+      object.resumedBy !== undefined && object.resumedBy !== null
+        ? Actor.fromPartial(object.resumedBy)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseResumeErasuresRequest(): ResumeErasuresRequest {
+  return { justification: '' };
+}
+
+export const ResumeErasuresRequest: MessageFns<ResumeErasuresRequest> = {
+  encode(message: ResumeErasuresRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.justification !== '') {
+      writer.uint32(10).string(message.justification);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeErasuresRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeErasuresRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.justification = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeErasuresRequest {
+    return {
+      justification: isSet(object.justification) ? globalThis.String(object.justification) : '',
+    };
+  },
+
+  toJSON(message: ResumeErasuresRequest): unknown {
+    const obj: any = {};
+    if (message.justification !== '') {
+      obj.justification = message.justification;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeErasuresRequest>): ResumeErasuresRequest {
+    return ResumeErasuresRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeErasuresRequest>): ResumeErasuresRequest {
+    const message = createBaseResumeErasuresRequest();
+    message.justification = object.justification ?? '';
+    return message;
+  },
+};
+
+function createBaseCheckErasedSubjectsRequest(): CheckErasedSubjectsRequest {
+  return { participant: '', subjectIds: [] };
+}
+
+export const CheckErasedSubjectsRequest: MessageFns<CheckErasedSubjectsRequest> = {
+  encode(
+    message: CheckErasedSubjectsRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.participant !== '') {
+      writer.uint32(10).string(message.participant);
+    }
+    for (const v of message.subjectIds) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckErasedSubjectsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckErasedSubjectsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjectIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckErasedSubjectsRequest {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : '',
+      subjectIds: globalThis.Array.isArray(object?.subjectIds)
+        ? object.subjectIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.subject_ids)
+          ? object.subject_ids.map((e: any) => globalThis.String(e))
+          : [],
+    };
+  },
+
+  toJSON(message: CheckErasedSubjectsRequest): unknown {
+    const obj: any = {};
+    if (message.participant !== '') {
+      obj.participant = message.participant;
+    }
+    if (message.subjectIds?.length) {
+      obj.subjectIds = message.subjectIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckErasedSubjectsRequest>): CheckErasedSubjectsRequest {
+    return CheckErasedSubjectsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckErasedSubjectsRequest>): CheckErasedSubjectsRequest {
+    const message = createBaseCheckErasedSubjectsRequest();
+    message.participant = object.participant ?? '';
+    message.subjectIds = object.subjectIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseErasedSubject(): ErasedSubject {
+  return { subjectId: '', deletionRequest: '', eraseTime: undefined };
+}
+
+export const ErasedSubject: MessageFns<ErasedSubject> = {
+  encode(message: ErasedSubject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subjectId !== '') {
+      writer.uint32(10).string(message.subjectId);
+    }
+    if (message.deletionRequest !== '') {
+      writer.uint32(18).string(message.deletionRequest);
+    }
+    if (message.eraseTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.eraseTime), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasedSubject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasedSubject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deletionRequest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.eraseTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasedSubject {
+    return {
+      subjectId: isSet(object.subjectId)
+        ? globalThis.String(object.subjectId)
+        : isSet(object.subject_id)
+          ? globalThis.String(object.subject_id)
+          : '',
+      deletionRequest: isSet(object.deletionRequest)
+        ? globalThis.String(object.deletionRequest)
+        : isSet(object.deletion_request)
+          ? globalThis.String(object.deletion_request)
+          : '',
+      eraseTime: isSet(object.eraseTime)
+        ? fromJsonTimestamp(object.eraseTime)
+        : isSet(object.erase_time)
+          ? fromJsonTimestamp(object.erase_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: ErasedSubject): unknown {
+    const obj: any = {};
+    if (message.subjectId !== '') {
+      obj.subjectId = message.subjectId;
+    }
+    if (message.deletionRequest !== '') {
+      obj.deletionRequest = message.deletionRequest;
+    }
+    if (message.eraseTime !== undefined) {
+      obj.eraseTime = message.eraseTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ErasedSubject>): ErasedSubject {
+    return ErasedSubject.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ErasedSubject>): ErasedSubject {
+    const message = createBaseErasedSubject();
+    message.subjectId = object.subjectId ?? '';
+    message.deletionRequest = object.deletionRequest ?? '';
+    message.eraseTime = object.eraseTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCheckErasedSubjectsResponse(): CheckErasedSubjectsResponse {
+  return { erasedSubjects: [] };
+}
+
+export const CheckErasedSubjectsResponse: MessageFns<CheckErasedSubjectsResponse> = {
+  encode(
+    message: CheckErasedSubjectsResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    for (const v of message.erasedSubjects) {
+      ErasedSubject.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckErasedSubjectsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckErasedSubjectsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.erasedSubjects.push(ErasedSubject.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckErasedSubjectsResponse {
+    return {
+      erasedSubjects: globalThis.Array.isArray(object?.erasedSubjects)
+        ? object.erasedSubjects.map((e: any) => ErasedSubject.fromJSON(e))
+        : globalThis.Array.isArray(object?.erased_subjects)
+          ? object.erased_subjects.map((e: any) => ErasedSubject.fromJSON(e))
+          : [],
+    };
+  },
+
+  toJSON(message: CheckErasedSubjectsResponse): unknown {
+    const obj: any = {};
+    if (message.erasedSubjects?.length) {
+      obj.erasedSubjects = message.erasedSubjects.map((e) => ErasedSubject.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckErasedSubjectsResponse>): CheckErasedSubjectsResponse {
+    return CheckErasedSubjectsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckErasedSubjectsResponse>): CheckErasedSubjectsResponse {
+    const message = createBaseCheckErasedSubjectsResponse();
+    message.erasedSubjects = object.erasedSubjects?.map((e) => ErasedSubject.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Deletes a user's account securely, verifiably and completely.
  *
@@ -1945,6 +3705,91 @@ export const DeletionServiceService = {
       Buffer.from(ErasureReport.encode(value).finish()),
     responseDeserialize: (value: Buffer): ErasureReport => ErasureReport.decode(value),
   },
+  /**
+   * Lists audit events in chain order (oldest first), filtered and paged; their
+   * details are decrypted for the caller. The listing is itself audited.
+   * Scope: `deletion:admin`.
+   */
+  listAuditEvents: {
+    path: '/deletion.v1.DeletionService/ListAuditEvents' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAuditEventsRequest): Buffer =>
+      Buffer.from(ListAuditEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditEventsRequest =>
+      ListAuditEventsRequest.decode(value),
+    responseSerialize: (value: ListAuditEventsResponse): Buffer =>
+      Buffer.from(ListAuditEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditEventsResponse =>
+      ListAuditEventsResponse.decode(value),
+  },
+  /**
+   * Checks the whole audit chain (every link, nothing missing up to the
+   * recorded head) and reports the first broken link. Scope: `deletion:admin`.
+   */
+  verifyAuditLog: {
+    path: '/deletion.v1.DeletionService/VerifyAuditLog' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyAuditLogRequest): Buffer =>
+      Buffer.from(VerifyAuditLogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyAuditLogRequest =>
+      VerifyAuditLogRequest.decode(value),
+    responseSerialize: (value: VerifyAuditLogResponse): Buffer =>
+      Buffer.from(VerifyAuditLogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyAuditLogResponse =>
+      VerifyAuditLogResponse.decode(value),
+  },
+  /**
+   * Whether the mass-deletion breaker has paused erasures, and how many were
+   * started in its window. Scope: `deletion:admin`.
+   */
+  getSafetyStatus: {
+    path: '/deletion.v1.DeletionService/GetSafetyStatus' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSafetyStatusRequest): Buffer =>
+      Buffer.from(GetSafetyStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSafetyStatusRequest =>
+      GetSafetyStatusRequest.decode(value),
+    responseSerialize: (value: SafetyStatus): Buffer =>
+      Buffer.from(SafetyStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SafetyStatus => SafetyStatus.decode(value),
+  },
+  /**
+   * Resumes erasures the breaker paused; its window starts afresh. Audited.
+   * Scope: `deletion:admin`.
+   */
+  resumeErasures: {
+    path: '/deletion.v1.DeletionService/ResumeErasures' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeErasuresRequest): Buffer =>
+      Buffer.from(ResumeErasuresRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeErasuresRequest =>
+      ResumeErasuresRequest.decode(value),
+    responseSerialize: (value: SafetyStatus): Buffer =>
+      Buffer.from(SafetyStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SafetyStatus => SafetyStatus.decode(value),
+  },
+  /**
+   * A linked service restored from a backup asks which of its subjects were
+   * erased (and so must be erased again). Scope: `deletion:participant`, and
+   * the caller must be the registered identity of `participant`.
+   */
+  checkErasedSubjects: {
+    path: '/deletion.v1.DeletionService/CheckErasedSubjects' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CheckErasedSubjectsRequest): Buffer =>
+      Buffer.from(CheckErasedSubjectsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CheckErasedSubjectsRequest =>
+      CheckErasedSubjectsRequest.decode(value),
+    responseSerialize: (value: CheckErasedSubjectsResponse): Buffer =>
+      Buffer.from(CheckErasedSubjectsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CheckErasedSubjectsResponse =>
+      CheckErasedSubjectsResponse.decode(value),
+  },
 } as const;
 
 export interface DeletionServiceServer extends UntypedServiceImplementation {
@@ -2023,6 +3868,33 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * Scopes as for Get. Errors: FAILED_PRECONDITION (`NOT_COMPLETED`).
    */
   getErasureReport: handleUnaryCall<GetErasureReportRequest, ErasureReport>;
+  /**
+   * Lists audit events in chain order (oldest first), filtered and paged; their
+   * details are decrypted for the caller. The listing is itself audited.
+   * Scope: `deletion:admin`.
+   */
+  listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
+  /**
+   * Checks the whole audit chain (every link, nothing missing up to the
+   * recorded head) and reports the first broken link. Scope: `deletion:admin`.
+   */
+  verifyAuditLog: handleUnaryCall<VerifyAuditLogRequest, VerifyAuditLogResponse>;
+  /**
+   * Whether the mass-deletion breaker has paused erasures, and how many were
+   * started in its window. Scope: `deletion:admin`.
+   */
+  getSafetyStatus: handleUnaryCall<GetSafetyStatusRequest, SafetyStatus>;
+  /**
+   * Resumes erasures the breaker paused; its window starts afresh. Audited.
+   * Scope: `deletion:admin`.
+   */
+  resumeErasures: handleUnaryCall<ResumeErasuresRequest, SafetyStatus>;
+  /**
+   * A linked service restored from a backup asks which of its subjects were
+   * erased (and so must be erased again). Scope: `deletion:participant`, and
+   * the caller must be the registered identity of `participant`.
+   */
+  checkErasedSubjects: handleUnaryCall<CheckErasedSubjectsRequest, CheckErasedSubjectsResponse>;
 }
 
 export interface DeletionServiceClient extends Client {
@@ -2269,6 +4141,103 @@ export interface DeletionServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ErasureReport) => void,
   ): ClientUnaryCall;
+  /**
+   * Lists audit events in chain order (oldest first), filtered and paged; their
+   * details are decrypted for the caller. The listing is itself audited.
+   * Scope: `deletion:admin`.
+   */
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Checks the whole audit chain (every link, nothing missing up to the
+   * recorded head) and reports the first broken link. Scope: `deletion:admin`.
+   */
+  verifyAuditLog(
+    request: VerifyAuditLogRequest,
+    callback: (error: ServiceError | null, response: VerifyAuditLogResponse) => void,
+  ): ClientUnaryCall;
+  verifyAuditLog(
+    request: VerifyAuditLogRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyAuditLogResponse) => void,
+  ): ClientUnaryCall;
+  verifyAuditLog(
+    request: VerifyAuditLogRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyAuditLogResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Whether the mass-deletion breaker has paused erasures, and how many were
+   * started in its window. Scope: `deletion:admin`.
+   */
+  getSafetyStatus(
+    request: GetSafetyStatusRequest,
+    callback: (error: ServiceError | null, response: SafetyStatus) => void,
+  ): ClientUnaryCall;
+  getSafetyStatus(
+    request: GetSafetyStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SafetyStatus) => void,
+  ): ClientUnaryCall;
+  getSafetyStatus(
+    request: GetSafetyStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SafetyStatus) => void,
+  ): ClientUnaryCall;
+  /**
+   * Resumes erasures the breaker paused; its window starts afresh. Audited.
+   * Scope: `deletion:admin`.
+   */
+  resumeErasures(
+    request: ResumeErasuresRequest,
+    callback: (error: ServiceError | null, response: SafetyStatus) => void,
+  ): ClientUnaryCall;
+  resumeErasures(
+    request: ResumeErasuresRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SafetyStatus) => void,
+  ): ClientUnaryCall;
+  resumeErasures(
+    request: ResumeErasuresRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SafetyStatus) => void,
+  ): ClientUnaryCall;
+  /**
+   * A linked service restored from a backup asks which of its subjects were
+   * erased (and so must be erased again). Scope: `deletion:participant`, and
+   * the caller must be the registered identity of `participant`.
+   */
+  checkErasedSubjects(
+    request: CheckErasedSubjectsRequest,
+    callback: (error: ServiceError | null, response: CheckErasedSubjectsResponse) => void,
+  ): ClientUnaryCall;
+  checkErasedSubjects(
+    request: CheckErasedSubjectsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CheckErasedSubjectsResponse) => void,
+  ): ClientUnaryCall;
+  checkErasedSubjects(
+    request: CheckErasedSubjectsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CheckErasedSubjectsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const DeletionServiceClient = makeGenericClientConstructor(
@@ -2297,6 +4266,32 @@ export type DeepPartial<T> = T extends Builtin
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000).toString();
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (globalThis.Number(t.seconds) || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === 'string') {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === 'object' && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -1,0 +1,96 @@
+import { authorize, type Operation } from '../domain/authorization.js';
+import type { DeletionRequest } from '../domain/deletion-request.js';
+import { parseDeletionRequestName, type SubjectId } from '../domain/ids.js';
+import type { Principal } from '../domain/principal.js';
+import { auditPrivilegedRead } from './audit-trail.js';
+import type { DeletionDeps } from './deletion-deps.js';
+import type { DeletionService } from './deletion-service.js';
+
+/** Reports an audit append that failed after the action it records was done. */
+export interface PrivilegedCallAudit {
+  readonly onFailure: (error: unknown, operation: Operation) => void;
+}
+
+/**
+ * The service, auditing what DESIGN §4 calls privileged: a read of requests
+ * beyond the caller's own (a caller with a reader scope; a subject reading
+ * their own request is not), and an administrator's action on a request's
+ * linked-service steps. A read is audited before it is answered, and fails
+ * when its event cannot be written; an action is done by then, so a failed
+ * append is reported instead. (The audit log's own operations, the breaker's
+ * and the ledger's audit themselves.)
+ */
+export const auditPrivilegedCalls = (
+  service: DeletionService,
+  deps: Pick<DeletionDeps, 'audit' | 'clock' | 'pseudonymOf' | 'ids'>,
+  audit: PrivilegedCallAudit,
+): DeletionService => {
+  const privileged = (principal: Principal, operation: Operation): boolean =>
+    authorize(principal, operation).kind === 'ANY';
+  const requestRead = async (
+    principal: Principal,
+    operation: Operation,
+    request: { readonly id: string; readonly subjectId?: SubjectId } | undefined,
+  ): Promise<void> => {
+    if (!privileged(principal, operation)) return;
+    await auditPrivilegedRead(deps, principal, {
+      operation,
+      ...(request && { deletionRequestId: request.id }),
+      ...(request?.subjectId !== undefined && { subjectId: request.subjectId }),
+    });
+  };
+  const adminAction = (principal: Principal, operation: Operation, request: DeletionRequest) =>
+    deps.audit.log
+      .append({
+        kind: 'ADMIN_ACTION',
+        at: deps.clock.now(),
+        actor: principal.actor,
+        deletionRequestId: request.id,
+        subjectPseudonym: deps.pseudonymOf(request.subjectId),
+        details: { operation },
+        key: `admin#${deps.ids.newEventId()}`,
+      })
+      .catch((error: unknown) => {
+        audit.onFailure(error, operation);
+      });
+  return {
+    ...service,
+    getDeletionRequest: async (principal, input) => {
+      const request = await service.getDeletionRequest(principal, input);
+      await requestRead(principal, 'getDeletionRequest', request);
+      return request;
+    },
+    getErasureReport: async (principal, input) => {
+      const report = await service.getErasureReport(principal, input);
+      const id = parseDeletionRequestName(input.name);
+      await requestRead(principal, 'getErasureReport', id && { id });
+      return report;
+    },
+    watchDeletionRequest: async (principal, input, signal) => {
+      const events = await service.watchDeletionRequest(principal, input, signal);
+      const id = parseDeletionRequestName(input.name);
+      await requestRead(principal, 'watchDeletionRequest', id && { id });
+      return events;
+    },
+    listDeletionRequests: async (principal, input) => {
+      const page = await service.listDeletionRequests(principal, input);
+      if (privileged(principal, 'listDeletionRequests'))
+        await auditPrivilegedRead(deps, principal, {
+          operation: 'listDeletionRequests',
+          details: { returned: String(page.deletionRequests.length) },
+          ...(input.subjectId !== undefined && { subjectId: input.subjectId as SubjectId }),
+        });
+      return page;
+    },
+    retryParticipant: async (principal, input) => {
+      const request = await service.retryParticipant(principal, input);
+      await adminAction(principal, 'retryParticipant', request);
+      return request;
+    },
+    resolveParticipant: async (principal, input) => {
+      const request = await service.resolveParticipant(principal, input);
+      await adminAction(principal, 'resolveParticipant', request);
+      return request;
+    },
+  };
+};

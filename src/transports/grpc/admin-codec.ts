@@ -1,0 +1,115 @@
+import type { AuditPage } from '../../app/audit-operations.js';
+import type { ErasedSubjectAnswer } from '../../app/erased-subjects.js';
+import type { SafetyStatus } from '../../app/erasure-safety.js';
+import type { ListAuditEventsInput } from '../../app/inputs.js';
+import { auditKinds, type AuditKind, type AuditVerdict } from '../../domain/audit-event.js';
+import { deletionRequestName, type DeletionRequestId } from '../../domain/ids.js';
+import {
+  AuditEventKind,
+  SafetyStatus_PauseReason,
+  VerifyAuditLogResponse_Problem,
+  type CheckErasedSubjectsResponse,
+  type ListAuditEventsRequest,
+  type ListAuditEventsResponse,
+  type SafetyStatus as SafetyStatusMessage,
+  type VerifyAuditLogResponse,
+} from '../../gen/deletion/v1/deletion_service.js';
+import { actor, optional } from './proto-codec.js';
+
+const kinds: Readonly<Record<AuditKind, AuditEventKind>> = {
+  STATE_CHANGED: AuditEventKind.AUDIT_EVENT_KIND_STATE_CHANGED,
+  PRIVILEGED_READ: AuditEventKind.AUDIT_EVENT_KIND_PRIVILEGED_READ,
+  ADMIN_ACTION: AuditEventKind.AUDIT_EVENT_KIND_ADMIN_ACTION,
+  ERASURES_PAUSED: AuditEventKind.AUDIT_EVENT_KIND_ERASURES_PAUSED,
+  ERASURES_RESUMED: AuditEventKind.AUDIT_EVENT_KIND_ERASURES_RESUMED,
+  KEY_DESTROYED: AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED,
+};
+
+/** The kind filter: none for UNSPECIFIED; a value this version does not know stays as it came, for the input check to refuse. */
+const kindFromProto = (kind: AuditEventKind): AuditKind | undefined => {
+  if (kind === AuditEventKind.AUDIT_EVENT_KIND_UNSPECIFIED) return undefined;
+  return auditKinds.find((candidate) => kinds[candidate] === kind) ?? (String(kind) as AuditKind);
+};
+
+/** ListAuditEvents' request as the use case takes it. */
+export const listAuditEventsFromProto = (
+  request: ListAuditEventsRequest,
+): ListAuditEventsInput => ({
+  pageSize: request.pageSize,
+  pageToken: optional(request.pageToken),
+  kind: kindFromProto(request.kind),
+  deletionRequest: optional(request.deletionRequest),
+  subjectId: optional(request.subjectId),
+  startTime: request.startTime,
+  endTime: request.endTime,
+});
+
+export const toAuditPageProto = (page: AuditPage): ListAuditEventsResponse => ({
+  auditEvents: page.auditEvents.map((event) => ({
+    sequence: String(event.sequence),
+    kind: kinds[event.kind],
+    time: event.at,
+    actor: actor(event.actor),
+    deletionRequest:
+      event.deletionRequestId === null
+        ? ''
+        : deletionRequestName(event.deletionRequestId as DeletionRequestId),
+    subjectPseudonym: event.subjectPseudonym ?? '',
+    details: { ...event.details },
+    hash: event.hash,
+    previousHash: event.previousHash,
+  })),
+  nextPageToken: page.nextPageToken,
+});
+
+const problems = {
+  MISSING: VerifyAuditLogResponse_Problem.PROBLEM_MISSING,
+  ALTERED: VerifyAuditLogResponse_Problem.PROBLEM_ALTERED,
+  UNLINKED: VerifyAuditLogResponse_Problem.PROBLEM_UNLINKED,
+} as const;
+
+export const toVerdictProto = (verdict: AuditVerdict): VerifyAuditLogResponse =>
+  verdict.intact
+    ? {
+        intact: true,
+        events: String(verdict.events),
+        firstBadSequence: '0',
+        problem: VerifyAuditLogResponse_Problem.PROBLEM_UNSPECIFIED,
+      }
+    : {
+        intact: false,
+        events: String(verdict.events),
+        firstBadSequence: String(verdict.firstBadSequence),
+        problem: problems[verdict.problem],
+      };
+
+const pauseReasons = {
+  TOTAL_LIMIT: SafetyStatus_PauseReason.PAUSE_REASON_TOTAL_LIMIT,
+  REQUESTER_LIMIT: SafetyStatus_PauseReason.PAUSE_REASON_REQUESTER_LIMIT,
+} as const;
+
+export const toSafetyProto = (status: SafetyStatus): SafetyStatusMessage => ({
+  paused: status.paused !== null,
+  reason:
+    status.paused === null
+      ? SafetyStatus_PauseReason.PAUSE_REASON_UNSPECIFIED
+      : pauseReasons[status.paused.reason],
+  pauseTime: status.paused?.at,
+  requester: status.paused?.requester ?? '',
+  startedInWindow: status.startedInWindow,
+  limit: status.policy.limit,
+  requesterLimit: status.policy.requesterLimit,
+  window: { seconds: String(Math.floor(status.policy.windowMs / 1000)), nanos: 0 },
+  resumeTime: status.resumed?.at,
+  resumedBy: status.resumed ? actor(status.resumed.by) : undefined,
+});
+
+export const toErasedSubjectsProto = (
+  answers: readonly ErasedSubjectAnswer[],
+): CheckErasedSubjectsResponse => ({
+  erasedSubjects: answers.map((answer) => ({
+    subjectId: answer.subjectId,
+    deletionRequest: deletionRequestName(answer.deletionRequestId),
+    eraseTime: answer.erasedAt,
+  })),
+});

@@ -1,0 +1,88 @@
+import type { AuditPage } from '../../app/audit-operations.js';
+import type { ErasedSubjectAnswer } from '../../app/erased-subjects.js';
+import type { SafetyStatus } from '../../app/erasure-safety.js';
+import type { AuditKind } from '../../domain/audit-event.js';
+import type { PauseReason } from '../../domain/erasure-breaker.js';
+import { deletionRequestName, type DeletionRequestId } from '../../domain/ids.js';
+import { actorView, time, type ActorView } from './deletion-view.js';
+
+/** An audit event, as the gRPC `AuditEvent`; details decrypted. */
+export interface AuditEventView {
+  readonly sequence: number;
+  readonly kind: AuditKind;
+  readonly time: string;
+  readonly actor: ActorView;
+  readonly deletionRequest: string | null;
+  readonly subjectPseudonym: string | null;
+  readonly details: Readonly<Record<string, string>>;
+  readonly hash: string;
+  readonly previousHash: string;
+}
+
+/** A page of the audit log. */
+export interface AuditPageView {
+  readonly auditEvents: readonly AuditEventView[];
+  readonly nextPageToken: string;
+}
+
+/** The mass-deletion breaker, as the gRPC `SafetyStatus`. */
+export interface SafetyStatusView {
+  readonly paused: boolean;
+  readonly reason: PauseReason | null;
+  readonly pauseTime: string | null;
+  readonly requester: string | null;
+  readonly startedInWindow: number;
+  readonly limit: number;
+  readonly requesterLimit: number;
+  readonly windowSeconds: number;
+  readonly resumeTime: string | null;
+  readonly resumedBy: ActorView | null;
+}
+
+/** A subject the asking linked service must erase (again). */
+export interface ErasedSubjectView {
+  readonly subjectId: string;
+  readonly deletionRequest: string;
+  readonly eraseTime: string;
+}
+
+export const toAuditPageView = (page: AuditPage): AuditPageView => ({
+  auditEvents: page.auditEvents.map((event) => ({
+    sequence: event.sequence,
+    kind: event.kind,
+    time: event.at.toISOString(),
+    actor: actorView(event.actor),
+    deletionRequest:
+      event.deletionRequestId === null
+        ? null
+        : deletionRequestName(event.deletionRequestId as DeletionRequestId),
+    subjectPseudonym: event.subjectPseudonym,
+    details: { ...event.details },
+    hash: event.hash,
+    previousHash: event.previousHash,
+  })),
+  nextPageToken: page.nextPageToken,
+});
+
+export const toSafetyView = (status: SafetyStatus): SafetyStatusView => ({
+  paused: status.paused !== null,
+  reason: status.paused?.reason ?? null,
+  pauseTime: time(status.paused?.at),
+  requester: status.paused?.requester ?? null,
+  startedInWindow: status.startedInWindow,
+  limit: status.policy.limit,
+  requesterLimit: status.policy.requesterLimit,
+  windowSeconds: Math.floor(status.policy.windowMs / 1000),
+  resumeTime: time(status.resumed?.at),
+  resumedBy: status.resumed ? actorView(status.resumed.by) : null,
+});
+
+export const toErasedSubjectsView = (
+  answers: readonly ErasedSubjectAnswer[],
+): { readonly erasedSubjects: readonly ErasedSubjectView[] } => ({
+  erasedSubjects: answers.map((answer) => ({
+    subjectId: answer.subjectId,
+    deletionRequest: deletionRequestName(answer.deletionRequestId),
+    eraseTime: answer.erasedAt.toISOString(),
+  })),
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import {
+  admitErasure,
+  initialBreaker,
+  requesterOf,
+  resumeErasures,
+  type BreakerState,
+  type ErasureStart,
+} from '../../../src/domain/erasure-breaker.js';
+import type { DomainError } from '../../../src/domain/domain-error.js';
+
+const policy = { windowMs: 60_000, limit: 3, requesterLimit: 2 };
+const t0 = new Date('2026-11-29T10:00:00Z');
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+const start = (id: string, requester: string | null, seconds = 0): ErasureStart => ({
+  deletionRequestId: id,
+  requester,
+  at: at(seconds),
+});
+
+/** Admits the starts in order; returns the admissions and the final state. */
+const run = (starts: readonly ErasureStart[], from: BreakerState = initialBreaker) => {
+  let state = from;
+  const admissions = starts.map((next) => {
+    const decided = admitErasure(state, next, policy);
+    state = decided.state;
+    return decided.admission;
+  });
+  return { admissions, state };
+};
+
+describe('mass-deletion breaker', () => {
+  it('admits up to the limit in a window; the next start trips it and nothing starts after', () => {
+    const { admissions, state } = run([
+      start('a', null),
+      start('b', null),
+      start('c', null),
+      start('d', null),
+      start('e', null),
+    ]);
+    expect(admissions).toEqual(['ADMITTED', 'ADMITTED', 'ADMITTED', 'TRIPPED', 'PAUSED']);
+    expect(state.pause).toEqual({ reason: 'TOTAL_LIMIT', at: at(0), requester: null });
+    expect(state.starts.map((s) => s.deletionRequestId)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('lets the window slide: starts older than the window no longer count', () => {
+    const { admissions } = run([
+      start('a', null, 0),
+      start('b', null, 1),
+      start('c', null, 2),
+      start('d', null, 61),
+    ]);
+    expect(admissions).toEqual(['ADMITTED', 'ADMITTED', 'ADMITTED', 'ADMITTED']);
+  });
+
+  it('limits one requester below the total; subjects deleting themselves count only in the total', () => {
+    const { admissions, state } = run([
+      start('a', 'svc-1'),
+      start('b', 'svc-1'),
+      start('c', null),
+      start('d', 'svc-1'),
+    ]);
+    expect(admissions).toEqual(['ADMITTED', 'ADMITTED', 'ADMITTED', 'TRIPPED']);
+    expect(state.pause?.reason).toBe('TOTAL_LIMIT');
+    const byOne = run([start('a', 'svc-1'), start('b', 'svc-1'), start('c', 'svc-1')]);
+    expect(byOne.admissions).toEqual(['ADMITTED', 'ADMITTED', 'TRIPPED']);
+    expect(byOne.state.pause).toEqual({ reason: 'REQUESTER_LIMIT', at: at(0), requester: 'svc-1' });
+  });
+
+  it('admits a request counted before again without counting it twice, even once paused', () => {
+    const first = run([start('a', null), start('b', null), start('c', null), start('d', null)]);
+    const again = admitErasure(first.state, start('a', null, 5), policy);
+    expect(again.admission).toBe('ADMITTED');
+    expect(again.state).toBe(first.state);
+  });
+
+  it('resumes with a fresh window, not by the requester that tripped it, and a second resume is a no-op', () => {
+    const tripped = run([start('a', 'svc-1'), start('b', 'svc-1'), start('c', 'svc-1')]).state;
+    expect(() => resumeErasures(tripped, { kind: 'SERVICE', id: 'svc-1' }, at(10))).toThrow(
+      expect.objectContaining({ reason: 'SELF_RESUME' }) as DomainError,
+    );
+    const admin = { kind: 'USER' as const, id: 'admin-1' };
+    const resumed = resumeErasures(tripped, admin, at(10));
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.state).toMatchObject({
+      starts: [],
+      pause: null,
+      resumed: { at: at(10), by: admin },
+    });
+    expect(resumeErasures(resumed.state, admin, at(11))).toEqual({
+      state: resumed.state,
+      resumed: false,
+    });
+    expect(
+      run([start('c', 'svc-1', 12), start('d', 'svc-1', 12)], resumed.state).admissions,
+    ).toEqual(['ADMITTED', 'ADMITTED']);
+  });
+
+  it('names the requester of a request, and no one for a subject deleting themselves', () => {
+    expect(requesterOf({ subjectId: 'u1' as never, requester: { kind: 'USER', id: 'u1' } })).toBe(
+      null,
+    );
+    expect(
+      requesterOf({ subjectId: 'u1' as never, requester: { kind: 'SERVICE', id: 'svc' } }),
+    ).toBe('svc');
+  });
+});
