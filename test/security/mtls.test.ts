@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, main } from '../../clients/deletionctl/main.js';
 import { Actor_Kind } from '../../src/gen/deletion/v1/deletion_request.js';
 import { grpcServerCredentials } from '../../src/transports/grpc/server-credentials.js';
 import { callError, createTestClient, type Auth } from '../support/grpc-test-client.js';
@@ -143,6 +144,27 @@ describe('gRPC over mutual TLS', () => {
       ),
     );
     expect(missing.code).toBe(NOT_FOUND);
+  });
+
+  it('lets deletionctl call with a client certificate, and not without one', async () => {
+    const ctl = async (args: string[]) => {
+      const err: string[] = [];
+      const code = await main(args, {
+        out: () => undefined,
+        err: (text) => err.push(text),
+        env: { DELETION_ADDRESS: `127.0.0.1:${String(t.ports.grpc)}` },
+        isTty: false,
+      });
+      return { code, err: err.join('\n') };
+    };
+    const ca = ['--tls-ca', pki.ca.certFile];
+    const cert = ['--tls-cert', pki.serviceClient.certFile, '--tls-key', pki.serviceClient.keyFile];
+
+    expect(await ctl([...ca, ...cert, '--json', 'list'])).toEqual({ code: EXIT.OK, err: '' });
+    expect((await ctl([...ca, '--deadline-ms', '2000', 'list'])).code).toBe(EXIT.UNAVAILABLE);
+    expect((await ctl([...ca, '--tls-cert', pki.serviceClient.certFile, 'list'])).code).toBe(
+      EXIT.USAGE,
+    );
   });
 });
 
