@@ -16,7 +16,8 @@ import type {
   ReportSigner,
 } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
-import { createAuthenticator } from './auth/authenticator.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
+import { gateByClientCertificate } from './auth/client-certificate.js';
 import type { Config } from './config/load-config.js';
 import { DomainError } from './domain/domain-error.js';
 import type { SubjectId } from './domain/ids.js';
@@ -57,6 +58,7 @@ import {
   withSpan,
 } from './telemetry/with-span.js';
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
+import { grpcServerCredentials } from './transports/grpc/server-credentials.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
 import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
@@ -179,6 +181,12 @@ const makeAuthenticator = (config: Config, connection: Connection) =>
     apiKeys: createMongoApiKeyStore(connection),
   });
 
+/** Over mutual TLS, gRPC calls also need an allow-listed client certificate. */
+const grpcAuthenticator = (config: Config, authenticate: Authenticator): Authenticator =>
+  config.GRPC_CLIENT_PRINCIPALS === undefined
+    ? authenticate
+    : gateByClientCertificate(config.GRPC_CLIENT_PRINCIPALS, authenticate);
+
 /** tRPC, health and readiness; the dev mailbox only outside production. */
 const makeHttpServer = (
   config: Config,
@@ -208,6 +216,7 @@ export const composeApp = async (
   overrides: Overrides = {},
 ): Promise<App> => {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
+  const grpcCredentials = grpcServerCredentials(config);
   const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
   await migrate(connection, collectionNames(config));
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
@@ -235,9 +244,10 @@ export const composeApp = async (
   );
   const authenticate = makeAuthenticator(config, connection);
   const grpc = createGrpcServer(service, {
-    authenticate,
+    authenticate: grpcAuthenticator(config, authenticate),
     logger,
     reflection: config.GRPC_REFLECTION,
+    credentials: grpcCredentials,
   });
   const http = makeHttpServer(config, connection, {
     reportKey: signer.publicKeyPem,

@@ -22,6 +22,7 @@ import {
   DeletionServiceError,
   type Auth,
   type DeletionClient,
+  type TlsOptions,
 } from '../grpc/deletion-client.js';
 import {
   createDeletionClient as createTrpcClient,
@@ -105,6 +106,10 @@ interface Connection {
   json?: boolean;
   color?: boolean;
   httpUrl?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServerName?: string;
 }
 
 /**
@@ -124,14 +129,32 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     const apiKey = options.apiKey ?? io.env.DELETION_API_KEY;
     return token ? { token } : apiKey ? { apiKey } : undefined;
   };
+  /** TLS when any TLS option is set: the CA of the service, and a client certificate for mutual TLS. */
+  const tlsOf = (options: Connection): TlsOptions | undefined => {
+    const ca = options.tlsCa ?? io.env.DELETION_TLS_CA;
+    const cert = options.tlsCert ?? io.env.DELETION_TLS_CERT;
+    const key = options.tlsKey ?? io.env.DELETION_TLS_KEY;
+    const serverName = options.tlsServerName;
+    if ((cert === undefined) !== (key === undefined))
+      throw new UsageError('--tls-cert and --tls-key go together');
+    if ([ca, cert, serverName].every((value) => value === undefined)) return undefined;
+    return {
+      ...(ca === undefined ? {} : { ca: readFileSync(ca) }),
+      ...(cert === undefined ? {} : { cert: readFileSync(cert) }),
+      ...(key === undefined ? {} : { key: readFileSync(key) }),
+      ...(serverName === undefined ? {} : { serverName }),
+    };
+  };
   const connect = (options: Connection): DeletionClient => {
     const auth: Auth | undefined = credentials(options);
+    const tls = tlsOf(options);
     const deadlineMs = Number(options.deadlineMs);
     if (!Number.isInteger(deadlineMs) || deadlineMs <= 0)
       throw new UsageError('--deadline-ms must be a positive integer');
     client = createDeletionClient({
       address: options.address ?? io.env.DELETION_ADDRESS ?? '127.0.0.1:50051',
       ...(auth ? { auth } : {}),
+      ...(tls ? { tls } : {}),
       deadlineMs,
     });
     return client;
@@ -156,6 +179,10 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     .option('--token <jwt>', 'bearer token (default $DELETION_TOKEN)')
     .option('--token-file <path>', 'read the bearer token from a file')
     .option('--api-key <key>', 'API key (default $DELETION_API_KEY)')
+    .option('--tls-ca <file>', 'TLS: PEM CA of the service (default $DELETION_TLS_CA)')
+    .option('--tls-cert <file>', 'mutual TLS: PEM client certificate (default $DELETION_TLS_CERT)')
+    .option('--tls-key <file>', 'mutual TLS: PEM client key (default $DELETION_TLS_KEY)')
+    .option('--tls-server-name <name>', 'TLS: the name to check in the service certificate')
     .option('--deadline-ms <ms>', 'deadline of each call', '10000')
     .option('--http-url <url>', 'HTTP base of the service (watch, report key, dev mailbox)')
     .option('--json', 'machine-readable output')

@@ -6,6 +6,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import type { PeerCertificate } from 'node:tls';
 import type { ApiKeyStore } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
 import { isScope, type Principal, type Scope } from '../domain/principal.js';
@@ -17,6 +18,8 @@ export interface Credentials {
   readonly authorization?: string | undefined;
   /** The `x-api-key` header or metadata value. */
   readonly apiKey?: string | undefined;
+  /** The client certificate the TLS handshake verified (gRPC over mutual TLS); absent otherwise. */
+  readonly clientCertificate?: PeerCertificate | undefined;
 }
 
 /** Turns credentials into a principal; UNAUTHENTICATED otherwise. */
@@ -36,7 +39,8 @@ export interface AuthOptions {
 
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
-const unauthenticated = (
+/** The one answer to every refused credential: which check failed is not said. */
+export const unauthenticated = (
   reason: 'MISSING_CREDENTIALS' | 'INVALID_CREDENTIALS',
   cause?: unknown,
 ): DomainError =>

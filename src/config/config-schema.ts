@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scopes } from '../domain/principal.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const seconds = z.coerce.number().int().min(0);
@@ -66,6 +67,32 @@ const participants = z
   })
   .pipe(z.array(participant));
 
+/** One allow-listed client certificate identity and the service principal it stands for. */
+const clientPrincipal = z.strictObject({
+  /** A URI SAN (e.g. a SPIFFE id), a DNS SAN, or the CN of a certificate without either. */
+  identity: z.string().min(1),
+  /** The principal id calls authenticated by the certificate act as (like a token's `sub`). */
+  principal: z.string().min(1).max(200),
+  /** Scopes of certificate-only calls; a service acts for no subject of its own, so not deletion:self. */
+  scopes: z.array(z.enum(scopes).exclude(['deletion:self'])).default([]),
+});
+
+/** A JSON array of allow-listed client certificate identities, each named once. */
+const clientPrincipals = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of client principals' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(clientPrincipal).min(1))
+  .refine((entries) => new Set(entries.map((entry) => entry.identity)).size === entries.length, {
+    error: 'an identity is listed twice',
+  });
+
 /**
  * Every setting of the service, read from the environment (variable name =
  * key). `DELETION_ENV` defaults to production, which refuses the
@@ -100,6 +127,24 @@ export const configSchema = z.object({
     .describe('HTTP listen address (tRPC under /trpc, health)'),
   HTTP_PORT: port.default(8080).describe('HTTP port (0: any free port)'),
   GRPC_REFLECTION: flag.default(true).describe('Serve gRPC server reflection'),
+  GRPC_TLS_CERT_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PEM certificate chain of the gRPC server; set with GRPC_TLS_KEY_FILE: TLS'),
+  GRPC_TLS_KEY_FILE: z.string().min(1).optional().describe('PEM private key of the gRPC server'),
+  GRPC_CLIENT_CA_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'PEM CA(s) of client certificates; set: mutual TLS, every gRPC client must present a certificate they sign (needs GRPC_TLS_CERT_FILE and GRPC_CLIENT_PRINCIPALS)',
+    ),
+  GRPC_CLIENT_PRINCIPALS: clientPrincipals
+    .optional()
+    .describe(
+      'Client certificate identities allowed to call over mutual TLS, JSON: [{"identity","principal","scopes"}]; identity: a URI SAN (spiffe://...), a DNS SAN, or the CN of a certificate without SANs; a call with a token acts as the token, one without as the principal with these scopes',
+    ),
   JWT_ISSUER: z
     .string()
     .min(1)

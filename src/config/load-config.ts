@@ -31,6 +31,22 @@ const registryProblems = (participants: ConfigValues['PARTICIPANTS']): string[] 
   return problems;
 };
 
+/** TLS of the gRPC server: a certificate needs its key, client CAs need TLS and an allow-list, and the reverse. */
+const grpcTlsProblems = (config: ConfigValues): string[] => {
+  const problems: string[] = [];
+  const serverTls = config.GRPC_TLS_CERT_FILE !== undefined;
+  if (serverTls !== (config.GRPC_TLS_KEY_FILE !== undefined))
+    problems.push('GRPC_TLS_CERT_FILE, GRPC_TLS_KEY_FILE: set both or neither');
+  const clientCa = config.GRPC_CLIENT_CA_FILE !== undefined;
+  if (clientCa && !serverTls)
+    problems.push('GRPC_CLIENT_CA_FILE: needs GRPC_TLS_CERT_FILE (client certificates need TLS)');
+  if (clientCa && config.GRPC_CLIENT_PRINCIPALS === undefined)
+    problems.push('GRPC_CLIENT_PRINCIPALS: required with GRPC_CLIENT_CA_FILE (who may call)');
+  if (!clientCa && config.GRPC_CLIENT_PRINCIPALS !== undefined)
+    problems.push('GRPC_CLIENT_PRINCIPALS: needs GRPC_CLIENT_CA_FILE (to verify certificates)');
+  return problems;
+};
+
 const productionProblems = (config: ConfigValues): string[] => {
   const problems: string[] = [];
   if (config.OTP_SECRET === undefined) problems.push('OTP_SECRET: required in production');
@@ -71,6 +87,9 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   if (config.NOTIFIER === 'smtp' && config.SMTP_URL === undefined) {
     throw new ConfigError('invalid configuration:\n  SMTP_URL: required when NOTIFIER=smtp');
   }
+  const grpcTls = grpcTlsProblems(config);
+  if (grpcTls.length > 0)
+    throw new ConfigError(`invalid configuration:\n  ${grpcTls.join('\n  ')}`);
   const registry = registryProblems(config.PARTICIPANTS);
   if (registry.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${registry.join('\n  ')}`);

@@ -3,6 +3,7 @@ import {
   DeletionServiceError,
   type CallOptions,
   type DeletionClient,
+  type TlsOptions,
 } from '../../clients/grpc/deletion-client.js';
 import type { RichError } from '../../clients/grpc/rich-error.js';
 
@@ -31,10 +32,16 @@ export type TestClient = { [K in keyof DeletionClient]: WithAuth<DeletionClient[
 
 /**
  * The service's own gRPC client (`clients/grpc`) with a 10 s deadline and no
- * retries (a test sees every failure), its errors as CallError.
+ * retries (a test sees every failure), its errors as CallError; plaintext
+ * unless `tls` is given.
  */
-export const createTestClient = (address: string): TestClient => {
-  const client = createDeletionClient({ address, deadlineMs: 10_000, retry: { attempts: 1 } });
+export const createTestClient = (address: string, tls?: TlsOptions): TestClient => {
+  const client = createDeletionClient({
+    address,
+    deadlineMs: 10_000,
+    retry: { attempts: 1 },
+    ...(tls === undefined ? {} : { tls }),
+  });
   const asCallError = (error: unknown): never => {
     if (error instanceof DeletionServiceError) throw new CallError(error.grpcCode, error.status);
     throw error;

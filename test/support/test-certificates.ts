@@ -22,6 +22,10 @@ export interface TestCertificates extends Disposable {
   readonly namedServer: TestCertificate;
   /** A client certificate (mutual TLS). */
   readonly client: TestCertificate;
+  /** A client certificate naming the service `spiffe://example.internal/support-backend` (URI SAN). */
+  readonly serviceClient: TestCertificate;
+  /** A client certificate signed by `ca` naming `spiffe://example.internal/stranger`. */
+  readonly strangerClient: TestCertificate;
   /** A second CA that has nothing to do with `ca`. */
   readonly unrelatedCa: TestCertificate;
   /** A server certificate for 127.0.0.1 and localhost, signed by `unrelatedCa`. */
@@ -60,6 +64,7 @@ const issue = (
 const CA = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign'];
 const LEAF = ['basicConstraints=critical,CA:FALSE'];
 const LOOPBACK = 'subjectAltName=IP:127.0.0.1,DNS:localhost';
+const SPIFFE = 'spiffe://example.internal';
 
 /** Makes the certificates with the system's `openssl` (OpenSSL 3: `req -x509 -CA`). */
 export const createTestCertificates = (): TestCertificates => {
@@ -77,6 +82,14 @@ export const createTestCertificates = (): TestCertificates => {
       extensions: [...server, 'subjectAltName=DNS:billing.internal'],
     }),
     client: issue(dir, 'client', { issuer: ca, extensions: client }),
+    serviceClient: issue(dir, 'support-backend', {
+      issuer: ca,
+      extensions: [...client, `subjectAltName=URI:${SPIFFE}/support-backend`],
+    }),
+    strangerClient: issue(dir, 'stranger', {
+      issuer: ca,
+      extensions: [...client, `subjectAltName=URI:${SPIFFE}/stranger`],
+    }),
     unrelatedCa,
     unrelatedServer: issue(dir, 'unrelated-server', {
       issuer: unrelatedCa,

@@ -40,7 +40,11 @@ const SERVER_OPTIONS = {
 /** Builds the gRPC server over the domain service. */
 export const createGrpcServer = (
   service: DeletionService,
-  deps: HandlerDeps & { readonly reflection: boolean },
+  deps: HandlerDeps & {
+    readonly reflection: boolean;
+    /** How it binds (TLS, mutual TLS); default plaintext. */
+    readonly credentials?: ServerCredentials;
+  },
 ): GrpcServer => {
   const server = new Server(SERVER_OPTIONS);
   server.addService(DeletionServiceService, createDeletionHandlers(service, deps));
@@ -62,7 +66,8 @@ export const createGrpcServer = (
     health,
     listen: (host, port) =>
       new Promise((resolve, reject) => {
-        server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) => {
+        const credentials = deps.credentials ?? ServerCredentials.createInsecure();
+        server.bindAsync(`${host}:${port}`, credentials, (error, bound) => {
           if (error) reject(error);
           else {
             setServing(true);

@@ -53,7 +53,8 @@ const report = (deps: HandlerDeps, method: string, error: DomainError): void => 
 /**
  * Turns an async handler into a grpc-js unary handler: runs it in a SERVER
  * span continuing the caller's trace, authenticates from the call's metadata
- * (nothing runs without a principal), and sends any error as a rich status.
+ * and client certificate (nothing runs without a principal), and sends any
+ * error as a rich status.
  * Handlers stay small: decode, call the service, encode.
  */
 export const unary =
@@ -67,6 +68,7 @@ export const unary =
       const principal = await deps.authenticate({
         authorization: header(call.metadata, 'authorization'),
         apiKey: header(call.metadata, 'x-api-key'),
+        clientCertificate: call.getAuthContext().sslPeerCertificate,
       });
       return handler(principal, call.request);
     };
