@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
 import { auditTransitions } from './app/audit-trail.js';
+import { rateLimitDeletionService } from './app/rate-limited-service.js';
 import type {
   AuditLog,
   AuditSeal,
@@ -22,6 +23,7 @@ import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
+import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
@@ -35,6 +37,7 @@ import {
 } from './persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletion-repository.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
+import { createMongoRateLimiter } from './persistence/mongo/mongo-rate-limiter.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
@@ -55,6 +58,7 @@ import {
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
+import { startRateLimitSweeper, type RateLimitSweeper } from './worker/rate-limit-sweeper.js';
 import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
 
 /** Parts a test may replace. */
@@ -91,6 +95,19 @@ const collectionNames = (config: Config) => ({
   apiTokens: config.API_TOKENS_COLLECTION,
 });
 
+/** The budgets of the rate limits, from configuration. */
+const rateBudgets = (config: Config) => {
+  const principalMs = config.RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS * 1000;
+  const subjectMs = config.RATE_LIMIT_SUBJECT_WINDOW_SECONDS * 1000;
+  return {
+    mutation: { points: config.RATE_LIMIT_MUTATIONS, windowMs: principalMs },
+    read: { points: config.RATE_LIMIT_READS, windowMs: principalMs },
+    participant: { points: config.RATE_LIMIT_OUTCOME_REPORTS, windowMs: principalMs },
+    codeSend: { points: config.RATE_LIMIT_CODE_SENDS, windowMs: subjectMs },
+    confirmAttempt: { points: config.RATE_LIMIT_CONFIRM_ATTEMPTS, windowMs: subjectMs },
+  };
+};
+
 const makeNotifier = (config: Config, connection: Connection): Notifier & { close?: () => void } =>
   config.NOTIFIER === 'smtp' && config.SMTP_URL !== undefined
     ? createSmtpNotifier({ url: config.SMTP_URL, from: config.SMTP_FROM })
@@ -107,53 +124,61 @@ const makeDeps = (
     readonly audit: AuditLog;
     readonly logger: Logger;
   },
-): DeletionDeps => ({
-  requests: auditTransitions(
-    meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
-    {
-      log: adapters.audit,
-      pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
-      onFailure: (error, request) => {
-        adapters.logger.error(
-          { deletionRequest: request.id, code: DomainError.from(error).code },
-          'audit append failed',
-        );
+): DeletionDeps => {
+  const clock = adapters.overrides.clock ?? systemClock;
+  return {
+    requests: auditTransitions(
+      meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
+      {
+        log: adapters.audit,
+        pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
+        onFailure: (error, request) => {
+          adapters.logger.error(
+            { deletionRequest: request.id, code: DomainError.from(error).code },
+            'audit append failed',
+          );
+        },
       },
+    ),
+    accounts: createMongoAccountDirectory(connection, collectionNames(config)),
+    notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
+    codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
+    clock,
+    ids: createRandomIds(),
+    trace: {
+      current: currentTrace,
+      inSpan: withSpan,
+      inLinkedSpan: withLinkedSpan,
+      event: spanEvent,
+      annotate: annotateSpan,
     },
-  ),
-  accounts: createMongoAccountDirectory(connection, collectionNames(config)),
-  notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
-  codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
-  clock: adapters.overrides.clock ?? systemClock,
-  ids: createRandomIds(),
-  trace: {
-    current: currentTrace,
-    inSpan: withSpan,
-    inLinkedSpan: withLinkedSpan,
-    event: spanEvent,
-    annotate: annotateSpan,
-  },
-  metrics: deletionMetrics,
-  participants: adapters.participants,
-  signer: adapters.signer,
-  policy: {
-    gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
-    codeTtlMs: config.OTP_TTL_SECONDS * 1000,
-    maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
-    risk: {
-      privilegedRoles: config.RISK_PRIVILEGED_ROLES,
-      alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
+    metrics: deletionMetrics,
+    participants: adapters.participants,
+    signer: adapters.signer,
+    limiter: createMongoRateLimiter(connection, {
+      budgets: rateBudgets(config),
+      digest: createRateLimitKeys(config.OTP_SECRET ?? ''),
+      clock,
+    }),
+    policy: {
+      gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
+      codeTtlMs: config.OTP_TTL_SECONDS * 1000,
+      maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
+      risk: {
+        privilegedRoles: config.RISK_PRIVILEGED_ROLES,
+        alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
+      },
+      stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
+      defaultJurisdiction: config.DEFAULT_JURISDICTION,
+      leaseMs: config.LEASE_SECONDS * 1000,
+      retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
+      fanOutConcurrency: config.FANOUT_CONCURRENCY,
+      localErasure: config.LOCAL_ERASURE,
+      watchPollMs: config.WATCH_POLL_MS,
+      maxWatches: config.WATCH_MAX,
     },
-    stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
-    defaultJurisdiction: config.DEFAULT_JURISDICTION,
-    leaseMs: config.LEASE_SECONDS * 1000,
-    retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
-    fanOutConcurrency: config.FANOUT_CONCURRENCY,
-    localErasure: config.LOCAL_ERASURE,
-    watchPollMs: config.WATCH_POLL_MS,
-    maxWatches: config.WATCH_MAX,
-  },
-});
+  };
+};
 
 const makeAuthenticator = (config: Config, connection: Connection) =>
   createAuthenticator({
@@ -213,7 +238,17 @@ export const composeApp = async (
     audit,
     logger,
   });
-  const service = traceDeletionService(createDeletionService(deps));
+  const service = traceDeletionService(
+    rateLimitDeletionService(createDeletionService(deps), {
+      limiter: deps.limiter,
+      onDown: (limit, error) => {
+        logger.warn(
+          { limit, code: DomainError.from(error).code },
+          'rate limit unchecked (store down); read allowed',
+        );
+      },
+    }),
+  );
   const authenticate = makeAuthenticator(config, connection);
   const grpc = createGrpcServer(service, {
     authenticate,
@@ -232,6 +267,7 @@ export const composeApp = async (
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;
   let stopGauges: (() => void) | undefined;
+  let sweeper: RateLimitSweeper | undefined;
   const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
   return {
     service,
@@ -248,6 +284,10 @@ export const composeApp = async (
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
       if (config.WORKER_ENABLED)
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
+      sweeper = startRateLimitSweeper(() => deps.limiter.sweep(), {
+        intervalMs: config.RATE_LIMIT_SWEEP_MS,
+        logger,
+      });
       stopGauges = observeOpenRequests(
         () => deps.requests.countOpen(new Date(deps.clock.now().getTime() + warningMs)),
         () => deps.clock.now(),
@@ -256,6 +296,7 @@ export const composeApp = async (
     },
     close: async () => {
       await worker?.stop();
+      await sweeper?.stop();
       stopGauges?.();
       await Promise.all([grpc.close(), http.close()]);
       participants.close();

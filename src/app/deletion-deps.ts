@@ -10,6 +10,7 @@ import type {
   Notifier,
   OneTimeCodes,
   Participants,
+  RateLimiter,
   ReportSigner,
   TraceContext,
 } from './ports.js';
@@ -48,5 +49,6 @@ export interface DeletionDeps {
   readonly metrics: DeletionMetrics;
   readonly participants: Participants;
   readonly signer: ReportSigner;
+  readonly limiter: RateLimiter;
   readonly policy: DeletionPolicy;
 }
