@@ -30,11 +30,11 @@ type WithAuth<F> = F extends (request: infer R, options?: CallOptions) => Promis
 export type TestClient = { [K in keyof DeletionClient]: WithAuth<DeletionClient[K]> };
 
 /**
- * The service's own gRPC client (`clients/grpc`) with a 10 s deadline and no
- * retries (a test sees every failure), its errors as CallError.
+ * The service's own gRPC client (`clients/grpc`) with a 10 s deadline (unless
+ * given) and no retries (a test sees every failure), its errors as CallError.
  */
-export const createTestClient = (address: string): TestClient => {
-  const client = createDeletionClient({ address, deadlineMs: 10_000, retry: { attempts: 1 } });
+export const createTestClient = (address: string, deadlineMs = 10_000): TestClient => {
+  const client = createDeletionClient({ address, deadlineMs, retry: { attempts: 1 } });
   const asCallError = (error: unknown): never => {
     if (error instanceof DeletionServiceError) throw new CallError(error.grpcCode, error.status);
     throw error;
