@@ -273,6 +273,8 @@ export const configSchema = z.object({
     .number()
     .int()
     .min(1)
+    // Each check reads the budget's slots: a per-subject budget stays small.
+    .max(1000)
     .default(10)
     .describe('One-time codes sent to one subject per subject window, whoever asks'),
   RATE_LIMIT_CONFIRM_ATTEMPTS: z.coerce

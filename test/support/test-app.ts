@@ -96,7 +96,7 @@ export const startTestApp = async (
     RATE_LIMIT_MUTATIONS: '1000000',
     RATE_LIMIT_READS: '1000000',
     RATE_LIMIT_OUTCOME_REPORTS: '1000000',
-    RATE_LIMIT_CODE_SENDS: '10000',
+    RATE_LIMIT_CODE_SENDS: '100',
     ...env,
   });
   const app = await composeApp(config, inject('mongoUri'), {
