@@ -105,6 +105,8 @@ export const attributeKeys = {
   fromState: 'deletion.from_state',
   toState: 'deletion.to_state',
   channel: 'notify.channel',
+  /** The budget a call spent (mutation, read, participant, codeSend, confirmAttempt). */
+  rateLimit: 'deletion.rate_limit',
 } as const;
 
 /** Metric instruments. */

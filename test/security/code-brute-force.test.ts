@@ -12,6 +12,8 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 /** The per-subject budget of code attempts (the default, ASVS's 100 an hour). */
 const LIMIT = 100;
 const STREAMS = 50;
+/** About 25 s each on an idle two-core machine; room for a busy one. */
+const SLOW_MS = 180_000;
 
 /** What the guesses got back. `spent` answers cost a point of the subject's budget. */
 interface Tally {
@@ -130,35 +132,43 @@ describe('one-time code brute force against one subject, on two replicas', () =>
     );
   };
 
-  it('200 wrong guesses in a row, then 200 from 50 concurrent callers: never more than the limit checked', async () => {
-    const subjectId = newSubjectId('brute');
-    await a.seedAccount({ id: subjectId });
-    const cast = await castFor(subjectId);
-    const attacker = attack(a, subjectId, cast);
+  it(
+    '200 wrong guesses in a row, then 200 from 50 concurrent callers: never more than the limit checked',
+    async () => {
+      const subjectId = newSubjectId('brute');
+      await a.seedAccount({ id: subjectId });
+      const cast = await castFor(subjectId);
+      const attacker = attack(a, subjectId, cast);
 
-    await attacker.guesses(guessers, 200, 1);
-    expect(attacker.tally.checked + attacker.tally.locked).toBe(LIMIT);
-    await attacker.guesses(guessers, 200, STREAMS);
+      await attacker.guesses(guessers, 200, 1);
+      expect(attacker.tally.checked + attacker.tally.locked).toBe(LIMIT);
+      await attacker.guesses(guessers, 200, STREAMS);
 
-    const { checked, locked, limited } = attacker.tally;
-    expect(checked).toBeLessThanOrEqual(LIMIT);
-    expect(checked + locked).toBe(LIMIT);
-    expect(limited).toBe(400 - LIMIT);
-    await refusesTheRightCode(attacker, cast);
-  });
+      const { checked, locked, limited } = attacker.tally;
+      expect(checked).toBeLessThanOrEqual(LIMIT);
+      expect(checked + locked).toBe(LIMIT);
+      expect(limited).toBe(400 - LIMIT);
+      await refusesTheRightCode(attacker, cast);
+    },
+    SLOW_MS,
+  );
 
-  it('200 guesses from 50 concurrent callers at once: the budget holds exactly under the race', async () => {
-    const subjectId = newSubjectId('race');
-    await a.seedAccount({ id: subjectId });
-    const cast = await castFor(subjectId);
-    const attacker = attack(a, subjectId, cast);
+  it(
+    '200 guesses from 50 concurrent callers at once: the budget holds exactly under the race',
+    async () => {
+      const subjectId = newSubjectId('race');
+      await a.seedAccount({ id: subjectId });
+      const cast = await castFor(subjectId);
+      const attacker = attack(a, subjectId, cast);
 
-    await attacker.guesses(guessers, 200, STREAMS);
+      await attacker.guesses(guessers, 200, STREAMS);
 
-    const { checked, locked, limited } = attacker.tally;
-    expect(checked).toBeLessThanOrEqual(LIMIT);
-    expect(checked + locked).toBe(LIMIT);
-    expect(limited).toBe(200 - LIMIT);
-    await refusesTheRightCode(attacker, cast);
-  });
+      const { checked, locked, limited } = attacker.tally;
+      expect(checked).toBeLessThanOrEqual(LIMIT);
+      expect(checked + locked).toBe(LIMIT);
+      expect(limited).toBe(200 - LIMIT);
+      await refusesTheRightCode(attacker, cast);
+    },
+    SLOW_MS,
+  );
 });

@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Clock, RateLimiter, RateVerdict } from '../../app/ports.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
 import {
   isPrincipalLimit,
   type PrincipalLimit,
@@ -72,11 +72,15 @@ export const createMongoRateLimiter = (
   const slots = createRateLimitSlots(conn);
   return {
     consume: (limit, key) =>
-      mongoCall(persistenceSpan('rate_limit', 'consume'), { 'deletion.rate_limit': limit }, () => {
-        const digest = options.digest(key);
-        if (isPrincipalLimit(limit)) return spend(counters[limit], digest);
-        return slots.take(`${limit}:${digest}`, options.budgets[limit], options.clock.now());
-      }),
+      mongoCall(
+        persistenceSpan('rate_limit', 'consume'),
+        { [attributeKeys.rateLimit]: limit },
+        () => {
+          const digest = options.digest(key);
+          if (isPrincipalLimit(limit)) return spend(counters[limit], digest);
+          return slots.take(`${limit}:${digest}`, options.budgets[limit], options.clock.now());
+        },
+      ),
     sweep: () =>
       mongoCall(persistenceSpan('rate_limit', 'sweep'), {}, async () => {
         const expired = { expire: { $lte: options.clock.now() } };
