@@ -124,61 +124,58 @@ const makeDeps = (
     readonly audit: AuditLog;
     readonly logger: Logger;
   },
-): DeletionDeps => {
-  const clock = adapters.overrides.clock ?? systemClock;
-  return {
-    requests: auditTransitions(
-      meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
-      {
-        log: adapters.audit,
-        pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
-        onFailure: (error, request) => {
-          adapters.logger.error(
-            { deletionRequest: request.id, code: DomainError.from(error).code },
-            'audit append failed',
-          );
-        },
+): DeletionDeps => ({
+  requests: auditTransitions(
+    meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
+    {
+      log: adapters.audit,
+      pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
+      onFailure: (error, request) => {
+        adapters.logger.error(
+          { deletionRequest: request.id, code: DomainError.from(error).code },
+          'audit append failed',
+        );
       },
-    ),
-    accounts: createMongoAccountDirectory(connection, collectionNames(config)),
-    notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
-    codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
-    clock,
-    ids: createRandomIds(),
-    trace: {
-      current: currentTrace,
-      inSpan: withSpan,
-      inLinkedSpan: withLinkedSpan,
-      event: spanEvent,
-      annotate: annotateSpan,
     },
-    metrics: deletionMetrics,
-    participants: adapters.participants,
-    signer: adapters.signer,
-    limiter: createMongoRateLimiter(connection, {
-      budgets: rateBudgets(config),
-      digest: createRateLimitKeys(config.OTP_SECRET ?? ''),
-      clock,
-    }),
-    policy: {
-      gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
-      codeTtlMs: config.OTP_TTL_SECONDS * 1000,
-      maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
-      risk: {
-        privilegedRoles: config.RISK_PRIVILEGED_ROLES,
-        alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
-      },
-      stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
-      defaultJurisdiction: config.DEFAULT_JURISDICTION,
-      leaseMs: config.LEASE_SECONDS * 1000,
-      retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
-      fanOutConcurrency: config.FANOUT_CONCURRENCY,
-      localErasure: config.LOCAL_ERASURE,
-      watchPollMs: config.WATCH_POLL_MS,
-      maxWatches: config.WATCH_MAX,
+  ),
+  accounts: createMongoAccountDirectory(connection, collectionNames(config)),
+  notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
+  codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
+  clock: adapters.overrides.clock ?? systemClock,
+  ids: createRandomIds(),
+  trace: {
+    current: currentTrace,
+    inSpan: withSpan,
+    inLinkedSpan: withLinkedSpan,
+    event: spanEvent,
+    annotate: annotateSpan,
+  },
+  metrics: deletionMetrics,
+  participants: adapters.participants,
+  signer: adapters.signer,
+  limiter: createMongoRateLimiter(connection, {
+    budgets: rateBudgets(config),
+    digest: createRateLimitKeys(config.OTP_SECRET ?? ''),
+    clock: adapters.overrides.clock ?? systemClock,
+  }),
+  policy: {
+    gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
+    codeTtlMs: config.OTP_TTL_SECONDS * 1000,
+    maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
+    risk: {
+      privilegedRoles: config.RISK_PRIVILEGED_ROLES,
+      alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
     },
-  };
-};
+    stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
+    defaultJurisdiction: config.DEFAULT_JURISDICTION,
+    leaseMs: config.LEASE_SECONDS * 1000,
+    retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
+    fanOutConcurrency: config.FANOUT_CONCURRENCY,
+    localErasure: config.LOCAL_ERASURE,
+    watchPollMs: config.WATCH_POLL_MS,
+    maxWatches: config.WATCH_MAX,
+  },
+});
 
 const makeAuthenticator = (config: Config, connection: Connection) =>
   createAuthenticator({
