@@ -7,6 +7,7 @@ import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
 import { auditTransitions } from './app/audit-trail.js';
 import { auditPrivilegedCalls } from './app/audited-service.js';
+import { rateLimitDeletionService } from './app/rate-limited-service.js';
 import type {
   AuditLog,
   AuditSeal,
@@ -25,6 +26,7 @@ import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
+import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
 import { createSmtpNotifier } from './notify/smtp-notifier.js';
@@ -40,6 +42,7 @@ import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletio
 import { createMongoErasedSubjects } from './persistence/mongo/mongo-erased-subjects.js';
 import { createMongoErasureBreaker } from './persistence/mongo/mongo-erasure-breaker.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
+import { createMongoRateLimiter } from './persistence/mongo/mongo-rate-limiter.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
@@ -61,6 +64,7 @@ import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server
 import { grpcServerCredentials } from './transports/grpc/server-credentials.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
+import { startRateLimitSweeper, type RateLimitSweeper } from './worker/rate-limit-sweeper.js';
 import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
 
 /** Parts a test may replace. */
@@ -96,6 +100,19 @@ const collectionNames = (config: Config) => ({
   sessions: config.SESSIONS_COLLECTION,
   apiTokens: config.API_TOKENS_COLLECTION,
 });
+
+/** The budgets of the rate limits, from configuration. */
+const rateBudgets = (config: Config) => {
+  const principalMs = config.RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS * 1000;
+  const subjectMs = config.RATE_LIMIT_SUBJECT_WINDOW_SECONDS * 1000;
+  return {
+    mutation: { points: config.RATE_LIMIT_MUTATIONS, windowMs: principalMs },
+    read: { points: config.RATE_LIMIT_READS, windowMs: principalMs },
+    participant: { points: config.RATE_LIMIT_OUTCOME_REPORTS, windowMs: principalMs },
+    codeSend: { points: config.RATE_LIMIT_CODE_SENDS, windowMs: subjectMs },
+    confirmAttempt: { points: config.RATE_LIMIT_CONFIRM_ATTEMPTS, windowMs: subjectMs },
+  };
+};
 
 const makeNotifier = (config: Config, connection: Connection): Notifier & { close?: () => void } =>
   config.NOTIFIER === 'smtp' && config.SMTP_URL !== undefined
@@ -147,6 +164,11 @@ const makeDeps = (
   pseudonymOf: adapters.pseudonymOf,
   breaker: createMongoErasureBreaker(connection),
   ledger: createMongoErasedSubjects(connection),
+  limiter: createMongoRateLimiter(connection, {
+    budgets: rateBudgets(config),
+    digest: createRateLimitKeys(config.OTP_SECRET ?? ''),
+    clock: adapters.overrides.clock ?? systemClock,
+  }),
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,
@@ -236,11 +258,22 @@ export const composeApp = async (
     logger,
   });
   const service = traceDeletionService(
-    auditPrivilegedCalls(createDeletionService(deps), deps, {
-      onFailure: (error, operation) => {
-        logger.error({ operation, code: DomainError.from(error).code }, 'audit append failed');
+    rateLimitDeletionService(
+      auditPrivilegedCalls(createDeletionService(deps), deps, {
+        onFailure: (error, operation) => {
+          logger.error({ operation, code: DomainError.from(error).code }, 'audit append failed');
+        },
+      }),
+      {
+        limiter: deps.limiter,
+        onDown: (limit, error) => {
+          logger.warn(
+            { limit, code: DomainError.from(error).code },
+            'rate limit unchecked (store down); read allowed',
+          );
+        },
       },
-    }),
+    ),
   );
   const authenticate = makeAuthenticator(config, connection);
   const grpc = createGrpcServer(service, {
@@ -261,6 +294,7 @@ export const composeApp = async (
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;
   let stopGauges: (() => void) | undefined;
+  let sweeper: RateLimitSweeper | undefined;
   const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
   return {
     service,
@@ -277,6 +311,10 @@ export const composeApp = async (
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
       if (config.WORKER_ENABLED)
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
+      sweeper = startRateLimitSweeper(() => deps.limiter.sweep(), {
+        intervalMs: config.RATE_LIMIT_SWEEP_MS,
+        logger,
+      });
       stopGauges = observeOpenRequests(
         () => deps.requests.countOpen(new Date(deps.clock.now().getTime() + warningMs)),
         () => deps.clock.now(),
@@ -285,6 +323,7 @@ export const composeApp = async (
     },
     close: async () => {
       await worker?.stop();
+      await sweeper?.stop();
       stopGauges?.();
       await Promise.all([grpc.close(), http.close()]);
       participants.close();

@@ -8,6 +8,7 @@ import type { DeletionDeps } from './deletion-deps.js';
 import { confirmDeletionInput, parseInput, type ConfirmDeletionInput } from './inputs.js';
 import { loadRequest } from './load-request.js';
 import { mutateRequest } from './mutate-request.js';
+import { spendBudget, subjectKey } from './spend-budget.js';
 import { oweNotices } from './send-notices.js';
 import { settleAccount } from './settle-account.js';
 import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
@@ -37,12 +38,20 @@ const lockOutAndRefuse = async (deps: DeletionDeps, request: DeletionRequest): P
   );
 };
 
-/** Spends one of the request's attempts, then compares the code in constant time. */
+/**
+ * Spends one of the subject's guesses (across all its requests and replicas),
+ * then one of the request's attempts, then compares the code in constant time.
+ * Spending comes first, so concurrent guesses never outrun either budget.
+ */
 const checkCode = async (
   deps: DeletionDeps,
   request: DeletionRequest,
   code: string,
 ): Promise<void> => {
+  await spendBudget(deps.limiter, {
+    limit: 'confirmAttempt',
+    key: subjectKey(request.subjectId),
+  });
   const reserved = await deps.requests.reserveConfirmationAttempt(
     request.id,
     deps.policy.maxConfirmAttempts,
@@ -62,7 +71,8 @@ const checkCode = async (
 /**
  * Confirms a REQUESTED request with its one-time code or a step-up token.
  * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`CODE_INVALID`),
- * FAILED_PRECONDITION (`INVALID_STATE`, `CODE_EXPIRED`, `TOO_MANY_ATTEMPTS`, `STEP_UP_REQUIRED`).
+ * FAILED_PRECONDITION (`INVALID_STATE`, `CODE_EXPIRED`, `TOO_MANY_ATTEMPTS`, `STEP_UP_REQUIRED`),
+ * RESOURCE_EXHAUSTED (`RATE_LIMITED`: too many codes tried for the subject), UNAVAILABLE.
  */
 export const confirmDeletion =
   (deps: DeletionDeps) =>

@@ -16,6 +16,7 @@ import type {
   Notifier,
   OneTimeCodes,
   Participants,
+  RateLimiter,
   ReportSigner,
   TraceContext,
 } from './ports.js';
@@ -62,5 +63,6 @@ export interface DeletionDeps {
   readonly pseudonymOf: (subjectId: SubjectId) => string;
   readonly breaker: BreakerStore;
   readonly ledger: ErasedSubjectLedger;
+  readonly limiter: RateLimiter;
   readonly policy: DeletionPolicy;
 }

@@ -8,6 +8,7 @@ import { assessRisk } from '../domain/risk-policy.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { parseInput, requestDeletionInput, type RequestDeletionInput } from './inputs.js';
 import type { Account } from './ports.js';
+import { spendBudget, subjectKey } from './spend-budget.js';
 
 const alreadyActive = (existing: DeletionRequest | null): DomainError =>
   new DomainError({
@@ -102,7 +103,8 @@ const draftRequest = (
 /**
  * Creates a deletion request and sends the subject a one-time code.
  * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (`REQUEST_ID_REUSED`), NOT_FOUND
- * (`ACCOUNT_NOT_FOUND`), ALREADY_EXISTS (`DELETION_ALREADY_ACTIVE`), UNAVAILABLE.
+ * (`ACCOUNT_NOT_FOUND`), ALREADY_EXISTS (`DELETION_ALREADY_ACTIVE`), RESOURCE_EXHAUSTED
+ * (`RATE_LIMITED`: too many codes sent to the subject), UNAVAILABLE.
  */
 export const requestDeletion =
   (deps: DeletionDeps) =>
@@ -120,6 +122,8 @@ export const requestDeletion =
     const account = await findAccount(deps, input.subjectId);
     const active = await deps.requests.findActiveBySubject(input.subjectId);
     if (active !== null) return conflict(deps, { key, fingerprint, active });
+    // Each request sends a code: the subject's budget of codes bounds the mail and the guesses.
+    await spendBudget(deps.limiter, { limit: 'codeSend', key: subjectKey(input.subjectId) });
 
     const { request, code } = draftRequest(deps, {
       principal,

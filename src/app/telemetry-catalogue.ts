@@ -114,6 +114,8 @@ export const attributeKeys = {
   channel: 'notify.channel',
   /** TOTAL_LIMIT or REQUESTER_LIMIT: why the mass-deletion breaker paused erasures. */
   breakerReason: 'deletion.breaker_reason',
+  /** The budget a call spent (mutation, read, participant, codeSend, confirmAttempt). */
+  rateLimit: 'deletion.rate_limit',
 } as const;
 
 /** Metric instruments. */

@@ -312,6 +312,55 @@ export const configSchema = z.object({
     .describe(
       'Ed25519 private key (PKCS#8 PEM) that signs erasure reports (required in production)',
     ),
+  RATE_LIMIT_MUTATIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(300)
+    .describe('Calls that change something one principal may make per principal window'),
+  RATE_LIMIT_READS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1200)
+    .describe('Reads (get, list, watch, report) one principal may make per principal window'),
+  RATE_LIMIT_OUTCOME_REPORTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(3000)
+    .describe('ReportErasureOutcome calls one linked service may make per principal window'),
+  RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS: seconds
+    .min(1)
+    .default(60)
+    .describe('Window of the per-principal rate limits'),
+  RATE_LIMIT_CODE_SENDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    // Each check reads the budget's slots: a per-subject budget stays small.
+    .max(1000)
+    .default(10)
+    .describe('One-time codes sent to one subject per subject window, whoever asks'),
+  RATE_LIMIT_CONFIRM_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(100)
+    .describe(
+      'Codes tried for one subject per subject window, across its requests and replicas (ASVS: at most 100 failures an hour)',
+    ),
+  RATE_LIMIT_SUBJECT_WINDOW_SECONDS: seconds
+    .min(3600)
+    .default(3600)
+    .describe('Window of the per-subject rate limits (sliding, exact)'),
+  RATE_LIMIT_SWEEP_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(60_000)
+    .describe('Pause between sweeps of expired rate-limit entries (the store has no TTL index)'),
   SEED_DEMO: flag
     .default(false)
     .describe('Seed demo accounts and an API key at start (development)'),

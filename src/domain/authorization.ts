@@ -1,5 +1,6 @@
 import { DomainError } from './domain-error.js';
 import type { Principal, Scope } from './principal.js';
+import type { PrincipalLimit } from './rate-limits.js';
 
 /** Every operation of the DeletionService; each transport maps its calls onto these. */
 export const operations = [
@@ -26,10 +27,14 @@ export const operations = [
 /** One operation of the service. */
 export type Operation = (typeof operations)[number];
 
-/** Who may call an operation: scopes that reach any subject, and whether `deletion:self` reaches its own. */
+/**
+ * Who may call an operation: scopes that reach any subject, and whether
+ * `deletion:self` reaches its own; and the budget each call spends.
+ */
 export interface OperationPolicy {
   readonly anySubject: readonly Scope[];
   readonly ownSubject: boolean;
+  readonly rateLimit: PrincipalLimit;
 }
 
 const readers: readonly Scope[] = [
@@ -39,29 +44,46 @@ const readers: readonly Scope[] = [
   'deletion:admin',
 ];
 
-/** Deny by default: an operation without an entry here does not compile. */
+/** Deny by default: an operation without an entry here (policy and rate limit) does not compile. */
 export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
-  requestDeletion: { anySubject: ['deletion:request', 'deletion:admin'], ownSubject: true },
-  confirmDeletion: { anySubject: ['deletion:request'], ownSubject: true },
-  approveDeletion: { anySubject: ['deletion:approve'], ownSubject: false },
-  rejectDeletion: { anySubject: ['deletion:approve'], ownSubject: false },
-  cancelDeletion: { anySubject: ['deletion:request', 'deletion:admin'], ownSubject: true },
+  requestDeletion: {
+    anySubject: ['deletion:request', 'deletion:admin'],
+    ownSubject: true,
+    rateLimit: 'mutation',
+  },
+  confirmDeletion: { anySubject: ['deletion:request'], ownSubject: true, rateLimit: 'mutation' },
+  approveDeletion: { anySubject: ['deletion:approve'], ownSubject: false, rateLimit: 'mutation' },
+  rejectDeletion: { anySubject: ['deletion:approve'], ownSubject: false, rateLimit: 'mutation' },
+  cancelDeletion: {
+    anySubject: ['deletion:request', 'deletion:admin'],
+    ownSubject: true,
+    rateLimit: 'mutation',
+  },
   undeleteDeletionRequest: {
     anySubject: ['deletion:request', 'deletion:admin'],
     ownSubject: true,
+    rateLimit: 'mutation',
   },
-  getDeletionRequest: { anySubject: readers, ownSubject: true },
-  watchDeletionRequest: { anySubject: readers, ownSubject: true },
-  listDeletionRequests: { anySubject: readers, ownSubject: true },
-  reportErasureOutcome: { anySubject: ['deletion:participant'], ownSubject: false },
-  retryParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
-  resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false },
-  getErasureReport: { anySubject: readers, ownSubject: true },
-  listAuditEvents: { anySubject: ['deletion:admin'], ownSubject: false },
-  verifyAuditLog: { anySubject: ['deletion:admin'], ownSubject: false },
-  getSafetyStatus: { anySubject: ['deletion:admin'], ownSubject: false },
-  resumeErasures: { anySubject: ['deletion:admin'], ownSubject: false },
-  checkErasedSubjects: { anySubject: ['deletion:participant'], ownSubject: false },
+  getDeletionRequest: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
+  watchDeletionRequest: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
+  listDeletionRequests: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
+  reportErasureOutcome: {
+    anySubject: ['deletion:participant'],
+    ownSubject: false,
+    rateLimit: 'participant',
+  },
+  retryParticipant: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
+  resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
+  getErasureReport: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
+  listAuditEvents: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
+  verifyAuditLog: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
+  getSafetyStatus: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
+  resumeErasures: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
+  checkErasedSubjects: {
+    anySubject: ['deletion:participant'],
+    ownSubject: false,
+    rateLimit: 'participant',
+  },
 };
 
 /** How far a caller reaches for one operation. */

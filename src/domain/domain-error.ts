@@ -29,6 +29,8 @@ export interface DomainErrorInit {
   readonly message: string;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly fieldViolations?: readonly FieldViolation[];
+  /** How long the caller should wait before trying again (RESOURCE_EXHAUSTED); sent as RetryInfo / Retry-After. */
+  readonly retryDelayMs?: number;
   readonly cause?: unknown;
 }
 
@@ -42,6 +44,7 @@ export class DomainError extends Error {
   readonly reason: string;
   readonly metadata: Readonly<Record<string, string>>;
   readonly fieldViolations: readonly FieldViolation[];
+  readonly retryDelayMs: number | undefined;
 
   constructor(init: DomainErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -49,6 +52,7 @@ export class DomainError extends Error {
     this.reason = init.reason;
     this.metadata = init.metadata ?? {};
     this.fieldViolations = init.fieldViolations ?? [];
+    this.retryDelayMs = init.retryDelayMs;
   }
 
   /** True for any DomainError, also across module copies. */

@@ -4,7 +4,12 @@ import type { ErrorCode } from '../../src/domain/domain-error.js';
 import { createGrpcServer, type GrpcServer } from '../../src/transports/grpc/grpc-server.js';
 import { grpcStatusOf } from '../../src/transports/grpc/grpc-errors.js';
 import { callError, createTestClient, type TestClient } from '../support/grpc-test-client.js';
-import { domainErrorFor, seenOf, throwingService } from '../support/throwing-service.js';
+import {
+  domainErrorFor,
+  seenOf,
+  TABLE_RETRY_DELAY_MS,
+  throwingService,
+} from '../support/throwing-service.js';
 
 const codes = Object.keys(grpcStatusOf) as ErrorCode[];
 const wireCodes: Record<ErrorCode, number> = {
@@ -58,6 +63,8 @@ describe('gRPC error table: every domain error code on the wire', () => {
       metadata: seen.metadata,
       fieldViolations:
         code === 'INVALID_ARGUMENT' ? [{ field: 'name', description: 'must be a name' }] : [],
+      // RetryInfo: only when the error says when to try again.
+      retryDelayMs: code === 'RESOURCE_EXHAUSTED' ? TABLE_RETRY_DELAY_MS : undefined,
     });
     expect(JSON.stringify(error)).not.toContain('secret-cause-text');
   });

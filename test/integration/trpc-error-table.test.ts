@@ -66,6 +66,8 @@ describe('tRPC error table: every domain error code on the wire', () => {
 
     const [trpcCode, httpStatus] = wire[code];
     expect(response.status).toBe(httpStatus);
+    // Retry-After (whole seconds, rounded up): only when the error says when to try again.
+    expect(response.headers.get('retry-after')).toBe(code === 'RESOURCE_EXHAUSTED' ? '3' : null);
     expect(JSON.parse(text)).toEqual({
       error: {
         message: seen.message,

@@ -27,8 +27,10 @@ const SUPPORT_BACKEND = {
 /** A gRPC client of `t` over TLS trusting the test CA, presenting `cert` when given. */
 const tlsClient = (t: TestApp, pki: TestCertificates, cert?: TestCertificate) => {
   const client = createTestClient(`127.0.0.1:${String(t.ports.grpc)}`, {
-    ca: pki.ca.cert,
-    ...(cert === undefined ? {} : { cert: cert.cert, key: cert.key }),
+    tls: {
+      ca: pki.ca.cert,
+      ...(cert === undefined ? {} : { cert: cert.cert, key: cert.key }),
+    },
   });
   return Object.assign(client, { [Symbol.dispose]: () => client.close() });
 };

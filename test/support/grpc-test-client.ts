@@ -31,16 +31,19 @@ type WithAuth<F> = F extends (request: infer R, options?: CallOptions) => Promis
 export type TestClient = { [K in keyof DeletionClient]: WithAuth<DeletionClient[K]> };
 
 /**
- * The service's own gRPC client (`clients/grpc`) with a 10 s deadline and no
- * retries (a test sees every failure), its errors as CallError; plaintext
- * unless `tls` is given.
+ * The service's own gRPC client (`clients/grpc`) with a 10 s deadline (unless
+ * given) and no retries (a test sees every failure), its errors as CallError;
+ * plaintext unless `tls` is given.
  */
-export const createTestClient = (address: string, tls?: TlsOptions): TestClient => {
+export const createTestClient = (
+  address: string,
+  options: { readonly tls?: TlsOptions; readonly deadlineMs?: number } = {},
+): TestClient => {
   const client = createDeletionClient({
     address,
-    deadlineMs: 10_000,
+    deadlineMs: options.deadlineMs ?? 10_000,
     retry: { attempts: 1 },
-    ...(tls === undefined ? {} : { tls }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   const asCallError = (error: unknown): never => {
     if (error instanceof DeletionServiceError) throw new CallError(error.grpcCode, error.status);

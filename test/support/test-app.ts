@@ -92,6 +92,11 @@ export const startTestApp = async (
     WORKER_ENABLED: 'false',
     WATCH_POLL_MS: '50',
     GRACE_PERIOD_SECONDS: '0',
+    // Tests act as one principal many times a second; the rate-limit tests set their own budgets.
+    RATE_LIMIT_MUTATIONS: '1000000',
+    RATE_LIMIT_READS: '1000000',
+    RATE_LIMIT_OUTCOME_REPORTS: '1000000',
+    RATE_LIMIT_CODE_SENDS: '100',
     ...env,
   });
   const app = await composeApp(config, inject('mongoUri'), {

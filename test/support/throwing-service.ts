@@ -31,7 +31,13 @@ export const throwingService = (): {
   };
 };
 
-/** The error a table test throws for `code`: with metadata, a cause holding PII, and (for INVALID_ARGUMENT) a field. */
+/** How long a RESOURCE_EXHAUSTED error of a table test asks the caller to wait. */
+export const TABLE_RETRY_DELAY_MS = 2500;
+
+/**
+ * The error a table test throws for `code`: with metadata, a cause holding PII,
+ * (for INVALID_ARGUMENT) a field, and (for RESOURCE_EXHAUSTED) a retry delay.
+ */
 export const domainErrorFor = (code: ErrorCode): DomainError =>
   new DomainError({
     code,
@@ -40,6 +46,7 @@ export const domainErrorFor = (code: ErrorCode): DomainError =>
     metadata: { deletionRequest: 'deletionRequests/r1' },
     fieldViolations:
       code === 'INVALID_ARGUMENT' ? [{ field: 'name', description: 'must be a name' }] : [],
+    ...(code === 'RESOURCE_EXHAUSTED' && { retryDelayMs: TABLE_RETRY_DELAY_MS }),
     cause: new Error('secret-cause-text alice@example.com'),
   });
 

@@ -3,6 +3,7 @@ import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
 import { AUDIT_EVENTS, auditEventIndexes } from './mongo-audit-log.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
+import { RATE_LIMITS, rateLimitIndexes } from './mongo-rate-limiter.js';
 import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
@@ -41,6 +42,7 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
     const plan: [string, readonly IndexSpec[]][] = [
       [DELETION_REQUESTS, deletionRequestIndexes],
       [AUDIT_EVENTS, auditEventIndexes],
+      [RATE_LIMITS, rateLimitIndexes],
       [names.sessions, [bySubject]],
       [names.apiTokens, [bySubject]],
     ];

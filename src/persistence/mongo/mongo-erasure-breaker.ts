@@ -6,49 +6,72 @@ import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 export const ERASURE_BREAKER = 'erasure_breaker';
 
-/** The one breaker document; `version` guards every write. */
-type BreakerDocument = { _id: 'breaker' } & BreakerState;
+/** One version of the breaker: the version is the `_id`, so exactly one writer makes each. */
+type BreakerVersion = { _id: number } & Omit<BreakerState, 'version'>;
 
-const fromDocument = (state: BreakerDocument): BreakerState => ({
-  version: state.version,
-  starts: state.starts.map(({ deletionRequestId, requester, at }) => ({
+/** The highest version a writer has seen written: where to start looking for the newest. */
+interface BreakerHead {
+  _id: 'head';
+  version: number;
+}
+
+/** Versions this far behind the newest keep only their `_id` (the claim), not their state. */
+const KEPT_VERSIONS = 20;
+
+const fromDocument = ({ _id, starts, pause, resumed }: BreakerVersion): BreakerState => ({
+  version: _id,
+  starts: starts.map(({ deletionRequestId, requester, at }) => ({
     deletionRequestId,
     requester,
     at,
   })),
-  pause: state.pause,
-  resumed: state.resumed,
+  pause,
+  resumed,
 });
 
 /**
- * The mass-deletion breaker in MongoDB (or FerretDB): one document, written
- * only when its version is still the one read (or inserted once, when there
- * is none yet), so replicas never lose each other's counts.
+ * The mass-deletion breaker in MongoDB (or FerretDB), append-only: each new
+ * state is inserted with `_id` = its version, which only one writer can do
+ * (FerretDB 1.24 runs a version-guarded update as "read, then overwrite", so
+ * an update would let two writers win). The newest is found from a head hint
+ * plus reads by `_id`; old versions are emptied, never deleted, so a writer
+ * that read one can never claim the version after it again.
  */
 export const createMongoErasureBreaker = (conn: Connection): BreakerStore => {
-  const breakers = conn.collection<BreakerDocument>(ERASURE_BREAKER);
+  const versions = conn.collection<BreakerVersion | BreakerHead>(ERASURE_BREAKER);
+  const newest = async (): Promise<BreakerState> => {
+    const head = (await versions.findOne({ _id: 'head' })) as BreakerHead | null;
+    let found: BreakerVersion | null = null;
+    for (let version = head?.version ?? 0; ; version += 1) {
+      const next = (await versions.findOne({ _id: version + 1 })) as BreakerVersion | null;
+      if (next === null) break;
+      found = next;
+    }
+    if (found !== null) return fromDocument(found);
+    if (head === null || head.version === 0) return initialBreaker;
+    const atHead = (await versions.findOne({ _id: head.version })) as BreakerVersion | null;
+    return atHead === null ? initialBreaker : fromDocument(atHead);
+  };
   return {
-    load: () =>
-      mongoCall(persistenceSpan(ERASURE_BREAKER, 'load'), {}, async () => {
-        const found = await breakers.findOne({ _id: 'breaker' });
-        return found === null ? initialBreaker : fromDocument(found);
-      }),
+    load: () => mongoCall(persistenceSpan(ERASURE_BREAKER, 'load'), {}, newest),
     save: (next, previous) =>
       mongoCall(persistenceSpan(ERASURE_BREAKER, 'save'), {}, async () => {
-        if (previous.version === 0) {
-          try {
-            await breakers.insertOne({ _id: 'breaker', ...next });
-            return true;
-          } catch (error) {
-            if (isDuplicateKey(error)) return false;
-            throw error;
-          }
+        if (next.version !== previous.version + 1) return false;
+        const { version, ...state } = next;
+        try {
+          await versions.insertOne({ _id: version, ...state });
+        } catch (error) {
+          if (isDuplicateKey(error)) return false;
+          throw error;
         }
-        const result = await breakers.updateOne(
-          { _id: 'breaker', version: previous.version },
-          { $set: { ...next } },
+        // Best effort: a lagging hint costs a few reads, never a wrong state.
+        await versions.updateOne({ _id: 'head' }, { $max: { version } }, { upsert: true });
+        // Versions are consecutive: emptying the one that just fell behind keeps them all small.
+        await versions.updateOne(
+          { _id: version - KEPT_VERSIONS },
+          { $set: { starts: [], pause: null, resumed: null } },
         );
-        return result.matchedCount === 1;
+        return true;
       }),
   };
 };

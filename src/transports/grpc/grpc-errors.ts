@@ -1,7 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { forCaller, type DomainError, type ErrorCode } from '../../domain/domain-error.js';
 import type { Any } from '../../gen/google/protobuf/any.js';
-import { BadRequest, ErrorInfo } from '../../gen/google/rpc/error_details.js';
+import { BadRequest, ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details.js';
 import { Status } from '../../gen/google/rpc/status.js';
 
 /** Total mapping: a new ErrorCode does not compile until it is mapped here. */
@@ -35,7 +35,8 @@ const snakeCase = (path: string): string =>
 
 /**
  * Encodes a DomainError as a gRPC status with `google.rpc.Status` details:
- * an ErrorInfo always, a BadRequest when there are field violations. The
+ * an ErrorInfo always, a BadRequest when there are field violations, a
+ * RetryInfo when the error says when to try again (rate limits). The
  * `cause` never goes on the wire, nor anything of an INTERNAL error.
  */
 export const toServiceError = (thrown: DomainError): Partial<ServiceError> => {
@@ -59,6 +60,13 @@ export const toServiceError = (thrown: DomainError): Partial<ServiceError> => {
       localizedMessage: undefined,
     }));
     details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
+  }
+  if (error.retryDelayMs !== undefined) {
+    const retryDelay = {
+      seconds: String(Math.floor(error.retryDelayMs / 1000)),
+      nanos: (error.retryDelayMs % 1000) * 1_000_000,
+    };
+    details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay }).finish()));
   }
   const metadata = new Metadata();
   metadata.set(

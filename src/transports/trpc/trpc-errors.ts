@@ -56,6 +56,19 @@ export interface DeletionErrorData {
 export const toTRPCError = (error: DomainError): TRPCError =>
   new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
 
+/**
+ * The `Retry-After` of a response (whole seconds, RFC 9110): the longest wait
+ * any of its errors asks for; undefined when none does.
+ */
+export const retryAfterOf = (errors: readonly TRPCError[]): string | undefined => {
+  const delays = errors.flatMap((error) =>
+    DomainError.is(error.cause) && error.cause.retryDelayMs !== undefined
+      ? [error.cause.retryDelayMs]
+      : [],
+  );
+  return delays.length === 0 ? undefined : String(Math.ceil(Math.max(...delays) / 1000));
+};
+
 const fieldErrorsOf = (violations: readonly FieldViolation[]): Record<string, string[]> => {
   const grouped: Record<string, string[]> = {};
   for (const { field, description } of violations) (grouped[field] ??= []).push(description);

@@ -6,6 +6,7 @@ import type { Authenticator } from '../../auth/authenticator.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { createDeletionRouter, type RouterOptions, type TrpcContext } from './router.js';
+import { retryAfterOf } from './trpc-errors.js';
 
 /** Where tRPC is served on the HTTP server. */
 export const TRPC_BASE_PATH = '/trpc/';
@@ -25,8 +26,9 @@ export interface TrpcHandlerDeps {
 /**
  * The tRPC router behind the standalone adapter, for `/trpc/*` of the HTTP
  * server: credentials from the `authorization` or `x-api-key` header, batches
- * of at most 50 calls, bodies of at most 1 MiB. Failures are logged by
- * procedure, code and reason only.
+ * of at most 50 calls, bodies of at most 1 MiB. A rate-limited call answers
+ * TOO_MANY_REQUESTS with `Retry-After`. Failures are logged by procedure,
+ * code and reason only.
  */
 export const createTrpcHandler = (
   service: DeletionService,
@@ -37,6 +39,10 @@ export const createTrpcHandler = (
     basePath: TRPC_BASE_PATH,
     maxBatchSize: 50,
     maxBodySize: 1024 * 1024,
+    responseMeta: ({ errors }) => {
+      const retryAfter = retryAfterOf(errors);
+      return retryAfter === undefined ? {} : { headers: { 'retry-after': retryAfter } };
+    },
     createContext: ({ req }): TrpcContext => {
       let principal: Promise<Principal> | undefined;
       const credentials = {

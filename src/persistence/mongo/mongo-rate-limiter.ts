@@ -1,0 +1,94 @@
+import type { Connection } from 'mongoose';
+import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Clock, RateLimiter, RateVerdict } from '../../app/ports.js';
+import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
+import {
+  isPrincipalLimit,
+  type PrincipalLimit,
+  type RateBudget,
+  type RateLimit,
+} from '../../domain/rate-limits.js';
+import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+import { createRateLimitSlots, RATE_LIMIT_SLOTS } from './rate-limit-slots.js';
+
+/** The collection of rate-limiter-flexible's counters (per-principal budgets). */
+export const RATE_LIMITS = 'rate_limits';
+
+/** The index rate-limiter-flexible needs; its own set includes a TTL index FerretDB 1.24 refuses. */
+export const rateLimitIndexes = [{ key: { key: 1 as const }, name: 'key', unique: true as const }];
+
+/** What the limiter is built from. */
+export interface MongoRateLimiterOptions {
+  readonly budgets: Readonly<Record<RateLimit, RateBudget>>;
+  /** A keyed digest of a key: principal and subject ids are never stored as they are. */
+  readonly digest: (key: string) => string;
+  readonly clock: Clock;
+}
+
+/** A first write of a counter can lose a race on FerretDB with an error the library does not retry. */
+const MAX_TRIES = 3;
+
+const counterFor = (conn: Connection, limit: PrincipalLimit, budget: RateBudget) =>
+  new RateLimiterMongo({
+    storeClient: conn,
+    tableName: RATE_LIMITS,
+    keyPrefix: limit,
+    points: budget.points,
+    duration: Math.max(1, Math.ceil(budget.windowMs / 1000)),
+    disableIndexesCreation: true,
+  });
+
+const spend = async (counter: RateLimiterMongo, key: string): Promise<RateVerdict> => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await counter.consume(key);
+      return { allowed: true };
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes)
+        return { allowed: false, retryDelayMs: rejection.msBeforeNext };
+      if (!isDuplicateKey(rejection) || attempt >= MAX_TRIES) throw rejection;
+    }
+  }
+};
+
+/**
+ * Rate limits in the service's database, shared by every replica.
+ * Per-principal budgets use rate-limiter-flexible's Mongo store (one
+ * findOneAndUpdate per call; its count is exact on MongoDB, and can run over
+ * under heavy concurrency on FerretDB 1.24, whose `$inc` is not atomic). The
+ * per-subject budgets that bound code guessing must be exact everywhere, so
+ * they use claimed slots (see rate-limit-slots.ts). No TTL index: `sweep`
+ * deletes what expired. Store failures throw UNAVAILABLE.
+ */
+export const createMongoRateLimiter = (
+  conn: Connection,
+  options: MongoRateLimiterOptions,
+): RateLimiter => {
+  const counters: Readonly<Record<PrincipalLimit, RateLimiterMongo>> = {
+    mutation: counterFor(conn, 'mutation', options.budgets.mutation),
+    read: counterFor(conn, 'read', options.budgets.read),
+    participant: counterFor(conn, 'participant', options.budgets.participant),
+  };
+  const slots = createRateLimitSlots(conn);
+  return {
+    consume: (limit, key) =>
+      mongoCall(
+        persistenceSpan('rate_limit', 'consume'),
+        { [attributeKeys.rateLimit]: limit },
+        () => {
+          const digest = options.digest(key);
+          if (isPrincipalLimit(limit)) return spend(counters[limit], digest);
+          return slots.take(`${limit}:${digest}`, options.budgets[limit], options.clock.now());
+        },
+      ),
+    sweep: () =>
+      mongoCall(persistenceSpan('rate_limit', 'sweep'), {}, async () => {
+        const expired = { expire: { $lte: options.clock.now() } };
+        const [counted, claimed] = await Promise.all([
+          conn.collection(RATE_LIMITS).deleteMany(expired),
+          conn.collection(RATE_LIMIT_SLOTS).deleteMany(expired),
+        ]);
+        return counted.deletedCount + claimed.deletedCount;
+      }),
+  };
+};

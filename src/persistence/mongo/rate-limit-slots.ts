@@ -1,0 +1,99 @@
+import type { Connection } from 'mongoose';
+import type { RateVerdict } from '../../app/ports.js';
+import type { RateBudget } from '../../domain/rate-limits.js';
+import { isDuplicateKey } from './classify-mongo-error.js';
+
+/** The collection of claimed slots: exact budgets. */
+export const RATE_LIMIT_SLOTS = 'rate_limit_slots';
+
+/** Slot `<key>#<epoch>#<position>`: one point spent at `claimedAt`. */
+interface SlotDocument {
+  _id: string;
+  claimedAt: Date;
+  /** When the slot stops limiting anything (the sweeper deletes it then). */
+  expire: Date;
+}
+
+/**
+ * An exact sliding-window limit: at most `points` spent in any `windowMs`,
+ * across replicas, on every MongoDB-compatible server. A budget has `points`
+ * positions; a point is a position taken in the current epoch (`windowMs`
+ * long) by inserting its slot (a unique `_id` lets one writer win, where
+ * FerretDB 1.24 runs `$inc` as "read, then overwrite" and loses counts). A
+ * position taken less than a window ago, in this epoch or the one before, is
+ * busy; after inserting, a writer looks at the neighbouring epochs' slot of
+ * its position and gives it back if either is within a window of its own, so
+ * two writers on either side of an epoch's end cannot both keep it. Writers
+ * pick free positions at random, so concurrent ones rarely collide. Every
+ * lookup is by `_id`.
+ */
+export interface RateLimitSlots {
+  take(key: string, budget: RateBudget, now: Date): Promise<RateVerdict>;
+}
+
+const slotId = (key: string, epoch: number, position: number): string =>
+  `${key}#${String(epoch)}#${String(position)}`;
+
+export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
+  const slots = conn.collection<SlotDocument>(RATE_LIMIT_SLOTS);
+  const byId = async (ids: readonly string[]): Promise<Map<string, SlotDocument>> =>
+    new Map(
+      (await slots.find({ _id: { $in: [...ids] } }).toArray()).map((slot) => [slot._id, slot]),
+    );
+
+  const claim = async (doc: SlotDocument): Promise<boolean> => {
+    try {
+      await slots.insertOne(doc);
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  };
+
+  /** Keeps a fresh claim only if no neighbouring epoch's slot of its position is within a window of it. */
+  const keep = async (
+    key: string,
+    slot: { readonly epoch: number; readonly position: number; readonly at: number },
+    windowMs: number,
+  ): Promise<boolean> => {
+    const mine = slotId(key, slot.epoch, slot.position);
+    const neighbours = await byId([
+      slotId(key, slot.epoch - 1, slot.position),
+      slotId(key, slot.epoch + 1, slot.position),
+    ]);
+    const clash = [...neighbours.values()].some(
+      (other) => Math.abs(other.claimedAt.getTime() - slot.at) < windowMs,
+    );
+    if (clash) await slots.deleteOne({ _id: mine });
+    return !clash;
+  };
+
+  return {
+    take: async (key, { points, windowMs }, now) => {
+      const at = now.getTime();
+      const epoch = Math.floor(at / windowMs);
+      const positions = Array.from({ length: points }, (_, index) => index + 1);
+      const epochs = [epoch - 1, epoch, epoch + 1];
+      for (;;) {
+        const seen = await byId(positions.flatMap((p) => epochs.map((e) => slotId(key, e, p))));
+        // A claim keeps its position busy for a window: one in this epoch always does.
+        const freeAt = (p: number): number =>
+          Math.max(
+            0,
+            ...epochs.map(
+              (e) => (seen.get(slotId(key, e, p))?.claimedAt.getTime() ?? -Infinity) + windowMs,
+            ),
+          );
+        const free = positions.filter((p) => freeAt(p) <= at);
+        if (free.length === 0) {
+          return { allowed: false, retryDelayMs: Math.min(...positions.map(freeAt)) - at };
+        }
+        const position = free[Math.floor(Math.random() * free.length)] ?? 1;
+        const expire = new Date(at + windowMs);
+        if (!(await claim({ _id: slotId(key, epoch, position), claimedAt: now, expire }))) continue;
+        if (await keep(key, { epoch, position, at }, windowMs)) return { allowed: true };
+      }
+    },
+  };
+};

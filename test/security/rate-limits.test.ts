@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callError } from '../support/grpc-test-client.js';
+import { castFor, newSubjectId } from '../support/principals.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { mintToken } from '../support/tokens.js';
+
+const RESOURCE_EXHAUSTED = 8;
+const PERMISSION_DENIED = 7;
+const MUTATIONS = 4;
+const WINDOW_SECONDS = 60;
+
+/** A tRPC mutation over plain HTTP, to see the status and headers. */
+const trpcMutation = (t: TestApp, procedure: string, token: string, input: object) =>
+  fetch(`${t.trpcUrl}/${procedure}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(input),
+  });
+
+const until = async (condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+describe('per-principal rate limits, shared by two replicas of one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  const budgets = {
+    RATE_LIMIT_MUTATIONS: String(MUTATIONS),
+    RATE_LIMIT_READS: '1000',
+    RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS: String(WINDOW_SECONDS),
+  };
+  beforeAll(async () => {
+    a = await startTestApp(budgets);
+    b = await startTestApp({ ...budgets, MONGODB_DB: a.dbName });
+  });
+  afterAll(async () => {
+    await b[Symbol.asyncDispose]();
+    await a[Symbol.asyncDispose]();
+  });
+
+  it('refuses the call past the budget, whichever replica and transport, with RetryInfo and Retry-After', async () => {
+    const caller = await castFor(newSubjectId('limited'));
+    const cancel = { name: 'deletionRequests/none' };
+    // Two calls on each replica, one by gRPC and one by tRPC: refused (not theirs), but spent.
+    for (const t of [a, b]) {
+      expect((await callError(t.client.cancelDeletion(cancel, caller.self))).code).toBe(
+        PERMISSION_DENIED,
+      );
+      expect((await trpcMutation(t, 'cancelDeletion', caller.self.token, cancel)).status).toBe(403);
+    }
+
+    const overGrpc = await callError(b.client.cancelDeletion(cancel, caller.self));
+    const overTrpc = await trpcMutation(a, 'cancelDeletion', caller.self.token, cancel);
+
+    expect(overGrpc.code).toBe(RESOURCE_EXHAUSTED);
+    expect(overGrpc.rich).toMatchObject({
+      reason: 'RATE_LIMITED',
+      metadata: { limit: 'mutation' },
+    });
+    expect(overGrpc.rich?.retryDelayMs).toBeGreaterThan(0);
+    expect(overGrpc.rich?.retryDelayMs).toBeLessThanOrEqual(WINDOW_SECONDS * 1000);
+    expect(overTrpc.status).toBe(429);
+    const retryAfter = Number(overTrpc.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);
+    const body = (await overTrpc.json()) as { error: { data: { code: string; reason: string } } };
+    expect(body.error.data).toMatchObject({ code: 'TOO_MANY_REQUESTS', reason: 'RATE_LIMITED' });
+  });
+
+  it('keeps budgets apart: another principal, and reads, are still served', async () => {
+    const subjectId = newSubjectId('spent');
+    await a.seedAccount({ id: subjectId });
+    const spent = await castFor(subjectId);
+    const created = await a.client.requestDeletion({ subjectId }, spent.self);
+    for (let i = 1; i < MUTATIONS; i += 1)
+      await callError(a.client.cancelDeletion({ name: 'deletionRequests/none' }, spent.self));
+    expect(
+      (await callError(b.client.cancelDeletion({ name: created.name }, spent.self))).code,
+    ).toBe(RESOURCE_EXHAUSTED);
+
+    expect((await b.client.getDeletionRequest({ name: created.name }, spent.self)).name).toBe(
+      created.name,
+    );
+    const other = { token: await mintToken({ sub: 'svc-other', scope: 'deletion:request' }) };
+    expect((await b.client.cancelDeletion({ name: created.name }, other)).state).toBeDefined();
+  });
+});
+
+describe('the rate-limit sweeper', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RATE_LIMIT_SWEEP_MS: '100' });
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  it('deletes entries whose window is over, and stores no id of a person', async () => {
+    const subjectId = newSubjectId('swept');
+    await t.seedAccount({ id: subjectId });
+    const cast = await castFor(subjectId);
+    await t.client.requestDeletion({ subjectId }, cast.self);
+    const db = t.app.connection;
+    const stored = async () => [
+      ...(await db.collection('rate_limits').find().toArray()),
+      ...(await db.collection('rate_limit_slots').find().toArray()),
+    ];
+    const before = await stored();
+    expect(before.length).toBeGreaterThanOrEqual(2); // the principal's counter and the code's slot
+    expect(JSON.stringify(before)).not.toContain(subjectId);
+
+    t.clock.advance(2 * 3600 * 1000);
+
+    await until(async () => (await stored()).length === 0);
+  });
+});
