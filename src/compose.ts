@@ -13,6 +13,8 @@ import type {
   Notifier,
   Participants,
   ReportSigner,
+  SubjectCipher,
+  SubjectKeyStore,
 } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -21,6 +23,8 @@ import { DomainError } from './domain/domain-error.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
+import { createLocalKeyEncryptionKey } from './crypto/local-key-encryption-key.js';
+import { createSubjectCipher } from './crypto/subject-cipher.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
 import { createMailboxNotifier } from './notify/mailbox-notifier.js';
@@ -35,6 +39,10 @@ import {
 } from './persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletion-repository.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
+import {
+  createMongoSubjectKeyStore,
+  migrateKeyVault,
+} from './persistence/mongo/mongo-subject-key-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
@@ -76,6 +84,8 @@ export interface App {
   readonly reportPublicKey: string;
   /** The audit log and the keys that verify it. */
   readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+  /** The subjects' data keys (in the key vault database) and the cipher of their personal data. */
+  readonly subjectData: { readonly keys: SubjectKeyStore; readonly cipher: SubjectCipher };
   /** Starts listening and the worker; resolves to the bound ports. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /** Runs one worker pass now. */
@@ -106,10 +116,13 @@ const makeDeps = (
     readonly traits: ServerTraits;
     readonly audit: AuditLog;
     readonly logger: Logger;
+    readonly subjectData: App['subjectData'];
   },
 ): DeletionDeps => ({
   requests: auditTransitions(
-    meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
+    meteredRequests(
+      createMongoDeletionRepository(connection, adapters.subjectData.cipher, adapters.traits),
+    ),
     {
       log: adapters.audit,
       pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
@@ -205,6 +218,16 @@ export const composeApp = async (
   const traits = await serverTraits(connection);
   const seal = createAuditSeal(config.AUDIT_KEY ?? '');
   const audit = createMongoAuditLog(connection, seal);
+  // The key vault is a database of its own on the same server: see mongo-subject-key-store.ts.
+  const vault = connection.useDb(config.KEY_VAULT_DB ?? `${config.MONGODB_DB}_keys`, {
+    useCache: true,
+  });
+  await migrateKeyVault(vault);
+  const keys = createMongoSubjectKeyStore(
+    vault,
+    createLocalKeyEncryptionKey(config.DATA_KEK ?? ''),
+  );
+  const subjectData = { keys, cipher: createSubjectCipher(keys) };
   const deps = makeDeps(config, connection, {
     overrides,
     participants,
@@ -212,6 +235,7 @@ export const composeApp = async (
     traits,
     audit,
     logger,
+    subjectData,
   });
   const service = traceDeletionService(createDeletionService(deps));
   const authenticate = makeAuthenticator(config, connection);
@@ -242,6 +266,7 @@ export const composeApp = async (
     logger,
     reportPublicKey: signer.publicKeyPem,
     audit: { log: audit, seal },
+    subjectData,
     runWorkerPass: pass,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);
