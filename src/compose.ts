@@ -149,6 +149,11 @@ const makeDeps = (
   metrics: deletionMetrics,
   participants: adapters.participants,
   signer: adapters.signer,
+  shredding: {
+    keys: adapters.subjectData.keys,
+    audit: adapters.audit,
+    pseudonymOf: createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? ''),
+  },
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,

@@ -1,8 +1,10 @@
 import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { RiskPolicyConfig } from '../domain/risk-policy.js';
 import type { Jurisdiction } from '../domain/legal-deadline.js';
+import type { SubjectId } from '../domain/ids.js';
 import type {
   AccountDirectory,
+  AuditLog,
   Clock,
   DeletionMetrics,
   DeletionRequestRepository,
@@ -11,6 +13,7 @@ import type {
   OneTimeCodes,
   Participants,
   ReportSigner,
+  SubjectKeyStore,
   TraceContext,
 } from './ports.js';
 
@@ -49,4 +52,10 @@ export interface DeletionDeps {
   readonly participants: Participants;
   readonly signer: ReportSigner;
   readonly policy: DeletionPolicy;
+  /** Crypto-shredding: the subjects' data keys, and the audit log their destruction goes to. */
+  readonly shredding: {
+    readonly keys: Pick<SubjectKeyStore, 'destroy'>;
+    readonly audit: AuditLog;
+    readonly pseudonymOf: (subjectId: SubjectId) => string;
+  };
 }
