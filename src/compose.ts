@@ -15,6 +15,8 @@ import type {
   Notifier,
   Participants,
   ReportSigner,
+  SubjectCipher,
+  SubjectKeyStore,
 } from './app/ports.js';
 import { runWorkerPass } from './app/run-worker-pass.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
@@ -25,6 +27,8 @@ import type { SubjectId } from './domain/ids.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
+import { createLocalKeyEncryptionKey } from './crypto/local-key-encryption-key.js';
+import { createSubjectCipher } from './crypto/subject-cipher.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
@@ -43,6 +47,10 @@ import { createMongoErasedSubjects } from './persistence/mongo/mongo-erased-subj
 import { createMongoErasureBreaker } from './persistence/mongo/mongo-erasure-breaker.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
 import { createMongoRateLimiter } from './persistence/mongo/mongo-rate-limiter.js';
+import {
+  createMongoSubjectKeyStore,
+  migrateKeyVault,
+} from './persistence/mongo/mongo-subject-key-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
@@ -86,6 +94,8 @@ export interface App {
   readonly reportPublicKey: string;
   /** The audit log and the keys that verify it. */
   readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+  /** The subjects' data keys (in the key vault database) and the cipher of their personal data. */
+  readonly subjectData: { readonly keys: SubjectKeyStore; readonly cipher: SubjectCipher };
   /** Starts listening and the worker; resolves to the bound ports. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /** Runs one worker pass now. */
@@ -130,10 +140,13 @@ const makeDeps = (
     readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
     readonly pseudonymOf: (subjectId: SubjectId) => string;
     readonly logger: Logger;
+    readonly subjectData: App['subjectData'];
   },
 ): DeletionDeps => ({
   requests: auditTransitions(
-    meteredRequests(createMongoDeletionRepository(connection, adapters.traits)),
+    meteredRequests(
+      createMongoDeletionRepository(connection, adapters.subjectData.cipher, adapters.traits),
+    ),
     {
       log: adapters.audit.log,
       pseudonymOf: adapters.pseudonymOf,
@@ -169,6 +182,7 @@ const makeDeps = (
     digest: createRateLimitKeys(config.OTP_SECRET ?? ''),
     clock: adapters.overrides.clock ?? systemClock,
   }),
+  shredding: { keys: adapters.subjectData.keys },
   policy: {
     gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
     codeTtlMs: config.OTP_TTL_SECONDS * 1000,
@@ -248,6 +262,16 @@ export const composeApp = async (
   const traits = await serverTraits(connection);
   const seal = createAuditSeal(config.AUDIT_KEY ?? '');
   const audit = { log: createMongoAuditLog(connection, seal), seal };
+  // The key vault is a database of its own on the same server: see mongo-subject-key-store.ts.
+  const vault = connection.useDb(config.KEY_VAULT_DB ?? `${config.MONGODB_DB}_keys`, {
+    useCache: true,
+  });
+  await migrateKeyVault(vault);
+  const keys = createMongoSubjectKeyStore(
+    vault,
+    createLocalKeyEncryptionKey(config.DATA_KEK ?? ''),
+  );
+  const subjectData = { keys, cipher: createSubjectCipher(keys) };
   const deps = makeDeps(config, connection, {
     overrides,
     participants,
@@ -256,6 +280,7 @@ export const composeApp = async (
     audit,
     pseudonymOf,
     logger,
+    subjectData,
   });
   const service = traceDeletionService(
     rateLimitDeletionService(
@@ -305,6 +330,7 @@ export const composeApp = async (
     logger,
     reportPublicKey: signer.publicKeyPem,
     audit,
+    subjectData,
     runWorkerPass: pass,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);

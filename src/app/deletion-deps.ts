@@ -18,6 +18,7 @@ import type {
   Participants,
   RateLimiter,
   ReportSigner,
+  SubjectKeyStore,
   TraceContext,
 } from './ports.js';
 
@@ -65,4 +66,6 @@ export interface DeletionDeps {
   readonly ledger: ErasedSubjectLedger;
   readonly limiter: RateLimiter;
   readonly policy: DeletionPolicy;
+  /** Crypto-shredding: the subjects' data keys (their destruction is audited). */
+  readonly shredding: { readonly keys: Pick<SubjectKeyStore, 'destroy'> };
 }

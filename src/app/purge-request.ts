@@ -275,6 +275,9 @@ const tellSubject = async (
 ): Promise<FinalNotice | null> => {
   if (!notice?.contact) return notice;
   const policy = { ...deps.policy.retry, now: deps.clock.now() };
+  // No address left (the subject's key was destroyed early): nowhere to send it.
+  if (notice.contact.email === null && notice.contact.phone === null)
+    return afterFinalNotice(notice, 'UNDELIVERABLE', policy);
   try {
     await deps.notifier.sendErasureCompleted({
       deletionRequestId: id,

@@ -5,6 +5,7 @@ import { systemActor } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { purgeRequest } from './purge-request.js';
 import { sendNotices } from './send-notices.js';
+import { shredSubjectKey } from './shred-subject-key.js';
 import { settleAccount } from './settle-account.js';
 import { attributeKeys, workerSpans } from './telemetry-catalogue.js';
 
@@ -15,7 +16,7 @@ const SETTLE_GRACE_MS = 10_000;
 /** One request the pass could not handle; it stays as it was and is retried next pass. */
 export interface WorkerFailure {
   readonly deletionRequest: string;
-  readonly step: 'expire' | 'settle' | 'notify' | 'purge';
+  readonly step: 'expire' | 'settle' | 'notify' | 'purge' | 'shred';
   readonly code: string;
   readonly reason: string;
 }
@@ -27,6 +28,8 @@ export interface WorkerPassResult {
   readonly settled: number;
   /** Requests whose owed Suspend or Restore calls were sent this pass. */
   readonly notified: number;
+  /** Completed requests whose subject's data key this pass destroyed. */
+  readonly shredded: number;
   /** Requests this pass moved to NEEDS_ATTENTION: an operator must act. */
   readonly needsAttention: readonly string[];
   /** Erasures due to start that the mass-deletion breaker held back (they stay SCHEDULED). */
@@ -137,9 +140,16 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   return { ...result, needsAttention, held, tripped };
 };
 
+/** Destroys the data keys of subjects whose requests completed (this pass, or before a crash). */
+const shredCompleted = async (deps: DeletionDeps) =>
+  eachRequest(deps, 'shred', {
+    requests: await deps.requests.findUnshredded(BATCH),
+    run: (request) => shredSubjectKey(deps, request),
+  });
+
 /**
  * One pass of all background work, in order: expiry, unfinished account side
- * effects, owed Suspend/Restore calls, purges. A request that fails is reported and retried next pass;
+ * effects, owed Suspend/Restore calls, purges, then crypto-shredding of what completed. A request that fails is reported and retried next pass;
  * it never stops the others.
  */
 export const runWorkerPass = async (
@@ -150,6 +160,7 @@ export const runWorkerPass = async (
   const settled = await settleStragglers(deps);
   const notified = await sendDueNotices(deps);
   const completed = await purgeDue(deps, owner);
+  const shredded = await shredCompleted(deps);
   return {
     expired: expired.done,
     settled: settled.done,
@@ -158,11 +169,13 @@ export const runWorkerPass = async (
     held: completed.held,
     tripped: completed.tripped,
     notified: notified.done,
+    shredded: shredded.done,
     failures: [
       ...expired.failures,
       ...settled.failures,
       ...notified.failures,
       ...completed.failures,
+      ...shredded.failures,
     ],
   };
 };

@@ -45,6 +45,8 @@ export const stepSpans = {
   /** A notice to the subject. */
   noticeConfirmationCode: 'notify.confirmation_code',
   noticeErasureCompleted: 'notify.erasure_completed',
+  /** Destroying the subject's data key after completion (crypto-shredding). */
+  shredKey: 'deletion.shred_key',
 } as const;
 
 /**
@@ -56,6 +58,7 @@ export const workerSpans = {
   settle: 'deletion.settle',
   notify: 'deletion.notify',
   purge: 'deletion.purge',
+  shred: 'deletion.shred',
 } as const;
 
 /** A database call: `persistence.<collection>.<operation>`, or `persistence.<operation>`. */

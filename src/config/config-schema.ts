@@ -306,6 +306,20 @@ export const configSchema = z.object({
     .describe(
       'Secret of the audit log: its chain HMAC and the AES-256-GCM key of event details are derived from it (required in production)',
     ),
+  DATA_KEK: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      'Key-encryption key (local) that wraps each subject\u2019s data key; the AES-256 KEK is derived from it (required in production)',
+    ),
+  KEY_VAULT_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/)
+    .optional()
+    .describe(
+      'Database of the subject data keys (default: MONGODB_DB + "_keys"); never the data database, back it up apart with a retention no longer than the grace period, or not at all',
+    ),
   REPORT_SIGNING_KEY: z
     .string()
     .optional()

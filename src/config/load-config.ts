@@ -13,6 +13,7 @@ const DEV_OTP_SECRET = 'development-only-otp-secret-do-not-use-in-prod';
 const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
 const DEV_PSEUDONYM_SECRET = 'development-only-pseudonym-secret-do-not-use';
 const DEV_AUDIT_KEY = 'development-only-audit-key-do-not-use-in-production';
+const DEV_DATA_KEK = 'development-only-data-kek-do-not-use-in-production';
 
 /** Names are unique, `after` names a known service, and the order has no cycle. */
 const registryProblems = (participants: ConfigValues['PARTICIPANTS']): string[] => {
@@ -61,6 +62,7 @@ const productionProblems = (config: ConfigValues): string[] => {
   // The audit log and the ledger name subjects by it: with a public key, a pseudonym is a subject id.
   if (config.PSEUDONYM_SECRET === undefined)
     problems.push('PSEUDONYM_SECRET: required in production');
+  if (config.DATA_KEK === undefined) problems.push('DATA_KEK: required in production');
   if (config.JWT_JWKS_URL === undefined && config.JWT_PUBLIC_KEYS === undefined) {
     problems.push('JWT_JWKS_URL: set it (or JWT_PUBLIC_KEYS) in production');
   }
@@ -90,6 +92,14 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   const grpcTls = grpcTlsProblems(config);
   if (grpcTls.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${grpcTls.join('\n  ')}`);
+  const keyVault = config.KEY_VAULT_DB ?? `${config.MONGODB_DB}_keys`;
+  // In the data database, the keys would be in every backup of the data they are to shred.
+  if (keyVault === config.MONGODB_DB)
+    throw new ConfigError('invalid configuration:\n  KEY_VAULT_DB: must not be MONGODB_DB');
+  if (keyVault.length > 63)
+    throw new ConfigError(
+      'invalid configuration:\n  KEY_VAULT_DB: set it (MONGODB_DB is too long)',
+    );
   const registry = registryProblems(config.PARTICIPANTS);
   if (registry.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${registry.join('\n  ')}`);
@@ -99,6 +109,8 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     OTP_SECRET: config.OTP_SECRET ?? DEV_OTP_SECRET,
     PSEUDONYM_SECRET: config.PSEUDONYM_SECRET ?? DEV_PSEUDONYM_SECRET,
     AUDIT_KEY: config.AUDIT_KEY ?? DEV_AUDIT_KEY,
+    DATA_KEK: config.DATA_KEK ?? DEV_DATA_KEK,
+    KEY_VAULT_DB: keyVault,
     JWT_HS256_SECRET: config.JWT_HS256_SECRET ?? (noKeys ? DEV_JWT_SECRET : undefined),
   });
 };

@@ -89,6 +89,11 @@ export interface DeletionRequest {
   readonly localErasure: LocalErasureRecord | null;
   /** The notice that tells the subject the erasure is complete (holds their contact until sent). */
   readonly finalNotice: FinalNotice | null;
+  /**
+   * When the subject's data key was destroyed after completion (crypto-shredding:
+   * the personal data of the subject's requests is unreadable from then on); null before.
+   */
+  readonly subjectKeyDestroyedAt: Date | null;
   /** Each linked service's progress through Erase, by participant name. */
   readonly participants: Readonly<Record<string, ParticipantStep>>;
   /** The worker holding the purge, and until when (a crashed worker's lease expires). */
@@ -191,6 +196,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
   report: null,
   localErasure: null,
   finalNotice: null,
+  subjectKeyDestroyedAt: null,
   notices: null,
   leaseOwner: null,
   leaseUntil: null,

@@ -180,7 +180,7 @@ describe('deletionctl', () => {
 
     const status = await ctl(['breaker', 'status']);
     expect(status.code).toBe(EXIT.OK);
-    expect(status.out).toMatch(/^erasures running\n1\/100 erasures started in the last 3600 s/);
+    expect(status.out).toMatch(/^erasures running\n\d+\/100 erasures started in the last 3600 s/);
     const resumed = await ctl(['breaker', 'resume', '--justification', 'nothing paused: no-op']);
     expect(resumed.out).toContain('erasures running');
     const notAdmin = await ctl(['breaker', 'status'], {

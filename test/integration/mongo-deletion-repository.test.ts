@@ -14,8 +14,20 @@ import { migrate } from '../../src/persistence/mongo/migrations.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
 import { toDocument } from '../../src/persistence/mongo/deletion-request-mapper.js';
-import { createVersionClaims } from '../../src/persistence/mongo/version-claims.js';
-import { aDeletionRequest, aRequestId, BUILT_AT } from '../fixtures/deletion-request-builder.js';
+import {
+  createVersionClaims,
+  DELETION_REQUEST_VERSIONS,
+} from '../../src/persistence/mongo/version-claims.js';
+import { createMongoSubjectKeyStore } from '../../src/persistence/mongo/mongo-subject-key-store.js';
+import { createLocalKeyEncryptionKey } from '../../src/crypto/local-key-encryption-key.js';
+import { createSubjectCipher } from '../../src/crypto/subject-cipher.js';
+import type { SubjectCipher } from '../../src/app/ports.js';
+import {
+  aDeletionRequest,
+  aRequestId,
+  aSubjectId,
+  BUILT_AT,
+} from '../fixtures/deletion-request-builder.js';
 
 type Connection = Awaited<ReturnType<typeof connectMongo>>;
 
@@ -100,11 +112,15 @@ const everyFieldSet = aDeletionRequest({
 
 let conn: Connection | undefined;
 let repo: DeletionRequestRepository;
+let cipher: SubjectCipher;
+const keyVault = () => conn!.useDb(`${dbName}_keys`, { useCache: true });
 
 beforeAll(async () => {
   conn = await connectMongo({ uri, dbName });
   await migrate(conn, names);
-  repo = createMongoDeletionRepository(conn);
+  const kek = createLocalKeyEncryptionKey('test-only-data-kek-0123456789abcdef');
+  cipher = createSubjectCipher(createMongoSubjectKeyStore(keyVault(), kek));
+  repo = createMongoDeletionRepository(conn, cipher);
 });
 
 beforeEach(async () => {
@@ -113,6 +129,7 @@ beforeEach(async () => {
 
 afterAll(async () => {
   if (conn === undefined) return;
+  await keyVault().dropDatabase();
   await conn.dropDatabase();
   await disconnectMongo(conn);
 });
@@ -121,10 +138,10 @@ describe.each([false, true])(
   'createMongoDeletionRepository (idOnlyFilters: %s)',
   (idOnlyFilters) => {
     beforeAll(() => {
-      repo = createMongoDeletionRepository(conn!, { idOnlyFilters });
+      repo = createMongoDeletionRepository(conn!, cipher, { idOnlyFilters });
     });
     afterAll(() => {
-      repo = createMongoDeletionRepository(conn!);
+      repo = createMongoDeletionRepository(conn!, cipher);
     });
 
     it.each([
@@ -413,6 +430,81 @@ describe('background queries', () => {
   });
 });
 
+describe('personal data of the subject', () => {
+  const personal = [
+    'subject@mail.test',
+    '+49301234567',
+    'no longer using the service',
+    'checked the ticket',
+  ];
+  const storedText = async (id: string) =>
+    JSON.stringify([
+      await conn!.collection(DELETION_REQUESTS).findOne({ _id: id as never }),
+      await conn!.collection(DELETION_REQUEST_VERSIONS).find({ requestId: id }).toArray(),
+    ]);
+  const erasing = (overrides: Partial<DeletionRequest> = {}) =>
+    aDeletionRequest({
+      ...everyFieldSet,
+      id: aRequestId(),
+      subjectId: aSubjectId(),
+      state: 'ERASING',
+      idempotencyKey: null,
+      report: null,
+      ...overrides,
+    });
+
+  it('stores the reason, the review note and the contact only sealed, in the request and its snapshots', async () => {
+    const request = erasing();
+    await repo.insert(request);
+    const next = { ...request, version: request.version + 1, leaseOwner: 'worker-2' };
+    expect(await repo.update(next, request)).toBe(true);
+
+    const stored = await storedText(request.id);
+    for (const value of personal) expect(stored).not.toContain(value);
+    expect(stored).toContain('pd1:');
+    expect(await repo.findById(request.id)).toEqual(next);
+  });
+
+  it('reads a request whose subject key is destroyed with the personal data absent', async () => {
+    const request = erasing();
+    await repo.insert(request);
+    await createMongoSubjectKeyStore(
+      keyVault(),
+      createLocalKeyEncryptionKey('test-only-data-kek-0123456789abcdef'),
+    ).destroy(request.subjectId);
+
+    expect(await repo.findById(request.id)).toEqual({
+      ...request,
+      reason: '',
+      reviewNote: null,
+      finalNotice: { ...request.finalNotice, contact: { email: null, phone: null, locale: null } },
+    });
+  });
+
+  it('makes no new key for a request that records its key as destroyed, and drops what it held', async () => {
+    const request = erasing({ state: 'COMPLETED', subjectKeyDestroyedAt: at(DAY) });
+    await repo.insert(request);
+
+    expect(
+      await keyVault()
+        .collection('subject_keys')
+        .countDocuments({ _id: request.subjectId as never }),
+    ).toBe(0);
+    const stored = await storedText(request.id);
+    for (const value of personal) expect(stored).not.toContain(value);
+    expect(await repo.findById(request.id)).toMatchObject({ reason: '', reviewNote: null });
+  });
+
+  it('finds completed requests whose subject key is not recorded as destroyed', async () => {
+    const due = scheduled({ state: 'COMPLETED', completedAt: at(DAY) });
+    const done = scheduled({ state: 'COMPLETED', subjectKeyDestroyedAt: at(DAY) });
+    const open = scheduled();
+    await Promise.all([due, done, open].map((r) => repo.insert(r)));
+
+    expect(ids(await repo.findUnshredded(10))).toEqual([due.id]);
+  });
+});
+
 describe('migrate', () => {
   it('creates the unique keys and is safe to run again', async () => {
     await migrate(conn!, names);
@@ -439,7 +531,7 @@ describe('migrate', () => {
 });
 
 describe('tracing', () => {
-  it('records one span per call with the request id, never the subject', async () => {
+  it('records one span per call with the request id (key vault calls with nothing), never the subject', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({
       spanProcessors: [new SimpleSpanProcessor(exporter)],
@@ -450,11 +542,15 @@ describe('tracing', () => {
       await repo.insert(request);
       await repo.findActiveBySubject(request.subjectId);
       const spans = exporter.getFinishedSpans();
+      // The reason is sealed with the subject's key (made on insert, read back on find).
       expect(spans.map((span) => span.name)).toEqual([
+        'persistence.subject_keys.get_or_create',
         'persistence.deletion_requests.insert',
+        'persistence.subject_keys.find',
         'persistence.deletion_requests.find_active_by_subject',
       ]);
-      expect(spans[0]?.attributes).toEqual({ 'deletion.request_id': request.id });
+      expect(spans[1]?.attributes).toEqual({ 'deletion.request_id': request.id });
+      expect(spans[0]?.attributes).toEqual({});
       expect(JSON.stringify(spans.map((span) => span.attributes))).not.toContain(request.subjectId);
     } finally {
       trace.disable();
@@ -504,7 +600,7 @@ describe('when the database is away', () => {
     const relay = await startRelay(new URL(uri));
     const away = await connectMongo({ uri: relay.uri, dbName, serverSelectionTimeoutMS: 300 });
     try {
-      const cut = createMongoDeletionRepository(away);
+      const cut = createMongoDeletionRepository(away, cipher);
       expect(await cut.findById(aRequestId())).toBeNull();
       await relay.pull();
       for (const call of [

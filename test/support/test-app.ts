@@ -172,6 +172,10 @@ export const startTestApp = async (
     [Symbol.asyncDispose]: async () => {
       client.close();
       await db.dropDatabase().catch(() => undefined);
+      await db
+        .useDb(`${dbName}_keys`)
+        .dropDatabase()
+        .catch(() => undefined);
       await app.close();
       await smtp[Symbol.asyncDispose]();
     },

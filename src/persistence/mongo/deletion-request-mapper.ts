@@ -80,7 +80,11 @@ const stepToDomain = (step: ParticipantStepDocument): ParticipantStep => ({
   updatedAt: step.updatedAt,
 });
 
-/** The stored form of a request; `activeKey` and the idempotency key are derived here. */
+/**
+ * The stored form of a request; `activeKey` and the idempotency key are
+ * derived here. Personal data is still in the clear: the repository seals it
+ * (sealed-personal-data.ts) before anything is written.
+ */
 export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   _id: r.id,
   subjectId: r.subjectId,
@@ -109,6 +113,8 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
     ...r.finalNotice,
     contact: r.finalNotice.contact && { ...r.finalNotice.contact },
   },
+  subjectKeyDestroyedAt: r.subjectKeyDestroyedAt,
+  sealed: null,
   participants: Object.fromEntries(
     Object.entries(r.participants).map(([name, step]) => [name, stepToDocument(step)]),
   ),
@@ -158,6 +164,7 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   finalNotice: d.finalNotice
     ? { ...d.finalNotice, contact: d.finalNotice.contact && { ...d.finalNotice.contact } }
     : null,
+  subjectKeyDestroyedAt: d.subjectKeyDestroyedAt ?? null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),
   ),

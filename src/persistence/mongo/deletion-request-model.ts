@@ -89,6 +89,14 @@ export interface DeletionRequestDocument {
     dueAt: Date | null;
     sentAt: Date | null;
   } | null;
+  /** Absent on documents written before crypto-shredding. */
+  subjectKeyDestroyedAt?: Date | null;
+  /**
+   * The subject's personal data, each value encrypted with their data key
+   * (see sealed-personal-data.ts); the plain fields are then blank. Absent
+   * on documents written before crypto-shredding, whose plain fields hold it.
+   */
+  sealed?: { reason?: string; reviewNote?: string; contact?: string } | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
@@ -134,6 +142,7 @@ export const deletionRequestIndexes = [
   { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
   { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
   { key: { 'notices.dueAt': 1 }, name: 'notices_due_at' },
+  { key: { state: 1, subjectKeyDestroyedAt: 1 }, name: 'state_subject_key_destroyed_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
@@ -271,6 +280,10 @@ const participantStepSchema = new Schema<ParticipantStepDocument>(
   },
   subdocument,
 );
+const sealedSchema = new Schema(
+  { reason: String, reviewNote: String, contact: String },
+  subdocument,
+);
 const requiredString = { type: String, required: true } as const;
 const requiredDate = { type: Date, required: true } as const;
 
@@ -301,6 +314,8 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     notices: nullable(noticesSchema),
     localErasure: nullable(localErasureSchema),
     finalNotice: nullable(finalNoticeSchema),
+    subjectKeyDestroyedAt: nullable(Date),
+    sealed: nullable(sealedSchema),
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),
     idempotencyKey: requiredString,

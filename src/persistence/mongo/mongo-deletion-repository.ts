@@ -1,12 +1,13 @@
 import type mongoose from 'mongoose';
 import { type Connection, type Model, type QueryFilter } from 'mongoose';
-import type { DeletionRequestRepository, InsertOutcome } from '../../app/ports.js';
+import type { DeletionRequestRepository, InsertOutcome, SubjectCipher } from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { isTerminal, openStates, type DeletionState } from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
+import { openPersonalData, sealPersonalData } from './sealed-personal-data.js';
 import { createVersionClaims } from './version-claims.js';
 import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
 
@@ -82,10 +83,13 @@ export interface RepositoryOptions {
  * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique
  * indexes (one active request per subject, one request per idempotency key);
  * every change claims its version first (see version-claims.ts), so exactly
- * one writer wins each version, across replicas and on both servers.
+ * one writer wins each version, across replicas and on both servers. The
+ * subject's personal data is sealed with their data key before anything is
+ * written (the request and every claimed snapshot), and opened on read.
  */
 export const createMongoDeletionRepository = (
   conn: Connection,
+  cipher: SubjectCipher,
   options: RepositoryOptions = {},
 ): DeletionRequestRepository => {
   const model = deletionRequestModel(conn);
@@ -155,7 +159,7 @@ export const createMongoDeletionRepository = (
   ): Promise<T> => mongoCall(persistenceSpan('deletion_requests', method), spanAttributes, fn);
   const findOne = async (filter: Filter): Promise<DeletionRequest | null> => {
     const doc = await model.findOne(filter).lean<DeletionRequestDocument>().exec();
-    return doc && toDomain(doc);
+    return doc && toDomain(await openPersonalData(cipher, doc));
   };
   const findMany = async (
     filter: Filter,
@@ -169,14 +173,14 @@ export const createMongoDeletionRepository = (
       .limit(limit)
       .lean<DeletionRequestDocument[]>()
       .exec();
-    return docs.map(toDomain);
+    return Promise.all(docs.map(async (doc) => toDomain(await openPersonalData(cipher, doc))));
   };
 
   return {
     insert: (request) =>
       call('insert', withId(request.id), async () => {
         try {
-          await model.insertOne(toDocument(request));
+          await model.insertOne(await sealPersonalData(cipher, toDocument(request)));
           return { kind: 'INSERTED' };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
@@ -207,7 +211,7 @@ export const createMongoDeletionRepository = (
             message: 'a change moves one version',
           });
         }
-        const doc = toDocument(next);
+        const doc = await sealPersonalData(cipher, toDocument(next));
         const since = Date.now();
         if (!(await claims.claimVersion(next.id, next.version, doc))) {
           await rollForward(next.id);
@@ -283,5 +287,13 @@ export const createMongoDeletionRepository = (
           nearDeadline,
         };
       }),
+    findUnshredded: (limit) =>
+      call('find_unshredded', {}, () =>
+        findMany(
+          { state: 'COMPLETED', subjectKeyDestroyedAt: null },
+          { completedAt: 1, _id: 1 },
+          limit,
+        ),
+      ),
   };
 };

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
 
   it('refuses development-only settings in production', () => {
     expect(() => loadConfig({ DELETION_ENV: 'production' })).toThrow(
-      /OTP_SECRET[\s\S]*NOTIFIER[\s\S]*AUDIT_KEY[\s\S]*JWT_JWKS_URL/,
+      /OTP_SECRET[\s\S]*NOTIFIER[\s\S]*AUDIT_KEY[\s\S]*DATA_KEK[\s\S]*JWT_JWKS_URL/,
     );
     expect(() =>
       loadConfig({
@@ -41,6 +41,16 @@ describe('loadConfig', () => {
     ).toThrow(/JWT_HS256_SECRET[\s\S]*SEED_DEMO/);
   });
 
+  it('keeps the subject keys in a database apart from the data, by default <MONGODB_DB>_keys', () => {
+    const dev = { DELETION_ENV: 'development', MONGODB_DB: 'deletions' };
+    expect(loadConfig(dev)).toMatchObject({ KEY_VAULT_DB: 'deletions_keys' });
+    expect(loadConfig({ ...dev, KEY_VAULT_DB: 'vault' })).toMatchObject({ KEY_VAULT_DB: 'vault' });
+    expect(() => loadConfig({ ...dev, KEY_VAULT_DB: 'deletions' })).toThrow(
+      /KEY_VAULT_DB: must not be MONGODB_DB/,
+    );
+    expect(() => loadConfig({ ...dev, DATA_KEK: 'short' })).toThrow(/DATA_KEK/);
+  });
+
   it('requires a pseudonym key in production (the audit log and the ledger name subjects by it)', () => {
     const production = {
       DELETION_ENV: 'production',
@@ -50,6 +60,7 @@ describe('loadConfig', () => {
       JWT_JWKS_URL: 'https://idp.internal/jwks.json',
       REPORT_SIGNING_KEY: 'a key',
       AUDIT_KEY: 'z'.repeat(32),
+      DATA_KEK: 'k'.repeat(32),
     } as const;
     const pseudonymous = JSON.stringify([
       { name: 'analytics', address: 'analytics:443', subjectId: 'pseudonym' },

@@ -1,0 +1,80 @@
+import type { SubjectCipher } from '../../app/ports.js';
+import type { Contact } from '../../domain/notices.js';
+import type { SubjectId } from '../../domain/ids.js';
+import type { DeletionRequestDocument } from './deletion-request-model.js';
+
+type Sealed = NonNullable<DeletionRequestDocument['sealed']>;
+
+/** A contact that holds an address (a locale alone is not worth a key). */
+const addressOf = (doc: DeletionRequestDocument): Contact | null => {
+  const contact = doc.finalNotice?.contact ?? null;
+  return contact !== null && (contact.email !== null || contact.phone !== null) ? contact : null;
+};
+
+/** The document with the final notice's contact replaced (when it has a final notice). */
+const withContact = (
+  doc: DeletionRequestDocument,
+  contact: Contact | null,
+): Pick<DeletionRequestDocument, 'finalNotice'> =>
+  doc.finalNotice ? { finalNotice: { ...doc.finalNotice, contact } } : {};
+
+/** A contact whose key is gone: no address left, so the notice is undeliverable. */
+const SHREDDED_CONTACT: Contact = { email: null, phone: null, locale: null };
+
+/**
+ * The document with the subject's personal data (the requester's reason,
+ * the reviewer's note, the final notice's contact) encrypted with the
+ * subject's data key, bound to the request, and the plain fields blank.
+ * Once the request records the key as destroyed, the data is dropped
+ * instead: no key is ever made again for a shredded request.
+ */
+export const sealPersonalData = async (
+  cipher: SubjectCipher,
+  doc: DeletionRequestDocument,
+): Promise<DeletionRequestDocument> => {
+  const contact = addressOf(doc);
+  const plain: Record<string, string> = {
+    ...(doc.reason !== '' && { reason: doc.reason }),
+    ...(doc.reviewNote !== null && doc.reviewNote !== '' && { reviewNote: doc.reviewNote }),
+    ...(contact !== null && { contact: JSON.stringify(contact) }),
+  };
+  const shredded = doc.subjectKeyDestroyedAt !== null && doc.subjectKeyDestroyedAt !== undefined;
+  const sealed: Sealed =
+    shredded || Object.keys(plain).length === 0
+      ? {}
+      : await cipher.seal(doc.subjectId as SubjectId, doc._id, plain);
+  return {
+    ...doc,
+    reason: '',
+    reviewNote: null,
+    ...(contact !== null && withContact(doc, null)),
+    sealed: Object.keys(sealed).length > 0 ? sealed : null,
+  };
+};
+
+/**
+ * The document with its personal data back in the plain fields. When the
+ * subject's key is gone the data is absent: an empty reason, no note, and a
+ * contact without address (so the final notice is undeliverable, not an
+ * error). Documents written before sealing existed are returned as stored.
+ */
+export const openPersonalData = async (
+  cipher: SubjectCipher,
+  doc: DeletionRequestDocument,
+): Promise<DeletionRequestDocument> => {
+  const sealed = doc.sealed;
+  if (sealed === null || sealed === undefined) return doc;
+  const opened = await cipher.open(doc.subjectId as SubjectId, doc._id, sealed);
+  const contact = opened?.contact;
+  return {
+    ...doc,
+    reason: opened?.reason ?? doc.reason,
+    reviewNote: opened?.reviewNote ?? (sealed.reviewNote === undefined ? doc.reviewNote : null),
+    ...(sealed.contact !== undefined &&
+      withContact(
+        doc,
+        contact === undefined ? SHREDDED_CONTACT : (JSON.parse(contact) as Contact),
+      )),
+    sealed: null,
+  };
+};
