@@ -300,6 +300,38 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
       await expectNothingWritten('no credentials');
     });
 
+    it('answers garbage to the other services it serves without a fault', async () => {
+      // grpc-js lists what it serves only in a private map; its paths and stream shapes.
+      const served = (t.app.grpc.server as unknown as { handlers: Map<string, { type: string }> })
+        .handlers;
+      const others = [...served]
+        .filter(([path]) => !grpcMethods.some((method) => method.path === path))
+        // grpc-health-check decodes in the library: garbage to it is INTERNAL (left alone).
+        .filter(([path]) => !path.startsWith('/grpc.health.v1.Health/'))
+        .map(([path, { type }]) => ({
+          key: path,
+          path,
+          requestStream: type === 'clientStream' || type === 'bidi',
+          responseStream: type === 'serverStream' || type === 'bidi',
+        }));
+      expect(others.map((method) => method.path)).toContain(
+        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+      );
+      for (const method of others) {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constant(method.path),
+            fc.uint8Array({ maxLength: 128 }).map((bytes) => Buffer.from(bytes)),
+            async (path, body) => {
+              expectGrpcValid(await grpc.call(method, body, {}), path);
+            },
+          ),
+          runs(15),
+        );
+      }
+      await expectNothingWritten('other services');
+    });
+
     it('refuses a message over 1 MiB to every method with RESOURCE_EXHAUSTED', async () => {
       // An unknown length-delimited field: a valid encoding of every message type.
       const oversized = Buffer.from(
