@@ -2,10 +2,9 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { status } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scopes } from '../../src/domain/principal.js';
 import { DeletionServiceService } from '../../src/gen/deletion/v1/deletion_service.js';
 import { createDeletionRouter } from '../../src/transports/trpc/router.js';
-import { snapshotDb, type DbSnapshot } from '../support/db-snapshot.js';
+import { seedFuzzTarget, type FuzzTarget } from '../support/fuzz-target.js';
 import {
   encode,
   encodedMessage,
@@ -41,7 +40,6 @@ import {
   type TrpcOutcome,
 } from '../support/raw-trpc-client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { mintToken } from '../support/tokens.js';
 
 /**
  * Property-based fuzzing (issue 6): random and malformed input to every gRPC
@@ -147,15 +145,10 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
   let t: TestApp;
   let grpc: RawGrpcClient;
   let real: RealIds;
-  let callers: Record<'everyScope' | 'self', RawCredentials>;
+  let callers: FuzzTarget['callers'];
+  let expectNothingWritten: FuzzTarget['expectNothingWritten'];
   let procedures: RawProcedure[];
-  let before: DbSnapshot;
-  let mailsBefore: number;
 
-  const expectNothingWritten = async (label: string): Promise<void> => {
-    expect(await snapshotDb(t.app.connection), `${label}: wrote to the database`).toEqual(before);
-    expect(t.smtp.messages.length, `${label}: sent mail`).toBe(mailsBefore);
-  };
   const expectGrpcValid = (outcome: RawOutcome, label: string): void => {
     expect(
       grpcValid.has(outcome.code),
@@ -166,24 +159,8 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
   beforeAll(async () => {
     t = await startTestApp(FUZZ_ENV);
     grpc = createRawGrpcClient(`127.0.0.1:${String(t.ports.grpc)}`);
-    // Real data random input may hit: a CANCELLED request (every change of it is
-    // refused by its state) of a subject whose newer request is active (so a new
-    // request for them is ALREADY_EXISTS). The active request's name stays out of
-    // the pool: cancelling or confirming it are changes a well-formed call may make.
-    const first = await t.requested({ prefix: 'fuzz' });
-    await t.client.cancelDeletion({ name: first.name }, first.cast.self);
-    const since = t.smtp.messages.length;
-    await t.client.requestDeletion({ subjectId: first.subjectId }, first.cast.self);
-    await t.smtp.waitForCode(t.emailOf(first.subjectId), since);
-    real = { names: [first.name], subjectIds: [first.subjectId] };
-    const token = await mintToken({ sub: 'fuzz-every-scope', scope: scopes.join(' ') });
-    callers = {
-      everyScope: { authorization: `Bearer ${token}` },
-      self: { authorization: `Bearer ${first.cast.self.token}` },
-    };
+    ({ real, callers, expectNothingWritten } = await seedFuzzTarget(t));
     procedures = proceduresOf(createDeletionRouter(t.app.service));
-    before = await snapshotDb(t.app.connection);
-    mailsBefore = t.smtp.messages.length;
   });
   afterAll(async () => {
     grpc.close();
