@@ -51,9 +51,10 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  */
 
 /**
- * The app under test. Rate limits (being added) would refuse some of the
- * thousands of calls here with RESOURCE_EXHAUSTED / TOO_MANY_REQUESTS, which
- * the properties accept; raise them here if they hide the other answers.
+ * Settings of the app under test. Rate limits (being added) will refuse some of
+ * the ~1,700 calls here with RESOURCE_EXHAUSTED / TOO_MANY_REQUESTS: the random
+ * properties accept that, the exact ones (malformed ids, no credentials) do not.
+ * When they land, raise their limits here rather than loosen a property.
  */
 const FUZZ_ENV: Record<string, string> = {};
 
