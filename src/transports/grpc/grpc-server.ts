@@ -4,6 +4,7 @@ import type { DeletionService } from '../../app/deletion-service.js';
 import { DeletionServiceService } from '../../gen/deletion/v1/deletion_service.js';
 import { descriptorSetBase64 } from '../../gen/descriptor-set.js';
 import { createDeletionHandlers } from './deletion-handlers.js';
+import { tolerantDecoding } from './malformed-request.js';
 import { createDescriptorIndex } from './reflection/descriptor-index.js';
 import { addReflection } from './reflection/reflection-service.js';
 import type { HandlerDeps } from './unary.js';
@@ -47,7 +48,10 @@ export const createGrpcServer = (
   },
 ): GrpcServer => {
   const server = new Server(SERVER_OPTIONS);
-  server.addService(DeletionServiceService, createDeletionHandlers(service, deps));
+  server.addService(
+    tolerantDecoding(DeletionServiceService),
+    createDeletionHandlers(service, deps),
+  );
   const health = new HealthImplementation({
     '': 'NOT_SERVING',
     [DELETION_SERVICE_NAME]: 'NOT_SERVING',

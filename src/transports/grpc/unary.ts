@@ -6,6 +6,7 @@ import type { Principal } from '../../domain/principal.js';
 import { serverSpan, type RpcOutcome } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
 import { grpcStatusOf, toServiceError } from './grpc-errors.js';
+import { isMalformed, malformedRequest } from './malformed-request.js';
 import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
 
 /** What every handler needs besides the service. */
@@ -70,6 +71,8 @@ export const unary =
         apiKey: header(call.metadata, 'x-api-key'),
         clientCertificate: call.getAuthContext().sslPeerCertificate,
       });
+      // Authenticated first: a caller without credentials learns nothing of the method.
+      if (isMalformed(call.request)) throw malformedRequest();
       return handler(principal, call.request);
     };
     serverSpan(

@@ -8,6 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { DescriptorIndex } from './descriptor-index.js';
+import { isMalformed, tolerantDecoding, type MalformedRequest } from '../malformed-request.js';
 
 interface ReflectionRequest {
   readonly host?: string;
@@ -36,7 +37,14 @@ const answer = (index: DescriptorIndex, request: ReflectionRequest): object => {
 };
 
 const handler = (index: DescriptorIndex) => (stream: ReflectionStream) => {
-  stream.on('data', (request: ReflectionRequest) => {
+  stream.on('data', (request: ReflectionRequest | MalformedRequest) => {
+    if (isMalformed(request)) {
+      // The protocol's answer to a bad request; the stream goes on.
+      stream.write({
+        errorResponse: { errorCode: status.INVALID_ARGUMENT, errorMessage: 'malformed request' },
+      });
+      return;
+    }
     stream.write({
       validHost: request.host ?? '',
       originalRequest: request,
@@ -67,6 +75,8 @@ export const addReflection = (server: Server, index: DescriptorIndex): void => {
       >
     ).reflection?.[version]?.ServerReflection;
     if (reflection === undefined) throw new Error(`reflection ${version} proto not found`);
-    server.addService(reflection.service, { ServerReflectionInfo: handler(index) });
+    server.addService(tolerantDecoding(reflection.service), {
+      ServerReflectionInfo: handler(index),
+    });
   }
 };
