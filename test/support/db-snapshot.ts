@@ -6,11 +6,21 @@ export type DbSnapshot = Readonly<
   Record<string, { readonly count: number; readonly hash: string }>
 >;
 
+/** What a call may write and still have written nothing: the record that it was made. */
+const bookkeeping = {
+  /** Rate-limiter counters: refusing a call may count it. */
+  skipped: (name: string) =>
+    name.startsWith('rate_limit') || name.startsWith('system.') || name === 'audit_head',
+  /** A successful privileged read is an audit event by design (DESIGN §4); any other event is a write. */
+  filterOf: (name: string) => (name === 'audit_events' ? { kind: { $ne: 'PRIVILEGED_READ' } } : {}),
+};
+
 /**
- * Every collection of the app's database, except rate-limiter counters
- * (`rate_limit*`: refusing a call may count it) and the server's own `system.*`.
- * A collection that appears later shows up as a new key, so a write anywhere
- * makes two snapshots differ.
+ * Every collection of the app's database, except rate-limiter counters, the
+ * audit log's head hint and its privileged-read events (the bookkeeping of
+ * calls, not what they changed) and the server's own `system.*`. A collection
+ * that appears later shows up as a new key, so a write anywhere makes two
+ * snapshots differ.
  */
 export const snapshotDb = async (connection: Connection): Promise<DbSnapshot> => {
   const { db } = connection;
@@ -18,11 +28,15 @@ export const snapshotDb = async (connection: Connection): Promise<DbSnapshot> =>
   const collections = await db.listCollections({}, { nameOnly: true }).toArray();
   const names = collections
     .map(({ name }) => name)
-    .filter((name) => !name.startsWith('rate_limit') && !name.startsWith('system.'))
+    .filter((name) => !bookkeeping.skipped(name))
     .sort();
   const entries = await Promise.all(
     names.map(async (name) => {
-      const documents = await db.collection(name).find({}).sort({ _id: 1 }).toArray();
+      const documents = await db
+        .collection(name)
+        .find(bookkeeping.filterOf(name))
+        .sort({ _id: 1 })
+        .toArray();
       const hash = createHash('sha256');
       for (const document of documents) hash.update(mongoose.mongo.BSON.serialize(document));
       return [name, { count: documents.length, hash: hash.digest('hex') }] as const;

@@ -241,10 +241,24 @@ export const encode = (message: DescMessage, init: Record<string, unknown>): Buf
 export const encodedMessage = (message: DescMessage, words: Words): fc.Arbitrary<Buffer> =>
   messageInit(message, words).map((init) => encode(message, init));
 
-/** Bytes that are mostly not a message: random, or a real encoding cut, flipped or padded. */
-export const garbledBytes = (message: DescMessage, words: Words): fc.Arbitrary<Buffer> =>
-  fc.oneof(
-    fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.from(bytes)),
+/**
+ * Bytes that are mostly not a message: random, or a real encoding cut, flipped
+ * or padded. A message without fields always encodes to nothing, so it has
+ * nothing to cut or flip (a filter waiting for bytes would never end).
+ */
+export const garbledBytes = (message: DescMessage, words: Words): fc.Arbitrary<Buffer> => {
+  const random = fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.from(bytes));
+  const padded = fc
+    .tuple(encodedMessage(message, words), fc.uint8Array({ minLength: 1, maxLength: 16 }))
+    .map(([bytes, tail]) =>
+      labelled(
+        Buffer.concat([bytes, tail]),
+        `${fc.stringify(bytes)}, then bytes ${tail.join(',')}`,
+      ),
+    );
+  if (message.fields.length === 0) return fc.oneof(random, padded);
+  return fc.oneof(
+    random,
     fc
       .tuple(encodedMessage(message, words), fc.nat(), fc.integer({ min: 0, max: 255 }))
       .filter(([bytes]) => bytes.length > 0)
@@ -264,15 +278,9 @@ export const garbledBytes = (message: DescMessage, words: Words): fc.Arbitrary<B
           `${fc.stringify(bytes)}, cut to ${String(length)} bytes`,
         );
       }),
-    fc
-      .tuple(encodedMessage(message, words), fc.uint8Array({ minLength: 1, maxLength: 16 }))
-      .map(([bytes, tail]) =>
-        labelled(
-          Buffer.concat([bytes, tail]),
-          `${fc.stringify(bytes)}, then bytes ${tail.join(',')}`,
-        ),
-      ),
+    padded,
   );
+};
 
 /** The fields that name things: `name` (AIP-122) and `…_id`. */
 export const idFieldsOf = (message: DescMessage): DescField[] =>
