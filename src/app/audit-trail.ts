@@ -2,7 +2,7 @@ import { checkStretch, GENESIS_HASH, type AuditVerdict } from '../domain/audit-e
 import type { Operation } from '../domain/authorization.js';
 import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
-import type { Principal } from '../domain/principal.js';
+import { isSubjectItself, type Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { AuditLog, AuditSeal, DeletionRequestRepository } from './ports.js';
 
@@ -25,10 +25,9 @@ const appendTransitions = async (
       kind: 'STATE_CHANGED',
       at: change.at,
       // The subject acting on their own request appears as their pseudonym too.
-      actor:
-        change.actor.kind === 'USER' && change.actor.id === next.subjectId
-          ? { kind: 'USER', id: pseudonym }
-          : change.actor,
+      actor: isSubjectItself(change.actor, next.subjectId)
+        ? { kind: 'USER', id: pseudonym }
+        : change.actor,
       deletionRequestId: next.id,
       subjectPseudonym: pseudonym,
       details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },

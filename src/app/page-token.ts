@@ -1,4 +1,4 @@
-import { invalidArgument } from '../domain/domain-error.js';
+import { invalidArgument, type DomainError } from '../domain/domain-error.js';
 
 /** A page token: where the last page ended, and the query it belongs to (as short strings). */
 type PageToken = Readonly<Record<string, string | number>>;
@@ -7,7 +7,8 @@ type PageToken = Readonly<Record<string, string | number>>;
 export const encodePageToken = (token: PageToken): string =>
   btoa(JSON.stringify(token)).replaceAll('+', '-').replaceAll('/', '_').replaceAll('=', '');
 
-const badToken = () =>
+/** A token that is not one of this query's. */
+export const badPageToken = (): DomainError =>
   invalidArgument([{ field: 'pageToken', description: 'not a token of this query' }]);
 
 /**
@@ -23,10 +24,10 @@ export const decodePageToken = (
   try {
     token = JSON.parse(atob(raw.replaceAll('-', '+').replaceAll('_', '/')));
   } catch {
-    throw badToken();
+    throw badPageToken();
   }
-  if (typeof token !== 'object' || token === null) throw badToken();
+  if (typeof token !== 'object' || token === null) throw badPageToken();
   const fields = token as Record<string, unknown>;
-  if (Object.entries(query).some(([key, value]) => fields[key] !== value)) throw badToken();
+  if (Object.entries(query).some(([key, value]) => fields[key] !== value)) throw badPageToken();
   return fields;
 };

@@ -1,5 +1,5 @@
 import { authorize, type Reach } from '../domain/authorization.js';
-import { DomainError, invalidArgument, preconditionFailed } from '../domain/domain-error.js';
+import { DomainError, preconditionFailed } from '../domain/domain-error.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import type { SignedErasureReport } from '../domain/erasure-report.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
@@ -13,7 +13,7 @@ import {
   type ListDeletionRequestsInput,
 } from './inputs.js';
 import { loadRequest } from './load-request.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { badPageToken, decodePageToken, encodePageToken } from './page-token.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
@@ -36,8 +36,7 @@ export interface DeletionRequestPage {
 /** Where the previous page of this list ended. */
 const listPosition = (raw: string, filter: { s: string; u: string }) => {
   const token = decodePageToken(raw, filter);
-  if (typeof token.c !== 'number' || typeof token.i !== 'string')
-    throw invalidArgument([{ field: 'pageToken', description: 'not a token of this query' }]);
+  if (typeof token.c !== 'number' || typeof token.i !== 'string') throw badPageToken();
   return { c: token.c, i: token.i };
 };
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -25,3 +25,9 @@ export const gcmDecrypt = (key: Uint8Array, aad: string, sealed: Uint8Array): Bu
   decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
   return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
 };
+
+/** Keys for each purpose of one family, derived from a configured secret (HKDF-SHA256, the family as salt). */
+export const keysFrom =
+  (secret: string, family: string) =>
+  (purpose: string, bytes = 32): Buffer =>
+    Buffer.from(hkdfSync('sha256', secret, family, purpose, bytes));

@@ -1,15 +1,11 @@
-import { hkdfSync } from 'node:crypto';
 import type { KeyEncryptionKey } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
 import type { SubjectId } from '../domain/ids.js';
-import { gcmDecrypt, gcmEncrypt } from './aes-gcm.js';
+import { gcmDecrypt, gcmEncrypt, keysFrom } from './aes-gcm.js';
 
 /** Format of a wrapped key: `local-v1:<kek id>:<base64 iv ‖ tag ‖ wrapped key>`. */
 const FORMAT = 'local-v1';
 const DATA_KEY_BYTES = 32;
-
-const derive = (secret: string, purpose: string, bytes: number): Buffer =>
-  Buffer.from(hkdfSync('sha256', secret, 'account-deletion-kek', purpose, bytes));
 
 const aadOf = (subjectId: SubjectId): string => `account-deletion/data-key/v1\0${subjectId}`;
 
@@ -28,8 +24,9 @@ const unwrapFailed = (cause?: unknown): DomainError =>
  * adapter can use a format of its own next to this one.
  */
 export const createLocalKeyEncryptionKey = (secret: string): KeyEncryptionKey & { id: string } => {
-  const key = derive(secret, 'wrap', 32);
-  const id = derive(secret, 'id', 8).toString('hex');
+  const derive = keysFrom(secret, 'account-deletion-kek');
+  const key = derive('wrap');
+  const id = derive('id', 8).toString('hex');
   return {
     id,
     wrap: (dataKey, subjectId) =>

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { keyedDigest } from './keyed-digest.js';
 import type { SubjectId } from '../domain/ids.js';
 
 /**
@@ -6,7 +6,7 @@ import type { SubjectId } from '../domain/ids.js';
  * (the same subject always gets the same one, so a linked service that keys
  * its data by pseudonym finds it) and not reversible without the key.
  */
-export const createSubjectPseudonyms =
-  (key: string) =>
-  (subjectId: SubjectId): string =>
-    `psn_${createHmac('sha256', key).update(`subject\0${subjectId}`).digest('base64url').slice(0, 32)}`;
+export const createSubjectPseudonyms = (key: string): ((subjectId: SubjectId) => string) => {
+  const digest = keyedDigest(key, 'subject');
+  return (subjectId) => `psn_${digest(subjectId)}`;
+};

@@ -1,6 +1,6 @@
 import type { DeletionRequest } from './deletion-request.js';
 import { DomainError } from './domain-error.js';
-import type { Actor } from './principal.js';
+import { isSubjectItself, type Actor } from './principal.js';
 
 /** The mass-deletion breaker's limits (DESIGN §4). */
 export interface BreakerPolicy {
@@ -50,9 +50,7 @@ export type Admission =
 
 /** Who counts as the requester of a request, for the per-requester limit. */
 export const requesterOf = (request: Pick<DeletionRequest, 'requester' | 'subjectId'>) =>
-  request.requester.kind === 'USER' && request.requester.id === request.subjectId
-    ? null
-    : request.requester.id;
+  isSubjectItself(request.requester, request.subjectId) ? null : request.requester.id;
 
 /** The starts still inside the window at `now`. */
 export const inWindow = (

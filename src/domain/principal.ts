@@ -21,6 +21,10 @@ export interface Actor {
   readonly id: string;
 }
 
+/** Whether the actor is the subject acting on their own account. */
+export const isSubjectItself = (actor: Actor, subjectId: string): boolean =>
+  actor.kind === 'USER' && actor.id === subjectId;
+
 /** An authenticated caller. */
 export interface Principal {
   readonly actor: Actor;

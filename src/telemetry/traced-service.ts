@@ -1,5 +1,5 @@
 import type { DeletionService } from '../app/deletion-service.js';
-import type { Principal } from '../domain/principal.js';
+import { aroundUseCases } from '../app/around-use-cases.js';
 import { withSpan } from './with-span.js';
 import { attributeKeys, useCaseSpans } from '../app/telemetry-catalogue.js';
 
@@ -8,42 +8,10 @@ const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = useCas
 
 /**
  * Wraps every use case in a span. Attributes say what kind of caller acted,
- * never who the subject is (ids of people appear only as pseudonyms, later).
+ * never who the subject is. A watch's span covers authorization and the
+ * first read; the events that follow are not one operation.
  */
-export const traceDeletionService = (service: DeletionService): DeletionService => {
-  const wrap =
-    <TInput, TOutput>(
-      key: keyof DeletionService,
-      call: (principal: Principal, input: TInput) => Promise<TOutput>,
-    ) =>
-    (principal: Principal, input: TInput): Promise<TOutput> =>
-      withSpan(useCaseSpanNames[key], { [attributeKeys.actorKind]: principal.actor.kind }, () =>
-        call(principal, input),
-      );
-  return {
-    requestDeletion: wrap('requestDeletion', service.requestDeletion),
-    confirmDeletion: wrap('confirmDeletion', service.confirmDeletion),
-    approveDeletion: wrap('approveDeletion', service.approveDeletion),
-    rejectDeletion: wrap('rejectDeletion', service.rejectDeletion),
-    cancelDeletion: wrap('cancelDeletion', service.cancelDeletion),
-    undeleteDeletionRequest: wrap('undeleteDeletionRequest', service.undeleteDeletionRequest),
-    getDeletionRequest: wrap('getDeletionRequest', service.getDeletionRequest),
-    // The span covers authorization and the first read; the events that follow are not one operation.
-    watchDeletionRequest: (principal, input, signal) =>
-      withSpan(
-        useCaseSpanNames.watchDeletionRequest,
-        { [attributeKeys.actorKind]: principal.actor.kind },
-        () => service.watchDeletionRequest(principal, input, signal),
-      ),
-    listDeletionRequests: wrap('listDeletionRequests', service.listDeletionRequests),
-    reportErasureOutcome: wrap('reportErasureOutcome', service.reportErasureOutcome),
-    retryParticipant: wrap('retryParticipant', service.retryParticipant),
-    resolveParticipant: wrap('resolveParticipant', service.resolveParticipant),
-    getErasureReport: wrap('getErasureReport', service.getErasureReport),
-    listAuditEvents: wrap('listAuditEvents', service.listAuditEvents),
-    verifyAuditLog: wrap('verifyAuditLog', service.verifyAuditLog),
-    getSafetyStatus: wrap('getSafetyStatus', service.getSafetyStatus),
-    resumeErasures: wrap('resumeErasures', service.resumeErasures),
-    checkErasedSubjects: wrap('checkErasedSubjects', service.checkErasedSubjects),
-  };
-};
+export const traceDeletionService = (service: DeletionService): DeletionService =>
+  aroundUseCases(service, (useCase, principal, call) =>
+    withSpan(useCaseSpanNames[useCase], { [attributeKeys.actorKind]: principal.actor.kind }, call),
+  );

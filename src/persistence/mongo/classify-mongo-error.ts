@@ -85,3 +85,18 @@ export const isDuplicateKey = (
 ): error is InstanceType<typeof mongoose.mongo.MongoServerError> =>
   error instanceof mongoose.mongo.MongoServerError &&
   (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));
+
+/**
+ * Runs an insert whose unique `_id` is a claim: true when this insert made it,
+ * false when the `_id` was taken already (by another writer, or an earlier
+ * try). The one compare-and-set every MongoDB-compatible server does atomically.
+ */
+export const insertedFirst = async (insert: () => Promise<unknown>): Promise<boolean> => {
+  try {
+    await insert();
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+};

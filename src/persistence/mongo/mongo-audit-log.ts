@@ -11,7 +11,7 @@ import {
 } from '../../domain/audit-event.js';
 import type { Actor } from '../../domain/principal.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 
 export const AUDIT_EVENTS = 'audit_events';
 const AUDIT_HEAD = 'audit_head';
@@ -112,10 +112,7 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       };
       const { sequence, ...stored } = content;
       const hash = seal.mac(chainedContent(content));
-      try {
-        await events.insertOne({ _id: sequence, ...stored, hash });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+      if (!(await insertedFirst(() => events.insertOne({ _id: sequence, ...stored, hash })))) {
         // FerretDB does not say which index refused: if the place is still free, the entry's
         // key is in the log already (a repeat); else another writer took it: try the next one.
         if ((await events.findOne({ _id: sequence }, { projection: { _id: 1 } })) === null) return;

@@ -2,9 +2,9 @@ import type { Connection } from 'mongoose';
 import type { ErasedSubject, ErasedSubjectLedger } from '../../app/ports.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
-import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 
-export const ERASED_SUBJECTS = 'erased_subjects';
+const ERASED_SUBJECTS = 'erased_subjects';
 
 /** One erased subject: the pseudonym is the `_id`, so a subject is in the ledger once. */
 interface ErasedSubjectDocument {
@@ -19,16 +19,14 @@ export const createMongoErasedSubjects = (conn: Connection): ErasedSubjectLedger
   return {
     record: (entry) =>
       mongoCall(persistenceSpan(ERASED_SUBJECTS, 'record'), {}, async () => {
-        try {
-          await ledger.insertOne({
+        // Recorded before (a retried purge, or an earlier erasure of the subject): the first stands.
+        await insertedFirst(() =>
+          ledger.insertOne({
             _id: entry.subjectPseudonym,
             deletionRequestId: entry.deletionRequestId,
             erasedAt: entry.erasedAt,
-          });
-        } catch (error) {
-          // Recorded before (a retried purge, or an earlier erasure of the subject): the first stands.
-          if (!isDuplicateKey(error)) throw error;
-        }
+          }),
+        );
       }),
     find: (pseudonyms) =>
       mongoCall(persistenceSpan(ERASED_SUBJECTS, 'find'), {}, async () =>

@@ -2,9 +2,9 @@ import type { Connection } from 'mongoose';
 import type { BreakerStore } from '../../app/ports.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 import { initialBreaker, type BreakerState } from '../../domain/erasure-breaker.js';
-import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 
-export const ERASURE_BREAKER = 'erasure_breaker';
+const ERASURE_BREAKER = 'erasure_breaker';
 
 /** One version of the breaker: the version is the `_id`, so exactly one writer makes each. */
 type BreakerVersion = { _id: number } & Omit<BreakerState, 'version'>;
@@ -58,12 +58,8 @@ export const createMongoErasureBreaker = (conn: Connection): BreakerStore => {
       mongoCall(persistenceSpan(ERASURE_BREAKER, 'save'), {}, async () => {
         if (next.version !== previous.version + 1) return false;
         const { version, ...state } = next;
-        try {
-          await versions.insertOne({ _id: version, ...state });
-        } catch (error) {
-          if (isDuplicateKey(error)) return false;
-          throw error;
-        }
+        if (!(await insertedFirst(() => versions.insertOne({ _id: version, ...state }))))
+          return false;
         // Best effort: a lagging hint costs a few reads, never a wrong state.
         await versions.updateOne({ _id: 'head' }, { $max: { version } }, { upsert: true });
         // Versions are consecutive: emptying the one that just fell behind keeps them all small.

@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { KeyEncryptionKey, SubjectKeyStore } from '../../app/ports.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
-import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 
 /** One subject's data key, as kept: only wrapped by the KEK. */
 interface SubjectKeyDocument {
@@ -60,16 +60,14 @@ export const createMongoSubjectKeyStore = (
         if (existing !== null) return existing;
         const fresh = new Uint8Array(randomBytes(DATA_KEY_BYTES));
         const wrappedKey = await kek.wrap(fresh, subjectId);
-        try {
-          await keys.insertOne({ _id: subjectId, wrappedKey, createdAt: new Date() });
-          return fresh;
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          // Another replica made it first: use theirs.
-          const theirs = await stored(subjectId);
-          if (theirs === null) throw error;
-          return theirs;
-        }
+        const inserted = await insertedFirst(() =>
+          keys.insertOne({ _id: subjectId, wrappedKey, createdAt: new Date() }),
+        );
+        if (inserted) return fresh;
+        // Another replica made it first: use theirs.
+        const theirs = await stored(subjectId);
+        if (theirs === null) throw new Error('the subject key was claimed but cannot be read');
+        return theirs;
       }),
     find: (subjectId) => call('find', () => stored(subjectId)),
     destroy: (subjectId) =>

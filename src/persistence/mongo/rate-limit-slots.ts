@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { RateVerdict } from '../../app/ports.js';
 import type { RateBudget } from '../../domain/rate-limits.js';
-import { isDuplicateKey } from './classify-mongo-error.js';
+import { insertedFirst } from './classify-mongo-error.js';
 
 /** The collection of claimed slots: exact budgets. */
 export const RATE_LIMIT_SLOTS = 'rate_limit_slots';
@@ -41,15 +41,7 @@ export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
       (await slots.find({ _id: { $in: [...ids] } }).toArray()).map((slot) => [slot._id, slot]),
     );
 
-  const claim = async (doc: SlotDocument): Promise<boolean> => {
-    try {
-      await slots.insertOne(doc);
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
-  };
+  const claim = (doc: SlotDocument): Promise<boolean> => insertedFirst(() => slots.insertOne(doc));
 
   /** Keeps a fresh claim only if no neighbouring epoch's slot of its position is within a window of it. */
   const keep = async (

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { isDuplicateKey } from './classify-mongo-error.js';
+import { insertedFirst } from './classify-mongo-error.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';
 
 /** One claimed version of a request: its full document, written before the request itself. */
@@ -27,20 +27,6 @@ export const DELETION_REQUEST_VERSIONS = 'deletion_request_versions';
 export const CONFIRMATION_ATTEMPTS = 'confirmation_attempts';
 
 const claimId = (requestId: string, version: number): string => `${requestId}#${String(version)}`;
-
-/** Inserts a document whose `_id` is the claim; false when someone holds it already. */
-const claim = async <T extends { _id: string }>(
-  insert: (doc: T) => Promise<unknown>,
-  doc: T,
-): Promise<boolean> => {
-  try {
-    await insert(doc);
-    return true;
-  } catch (error) {
-    if (isDuplicateKey(error)) return false;
-    throw error;
-  }
-};
 
 /**
  * Compare-and-set for request documents that holds on every MongoDB-compatible
@@ -82,13 +68,15 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
   const attempts = conn.collection<AttemptClaim>(CONFIRMATION_ATTEMPTS);
   return {
     claimVersion: (requestId, version, snapshot) =>
-      claim((doc) => versions.insertOne(doc), {
-        _id: claimId(requestId, version),
-        requestId,
-        version,
-        snapshot,
-        claimedAt: new Date(),
-      }),
+      insertedFirst(() =>
+        versions.insertOne({
+          _id: claimId(requestId, version),
+          requestId,
+          version,
+          snapshot,
+          claimedAt: new Date(),
+        }),
+      ),
     findClaim: async (requestId, version) => {
       const found = await versions.findOne({ _id: claimId(requestId, version) });
       return found && !found.pruned
@@ -108,7 +96,7 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
     claimAttempt: async (requestId, max) => {
       for (let attempt = 1; attempt <= max; attempt += 1) {
         const doc = { _id: `${requestId}#${String(attempt)}`, requestId, claimedAt: new Date() };
-        if (await claim((d) => attempts.insertOne(d), doc)) return true;
+        if (await insertedFirst(() => attempts.insertOne(doc))) return true;
       }
       return false;
     },

@@ -14,7 +14,7 @@ import {
   type SafetyStatus as SafetyStatusMessage,
   type VerifyAuditLogResponse,
 } from '../../gen/deletion/v1/deletion_service.js';
-import { actor, optional } from './proto-codec.js';
+import { actor, durationOf, optional } from './proto-codec.js';
 
 const kinds: Readonly<Record<AuditKind, AuditEventKind>> = {
   STATE_CHANGED: AuditEventKind.AUDIT_EVENT_KIND_STATE_CHANGED,
@@ -99,7 +99,7 @@ export const toSafetyProto = (status: SafetyStatus): SafetyStatusMessage => ({
   startedInWindow: status.startedInWindow,
   limit: status.policy.limit,
   requesterLimit: status.policy.requesterLimit,
-  window: { seconds: String(Math.floor(status.policy.windowMs / 1000)), nanos: 0 },
+  window: durationOf(status.policy.windowMs),
   resumeTime: status.resumed?.at,
   resumedBy: status.resumed ? actor(status.resumed.by) : undefined,
 });

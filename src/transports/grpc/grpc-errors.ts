@@ -2,6 +2,7 @@ import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { forCaller, type DomainError, type ErrorCode } from '../../domain/domain-error.js';
 import type { Any } from '../../gen/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details.js';
+import { durationOf } from './proto-codec.js';
 import { Status } from '../../gen/google/rpc/status.js';
 
 /** Total mapping: a new ErrorCode does not compile until it is mapped here. */
@@ -62,10 +63,7 @@ export const toServiceError = (thrown: DomainError): Partial<ServiceError> => {
     details.push(pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations }).finish()));
   }
   if (error.retryDelayMs !== undefined) {
-    const retryDelay = {
-      seconds: String(Math.floor(error.retryDelayMs / 1000)),
-      nanos: (error.retryDelayMs % 1000) * 1_000_000,
-    };
+    const retryDelay = durationOf(error.retryDelayMs);
     details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay }).finish()));
   }
   const metadata = new Metadata();

@@ -1,3 +1,4 @@
+import type { Duration } from '../../gen/google/protobuf/duration.js';
 import type { DeletionRequestPage } from '../../app/read-deletions.js';
 import { etagOf, type DeletionRequest, type StateChange } from '../../domain/deletion-request.js';
 import type { DeletionState } from '../../domain/deletion-state.js';
@@ -94,4 +95,10 @@ export const toListResponse = (page: DeletionRequestPage): ListDeletionRequestsR
 });
 
 /** Proto3 sends '' for an unset string; the use cases take undefined. */
+/** Milliseconds as a google.protobuf.Duration. */
+export const durationOf = (ms: number): Duration => ({
+  seconds: String(Math.floor(ms / 1000)),
+  nanos: (ms % 1000) * 1_000_000,
+});
+
 export const optional = (value: string): string | undefined => (value === '' ? undefined : value);
