@@ -9,8 +9,7 @@ import {
   type FakeParticipant,
 } from '../support/fake-participant.js';
 import { callError } from '../support/grpc-test-client.js';
-import { newSubjectId } from '../support/principals.js';
-import { mintToken } from '../support/tokens.js';
+import { adminAuth, newSubjectId, participantAuth } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const PSEUDONYM_SECRET = 'test-only-pseudonym-secret-0123456789';
@@ -20,9 +19,6 @@ describe('CheckErasedSubjects', () => {
   let t: TestApp;
   let billing: FakeParticipant;
   let analytics: FakeParticipant;
-  const as = async (sub: string) => ({
-    token: await mintToken({ sub, scope: 'deletion:participant', service: true }),
-  });
 
   beforeAll(async () => {
     billing = await startFakeParticipant('billing');
@@ -47,7 +43,7 @@ describe('CheckErasedSubjects', () => {
 
     const answer = await t.client.checkErasedSubjects(
       { participant: 'billing', subjectIds: [never, erased.subjectId, pending.subjectId] },
-      await as('billing'),
+      await participantAuth('billing'),
     );
     expect(answer.erasedSubjects).toEqual([
       {
@@ -63,7 +59,7 @@ describe('CheckErasedSubjects', () => {
     expect(analytics.subjectIds).toContain(known[0]);
     const pseudonymous = await createTrpcClient({
       url: t.trpcUrl,
-      token: (await as('analytics')).token,
+      token: (await participantAuth('analytics')).token,
     }).checkErasedSubjects.query({ participant: 'analytics', subjectIds: known });
     expect(pseudonymous.erasedSubjects).toEqual([
       {
@@ -81,9 +77,11 @@ describe('CheckErasedSubjects', () => {
 
   it('answers only a registered linked service, as itself, about at most 1000 subjects', async () => {
     const asked = { participant: 'billing', subjectIds: [newSubjectId('x')] };
-    const impostor = await callError(t.client.checkErasedSubjects(asked, await as('analytics')));
+    const impostor = await callError(
+      t.client.checkErasedSubjects(asked, await participantAuth('analytics')),
+    );
     expect(impostor.reason).toBe('NOT_THIS_PARTICIPANT');
-    const admin = { token: await mintToken({ sub: 'admin-x', scope: 'deletion:admin' }) };
+    const admin = await adminAuth('admin-x');
     expect(grpcCodeName((await callError(t.client.checkErasedSubjects(asked, admin))).code)).toBe(
       'PERMISSION_DENIED',
     );
@@ -91,12 +89,15 @@ describe('CheckErasedSubjects', () => {
     const tooMany = await callError(
       t.client.checkErasedSubjects(
         { participant: 'billing', subjectIds: many },
-        await as('billing'),
+        await participantAuth('billing'),
       ),
     );
     expect(grpcCodeName(tooMany.code)).toBe('INVALID_ARGUMENT');
     const none = await callError(
-      t.client.checkErasedSubjects({ participant: 'billing', subjectIds: [] }, await as('billing')),
+      t.client.checkErasedSubjects(
+        { participant: 'billing', subjectIds: [] },
+        await participantAuth('billing'),
+      ),
     );
     expect(grpcCodeName(none.code)).toBe('INVALID_ARGUMENT');
   });

@@ -6,7 +6,7 @@ import { chainedContent, type AuditEntry } from '../../src/domain/audit-event.js
 import { migrate } from '../../src/persistence/mongo/migrations.js';
 import { AUDIT_EVENTS, createMongoAuditLog } from '../../src/persistence/mongo/mongo-audit-log.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
-import { castFor, newSubjectId } from '../support/principals.js';
+import { adminAuth, castFor, newSubjectId } from '../support/principals.js';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import { grpcCodeName } from '../../clients/grpc/rich-error.js';
 import {
@@ -14,7 +14,6 @@ import {
   VerifyAuditLogResponse_Problem,
 } from '../../src/gen/deletion/v1/deletion_service.js';
 import { callError } from '../support/grpc-test-client.js';
-import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 type Connection = Awaited<ReturnType<typeof connectMongo>>;
@@ -63,7 +62,7 @@ const freshLog = async (count: number) => {
   return { t, seal, log, events: t.app.connection.collection<StoredEvent>(AUDIT_EVENTS) };
 };
 
-const adminToken = () => mintToken({ sub: 'admin-auditor', scope: 'deletion:admin' });
+const adminToken = async () => (await adminAuth('admin-auditor')).token;
 
 /**
  * VerifyAuditLog's answer over tRPC and over gRPC, which must agree on the

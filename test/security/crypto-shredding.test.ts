@@ -72,6 +72,8 @@ describe('crypto-shredding', () => {
     const id = created.name.split('/')[1] as DeletionRequestId;
     t.smtp.refuseNext(1);
     expect(await t.app.runWorkerPass()).toMatchObject({ completed: 0, failures: [] });
+    // The key is where this file looks for it, so that its absence later means something.
+    expect(await keyOf(subjectId)).not.toBeNull();
     const request = await t.app.deps.requests.findById(id);
     expect(request).toMatchObject({
       state: 'ERASING',

@@ -51,10 +51,11 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  */
 
 /**
- * Settings of the app under test. Rate limits (being added) will refuse some of
- * the ~1,700 calls here with RESOURCE_EXHAUSTED / TOO_MANY_REQUESTS: the random
- * properties accept that, the exact ones (malformed ids, no credentials) do not.
- * When they land, raise their limits here rather than loosen a property.
+ * Settings of the app under test. `startTestApp` already raises the
+ * per-principal rate limits far above the ~1,700 calls here; should a limit
+ * refuse some, the random properties accept RESOURCE_EXHAUSTED /
+ * TOO_MANY_REQUESTS, the exact ones (malformed ids, no credentials) do not:
+ * raise the limit here rather than loosen a property.
  */
 const FUZZ_ENV: Record<string, string> = {};
 
@@ -131,7 +132,8 @@ const allFieldNames = [
     grpcMethods.flatMap((method) => requestMessageOf(method.path).fields.map((f) => f.jsonName)),
   ),
 ];
-const idKeyOf = (key: string): boolean => key === 'name' || key.endsWith('Id');
+const idKeyOf = (key: string): boolean =>
+  key === 'name' || key === 'deletionRequest' || key.endsWith('Id') || key.endsWith('Ids');
 
 /** Bytes no request message decodes from. */
 const undecodable = {
@@ -142,6 +144,16 @@ const undecodable = {
 };
 
 // Thousands of real calls: generous for a loaded machine (about a minute on an idle one).
+/** Callers whose credentials are missing, or junk in either header. */
+const noValidCredentials = fc.oneof(
+  fc.constant({}),
+  fc.stringMatching(/^[\x21-\x7e]{0,80}$/).map((junk) => ({ authorization: `Bearer ${junk}` })),
+  fc.stringMatching(/^[\x21-\x7e]{1,80}$/).map((junk) => ({ 'x-api-key': junk })),
+);
+
+/** The two authenticated callers every property tries. */
+const callerNames = ['everyScope', 'self'] as const;
+
 describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
   let t: TestApp;
   let grpc: RawGrpcClient;
@@ -169,8 +181,6 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
   });
 
   describe('gRPC', () => {
-    const callerNames = ['everyScope', 'self'] as const;
-
     it('answers bytes that are not a message of the method with INVALID_ARGUMENT, not INTERNAL', async () => {
       for (const method of grpcMethods) {
         for (const [what, body] of Object.entries(undecodable)) {
@@ -226,7 +236,7 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
     it('refuses operator objects and malformed ids in id fields with INVALID_ARGUMENT', async () => {
       for (const method of grpcMethods) {
         const message = requestMessageOf(method.path);
-        const idFields = idFieldsOf(message).map((field) => field.localName);
+        const idFields = idFieldsOf(message);
         if (idFields.length === 0) continue;
         const withBadId = fc
           .tuple(
@@ -234,7 +244,12 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
             fc.constantFrom(...idFields),
             fc.constantFrom(...malformedIds(real)),
           )
-          .map(([init, field, id]) => encode(message, { ...init, [field]: id }))
+          .map(([init, field, id]) =>
+            encode(message, {
+              ...init,
+              [field.localName]: field.fieldKind === 'list' ? [id] : id,
+            }),
+          )
           // Several 1 MB strings make a message over the limit: RESOURCE_EXHAUSTED, tested below.
           .filter((body) => body.length < MiB);
         await fc.assert(
@@ -249,19 +264,12 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
     });
 
     it('answers callers without valid credentials UNAUTHENTICATED, whatever they send', async () => {
-      const credentials = fc.oneof(
-        fc.constant({}),
-        fc
-          .stringMatching(/^[\x21-\x7e]{0,80}$/)
-          .map((junk) => ({ authorization: `Bearer ${junk}` })),
-        fc.stringMatching(/^[\x21-\x7e]{1,80}$/).map((junk) => ({ 'x-api-key': junk })),
-      );
       for (const method of grpcMethods) {
         const message = requestMessageOf(method.path);
         await fc.assert(
           fc.asyncProperty(
             fc.constant(method.key),
-            credentials,
+            noValidCredentials,
             fc.oneof(
               encodedMessage(message, plausibleWords(real)),
               garbledBytes(message, wildWords(real)),
@@ -323,7 +331,6 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
     });
   });
   describe('tRPC', () => {
-    const callerNames = ['everyScope', 'self'] as const;
     const call = (procedure: RawProcedure, input: string | undefined, headers: RawCredentials) =>
       callTrpc(t.trpcUrl, { procedure, input, headers });
 
@@ -405,7 +412,10 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
         const withBadId = fc
           .tuple(shaped, fc.constantFrom(...idKeys), malformedIdText(real))
           .map(([entries, key, id]) =>
-            objectText([...entries.filter(([k]) => k !== key), [key, id]]),
+            objectText([
+              ...entries.filter(([k]) => k !== key),
+              [key, key.endsWith('Ids') ? `[${id}]` : id],
+            ]),
           );
         await fc.assert(
           fc.asyncProperty(fc.constant(procedure.path), withBadId, async (path, input) => {
@@ -423,18 +433,11 @@ describe('fuzzing every RPC and procedure', { timeout: 150_000 }, () => {
     });
 
     it('answers callers without valid credentials UNAUTHORIZED, whatever they send', async () => {
-      const credentials = fc.oneof(
-        fc.constant({}),
-        fc
-          .stringMatching(/^[\x21-\x7e]{0,80}$/)
-          .map((junk) => ({ authorization: `Bearer ${junk}` })),
-        fc.stringMatching(/^[\x21-\x7e]{1,80}$/).map((junk) => ({ 'x-api-key': junk })),
-      );
       for (const procedure of procedures) {
         await fc.assert(
           fc.asyncProperty(
             fc.constant(procedure.path),
-            credentials,
+            noValidCredentials,
             inputOf(procedure),
             async (path, auth, input) => {
               const outcome = await call(procedure, input, auth);

@@ -7,13 +7,8 @@ import {
   SafetyStatus_PauseReason,
 } from '../../src/gen/deletion/v1/deletion_service.js';
 import { callError } from '../support/grpc-test-client.js';
-import { castFor, newSubjectId } from '../support/principals.js';
-import { mintToken } from '../support/tokens.js';
+import { adminAuth, castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-const admin = async (sub: string, extra = '') => ({
-  token: await mintToken({ sub, scope: `deletion:admin ${extra}`.trim() }),
-});
 
 /** How the given requests stand, and whether their accounts are still there. */
 const standing = async (t: TestApp, names: readonly string[]) => {
@@ -28,7 +23,7 @@ const standing = async (t: TestApp, names: readonly string[]) => {
 };
 
 const auditedKinds = async (t: TestApp, kind: AuditEventKind) =>
-  (await t.client.listAuditEvents({ kind, pageSize: 1000 }, await admin('admin-reader')))
+  (await t.client.listAuditEvents({ kind, pageSize: 1000 }, await adminAuth('admin-reader')))
     .auditEvents;
 
 describe('the mass-deletion breaker', () => {
@@ -52,7 +47,7 @@ describe('the mass-deletion breaker', () => {
       accounts: 3,
     });
     expect(passes.filter((pass) => pass.tripped)).toHaveLength(1);
-    const status = await t.client.getSafetyStatus({}, await admin('admin-reader'));
+    const status = await t.client.getSafetyStatus({}, await adminAuth('admin-reader'));
     expect(status).toMatchObject({
       paused: true,
       reason: SafetyStatus_PauseReason.PAUSE_REASON_TOTAL_LIMIT,
@@ -72,12 +67,12 @@ describe('the mass-deletion breaker', () => {
     );
     expect(grpcCodeName(denied.code)).toBe('PERMISSION_DENIED');
     const terse = await callError(
-      t.client.resumeErasures({ justification: 'ok' }, await admin('admin-ana')),
+      t.client.resumeErasures({ justification: 'ok' }, await adminAuth('admin-ana')),
     );
     expect(grpcCodeName(terse.code)).toBe('INVALID_ARGUMENT');
     const resumed = await createTrpcClient({
       url: t.trpcUrl,
-      token: (await admin('admin-ana')).token,
+      token: (await adminAuth('admin-ana')).token,
     }).resumeErasures.mutate({ justification: 'ticket OPS-77: planned clean-up' });
     expect(resumed).toMatchObject({
       paused: false,
@@ -122,7 +117,7 @@ describe('the mass-deletion breaker', () => {
 
     expect(admissions.filter((admission) => admission === 'ADMITTED')).toHaveLength(5);
     expect(admissions.filter((admission) => admission === 'TRIPPED')).toHaveLength(1);
-    const status = await t.client.getSafetyStatus({}, await admin('admin-reader'));
+    const status = await t.client.getSafetyStatus({}, await adminAuth('admin-reader'));
     expect(status.startedInWindow).toBe(5);
   });
 
@@ -147,7 +142,7 @@ describe('the mass-deletion breaker', () => {
     };
 
     it('pauses everything when one requester goes past its limit; that requester cannot resume', async () => {
-      const bulk = await admin('ops-bulk', 'deletion:request');
+      const bulk = await adminAuth('ops-bulk', 'deletion:request');
       const names = [await requestedBy(bulk), await requestedBy(bulk)];
       await t.app.runWorkerPass();
       expect((await standing(t, names)).states).toEqual({ COMPLETED: 2 });
@@ -155,11 +150,9 @@ describe('the mass-deletion breaker', () => {
       const third = await requestedBy(bulk);
       const selfService = (await t.scheduled({ prefix: 'self' })).name;
       await t.app.runWorkerPass();
-      const after = await standing(t, [third, selfService]);
       // The third of ops-bulk tripped the breaker; the self-service one completed only if it came first.
-      expect(after.states.SCHEDULED).toBeGreaterThanOrEqual(1);
       expect((await standing(t, [third])).states).toEqual({ SCHEDULED: 1 });
-      const status = await t.client.getSafetyStatus({}, await admin('admin-reader'));
+      const status = await t.client.getSafetyStatus({}, await adminAuth('admin-reader'));
       expect(status).toMatchObject({
         paused: true,
         reason: SafetyStatus_PauseReason.PAUSE_REASON_REQUESTER_LIMIT,
@@ -173,7 +166,7 @@ describe('the mass-deletion breaker', () => {
       expect(self.reason).toBe('SELF_RESUME');
       await t.client.resumeErasures(
         { justification: 'checked ops-bulk job, ticket OPS-78' },
-        await admin('admin-bo'),
+        await adminAuth('admin-bo'),
       );
       await t.app.runWorkerPass();
       expect((await standing(t, [third, selfService])).states).toEqual({ COMPLETED: 2 });

@@ -282,11 +282,16 @@ export const garbledBytes = (message: DescMessage, words: Words): fc.Arbitrary<B
   );
 };
 
-/** The fields that name things: `name` (AIP-122) and `…_id`. */
+/** The fields that name things: `name` (AIP-122), `deletion_request`, `…_id`, and lists of `…_ids`. */
 export const idFieldsOf = (message: DescMessage): DescField[] =>
   message.fields.filter(
     (field) =>
-      field.fieldKind === 'scalar' &&
-      field.scalar === ScalarType.STRING &&
-      (field.name === 'name' || field.name.endsWith('_id')),
+      (field.fieldKind === 'scalar' &&
+        field.scalar === ScalarType.STRING &&
+        (field.name === 'name' ||
+          field.name === 'deletion_request' ||
+          field.name.endsWith('_id'))) ||
+      (field.fieldKind === 'list' &&
+        field.scalar === ScalarType.STRING &&
+        field.name.endsWith('_ids')),
   );

@@ -27,6 +27,19 @@ export const castFor = async (subjectId: string): Promise<Cast> => ({
   admin: { token: await mintToken({ sub: 'admin-cy', scope: 'deletion:admin' }) },
 });
 
+/** An administrator's credentials: `deletion:admin`, and any further scopes. */
+export const adminAuth = async (
+  sub = 'admin-cy',
+  ...scopes: string[]
+): Promise<{ token: string }> => ({
+  token: await mintToken({ sub, scope: ['deletion:admin', ...scopes].join(' ') }),
+});
+
+/** A linked service's credentials, as its registered identity. */
+export const participantAuth = async (identity: string): Promise<{ token: string }> => ({
+  token: await mintToken({ sub: identity, scope: 'deletion:participant', service: true }),
+});
+
 let counter = 0;
 /** A fresh subject id per test, so tests never share an account. */
 export const newSubjectId = (prefix = 'user'): string =>
