@@ -196,6 +196,7 @@ const makeDeps = (
     leaseMs: config.LEASE_SECONDS * 1000,
     retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
     fanOutConcurrency: config.FANOUT_CONCURRENCY,
+    workerConcurrency: config.WORKER_CONCURRENCY,
     localErasure: config.LOCAL_ERASURE,
     watchPollMs: config.WATCH_POLL_MS,
     maxWatches: config.WATCH_MAX,

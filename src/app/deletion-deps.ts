@@ -36,6 +36,8 @@ export interface DeletionPolicy {
   readonly retry: RetryPolicy;
   /** How many linked services one purge calls at once. */
   readonly fanOutConcurrency: number;
+  /** Requests one worker pass works on at once. */
+  readonly workerConcurrency: number;
   /** How often a watch reads the request it follows. */
   readonly watchPollMs: number;
   /** How many watches one replica serves at once. */

@@ -2,7 +2,7 @@ import { authorize } from '../domain/authorization.js';
 import { DomainError } from '../domain/domain-error.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import {
-  admitErasure,
+  admitErasures,
   inWindow,
   requesterOf,
   resumeErasures as resume,
@@ -27,23 +27,45 @@ export interface SafetyStatus {
 /** Racing replicas take turns on the one breaker record; this many lost turns means trouble. */
 const MAX_TURNS = 50;
 
-/** Applies `step` to the stored breaker with compare-and-set, re-reading when another replica wrote first. */
-const changeBreaker = async <T>(
+/** Changes of one replica's breaker, one after another: racing each other, they would only lose turns. */
+const inTurn = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * Applies `step` to the stored breaker with compare-and-set, re-reading when
+ * another replica wrote first. The first turn starts from the state this
+ * replica saw last: a save on top of a stale one fails and the next turn
+ * reads afresh; a decision that writes nothing (held, counted before) is
+ * only taken on a fresh read.
+ */
+const changeBreaker = <T>(
   deps: DeletionDeps,
   step: (state: BreakerState) => { readonly state: BreakerState; readonly result: T },
 ): Promise<{ readonly state: BreakerState; readonly result: T }> => {
-  for (let turn = 0; turn < MAX_TURNS; turn += 1) {
-    const current = await deps.breaker.load();
-    const { state, result } = step(current);
-    if (state === current) return { state, result };
-    const next = { ...state, version: current.version + 1 };
-    if (await deps.breaker.save(next, current)) return { state: next, result };
-  }
-  throw new DomainError({
-    code: 'ABORTED',
-    reason: 'BREAKER_CONTENDED',
-    message: 'the erasure breaker is too busy; retry',
-  });
+  const change = async () => {
+    for (let turn = 0; turn < MAX_TURNS; turn += 1) {
+      const cached = turn === 0;
+      const current = await deps.breaker.load({ cached });
+      const { state, result } = step(current);
+      if (state === current) {
+        if (cached) continue;
+        return { state, result };
+      }
+      const next = { ...state, version: current.version + 1 };
+      if (await deps.breaker.save(next, current)) return { state: next, result };
+    }
+    throw new DomainError({
+      code: 'ABORTED',
+      reason: 'BREAKER_CONTENDED',
+      message: 'the erasure breaker is too busy; retry',
+    });
+  };
+  const previous = inTurn.get(deps.breaker) ?? Promise.resolve();
+  const mine = previous.then(change, change);
+  inTurn.set(
+    deps.breaker,
+    mine.catch(() => undefined),
+  );
+  return mine;
 };
 
 const statusOf = (deps: DeletionDeps, state: BreakerState): SafetyStatus => ({
@@ -54,27 +76,31 @@ const statusOf = (deps: DeletionDeps, state: BreakerState): SafetyStatus => ({
 });
 
 /**
- * Asks the mass-deletion breaker whether a SCHEDULED request's erasure may
- * start (DESIGN §4). The start that goes past a limit trips it instead:
- * erasures pause, the trip is audited, counted and noted on the span (the
- * worker raises the alert). While paused nothing starts; requests stay
- * SCHEDULED until an administrator resumes.
+ * Asks the mass-deletion breaker whether the erasures of SCHEDULED requests
+ * may start (DESIGN §4), all in one change of the breaker (a worker pass
+ * asks once for all it found due). The start that goes past a limit trips
+ * it instead: erasures pause, the trip is audited, counted and noted on the
+ * span (the worker raises the alert). While paused nothing starts; requests
+ * stay SCHEDULED until an administrator resumes. Answers in the requests' order.
  */
-export const admitToErasure = async (
+export const admitToErasures = async (
   deps: DeletionDeps,
-  request: DeletionRequest,
-): Promise<Admission> => {
+  requests: readonly DeletionRequest[],
+): Promise<readonly Admission[]> => {
+  if (requests.length === 0) return [];
   const at = deps.clock.now();
-  const { state, result } = await changeBreaker(deps, (current) => {
-    const { state: next, admission } = admitErasure(
-      current,
-      { deletionRequestId: request.id, requester: requesterOf(request), at },
-      deps.policy.breaker,
-    );
-    return { state: next, result: admission };
+  const starts = requests.map((request) => ({
+    deletionRequestId: request.id,
+    requester: requesterOf(request),
+    at,
+  }));
+  const { state, result: admissions } = await changeBreaker(deps, (current) => {
+    const decided = admitErasures(current, starts, deps.policy.breaker);
+    return { state: decided.state, result: decided.admissions };
   });
-  if (result === 'PAUSED') deps.metrics.erasureHeld();
-  if (result === 'TRIPPED' && state.pause !== null) {
+  for (const admission of admissions) if (admission === 'PAUSED') deps.metrics.erasureHeld();
+  const tripped = requests[admissions.indexOf('TRIPPED')];
+  if (tripped !== undefined && state.pause !== null) {
     deps.metrics.breakerTripped(state.pause.reason);
     deps.trace.event(spanEvents.erasuresPaused, {
       [attributeKeys.breakerReason]: state.pause.reason,
@@ -83,7 +109,7 @@ export const admitToErasure = async (
       kind: 'ERASURES_PAUSED',
       at,
       actor: systemActor('erasure-breaker'),
-      deletionRequestId: request.id,
+      deletionRequestId: tripped.id,
       subjectPseudonym: null,
       details: {
         reason: state.pause.reason,
@@ -96,8 +122,14 @@ export const admitToErasure = async (
       key: `breaker#${String(state.version)}#paused`,
     });
   }
-  return result;
+  return admissions;
 };
+
+/** As admitToErasures, for one request. */
+export const admitToErasure = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+): Promise<Admission> => (await admitToErasures(deps, [request]))[0] ?? 'PAUSED';
 
 /** The breaker's state. Errors: PERMISSION_DENIED. Audited as a privileged read. */
 export const getSafetyStatus =

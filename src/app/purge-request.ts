@@ -14,7 +14,9 @@ import type { LocalErasureRecord } from '../domain/erasure-report.js';
 import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
 import { afterFinalNotice, finalNoticeFor, type FinalNotice } from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
+import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
+import type { Admission } from '../domain/erasure-breaker.js';
 import { admitToErasure } from './erasure-safety.js';
 import type { EraseAnswer } from './ports.js';
 import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
@@ -205,19 +207,6 @@ const recordLocalErasure = async (
   return recorder.current().localErasure ?? local;
 };
 
-/** Runs `work` over `items` with at most `limit` at once. */
-const bounded = async (
-  items: readonly string[],
-  limit: number,
-  work: (item: string) => Promise<void>,
-) => {
-  const queue = [...items];
-  const runners = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  });
-  await Promise.all(runners);
-};
-
 /** Calls every due linked service (more as `after` orderings unblock them), in parallel, bounded. */
 const fanOut = async (
   deps: DeletionDeps,
@@ -307,10 +296,15 @@ const tellSubject = async (
 export const purgeRequest = async (
   deps: DeletionDeps,
   request: DeletionRequest,
-  owner: string,
+  worker: {
+    readonly owner: string;
+    /** The breaker's answer for a SCHEDULED request, when the caller asked it already. */
+    readonly admitted?: Admission | undefined;
+  },
 ): Promise<PurgeResult> => {
+  const { owner, admitted } = worker;
   if (request.state === 'SCHEDULED') {
-    const admission = await admitToErasure(deps, request);
+    const admission = admitted ?? (await admitToErasure(deps, request));
     if (admission !== 'ADMITTED') return admission;
   }
   const now = deps.clock.now();

@@ -1,8 +1,11 @@
 import { DomainError } from '../domain/domain-error.js';
 import { traceLinks, type DeletionRequest } from '../domain/deletion-request.js';
+import type { Admission } from '../domain/erasure-breaker.js';
 import { expire } from '../domain/lifecycle.js';
 import { systemActor } from '../domain/principal.js';
+import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
+import { admitToErasures } from './erasure-safety.js';
 import { purgeRequest } from './purge-request.js';
 import { sendNotices } from './send-notices.js';
 import { shredSubjectKey } from './shred-subject-key.js';
@@ -46,9 +49,9 @@ const context = (deps: DeletionDeps, component: string) => ({
 });
 
 /**
- * Runs one step per request, each in the root span of a trace of its own (the
- * worker runs outside any request), linked to the traces of the request's life
- * so far; keeps going when one fails.
+ * Runs one step per request, up to `workerConcurrency` at once, each in the
+ * root span of a trace of its own (the worker runs outside any request),
+ * linked to the traces of the request's life so far; keeps going when one fails.
  */
 const eachRequest = async (
   deps: DeletionDeps,
@@ -60,7 +63,7 @@ const eachRequest = async (
 ): Promise<{ done: number; failures: WorkerFailure[] }> => {
   let done = 0;
   const failures: WorkerFailure[] = [];
-  for (const request of work.requests) {
+  await bounded(work.requests, deps.policy.workerConcurrency, async (request) => {
     try {
       const ok = await deps.trace.inLinkedSpan(
         {
@@ -80,7 +83,7 @@ const eachRequest = async (
         reason: failure.reason,
       });
     }
-  }
+  });
   return { done, failures };
 };
 
@@ -123,21 +126,41 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   const needsAttention: string[] = [];
   let held = 0;
   let tripped = false;
+  // Replicas see the same due requests: each starts at a random point, so they rarely collide.
+  const due = rotate(
+    await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
+    deps.policy.retry.random,
+  );
+  // The breaker is asked once for every erasure about to start, not once per request.
+  const starting = due.filter((request) => request.state === 'SCHEDULED');
+  const admissions = new Map<string, Admission>();
+  let refused: WorkerFailure[] = [];
+  try {
+    const answers = await admitToErasures(deps, starting);
+    starting.forEach((request, index) => admissions.set(request.id, answers[index] ?? 'PAUSED'));
+  } catch (error) {
+    const { code, reason } = DomainError.from(error);
+    refused = starting.map((request) => ({
+      deletionRequest: request.id,
+      step: 'purge',
+      code,
+      reason,
+    }));
+  }
   const result = await eachRequest(deps, 'purge', {
-    // Replicas see the same due requests: each starts at a random point, so they rarely collide.
-    requests: rotate(
-      await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
-      deps.policy.retry.random,
-    ),
+    requests: due.filter((request) => request.state !== 'SCHEDULED' || admissions.has(request.id)),
     run: async (request) => {
-      const outcome = await purgeRequest(deps, request, owner);
+      const outcome = await purgeRequest(deps, request, {
+        owner,
+        admitted: admissions.get(request.id),
+      });
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
       if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
       if (outcome === 'TRIPPED') tripped = true;
       return outcome === 'COMPLETED';
     },
   });
-  return { ...result, needsAttention, held, tripped };
+  return { ...result, failures: [...refused, ...result.failures], needsAttention, held, tripped };
 };
 
 /** Destroys the data keys of subjects whose requests completed (this pass, or before a crash). */

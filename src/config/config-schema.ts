@@ -266,6 +266,13 @@ export const configSchema = z.object({
     .max(256)
     .default(8)
     .describe('Linked services one purge calls at once'),
+  WORKER_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(16)
+    .describe('Requests one worker pass works on at once (purges, notices, shredding)'),
   PSEUDONYM_SECRET: z
     .string()
     .min(32)

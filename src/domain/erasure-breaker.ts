@@ -95,6 +95,25 @@ export const admitErasure = (
 };
 
 /**
+ * Decides a batch of starts in order, as one change of the breaker: the same
+ * admissions as deciding them one after another (the one that goes past a
+ * limit trips it, the rest are held).
+ */
+export const admitErasures = (
+  state: BreakerState,
+  starts: readonly ErasureStart[],
+  policy: BreakerPolicy,
+): { readonly state: BreakerState; readonly admissions: readonly Admission[] } => {
+  let current = state;
+  const admissions = starts.map((start) => {
+    const decided = admitErasure(current, start, policy);
+    current = decided.state;
+    return decided.admission;
+  });
+  return { state: current, admissions };
+};
+
+/**
  * Resumes erasures: the window starts afresh, so the requests held back can
  * start (up to the limits again). Four eyes: the requester whose burst
  * tripped the breaker cannot release it (PERMISSION_DENIED `SELF_RESUME`).

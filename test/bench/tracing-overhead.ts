@@ -1,7 +1,7 @@
 // Tracing overhead: GetDeletionRequest throughput of a service process with the
 // OpenTelemetry SDK on (batch span processor, OTLP/HTTP to a local receiver) against
 // one with it off, side by side in one run, alternating rounds; medians and ratio.
-//   node --import tsx test/bench/tracing-overhead.ts [rounds=5] [seconds=3] [concurrency=16]
+//   node --import tsx test/bench/tracing-overhead.ts [--rounds=5] [--seconds=3] [--concurrency=16]
 // Loopback only, bounded by rounds × seconds. MONGODB_URI to use a running database.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -11,16 +11,14 @@ import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
 import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import { killReplica, startReplica, type Replica } from '../support/replica.js';
 import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../support/tokens.js';
+import { againstFloor, median, numberArgs, reportResult } from './lib/report.js';
 
-const [rounds = 5, seconds = 3, concurrency = 16] = process.argv.slice(2).map(Number);
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
+const quick = process.env.BENCH_QUICK === '1';
+const { rounds, seconds, concurrency } = numberArgs({
+  rounds: quick ? 1 : 5,
+  seconds: quick ? 1 : 3,
+  concurrency: 16,
+});
 
 /** A sink for OTLP/HTTP: answers 200 to every export and counts the bytes. */
 const receiver = createServer((request, response) => {
@@ -102,24 +100,26 @@ for (let i = 0; i < rounds; i += 1) {
 
 const offMedian = median(results.off);
 const onMedian = median(results.on);
-console.log(
-  JSON.stringify(
-    {
-      benchmark: 'GetDeletionRequest over gRPC, one service process each, same database',
-      rounds,
-      seconds,
-      concurrency,
-      tracingOffCallsPerSecond: results.off.map(Math.round),
-      tracingOnCallsPerSecond: results.on.map(Math.round),
-      medianOff: Math.round(offMedian),
-      medianOn: Math.round(onMedian),
-      ratioOnToOff: Number((onMedian / offMedian).toFixed(3)),
-      otlpBytesReceived: received,
-    },
-    null,
-    2,
-  ),
-);
+reportResult({
+  benchmark: 'Tracing overhead: GetDeletionRequest over gRPC, SDK on vs off, same database',
+  setup: { rounds, seconds, concurrency, exporter: 'OTLP/HTTP to a local sink, batch processor' },
+  figures: [
+    againstFloor(
+      {
+        name: `tracing on: calls/s (floor: tracing off), ${String(concurrency)} in flight`,
+        value: onMedian,
+        unit: '/s',
+        floor: offMedian,
+      },
+      { higherIsBetter: true, goalRatio: 0.9 },
+    ),
+  ],
+  details: {
+    tracingOffCallsPerSecond: results.off.map(Math.round),
+    tracingOnCallsPerSecond: results.on.map(Math.round),
+    otlpBytesReceived: received,
+  },
+});
 
 clients.off.close();
 clients.on.close();

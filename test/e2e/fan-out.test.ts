@@ -218,11 +218,9 @@ describe('fan-out to linked services at purge', () => {
     }));
     const participants = createGrpcParticipants(registry, (subjectId) => subjectId);
     try {
-      const outcome = await purgeRequest(
-        { ...t.app.deps, participants },
-        await stored(t, id),
-        'replica-2',
-      );
+      const outcome = await purgeRequest({ ...t.app.deps, participants }, await stored(t, id), {
+        owner: 'replica-2',
+      });
       expect(outcome).toBe('NEEDS_ATTENTION');
     } finally {
       participants.close();

@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDeletionRequest } from '../../src/domain/deletion-request.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
-import { confirm } from '../../src/domain/lifecycle.js';
+import { dueRequest } from '../support/due-request.js';
 import {
   participantsConfig,
   startFakeParticipant,
@@ -35,32 +34,11 @@ describe(`${String(REPLICAS)} replicas on one database`, () => {
     t = await startTestApp({ GRACE_PERIOD_SECONDS: '0', PARTICIPANTS: participantsConfig(fakes) });
     // Straight into the database, confirmed with a step-up: 300 runs of the code flow would
     // test the code flow, and this test is about the purge.
-    const now = new Date();
     for (let i = 0; i < DELETIONS; i += 1) {
       const subjectId = newSubjectId('replica') as SubjectId;
       await t.seedAccount({ id: subjectId, sessions: 1, tokens: 0 });
-      const request = createDeletionRequest({
-        id: `replica-${String(i).padStart(3, '0')}-${t.dbName}` as DeletionRequestId,
-        subjectId,
-        requester: { kind: 'USER', id: subjectId },
-        reason: '',
-        riskReasons: [],
-        jurisdiction: 'GDPR',
-        legalDeadline: new Date(now.getTime() + 30 * 86_400_000),
-        confirmExpireAt: new Date(now.getTime() + 600_000),
-        verification: { codeHash: 'unused' },
-        idempotencyKey: null,
-        requestFingerprint: 'fingerprint',
-        now,
-      });
-      const scheduled = confirm(
-        request,
-        { method: 'STEP_UP', gracePeriodMs: 0 },
-        { actor: request.requester, now, traceId: '' },
-      );
-      expect(await t.app.deps.requests.insert({ ...scheduled, accountSynced: true })).toEqual({
-        kind: 'INSERTED',
-      });
+      const request = dueRequest(`replica-${String(i).padStart(3, '0')}-${t.dbName}`, subjectId);
+      expect(await t.app.deps.requests.insert(request)).toEqual({ kind: 'INSERTED' });
       ids.push(request.id);
     }
   }, 240_000);

@@ -148,7 +148,9 @@ describe('crypto-shredding', () => {
     t.clock.advance(2000);
     // The purge completes, then the replica dies before shredding (no worker pass around it).
     const request = await t.app.deps.requests.findById(id);
-    expect(await purgeRequest(t.app.deps, request!, 'crashing-replica')).toBe('COMPLETED');
+    expect(await purgeRequest(t.app.deps, request!, { owner: 'crashing-replica' })).toBe(
+      'COMPLETED',
+    );
     expect(await keyOf(subjectId)).not.toBeNull();
 
     expect(await t.app.runWorkerPass()).toMatchObject({ shredded: 1, failures: [] });

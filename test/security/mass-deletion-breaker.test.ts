@@ -95,7 +95,8 @@ describe('the mass-deletion breaker', () => {
       actor: { id: 'admin-ana' },
       details: { justification: 'ticket OPS-77: planned clean-up' },
     });
-    expect(paused[0]!.sequence < resumes[0]!.sequence).toBe(true);
+    // Sequences are int64 strings: compared as numbers ('10' < '9' as strings).
+    expect(Number(paused[0]!.sequence)).toBeLessThan(Number(resumes[0]!.sequence));
   });
 
   it('counts exactly when many erasures ask at once, from two replicas', async () => {

@@ -71,34 +71,30 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
   const hint = async (): Promise<number> => (await heads.findOne({ _id: 'head' }))?.sequence ?? 0;
   /** The end this process last saw: where the next search starts (events are never removed). */
   let known: { sequence: number; hash: string } | undefined;
-  /** The last event of the chain: from the known end (or the hint), read forward until there is none. */
-  const last = async (): Promise<{ sequence: number; hash: string }> => {
-    let sequence = known?.sequence ?? (await hint());
-    let hash =
-      known?.hash ??
-      (sequence === 0 ? GENESIS_HASH : (await events.findOne({ _id: sequence }))?.hash);
+  /**
+   * Where to append: the end this replica saw last, else the hint's event.
+   * Either may be behind; an insert after it then fails, and the append
+   * moves on to the event that took the place. Only events known to exist
+   * are read (a server without an index for `_id`, FerretDB 1.x, scans the
+   * whole log to say one does not).
+   */
+  const start = async (): Promise<{ sequence: number; hash: string }> => {
+    if (known !== undefined) return known;
+    const sequence = await hint();
+    const hash = sequence === 0 ? GENESIS_HASH : (await events.findOne({ _id: sequence }))?.hash;
     if (hash === undefined) {
-      // The hint names an event that is not there: the log was cut. Never build on a gap.
       throw new DomainError({
         code: 'INTERNAL',
         reason: 'AUDIT_LOG_BROKEN',
         message: 'the audit log is missing events it recorded',
       });
     }
-    for (;;) {
-      const next = await events.findOne({ _id: sequence + 1 }, { projection: { hash: 1 } });
-      if (next === null) {
-        known = { sequence, hash };
-        return known;
-      }
-      sequence += 1;
-      hash = next.hash;
-    }
+    return { sequence, hash };
   };
   const append = async (entry: AuditEntry): Promise<void> => {
     const sealedDetails = seal.seal(entry.details);
+    let end = await start();
     for (let turn = 0; turn < MAX_TURNS; turn += 1) {
-      const end = await last();
       const content = {
         sequence: end.sequence + 1,
         key: entry.key,
@@ -114,8 +110,11 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       const hash = seal.mac(chainedContent(content));
       if (!(await insertedFirst(() => events.insertOne({ _id: sequence, ...stored, hash })))) {
         // FerretDB does not say which index refused: if the place is still free, the entry's
-        // key is in the log already (a repeat); else another writer took it: try the next one.
-        if ((await events.findOne({ _id: sequence }, { projection: { _id: 1 } })) === null) return;
+        // key is in the log already (a repeat); else another writer took it: build on that one.
+        const taken = await events.findOne({ _id: sequence }, { projection: { hash: 1 } });
+        if (taken === null) return;
+        end = { sequence, hash: taken.hash };
+        known = end;
         continue;
       }
       known = { sequence, hash };
@@ -129,9 +128,19 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       message: 'the audit log is too busy to append; retry',
     });
   };
+  /** Appends of one replica, one after another: racing each other, they would only lose turns. */
+  let appending: Promise<unknown> = Promise.resolve();
+  const appendInTurn = (entry: AuditEntry): Promise<void> => {
+    const mine = appending.then(
+      () => append(entry),
+      () => append(entry),
+    );
+    appending = mine.catch(() => undefined);
+    return mine;
+  };
   return {
     append: (entry) =>
-      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => append(entry)),
+      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => appendInTurn(entry)),
     read: (after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'read'), {}, async () =>
         (

@@ -219,9 +219,12 @@ export const createMongoDeletionRepository = (
         }
         const written = await write(doc, since);
         // The older snapshots may hold the subject's contact: drop them before answering (a
-        // failed prune leaves them behind; the write itself stands).
-        if (written && isTerminal(next.state))
-          await claims.pruneBelow(next.id, next.version).catch(() => undefined);
+        // failed prune leaves them behind; the write itself stands). After the first final
+        // version, only the one before is new.
+        if (written && isTerminal(next.state)) {
+          const from = isTerminal(previous.state) ? previous.version : 1;
+          await claims.pruneBelow(next.id, next.version, from).catch(() => undefined);
+        }
         return written;
       }),
     reserveConfirmationAttempt: (id, maxAttempts) =>

@@ -39,27 +39,37 @@ const fromDocument = ({ _id, starts, pause, resumed }: BreakerVersion): BreakerS
  */
 export const createMongoErasureBreaker = (conn: Connection): BreakerStore => {
   const versions = conn.collection<BreakerVersion | BreakerHead>(ERASURE_BREAKER);
+  /** The newest state this replica read or wrote. */
+  let known: BreakerState | undefined;
   const newest = async (): Promise<BreakerState> => {
     const head = (await versions.findOne({ _id: 'head' })) as BreakerHead | null;
-    let found: BreakerVersion | null = null;
-    for (let version = head?.version ?? 0; ; version += 1) {
+    let found: BreakerState | undefined = known;
+    if (found === undefined && head !== null && head.version > 0) {
+      const atHead = (await versions.findOne({ _id: head.version })) as BreakerVersion | null;
+      found = atHead === null ? undefined : fromDocument(atHead);
+    }
+    for (let version = Math.max(head?.version ?? 0, found?.version ?? 0); ; version += 1) {
       const next = (await versions.findOne({ _id: version + 1 })) as BreakerVersion | null;
       if (next === null) break;
-      found = next;
+      found = fromDocument(next);
     }
-    if (found !== null) return fromDocument(found);
-    if (head === null || head.version === 0) return initialBreaker;
-    const atHead = (await versions.findOne({ _id: head.version })) as BreakerVersion | null;
-    return atHead === null ? initialBreaker : fromDocument(atHead);
+    known = found ?? initialBreaker;
+    return known;
   };
   return {
-    load: () => mongoCall(persistenceSpan(ERASURE_BREAKER, 'load'), {}, newest),
+    load: (options) =>
+      known !== undefined && options?.cached === true
+        ? Promise.resolve(known)
+        : mongoCall(persistenceSpan(ERASURE_BREAKER, 'load'), {}, newest),
     save: (next, previous) =>
       mongoCall(persistenceSpan(ERASURE_BREAKER, 'save'), {}, async () => {
         if (next.version !== previous.version + 1) return false;
         const { version, ...state } = next;
-        if (!(await insertedFirst(() => versions.insertOne({ _id: version, ...state }))))
+        if (!(await insertedFirst(() => versions.insertOne({ _id: version, ...state })))) {
+          known = undefined;
           return false;
+        }
+        known = next;
         // Best effort: a lagging hint costs a few reads, never a wrong state.
         await versions.updateOne({ _id: 'head' }, { $max: { version } }, { upsert: true });
         // Versions are consecutive: emptying the one that just fell behind keeps them all small.

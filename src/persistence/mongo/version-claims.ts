@@ -54,12 +54,12 @@ export interface VersionClaims {
   /** Spends the first free one of `max` attempts; false when all are spent. */
   claimAttempt(requestId: string, max: number): Promise<boolean>;
   /**
-   * Forgets the older snapshots of a request that reached a final state. The
+   * Forgets the older snapshots (versions `from` to `version - 1`) of a request that reached a final state. The
    * claims themselves stay (small), so a writer that read an old version can
    * never claim it again; spent attempts stay too, or a late guess could
    * spend a "fresh" one.
    */
-  pruneBelow(requestId: string, version: number): Promise<void>;
+  pruneBelow(requestId: string, version: number, from?: number): Promise<void>;
 }
 
 /** Version and attempt claims in two collections of the service's database. */
@@ -83,11 +83,11 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
         ? { snapshot: found.snapshot, claimedAt: found.claimedAt }
         : null;
     },
-    pruneBelow: async (requestId, version) => {
+    pruneBelow: async (requestId, version, from = 1) => {
       // By `_id` only: every server looks these up by index (FerretDB 1.x scans for anything else).
-      const older = Array.from({ length: Math.max(0, version - 1) }, (_, index) => ({
+      const older = Array.from({ length: Math.max(0, version - from) }, (_, index) => ({
         updateOne: {
-          filter: { _id: claimId(requestId, index + 1) },
+          filter: { _id: claimId(requestId, from + index) },
           update: { $set: { snapshot: null, pruned: true } },
         },
       }));

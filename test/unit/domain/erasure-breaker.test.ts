@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   admitErasure,
+  admitErasures,
   initialBreaker,
   requesterOf,
   resumeErasures,
@@ -18,8 +19,12 @@ const start = (id: string, requester: string | null, seconds = 0): ErasureStart 
   at: at(seconds),
 });
 
-/** Admits the starts in order; returns the admissions and the final state. */
-const run = (starts: readonly ErasureStart[], from: BreakerState = initialBreaker) => {
+/** Admits the starts in order, as a worker pass does: one batch. */
+const run = (starts: readonly ErasureStart[], from: BreakerState = initialBreaker) =>
+  admitErasures(from, starts, policy);
+
+/** Admits the starts one after another, each on the state the one before left. */
+const oneByOne = (starts: readonly ErasureStart[], from: BreakerState = initialBreaker) => {
   let state = from;
   const admissions = starts.map((next) => {
     const decided = admitErasure(state, next, policy);
@@ -30,6 +35,25 @@ const run = (starts: readonly ErasureStart[], from: BreakerState = initialBreake
 };
 
 describe('mass-deletion breaker', () => {
+  it('decides a batch exactly as the same starts one after another', () => {
+    const counted = run([start('a', 'svc'), start('b', null)]).state;
+    const batch = [
+      start('a', 'svc', 1), // counted before: admitted again, not counted twice
+      start('c', 'svc', 2), // the requester's second: its limit is 2
+      start('d', 'svc', 3), // the requester's third: trips it
+      start('e', null, 4), // held
+      start('b', null, 5), // counted before: admitted even when paused
+    ];
+    expect(run(batch, counted)).toEqual(oneByOne(batch, counted));
+    expect(run(batch, counted).admissions).toEqual([
+      'ADMITTED',
+      'ADMITTED',
+      'TRIPPED',
+      'PAUSED',
+      'ADMITTED',
+    ]);
+  });
+
   it('admits up to the limit in a window; the next start trips it and nothing starts after', () => {
     const { admissions, state } = run([
       start('a', null),

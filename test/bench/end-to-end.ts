@@ -1,0 +1,190 @@
+// End to end: N deletions through the whole lifecycle over gRPC (RequestDeletion by
+// the subject, ConfirmDeletion with a fresh MFA step-up, grace period 0, purge with
+// five linked services each answering in 20 ms, final notice, report, key shredding)
+// with 1, then 2, then 3 service replicas on one database. Completed deletions per
+// second from the first confirm to the last COMPLETED, and p50/p99 from confirm to
+// COMPLETED, read from each request's own history.
+//   node --import tsx test/bench/end-to-end.ts [--deletions=1000] [--replicas=3]
+//     [--participants=5] [--delay=20] [--callers=16]
+// Loopback only; bounded by --timeout seconds per replica count.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import mongoose from 'mongoose';
+import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import {
+  participantsConfig,
+  startFakeParticipant,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { createTestClient } from '../support/grpc-test-client.js';
+import { killReplica, startReplica, type Replica } from '../support/replica.js';
+import { numberArgs, percentile, reportResult, round3, type Figure } from './lib/report.js';
+import { benchEnv, requestAndConfirm } from './lib/service.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const args = numberArgs({
+  deletions: quick ? 40 : 1000,
+  replicas: quick ? 2 : 3,
+  participants: 5,
+  delay: 20,
+  callers: 16,
+  timeout: quick ? 60 : 900,
+});
+
+const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
+const fakes: FakeParticipant[] = [];
+for (let i = 0; i < args.participants; i += 1)
+  fakes.push(await startFakeParticipant(`linked-${String(i + 1)}`, { delayMs: args.delay }));
+
+interface RunResult {
+  readonly replicas: number;
+  readonly completed: number;
+  readonly perSecond: number;
+  readonly confirmsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** One run: a fresh database, `replicas` service processes, N deletions. */
+const run = async (replicaCount: number): Promise<RunResult> => {
+  const dbName = `bench_e2e_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
+  const subjects = Array.from(
+    { length: args.deletions },
+    (_, i) => `e2e-${String(i).padStart(5, '0')}`,
+  );
+  await connection.collection('accounts').insertMany(
+    subjects.map((id) => ({
+      _id: id as never,
+      email: `${id}@example.test`,
+      roles: ['member'],
+      flagged: false,
+      jurisdiction: 'GDPR',
+      locale: 'en',
+      status: 'ACTIVE',
+    })),
+  );
+  await connection
+    .collection('sessions')
+    .insertMany(subjects.map((subjectId) => ({ subjectId, device: 'bench' })));
+  const env = {
+    ...benchEnv(database.uri, dbName),
+    GRACE_PERIOD_SECONDS: '0',
+    NOTIFIER: 'dev-mailbox',
+    PARTICIPANTS: participantsConfig(fakes),
+    WORKER_INTERVAL_MS: '20',
+    // A benchmark of planned load, not a mass deletion: the breaker would hold it.
+    BREAKER_LIMIT: String(args.deletions * 2),
+    BREAKER_REQUESTER_LIMIT: String(args.deletions * 2),
+  };
+  const replicas: Replica[] = [];
+  for (let i = 0; i < replicaCount; i += 1) replicas.push(await startReplica(env));
+  // A crashed bench must not leave service processes behind.
+  const killAll = () => replicas.forEach((replica) => replica.kill('SIGKILL'));
+  process.once('exit', killAll);
+  const clients = replicas.map((replica) =>
+    createTestClient(`127.0.0.1:${String(replica.ports.grpcPort)}`, { deadlineMs: 60_000 }),
+  );
+
+  // Each caller takes the next subject: request, then confirm with a step-up, on a
+  // replica in turn (a load balancer's round robin).
+  const queue = [...subjects];
+  let turn = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: args.callers }, async () => {
+      for (let subject = queue.shift(); subject !== undefined; subject = queue.shift()) {
+        const client = clients[(turn += 1) % clients.length];
+        if (client === undefined) throw new Error('no client');
+        await requestAndConfirm(client, subject);
+      }
+    }),
+  );
+  const confirmSeconds = (performance.now() - started) / 1000;
+
+  const requests = connection.collection('deletion_requests');
+  const deadline = Date.now() + args.timeout * 1000;
+  let completed = 0;
+  while (Date.now() < deadline) {
+    completed = await requests.countDocuments({ state: 'COMPLETED' });
+    if (completed >= args.deletions) break;
+    await sleep(250);
+  }
+  // Times from each request's history: confirmed (→ SCHEDULED) and COMPLETED.
+  const docs = await requests
+    .find({ state: 'COMPLETED' }, { projection: { history: 1 } })
+    .toArray();
+  const spans = docs.flatMap((doc) => {
+    const history = doc.history as { to: string; at: Date }[];
+    const confirmed = history.find((change) => change.to === 'SCHEDULED')?.at;
+    const done = history.find((change) => change.to === 'COMPLETED')?.at;
+    return confirmed && done ? [{ confirmed: confirmed.getTime(), done: done.getTime() }] : [];
+  });
+  const latencies = spans.map((span) => span.done - span.confirmed);
+  const first = Math.min(...spans.map((span) => span.confirmed));
+  const last = Math.max(...spans.map((span) => span.done));
+
+  for (const client of clients) client.close();
+  await Promise.all(replicas.map(killReplica));
+  process.off('exit', killAll);
+  await connection.dropDatabase();
+  await connection.close();
+  return {
+    replicas: replicaCount,
+    completed,
+    perSecond: round3(spans.length / ((last - first) / 1000)),
+    confirmsPerSecond: round3(args.deletions / confirmSeconds),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    maxMs: Math.max(...latencies),
+  };
+};
+
+const runs: RunResult[] = [];
+for (let replicas = 1; replicas <= args.replicas; replicas += 1) {
+  const result = await run(replicas);
+  console.error(JSON.stringify(result));
+  runs.push(result);
+}
+
+const figures: Figure[] = runs.flatMap((result) => {
+  const label = `${String(result.replicas)} replica${result.replicas > 1 ? 's' : ''}`;
+  const all = result.completed >= args.deletions;
+  return [
+    {
+      name: `completed deletions/s, ${label}`,
+      value: result.perSecond,
+      unit: '/s',
+      goal: '≥ 100/s',
+      met: all && result.perSecond >= 100,
+    },
+    { name: `confirm → COMPLETED p50, ${label}`, value: result.p50Ms, unit: 'ms' },
+    { name: `confirm → COMPLETED p99, ${label}`, value: result.p99Ms, unit: 'ms' },
+  ];
+});
+const one = runs[0];
+const best = runs.at(-1);
+if (one && best && runs.length > 1)
+  figures.push({
+    name: `scaling 1 → ${String(best.replicas)} replicas`,
+    value: round3(best.perSecond / one.perSecond),
+    unit: '×',
+  });
+
+reportResult({
+  benchmark: 'End to end: request, confirm (step-up), purge with linked services, COMPLETED',
+  setup: {
+    deletions: args.deletions,
+    participants: args.participants,
+    participantDelayMs: args.delay,
+    callers: args.callers,
+    gracePeriodSeconds: 0,
+    database: database.kind,
+  },
+  figures,
+  details: { runs },
+});
+
+for (const fake of fakes) await fake[Symbol.asyncDispose]();
+await database.stop();

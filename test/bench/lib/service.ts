@@ -1,0 +1,36 @@
+// What the benchmarks' service processes share: their settings, and the subject's
+// way through request and confirm.
+import type { TestClient } from '../../support/grpc-test-client.js';
+import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../../support/tokens.js';
+
+/** The settings of a service process on `uri`/`dbName` that every benchmark needs. */
+export const benchEnv = (uri: string, dbName: string): Record<string, string> => ({
+  MONGODB_URI: uri,
+  MONGODB_DB: dbName,
+  JWT_ISSUER: TEST_ISSUER,
+  JWT_AUDIENCE: TEST_AUDIENCE,
+  JWT_HS256_SECRET: TEST_SECRET,
+  OTP_SECRET: 'bench-only-otp-secret-0123456789abcdef',
+});
+
+/** A subject's own token with a fresh multi-factor login: it confirms without a code. */
+export const stepUpAuth = async (subjectId: string) => ({
+  token: await mintToken({
+    sub: subjectId,
+    scope: 'deletion:self',
+    amr: ['pwd', 'mfa'],
+    authTime: new Date(),
+  }),
+});
+
+/** The subject asks for its deletion and confirms it with a step-up; the request's name. */
+export const requestAndConfirm = async (
+  client: TestClient,
+  subjectId: string,
+  time: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
+): Promise<string> => {
+  const auth = await stepUpAuth(subjectId);
+  const { name } = await time(() => client.requestDeletion({ subjectId, reason: '' }, auth));
+  await time(() => client.confirmDeletion({ name }, auth));
+  return name;
+};
