@@ -129,9 +129,18 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       message: 'the audit log is too busy to append; retry',
     });
   };
+  // The chain takes one event at a time: appends of this process wait their turn here rather
+  // than race each other for the same place (each lost race cost reads and a retry, so many
+  // appenders at once made every append slow). Other replicas still race, as before.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = (entry: AuditEntry): Promise<void> => {
+    const appended = turn.then(() => append(entry));
+    turn = appended.catch(() => undefined);
+    return appended;
+  };
   return {
     append: (entry) =>
-      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => append(entry)),
+      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => inTurn(entry)),
     read: (after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'read'), {}, async () =>
         (
