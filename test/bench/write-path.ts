@@ -56,6 +56,7 @@ try {
   const share = Math.floor(args.accounts / (args.rounds * levels.length * args.processes));
   let nextRange = 0;
   let exhausted = false;
+  const timedOut = { ours: 0, floor: 0 };
   const measure =
     (inFlight: number) =>
     async (side: 'ours' | 'floor'): Promise<Sample> => {
@@ -81,6 +82,7 @@ try {
           `${side}: ${String(failed.failures)} failed: ${String(failed.firstFailure)}`,
         );
       const calls = reports.reduce((sum, report) => sum + report.calls, 0);
+      timedOut[side] += reports.reduce((sum, report) => sum + report.timedOut, 0);
       const elapsedMs = Math.max(...reports.map((report) => report.elapsedMs));
       if (elapsedMs < args.seconds * 1000 * 0.95) exhausted = true;
       const latencies = reports.flatMap((report) => report.latenciesMs);
@@ -118,6 +120,7 @@ try {
     ],
     details: {
       roundTrips,
+      timedOut,
       rounds: Object.fromEntries(
         [...runs].map(([inFlight, level]) => [String(inFlight), roundsOf(level)]),
       ),
