@@ -65,10 +65,10 @@ try {
   const runs = new Map<number, SideBySide<H2loadResult>>();
   for (const inFlight of levels)
     runs.set(inFlight, await alternate(args.rounds, measure(inFlight)));
-  // And still answering correctly after the load.
+  // And still answering correctly after the load (a backlog may take a while to drain: a minute).
   await Promise.all([
-    clients.ours.getDeletionRequest({ name }),
-    clients.floor.getDeletionRequest({ name }),
+    clients.ours.getDeletionRequest({ name }, { deadlineMs: 60_000 }),
+    clients.floor.getDeletionRequest({ name }, { deadlineMs: 60_000 }),
   ]);
   clients.ours.close();
   clients.floor.close();
