@@ -53,8 +53,8 @@ const startFloor = async (env: Record<string, string>): Promise<BenchEnv['floor'
 
 /**
  * Starts the database (or uses MONGODB_URI), a replica (worker off, raised
- * limits, `replicaImports` preloaded) and the floor. BENCH_CPU_PROF=dir starts
- * the replica with `--cpu-prof` into dir (written when `stop` ends it).
+ * limits) and the floor. BENCH_CPU_PROF=dir profiles the replica (cpu-profile.ts)
+ * into dir, written when `stop` ends it.
  */
 export const startBenchEnv = async (): Promise<BenchEnv> => {
   const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
@@ -72,8 +72,8 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
   };
   const profileDir = process.env.BENCH_CPU_PROF;
   const replica = await startReplica(
-    profileDir ? { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : env,
-    profileDir ? ['./test/bench/lib/exit-on-sigterm.ts'] : [],
+    profileDir ? { ...env, BENCH_CPU_PROF: profileDir } : env,
+    profileDir ? ['./test/bench/lib/cpu-profile.ts'] : [],
   );
   const floor = await startFloor(env);
   const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
