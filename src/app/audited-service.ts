@@ -6,6 +6,10 @@ import { auditPrivilegedRead } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { DeletionService } from './deletion-service.js';
 
+/** Whether the caller made the request: reading it is reading its own, not beyond. */
+const madeBy = (principal: Principal, request: DeletionRequest): boolean =>
+  request.requester.kind === principal.actor.kind && request.requester.id === principal.actor.id;
+
 /** Reports an audit append that failed after the action it records was done. */
 export interface PrivilegedCallAudit {
   readonly onFailure: (error: unknown, operation: Operation) => void;
@@ -14,7 +18,8 @@ export interface PrivilegedCallAudit {
 /**
  * The service, auditing what DESIGN §4 calls privileged: a read of requests
  * beyond the caller's own (a caller with a reader scope; a subject reading
- * their own request is not), and an administrator's action on a request's
+ * their own request is not, nor is a caller reading a request it made itself,
+ * e.g. a service polling the deletion it asked for), and an administrator's action on a request's
  * linked-service steps. A read is audited before it is answered, and fails
  * when its event cannot be written; an action is done by then, so a failed
  * append is reported instead. (The audit log's own operations, the breaker's
@@ -57,7 +62,7 @@ export const auditPrivilegedCalls = (
     ...service,
     getDeletionRequest: async (principal, input) => {
       const request = await service.getDeletionRequest(principal, input);
-      await requestRead(principal, 'getDeletionRequest', request);
+      if (!madeBy(principal, request)) await requestRead(principal, 'getDeletionRequest', request);
       return request;
     },
     getErasureReport: async (principal, input) => {

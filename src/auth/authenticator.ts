@@ -35,6 +35,8 @@ export interface AuthOptions {
   /** HS256 shared secret: local development and tests only. */
   readonly hs256Secret?: string | undefined;
   readonly apiKeys: ApiKeyStore;
+  /** The time tokens are checked against, verified and cached (default: the system's; tests). */
+  readonly now?: () => number;
 }
 
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
@@ -113,17 +115,54 @@ const keyResolvers = (options: AuthOptions) => {
   return { asymmetric, secret };
 };
 
-/** Builds the authenticator: Bearer JWT (jose) or API key (hashed lookup). */
+/** Verified tokens kept at most; the least recently used goes first. */
+const TOKEN_CACHE_SIZE = 10_000;
+/** How long a verification is trusted at most, so a key withdrawn from the JWKS stops working soon. */
+const TOKEN_CACHE_MS = 60_000;
+
+/**
+ * Principals of tokens verified lately, by token string, each until the
+ * token's `exp` (no clock tolerance) or `TOKEN_CACHE_MS` after its check,
+ * whichever is first; a bounded LRU. Only successful verifications are kept:
+ * a refused token is verified again every time.
+ */
+const createTokenCache = (now: () => number) => {
+  const entries = new Map<string, { readonly principal: Principal; readonly until: number }>();
+  return {
+    get: (token: string): Principal | undefined => {
+      const entry = entries.get(token);
+      if (entry === undefined) return undefined;
+      entries.delete(token);
+      if (now() >= entry.until) return undefined;
+      entries.set(token, entry); // most recently used last
+      return entry.principal;
+    },
+    set: (token: string, principal: Principal, exp: number): void => {
+      entries.set(token, { principal, until: Math.min(exp * 1000, now() + TOKEN_CACHE_MS) });
+      if (entries.size > TOKEN_CACHE_SIZE) {
+        const oldest = entries.keys().next();
+        if (oldest.done !== true) entries.delete(oldest.value);
+      }
+    },
+  };
+};
+
+/** Builds the authenticator: Bearer JWT (jose, verified tokens cached) or API key (hashed lookup). */
 export const createAuthenticator = (options: AuthOptions): Authenticator => {
   const keys = keyResolvers(options);
-  const verifyOptions = {
+  const baseOptions = {
     issuer: options.issuer,
     audience: options.audience,
     clockTolerance: 5,
     requiredClaims: ['exp', 'sub'],
   };
+  const now = options.now ?? Date.now;
+  const cache = createTokenCache(now);
   const verifyJwt = async (token: string): Promise<Principal> => {
+    const cached = cache.get(token);
+    if (cached !== undefined) return cached;
     const { asymmetric, secret } = keys;
+    const verifyOptions = { ...baseOptions, currentDate: new Date(now()) };
     const verified =
       asymmetric !== undefined
         ? await jwtVerify(token, asymmetric, { ...verifyOptions, algorithms: ASYMMETRIC }).catch(
@@ -137,7 +176,10 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
           : undefined;
     if (verified?.payload.sub === undefined || verified.payload.sub === '')
       throw unauthenticated('INVALID_CREDENTIALS');
-    return principalFromClaims(verified.payload);
+    const principal = principalFromClaims(verified.payload);
+    // `exp` is a required claim: jose refused the token without it.
+    if (verified.payload.exp !== undefined) cache.set(token, principal, verified.payload.exp);
+    return principal;
   };
   const verifyApiKey = async (key: string): Promise<Principal> => {
     const record = await options.apiKeys.findByHash(hashApiKey(key));

@@ -344,7 +344,9 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .default(1200)
-    .describe('Reads (get, list, watch, report) one principal may make per principal window'),
+    .describe(
+      'Reads (get, list, watch, report) one principal may make per principal window, counted by each replica on its own',
+    ),
   RATE_LIMIT_OUTCOME_REPORTS: z.coerce
     .number()
     .int()

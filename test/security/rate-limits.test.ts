@@ -85,6 +85,50 @@ describe('per-principal rate limits, shared by two replicas of one database', ()
   });
 });
 
+describe('the read budget, counted by each replica on its own', () => {
+  const READS = 2;
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await startTestApp({ RATE_LIMIT_READS: String(READS) });
+    b = await startTestApp({ RATE_LIMIT_READS: String(READS), MONGODB_DB: a.dbName });
+  });
+  afterAll(async () => {
+    await b[Symbol.asyncDispose]();
+    await a[Symbol.asyncDispose]();
+  });
+
+  it('refuses the read past the budget on one replica, while another still has its own', async () => {
+    const subjectId = newSubjectId('reader');
+    await a.seedAccount({ id: subjectId });
+    const reader = await castFor(subjectId);
+    const { name } = await a.client.requestDeletion({ subjectId }, reader.self);
+    for (let i = 0; i < READS; i += 1)
+      expect((await a.client.getDeletionRequest({ name }, reader.self)).name).toBe(name);
+
+    const refused = await callError(a.client.getDeletionRequest({ name }, reader.self));
+    expect(refused.code).toBe(RESOURCE_EXHAUSTED);
+    expect(refused.rich).toMatchObject({ reason: 'RATE_LIMITED', metadata: { limit: 'read' } });
+    expect(refused.rich?.retryDelayMs).toBeGreaterThan(0);
+    // Over tRPC on the same replica: the same budget, spent.
+    const overTrpc = await fetch(
+      `${a.trpcUrl}/getDeletionRequest?input=${encodeURIComponent(JSON.stringify({ name }))}`,
+      { headers: { authorization: `Bearer ${reader.self.token}` } },
+    );
+    expect(overTrpc.status).toBe(429);
+
+    for (let i = 0; i < READS; i += 1)
+      expect((await b.client.getDeletionRequest({ name }, reader.self)).name).toBe(name);
+    expect((await callError(b.client.getDeletionRequest({ name }, reader.self))).code).toBe(
+      RESOURCE_EXHAUSTED,
+    );
+    // Nothing of it is in the shared store.
+    expect(await a.app.connection.collection('rate_limits').countDocuments({ key: /^read/ })).toBe(
+      0,
+    );
+  });
+});
+
 describe('the rate-limit sweeper', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Clock, RateLimiter, RateVerdict } from '../../app/ports.js';
 import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
 import {
@@ -38,7 +38,18 @@ const counterFor = (conn: Connection, limit: PrincipalLimit, budget: RateBudget)
     disableIndexesCreation: true,
   });
 
-const spend = async (counter: RateLimiterMongo, key: string): Promise<RateVerdict> => {
+/** The read budget of this replica alone, in its memory (entries expire with their window). */
+const localCounterFor = (budget: RateBudget) =>
+  new RateLimiterMemory({
+    keyPrefix: 'read',
+    points: budget.points,
+    duration: Math.max(1, Math.ceil(budget.windowMs / 1000)),
+  });
+
+const spend = async (
+  counter: RateLimiterMongo | RateLimiterMemory,
+  key: string,
+): Promise<RateVerdict> => {
   for (let attempt = 1; ; attempt += 1) {
     try {
       await counter.consume(key);
@@ -52,8 +63,12 @@ const spend = async (counter: RateLimiterMongo, key: string): Promise<RateVerdic
 };
 
 /**
- * Rate limits in the service's database, shared by every replica.
- * Per-principal budgets use rate-limiter-flexible's Mongo store (one
+ * Rate limits in the service's database, shared by every replica, except
+ * reads: a principal's read budget is counted by each replica in its own
+ * memory (so R replicas serve up to R × the budget in a window). Reads change
+ * nothing and already go on when the store is down; a database write per read
+ * cost more than the limit is worth. Mutations and outcome reports use
+ * rate-limiter-flexible's Mongo store (one
  * findOneAndUpdate per call; its count is exact on MongoDB, and can run over
  * under heavy concurrency on FerretDB 1.24, whose `$inc` is not atomic). The
  * per-subject budgets that bound code guessing must be exact everywhere, so
@@ -64,23 +79,25 @@ export const createMongoRateLimiter = (
   conn: Connection,
   options: MongoRateLimiterOptions,
 ): RateLimiter => {
-  const counters: Readonly<Record<PrincipalLimit, RateLimiterMongo>> = {
+  const counters: Readonly<Record<Exclude<PrincipalLimit, 'read'>, RateLimiterMongo>> = {
     mutation: counterFor(conn, 'mutation', options.budgets.mutation),
-    read: counterFor(conn, 'read', options.budgets.read),
     participant: counterFor(conn, 'participant', options.budgets.participant),
   };
+  const reads = localCounterFor(options.budgets.read);
   const slots = createRateLimitSlots(conn);
   return {
     consume: (limit, key) =>
-      mongoCall(
-        persistenceSpan('rate_limit', 'consume'),
-        { [attributeKeys.rateLimit]: limit },
-        () => {
-          const digest = options.digest(key);
-          if (isPrincipalLimit(limit)) return spend(counters[limit], digest);
-          return slots.take(`${limit}:${digest}`, options.budgets[limit], options.clock.now());
-        },
-      ),
+      limit === 'read'
+        ? spend(reads, options.digest(key))
+        : mongoCall(
+            persistenceSpan('rate_limit', 'consume'),
+            { [attributeKeys.rateLimit]: limit },
+            () => {
+              const digest = options.digest(key);
+              if (isPrincipalLimit(limit)) return spend(counters[limit], digest);
+              return slots.take(`${limit}:${digest}`, options.budgets[limit], options.clock.now());
+            },
+          ),
     sweep: () =>
       mongoCall(persistenceSpan('rate_limit', 'sweep'), {}, async () => {
         const expired = { expire: { $lte: options.clock.now() } };

@@ -168,3 +168,71 @@ describe('authenticator', () => {
     });
   });
 });
+
+describe('the cache of verified tokens', () => {
+  let signingKey: CryptoKey;
+  let clock: number;
+  let authenticate: Authenticator;
+  const token = (exp: number) =>
+    new SignJWT({ scope: 'deletion:self' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('alice')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt(Math.floor(clock / 1000))
+      .setExpirationTime(exp)
+      .sign(signingKey);
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    signingKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' };
+    clock = Date.now();
+    authenticate = createAuthenticator({
+      issuer,
+      audience,
+      publicKeys: JSON.stringify({ keys: [jwk] }),
+      apiKeys,
+      now: () => clock,
+    });
+  });
+
+  it('serves a verified token from the cache, and refuses it once it has expired', async () => {
+    const exp = Math.floor(clock / 1000) + 120;
+    const jwt = { authorization: `Bearer ${await token(exp)}` };
+    const first = await authenticate(jwt);
+    expect(await authenticate(jwt)).toBe(first); // the cached principal itself
+
+    clock = exp * 1000 + 1000; // expired (inside the verifier's 5 s tolerance): verified again
+    const again = await authenticate(jwt);
+    expect(again).not.toBe(first);
+    expect(again.actor).toEqual(first.actor);
+
+    clock = exp * 1000 + 10_000; // past the tolerance: refused, cached or not
+    expect((await failure(authenticate(jwt))).code).toBe('UNAUTHENTICATED');
+  });
+
+  it('verifies a token again a minute after its last check, however long it is valid', async () => {
+    const jwt = { authorization: `Bearer ${await token(Math.floor(clock / 1000) + 3600)}` };
+    const first = await authenticate(jwt);
+    clock += 30_000;
+    expect(await authenticate(jwt)).toBe(first);
+    clock += 31_000;
+    expect(await authenticate(jwt)).not.toBe(first);
+  });
+
+  it('keeps no refusal: a token refused once is checked, and refused, every time', async () => {
+    const other = (await generateKeyPair('ES256')).privateKey;
+    const forged = await new SignJWT({ scope: 'deletion:admin' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('mallory')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime(Math.floor(clock / 1000) + 300)
+      .sign(other);
+    for (let i = 0; i < 2; i += 1)
+      expect((await failure(authenticate({ authorization: `Bearer ${forged}` }))).code).toBe(
+        'UNAUTHENTICATED',
+      );
+  });
+});

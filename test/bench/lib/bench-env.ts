@@ -1,0 +1,122 @@
+// What the request-path benchmarks share: a database, a replica of the service
+// and the floor server (each a child process: one event loop each), the
+// environment they run with, seeded accounts and a service token.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { startEmbeddedDatabase } from '../../../src/embedded/embedded-database.js';
+import { killReplica, startReplica, type Replica } from '../../support/replica.js';
+import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../../support/tokens.js';
+
+/** The ports a server process serves on. */
+export interface Ports {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+}
+
+/**
+ * The rate limits are raised far above what a bench sends (RATE_LIMIT_READS,
+ * RATE_LIMIT_MUTATIONS): a bench measures the cost of checking a budget, not
+ * the refusals of a spent one. Everything else is the default of a test replica.
+ */
+const RAISED_LIMITS = {
+  RATE_LIMIT_READS: '1000000000',
+  RATE_LIMIT_MUTATIONS: '1000000000',
+};
+
+/** Started once per bench; `stop` ends everything it started. */
+export interface BenchEnv {
+  readonly databaseUri: string;
+  readonly dbName: string;
+  /** The environment of the replica and the floor. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly replica: Replica;
+  readonly floor: ChildProcess & { readonly ports: Ports };
+  /** A service token with `deletion:request deletion:read`, valid for an hour. */
+  readonly token: string;
+  /** Inserts accounts `${prefix}0` … `${prefix}${count - 1}` (member, GDPR, not flagged). */
+  seedAccounts(prefix: string, count: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const startFloor = async (env: Record<string, string>): Promise<BenchEnv['floor']> => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/lib/floor-server.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const ports = await new Promise<Ports>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as Ports));
+    child.once('exit', (code) => reject(new Error(`floor exited early (${String(code)})`)));
+  });
+  return Object.assign(child, { ports });
+};
+
+/**
+ * Starts the database (or uses MONGODB_URI), a replica (worker off, raised
+ * limits) and the floor. BENCH_CPU_PROF=dir profiles the replica (cpu-profile.ts)
+ * into dir, written when `stop` ends it.
+ */
+export const startBenchEnv = async (): Promise<BenchEnv> => {
+  const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
+  const dbName = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const env = {
+    MONGODB_URI: database.uri,
+    MONGODB_DB: dbName,
+    JWT_ISSUER: TEST_ISSUER,
+    JWT_AUDIENCE: TEST_AUDIENCE,
+    JWT_HS256_SECRET: TEST_SECRET,
+    OTP_SECRET: 'bench-only-otp-secret-0123456789abcdef',
+    WORKER_ENABLED: 'false',
+    GRACE_PERIOD_SECONDS: '86400',
+    ...RAISED_LIMITS,
+  };
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const replica = await startReplica(
+    profileDir ? { ...env, BENCH_CPU_PROF: profileDir } : env,
+    profileDir ? ['./test/bench/lib/cpu-profile.ts'] : [],
+  );
+  const floor = await startFloor(env);
+  const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
+  const token = await mintToken({
+    sub: 'bench',
+    scope: 'deletion:request deletion:read',
+    service: true,
+    expiresInSeconds: 3600,
+  });
+  return {
+    databaseUri: database.uri,
+    dbName,
+    env,
+    replica,
+    floor,
+    token,
+    seedAccounts: async (prefix, count) => {
+      const batch = 1000;
+      for (let start = 0; start < count; start += batch) {
+        const docs = Array.from({ length: Math.min(batch, count - start) }, (_, i) => ({
+          _id: `${prefix}${String(start + i)}` as never,
+          email: `${prefix}${String(start + i)}@example.test`,
+          roles: ['member'],
+          flagged: false,
+          jurisdiction: 'GDPR',
+          locale: 'en',
+          status: 'ACTIVE',
+        }));
+        await connection.collection('accounts').insertMany(docs);
+      }
+    },
+    stop: async () => {
+      await connection.close();
+      if (profileDir) {
+        const exited = new Promise((resolve) => replica.once('exit', resolve));
+        replica.kill('SIGTERM');
+        await exited;
+      }
+      await Promise.all([killReplica(replica), killReplica(floor)]);
+      await database.stop();
+    },
+  };
+};
+
+/** The in-flight levels of a run: 16 and 64 (one tiny level when BENCH_QUICK=1). */
+export const quick = process.env.BENCH_QUICK === '1';

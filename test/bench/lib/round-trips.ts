@@ -1,0 +1,64 @@
+// Database round trips of one call of the real use case: the app composed in
+// this process on a connection with command monitoring, called over its own
+// gRPC server, counting the driver's `commandStarted` events during the call.
+import type { mongo } from 'mongoose';
+import {
+  createDeletionClient,
+  type DeletionClient,
+} from '../../../clients/grpc/deletion-client.js';
+import { composeApp } from '../../../src/compose.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+
+/** The commands one call sent, by name, and their total. */
+export interface RoundTrips {
+  readonly total: number;
+  readonly byCommand: Readonly<Record<string, number>>;
+}
+
+/** Composes the app (worker off) on `databaseUri`/`dbName` with `env`; `calls` run one after another. */
+export const countRoundTrips = async (
+  setup: {
+    databaseUri: string;
+    dbName: string;
+    env: Readonly<Record<string, string>>;
+    token: string;
+  },
+  calls: Readonly<Record<string, (client: DeletionClient) => Promise<unknown>>>,
+): Promise<Record<string, RoundTrips>> => {
+  const config = loadConfig({
+    ...setup.env,
+    MONGODB_DB: setup.dbName,
+    DELETION_ENV: 'test',
+    GRPC_PORT: '0',
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'silent',
+    WORKER_ENABLED: 'false',
+    RATE_LIMIT_SWEEP_MS: String(3_600_000), // no sweep among the counted commands
+  });
+  const separator = setup.databaseUri.includes('?') ? '&' : '?';
+  const app = await composeApp(config, `${setup.databaseUri}${separator}monitorCommands=true`);
+  const ports = await app.start();
+  const client = createDeletionClient({
+    address: `127.0.0.1:${String(ports.grpcPort)}`,
+    auth: { token: setup.token },
+    retry: { attempts: 1 },
+  });
+  const seen: string[] = [];
+  const record = (event: mongo.CommandStartedEvent) => seen.push(event.commandName);
+  app.connection.getClient().on('commandStarted', record);
+  const counted: Record<string, RoundTrips> = {};
+  try {
+    for (const [name, call] of Object.entries(calls)) {
+      seen.length = 0;
+      await call(client);
+      const byCommand: Record<string, number> = {};
+      for (const command of seen) byCommand[command] = (byCommand[command] ?? 0) + 1;
+      counted[name] = { total: seen.length, byCommand };
+    }
+  } finally {
+    app.connection.getClient().off('commandStarted', record);
+    client.close();
+    await app.close();
+  }
+  return counted;
+};
