@@ -1,8 +1,17 @@
 // A service replica as a child process, for crash and multi-replica tests:
 // the real composition (worker on, gRPC on a free port), configured by the
 // parent through the environment. The parent kills it with SIGKILL at will.
+// MEMORY_SAMPLE_MS (opt-in, benches): also sends `{ memory }` samples of this
+// process over IPC at that interval, after the ready message.
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
+
+/** One sample of this process's memory, as sent to the parent. */
+export interface MemorySample {
+  readonly at: number;
+  readonly heapUsed: number;
+  readonly rss: number;
+}
 
 const config = loadConfig({
   ...process.env,
@@ -15,3 +24,12 @@ const mongoUri = process.env.MONGODB_URI ?? '';
 const app = await composeApp(config, mongoUri);
 const ports = await app.start();
 process.send?.({ ready: true, ...ports });
+
+const sampleMs = Number(process.env.MEMORY_SAMPLE_MS ?? 0);
+if (sampleMs > 0) {
+  setInterval(() => {
+    const { heapUsed, rss } = process.memoryUsage();
+    const memory: MemorySample = { at: Date.now(), heapUsed, rss };
+    process.send?.({ memory });
+  }, sampleMs).unref();
+}
