@@ -3,7 +3,10 @@ import type { AccountDirectory } from '../../src/app/ports.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
 import { migrate } from '../../src/persistence/mongo/migrations.js';
-import { createMongoAccountDirectory } from '../../src/persistence/mongo/mongo-account-directory.js';
+import {
+  createMongoAccountDirectory,
+  DELETE_BATCH,
+} from '../../src/persistence/mongo/mongo-account-directory.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
 import { aSubjectId } from '../fixtures/deletion-request-builder.js';
 
@@ -146,6 +149,33 @@ describe('createMongoAccountDirectory', () => {
     expect(await directory.erase(subjectId)).toEqual({ accounts: 0, sessions: 0, apiTokens: 0 });
     expect(await owned(bystander)).toEqual({ sessions: 2, apiTokens: 1 });
   });
+
+  it('erases more sessions than one delete takes, in batches, and counts every one', async () => {
+    const subjectId = await anAccount();
+    const bystander = await anAccount();
+    const many = 2 * DELETE_BATCH + 5;
+    for (let from = 0; from < many; from += 1000) {
+      const batch = Array.from({ length: Math.min(1000, many - from) }, (_, i) => ({
+        subjectId,
+        n: from + i,
+      }));
+      await db().collection(names.sessions).insertMany(batch);
+    }
+    // Ids of another type sort apart from the driver's ObjectIds: each batch still makes progress.
+    await db()
+      .collection(names.apiTokens)
+      .insertMany([
+        { _id: 'token-a' as never, subjectId },
+        { _id: 7 as never, subjectId },
+      ]);
+    expect(await directory.erase(subjectId)).toEqual({
+      accounts: 1,
+      sessions: many + 2,
+      apiTokens: 3,
+    });
+    expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
+    expect(await owned(bystander)).toEqual({ sessions: 2, apiTokens: 1 });
+  }, 120_000);
 
   it('answers UNAVAILABLE once its connection is gone', async () => {
     const gone = await connectMongo({ uri, dbName, serverSelectionTimeoutMS: 300 });

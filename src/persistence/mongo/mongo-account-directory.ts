@@ -1,4 +1,4 @@
-import type { Connection } from 'mongoose';
+import type { Collection, Connection, mongo } from 'mongoose';
 import type { Account, AccountDirectory, LocalErasure } from '../../app/ports.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { isJurisdiction } from '../../domain/legal-deadline.js';
@@ -27,10 +27,50 @@ interface AccountDocument {
   deactivatedBy?: string;
 }
 
-/** Sessions and API tokens: only the owner matters here. */
+/** Sessions and API tokens: only the owner matters here (and the `_id`, to delete by). */
 interface OwnedDocument {
+  _id: mongo.ObjectId | string | number;
   subjectId: string;
 }
+
+/**
+ * Documents deleted per command at most. FerretDB 1.24 (SQLite) deletes the
+ * documents a filter matches with one statement over their ids and fails
+ * above 32,766 of them ("too many SQL variables"), so one `deleteMany` of a
+ * subject with more sessions than that never succeeds; it also keeps each
+ * write short.
+ */
+export const DELETE_BATCH = 10_000;
+
+/**
+ * Deletes every document of `subjectId`, at most {@link DELETE_BATCH} per
+ * command: the id of the batch's last document (in `_id` order) bounds a
+ * `deleteMany` on the server, so no document is loaded here (memory stays
+ * flat whatever the count). Batches by a range, not by a list of ids: an `$in`
+ * (like a delete by `_id` per document) is no index lookup on FerretDB 1.x,
+ * which made a batch cost as much as the whole subject. Each batch deletes at
+ * least its last document, so it ends even when ids of several types sort
+ * apart (`$lte` compares within a type). Stopped mid-way, it
+ * leaves whole batches done; running it again deletes the rest. Returns how
+ * many it deleted (this run only).
+ */
+const deleteOwned = async (
+  collection: Collection<OwnedDocument>,
+  subjectId: string,
+): Promise<number> => {
+  let removed = 0;
+  for (;;) {
+    const [last] = await collection
+      .find({ subjectId }, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .skip(DELETE_BATCH - 1)
+      .limit(1)
+      .toArray();
+    const filter = last === undefined ? { subjectId } : { subjectId, _id: { $lte: last._id } };
+    removed += (await collection.deleteMany(filter)).deletedCount;
+    if (last === undefined) return removed;
+  }
+};
 
 const toAccount = (doc: AccountDocument): Account => ({
   subjectId: doc._id as SubjectId,
@@ -58,7 +98,7 @@ export const createMongoAccountDirectory = (
   const call = <T>(method: string, fn: () => Promise<T>): Promise<T> =>
     mongoCall(persistenceSpan('accounts', method), {}, fn);
   const revokeAll = (subjectId: string) =>
-    Promise.all([sessions.deleteMany({ subjectId }), apiTokens.deleteMany({ subjectId })]);
+    Promise.all([deleteOwned(sessions, subjectId), deleteOwned(apiTokens, subjectId)]);
 
   return {
     find: (subjectId) =>
@@ -94,8 +134,8 @@ export const createMongoAccountDirectory = (
         ]);
         return {
           accounts: account.deletedCount,
-          sessions: removedSessions.deletedCount,
-          apiTokens: removedTokens.deletedCount,
+          sessions: removedSessions,
+          apiTokens: removedTokens,
         };
       }),
   };
