@@ -28,6 +28,7 @@ import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
 import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
 import { createLocalKeyEncryptionKey } from './crypto/local-key-encryption-key.js';
+import { cacheSubjectKeys } from './crypto/cached-subject-keys.js';
 import { createSubjectCipher } from './crypto/subject-cipher.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
@@ -104,6 +105,9 @@ export interface App {
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+/** Unwrapped subject keys one replica keeps at most (32 bytes each). */
+const SUBJECT_KEY_CACHE_ENTRIES = 10_000;
 
 const collectionNames = (config: Config) => ({
   accounts: config.ACCOUNTS_COLLECTION,
@@ -196,7 +200,9 @@ const makeDeps = (
     leaseMs: config.LEASE_SECONDS * 1000,
     retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
     fanOutConcurrency: config.FANOUT_CONCURRENCY,
-    workerConcurrency: config.WORKER_CONCURRENCY,
+    // A server that scans for every filter (FerretDB 1.x) is only slowed by more at once:
+    // three replicas of four purges each made its writes take seconds.
+    workerConcurrency: config.WORKER_CONCURRENCY ?? (adapters.traits.idOnlyFilters ? 1 : 4),
     localErasure: config.LOCAL_ERASURE,
     watchPollMs: config.WATCH_POLL_MS,
     maxWatches: config.WATCH_MAX,
@@ -268,9 +274,9 @@ export const composeApp = async (
     useCache: true,
   });
   await migrateKeyVault(vault);
-  const keys = createMongoSubjectKeyStore(
-    vault,
-    createLocalKeyEncryptionKey(config.DATA_KEK ?? ''),
+  const keys = cacheSubjectKeys(
+    createMongoSubjectKeyStore(vault, createLocalKeyEncryptionKey(config.DATA_KEK ?? '')),
+    { ttlMs: config.SUBJECT_KEY_CACHE_SECONDS * 1000, maxEntries: SUBJECT_KEY_CACHE_ENTRIES },
   );
   const subjectData = { keys, cipher: createSubjectCipher(keys) };
   const deps = makeDeps(config, connection, {

@@ -271,8 +271,10 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .max(256)
-    .default(16)
-    .describe('Requests one worker pass works on at once (purges, notices, shredding)'),
+    .optional()
+    .describe(
+      'Requests one worker pass works on at once (purges, notices, shredding); default 4, 1 on FerretDB',
+    ),
   PSEUDONYM_SECRET: z
     .string()
     .min(32)
@@ -319,6 +321,11 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'Key-encryption key (local) that wraps each subject\u2019s data key; the AES-256 KEK is derived from it (required in production)',
+    ),
+  SUBJECT_KEY_CACHE_SECONDS: seconds
+    .default(10)
+    .describe(
+      'How long a replica keeps a subject key it used (0: off); a key another replica destroys stays usable here that long',
     ),
   KEY_VAULT_DB: z
     .string()

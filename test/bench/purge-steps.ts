@@ -3,6 +3,7 @@
 // five linked services answering in 20 ms; worker passes until all complete, then
 // the spans summed by name (count, total, mean), largest total first.
 //   node --import tsx test/bench/purge-steps.ts [--deletions=100] [--participants=5] [--delay=20]
+//     [--concurrency=N (WORKER_CONCURRENCY; default: the server's)]
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { composeApp } from '../../src/compose.js';
@@ -14,7 +15,7 @@ import { installInMemoryTelemetry } from '../support/in-memory-telemetry.js';
 import { numberArgs } from './lib/report.js';
 import { benchEnv } from './lib/service.js';
 
-const args = numberArgs({ deletions: 100, participants: 5, delay: 20, concurrency: 16 });
+const args = numberArgs({ deletions: 100, participants: 5, delay: 20, concurrency: 0 });
 const telemetry = installInMemoryTelemetry();
 const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
 const fakes = await Promise.all(
@@ -32,7 +33,8 @@ const config = loadConfig({
   WORKER_ENABLED: 'false',
   GRACE_PERIOD_SECONDS: '0',
   PARTICIPANTS: participantsConfig(fakes),
-  WORKER_CONCURRENCY: String(args.concurrency),
+  // 0: the server's default (1 on FerretDB, 4 on MongoDB).
+  ...(args.concurrency > 0 && { WORKER_CONCURRENCY: String(args.concurrency) }),
   BREAKER_LIMIT: String(args.deletions * 2),
   BREAKER_REQUESTER_LIMIT: String(args.deletions * 2),
 });

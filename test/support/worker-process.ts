@@ -11,6 +11,8 @@ export interface MemorySample {
   readonly at: number;
   readonly heapUsed: number;
   readonly rss: number;
+  /** Active handles and requests (sockets, timers, servers…): a leak shows as growth. */
+  readonly resources: number;
 }
 
 const config = loadConfig({
@@ -29,7 +31,12 @@ const sampleMs = Number(process.env.MEMORY_SAMPLE_MS ?? 0);
 if (sampleMs > 0) {
   setInterval(() => {
     const { heapUsed, rss } = process.memoryUsage();
-    const memory: MemorySample = { at: Date.now(), heapUsed, rss };
+    const memory: MemorySample = {
+      at: Date.now(),
+      heapUsed,
+      rss,
+      resources: process.getActiveResourcesInfo().length,
+    };
     process.send?.({ memory });
   }, sampleMs).unref();
 }

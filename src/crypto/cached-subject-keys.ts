@@ -1,0 +1,61 @@
+import type { SubjectKeyStore } from '../app/ports.js';
+import type { SubjectId } from '../domain/ids.js';
+
+/** How long and how many unwrapped keys one replica keeps. */
+export interface SubjectKeyCacheOptions {
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Keeps the subject keys this replica used in the last `ttlMs` (unwrapped, in
+ * memory only, at most `maxEntries`, least recently used dropped first), so a
+ * read of a request costs one database round trip, not two (the key vault's).
+ * A key destroyed here is dropped from the cache before the vault; one
+ * destroyed by another replica stays usable here for at most `ttlMs`. Absent
+ * keys are never cached, so a key made by another replica is seen at once.
+ * `ttlMs` 0 turns the cache off.
+ */
+export const cacheSubjectKeys = (
+  store: SubjectKeyStore,
+  options: SubjectKeyCacheOptions,
+): SubjectKeyStore => {
+  if (options.ttlMs <= 0) return store;
+  const now = options.now ?? Date.now;
+  const entries = new Map<SubjectId, { readonly key: Uint8Array; readonly until: number }>();
+  const cached = (subjectId: SubjectId): Uint8Array | undefined => {
+    const entry = entries.get(subjectId);
+    if (entry === undefined) return undefined;
+    entries.delete(subjectId);
+    if (entry.until <= now()) return undefined;
+    entries.set(subjectId, entry);
+    return entry.key;
+  };
+  const keep = (subjectId: SubjectId, key: Uint8Array): Uint8Array => {
+    entries.delete(subjectId);
+    entries.set(subjectId, { key, until: now() + options.ttlMs });
+    while (entries.size > options.maxEntries) {
+      const oldest = entries.keys().next().value;
+      if (oldest === undefined) break;
+      entries.delete(oldest);
+    }
+    return key;
+  };
+  return {
+    getOrCreate: async (subjectId) =>
+      cached(subjectId) ?? keep(subjectId, await store.getOrCreate(subjectId)),
+    find: async (subjectId) => {
+      const hit = cached(subjectId);
+      if (hit !== undefined) return hit;
+      const found = await store.find(subjectId);
+      return found === null ? null : keep(subjectId, found);
+    },
+    destroy: async (subjectId) => {
+      entries.delete(subjectId);
+      await store.destroy(subjectId);
+      // A read that raced the destruction may have put it back: drop it again.
+      entries.delete(subjectId);
+    },
+  };
+};
