@@ -1,5 +1,7 @@
 // What the benchmarks' service processes share: their settings, and the subject's
 // way through request and confirm.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { status } from '@grpc/grpc-js';
 import { CallError, type TestClient } from '../../support/grpc-test-client.js';
 import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../../support/tokens.js';
 
@@ -23,16 +25,37 @@ export const stepUpAuth = async (subjectId: string) => ({
   }),
 });
 
-/** The subject asks for its deletion and confirms it with a step-up; the request's name. */
+/** ABORTED means "retry" in this API (a concurrent change won): a client does, a few times. */
+const retryingAborted = async <T>(call: () => Promise<T>): Promise<T> => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (
+        !(error instanceof CallError && error.code === (status.ABORTED as number)) ||
+        attempt >= 5
+      )
+        throw error;
+      await sleep(50 * attempt);
+    }
+  }
+};
+
+/**
+ * The subject asks for its deletion and confirms it with a step-up, retrying
+ * ABORTED as the API asks; the request's name.
+ */
 export const requestAndConfirm = async (
   client: TestClient,
   subjectId: string,
   time: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
 ): Promise<string> => {
   const auth = await stepUpAuth(subjectId);
-  const { name } = await time(() => client.requestDeletion({ subjectId, reason: '' }, auth));
+  const { name } = await retryingAborted(() =>
+    time(() => client.requestDeletion({ subjectId, reason: '' }, auth)),
+  );
   try {
-    await time(() => client.confirmDeletion({ name }, auth));
+    await retryingAborted(() => time(() => client.confirmDeletion({ name }, auth)));
   } catch (error) {
     // The service confirmed, then lost the answer to a slow write and found it confirmed on
     // retrying (FerretDB under load): the deletion goes on. Counted, and anything else thrown.
