@@ -21,8 +21,8 @@ import { confirm } from '../../src/domain/lifecycle.js';
 import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import type { MemorySample } from '../support/worker-process.js';
 import { killReplica, startReplica } from '../support/replica.js';
-import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../support/tokens.js';
 import { numberArgs, reportResult, round3 } from './lib/report.js';
+import { benchEnv } from './lib/service.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const args = numberArgs({
@@ -46,12 +46,7 @@ const MiB = 1024 * 1024;
 const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
 const dbName = (size: number) => `bench_subject_${String(process.pid)}_${String(size)}`;
 const env = (db: string) => ({
-  MONGODB_URI: database.uri,
-  MONGODB_DB: db,
-  JWT_ISSUER: TEST_ISSUER,
-  JWT_AUDIENCE: TEST_AUDIENCE,
-  JWT_HS256_SECRET: TEST_SECRET,
-  OTP_SECRET: 'bench-only-otp-secret-0123456789abcdef',
+  ...benchEnv(database.uri, db),
   GRACE_PERIOD_SECONDS: '0',
   PARTICIPANTS: '[]',
   NOTIFIER: 'dev-mailbox',

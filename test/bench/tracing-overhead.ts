@@ -10,8 +10,9 @@ import mongoose from 'mongoose';
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
 import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import { killReplica, startReplica, type Replica } from '../support/replica.js';
-import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../support/tokens.js';
+import { mintToken } from '../support/tokens.js';
 import { againstFloor, median, numberArgs, reportResult } from './lib/report.js';
+import { benchEnv } from './lib/service.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const { rounds, seconds, concurrency } = numberArgs({
@@ -32,12 +33,7 @@ const otlp = `http://127.0.0.1:${String((receiver.address() as AddressInfo).port
 const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
 const dbName = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 const base = {
-  MONGODB_URI: database.uri,
-  MONGODB_DB: dbName,
-  JWT_ISSUER: TEST_ISSUER,
-  JWT_AUDIENCE: TEST_AUDIENCE,
-  JWT_HS256_SECRET: TEST_SECRET,
-  OTP_SECRET: 'bench-only-otp-secret-0123456789abcdef',
+  ...benchEnv(database.uri, dbName),
   WORKER_ENABLED: 'false',
   GRACE_PERIOD_SECONDS: '86400',
   // A benchmark measures the cost of checking a budget, not the refusals of a spent one.

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { startEmbeddedDatabase } from '../../../src/embedded/embedded-database.js';
 import { killReplica, startReplica, type Replica } from '../../support/replica.js';
-import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../../support/tokens.js';
+import { mintToken } from '../../support/tokens.js';
+import { benchEnv } from './service.js';
 
 /** The ports a server process serves on. */
 export interface Ports {
@@ -60,12 +61,7 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
   const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
   const dbName = `bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   const env = {
-    MONGODB_URI: database.uri,
-    MONGODB_DB: dbName,
-    JWT_ISSUER: TEST_ISSUER,
-    JWT_AUDIENCE: TEST_AUDIENCE,
-    JWT_HS256_SECRET: TEST_SECRET,
-    OTP_SECRET: 'bench-only-otp-secret-0123456789abcdef',
+    ...benchEnv(database.uri, dbName),
     WORKER_ENABLED: 'false',
     GRACE_PERIOD_SECONDS: '86400',
     ...RAISED_LIMITS,
