@@ -15,10 +15,9 @@ import mongoose, { type Connection } from 'mongoose';
 import { pino } from 'pino';
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createDeletionRequest } from '../../src/domain/deletion-request.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
-import { confirm } from '../../src/domain/lifecycle.js';
 import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { dueRequest } from '../support/due-request.js';
 import type { MemorySample } from '../support/worker-process.js';
 import { killReplica, startReplica } from '../support/replica.js';
 import { numberArgs, reportResult, round3 } from './lib/report.js';
@@ -116,28 +115,9 @@ const scheduleErasure = async (
   app: Awaited<ReturnType<typeof composeScheduler>>,
   subjectId: SubjectId,
 ): Promise<DeletionRequestId> => {
-  const now = new Date();
-  const request = createDeletionRequest({
-    id: `large-${subjectId}` as DeletionRequestId,
-    subjectId,
-    requester: { kind: 'USER', id: subjectId },
-    reason: '',
-    riskReasons: [],
-    jurisdiction: 'GDPR',
-    legalDeadline: new Date(now.getTime() + 30 * 86_400_000),
-    confirmExpireAt: new Date(now.getTime() + 600_000),
-    verification: { codeHash: 'unused' },
-    idempotencyKey: null,
-    requestFingerprint: 'fingerprint',
-    now,
-  });
-  const scheduled = confirm(
-    request,
-    { method: 'STEP_UP', gracePeriodMs: 0 },
-    { actor: request.requester, now, traceId: '' },
-  );
-  // accountSynced: the suspend at confirm (which revokes sessions) is not what this measures.
-  const inserted = await app.deps.requests.insert({ ...scheduled, accountSynced: true });
+  const request = dueRequest(`large-${subjectId}`, subjectId);
+  // Account already synced: the suspend at confirm (which revokes sessions) is not what this measures.
+  const inserted = await app.deps.requests.insert(request);
   if (inserted.kind !== 'INSERTED') throw new Error(`request not inserted: ${inserted.kind}`);
   return request.id;
 };
