@@ -13,6 +13,7 @@ import {
 import { systemActor, type Principal } from '../domain/principal.js';
 import { auditPrivilegedRead } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
+import { takeTurns } from './take-turns.js';
 import { noInput, parseInput, resumeErasuresInput, type ResumeErasuresInput } from './inputs.js';
 import { attributeKeys, spanEvents } from './telemetry-catalogue.js';
 
@@ -28,7 +29,7 @@ export interface SafetyStatus {
 const MAX_TURNS = 50;
 
 /** Changes of one replica's breaker, one after another: racing each other, they would only lose turns. */
-const inTurn = new WeakMap<object, Promise<unknown>>();
+const turns = new WeakMap<object, ReturnType<typeof takeTurns>>();
 
 /**
  * Applies `step` to the stored breaker with compare-and-set, re-reading when
@@ -59,13 +60,12 @@ const changeBreaker = <T>(
       message: 'the erasure breaker is too busy; retry',
     });
   };
-  const previous = inTurn.get(deps.breaker) ?? Promise.resolve();
-  const mine = previous.then(change, change);
-  inTurn.set(
-    deps.breaker,
-    mine.catch(() => undefined),
-  );
-  return mine;
+  let inTurn = turns.get(deps.breaker);
+  if (inTurn === undefined) {
+    inTurn = takeTurns();
+    turns.set(deps.breaker, inTurn);
+  }
+  return inTurn(change);
 };
 
 const statusOf = (deps: DeletionDeps, state: BreakerState): SafetyStatus => ({

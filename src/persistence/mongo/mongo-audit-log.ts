@@ -11,6 +11,7 @@ import {
 } from '../../domain/audit-event.js';
 import type { Actor } from '../../domain/principal.js';
 import { DomainError } from '../../domain/domain-error.js';
+import { takeTurns } from '../../app/take-turns.js';
 import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 
 export const AUDIT_EVENTS = 'audit_events';
@@ -129,18 +130,10 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
     });
   };
   /** Appends of one replica, one after another: racing each other, they would only lose turns. */
-  let appending: Promise<unknown> = Promise.resolve();
-  const appendInTurn = (entry: AuditEntry): Promise<void> => {
-    const mine = appending.then(
-      () => append(entry),
-      () => append(entry),
-    );
-    appending = mine.catch(() => undefined);
-    return mine;
-  };
+  const inTurn = takeTurns();
   return {
     append: (entry) =>
-      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => appendInTurn(entry)),
+      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => inTurn(() => append(entry))),
     read: (after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'read'), {}, async () =>
         (
