@@ -4,7 +4,9 @@
 // loaded by h2load --h1 (same method, GET, both sides); rounds alternate.
 //   node --import tsx test/bench/trpc-path.ts [--rounds=5] [--seconds=5]
 // h2load counts only 2xx as succeeded (a tRPC error is 4xx/5xx), and each run's
-// body bytes per call must be the answer a real call got.
+// body bytes per call must be the answer a real call got. Then what tRPC's
+// adapter costs alone: an echo query behind tRPC's standalone adapter against
+// node:http answering the same JSON, both in the floor process, no database.
 // Loopback only, bounded by rounds × levels × seconds. MONGODB_URI to use a running database.
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
 import { quick, startBenchEnv } from './lib/bench-env.js';
@@ -25,9 +27,16 @@ try {
   });
   const { name } = await client.requestDeletion({ subjectId: 'bench-subject-0', reason: 'bench' });
   client.close();
+  const input = encodeURIComponent(JSON.stringify({ name }));
+  const floorBase = `http://127.0.0.1:${String(env.floor.ports.httpPort)}`;
   const urls = {
-    ours: `http://127.0.0.1:${String(env.replica.ports.httpPort)}/trpc/getDeletionRequest?input=${encodeURIComponent(JSON.stringify({ name }))}`,
-    floor: `http://127.0.0.1:${String(env.floor.ports.httpPort)}/get?name=${encodeURIComponent(name)}`,
+    ours: `http://127.0.0.1:${String(env.replica.ports.httpPort)}/trpc/getDeletionRequest?input=${input}`,
+    floor: `${floorBase}/get?name=${encodeURIComponent(name)}`,
+  };
+  // What tRPC's adapter costs by itself: an echo query against node:http answering alike.
+  const adapterUrls = {
+    ours: `${floorBase}/trpc/echo?input=${input}`,
+    floor: `${floorBase}/echo?name=${encodeURIComponent(name)}`,
   };
   const headers = [`authorization:Bearer ${env.token}`];
   // Real calls: each side answers 200 with the request, and this many body bytes.
@@ -37,21 +46,29 @@ try {
     if (response.status !== 200 || !body.includes(name)) throw new Error(`${url}: ${body}`);
     return Buffer.byteLength(body);
   };
-  const expected = { ours: await bodyBytes(urls.ours), floor: await bodyBytes(urls.floor) };
-  const measure = (inFlight: number) => async (side: 'ours' | 'floor') => {
-    const result = await runH2load({
-      url: urls[side],
-      inFlight,
-      seconds: args.seconds,
-      headers,
-      h1: true,
-    });
-    assertWholeAnswers(side, result, { bytes: expected[side], inFlight });
-    return result;
-  };
+  const bodiesOf = async (pair: typeof urls) => ({
+    ours: await bodyBytes(pair.ours),
+    floor: await bodyBytes(pair.floor),
+  });
+  const expected = await bodiesOf(urls);
+  const measure =
+    (pair: typeof urls, bytes: typeof expected, inFlight: number) =>
+    async (side: 'ours' | 'floor') => {
+      const result = await runH2load({
+        url: pair[side],
+        inFlight,
+        seconds: args.seconds,
+        headers,
+        h1: true,
+      });
+      assertWholeAnswers(side, result, { bytes: bytes[side], inFlight });
+      return result;
+    };
   const runs = new Map<number, SideBySide<H2loadResult>>();
   for (const inFlight of levels)
-    runs.set(inFlight, await alternate(args.rounds, measure(inFlight)));
+    runs.set(inFlight, await alternate(args.rounds, measure(urls, expected, inFlight)));
+  const adapterBytes = await bodiesOf(adapterUrls);
+  const adapter = await alternate(args.rounds, measure(adapterUrls, adapterBytes, levels[0] ?? 16));
 
   reportResult({
     benchmark: 'trpc-path: getDeletionRequest over tRPC vs a bare node:http findOne',
@@ -62,12 +79,20 @@ try {
       load: 'h2load --h1, one connection per call in flight, GET',
       rateLimits: 'raised (RATE_LIMIT_READS)',
     },
-    figures: levels.flatMap((inFlight) => {
-      const level = runs.get(inFlight);
-      return level ? levelFigures(`${String(inFlight)} in flight`, level, 0.8) : [];
-    }),
+    figures: [
+      ...levels.flatMap((inFlight) => {
+        const level = runs.get(inFlight);
+        return level ? levelFigures(`${String(inFlight)} in flight`, level, 0.8) : [];
+      }),
+      ...levelFigures(
+        `tRPC adapter alone (echo, no database), ${String(levels[0])} in flight`,
+        adapter,
+      ),
+    ],
     details: {
       bodyBytes: expected,
+      adapterBodyBytes: adapterBytes,
+      adapterRounds: roundsOf(adapter),
       rounds: Object.fromEntries(
         [...runs].map(([inFlight, level]) => [String(inFlight), roundsOf(level)]),
       ),

@@ -4,7 +4,8 @@
 // driver call the use case cannot avoid (findOne by id for a read, insertOne for
 // a request) on the same database. No authentication, rate limit, audit, tracing
 // or validation: that is the point of a floor. Configured by the environment
-// (MONGODB_URI, MONGODB_DB); tells the parent its ports over IPC.
+// (MONGODB_URI, MONGODB_DB); tells the parent its ports over IPC. Besides, a
+// pair without any database: tRPC's adapter alone against node:http alone.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +16,10 @@ import {
   type sendUnaryData,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
+import { initTRPC } from '@trpc/server';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import mongoose from 'mongoose';
+import { z } from 'zod';
 import {
   Actor_Kind,
   DeletionRequest,
@@ -111,9 +115,33 @@ const grpcPort = await new Promise<number>((resolve, reject) => {
   });
 });
 
-/** `GET /get?name=…`: the same read, answered as JSON. */
+/**
+ * tRPC's own cost, without the database or the service: a one-query router
+ * that echoes its input, behind tRPC's standalone adapter at `/trpc/echo`,
+ * against `GET /echo?name=…` answering the same JSON by hand.
+ */
+const t = initTRPC.create();
+const echo = createHTTPHandler({
+  router: t.router({
+    echo: t.procedure
+      .input(z.object({ name: z.string() }))
+      .query(({ input }) => ({ name: input.name })),
+  }),
+  basePath: '/trpc/',
+});
+
+/** `GET /get?name=…`: the same read, answered as JSON; and the echo pair above. */
 const http = createServer((request, response) => {
+  if (request.url?.startsWith('/trpc/')) {
+    echo(request, response);
+    return;
+  }
   const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname === '/echo') {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ result: { data: { name: url.searchParams.get('name') } } }));
+    return;
+  }
   const id = (url.searchParams.get('name') ?? '').replace('deletionRequests/', '');
   read(id).then(
     (found) => {
