@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { hostname } from 'node:os';
-import { telemetryWanted, TELEMETRY_SHUTDOWN } from './telemetry-switch.js';
+import { instrumentationEnabled, telemetryWanted, TELEMETRY_SHUTDOWN } from './telemetry-switch.js';
 
 if (telemetryWanted(process.env)) {
   // The ESM loader hook first, so modules imported after it can be instrumented.
@@ -41,8 +41,13 @@ if (telemetryWanted(process.env)) {
         // Outgoing HTTP (the identity provider's keys) needs no spans of its own here.
         ignoreOutgoingRequestHook: () => true,
       }),
-      // Statements are scrubbed of values (enhancedDatabaseReporting stays off).
-      new MongoDBInstrumentation(),
+      // The driver's spans, one per command, only when asked for
+      // (OTEL_NODE_ENABLED_INSTRUMENTATIONS=mongodb): every database call already
+      // has the service's span (persistence.<collection>.<operation>, with the db.*
+      // attributes), and a second span per command cost reads about a tenth of
+      // their CPU (test/bench/tracing-overhead.ts). Statements are scrubbed of
+      // values (enhancedDatabaseReporting stays off).
+      ...(instrumentationEnabled(process.env, 'mongodb') ? [new MongoDBInstrumentation()] : []),
     ],
     // gRPC is traced by the service itself (telemetry/rpc-spans.ts), so no grpc
     // instrumentation: it would name every call twice.

@@ -18,6 +18,17 @@ export const telemetryWanted = (env: Readonly<Record<string, string | undefined>
     exporterNamed(env.OTEL_TRACES_EXPORTER) ||
     exporterNamed(env.OTEL_METRICS_EXPORTER));
 
+/**
+ * Whether OTEL_NODE_ENABLED_INSTRUMENTATIONS (the variable of
+ * auto-instrumentations-node: names without their package prefix, comma
+ * separated) turns on the optional instrumentation `name`.
+ */
+export const instrumentationEnabled = (
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): boolean =>
+  (env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ?? '').split(',').some((entry) => entry.trim() === name);
+
 /** Flushes and stops the SDK the bootstrap started, if it started one. */
 export const shutdownTelemetry = async (): Promise<void> => {
   const shutdown = (globalThis as Record<symbol, unknown>)[TELEMETRY_SHUTDOWN];

@@ -1,25 +1,39 @@
-// Tracing overhead: GetDeletionRequest throughput of a service process with the
-// OpenTelemetry SDK on (batch span processor, OTLP/HTTP to a local receiver) against
-// one with it off, side by side in one run, alternating rounds; medians and ratio.
-//   node --import tsx test/bench/tracing-overhead.ts [--rounds=5] [--seconds=3] [--concurrency=16]
-// Loopback only, bounded by rounds × seconds. MONGODB_URI to use a running database.
+// Tracing overhead: GetDeletionRequest over gRPC of a service replica with the
+// OpenTelemetry SDK on (batch span processor, OTLP/HTTP to a local receiver)
+// against one with it off, on the same database, loaded by h2load with one
+// pre-encoded gRPC frame (a Node client would cost the machine more than the
+// tracing does); rounds alternate, medians and ratio.
+//   node --import tsx test/bench/tracing-overhead.ts [--rounds=5] [--seconds=5] [--concurrency=16]
+// Every run's response bytes per call must be the message's frame (h2load counts
+// HTTP 200 as success whatever the grpc-status), and real calls check the status.
+// Also each replica's CPU per call (/proc), steadier than throughput on a shared machine.
+// Loopback only, bounded by rounds × seconds. MONGODB_URI to use a running database;
+// BENCH_CPU_PROF=dir profiles both replicas (the larger pid is the one traced).
+// OTEL_* variables reach the traced replica: OTEL_TRACES_SAMPLER=always_off measures
+// context propagation alone; OTEL_NODE_ENABLED_INSTRUMENTATIONS=mongodb adds the driver's spans.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
 import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
-import { killReplica, startReplica, type Replica } from '../support/replica.js';
+import { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
+import { GetDeletionRequestRequest } from '../../src/gen/deletion/v1/deletion_service.js';
+import { startReplica, type Replica } from '../support/replica.js';
 import { mintToken } from '../support/tokens.js';
-import { againstFloor, median, numberArgs, reportResult } from './lib/report.js';
+import { profiled, quick, stopReplica } from './lib/bench-env.js';
+import { assertWholeAnswers, grpcFrame, grpcHeaders, runH2load } from './lib/h2load.js';
+import { withCpuOf } from './lib/process-cpu.js';
+import { againstFloor, median, numberArgs, reportResult, round3 } from './lib/report.js';
+import { alternate, levelFigures, roundsOf } from './lib/side-by-side.js';
 import { benchEnv } from './lib/service.js';
 
-const quick = process.env.BENCH_QUICK === '1';
 const { rounds, seconds, concurrency } = numberArgs({
   rounds: quick ? 1 : 5,
-  seconds: quick ? 1 : 3,
+  seconds: quick ? 1 : 5,
   concurrency: 16,
 });
+const METHOD = '/deletion.v1.DeletionService/GetDeletionRequest';
 
 /** A sink for OTLP/HTTP: answers 200 to every export and counts the bytes. */
 const receiver = createServer((request, response) => {
@@ -39,90 +53,119 @@ const base = {
   // A benchmark measures the cost of checking a budget, not the refusals of a spent one.
   RATE_LIMIT_READS: '1000000000',
 };
-const off = await startReplica(base);
-const on = await startReplica(
-  { ...base, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_METRICS_EXPORTER: 'none' },
-  ['./src/telemetry/otel-bootstrap.ts'],
-);
-
-// One request to read: an account and its deletion, requested by a service.
-const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
-await connection.collection('accounts').insertOne({
-  _id: 'bench-subject' as never,
-  email: 'bench@example.test',
-  roles: ['member'],
-  flagged: false,
-  jurisdiction: 'GDPR',
-  locale: 'en',
-  status: 'ACTIVE',
-});
-await connection.close();
-const token = await mintToken({
-  sub: 'bench',
-  scope: 'deletion:request deletion:read',
-  service: true,
-  expiresInSeconds: 3600,
-});
-// A crashed bench must not leave service processes behind.
-process.once('exit', () => [off, on].forEach((replica) => replica.kill('SIGKILL')));
-const clientOf = (replica: Replica) =>
-  createDeletionClient({
-    address: `127.0.0.1:${String(replica.ports.grpcPort)}`,
-    auth: { token },
-    retry: { attempts: 1 },
-  });
-const clients = { off: clientOf(off), on: clientOf(on) };
-const { name } = await clients.off.requestDeletion({ subjectId: 'bench-subject', reason: 'bench' });
-
-/** Calls GetDeletionRequest from `concurrency` loops for `seconds`; calls per second. */
-const round = async (client: ReturnType<typeof clientOf>): Promise<number> => {
-  const until = performance.now() + seconds * 1000;
-  let calls = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < until) {
-        await client.getDeletionRequest({ name });
-        calls += 1;
-      }
-    }),
-  );
-  return calls / seconds;
-};
-
-const results: Record<'off' | 'on', number[]> = { off: [], on: [] };
-await round(clients.off); // warm-up of both
-await round(clients.on);
-for (let i = 0; i < rounds; i += 1) {
-  // Alternate which goes first, so drift on this shared machine falls on both.
-  for (const mode of i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const))
-    results[mode].push(await round(clients[mode]));
-}
-
-const offMedian = median(results.off);
-const onMedian = median(results.on);
-reportResult({
-  benchmark: 'Tracing overhead: GetDeletionRequest over gRPC, SDK on vs off, same database',
-  setup: { rounds, seconds, concurrency, exporter: 'OTLP/HTTP to a local sink, batch processor' },
-  figures: [
-    againstFloor(
+const replicas = {
+  off: await startReplica(...profiled(base)),
+  on: await startReplica(
+    ...profiled(
       {
-        name: `tracing on: calls/s (floor: tracing off), ${String(concurrency)} in flight`,
-        value: onMedian,
-        unit: '/s',
-        floor: offMedian,
+        ...base,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+        OTEL_METRICS_EXPORTER: 'none',
       },
-      { higherIsBetter: true, goalRatio: 0.9 },
+      ['./src/telemetry/otel-bootstrap.ts'],
     ),
-  ],
-  details: {
-    tracingOffCallsPerSecond: results.off.map(Math.round),
-    tracingOnCallsPerSecond: results.on.map(Math.round),
-    otlpBytesReceived: received,
-  },
-});
+  ),
+};
+// A crashed bench must not leave service processes behind.
+process.once('exit', () => Object.values(replicas).forEach((replica) => replica.kill('SIGKILL')));
+try {
+  // One request to read: an account and its deletion, requested by a service.
+  const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
+  await connection.collection('accounts').insertOne({
+    _id: 'bench-subject' as never,
+    email: 'bench@example.test',
+    roles: ['member'],
+    flagged: false,
+    jurisdiction: 'GDPR',
+    locale: 'en',
+    status: 'ACTIVE',
+  });
+  await connection.close();
+  const token = await mintToken({
+    sub: 'bench',
+    scope: 'deletion:request deletion:read',
+    service: true,
+    expiresInSeconds: 3600,
+  });
+  const clientOf = (replica: Replica) =>
+    createDeletionClient({
+      address: `127.0.0.1:${String(replica.ports.grpcPort)}`,
+      auth: { token },
+      retry: { attempts: 1 },
+    });
+  const clients = { off: clientOf(replicas.off), on: clientOf(replicas.on) };
+  const { name } = await clients.off.requestDeletion({
+    subjectId: 'bench-subject',
+    reason: 'bench',
+  });
+  // Real calls: a status 0 and the message, whose frame size every run must match.
+  const frameBytes =
+    5 + DeletionRequest.encode(await clients.on.getDeletionRequest({ name })).finish().length;
+  if (
+    5 + DeletionRequest.encode(await clients.off.getDeletionRequest({ name })).finish().length !==
+    frameBytes
+  )
+    throw new Error('the two replicas answer different messages');
+  const body = grpcFrame(GetDeletionRequestRequest.encode({ name }).finish());
+  const measure = (secondsOfLoad: number) => async (side: 'ours' | 'floor') => {
+    const replica = side === 'ours' ? replicas.on : replicas.off;
+    const result = await withCpuOf(replica.pid ?? 0, () =>
+      runH2load({
+        url: `http://127.0.0.1:${String(replica.ports.grpcPort)}${METHOD}`,
+        inFlight: concurrency,
+        seconds: secondsOfLoad,
+        headers: grpcHeaders(token),
+        body,
+      }),
+    );
+    assertWholeAnswers(side, result, { bytes: frameBytes, inFlight: concurrency });
+    return result;
+  };
+  // A warm-up round of each (JIT, connection pools, the database's caches), not counted.
+  await alternate(1, measure(quick ? 1 : 5));
+  const runs = await alternate(rounds, measure(seconds));
+  const cpuPerCall = (side: 'ours' | 'floor') =>
+    median(runs[side].map((run) => run.cpuMs / Math.max(1, run.succeeded)));
+  await Promise.all([
+    clients.on.getDeletionRequest({ name }),
+    clients.off.getDeletionRequest({ name }),
+  ]);
+  clients.off.close();
+  clients.on.close();
 
-clients.off.close();
-clients.on.close();
-await Promise.all([killReplica(off), killReplica(on)]);
-await database.stop();
-receiver.close();
+  reportResult({
+    benchmark: 'Tracing overhead: GetDeletionRequest over gRPC, SDK on (ours) vs off (floor)',
+    setup: {
+      rounds,
+      seconds,
+      inFlight: concurrency,
+      load: 'h2load, pre-encoded frame',
+      exporter: 'OTLP/HTTP to a local sink, batch processor',
+    },
+    figures: [
+      ...levelFigures(`tracing on, ${String(concurrency)} in flight`, runs, 0.9),
+      againstFloor(
+        {
+          name: 'tracing on: CPU of the replica per call',
+          unit: 'ms',
+          value: cpuPerCall('ours'),
+          floor: cpuPerCall('floor'),
+        },
+        { higherIsBetter: false },
+      ),
+    ],
+    details: {
+      rounds: roundsOf(runs),
+      cpuMsPerCall: {
+        ours: runs.ours.map((run) => round3(run.cpuMs / Math.max(1, run.succeeded))),
+        floor: runs.floor.map((run) => round3(run.cpuMs / Math.max(1, run.succeeded))),
+      },
+      frameBytes,
+      otlpBytesReceived: received,
+    },
+  });
+} finally {
+  await Promise.all([stopReplica(replicas.off), stopReplica(replicas.on)]);
+  await database.stop();
+  receiver.close();
+}

@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { DomainError } from '../../domain/domain-error.js';
 import { withSpan } from '../../telemetry/with-span.js';
+import { persistenceAttributes } from '../../app/telemetry-catalogue.js';
 
 const { mongo } = mongoose;
 
@@ -68,7 +69,7 @@ export const mongoCall = <T>(
   attributes: Record<string, string | number | boolean>,
   call: () => Promise<T>,
 ): Promise<T> =>
-  withSpan(name, attributes, async () => {
+  withSpan(name, { ...persistenceAttributes(name), ...attributes }, async () => {
     try {
       return await call();
     } catch (error) {

@@ -1,8 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { ApiKeyRecord, ApiKeyStore } from '../../app/ports.js';
-import { withSpan } from '../../telemetry/with-span.js';
-import { classifyMongoError } from './classify-mongo-error.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { mongoCall } from './classify-mongo-error.js';
 
 /** An API key as stored: its SHA-256, never the key. */
 export interface ApiKeyDocument {
@@ -21,10 +20,8 @@ export const createMongoApiKeyStore = (connection: Connection): ApiKeyStore => {
   const keys = connection.collection<ApiKeyDocument>(API_KEYS_COLLECTION);
   return {
     findByHash: (hash) =>
-      withSpan(persistenceSpan('api_keys', 'find_by_hash'), {}, async () => {
-        const found = await keys.findOne({ hash }).catch((error: unknown) => {
-          throw classifyMongoError(error);
-        });
+      mongoCall(persistenceSpan('api_keys', 'find_by_hash'), {}, async () => {
+        const found = await keys.findOne({ hash });
         return found === null
           ? null
           : ({

@@ -53,6 +53,30 @@ const startFloor = async (env: Record<string, string>): Promise<BenchEnv['floor'
 };
 
 /**
+ * The environment and preloads of a replica, with `extraImports` preloaded:
+ * when BENCH_CPU_PROF=dir, also profiled by cpu-profile.ts into dir.
+ */
+export const profiled = (
+  env: Record<string, string>,
+  extraImports: readonly string[] = [],
+): [Record<string, string>, string[]] => {
+  const profileDir = process.env.BENCH_CPU_PROF;
+  return profileDir
+    ? [{ ...env, BENCH_CPU_PROF: profileDir }, ['./test/bench/lib/cpu-profile.ts', ...extraImports]]
+    : [env, [...extraImports]];
+};
+
+/** Ends a replica; one profiled is asked to end (SIGTERM), so it writes its profile. */
+export const stopReplica = async (replica: ChildProcess): Promise<void> => {
+  if (process.env.BENCH_CPU_PROF && replica.exitCode === null && replica.signalCode === null) {
+    const exited = new Promise((resolve) => replica.once('exit', resolve));
+    replica.kill('SIGTERM');
+    await exited;
+  }
+  await killReplica(replica);
+};
+
+/**
  * Starts the database (or uses MONGODB_URI), a replica (worker off, raised
  * limits) and the floor. BENCH_CPU_PROF=dir profiles the replica (cpu-profile.ts)
  * into dir, written when `stop` ends it.
@@ -66,11 +90,7 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
     GRACE_PERIOD_SECONDS: '86400',
     ...RAISED_LIMITS,
   };
-  const profileDir = process.env.BENCH_CPU_PROF;
-  const replica = await startReplica(
-    profileDir ? { ...env, BENCH_CPU_PROF: profileDir } : env,
-    profileDir ? ['./test/bench/lib/cpu-profile.ts'] : [],
-  );
+  const replica = await startReplica(...profiled(env));
   const floor = await startFloor(env);
   const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
   const token = await mintToken({
@@ -103,12 +123,7 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
     },
     stop: async () => {
       await connection.close();
-      if (profileDir) {
-        const exited = new Promise((resolve) => replica.once('exit', resolve));
-        replica.kill('SIGTERM');
-        await exited;
-      }
-      await Promise.all([killReplica(replica), killReplica(floor)]);
+      await Promise.all([stopReplica(replica), killReplica(floor)]);
       await database.stop();
     },
   };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { telemetryWanted } from '../../../src/telemetry/telemetry-switch.js';
+import {
+  instrumentationEnabled,
+  telemetryWanted,
+} from '../../../src/telemetry/telemetry-switch.js';
 
 describe('telemetryWanted: the SDK loads only when the OTEL_* variables ask for it', () => {
   it.each([
@@ -13,5 +16,17 @@ describe('telemetryWanted: the SDK loads only when the OTEL_* variables ask for 
     [{ OTEL_SERVICE_NAME: 'x' }, false],
   ])('%o → %s', (env, wanted) => {
     expect(telemetryWanted(env)).toBe(wanted);
+  });
+});
+
+describe('instrumentationEnabled: optional instrumentations by OTEL_NODE_ENABLED_INSTRUMENTATIONS', () => {
+  it.each([
+    [{}, false],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'mongodb' }, true],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http, mongodb' }, true],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'mongodb-core,http' }, false],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '' }, false],
+  ])('%o → mongodb %s', (env, enabled) => {
+    expect(instrumentationEnabled(env, 'mongodb')).toBe(enabled);
   });
 });
