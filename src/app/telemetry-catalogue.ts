@@ -65,17 +65,6 @@ export const workerSpans = {
 export const persistenceSpan = (...path: readonly string[]): string =>
   ['persistence', ...path].join('.');
 
-/** The db.* attributes of a persistence span, read back from its name. */
-export const persistenceAttributes = (spanName: string): Readonly<Record<string, string>> => {
-  const [, ...path] = spanName.split('.');
-  const operation = path.at(-1) ?? '';
-  return {
-    [attributeKeys.dbSystem]: 'mongodb',
-    [attributeKeys.dbOperation]: operation,
-    ...(path.length > 1 && { [attributeKeys.dbCollection]: path[0] ?? '' }),
-  };
-};
-
 /** An RPC, served or made, named like instrumentation-grpc's: `<system>.<service>/<method>`. */
 export const rpcSpan = (system: 'grpc' | 'trpc', service: string, method: string): string =>
   `${system}.${service}/${method}`;
@@ -130,10 +119,8 @@ export const attributeKeys = {
   breakerReason: 'deletion.breaker_reason',
   /** The budget a call spent (mutation, read, participant, codeSend, confirmAttempt). */
   rateLimit: 'deletion.rate_limit',
-  /** The database semantic conventions, on every persistence span. */
+  /** The database (semantic conventions), on every persistence span. */
   dbSystem: 'db.system.name',
-  dbCollection: 'db.collection.name',
-  dbOperation: 'db.operation.name',
 } as const;
 
 /** Metric instruments. */

@@ -154,7 +154,7 @@ function ferretDbArgs(dataDir: string, port: number): string[] {
 }
 
 /** FerretDB reads FERRETDB_* variables as flag defaults; a developer's shell must not reconfigure our instance. */
-function withoutFerretDbVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function withoutFerretDbVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('FERRETDB_')));
 }
 

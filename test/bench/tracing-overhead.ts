@@ -53,21 +53,22 @@ const base = {
   // A benchmark measures the cost of checking a budget, not the refusals of a spent one.
   RATE_LIMIT_READS: '1000000000',
 };
+// A crashed bench must not leave service processes behind.
+const started: Replica[] = [];
+process.once('exit', () => started.forEach((replica) => replica.kill('SIGKILL')));
+const startTracked = async (...args: Parameters<typeof startReplica>) => {
+  const replica = await startReplica(...args);
+  started.push(replica);
+  return replica;
+};
 const replicas = {
-  off: await startReplica(...profiled(base)),
-  on: await startReplica(
-    ...profiled(
-      {
-        ...base,
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
-        OTEL_METRICS_EXPORTER: 'none',
-      },
-      ['./src/telemetry/otel-bootstrap.ts'],
-    ),
+  off: await startTracked(...profiled(base)),
+  on: await startTracked(
+    ...profiled({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_METRICS_EXPORTER: 'none' }, [
+      './src/telemetry/otel-bootstrap.ts',
+    ]),
   ),
 };
-// A crashed bench must not leave service processes behind.
-process.once('exit', () => Object.values(replicas).forEach((replica) => replica.kill('SIGKILL')));
 try {
   // One request to read: an account and its deletion, requested by a service.
   const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
@@ -109,7 +110,8 @@ try {
   const body = grpcFrame(GetDeletionRequestRequest.encode({ name }).finish());
   const measure = (secondsOfLoad: number) => async (side: 'ours' | 'floor') => {
     const replica = side === 'ours' ? replicas.on : replicas.off;
-    const result = await withCpuOf(replica.pid ?? 0, () =>
+    if (replica.pid === undefined) throw new Error(`the ${side} replica has no pid`);
+    const result = await withCpuOf(replica.pid, () =>
       runH2load({
         url: `http://127.0.0.1:${String(replica.ports.grpcPort)}${METHOD}`,
         inFlight: concurrency,

@@ -16,6 +16,8 @@ import { alternate, levelFigures, roundsOf, type SideBySide } from './lib/side-b
 
 const args = numberArgs(quick ? { rounds: 1, seconds: 2 } : { rounds: 5, seconds: 5 });
 const levels = quick ? [16] : [16, 64];
+/** The load of the adapter-alone pair. */
+const ADAPTER_IN_FLIGHT = 16;
 
 const env = await startBenchEnv();
 try {
@@ -68,7 +70,10 @@ try {
   for (const inFlight of levels)
     runs.set(inFlight, await alternate(args.rounds, measure(urls, expected, inFlight)));
   const adapterBytes = await bodiesOf(adapterUrls);
-  const adapter = await alternate(args.rounds, measure(adapterUrls, adapterBytes, levels[0] ?? 16));
+  const adapter = await alternate(
+    args.rounds,
+    measure(adapterUrls, adapterBytes, ADAPTER_IN_FLIGHT),
+  );
 
   reportResult({
     benchmark: 'trpc-path: getDeletionRequest over tRPC vs a bare node:http findOne',
@@ -85,7 +90,7 @@ try {
         return level ? levelFigures(`${String(inFlight)} in flight`, level, 0.8) : [];
       }),
       ...levelFigures(
-        `tRPC adapter alone (echo, no database), ${String(levels[0])} in flight`,
+        `tRPC adapter alone (echo, no database), ${String(ADAPTER_IN_FLIGHT)} in flight`,
         adapter,
       ),
     ],

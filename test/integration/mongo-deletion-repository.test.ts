@@ -549,8 +549,11 @@ describe('tracing', () => {
         'persistence.subject_keys.find',
         'persistence.deletion_requests.find_active_by_subject',
       ]);
-      expect(spans[1]?.attributes).toEqual({ 'deletion.request_id': request.id });
-      expect(spans[0]?.attributes).toEqual({});
+      expect(spans[1]?.attributes).toEqual({
+        'db.system.name': 'mongodb',
+        'deletion.request_id': request.id,
+      });
+      expect(spans[0]?.attributes).toEqual({ 'db.system.name': 'mongodb' });
       expect(JSON.stringify(spans.map((span) => span.attributes))).not.toContain(request.subjectId);
     } finally {
       trace.disable();

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { DomainError } from '../../domain/domain-error.js';
 import { withSpan } from '../../telemetry/with-span.js';
-import { persistenceAttributes } from '../../app/telemetry-catalogue.js';
+import { attributeKeys } from '../../app/telemetry-catalogue.js';
 
 const { mongo } = mongoose;
 
@@ -63,13 +63,13 @@ export const classifyMongoError = (error: unknown): DomainError => {
   });
 };
 
-/** Runs one database call in a span; whatever it throws leaves as a DomainError. */
+/** Runs one database call in a span (`db.system.name` mongodb); whatever it throws leaves as a DomainError. */
 export const mongoCall = <T>(
   name: string,
   attributes: Record<string, string | number | boolean>,
   call: () => Promise<T>,
 ): Promise<T> =>
-  withSpan(name, { ...persistenceAttributes(name), ...attributes }, async () => {
+  withSpan(name, { [attributeKeys.dbSystem]: 'mongodb', ...attributes }, async () => {
     try {
       return await call();
     } catch (error) {

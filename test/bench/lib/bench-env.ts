@@ -3,6 +3,7 @@
 // environment they run with, seeded accounts and a service token.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import { startEmbeddedDatabase } from '../../../src/embedded/embedded-database.js';
 import { killReplica, startReplica, type Replica } from '../../support/replica.js';
@@ -71,7 +72,8 @@ export const stopReplica = async (replica: ChildProcess): Promise<void> => {
   if (process.env.BENCH_CPU_PROF && replica.exitCode === null && replica.signalCode === null) {
     const exited = new Promise((resolve) => replica.once('exit', resolve));
     replica.kill('SIGTERM');
-    await exited;
+    // Writing a profile takes a moment; one that takes longer is given up.
+    await Promise.race([exited, sleep(30_000)]);
   }
   await killReplica(replica);
 };
