@@ -4,7 +4,7 @@
 // with 1, then 2, then 3 service replicas on one database. Completed deletions per
 // second from the first confirm to the last COMPLETED, and p50/p99 from confirm to
 // COMPLETED, read from each request's own history.
-//   node --import tsx test/bench/end-to-end.ts [--deletions=1000] [--replicas=3]
+//   node --import tsx test/bench/end-to-end.ts [--deletions=1000] [--replicas=3] [--first=1]
 //     [--participants=5] [--delay=20] [--callers=16]
 // Loopback only; bounded by --timeout seconds per replica count.
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,8 @@ const quick = process.env.BENCH_QUICK === '1';
 const args = numberArgs({
   deletions: quick ? 40 : 1000,
   replicas: quick ? 2 : 3,
+  /** The first replica count to run (a run of one count: --first=3 --replicas=3). */
+  first: 1,
   participants: 5,
   delay: 20,
   callers: 16,
@@ -142,7 +144,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
 };
 
 const runs: RunResult[] = [];
-for (let replicas = 1; replicas <= args.replicas; replicas += 1) {
+for (let replicas = args.first; replicas <= args.replicas; replicas += 1) {
   const result = await run(replicas);
   console.error(JSON.stringify(result));
   runs.push(result);
@@ -167,7 +169,7 @@ const one = runs[0];
 const best = runs.at(-1);
 if (one && best && runs.length > 1)
   figures.push({
-    name: `scaling 1 → ${String(best.replicas)} replicas`,
+    name: `scaling ${String(one.replicas)} → ${String(best.replicas)} replicas`,
     value: round3(best.perSecond / one.perSecond),
     unit: '×',
   });
