@@ -43,9 +43,9 @@ if (telemetryWanted(process.env)) {
       }),
       // The driver's spans, one per command, only when asked for
       // (OTEL_NODE_ENABLED_INSTRUMENTATIONS=mongodb): every database call already
-      // has the service's span (persistence.<collection>.<operation>, with the db.*
-      // attributes), and a second span per command cost reads about a tenth of
-      // their CPU (test/bench/tracing-overhead.ts). Statements are scrubbed of
+      // has the service's span (persistence.<collection>.<operation>, with
+      // db.system.name), and a second span per command cost a read about a tenth of
+      // its CPU (test/bench/tracing-overhead.ts). Statements are scrubbed of
       // values (enhancedDatabaseReporting stays off).
       ...(instrumentationEnabled(process.env, 'mongodb') ? [new MongoDBInstrumentation()] : []),
     ],

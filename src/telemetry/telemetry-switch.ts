@@ -1,11 +1,15 @@
 /** Where the bootstrap leaves the function that flushes and stops the SDK. */
 export const TELEMETRY_SHUTDOWN = Symbol.for('account-deletion-service.telemetry.shutdown');
 
-const exporterNamed = (value: string | undefined): boolean =>
+/** The names of a comma-separated OTEL_* variable, trimmed, without empty ones. */
+const namesIn = (value: string | undefined): string[] =>
   (value ?? '')
     .split(',')
     .map((name) => name.trim())
-    .some((name) => name !== '' && name !== 'none');
+    .filter((name) => name !== '');
+
+const exporterNamed = (value: string | undefined): boolean =>
+  namesIn(value).some((name) => name !== 'none');
 
 /**
  * Whether the OTEL_* variables ask for telemetry: an OTLP endpoint, or a
@@ -26,8 +30,7 @@ export const telemetryWanted = (env: Readonly<Record<string, string | undefined>
 export const instrumentationEnabled = (
   env: Readonly<Record<string, string | undefined>>,
   name: string,
-): boolean =>
-  (env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ?? '').split(',').some((entry) => entry.trim() === name);
+): boolean => namesIn(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS).includes(name);
 
 /** Flushes and stops the SDK the bootstrap started, if it started one. */
 export const shutdownTelemetry = async (): Promise<void> => {

@@ -9,9 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
-import { median, numberArgs, reportResult, round3, type Figure } from './lib/report.js';
+import { median, numberArgs, reportResult, round3, type Figure, quick } from './lib/report.js';
 
-const quick = process.env.BENCH_QUICK === '1';
 const args = numberArgs({
   small: quick ? 200 : 1000,
   large: quick ? 800 : 8000,

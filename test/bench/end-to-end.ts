@@ -18,10 +18,15 @@ import {
 } from '../support/fake-participant.js';
 import { createTestClient } from '../support/grpc-test-client.js';
 import { killReplica, startReplica, type Replica } from '../support/replica.js';
-import { numberArgs, percentile, reportResult, round3, type Figure } from './lib/report.js';
-import { benchEnv, confirmsAlreadyDone, requestAndConfirm } from './lib/service.js';
+import { numberArgs, percentile, reportResult, round3, type Figure, quick } from './lib/report.js';
+import {
+  benchAccount,
+  benchEnv,
+  confirmedToCompleted,
+  confirmsAlreadyDone,
+  requestAndConfirm,
+} from './lib/service.js';
 
-const quick = process.env.BENCH_QUICK === '1';
 const args = numberArgs({
   deletions: quick ? 40 : 1000,
   replicas: quick ? 2 : 3,
@@ -56,17 +61,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
     { length: args.deletions },
     (_, i) => `e2e-${String(i).padStart(5, '0')}`,
   );
-  await connection.collection('accounts').insertMany(
-    subjects.map((id) => ({
-      _id: id as never,
-      email: `${id}@example.test`,
-      roles: ['member'],
-      flagged: false,
-      jurisdiction: 'GDPR',
-      locale: 'en',
-      status: 'ACTIVE',
-    })),
-  );
+  await connection.collection('accounts').insertMany(subjects.map(benchAccount));
   await connection
     .collection('sessions')
     .insertMany(subjects.map((subjectId) => ({ subjectId, device: 'bench' })));
@@ -117,12 +112,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
   const docs = await requests
     .find({ state: 'COMPLETED' }, { projection: { history: 1 } })
     .toArray();
-  const spans = docs.flatMap((doc) => {
-    const history = doc.history as { to: string; at: Date }[];
-    const confirmed = history.find((change) => change.to === 'SCHEDULED')?.at;
-    const done = history.find((change) => change.to === 'COMPLETED')?.at;
-    return confirmed && done ? [{ confirmed: confirmed.getTime(), done: done.getTime() }] : [];
-  });
+  const spans = docs.flatMap((doc) => confirmedToCompleted(doc) ?? []);
   const latencies = spans.map((span) => span.done - span.confirmed);
   const first = Math.min(...spans.map((span) => span.confirmed));
   const last = Math.max(...spans.map((span) => span.done));

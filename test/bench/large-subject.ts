@@ -20,10 +20,9 @@ import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import { dueRequest } from '../support/due-request.js';
 import type { MemorySample } from '../support/worker-process.js';
 import { killReplica, startReplica } from '../support/replica.js';
-import { numberArgs, reportResult, round3 } from './lib/report.js';
-import { benchEnv } from './lib/service.js';
+import { numberArgs, reportResult, round3, quick } from './lib/report.js';
+import { benchAccount, benchEnv } from './lib/service.js';
 
-const quick = process.env.BENCH_QUICK === '1';
 const args = numberArgs({
   records: quick ? 2_000 : 100_000,
   small: quick ? 200 : 10_000,
@@ -87,15 +86,7 @@ const seed = async (conn: Connection, collection: string, subjectId: string, cou
 };
 
 const seedSubject = async (conn: Connection, subjectId: string, count: number) => {
-  await conn.collection('accounts').insertOne({
-    _id: subjectId as never,
-    email: `${subjectId}@mail.test`,
-    roles: ['member'],
-    flagged: false,
-    jurisdiction: 'GDPR',
-    locale: 'en',
-    status: 'ACTIVE',
-  });
+  await conn.collection('accounts').insertOne(benchAccount(subjectId));
   await seed(conn, 'sessions', subjectId, count);
   await seed(conn, 'api_tokens', subjectId, count);
 };

@@ -10,7 +10,7 @@
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
 import { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import { GetDeletionRequestRequest } from '../../src/gen/deletion/v1/deletion_service.js';
-import { quick, startBenchEnv } from './lib/bench-env.js';
+import { startBenchEnv } from './lib/bench-env.js';
 import {
   assertWholeAnswers,
   grpcFrame,
@@ -18,7 +18,7 @@ import {
   runH2load,
   type H2loadResult,
 } from './lib/h2load.js';
-import { numberArgs, reportResult } from './lib/report.js';
+import { numberArgs, reportResult, quick } from './lib/report.js';
 import { alternate, levelFigures, roundsOf, type SideBySide } from './lib/side-by-side.js';
 
 const args = numberArgs(quick ? { rounds: 1, seconds: 2 } : { rounds: 5, seconds: 5 });

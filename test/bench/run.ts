@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RESULT_PREFIX, round3, type BenchResult } from './lib/report.js';
+import { quick, RESULT_PREFIX, round3, type BenchResult } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -88,7 +88,7 @@ if (isMain) {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    quick: process.env.BENCH_QUICK === '1',
+    quick,
     database:
       process.env.MONGODB_URI === undefined ? 'embedded FerretDB 1.24 (SQLite)' : 'MONGODB_URI',
   };

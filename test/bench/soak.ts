@@ -20,10 +20,9 @@ import { createTestClient } from '../support/grpc-test-client.js';
 import { killReplica, startReplica } from '../support/replica.js';
 import { mintToken } from '../support/tokens.js';
 import type { MemorySample } from '../support/worker-process.js';
-import { numberArgs, percentile, reportResult, round3, type Figure } from './lib/report.js';
-import { benchEnv, requestAndConfirm } from './lib/service.js';
+import { numberArgs, percentile, reportResult, round3, type Figure, quick } from './lib/report.js';
+import { benchAccount, benchEnv, confirmedToCompleted, requestAndConfirm } from './lib/service.js';
 
-const quick = process.env.BENCH_QUICK === '1';
 const args = numberArgs({
   minutes: quick ? 0.5 : 10,
   rate: Number(process.env.SOAK_RATE ?? 1),
@@ -92,11 +91,7 @@ const timed = async <T>(call: () => Promise<T>): Promise<T> => {
 /** One deletion: request and confirm as the subject, then a few reads by a service. */
 const oneDeletion = async (n: number) => {
   const subjectId = `soak-${String(n).padStart(6, '0')}`;
-  await connection.collection('accounts').insertOne({
-    _id: subjectId as never,
-    email: `${subjectId}@example.test`,
-    status: 'ACTIVE',
-  });
+  await connection.collection('accounts').insertOne(benchAccount(subjectId));
   const name = await requestAndConfirm(client, subjectId, timed).catch(() => undefined);
   if (name === undefined) return;
   for (let i = 0; i < args.reads; i += 1)
@@ -137,12 +132,8 @@ while (Date.now() < drainUntil) {
 }
 const docs = await requests.find({}, { projection: { history: 1, state: 1 } }).toArray();
 const toComplete = docs.flatMap((doc) => {
-  const history = doc.history as { to: string; at: Date }[];
-  const confirmed = history.find((change) => change.to === 'SCHEDULED')?.at.getTime();
-  const done = history.find((change) => change.to === 'COMPLETED')?.at.getTime();
-  return confirmed !== undefined && done !== undefined
-    ? [{ at: confirmed, ms: done - confirmed }]
-    : [];
+  const times = confirmedToCompleted(doc);
+  return times ? [{ at: times.confirmed, ms: times.done - times.confirmed }] : [];
 });
 const stuck = docs.filter((doc) => doc.state !== 'COMPLETED').length;
 

@@ -20,13 +20,12 @@ import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import { GetDeletionRequestRequest } from '../../src/gen/deletion/v1/deletion_service.js';
 import { startReplica, type Replica } from '../support/replica.js';
-import { mintToken } from '../support/tokens.js';
-import { profiled, quick, stopReplica } from './lib/bench-env.js';
+import { profiled, stopReplica } from './lib/bench-env.js';
 import { assertWholeAnswers, grpcFrame, grpcHeaders, runH2load } from './lib/h2load.js';
 import { withCpuOf } from './lib/process-cpu.js';
-import { againstFloor, median, numberArgs, reportResult, round3 } from './lib/report.js';
+import { againstFloor, median, numberArgs, reportResult, round3, quick } from './lib/report.js';
 import { alternate, levelFigures, roundsOf } from './lib/side-by-side.js';
-import { benchEnv } from './lib/service.js';
+import { benchAccount, benchEnv, serviceToken } from './lib/service.js';
 
 const { rounds, seconds, concurrency } = numberArgs({
   rounds: quick ? 1 : 5,
@@ -72,22 +71,9 @@ const replicas = {
 try {
   // One request to read: an account and its deletion, requested by a service.
   const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
-  await connection.collection('accounts').insertOne({
-    _id: 'bench-subject' as never,
-    email: 'bench@example.test',
-    roles: ['member'],
-    flagged: false,
-    jurisdiction: 'GDPR',
-    locale: 'en',
-    status: 'ACTIVE',
-  });
+  await connection.collection('accounts').insertOne(benchAccount('bench-subject'));
   await connection.close();
-  const token = await mintToken({
-    sub: 'bench',
-    scope: 'deletion:request deletion:read',
-    service: true,
-    expiresInSeconds: 3600,
-  });
+  const token = await serviceToken();
   const clientOf = (replica: Replica) =>
     createDeletionClient({
       address: `127.0.0.1:${String(replica.ports.grpcPort)}`,

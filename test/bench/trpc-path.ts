@@ -9,9 +9,9 @@
 // node:http answering the same JSON, both in the floor process, no database.
 // Loopback only, bounded by rounds × levels × seconds. MONGODB_URI to use a running database.
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
-import { quick, startBenchEnv } from './lib/bench-env.js';
+import { startBenchEnv } from './lib/bench-env.js';
 import { assertWholeAnswers, runH2load, type H2loadResult } from './lib/h2load.js';
-import { numberArgs, reportResult } from './lib/report.js';
+import { numberArgs, reportResult, quick } from './lib/report.js';
 import { alternate, levelFigures, roundsOf, type SideBySide } from './lib/side-by-side.js';
 
 const args = numberArgs(quick ? { rounds: 1, seconds: 2 } : { rounds: 5, seconds: 5 });

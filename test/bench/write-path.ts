@@ -12,8 +12,8 @@
 // the default configuration).
 // Loopback only, bounded by rounds × levels × seconds and by the seeded accounts.
 import { fork, type ChildProcess } from 'node:child_process';
-import { quick, startBenchEnv } from './lib/bench-env.js';
-import { againstFloor, numberArgs, percentile, reportResult } from './lib/report.js';
+import { startBenchEnv } from './lib/bench-env.js';
+import { againstFloor, numberArgs, percentile, reportResult, quick } from './lib/report.js';
 import { countRoundTrips } from './lib/round-trips.js';
 import { alternate, levelFigures, roundsOf, type Sample } from './lib/side-by-side.js';
 import type { WriteLoadOrder, WriteLoadReport } from './lib/write-load.js';

@@ -7,8 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import { startEmbeddedDatabase } from '../../../src/embedded/embedded-database.js';
 import { killReplica, startReplica, type Replica } from '../../support/replica.js';
-import { mintToken } from '../../support/tokens.js';
-import { benchEnv } from './service.js';
+import { benchAccount, benchEnv, serviceToken } from './service.js';
 
 /** The ports a server process serves on. */
 export interface Ports {
@@ -73,7 +72,7 @@ export const stopReplica = async (replica: ChildProcess): Promise<void> => {
     const exited = new Promise((resolve) => replica.once('exit', resolve));
     replica.kill('SIGTERM');
     // Writing a profile takes a moment; one that takes longer is given up.
-    await Promise.race([exited, sleep(30_000)]);
+    await Promise.race([exited, sleep(30_000, undefined, { ref: false })]);
   }
   await killReplica(replica);
 };
@@ -95,12 +94,7 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
   const replica = await startReplica(...profiled(env));
   const floor = await startFloor(env);
   const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
-  const token = await mintToken({
-    sub: 'bench',
-    scope: 'deletion:request deletion:read',
-    service: true,
-    expiresInSeconds: 3600,
-  });
+  const token = await serviceToken();
   return {
     databaseUri: database.uri,
     dbName,
@@ -111,15 +105,9 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
     seedAccounts: async (prefix, count) => {
       const batch = 1000;
       for (let start = 0; start < count; start += batch) {
-        const docs = Array.from({ length: Math.min(batch, count - start) }, (_, i) => ({
-          _id: `${prefix}${String(start + i)}` as never,
-          email: `${prefix}${String(start + i)}@example.test`,
-          roles: ['member'],
-          flagged: false,
-          jurisdiction: 'GDPR',
-          locale: 'en',
-          status: 'ACTIVE',
-        }));
+        const docs = Array.from({ length: Math.min(batch, count - start) }, (_, i) =>
+          benchAccount(`${prefix}${String(start + i)}`),
+        );
         await connection.collection('accounts').insertMany(docs);
       }
     },
@@ -130,6 +118,3 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
     },
   };
 };
-
-/** The in-flight levels of a run: 16 and 64 (one tiny level when BENCH_QUICK=1). */
-export const quick = process.env.BENCH_QUICK === '1';

@@ -27,6 +27,9 @@ export interface BenchResult {
   readonly details?: unknown;
 }
 
+/** BENCH_QUICK=1: tiny sizes, to check that a script runs and reports every figure (CI). */
+export const quick = process.env.BENCH_QUICK === '1';
+
 export const RESULT_PREFIX = 'BENCH_RESULT ';
 
 /** Prints the result line that `npm run bench` collects. */

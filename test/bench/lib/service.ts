@@ -15,6 +15,36 @@ export const benchEnv = (uri: string, dbName: string): Record<string, string> =>
   OTP_SECRET: 'bench-only-otp-secret-0123456789abcdef',
 });
 
+/** An active account of `id` in the service's accounts collection. */
+export const benchAccount = (id: string) => ({
+  _id: id as never,
+  email: `${id}@example.test`,
+  roles: ['member'],
+  flagged: false,
+  jurisdiction: 'GDPR',
+  locale: 'en',
+  status: 'ACTIVE',
+});
+
+/** A service's token that may request deletions and read them. */
+export const serviceToken = () =>
+  mintToken({
+    sub: 'bench',
+    scope: 'deletion:request deletion:read',
+    service: true,
+    expiresInSeconds: 3600,
+  });
+
+/** When a stored request was confirmed (→ SCHEDULED) and completed, from its history (ms). */
+export const confirmedToCompleted = (
+  doc: Readonly<Record<string, unknown>>,
+): { readonly confirmed: number; readonly done: number } | undefined => {
+  const history = doc.history as readonly { to: string; at: Date }[];
+  const confirmed = history.find((change) => change.to === 'SCHEDULED')?.at.getTime();
+  const done = history.find((change) => change.to === 'COMPLETED')?.at.getTime();
+  return confirmed !== undefined && done !== undefined ? { confirmed, done } : undefined;
+};
+
 /** A subject's own token with a fresh multi-factor login: it confirms without a code. */
 export const stepUpAuth = async (subjectId: string) => ({
   token: await mintToken({
