@@ -136,6 +136,28 @@ const toComplete = docs.flatMap((doc) => {
   return times ? [{ at: times.confirmed, ms: times.done - times.confirmed }] : [];
 });
 const stuck = docs.filter((doc) => doc.state !== 'COMPLETED').length;
+// What the run left in the database: every read scans on FerretDB, so this is what slows it.
+const collectionSizes = Object.fromEntries(
+  await Promise.all(
+    ((await connection.db?.listCollections({}, { nameOnly: true }).toArray()) ?? []).map(
+      async ({ name }) => [name, await connection.collection(name).countDocuments()] as const,
+    ),
+  ),
+);
+/** When a request first entered `state`, from its history. */
+const entered = (doc: Readonly<Record<string, unknown>>, state: string) =>
+  (doc.history as readonly { to: string; at: Date }[])
+    .find((change) => change.to === state)
+    ?.at.getTime();
+// Confirm → COMPLETED in two parts: waiting for a worker to start, then the erasure itself.
+const phases = docs.flatMap((doc) => {
+  const [confirmed, erasing, done] = ['SCHEDULED', 'ERASING', 'COMPLETED'].map((state) =>
+    entered(doc, state),
+  );
+  return confirmed !== undefined && erasing !== undefined && done !== undefined
+    ? [{ at: confirmed, waitMs: erasing - confirmed, eraseMs: done - erasing }]
+    : [];
+});
 
 const lastMinute = minuteOf(started + args.minutes * 60_000) - 1;
 const p99In = (samples: readonly { at: number; ms: number }[], minute: number) =>
@@ -216,6 +238,19 @@ reportResult({
     purgePerMinuteP99: Array.from({ length: lastMinute + 1 }, (_, minute) =>
       p99In(toComplete, minute),
     ),
+    waitPerMinuteP99: Array.from({ length: lastMinute + 1 }, (_, minute) =>
+      p99In(
+        phases.map((phase) => ({ at: phase.at, ms: phase.waitMs })),
+        minute,
+      ),
+    ),
+    erasePerMinuteP99: Array.from({ length: lastMinute + 1 }, (_, minute) =>
+      p99In(
+        phases.map((phase) => ({ at: phase.at, ms: phase.eraseMs })),
+        minute,
+      ),
+    ),
+    documentsAtEnd: collectionSizes,
     heapMiB: memory.filter((_, i) => i % 30 === 0).map((sample) => mib(sample.heapUsed)),
   },
 });
