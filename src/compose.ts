@@ -33,8 +33,11 @@ import { createSubjectCipher } from './crypto/subject-cipher.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
-import { createMailboxNotifier } from './notify/mailbox-notifier.js';
-import { createSmtpNotifier } from './notify/smtp-notifier.js';
+import { createMailboxChannel } from './notify/mailbox-channel.js';
+import { createNotifier } from './notify/notifier.js';
+import { createPushChannel } from './notify/push-channel.js';
+import { createSmsChannel } from './notify/sms-channel.js';
+import { createSmtpChannel } from './notify/smtp-channel.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
 import { createMongoAuditLog } from './persistence/mongo/mongo-audit-log.js';
 import { createMongoApiKeyStore } from './persistence/mongo/mongo-api-key-store.js';
@@ -128,10 +131,48 @@ const rateBudgets = (config: Config) => {
   };
 };
 
-const makeNotifier = (config: Config, connection: Connection): Notifier & { close?: () => void } =>
-  config.NOTIFIER === 'smtp' && config.SMTP_URL !== undefined
-    ? createSmtpNotifier({ url: config.SMTP_URL, from: config.SMTP_FROM })
-    : createMailboxNotifier(createMongoMailboxStore(connection));
+/**
+ * The notifier over every configured channel: e-mail (SMTP, or the dev
+ * mailbox, which then takes every notice), SMS and push when configured.
+ */
+const makeNotifier = (
+  config: Config,
+  connection: Connection,
+): Notifier & { close?: () => void } => {
+  if (config.NOTIFIER !== 'smtp' || config.SMTP_URL === undefined)
+    return createNotifier({ email: createMailboxChannel(createMongoMailboxStore(connection)) });
+  const email = createSmtpChannel({ url: config.SMTP_URL, from: config.SMTP_FROM });
+  const http = { attempts: config.NOTICE_ATTEMPTS };
+  const sms =
+    config.SMS_API_URL !== undefined &&
+    config.SMS_ACCOUNT !== undefined &&
+    config.SMS_TOKEN !== undefined &&
+    config.SMS_FROM !== undefined
+      ? createSmsChannel({
+          ...http,
+          url: config.SMS_API_URL,
+          account: config.SMS_ACCOUNT,
+          token: config.SMS_TOKEN,
+          from: config.SMS_FROM,
+        })
+      : undefined;
+  const push =
+    config.PUSH_WEBHOOK_URL !== undefined && config.PUSH_WEBHOOK_SECRET !== undefined
+      ? createPushChannel({
+          ...http,
+          url: config.PUSH_WEBHOOK_URL,
+          secret: config.PUSH_WEBHOOK_SECRET,
+        })
+      : undefined;
+  return {
+    ...createNotifier({
+      email,
+      ...(sms !== undefined && { sms }),
+      ...(push !== undefined && { push }),
+    }),
+    close: () => email.close(),
+  };
+};
 
 const makeDeps = (
   config: Config,
@@ -211,6 +252,7 @@ const makeDeps = (
       limit: config.BREAKER_LIMIT,
       requesterLimit: config.BREAKER_REQUESTER_LIMIT,
     },
+    reportUrlTemplate: config.NOTICE_REPORT_URL ?? null,
   },
 });
 

@@ -46,6 +46,11 @@ export interface DeletionPolicy {
   readonly localErasure: 'after-participants' | 'first';
   /** The mass-deletion breaker's limits. */
   readonly breaker: BreakerPolicy;
+  /**
+   * Where the subject can fetch their erasure report, `{request}` standing for
+   * the request's id (the completion notice links to it); null: ask support.
+   */
+  readonly reportUrlTemplate: string | null;
 }
 
 /** The ports every use case may use. */

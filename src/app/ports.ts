@@ -5,7 +5,9 @@ import type { DeletionState } from '../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../domain/ids.js';
 import type { ErasureOutcome, ParticipantSpec } from '../domain/erasure-steps.js';
 import type { Jurisdiction } from '../domain/legal-deadline.js';
+import type { Contact } from '../domain/notices.js';
 import type { RateLimit } from '../domain/rate-limits.js';
+import type { NoticeChannel, SubjectNotice } from '../domain/subject-notice.js';
 
 /** Outcome of inserting a new request; the two unique keys are reported apart. */
 export type InsertOutcome =
@@ -75,6 +77,8 @@ export interface Account {
   readonly jurisdiction: Jurisdiction | null;
   readonly email: string | null;
   readonly phone: string | null;
+  readonly pushToken: string | null;
+  readonly preferredChannel: NoticeChannel | null;
   readonly locale: string | null;
 }
 
@@ -100,27 +104,33 @@ export interface AccountDirectory {
   erase(subjectId: SubjectId): Promise<LocalErasure>;
 }
 
-/** A one-time code to deliver. The address is personal data: it never leaves the notifier. */
-export interface ConfirmationCodeNotice {
-  readonly deletionRequestId: DeletionRequestId;
-  readonly to: { readonly email: string | null; readonly phone: string | null };
-  readonly code: string;
-  readonly expiresAt: Date;
-  readonly locale: string | null;
+/**
+ * One notice on its way to one subject. The contact is personal data: it
+ * never leaves the notifier (no log, no span, no error carries it).
+ */
+export interface NoticeDelivery {
+  readonly notice: SubjectNotice;
+  readonly to: Contact;
+  /**
+   * The event the notice is for, the same on every attempt (e.g. `<request>/SCHEDULED`):
+   * sent as the provider's idempotency key, so a provider that honours it delivers a repeat once.
+   */
+  readonly key: string;
 }
 
-/** Tells the subject their account is erased. Names the request, nothing else about them. */
-export interface ErasureCompletedNotice {
-  readonly deletionRequestId: DeletionRequestId;
-  readonly to: { readonly email: string | null; readonly phone: string | null };
-  readonly completedAt: Date;
-  readonly locale: string | null;
+/** Where a notice went: the channel used and the provider's id for the message (null when it gives none). */
+export interface DeliveryReceipt {
+  readonly channel: NoticeChannel | 'dev_mailbox';
+  readonly messageId: string | null;
 }
 
-/** Delivers notices to the subject. Throws UNAVAILABLE when the channel is down. */
+/**
+ * Delivers notices to the subject. Throws UNAVAILABLE when the channel is
+ * down (try again later), FAILED_PRECONDITION when the notice can never go
+ * (no address on any channel, an address the provider refuses for good).
+ */
 export interface Notifier {
-  sendConfirmationCode(notice: ConfirmationCodeNotice): Promise<void>;
-  sendErasureCompleted(notice: ErasureCompletedNotice): Promise<void>;
+  send(delivery: NoticeDelivery): Promise<DeliveryReceipt>;
 }
 
 /** One-time codes: generated from a CSPRNG, kept only as a keyed hash bound to one request. */

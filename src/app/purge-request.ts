@@ -12,7 +12,12 @@ import {
 import { erasureReportContent } from '../domain/erasure-report-content.js';
 import type { LocalErasureRecord } from '../domain/erasure-report.js';
 import { complete, needAttention, startErasing } from '../domain/lifecycle.js';
-import { afterFinalNotice, finalNoticeFor, type FinalNotice } from '../domain/notices.js';
+import {
+  afterFinalNotice,
+  finalNoticeFor,
+  hasAddress,
+  type FinalNotice,
+} from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
 import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
@@ -265,14 +270,19 @@ const tellSubject = async (
   if (!notice?.contact) return notice;
   const policy = { ...deps.policy.retry, now: deps.clock.now() };
   // No address left (the subject's key was destroyed early): nowhere to send it.
-  if (notice.contact.email === null && notice.contact.phone === null)
-    return afterFinalNotice(notice, 'UNDELIVERABLE', policy);
+  if (!hasAddress(notice.contact)) return afterFinalNotice(notice, 'UNDELIVERABLE', policy);
+  const template = deps.policy.reportUrlTemplate;
   try {
-    await deps.notifier.sendErasureCompleted({
-      deletionRequestId: id,
-      to: { email: notice.contact.email, phone: notice.contact.phone },
-      locale: notice.contact.locale,
-      completedAt: policy.now,
+    await deps.notifier.send({
+      notice: {
+        kind: 'COMPLETED',
+        deletionRequestId: id,
+        completedAt: policy.now,
+        reportUrl:
+          template === null ? null : template.replaceAll('{request}', encodeURIComponent(id)),
+      },
+      to: notice.contact,
+      key: `${id}/COMPLETED`,
     });
     return afterFinalNotice(notice, 'SENT', policy);
   } catch (error) {

@@ -2,6 +2,7 @@ import { assertReaches, authorize } from '../domain/authorization.js';
 import { DomainError } from '../domain/domain-error.js';
 import { createDeletionRequest, type DeletionRequest } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
+import { contactOf } from '../domain/notices.js';
 import { legalDeadline } from '../domain/legal-deadline.js';
 import type { Principal } from '../domain/principal.js';
 import { assessRisk } from '../domain/risk-policy.js';
@@ -148,12 +149,15 @@ const deliverCode = async (
   sent: { readonly request: DeletionRequest; readonly account: Account; readonly code: string },
 ): Promise<void> => {
   try {
-    await deps.notifier.sendConfirmationCode({
-      deletionRequestId: sent.request.id,
-      to: { email: sent.account.email, phone: sent.account.phone },
-      code: sent.code,
-      expiresAt: sent.request.confirmExpireAt,
-      locale: sent.account.locale,
+    await deps.notifier.send({
+      notice: {
+        kind: 'CONFIRMATION_CODE',
+        deletionRequestId: sent.request.id,
+        code: sent.code,
+        expiresAt: sent.request.confirmExpireAt,
+      },
+      to: contactOf(sent.account),
+      key: `${sent.request.id}/CONFIRMATION_CODE`,
     });
   } catch (error) {
     await deps.requests.remove(sent.request.id, sent.request.version);

@@ -54,10 +54,13 @@ export const rejectDeletion =
       operation: 'rejectDeletion',
       etag: input.etag,
       change: (current) =>
-        reject(current, input.reason, {
-          actor: principal.actor,
-          now: deps.clock.now(),
-          ...deps.trace.current(),
-        }),
+        oweNotices(
+          deps,
+          reject(current, input.reason, {
+            actor: principal.actor,
+            now: deps.clock.now(),
+            ...deps.trace.current(),
+          }),
+        ),
     });
   };

@@ -8,6 +8,7 @@ import type { DeletionDeps } from './deletion-deps.js';
 import { admitToErasures } from './erasure-safety.js';
 import { purgeRequest } from './purge-request.js';
 import { sendNotices } from './send-notices.js';
+import { sendOwedNotices } from './tell-subject.js';
 import { shredSubjectKey } from './shred-subject-key.js';
 import { settleAccount } from './settle-account.js';
 import { attributeKeys, workerSpans } from './telemetry-catalogue.js';
@@ -110,11 +111,19 @@ const rotate = <T>(items: readonly T[], random: () => number): T[] => {
   return [...items.slice(start), ...items.slice(0, start)];
 };
 
-/** Sends Suspend and Restore calls that are owed and due. */
+/**
+ * Sends what is owed and due: Suspend and Restore calls to linked services,
+ * then the notices to the subject (on the request as the first left it).
+ */
 const sendDueNotices = async (deps: DeletionDeps) =>
   eachRequest(deps, 'notify', {
     requests: await deps.requests.findNoticesDue(deps.clock.now(), BATCH),
-    run: (request) => sendNotices(deps, request),
+    run: async (request) => {
+      const called = await sendNotices(deps, request);
+      const current = called ? await deps.requests.findById(request.id) : request;
+      const told = current !== null && (await sendOwedNotices(deps, current));
+      return called || told;
+    },
   });
 
 /**

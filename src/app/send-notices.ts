@@ -3,6 +3,7 @@ import { DomainError } from '../domain/domain-error.js';
 import { afterNoticeRound, noticesFor } from '../domain/notices.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
+import { oweSubjectNotice } from './tell-subject.js';
 
 /**
  * The Suspend (soft delete) or Restore (undelete) calls a request now owes its
@@ -11,11 +12,12 @@ import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
  */
 export const oweNotices = (deps: DeletionDeps, request: DeletionRequest): DeletionRequest => {
   const now = deps.clock.now();
+  const told = oweSubjectNotice(request, now);
   if (request.state === 'SCHEDULED')
-    return { ...request, notices: noticesFor('suspend', deps.participants.specs, now) };
+    return { ...told, notices: noticesFor('suspend', deps.participants.specs, now) };
   if (request.state === 'RESTORED')
-    return { ...request, notices: noticesFor('restore', deps.participants.specs, now) };
-  return request;
+    return { ...told, notices: noticesFor('restore', deps.participants.specs, now) };
+  return told;
 };
 
 /**
@@ -28,7 +30,7 @@ export const sendNotices = async (
   request: DeletionRequest,
 ): Promise<boolean> => {
   const notices = request.notices;
-  if (notices === null) return false;
+  if (notices === null || notices.dueAt > deps.clock.now()) return false;
   const call = { deletionRequestId: request.id, subjectId: request.subjectId };
   const results = await Promise.allSettled(
     notices.pending.map((name) =>

@@ -5,6 +5,7 @@
  * measures takes its names from here; a test checks that every span a full
  * deletion produces is named here.
  */
+import type { SubjectNoticeKind } from '../domain/subject-notice.js';
 
 /** Spans of the use cases, one per operation of the API (children of the RPC span). */
 export const useCaseSpans = {
@@ -42,12 +43,30 @@ export const stepSpans = {
   participantErase: 'participant.erase',
   participantSuspend: 'participant.suspend',
   participantRestore: 'participant.restore',
-  /** A notice to the subject. */
+  /** A notice to the subject, one name per kind (see {@link noticeSpans}). */
+  noticeReceipt: 'notify.receipt',
   noticeConfirmationCode: 'notify.confirmation_code',
+  noticeScheduled: 'notify.scheduled',
+  noticeAwaitingApproval: 'notify.awaiting_approval',
+  noticeRejected: 'notify.rejected',
+  noticeRestored: 'notify.restored',
+  noticeDeadlineExtended: 'notify.deadline_extended',
   noticeErasureCompleted: 'notify.erasure_completed',
   /** Destroying the subject's data key after completion (crypto-shredding). */
   shredKey: 'deletion.shred_key',
 } as const;
+
+/** The span of sending each kind of notice. */
+export const noticeSpans: Readonly<Record<SubjectNoticeKind, string>> = {
+  RECEIPT: stepSpans.noticeReceipt,
+  CONFIRMATION_CODE: stepSpans.noticeConfirmationCode,
+  SCHEDULED: stepSpans.noticeScheduled,
+  AWAITING_APPROVAL: stepSpans.noticeAwaitingApproval,
+  REJECTED: stepSpans.noticeRejected,
+  RESTORED: stepSpans.noticeRestored,
+  DEADLINE_EXTENDED: stepSpans.noticeDeadlineExtended,
+  COMPLETED: stepSpans.noticeErasureCompleted,
+};
 
 /**
  * Root spans of worker steps: each a trace of its own, linked to the traces
@@ -115,6 +134,8 @@ export const attributeKeys = {
   fromState: 'deletion.from_state',
   toState: 'deletion.to_state',
   channel: 'notify.channel',
+  /** The id the notice's provider gave the message (SMTP Message-ID, SMS sid, push id): no personal data. */
+  messageId: 'notify.message_id',
   /** TOTAL_LIMIT or REQUESTER_LIMIT: why the mass-deletion breaker paused erasures. */
   breakerReason: 'deletion.breaker_reason',
   /** The budget a call spent (mutation, read, participant, codeSend, confirmAttempt). */

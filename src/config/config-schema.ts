@@ -198,7 +198,10 @@ export const configSchema = z.object({
     .enum(['GDPR', 'CCPA'])
     .default('GDPR')
     .describe('Jurisdiction when the account has none'),
-  NOTIFIER: z.enum(['smtp', 'dev-mailbox']).default('dev-mailbox').describe('How codes are sent'),
+  NOTIFIER: z
+    .enum(['smtp', 'dev-mailbox'])
+    .default('dev-mailbox')
+    .describe('smtp (with SMS and push when configured) or dev-mailbox (every notice to it)'),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//)
@@ -208,6 +211,40 @@ export const configSchema = z.object({
     .string()
     .default('Account deletion <no-reply@example.internal>')
     .describe('Sender address'),
+  SMS_API_URL: z
+    .url()
+    .optional()
+    .describe(
+      'Base URL of a Twilio-style SMS API (messages go to <url>/2010-04-01/Accounts/<account>/Messages.json); set it to send notices by SMS to subjects who prefer it',
+    ),
+  SMS_ACCOUNT: z.string().min(1).optional().describe('SMS provider account (with SMS_API_URL)'),
+  SMS_TOKEN: z.string().min(1).optional().describe('SMS provider auth token (with SMS_API_URL)'),
+  SMS_FROM: z.string().min(1).optional().describe('Sender number or name of SMS notices'),
+  PUSH_WEBHOOK_URL: z
+    .url()
+    .optional()
+    .describe(
+      'HTTPS webhook of the push gateway; set it to send notices by push to subjects who prefer it',
+    ),
+  PUSH_WEBHOOK_SECRET: z
+    .string()
+    .min(32)
+    .optional()
+    .describe('HMAC-SHA256 key that signs push webhook bodies (x-deletion-signature)'),
+  NOTICE_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(3)
+    .describe('Tries of one SMS or push send before it is left to the next retry'),
+  NOTICE_REPORT_URL: z
+    .url()
+    .refine((url) => url.includes('{request}'), { error: 'must contain {request}' })
+    .optional()
+    .describe(
+      'Where a subject fetches their erasure report ({request}: the request id), linked from the completion notice',
+    ),
   ACCOUNTS_COLLECTION: z.string().default('accounts').describe('Collection of accounts'),
   SESSIONS_COLLECTION: z.string().default('sessions').describe('Collection of sessions'),
   API_TOKENS_COLLECTION: z

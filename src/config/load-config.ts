@@ -48,6 +48,24 @@ const grpcTlsProblems = (config: ConfigValues): string[] => {
   return problems;
 };
 
+/** A notice channel is configured whole or not at all; in production, push goes over HTTPS. */
+const channelProblems = (config: ConfigValues): string[] => {
+  const problems: string[] = [];
+  const sms = [config.SMS_ACCOUNT, config.SMS_TOKEN, config.SMS_FROM];
+  if (config.SMS_API_URL !== undefined && sms.some((value) => value === undefined))
+    problems.push('SMS_ACCOUNT, SMS_TOKEN, SMS_FROM: required with SMS_API_URL');
+  if (config.SMS_API_URL === undefined && sms.some((value) => value !== undefined))
+    problems.push('SMS_API_URL: required with SMS_ACCOUNT, SMS_TOKEN or SMS_FROM');
+  if ((config.PUSH_WEBHOOK_URL === undefined) !== (config.PUSH_WEBHOOK_SECRET === undefined))
+    problems.push('PUSH_WEBHOOK_URL, PUSH_WEBHOOK_SECRET: set both or neither');
+  const clear = (url: string | undefined) => url !== undefined && !url.startsWith('https://');
+  if (config.DELETION_ENV === 'production' && clear(config.PUSH_WEBHOOK_URL))
+    problems.push('PUSH_WEBHOOK_URL: must be https:// in production');
+  if (config.DELETION_ENV === 'production' && clear(config.SMS_API_URL))
+    problems.push('SMS_API_URL: must be https:// in production');
+  return problems;
+};
+
 const productionProblems = (config: ConfigValues): string[] => {
   const problems: string[] = [];
   if (config.OTP_SECRET === undefined) problems.push('OTP_SECRET: required in production');
@@ -89,6 +107,9 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
   if (config.NOTIFIER === 'smtp' && config.SMTP_URL === undefined) {
     throw new ConfigError('invalid configuration:\n  SMTP_URL: required when NOTIFIER=smtp');
   }
+  const channels = channelProblems(config);
+  if (channels.length > 0)
+    throw new ConfigError(`invalid configuration:\n  ${channels.join('\n  ')}`);
   const grpcTls = grpcTlsProblems(config);
   if (grpcTls.length > 0)
     throw new ConfigError(`invalid configuration:\n  ${grpcTls.join('\n  ')}`);

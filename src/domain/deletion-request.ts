@@ -3,6 +3,7 @@ import { canTransition, type DeletionState } from './deletion-state.js';
 import type { LocalErasureRecord, SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 import type { FinalNotice, PendingNotices } from './notices.js';
+import { owe, noticeOfState, type OwedNotice, type SentNotice } from './subject-notice.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
 import type { Actor } from './principal.js';
@@ -89,6 +90,10 @@ export interface DeletionRequest {
   readonly localErasure: LocalErasureRecord | null;
   /** The notice that tells the subject the erasure is complete (holds their contact until sent). */
   readonly finalNotice: FinalNotice | null;
+  /** Notices owed to the subject and not sent yet (the outbox), oldest first. */
+  readonly outbox: readonly OwedNotice[];
+  /** What the subject was told (or could not be), oldest first. */
+  readonly sentNotices: readonly SentNotice[];
   /**
    * When the subject's data key was destroyed after completion (crypto-shredding:
    * the personal data of the subject's requests is unreadable from then on); null before.
@@ -170,41 +175,46 @@ export interface NewDeletionRequest {
   readonly trace?: TraceLink;
 }
 
-/** A new request in REQUESTED, version 1. */
-export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest => ({
-  id: init.id,
-  subjectId: init.subjectId,
-  requester: init.requester,
-  reason: init.reason,
-  state: 'REQUESTED',
-  version: 1,
-  riskReasons: init.riskReasons,
-  jurisdiction: init.jurisdiction,
-  createdAt: init.now,
-  updatedAt: init.now,
-  confirmExpireAt: init.confirmExpireAt,
-  confirmationMethod: null,
-  verification: init.verification,
-  deletedAt: null,
-  purgeAt: null,
-  completedAt: null,
-  legalDeadline: init.legalDeadline,
-  reviewer: null,
-  reviewNote: null,
-  accountSynced: true,
-  participants: {},
-  report: null,
-  localErasure: null,
-  finalNotice: null,
-  subjectKeyDestroyedAt: null,
-  notices: null,
-  leaseOwner: null,
-  leaseUntil: null,
-  idempotencyKey: init.idempotencyKey,
-  requestFingerprint: init.requestFingerprint,
-  createdIn: init.trace ?? { traceId: '', spanId: '' },
-  history: [],
-});
+/** A new request in REQUESTED, version 1, owing its subject a receipt. */
+export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest => {
+  const receipt = noticeOfState({ ...init, state: 'REQUESTED', purgeAt: null, history: [] });
+  return {
+    id: init.id,
+    subjectId: init.subjectId,
+    requester: init.requester,
+    reason: init.reason,
+    state: 'REQUESTED',
+    version: 1,
+    riskReasons: init.riskReasons,
+    jurisdiction: init.jurisdiction,
+    createdAt: init.now,
+    updatedAt: init.now,
+    confirmExpireAt: init.confirmExpireAt,
+    confirmationMethod: null,
+    verification: init.verification,
+    deletedAt: null,
+    purgeAt: null,
+    completedAt: null,
+    legalDeadline: init.legalDeadline,
+    reviewer: null,
+    reviewNote: null,
+    accountSynced: true,
+    participants: {},
+    report: null,
+    localErasure: null,
+    finalNotice: null,
+    outbox: receipt === null ? [] : owe([], receipt, { historyLength: 0, now: init.now }),
+    sentNotices: [],
+    subjectKeyDestroyedAt: null,
+    notices: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    idempotencyKey: init.idempotencyKey,
+    requestFingerprint: init.requestFingerprint,
+    createdIn: init.trace ?? { traceId: '', spanId: '' },
+    history: [],
+  };
+};
 
 /** FNV-1a, 32 bits: a short, stable digest (not for security). */
 const fnv1a = (text: string): number => {

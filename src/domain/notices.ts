@@ -1,4 +1,5 @@
 import { retryAt, type ParticipantSpec, type Phase, type RetryPolicy } from './erasure-steps.js';
+import { isNoticeChannel, type NoticeChannel } from './subject-notice.js';
 
 /** Suspend or Restore calls still owed to linked services after a soft delete or an undelete. */
 export interface PendingNotices {
@@ -38,8 +39,38 @@ export const afterNoticeRound = (
 export interface Contact {
   readonly email: string | null;
   readonly phone: string | null;
+  /** The subject's device registration with the push gateway. */
+  readonly pushToken: string | null;
+  /** The channel they asked to be told on; null (or one they have no address for) means e-mail. */
+  readonly preferredChannel: NoticeChannel | null;
   readonly locale: string | null;
 }
+
+/** The contact's fields of an account (or any record that carries them), nothing else. */
+export const contactOf = (from: Contact): Contact => ({
+  email: from.email,
+  phone: from.phone,
+  pushToken: from.pushToken,
+  preferredChannel: from.preferredChannel,
+  locale: from.locale,
+});
+
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** A stored contact (JSON, or a document written before push and the preferred channel existed). */
+export const contactFrom = (
+  stored: Readonly<Partial<Record<keyof Contact, unknown>>>,
+): Contact => ({
+  email: text(stored.email),
+  phone: text(stored.phone),
+  pushToken: text(stored.pushToken),
+  preferredChannel: isNoticeChannel(stored.preferredChannel) ? stored.preferredChannel : null,
+  locale: text(stored.locale),
+});
+
+/** Whether a contact holds any address a notice can go to. */
+export const hasAddress = (contact: Contact): boolean =>
+  contact.email !== null || contact.phone !== null || contact.pushToken !== null;
 
 /**
  * The notice that tells the subject their account is gone. Its contact is
@@ -61,10 +92,10 @@ export const FINAL_NOTICE_MAX_ATTEMPTS = 10;
 
 /** The final notice a purge owes (only the account's contact fields), or null when it has nowhere to send it. */
 export const finalNoticeFor = (account: Contact | null): FinalNotice | null =>
-  account === null || (account.email === null && account.phone === null)
+  account === null || !hasAddress(account)
     ? null
     : {
-        contact: { email: account.email, phone: account.phone, locale: account.locale },
+        contact: contactOf(account),
         attempts: 0,
         dueAt: null,
         sentAt: null,

@@ -49,7 +49,8 @@ describe('final notice to the subject', () => {
   it('waits to complete while the mail server is down, keeping the address only until it is sent', async () => {
     const { subjectId, id, name, cast } = await t.scheduled();
     const address = t.emailOf(subjectId);
-    t.smtp.refuseNext(1);
+    // The pass sends the receipt and the scheduled notice, then the final notice: all refused.
+    t.smtp.refuseNext(3);
     const before = t.clock.now().getTime();
 
     const failed = await t.app.runWorkerPass();
@@ -87,7 +88,8 @@ describe('final notice to the subject', () => {
 
   it('drops the address unsent when the mail server refuses it for good, and completes', async () => {
     const { subjectId, id } = await t.scheduled();
-    t.smtp.refuseNext(1, 550);
+    // The address is refused for good: the receipt, the scheduled notice and the final notice.
+    t.smtp.refuseNext(3, 550);
 
     expect(await t.app.runWorkerPass()).toMatchObject({ completed: 1, failures: [] });
 

@@ -74,12 +74,14 @@ describe('createMongoAccountDirectory', () => {
     const full = await anAccount({
       email: 'e@example.test',
       phone: '+100',
+      pushToken: 'device-1',
+      notifyBy: 'push',
       jurisdiction: 'CCPA',
       locale: 'de',
       roles: ['admin'],
       flagged: true,
     });
-    const bare = await anAccount({ jurisdiction: 'ELSEWHERE' });
+    const bare = await anAccount({ jurisdiction: 'ELSEWHERE', notifyBy: 'pigeon' });
     expect(await directory.find(full)).toEqual({
       subjectId: full,
       roles: ['admin'],
@@ -87,6 +89,8 @@ describe('createMongoAccountDirectory', () => {
       jurisdiction: 'CCPA',
       email: 'e@example.test',
       phone: '+100',
+      pushToken: 'device-1',
+      preferredChannel: 'push',
       locale: 'de',
     });
     expect(await directory.find(bare)).toEqual({
@@ -96,6 +100,8 @@ describe('createMongoAccountDirectory', () => {
       jurisdiction: null,
       email: null,
       phone: null,
+      pushToken: null,
+      preferredChannel: null,
       locale: null,
     });
     expect(await directory.find(aSubjectId())).toBeNull();

@@ -76,11 +76,54 @@ const everyFieldSet = aDeletionRequest({
   completedAt: at(3 * MINUTE + 3),
   localErasure: { accounts: 1, sessions: 4, apiTokens: 2, at: at(3 * MINUTE + 2) },
   finalNotice: {
-    contact: { email: 'subject@mail.test', phone: '+49301234567', locale: 'de-DE' },
+    contact: {
+      email: 'subject@mail.test',
+      phone: '+49301234567',
+      pushToken: 'device-7',
+      preferredChannel: 'sms',
+      locale: 'de-DE',
+    },
     attempts: 2,
     dueAt: at(4 * MINUTE),
     sentAt: null,
   },
+  outbox: [
+    {
+      key: 'SCHEDULED@1',
+      notice: { kind: 'SCHEDULED', deletionRequestId: aRequestId(), purgeAt: at(2 * MINUTE + 2) },
+      attempts: 3,
+      dueAt: at(5 * MINUTE),
+    },
+    {
+      key: 'DEADLINE_EXTENDED@2',
+      notice: {
+        kind: 'DEADLINE_EXTENDED',
+        deletionRequestId: aRequestId(),
+        deadline: at(90 * DAY),
+        reason: 'backups to restore',
+      },
+      attempts: 0,
+      dueAt: at(6 * MINUTE),
+    },
+  ],
+  sentNotices: [
+    {
+      key: 'RECEIPT@0',
+      kind: 'RECEIPT',
+      outcome: 'SENT',
+      channel: 'sms',
+      messageId: 'SM0001',
+      at: at(2),
+    },
+    {
+      key: 'AWAITING_APPROVAL@1',
+      kind: 'AWAITING_APPROVAL',
+      outcome: 'UNDELIVERABLE',
+      channel: null,
+      messageId: null,
+      at: at(3),
+    },
+  ],
   reviewer: { kind: 'USER', id: 'reviewer-1' },
   reviewNote: 'checked the ticket',
   accountSynced: false,
@@ -434,6 +477,7 @@ describe('personal data of the subject', () => {
   const personal = [
     'subject@mail.test',
     '+49301234567',
+    'device-7',
     'no longer using the service',
     'checked the ticket',
   ];
@@ -477,7 +521,16 @@ describe('personal data of the subject', () => {
       ...request,
       reason: '',
       reviewNote: null,
-      finalNotice: { ...request.finalNotice, contact: { email: null, phone: null, locale: null } },
+      finalNotice: {
+        ...request.finalNotice,
+        contact: {
+          email: null,
+          phone: null,
+          pushToken: null,
+          preferredChannel: null,
+          locale: null,
+        },
+      },
     });
   });
 

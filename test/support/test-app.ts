@@ -29,6 +29,12 @@ export interface SeedAccount {
   readonly jurisdiction?: 'GDPR' | 'CCPA';
   readonly sessions?: number;
   readonly tokens?: number;
+  /** Contact fields; by default an e-mail address (`emailOf`), English, no phone or push. */
+  readonly email?: string | null;
+  readonly phone?: string;
+  readonly pushToken?: string;
+  readonly notifyBy?: 'email' | 'sms' | 'push';
+  readonly locale?: string;
 }
 
 /** A subject with an account, its tokens, and one deletion request. */
@@ -73,11 +79,17 @@ export interface TestApp extends AsyncDisposable {
  */
 export const startTestApp = async (
   env: Record<string, string> = {},
-  options: { readonly logger?: Logger } = {},
+  options: {
+    readonly logger?: Logger;
+    /** Start on this database (another app's, kept): a restart. */
+    readonly dbName?: string;
+    /** Leave the database when disposed, for a restart on it. */
+    readonly keepDatabase?: boolean;
+  } = {},
 ): Promise<TestApp> => {
   const smtp = await startSmtpSink();
   const clock = createTestClock();
-  const dbName = `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  const dbName = options.dbName ?? `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const config = loadConfig({
     DELETION_ENV: 'test',
     MONGODB_DB: dbName,
@@ -110,11 +122,14 @@ export const startTestApp = async (
   const seedAccount = async (account: SeedAccount): Promise<void> => {
     await db.collection('accounts').insertOne({
       _id: account.id as never,
-      email: emailOf(account.id),
+      ...(account.email !== null && { email: account.email ?? emailOf(account.id) }),
+      ...(account.phone !== undefined && { phone: account.phone }),
+      ...(account.pushToken !== undefined && { pushToken: account.pushToken }),
+      ...(account.notifyBy !== undefined && { notifyBy: account.notifyBy }),
       roles: [...(account.roles ?? ['member'])],
       flagged: account.flagged ?? false,
       jurisdiction: account.jurisdiction ?? 'GDPR',
-      locale: 'en',
+      locale: account.locale ?? 'en',
       status: 'ACTIVE',
     });
     const sessions = Array.from({ length: account.sessions ?? 2 }, (_, i) => ({
@@ -171,11 +186,13 @@ export const startTestApp = async (
         string | undefined,
     [Symbol.asyncDispose]: async () => {
       client.close();
-      await db.dropDatabase().catch(() => undefined);
-      await db
-        .useDb(`${dbName}_keys`)
-        .dropDatabase()
-        .catch(() => undefined);
+      if (options.keepDatabase !== true) {
+        await db.dropDatabase().catch(() => undefined);
+        await db
+          .useDb(`${dbName}_keys`)
+          .dropDatabase()
+          .catch(() => undefined);
+      }
       await app.close();
       await smtp[Symbol.asyncDispose]();
     },

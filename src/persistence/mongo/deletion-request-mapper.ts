@@ -1,9 +1,12 @@
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
+import { contactFrom } from '../../domain/notices.js';
 import type { Actor } from '../../domain/principal.js';
 import type { ErasureOutcome, ParticipantStep } from '../../domain/erasure-steps.js';
+import { outboxDueAt, type OutboxNotice, type OwedNotice } from '../../domain/subject-notice.js';
 import {
   activeKeyOf,
+  type OwedNoticeDocument,
   idempotencyKeyOf,
   storedIdempotencyKey,
   type DeletionRequestDocument,
@@ -113,6 +116,9 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
     ...r.finalNotice,
     contact: r.finalNotice.contact && { ...r.finalNotice.contact },
   },
+  outbox: r.outbox.map(owedToDocument),
+  outboxDueAt: outboxDueAt(r.outbox),
+  sentNotices: r.sentNotices.map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: r.subjectKeyDestroyedAt,
   sealed: null,
   participants: Object.fromEntries(
@@ -135,6 +141,47 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   })),
   activeKey: activeKeyOf(r),
 });
+
+const owedToDocument = ({ key, notice, attempts, dueAt }: OwedNotice): OwedNoticeDocument => ({
+  key,
+  kind: notice.kind,
+  attempts,
+  dueAt,
+  deadline: 'deadline' in notice ? notice.deadline : null,
+  purgeAt: 'purgeAt' in notice ? notice.purgeAt : null,
+  reason: 'reason' in notice ? notice.reason : null,
+});
+
+/** A stored owed notice; one missing the facts of its kind is dropped (it cannot be rendered). */
+const owedToDomain =
+  (deletionRequestId: DeletionRequestId) =>
+  (d: OwedNoticeDocument): OwedNotice[] => {
+    const notice = ((): OutboxNotice | null => {
+      switch (d.kind) {
+        case 'RECEIPT':
+          return d.deadline && { kind: d.kind, deletionRequestId, deadline: d.deadline };
+        case 'SCHEDULED':
+          return d.purgeAt && { kind: d.kind, deletionRequestId, purgeAt: d.purgeAt };
+        case 'DEADLINE_EXTENDED':
+          return (
+            d.deadline && {
+              kind: d.kind,
+              deletionRequestId,
+              deadline: d.deadline,
+              reason: d.reason ?? '',
+            }
+          );
+        case 'AWAITING_APPROVAL':
+        case 'REJECTED':
+        case 'RESTORED':
+          return { kind: d.kind, deletionRequestId };
+        case 'CONFIRMATION_CODE':
+        case 'COMPLETED':
+          return null;
+      }
+    })();
+    return notice === null ? [] : [{ key: d.key, notice, attempts: d.attempts, dueAt: d.dueAt }];
+  };
 
 /** A stored request as the domain entity. */
 export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
@@ -162,8 +209,10 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   notices: d.notices ? { ...d.notices, pending: [...d.notices.pending] } : null,
   localErasure: d.localErasure ? { ...d.localErasure } : null,
   finalNotice: d.finalNotice
-    ? { ...d.finalNotice, contact: d.finalNotice.contact && { ...d.finalNotice.contact } }
+    ? { ...d.finalNotice, contact: d.finalNotice.contact && contactFrom(d.finalNotice.contact) }
     : null,
+  outbox: (d.outbox ?? []).flatMap(owedToDomain(d._id as DeletionRequestId)),
+  sentNotices: (d.sentNotices ?? []).map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: d.subjectKeyDestroyedAt ?? null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),

@@ -8,6 +8,11 @@ import type { ErasureOutcome, StepStatus } from '../../domain/erasure-steps.js';
 import type { Jurisdiction } from '../../domain/legal-deadline.js';
 import type { Actor } from '../../domain/principal.js';
 import type { RiskReason } from '../../domain/risk-policy.js';
+import {
+  noticeChannels,
+  subjectNoticeKinds,
+  type SubjectNoticeKind,
+} from '../../domain/subject-notice.js';
 
 /** The collection of deletion requests. */
 export const DELETION_REQUESTS = 'deletion_requests';
@@ -84,11 +89,23 @@ export interface DeletionRequestDocument {
   localErasure?: { accounts: number; sessions: number; apiTokens: number; at: Date } | null;
   /** Absent on documents written before the final notice existed. */
   finalNotice?: {
-    contact: { email: string | null; phone: string | null; locale: string | null } | null;
+    /** pushToken and preferredChannel are absent on documents written before they existed. */
+    contact: {
+      email: string | null;
+      phone: string | null;
+      pushToken?: string | null;
+      preferredChannel?: string | null;
+      locale: string | null;
+    } | null;
     attempts: number;
     dueAt: Date | null;
     sentAt: Date | null;
   } | null;
+  /** Absent on documents written before the outbox existed. */
+  outbox?: OwedNoticeDocument[];
+  /** The earliest `dueAt` of the outbox (null when empty): what the worker queries by. */
+  outboxDueAt?: Date | null;
+  sentNotices?: SentNoticeDocument[];
   /** Absent on documents written before crypto-shredding. */
   subjectKeyDestroyedAt?: Date | null;
   /**
@@ -130,6 +147,27 @@ export const storedIdempotencyKey = (id: string, key: string | null): string =>
 export const idempotencyKeyOf = (id: string, stored: string): string | null =>
   stored === `${NO_KEY}${id}` ? null : stored;
 
+/** A notice owed to the subject: its kind, and the facts of that kind (null when it has none). */
+export interface OwedNoticeDocument {
+  key: string;
+  kind: SubjectNoticeKind;
+  attempts: number;
+  dueAt: Date;
+  deadline: Date | null;
+  purgeAt: Date | null;
+  reason: string | null;
+}
+
+/** A notice sent or given up on. */
+export interface SentNoticeDocument {
+  key: string;
+  kind: SubjectNoticeKind;
+  outcome: 'SENT' | 'UNDELIVERABLE';
+  channel: string | null;
+  messageId: string | null;
+  at: Date;
+}
+
 /** Every index of the collection; created by the migration only (key, name, unique: all FerretDB 1.24 knows). */
 export const deletionRequestIndexes = [
   { key: { activeKey: 1 }, name: 'active_key_unique', unique: true },
@@ -142,6 +180,7 @@ export const deletionRequestIndexes = [
   { key: { state: 1, confirmExpireAt: 1 }, name: 'state_confirm_expire_at' },
   { key: { accountSynced: 1, updatedAt: 1 }, name: 'account_synced_updated_at' },
   { key: { 'notices.dueAt': 1 }, name: 'notices_due_at' },
+  { key: { outboxDueAt: 1 }, name: 'outbox_due_at' },
   { key: { state: 1, subjectKeyDestroyedAt: 1 }, name: 'state_subject_key_destroyed_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
@@ -227,7 +266,13 @@ const finalNoticeSchema = new Schema(
   {
     contact: nullable(
       new Schema(
-        { email: nullable(String), phone: nullable(String), locale: nullable(String) },
+        {
+          email: nullable(String),
+          phone: nullable(String),
+          pushToken: nullable(String),
+          preferredChannel: { type: String, enum: [...noticeChannels, null], default: null },
+          locale: nullable(String),
+        },
         subdocument,
       ),
     ),
@@ -287,6 +332,31 @@ const sealedSchema = new Schema(
 const requiredString = { type: String, required: true } as const;
 const requiredDate = { type: Date, required: true } as const;
 
+const noticeKinds = [...subjectNoticeKinds];
+const owedNoticeSchema = new Schema<OwedNoticeDocument>(
+  {
+    key: requiredString,
+    kind: { type: String, enum: noticeKinds, required: true },
+    attempts: { type: Number, required: true, min: 0 },
+    dueAt: requiredDate,
+    deadline: nullable(Date),
+    purgeAt: nullable(Date),
+    reason: nullable(String),
+  },
+  subdocument,
+);
+const sentNoticeSchema = new Schema<SentNoticeDocument>(
+  {
+    key: requiredString,
+    kind: { type: String, enum: noticeKinds, required: true },
+    outcome: { type: String, enum: ['SENT', 'UNDELIVERABLE'], required: true },
+    channel: nullable(String),
+    messageId: nullable(String),
+    at: requiredDate,
+  },
+  subdocument,
+);
+
 const deletionRequestSchema = new Schema<DeletionRequestDocument>(
   {
     _id: requiredString,
@@ -314,6 +384,9 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     notices: nullable(noticesSchema),
     localErasure: nullable(localErasureSchema),
     finalNotice: nullable(finalNoticeSchema),
+    outbox: { type: [owedNoticeSchema], default: [] },
+    outboxDueAt: nullable(Date),
+    sentNotices: { type: [sentNoticeSchema], default: [] },
     subjectKeyDestroyedAt: nullable(Date),
     sealed: nullable(sealedSchema),
     leaseOwner: nullable(String),

@@ -2,6 +2,7 @@ import type { Collection, Connection, mongo } from 'mongoose';
 import type { Account, AccountDirectory, LocalErasure } from '../../app/ports.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { isJurisdiction } from '../../domain/legal-deadline.js';
+import { isNoticeChannel } from '../../domain/subject-notice.js';
 import { mongoCall } from './classify-mongo-error.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
@@ -21,6 +22,10 @@ interface AccountDocument {
   flagged?: boolean;
   jurisdiction?: string;
   locale?: string;
+  /** The subject's device registration with the push gateway. */
+  pushToken?: string;
+  /** The channel the subject asked to be told on: email, sms or push. */
+  notifyBy?: string;
   status: 'ACTIVE' | 'DEACTIVATED';
   deactivatedAt?: Date;
   /** The deletion request that deactivated the account, so undelete restores only what it did. */
@@ -80,6 +85,8 @@ const toAccount = (doc: AccountDocument): Account => ({
     doc.jurisdiction !== undefined && isJurisdiction(doc.jurisdiction) ? doc.jurisdiction : null,
   email: doc.email ?? null,
   phone: doc.phone ?? null,
+  pushToken: doc.pushToken ?? null,
+  preferredChannel: isNoticeChannel(doc.notifyBy) ? doc.notifyBy : null,
   locale: doc.locale ?? null,
 });
 

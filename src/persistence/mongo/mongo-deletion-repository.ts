@@ -255,7 +255,11 @@ export const createMongoDeletionRepository = (
       ),
     findNoticesDue: (now, limit) =>
       call('find_notices_due', {}, () =>
-        findMany({ 'notices.dueAt': { $lte: now } }, { 'notices.dueAt': 1, _id: 1 }, limit),
+        findMany(
+          { $or: [{ 'notices.dueAt': { $lte: now } }, { outboxDueAt: { $lte: now } }] },
+          { _id: 1 },
+          limit,
+        ),
       ),
     findExpired: (now, limit) =>
       call('find_expired', {}, () =>

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { MailboxMessage, MailboxStore } from '../../notify/mailbox-notifier.js';
+import type { MailboxMessage, MailboxStore } from '../../notify/mailbox-channel.js';
 
 interface MailboxDocument {
   to: string;

@@ -1,5 +1,5 @@
 import type { SubjectCipher } from '../../app/ports.js';
-import type { Contact } from '../../domain/notices.js';
+import { contactFrom, hasAddress, type Contact } from '../../domain/notices.js';
 import type { SubjectId } from '../../domain/ids.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';
 
@@ -7,8 +7,9 @@ type Sealed = NonNullable<DeletionRequestDocument['sealed']>;
 
 /** A contact that holds an address (a locale alone is not worth a key). */
 const addressOf = (doc: DeletionRequestDocument): Contact | null => {
-  const contact = doc.finalNotice?.contact ?? null;
-  return contact !== null && (contact.email !== null || contact.phone !== null) ? contact : null;
+  const stored = doc.finalNotice?.contact ?? null;
+  const contact = stored && contactFrom(stored);
+  return contact !== null && hasAddress(contact) ? contact : null;
 };
 
 /** The document with the final notice's contact replaced (when it has a final notice). */
@@ -19,7 +20,7 @@ const withContact = (
   doc.finalNotice ? { finalNotice: { ...doc.finalNotice, contact } } : {};
 
 /** A contact whose key is gone: no address left, so the notice is undeliverable. */
-const SHREDDED_CONTACT: Contact = { email: null, phone: null, locale: null };
+const SHREDDED_CONTACT: Contact = contactFrom({});
 
 /**
  * The document with the subject's personal data (the requester's reason,
@@ -73,7 +74,9 @@ export const openPersonalData = async (
     ...(sealed.contact !== undefined &&
       withContact(
         doc,
-        contact === undefined ? SHREDDED_CONTACT : (JSON.parse(contact) as Contact),
+        contact === undefined
+          ? SHREDDED_CONTACT
+          : contactFrom(JSON.parse(contact) as Record<string, unknown>),
       )),
     sealed: null,
   };

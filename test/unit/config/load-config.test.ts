@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 
+/** A production environment with every secret but the pseudonym key. */
+const productionWithoutPseudonyms = {
+  DELETION_ENV: 'production',
+  OTP_SECRET: 'x'.repeat(32),
+  NOTIFIER: 'smtp',
+  SMTP_URL: 'smtp://mail:25',
+  JWT_JWKS_URL: 'https://idp.internal/jwks.json',
+  REPORT_SIGNING_KEY: 'a key',
+  AUDIT_KEY: 'z'.repeat(32),
+  DATA_KEK: 'k'.repeat(32),
+} as const;
+
 describe('loadConfig', () => {
   it('fails safe: an empty environment is production and refuses to start', () => {
     expect(() => loadConfig({})).toThrow(/OTP_SECRET/);
@@ -51,17 +63,53 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...dev, DATA_KEK: 'short' })).toThrow(/DATA_KEK/);
   });
 
+  it('takes a notice channel whole or not at all, over HTTPS in production', () => {
+    const dev = { DELETION_ENV: 'development' };
+    const sms = {
+      SMS_API_URL: 'https://sms.example.test',
+      SMS_ACCOUNT: 'AC1',
+      SMS_TOKEN: 't',
+      SMS_FROM: '+4930000000',
+    };
+    const push = {
+      PUSH_WEBHOOK_URL: 'https://push.internal/notify',
+      PUSH_WEBHOOK_SECRET: 's'.repeat(32),
+    };
+    expect(loadConfig({ ...dev, ...sms, ...push })).toMatchObject({ ...sms, ...push });
+    expect(() => loadConfig({ ...dev, ...sms, SMS_TOKEN: undefined })).toThrow(
+      /SMS_ACCOUNT, SMS_TOKEN, SMS_FROM: required with SMS_API_URL/,
+    );
+    expect(() => loadConfig({ ...dev, SMS_FROM: '+4930000000' })).toThrow(
+      /SMS_API_URL: required with/,
+    );
+    expect(() => loadConfig({ ...dev, PUSH_WEBHOOK_URL: push.PUSH_WEBHOOK_URL })).toThrow(
+      /PUSH_WEBHOOK_URL, PUSH_WEBHOOK_SECRET: set both or neither/,
+    );
+    expect(() => loadConfig({ ...dev, ...push, PUSH_WEBHOOK_SECRET: 'short' })).toThrow(
+      /PUSH_WEBHOOK_SECRET/,
+    );
+    expect(() => loadConfig({ ...dev, NOTICE_REPORT_URL: 'https://privacy.test/r' })).toThrow(
+      /NOTICE_REPORT_URL: must contain \{request\}/,
+    );
+    const production = { ...productionWithoutPseudonyms, PSEUDONYM_SECRET: 'p'.repeat(32) };
+    expect(loadConfig({ ...production, ...sms, ...push }).PUSH_WEBHOOK_URL).toBe(
+      push.PUSH_WEBHOOK_URL,
+    );
+    expect(() =>
+      loadConfig({
+        ...production,
+        ...sms,
+        ...push,
+        SMS_API_URL: 'http://sms.example.test',
+        PUSH_WEBHOOK_URL: 'http://push.internal/notify',
+      }),
+    ).toThrow(
+      /PUSH_WEBHOOK_URL: must be https:\/\/ in production[\s\S]*SMS_API_URL: must be https/,
+    );
+  });
+
   it('requires a pseudonym key in production (the audit log and the ledger name subjects by it)', () => {
-    const production = {
-      DELETION_ENV: 'production',
-      OTP_SECRET: 'x'.repeat(32),
-      NOTIFIER: 'smtp',
-      SMTP_URL: 'smtp://mail:25',
-      JWT_JWKS_URL: 'https://idp.internal/jwks.json',
-      REPORT_SIGNING_KEY: 'a key',
-      AUDIT_KEY: 'z'.repeat(32),
-      DATA_KEK: 'k'.repeat(32),
-    } as const;
+    const production = productionWithoutPseudonyms;
     const pseudonymous = JSON.stringify([
       { name: 'analytics', address: 'analytics:443', subjectId: 'pseudonym' },
     ]);

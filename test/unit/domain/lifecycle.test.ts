@@ -271,7 +271,13 @@ describe('purge', () => {
   });
 
   it('keeps the contact captured at the start of the purge, and completes only once it is dropped', () => {
-    const contact = { email: 'subject@mail.test', phone: null, locale: 'de' };
+    const contact = {
+      email: 'subject@mail.test',
+      phone: null,
+      pushToken: null,
+      preferredChannel: null,
+      locale: 'de',
+    };
     const erasing = startErasing(
       inState('SCHEDULED'),
       { lease, steps: {}, finalNotice: finalNoticeFor(contact) },
@@ -316,7 +322,13 @@ describe('purge', () => {
 });
 
 describe('final notice', () => {
-  const contact = { email: 'subject@mail.test', phone: null, locale: null };
+  const contact = {
+    email: 'subject@mail.test',
+    phone: null,
+    pushToken: null,
+    preferredChannel: null,
+    locale: null,
+  };
   const due = { contact, attempts: 0, dueAt: at(0), sentAt: null };
   const policy = { baseMs: 1000, capMs: 8000, random: () => 0.5, now: at(10) };
 
@@ -327,8 +339,14 @@ describe('final notice', () => {
 
   it('is owed only when the account has somewhere to send it', () => {
     expect(finalNoticeFor(null)).toBeNull();
-    expect(finalNoticeFor({ email: null, phone: null, locale: 'en' })).toBeNull();
-    expect(finalNoticeFor({ email: null, phone: '+4912345', locale: null })).not.toBeNull();
+    const none = { ...contact, email: null, locale: 'en' };
+    expect(finalNoticeFor(none)).toBeNull();
+    expect(finalNoticeFor({ ...none, phone: '+4912345' })).not.toBeNull();
+    expect(finalNoticeFor({ ...none, pushToken: 'device-1', preferredChannel: 'push' })).toEqual(
+      expect.objectContaining({
+        contact: { ...none, pushToken: 'device-1', preferredChannel: 'push' },
+      }),
+    );
   });
 
   it('deletes the contact once sent', () => {

@@ -1,0 +1,199 @@
+import type { DeletionRequestId } from './ids.js';
+import { retryAt, type RetryPolicy } from './erasure-steps.js';
+
+/**
+ * What the subject is told, and only the facts each message needs: the
+ * request it is about and the dates that matter to them. Never their
+ * identifier, their address or anything the linked services hold.
+ */
+export type SubjectNotice =
+  /** Sent at once when a request is made: it was received, and the latest date it is done. */
+  | {
+      readonly kind: 'RECEIPT';
+      readonly deletionRequestId: DeletionRequestId;
+      readonly deadline: Date;
+    }
+  /** The one-time code that confirms the request. */
+  | {
+      readonly kind: 'CONFIRMATION_CODE';
+      readonly deletionRequestId: DeletionRequestId;
+      readonly code: string;
+      readonly expiresAt: Date;
+    }
+  /** Confirmed: the account is deactivated, purged on `purgeAt` unless the subject undoes it. */
+  | {
+      readonly kind: 'SCHEDULED';
+      readonly deletionRequestId: DeletionRequestId;
+      readonly purgeAt: Date;
+    }
+  /** Confirmed, and waiting for a second person's review before anything happens. */
+  | { readonly kind: 'AWAITING_APPROVAL'; readonly deletionRequestId: DeletionRequestId }
+  /** The review refused the deletion: the account stays. */
+  | { readonly kind: 'REJECTED'; readonly deletionRequestId: DeletionRequestId }
+  /** The deletion was undone within the grace period: the account is active again. */
+  | { readonly kind: 'RESTORED'; readonly deletionRequestId: DeletionRequestId }
+  /** The legal deadline was extended once, with the reason the law requires the subject be given. */
+  | {
+      readonly kind: 'DEADLINE_EXTENDED';
+      readonly deletionRequestId: DeletionRequestId;
+      readonly deadline: Date;
+      readonly reason: string;
+    }
+  /** Erased: the last message; `reportUrl` is where the signed erasure report can be fetched. */
+  | {
+      readonly kind: 'COMPLETED';
+      readonly deletionRequestId: DeletionRequestId;
+      readonly completedAt: Date;
+      readonly reportUrl: string | null;
+    };
+
+export type SubjectNoticeKind = SubjectNotice['kind'];
+
+/** Every kind, in the order of a request's life (templates and tests iterate it). */
+export const subjectNoticeKinds = [
+  'RECEIPT',
+  'CONFIRMATION_CODE',
+  'SCHEDULED',
+  'AWAITING_APPROVAL',
+  'REJECTED',
+  'RESTORED',
+  'DEADLINE_EXTENDED',
+  'COMPLETED',
+] as const satisfies readonly SubjectNoticeKind[];
+
+/** The channels a subject can be reached on; the account directory names the one they prefer. */
+export const noticeChannels = ['email', 'sms', 'push'] as const;
+export type NoticeChannel = (typeof noticeChannels)[number];
+
+export const isNoticeChannel = (value: unknown): value is NoticeChannel =>
+  noticeChannels.some((channel) => channel === value);
+
+/** A notice the outbox can hold: never a code (sent at once, never stored) nor the final notice (its own record). */
+export type OutboxNotice = Exclude<
+  SubjectNotice,
+  { readonly kind: 'CONFIRMATION_CODE' | 'COMPLETED' }
+>;
+
+/**
+ * A notice a request owes its subject, kept in the request (its outbox) from
+ * the change that owes it until it is sent: a restart loses nothing. No
+ * personal data: the contact is read from the directory when it goes.
+ */
+export interface OwedNotice {
+  /** The event it is for, unique in the request (`<kind>@<history length>`). */
+  readonly key: string;
+  readonly notice: OutboxNotice;
+  readonly attempts: number;
+  readonly dueAt: Date;
+}
+
+/** A notice that went, or was given up on: the request's record of what the subject was told. */
+export interface SentNotice {
+  readonly key: string;
+  readonly kind: SubjectNoticeKind;
+  /** UNDELIVERABLE: no address, refused for good, or out of attempts. */
+  readonly outcome: 'SENT' | 'UNDELIVERABLE';
+  /** The channel it went by (null when it did not). */
+  readonly channel: string | null;
+  /** The provider's id of the message, when it gave one. */
+  readonly messageId: string | null;
+  readonly at: Date;
+}
+
+/** Failed sends after which an owed notice is given up on (recorded UNDELIVERABLE). */
+export const OWED_NOTICE_MAX_ATTEMPTS = 10;
+
+/** The facts of a request a state's notice needs. */
+interface NoticeFacts {
+  readonly id: DeletionRequestId;
+  readonly state: string;
+  readonly purgeAt: Date | null;
+  readonly legalDeadline: Date;
+  readonly history: readonly unknown[];
+}
+
+/**
+ * The notice the subject is owed now that the request entered its state:
+ * a receipt for a new request, then scheduled, awaiting approval, rejected
+ * or restored; null for any other state.
+ */
+export const noticeOfState = (request: NoticeFacts): OutboxNotice | null => {
+  const deletionRequestId = request.id;
+  switch (request.state) {
+    case 'REQUESTED':
+      return { kind: 'RECEIPT', deletionRequestId, deadline: request.legalDeadline };
+    case 'SCHEDULED':
+      return request.purgeAt === null
+        ? null
+        : { kind: 'SCHEDULED', deletionRequestId, purgeAt: request.purgeAt };
+    case 'AWAITING_APPROVAL':
+    case 'REJECTED':
+    case 'RESTORED':
+      return { kind: request.state, deletionRequestId };
+    default:
+      return null;
+  }
+};
+
+/** The outbox with `notice` owed for the request's latest event (once: a repeat of the key is ignored). */
+export const owe = (
+  outbox: readonly OwedNotice[],
+  notice: OutboxNotice,
+  event: { readonly historyLength: number; readonly now: Date },
+): OwedNotice[] => {
+  const key = `${notice.kind}@${String(event.historyLength)}`;
+  return outbox.some((owed) => owed.key === key)
+    ? [...outbox]
+    : [...outbox, { key, notice, attempts: 0, dueAt: event.now }];
+};
+
+/** The earliest time an owed notice is due (what the worker's query looks for), or null when none is owed. */
+export const outboxDueAt = (outbox: readonly OwedNotice[]): Date | null =>
+  outbox.reduce<Date | null>(
+    (earliest, owed) => (earliest === null || owed.dueAt < earliest ? owed.dueAt : earliest),
+    null,
+  );
+
+/** How one send of an owed notice went. */
+export type NoticeSendResult =
+  | { readonly outcome: 'SENT'; readonly channel: string; readonly messageId: string | null }
+  | { readonly outcome: 'RETRY' }
+  | { readonly outcome: 'UNDELIVERABLE' };
+
+/**
+ * The outbox and the record after a round of sends (results by key): a
+ * notice sent or given up on (undeliverable, or out of attempts) leaves the
+ * outbox for the record; one whose channel was down is due again after a
+ * capped, jittered back-off. A key no longer owed (a concurrent round
+ * recorded it) is ignored, so a result is recorded once.
+ */
+export const afterNoticeSends = (
+  request: { readonly outbox: readonly OwedNotice[]; readonly sentNotices: readonly SentNotice[] },
+  results: ReadonlyMap<string, NoticeSendResult>,
+  policy: RetryPolicy & { readonly now: Date },
+): { outbox: OwedNotice[]; sentNotices: SentNotice[] } => {
+  const outbox: OwedNotice[] = [];
+  const sentNotices = [...request.sentNotices];
+  for (const owed of request.outbox) {
+    const result = results.get(owed.key);
+    if (result === undefined) {
+      outbox.push(owed);
+      continue;
+    }
+    const attempts = owed.attempts + 1;
+    if (result.outcome === 'RETRY' && attempts < OWED_NOTICE_MAX_ATTEMPTS) {
+      outbox.push({ ...owed, attempts, dueAt: retryAt(attempts, policy) });
+      continue;
+    }
+    const sent = result.outcome === 'SENT';
+    sentNotices.push({
+      key: owed.key,
+      kind: owed.notice.kind,
+      outcome: sent ? 'SENT' : 'UNDELIVERABLE',
+      channel: sent ? result.channel : null,
+      messageId: sent ? result.messageId : null,
+      at: policy.now,
+    });
+  }
+  return { outbox, sentNotices };
+};

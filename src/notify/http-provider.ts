@@ -1,0 +1,80 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DomainError } from '../domain/domain-error.js';
+import type { ChannelMessage } from './notifier.js';
+
+/** How a channel over an HTTP provider tries: attempts per send, bound of a call, first pause. */
+export interface HttpProviderOptions {
+  /** Tries per send when the provider is down or throttles (default 3); the caller's back-off does the rest. */
+  readonly attempts?: number;
+  /** Bound of one HTTP call (default 10 s). */
+  readonly timeoutMs?: number;
+  /** First pause between tries, doubled each time (default 200 ms); a Retry-After up to 5 s wins. */
+  readonly backoffMs?: number;
+}
+
+/** A provider's answer that trying again may fix: throttled, or its own failure. */
+const transient = (status: number): boolean => status === 429 || status >= 500;
+
+const RETRY_AFTER_CAP_MS = 5_000;
+
+/** A Retry-After header in seconds (the provider's wish), or the back-off. */
+const pauseAfter = (response: Response | null, backoffMs: number): number => {
+  const seconds = Number(response?.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0
+    ? Math.min(seconds * 1000, RETRY_AFTER_CAP_MS)
+    : backoffMs;
+};
+
+/**
+ * Sends one message to an HTTP provider (`request` builds the call; it gets
+ * the timeout's signal) and returns the JSON of a 2xx answer (`{}` if it has
+ * none). Throttling, 5xx and network failures are tried again a few times,
+ * then UNAVAILABLE; another 4xx is FAILED_PRECONDITION (the address is
+ * refused). Errors name the request and the status, never the address or text.
+ */
+export const deliverOverHttp = async (
+  provider: HttpProviderOptions & { readonly what: 'SMS provider' | 'push gateway' },
+  message: ChannelMessage,
+  request: (signal: AbortSignal) => Promise<Response>,
+): Promise<Readonly<Record<string, unknown>>> => {
+  const { what, ...options } = provider;
+  const attempts = options.attempts ?? 3;
+  let backoffMs = options.backoffMs ?? 200;
+  const failure = (
+    code: 'UNAVAILABLE' | 'FAILED_PRECONDITION',
+    status: number | undefined,
+    cause?: unknown,
+  ) =>
+    new DomainError({
+      code,
+      reason: code === 'UNAVAILABLE' ? 'NOTIFIER_UNAVAILABLE' : 'ADDRESS_REJECTED',
+      message:
+        code === 'UNAVAILABLE'
+          ? `the ${what} did not accept the message`
+          : `the ${what} refused the address for good`,
+      metadata: {
+        deletionRequest: message.delivery.notice.deletionRequestId,
+        ...(status !== undefined && { status: String(status) }),
+      },
+      cause,
+    });
+  for (let attempt = 1; ; attempt += 1) {
+    let response: Response | null = null;
+    let cause: unknown;
+    try {
+      response = await request(AbortSignal.timeout(options.timeoutMs ?? 10_000));
+    } catch (error) {
+      cause = error;
+    }
+    if (response?.ok === true) {
+      const body: unknown = await response.json().catch(() => ({}));
+      return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    }
+    await response?.body?.cancel();
+    if (response !== null && !transient(response.status))
+      throw failure('FAILED_PRECONDITION', response.status);
+    if (attempt >= attempts) throw failure('UNAVAILABLE', response?.status, cause);
+    await sleep(pauseAfter(response, backoffMs));
+    backoffMs *= 2;
+  }
+};

@@ -1,0 +1,41 @@
+import type { Channel } from './notifier.js';
+
+/** A message as the dev mailbox keeps it. */
+export interface MailboxMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly sentAt: Date;
+}
+
+/** Where the dev mailbox keeps messages (a collection in the service's database). */
+export interface MailboxStore {
+  deliver(message: MailboxMessage): Promise<void>;
+  list(options: {
+    readonly to?: string | undefined;
+    readonly limit: number;
+  }): Promise<MailboxMessage[]>;
+}
+
+/**
+ * Development only: "sends" every notice, whatever the channel, into a local
+ * mailbox that a developer reads with `npm run mailbox`, addressed to the
+ * e-mail address, else the phone number, else the push registration.
+ * Configuration refuses it in production.
+ */
+export const createMailboxChannel = (
+  store: MailboxStore,
+  now: () => Date = () => new Date(),
+): Channel => ({
+  name: 'dev_mailbox',
+  address: (to) => to.email ?? to.phone ?? to.pushToken,
+  deliver: async ({ address, rendered }) => {
+    await store.deliver({
+      to: address,
+      subject: rendered.subject,
+      text: rendered.text,
+      sentAt: now(),
+    });
+    return null;
+  },
+});

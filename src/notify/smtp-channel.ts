@@ -1,0 +1,64 @@
+import nodemailer from 'nodemailer';
+import { DomainError } from '../domain/domain-error.js';
+import type { Channel } from './notifier.js';
+
+/** SMTP settings: a `smtp://` or `smtps://` URL and the sender address. */
+export interface SmtpOptions {
+  readonly url: string;
+  readonly from: string;
+  /** How long to wait to connect and for the greeting (default 10 s), and for any later reply (30 s). */
+  readonly timeoutsMs?: { readonly connect: number; readonly reply: number };
+}
+
+/**
+ * The e-mail channel: plain text and HTML through an SMTP server
+ * (nodemailer). A 5xx reply (e.g. no such mailbox) is FAILED_PRECONDITION;
+ * anything else that fails is UNAVAILABLE. Returns the Message-ID.
+ */
+export const createSmtpChannel = (options: SmtpOptions): Channel & { close(): void } => {
+  // Every step of a send is bounded: a mail server that hangs is a mail server that is down.
+  const timeouts = options.timeoutsMs ?? { connect: 10_000, reply: 30_000 };
+  const transport = nodemailer.createTransport({
+    url: options.url,
+    connectionTimeout: timeouts.connect,
+    greetingTimeout: timeouts.connect,
+    socketTimeout: timeouts.reply,
+  });
+  return {
+    name: 'email',
+    address: (to) => to.email,
+    deliver: async ({ address, rendered, delivery }) => {
+      const deletionRequest = delivery.notice.deletionRequestId;
+      try {
+        const info = (await transport.sendMail({
+          from: options.from,
+          to: address,
+          subject: rendered.subject,
+          text: rendered.text,
+          html: rendered.html,
+        })) as { messageId?: string };
+        return info.messageId ?? null;
+      } catch (error) {
+        const reply = (error as { responseCode?: number }).responseCode ?? 0;
+        if (reply >= 500 && reply < 600) {
+          // A permanent refusal (e.g. no such mailbox): trying again cannot help.
+          throw new DomainError({
+            code: 'FAILED_PRECONDITION',
+            reason: 'ADDRESS_REJECTED',
+            message: 'the mail server refused the address for good',
+            metadata: { deletionRequest },
+            cause: error,
+          });
+        }
+        throw new DomainError({
+          code: 'UNAVAILABLE',
+          reason: 'NOTIFIER_UNAVAILABLE',
+          message: 'the mail server did not accept the message',
+          metadata: { deletionRequest },
+          cause: error,
+        });
+      }
+    },
+    close: () => transport.close(),
+  };
+};

@@ -1,0 +1,177 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { castFor, newSubjectId } from '../support/principals.js';
+import { startProviderStub, type ProviderStub } from '../support/provider-stub.js';
+import { startTestApp, type SeedAccount, type TestApp } from '../support/test-app.js';
+
+/** The SMS provider's settings for a test app, pointing at the stub. */
+const smsEnv = (provider: ProviderStub, more: Record<string, string> = {}) => ({
+  SMS_API_URL: provider.url,
+  SMS_ACCOUNT: 'AC0001',
+  SMS_TOKEN: 'sms-token',
+  SMS_FROM: '+4930000000',
+  NOTICE_ATTEMPTS: '1',
+  ...more,
+});
+
+const disposables: AsyncDisposable[] = [];
+afterEach(async () => {
+  for (const disposable of disposables.splice(0).reverse()) await disposable[Symbol.asyncDispose]();
+});
+const started = async <T extends AsyncDisposable>(what: Promise<T>): Promise<T> => {
+  const value = await what;
+  disposables.push(value);
+  return value;
+};
+
+/** The SMS bodies the provider accepted for `phone`, in order. */
+const smsTo = (provider: ProviderStub, phone: string): string[] =>
+  provider.accepted
+    .map((request) => new URLSearchParams(request.body))
+    .filter((form) => form.get('To') === phone)
+    .map((form) => form.get('Body') ?? '');
+
+/** The subjects of the mails the sink received for `to`, in order (decoded). */
+const mailSubjects = (t: TestApp, to: string): string[] =>
+  t.smtp.messages
+    .filter((mail) => mail.to.includes(to))
+    .map((mail) => /^Subject: (.*)$/m.exec(mail.raw)?.[1] ?? '');
+
+/** What the request records it told its subject. */
+const sentNotices = async (t: TestApp, id: string) =>
+  (
+    (await t.app.connection
+      .collection('deletion_requests')
+      .findOne({ _id: id as never })) as unknown as {
+      sentNotices: { kind: string; outcome: string; channel: string; messageId: string }[];
+      outbox: unknown[];
+    }
+  ).sentNotices;
+
+/** Asks for the deletion of a seeded account as its subject; the code comes from `readCode`. */
+const ask = async (t: TestApp, account: SeedAccount) => {
+  await t.seedAccount(account);
+  const cast = await castFor(account.id);
+  const created = await t.client.requestDeletion({ subjectId: account.id }, cast.self);
+  return { cast, name: created.name, id: created.name.split('/')[1] ?? '' };
+};
+
+describe('notices to the subject', () => {
+  it('tells a subject who prefers SMS every step by SMS, in German, and nothing else', async () => {
+    const provider = await started(startProviderStub());
+    const t = await started(startTestApp(smsEnv(provider)));
+    const phone = '+4915100000001';
+    const account = {
+      id: newSubjectId('sms'),
+      phone,
+      notifyBy: 'sms',
+      locale: 'de-DE',
+    } as const;
+    const { cast, name, id } = await ask(t, account);
+    const code = /(\d{6,10})/.exec(smsTo(provider, phone)[0] ?? '')?.[1] ?? '';
+    expect(code).not.toBe('');
+    await t.app.runWorkerPass(); // the receipt
+    await t.client.confirmDeletion({ name, code }, cast.self);
+    await t.app.runWorkerPass(); // scheduled, then (grace 0) the purge and the final notice
+
+    const texts = smsTo(provider, phone);
+    expect(texts).toHaveLength(4);
+    expect(texts[0]).toMatch(/^Ihr Code zur Bestätigung der Kontolöschung: \d+/);
+    expect(texts[1]).toContain(`Wir haben einen Antrag auf Löschung Ihres Kontos erhalten (${id})`);
+    expect(texts[2]).toMatch(/^Ihr Konto wird am \d+\. \p{L}+ \d{4} gelöscht/u);
+    expect(texts[3]).toBe(
+      `Ihr Konto wurde gelöscht (${id}). Dies ist unsere letzte Nachricht an Sie.`,
+    );
+    for (const text of texts) {
+      expect(text).not.toContain(account.id);
+      expect(text).not.toContain(t.emailOf(account.id));
+      expect(text).not.toContain(phone);
+    }
+    expect(mailSubjects(t, t.emailOf(account.id))).toEqual([]);
+    expect(await sentNotices(t, id)).toEqual([
+      expect.objectContaining({
+        kind: 'RECEIPT',
+        outcome: 'SENT',
+        channel: 'sms',
+        messageId: 'MSG000002',
+      }),
+      expect.objectContaining({
+        kind: 'SCHEDULED',
+        outcome: 'SENT',
+        channel: 'sms',
+        messageId: 'MSG000003',
+      }),
+    ]);
+    expect(provider.requests.map((request) => request.headers['idempotency-key'])).toEqual([
+      `${id}/CONFIRMATION_CODE`,
+      `${id}/RECEIPT@0`,
+      `${id}/SCHEDULED@1`,
+      `${id}/COMPLETED`,
+    ]);
+  });
+
+  it('tells a subject who prefers e-mail by e-mail: awaiting approval, then rejected', async () => {
+    const provider = await started(startProviderStub());
+    const t = await started(startTestApp(smsEnv(provider)));
+    const account = { id: newSubjectId('mail'), flagged: true, phone: '+4915100000002' };
+    const to = t.emailOf(account.id);
+    const { cast, name } = await ask(t, account);
+    const code = await t.smtp.waitForCode(to);
+    await t.client.confirmDeletion({ name, code }, cast.self);
+    await t.app.runWorkerPass();
+    await t.client.rejectDeletion({ name, reason: 'ticket 42' }, cast.approver);
+    await t.app.runWorkerPass();
+
+    expect(mailSubjects(t, to)).toEqual([
+      'Confirm the deletion of your account',
+      'We received your request to delete your account',
+      'Your deletion request is being reviewed',
+      'Your account was not deleted',
+    ]);
+    expect(provider.requests).toHaveLength(0);
+    // The reviewer's note is theirs, not the subject's notice.
+    for (const mail of t.smtp.messages) expect(mail.raw).not.toContain('ticket 42');
+  });
+
+  it('tells the subject their account is restored after an undelete', async () => {
+    const t = await started(startTestApp({ GRACE_PERIOD_SECONDS: '3600' }));
+    const { subjectId, name, cast } = await t.scheduled();
+    await t.client.undeleteDeletionRequest({ name }, cast.self);
+    await t.app.runWorkerPass();
+    expect(mailSubjects(t, t.emailOf(subjectId))).toEqual([
+      'Confirm the deletion of your account',
+      'We received your request to delete your account',
+      'Your account will be deleted',
+      'Your account is restored',
+    ]);
+  });
+
+  it('sends a notice once after the provider failed, across a restart in between', async () => {
+    const provider = await started(startProviderStub());
+    const env = smsEnv(provider, { RETRY_BASE_MS: '1', RETRY_CAP_MS: '1' });
+    const first = await startTestApp(env, { keepDatabase: true });
+    const phone = '+4915100000003';
+    let id = '';
+    try {
+      ({ id } = await ask(first, { id: newSubjectId('restart'), phone, notifyBy: 'sms' }));
+      provider.queue({ status: 500 });
+      await first.app.runWorkerPass();
+      expect(provider.requests).toHaveLength(2); // the code, then the receipt that failed
+      expect(smsTo(provider, phone)).toHaveLength(1);
+    } finally {
+      await first[Symbol.asyncDispose]();
+    }
+
+    const second = await started(startTestApp(env, { dbName: first.dbName }));
+    await second.app.runWorkerPass();
+    await second.app.runWorkerPass();
+    const texts = smsTo(provider, phone);
+    expect(texts).toHaveLength(2);
+    expect(texts[1]).toContain('We received a request to delete your account');
+    expect(
+      provider.requests.filter((r) => r.headers['idempotency-key'] === `${id}/RECEIPT@0`),
+    ).toHaveLength(2);
+    expect(await sentNotices(second, id)).toEqual([
+      expect.objectContaining({ kind: 'RECEIPT', outcome: 'SENT', channel: 'sms' }),
+    ]);
+  });
+});

@@ -1,0 +1,107 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request the stub received. */
+export interface ProviderRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** What the stub answers: a status and a JSON body (and headers). */
+export interface ProviderAnswer {
+  readonly status: number;
+  readonly body?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Never answer (the connection stays open until the stub stops). */
+  readonly hang?: boolean;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for an SMS provider or a push
+ * gateway: it records every request and answers the queued answers in turn,
+ * then `fallback` (by default 201 with a fresh message id, `sid` and `id`).
+ * Requests carrying an `idempotency-key` it already accepted are answered as
+ * accepted again and not kept twice in `accepted`, as an idempotent provider does.
+ */
+export interface ProviderStub extends AsyncDisposable {
+  readonly url: string;
+  readonly requests: ProviderRequest[];
+  /** The requests it accepted (2xx), once per idempotency key. */
+  readonly accepted: ProviderRequest[];
+  /** Answers the next requests with these, in order. */
+  queue(...answers: ProviderAnswer[]): void;
+  /** Resolves when `count` requests were accepted, waiting up to `timeoutMs` (5 s). */
+  waitForAccepted(count: number, timeoutMs?: number): Promise<ProviderRequest[]>;
+}
+
+export const startProviderStub = async (): Promise<ProviderStub> => {
+  const requests: ProviderRequest[] = [];
+  const accepted: ProviderRequest[] = [];
+  const answers: ProviderAnswer[] = [];
+  const byKey = new Map<string, string>();
+  const waiters = new Set<() => void>();
+  let next = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request: ProviderRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(request);
+      const answer = answers.shift();
+      if (answer?.hang === true) return;
+      const key = req.headers['idempotency-key'];
+      const known = typeof key === 'string' ? byKey.get(key) : undefined;
+      if (answer === undefined || (answer.status >= 200 && answer.status < 300)) {
+        next += 1;
+        const id = known ?? `MSG${String(next).padStart(6, '0')}`;
+        if (known === undefined) {
+          if (typeof key === 'string') byKey.set(key, id);
+          accepted.push(request);
+        }
+        res.writeHead(answer?.status ?? 201, {
+          'content-type': 'application/json',
+          ...answer?.headers,
+        });
+        res.end(JSON.stringify(answer?.body ?? { sid: id, id, status: 'queued' }));
+        for (const wake of waiters) wake();
+        return;
+      }
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(JSON.stringify(answer.body ?? { message: 'stub failure' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${String(port)}`,
+    requests,
+    accepted,
+    queue: (...more) => answers.push(...more),
+    waitForAccepted: (count, timeoutMs = 5_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (accepted.length < count) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(accepted.slice(0, count));
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`${String(accepted.length)} of ${String(count)} accepted in time`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    [Symbol.asyncDispose]: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+};

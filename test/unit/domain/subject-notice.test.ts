@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import type { DeletionRequestId } from '../../../src/domain/ids.js';
+import {
+  afterNoticeSends,
+  noticeOfState,
+  OWED_NOTICE_MAX_ATTEMPTS,
+  outboxDueAt,
+  owe,
+  type OwedNotice,
+} from '../../../src/domain/subject-notice.js';
+
+const id = 'req-1' as DeletionRequestId;
+const at = (ms: number) => new Date(Date.UTC(2026, 10, 29) + ms);
+const facts = {
+  id,
+  state: 'REQUESTED',
+  purgeAt: null,
+  legalDeadline: at(30 * 86_400_000),
+  history: [],
+};
+const policy = { baseMs: 1000, capMs: 8000, random: () => 0.5, now: at(10) };
+
+describe('the notice a state owes its subject', () => {
+  it('is a receipt with the deadline, then one per state the subject must hear of', () => {
+    expect(noticeOfState(facts)).toEqual({
+      kind: 'RECEIPT',
+      deletionRequestId: id,
+      deadline: facts.legalDeadline,
+    });
+    expect(noticeOfState({ ...facts, state: 'SCHEDULED', purgeAt: at(5) })).toEqual({
+      kind: 'SCHEDULED',
+      deletionRequestId: id,
+      purgeAt: at(5),
+    });
+    for (const state of ['AWAITING_APPROVAL', 'REJECTED', 'RESTORED'] as const)
+      expect(noticeOfState({ ...facts, state })).toEqual({ kind: state, deletionRequestId: id });
+    for (const state of ['ERASING', 'COMPLETED', 'CANCELLED', 'EXPIRED', 'NEEDS_ATTENTION'])
+      expect(noticeOfState({ ...facts, state })).toBeNull();
+  });
+
+  it('is owed once per event, due at once, keyed by the event', () => {
+    const receipt = noticeOfState(facts);
+    if (receipt === null) throw new Error('no receipt');
+    const owed = owe([], receipt, { historyLength: 0, now: at(1) });
+    expect(owed).toEqual([{ key: 'RECEIPT@0', notice: receipt, attempts: 0, dueAt: at(1) }]);
+    expect(owe(owed, receipt, { historyLength: 0, now: at(2) })).toEqual(owed);
+    const rejected = { kind: 'REJECTED', deletionRequestId: id } as const;
+    expect(owe(owed, rejected, { historyLength: 2, now: at(3) }).map((o) => o.key)).toEqual([
+      'RECEIPT@0',
+      'REJECTED@2',
+    ]);
+    expect(outboxDueAt([])).toBeNull();
+    expect(outboxDueAt(owe(owed, rejected, { historyLength: 2, now: at(0) }))).toEqual(at(0));
+  });
+});
+
+describe('after a round of sends', () => {
+  const receipt: OwedNotice = {
+    key: 'RECEIPT@0',
+    notice: { kind: 'RECEIPT', deletionRequestId: id, deadline: at(99) },
+    attempts: 0,
+    dueAt: at(0),
+  };
+  const restored: OwedNotice = {
+    key: 'RESTORED@3',
+    notice: { kind: 'RESTORED', deletionRequestId: id },
+    attempts: 0,
+    dueAt: at(0),
+  };
+
+  it('moves a sent notice to the record with its channel and message id', () => {
+    const result = afterNoticeSends(
+      { outbox: [receipt, restored], sentNotices: [] },
+      new Map([['RECEIPT@0', { outcome: 'SENT', channel: 'sms', messageId: 'SM1' }]]),
+      policy,
+    );
+    expect(result).toEqual({
+      outbox: [restored],
+      sentNotices: [
+        {
+          key: 'RECEIPT@0',
+          kind: 'RECEIPT',
+          outcome: 'SENT',
+          channel: 'sms',
+          messageId: 'SM1',
+          at: at(10),
+        },
+      ],
+    });
+  });
+
+  it('keeps a notice whose channel was down, due again after back-off, until the last attempt', () => {
+    const retry = new Map([['RECEIPT@0', { outcome: 'RETRY' } as const]]);
+    expect(afterNoticeSends({ outbox: [receipt], sentNotices: [] }, retry, policy)).toEqual({
+      outbox: [{ ...receipt, attempts: 1, dueAt: at(510) }],
+      sentNotices: [],
+    });
+    const last = { ...receipt, attempts: OWED_NOTICE_MAX_ATTEMPTS - 1 };
+    expect(
+      afterNoticeSends({ outbox: [last], sentNotices: [] }, retry, policy).sentNotices,
+    ).toEqual([expect.objectContaining({ outcome: 'UNDELIVERABLE', channel: null })]);
+  });
+
+  it('records an undeliverable notice and ignores results for notices no longer owed', () => {
+    const result = afterNoticeSends(
+      { outbox: [restored], sentNotices: [] },
+      new Map([
+        ['RESTORED@3', { outcome: 'UNDELIVERABLE' } as const],
+        ['RECEIPT@0', { outcome: 'SENT', channel: 'email', messageId: null } as const],
+      ]),
+      policy,
+    );
+    expect(result.outbox).toEqual([]);
+    expect(result.sentNotices).toEqual([
+      expect.objectContaining({ key: 'RESTORED@3', outcome: 'UNDELIVERABLE', messageId: null }),
+    ]);
+  });
+});
