@@ -253,6 +253,12 @@ const makeDeps = (
       requesterLimit: config.BREAKER_REQUESTER_LIMIT,
     },
     reportUrlTemplate: config.NOTICE_REPORT_URL ?? null,
+    noticeRetry: {
+      baseMs: config.RETRY_BASE_MS,
+      capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
+      random: Math.random,
+      giveUpMs: config.NOTICE_GIVE_UP_HOURS * 3_600_000,
+    },
   },
 });
 

@@ -1,3 +1,4 @@
+import type { NoticeRetryPolicy } from '../domain/subject-notice.js';
 import type { BreakerPolicy } from '../domain/erasure-breaker.js';
 import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { SubjectId } from '../domain/ids.js';
@@ -51,6 +52,8 @@ export interface DeletionPolicy {
    * the request's id (the completion notice links to it); null: ask support.
    */
   readonly reportUrlTemplate: string | null;
+  /** Back-off of notices to the subject whose channel is down, and when to give up on one. */
+  readonly noticeRetry: NoticeRetryPolicy;
 }
 
 /** The ports every use case may use. */

@@ -23,7 +23,8 @@ import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { Admission } from '../domain/erasure-breaker.js';
 import { admitToErasure } from './erasure-safety.js';
-import type { EraseAnswer } from './ports.js';
+import type { DeliveryReceipt, EraseAnswer } from './ports.js';
+import type { SentNotice } from '../domain/subject-notice.js';
 import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
 
 /**
@@ -257,23 +258,42 @@ const decide = async (
   return decision;
 };
 
+/** The record of the final notice, for the request's `sentNotices`. */
+const finalNoticeRecord = (
+  outcome: SentNotice['outcome'],
+  at: Date,
+  receipt: DeliveryReceipt | null = null,
+): SentNotice => ({
+  key: 'COMPLETED',
+  kind: 'COMPLETED',
+  outcome,
+  channel: receipt?.channel ?? null,
+  messageId: receipt?.messageId ?? null,
+  at,
+});
+
 /**
  * Sends the final notice, once everything is erased and before COMPLETED
- * (DESIGN §2): sent or undeliverable → the contact is dropped; the channel
- * is down → due again after back-off, until the last attempt.
+ * (DESIGN §2): sent or undeliverable → the contact is dropped and the
+ * outcome recorded (`sent`); the channel is down → due again after
+ * back-off, until the last attempt.
  */
 const tellSubject = async (
   deps: DeletionDeps,
   id: DeletionRequest['id'],
   notice: FinalNotice | null,
-): Promise<FinalNotice | null> => {
-  if (!notice?.contact) return notice;
+): Promise<{ readonly notice: FinalNotice | null; readonly sent: SentNotice | null }> => {
+  if (!notice?.contact) return { notice, sent: null };
   const policy = { ...deps.policy.retry, now: deps.clock.now() };
+  const undeliverable = () => ({
+    notice: afterFinalNotice(notice, 'UNDELIVERABLE', policy),
+    sent: finalNoticeRecord('UNDELIVERABLE', policy.now),
+  });
   // No address left (the subject's key was destroyed early): nowhere to send it.
-  if (!hasAddress(notice.contact)) return afterFinalNotice(notice, 'UNDELIVERABLE', policy);
+  if (!hasAddress(notice.contact)) return undeliverable();
   const template = deps.policy.reportUrlTemplate;
   try {
-    await deps.notifier.send({
+    const receipt = await deps.notifier.send({
       notice: {
         kind: 'COMPLETED',
         deletionRequestId: id,
@@ -284,11 +304,19 @@ const tellSubject = async (
       to: notice.contact,
       key: `${id}/COMPLETED`,
     });
-    return afterFinalNotice(notice, 'SENT', policy);
+    return {
+      notice: afterFinalNotice(notice, 'SENT', policy),
+      sent: finalNoticeRecord('SENT', policy.now, receipt),
+    };
   } catch (error) {
     const { code } = DomainError.from(error);
-    const undeliverable = code === 'FAILED_PRECONDITION' || code === 'INVALID_ARGUMENT';
-    return afterFinalNotice(notice, undeliverable ? 'UNDELIVERABLE' : 'RETRY', policy);
+    if (code === 'FAILED_PRECONDITION' || code === 'INVALID_ARGUMENT') return undeliverable();
+    const next = afterFinalNotice(notice, 'RETRY', policy);
+    // Out of attempts: dropped unsent, and recorded so.
+    return {
+      notice: next,
+      sent: next.contact ? null : finalNoticeRecord('UNDELIVERABLE', policy.now),
+    };
   }
 };
 
@@ -345,7 +373,11 @@ export const purgeRequest = async (
   const decided = await decide(deps, recorder);
   if (decided !== 'ALL_ANSWERED') return decided;
   const local = await recordLocalErasure(deps, recorder);
-  const notice = await tellSubject(deps, recorder.current().id, recorder.current().finalNotice);
+  const { notice, sent } = await tellSubject(
+    deps,
+    recorder.current().id,
+    recorder.current().finalNotice,
+  );
   if (notice?.contact) {
     // The channel is down: the purge waits and tries the notice again.
     await recorder.apply((current) => ({
@@ -364,7 +396,11 @@ export const purgeRequest = async (
   });
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
-    const erased = { ...current, finalNotice: notice };
+    const erased = {
+      ...current,
+      finalNotice: notice,
+      sentNotices: sent === null ? current.sentNotices : [...current.sentNotices, sent],
+    };
     const { accounts, sessions, apiTokens } = current.localErasure ?? local;
     const counts = { accounts, sessions, apiTokens };
     const payload = JSON.stringify(erasureReportContent(erased, counts, completedAt));

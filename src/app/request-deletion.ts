@@ -143,6 +143,23 @@ export const requestDeletion =
     return request;
   };
 
+const WITHDRAW_TRIES = 4;
+
+/**
+ * Removes a request whose code could not be sent, as long as it is still
+ * unconfirmed. The worker may have written to it meanwhile (its receipt's
+ * claim and record change no state): a lost race reads the version again.
+ */
+const withdrawUnconfirmed = async (deps: DeletionDeps, request: DeletionRequest): Promise<void> => {
+  let version = request.version;
+  for (let attempt = 0; attempt < WITHDRAW_TRIES; attempt += 1) {
+    if (await deps.requests.remove(request.id, version)) return;
+    const current = await deps.requests.findById(request.id);
+    if (current?.state !== 'REQUESTED' || current.confirmationMethod !== null) return;
+    version = current.version;
+  }
+};
+
 /** Sends the code; if it cannot be sent, the request is withdrawn so the caller can retry. */
 const deliverCode = async (
   deps: DeletionDeps,
@@ -160,7 +177,7 @@ const deliverCode = async (
       key: `${sent.request.id}/CONFIRMATION_CODE`,
     });
   } catch (error) {
-    await deps.requests.remove(sent.request.id, sent.request.version);
+    await withdrawUnconfirmed(deps, sent.request);
     throw new DomainError({
       code: 'UNAVAILABLE',
       reason: 'CODE_DELIVERY_FAILED',

@@ -3,6 +3,7 @@ import { DomainError } from '../domain/domain-error.js';
 import { contactOf, hasAddress } from '../domain/notices.js';
 import {
   afterNoticeSends,
+  dueNotices,
   noticeOfState,
   owe,
   type NoticeSendResult,
@@ -52,12 +53,49 @@ const sendOne = async (
 };
 
 /**
- * Sends the notices a request owes its subject that are due, to the contact
- * the account directory has now, and records how each went. First it claims
- * them (their due time moves past a lease in one version-guarded update), so
- * of several workers only one sends; a worker that dies after that leaves a
- * claim that expires. A sent notice is recorded on the latest version (a lost
- * race reads again), so it is not sent again for the same event. False when
+ * Records how one notice went on the latest version of the request (a lost
+ * race reads it again, so the result is never lost to a concurrent change).
+ * Returns the version written.
+ */
+const record = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+  sent: { readonly key: string; readonly result: NoticeSendResult },
+): Promise<DeletionRequest> => {
+  let current = request;
+  for (let attempt = 0; attempt < MAX_RECORD_TRIES; attempt += 1) {
+    const at = deps.clock.now();
+    const next: DeletionRequest = {
+      ...current,
+      ...afterNoticeSends(current, new Map([[sent.key, sent.result]]), {
+        ...deps.policy.noticeRetry,
+        now: at,
+      }),
+      version: current.version + 1,
+      updatedAt: at,
+    };
+    if (await deps.requests.update(next, current)) return next;
+    const fresh = await deps.requests.findById(request.id);
+    if (fresh === null) return current;
+    current = fresh;
+  }
+  throw new DomainError({
+    code: 'ABORTED',
+    reason: 'CONCURRENT_UPDATE',
+    message: 'a notice sent could not be recorded: the request kept changing',
+    metadata: { deletionRequest: request.id },
+  });
+};
+
+/**
+ * Sends the notices a request owes its subject that are due (the head of
+ * its outbox, in order), to the contact the account directory has now, and
+ * records each as it goes. First it claims them: their due time moves past
+ * a lease in one version-guarded update, so of several workers only one
+ * sends. Each result is recorded before the next send, and no send starts
+ * once the claim has run out, so a notice is sent again only when a worker
+ * dies between a send and its record (with the same `Idempotency-Key`). A
+ * notice whose channel is down holds back the ones after it. False when
  * nothing was due or another worker claimed it.
  */
 export const sendOwedNotices = async (
@@ -65,14 +103,13 @@ export const sendOwedNotices = async (
   request: DeletionRequest,
 ): Promise<boolean> => {
   const now = deps.clock.now();
-  const due = request.outbox.filter((owed) => owed.dueAt <= now);
+  const due = dueNotices(request.outbox, now);
   if (due.length === 0) return false;
   const claimedUntil = new Date(now.getTime() + deps.policy.leaseMs);
-  const dueKeys = new Set(due.map((owed) => owed.key));
   const claimed: DeletionRequest = {
     ...request,
-    outbox: request.outbox.map((owed) =>
-      dueKeys.has(owed.key) ? { ...owed, dueAt: claimedUntil } : owed,
+    outbox: request.outbox.map((owed, index) =>
+      index < due.length ? { ...owed, dueAt: claimedUntil } : owed,
     ),
     version: request.version + 1,
     updatedAt: now,
@@ -80,29 +117,13 @@ export const sendOwedNotices = async (
   if (!(await deps.requests.update(claimed, request))) return false;
 
   const account = await deps.accounts.find(request.subjectId);
-  const results = new Map<string, NoticeSendResult>();
-  // One after the other, in the order they were owed: the subject reads them in that order.
-  for (const owed of due)
-    results.set(owed.key, await sendOne(deps, { ...owed, requestId: request.id }, account));
-
   let current = claimed;
-  for (let attempt = 0; attempt < MAX_RECORD_TRIES; attempt += 1) {
-    const at = deps.clock.now();
-    const next: DeletionRequest = {
-      ...current,
-      ...afterNoticeSends(current, results, { ...deps.policy.retry, now: at }),
-      version: current.version + 1,
-      updatedAt: at,
-    };
-    if (await deps.requests.update(next, current)) return true;
-    const fresh = await deps.requests.findById(request.id);
-    if (fresh === null) return false;
-    current = fresh;
+  for (const owed of due) {
+    // Past its claim, a notice may be another worker's now: leave it to the next pass.
+    if (deps.clock.now() >= claimedUntil) break;
+    const result = await sendOne(deps, { ...owed, requestId: request.id }, account);
+    current = await record(deps, current, { key: owed.key, result });
+    if (result.outcome === 'RETRY') break;
   }
-  throw new DomainError({
-    code: 'ABORTED',
-    reason: 'CONCURRENT_UPDATE',
-    message: 'the notices sent could not be recorded: the request kept changing',
-    metadata: { deletionRequest: request.id },
-  });
+  return true;
 };

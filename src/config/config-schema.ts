@@ -238,8 +238,21 @@ export const configSchema = z.object({
     .max(10)
     .default(3)
     .describe('Tries of one SMS or push send before it is left to the next retry'),
+  NOTICE_RETRY_CAP_SECONDS: seconds
+    .min(1)
+    .default(900)
+    .describe(
+      'Longest pause between tries of a notice to the subject whose channel is down (the back-off starts at RETRY_BASE_MS)',
+    ),
+  NOTICE_GIVE_UP_HOURS: z.coerce
+    .number()
+    .min(0.001)
+    .default(72)
+    .describe(
+      'How long after it was owed a notice is still tried; then it is recorded undeliverable',
+    ),
   NOTICE_REPORT_URL: z
-    .url()
+    .url({ protocol: /^https?$/ })
     .refine((url) => url.includes('{request}'), { error: 'must contain {request}' })
     .optional()
     .describe(

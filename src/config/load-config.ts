@@ -63,6 +63,8 @@ const channelProblems = (config: ConfigValues): string[] => {
     problems.push('PUSH_WEBHOOK_URL: must be https:// in production');
   if (config.DELETION_ENV === 'production' && clear(config.SMS_API_URL))
     problems.push('SMS_API_URL: must be https:// in production');
+  if (config.DELETION_ENV === 'production' && clear(config.NOTICE_REPORT_URL))
+    problems.push('NOTICE_REPORT_URL: must be https:// in production');
   return problems;
 };
 

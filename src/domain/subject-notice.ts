@@ -84,6 +84,8 @@ export interface OwedNotice {
   readonly key: string;
   readonly notice: OutboxNotice;
   readonly attempts: number;
+  /** When the change owed it: tries stop a while after (the policy's `giveUpMs`). */
+  readonly owedAt: Date;
   readonly dueAt: Date;
 }
 
@@ -100,8 +102,14 @@ export interface SentNotice {
   readonly at: Date;
 }
 
-/** Failed sends after which an owed notice is given up on (recorded UNDELIVERABLE). */
-export const OWED_NOTICE_MAX_ATTEMPTS = 10;
+/**
+ * How notices are tried again: a capped, jittered back-off, until `giveUpMs`
+ * after the notice was owed (a channel down for hours loses nothing; one down
+ * for days gives up, recorded).
+ */
+export interface NoticeRetryPolicy extends RetryPolicy {
+  readonly giveUpMs: number;
+}
 
 /** The facts of a request a state's notice needs. */
 interface NoticeFacts {
@@ -144,7 +152,17 @@ export const owe = (
   const key = `${notice.kind}@${String(event.historyLength)}`;
   return outbox.some((owed) => owed.key === key)
     ? [...outbox]
-    : [...outbox, { key, notice, attempts: 0, dueAt: event.now }];
+    : [...outbox, { key, notice, attempts: 0, owedAt: event.now, dueAt: event.now }];
+};
+
+/**
+ * The notices to send now: the head of the outbox, in the order owed, up to
+ * the first that is not due (one backing off holds back those after it, so
+ * the subject reads them in order).
+ */
+export const dueNotices = (outbox: readonly OwedNotice[], now: Date): OwedNotice[] => {
+  const waiting = outbox.findIndex((owed) => owed.dueAt > now);
+  return waiting === -1 ? [...outbox] : outbox.slice(0, waiting);
 };
 
 /** The earliest time an owed notice is due (what the worker's query looks for), or null when none is owed. */
@@ -161,16 +179,16 @@ export type NoticeSendResult =
   | { readonly outcome: 'UNDELIVERABLE' };
 
 /**
- * The outbox and the record after a round of sends (results by key): a
- * notice sent or given up on (undeliverable, or out of attempts) leaves the
- * outbox for the record; one whose channel was down is due again after a
- * capped, jittered back-off. A key no longer owed (a concurrent round
+ * The outbox and the record after sends (results by key): a notice sent or
+ * given up on (undeliverable, or still failing `giveUpMs` after it was owed)
+ * leaves the outbox for the record; one whose channel was down is due again
+ * after a capped, jittered back-off. A key no longer owed (a concurrent round
  * recorded it) is ignored, so a result is recorded once.
  */
 export const afterNoticeSends = (
   request: { readonly outbox: readonly OwedNotice[]; readonly sentNotices: readonly SentNotice[] },
   results: ReadonlyMap<string, NoticeSendResult>,
-  policy: RetryPolicy & { readonly now: Date },
+  policy: NoticeRetryPolicy & { readonly now: Date },
 ): { outbox: OwedNotice[]; sentNotices: SentNotice[] } => {
   const outbox: OwedNotice[] = [];
   const sentNotices = [...request.sentNotices];
@@ -181,7 +199,8 @@ export const afterNoticeSends = (
       continue;
     }
     const attempts = owed.attempts + 1;
-    if (result.outcome === 'RETRY' && attempts < OWED_NOTICE_MAX_ATTEMPTS) {
+    const givenUp = policy.now.getTime() - owed.owedAt.getTime() >= policy.giveUpMs;
+    if (result.outcome === 'RETRY' && !givenUp) {
       outbox.push({ ...owed, attempts, dueAt: retryAt(attempts, policy) });
       continue;
     }

@@ -12,8 +12,14 @@ export interface HttpProviderOptions {
   readonly backoffMs?: number;
 }
 
-/** A provider's answer that trying again may fix: throttled, or its own failure. */
-const transient = (status: number): boolean => status === 429 || status >= 500;
+/**
+ * A provider's answer that refuses the recipient for good: a bad request (an
+ * invalid number), gone (an unregistered device), unprocessable. Anything
+ * else (our credentials refused, a wrong URL, throttling, its own failure) is
+ * ours or its to fix, and tried again: never a reason to give up on the subject.
+ */
+const refusesRecipient = (status: number): boolean =>
+  status === 400 || status === 410 || status === 422;
 
 const RETRY_AFTER_CAP_MS = 5_000;
 
@@ -28,9 +34,10 @@ const pauseAfter = (response: Response | null, backoffMs: number): number => {
 /**
  * Sends one message to an HTTP provider (`request` builds the call; it gets
  * the timeout's signal) and returns the JSON of a 2xx answer (`{}` if it has
- * none). Throttling, 5xx and network failures are tried again a few times,
- * then UNAVAILABLE; another 4xx is FAILED_PRECONDITION (the address is
- * refused). Errors name the request and the status, never the address or text.
+ * none). A 400, 410 or 422 is FAILED_PRECONDITION (the address is refused);
+ * any other failure (network, timeout, 401, 403, 404, 429, 5xx) is tried
+ * again a few times, then UNAVAILABLE. Errors name the request and the
+ * status, never the address or the text.
  */
 export const deliverOverHttp = async (
   provider: HttpProviderOptions & { readonly what: 'SMS provider' | 'push gateway' },
@@ -71,7 +78,7 @@ export const deliverOverHttp = async (
       return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     }
     await response?.body?.cancel();
-    if (response !== null && !transient(response.status))
+    if (response !== null && refusesRecipient(response.status))
       throw failure('FAILED_PRECONDITION', response.status);
     if (attempt >= attempts) throw failure('UNAVAILABLE', response?.status, cause);
     await sleep(pauseAfter(response, backoffMs));

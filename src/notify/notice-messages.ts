@@ -221,7 +221,7 @@ const toHtml = (notice: SubjectNotice, language: NoticeLanguage, wording: Wordin
     const escaped = escapeHtml(text);
     if (link === null) return `<p>${escaped}</p>`;
     const href = escapeHtml(link);
-    return `<p>${escaped.replace(href, `<a href="${href}">${href}</a>`)}</p>`;
+    return `<p>${escaped.replace(href, () => `<a href="${href}">${href}</a>`)}</p>`;
   };
   const code = notice.kind === 'CONFIRMATION_CODE' ? notice.code : null;
   const body = wording.paragraphs

@@ -2,6 +2,7 @@ import type { DeliveryReceipt, NoticeDelivery, Notifier } from '../app/ports.js'
 import { attributeKeys, noticeSpans } from '../app/telemetry-catalogue.js';
 import type { Contact } from '../domain/notices.js';
 import { noticeChannels, type NoticeChannel } from '../domain/subject-notice.js';
+import { DomainError } from '../domain/domain-error.js';
 import { annotateSpan, withSpan } from '../telemetry/with-span.js';
 import { noContactAddress, renderNotice, type RenderedNotice } from './notice-messages.js';
 
@@ -25,26 +26,35 @@ export interface Channel {
 }
 
 /**
- * The channel a notice goes by: the subject's preferred one when it is
- * configured and they have an address there, else e-mail, else any
- * configured channel they can be reached on; null when none.
+ * The channels a notice may go by, in the order to try them: the subject's
+ * preferred one when it is configured and they have an address there, then
+ * e-mail, then any other configured channel they can be reached on.
  */
-export const routeNotice = (
+export const noticeRoutes = (
   channels: Readonly<Partial<Record<NoticeChannel, Channel>>>,
   to: Contact,
-): { readonly channel: Channel; readonly address: string } | null => {
-  for (const name of [to.preferredChannel ?? 'email', 'email', ...noticeChannels] as const) {
+): { readonly channel: Channel; readonly address: string }[] => {
+  const order = new Set<NoticeChannel>([
+    to.preferredChannel ?? 'email',
+    'email',
+    ...noticeChannels,
+  ]);
+  return [...order].flatMap((name) => {
     const channel = channels[name];
     const address = channel?.address(to) ?? null;
-    if (channel !== undefined && address !== null) return { channel, address };
-  }
-  return null;
+    return channel !== undefined && address !== null ? [{ channel, address }] : [];
+  });
 };
+
+/** The provider refused the address for good: the next channel may still reach the subject. */
+const refused = (error: unknown): boolean =>
+  error instanceof DomainError && error.reason === 'ADDRESS_REJECTED';
 
 /**
  * The notifier over the configured channels: renders the notice in the
- * subject's language and sends it on the channel {@link routeNotice} picks,
- * in a span named for the notice's kind that records the channel and the
+ * subject's language and sends it on the first channel {@link noticeRoutes}
+ * gives (the next one when a provider refuses the address for good), in a
+ * span named for the notice's kind that records the channel used and the
  * provider's message id (never the address).
  */
 export const createNotifier = (
@@ -53,23 +63,25 @@ export const createNotifier = (
 ): Notifier => ({
   send: (delivery) => {
     const { notice, to } = delivery;
-    const route = routeNotice(channels, to);
+    const routes = noticeRoutes(channels, to);
     return withSpan(
       noticeSpans[notice.kind],
-      {
-        [attributeKeys.requestId]: notice.deletionRequestId,
-        [attributeKeys.channel]: route?.channel.name ?? 'none',
-      },
+      { [attributeKeys.requestId]: notice.deletionRequestId },
       async () => {
-        if (route === null) throw noContactAddress(notice.deletionRequestId, 'contact address');
         const rendered = renderNotice(notice, to.locale, now());
-        const messageId = await route.channel.deliver({
-          address: route.address,
-          rendered,
-          delivery,
-        });
-        if (messageId !== null) annotateSpan({ [attributeKeys.messageId]: messageId });
-        return { channel: route.channel.name, messageId };
+        let refusal: unknown = noContactAddress(notice.deletionRequestId, 'contact address');
+        for (const { channel, address } of routes) {
+          annotateSpan({ [attributeKeys.channel]: channel.name });
+          try {
+            const messageId = await channel.deliver({ address, rendered, delivery });
+            if (messageId !== null) annotateSpan({ [attributeKeys.messageId]: messageId });
+            return { channel: channel.name, messageId };
+          } catch (error) {
+            if (!refused(error)) throw error;
+            refusal = error;
+          }
+        }
+        throw refusal;
       },
     );
   },

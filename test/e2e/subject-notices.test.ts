@@ -1,4 +1,8 @@
+import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Notifier } from '../../src/app/ports.js';
+import { DomainError } from '../../src/domain/domain-error.js';
+import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
 import { castFor, newSubjectId } from '../support/principals.js';
 import { startProviderStub, type ProviderStub } from '../support/provider-stub.js';
 import { startTestApp, type SeedAccount, type TestApp } from '../support/test-app.js';
@@ -100,6 +104,12 @@ describe('notices to the subject', () => {
         channel: 'sms',
         messageId: 'MSG000003',
       }),
+      expect.objectContaining({
+        kind: 'COMPLETED',
+        outcome: 'SENT',
+        channel: 'sms',
+        messageId: 'MSG000004',
+      }),
     ]);
     expect(provider.requests.map((request) => request.headers['idempotency-key'])).toEqual([
       `${id}/CONFIRMATION_CODE`,
@@ -173,5 +183,41 @@ describe('notices to the subject', () => {
     expect(await sentNotices(second, id)).toEqual([
       expect.objectContaining({ kind: 'RECEIPT', outcome: 'SENT', channel: 'sms' }),
     ]);
+  });
+
+  it('withdraws a request whose code could not be sent, even after the worker sent its receipt', async () => {
+    const holder: { app?: TestApp } = {};
+    let codesFail = true;
+    const told: string[] = [];
+    const notifier: Notifier = {
+      send: async ({ notice }) => {
+        if (notice.kind === 'CONFIRMATION_CODE' && codesFail) {
+          // While the code is on its way the worker claims and records the receipt (new versions).
+          await holder.app?.app.runWorkerPass();
+          throw new DomainError({
+            code: 'UNAVAILABLE',
+            reason: 'NOTIFIER_UNAVAILABLE',
+            message: 'down',
+          });
+        }
+        told.push(notice.kind);
+        return { channel: 'email', messageId: null };
+      },
+    };
+    const app = await started(startTestApp({}, { notifier }));
+    holder.app = app;
+    const subjectId = newSubjectId('withdrawn');
+    await app.seedAccount({ id: subjectId });
+    const cast = await castFor(subjectId);
+    await expect(app.client.requestDeletion({ subjectId }, cast.self)).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+    });
+    expect(told).toEqual(['RECEIPT']);
+    expect(await app.count('deletion_requests', { subjectId })).toBe(0);
+
+    codesFail = false;
+    const again = await app.client.requestDeletion({ subjectId }, cast.self);
+    expect(again.state).toBe(DeletionRequest_State.STATE_REQUESTED);
+    expect(told).toEqual(['RECEIPT', 'CONFIRMATION_CODE']);
   });
 });

@@ -92,6 +92,7 @@ const everyFieldSet = aDeletionRequest({
       key: 'SCHEDULED@1',
       notice: { kind: 'SCHEDULED', deletionRequestId: aRequestId(), purgeAt: at(2 * MINUTE + 2) },
       attempts: 3,
+      owedAt: at(MINUTE + 1),
       dueAt: at(5 * MINUTE),
     },
     {
@@ -103,6 +104,7 @@ const everyFieldSet = aDeletionRequest({
         reason: 'backups to restore',
       },
       attempts: 0,
+      owedAt: at(6 * MINUTE),
       dueAt: at(6 * MINUTE),
     },
   ],

@@ -177,6 +177,27 @@ describe('the SMS channel (a Twilio-style provider)', () => {
     expect(provider.requests).toHaveLength(1);
   });
 
+  it('keeps trying when the provider refuses our credentials or the URL is wrong: our fault, not the address', async () => {
+    const provider = await stub();
+    provider.queue({ status: 401 }, { status: 404 });
+    await expect(
+      createNotifier({ sms: sms(provider.url, { attempts: 2 }) }).send(
+        delivery({ preferredChannel: 'sms' }),
+      ),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE', metadata: { status: '404' } });
+    expect(provider.requests).toHaveLength(2);
+  });
+
+  it('falls back to e-mail when the SMS provider refuses the number for good', async () => {
+    const provider = await stub();
+    const mail = await sink();
+    provider.queue({ status: 400 });
+    const notifier = createNotifier({ email: smtp(mail.url), sms: sms(provider.url) });
+    expect((await notifier.send(delivery({ preferredChannel: 'sms' }))).channel).toBe('email');
+    expect(provider.requests).toHaveLength(1);
+    expect(mail.messages).toHaveLength(1);
+  });
+
   it('bounds a provider that never answers', async () => {
     const provider = await stub();
     provider.queue({ status: 0, hang: true }, { status: 0, hang: true });

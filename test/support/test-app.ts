@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { composeApp, type App } from '../../src/compose.js';
+import type { Notifier } from '../../src/app/ports.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
 import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
@@ -85,6 +86,8 @@ export const startTestApp = async (
     readonly dbName?: string;
     /** Leave the database when disposed, for a restart on it. */
     readonly keepDatabase?: boolean;
+    /** Instead of SMTP (and SMS, push): a notifier of the test's own. */
+    readonly notifier?: Notifier;
   } = {},
 ): Promise<TestApp> => {
   const smtp = await startSmtpSink();
@@ -114,6 +117,7 @@ export const startTestApp = async (
   const app = await composeApp(config, inject('mongoUri'), {
     clock,
     logger: options.logger ?? pino({ level: 'silent' }),
+    ...(options.notifier !== undefined && { notifier: options.notifier }),
   });
   const { grpcPort, httpPort } = await app.start();
   const client = createTestClient(`127.0.0.1:${grpcPort}`);

@@ -142,10 +142,17 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   activeKey: activeKeyOf(r),
 });
 
-const owedToDocument = ({ key, notice, attempts, dueAt }: OwedNotice): OwedNoticeDocument => ({
+const owedToDocument = ({
+  key,
+  notice,
+  attempts,
+  owedAt,
+  dueAt,
+}: OwedNotice): OwedNoticeDocument => ({
   key,
   kind: notice.kind,
   attempts,
+  owedAt,
   dueAt,
   deadline: 'deadline' in notice ? notice.deadline : null,
   purgeAt: 'purgeAt' in notice ? notice.purgeAt : null,
@@ -180,7 +187,9 @@ const owedToDomain =
           return null;
       }
     })();
-    return notice === null ? [] : [{ key: d.key, notice, attempts: d.attempts, dueAt: d.dueAt }];
+    return notice === null
+      ? []
+      : [{ key: d.key, notice, attempts: d.attempts, owedAt: d.owedAt ?? d.dueAt, dueAt: d.dueAt }];
   };
 
 /** A stored request as the domain entity. */

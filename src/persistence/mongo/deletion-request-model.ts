@@ -152,6 +152,8 @@ export interface OwedNoticeDocument {
   key: string;
   kind: SubjectNoticeKind;
   attempts: number;
+  /** Absent on entries written before it existed (their dueAt stands in). */
+  owedAt?: Date;
   dueAt: Date;
   deadline: Date | null;
   purgeAt: Date | null;
@@ -338,6 +340,7 @@ const owedNoticeSchema = new Schema<OwedNoticeDocument>(
     key: requiredString,
     kind: { type: String, enum: noticeKinds, required: true },
     attempts: { type: Number, required: true, min: 0 },
+    owedAt: Date,
     dueAt: requiredDate,
     deadline: nullable(Date),
     purgeAt: nullable(Date),

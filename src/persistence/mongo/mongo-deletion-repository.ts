@@ -257,7 +257,8 @@ export const createMongoDeletionRepository = (
       call('find_notices_due', {}, () =>
         findMany(
           { $or: [{ 'notices.dueAt': { $lte: now } }, { outboxDueAt: { $lte: now } }] },
-          { _id: 1 },
+          // Least recently changed first: one just handled goes to the back of a backlog.
+          { updatedAt: 1, _id: 1 },
           limit,
         ),
       ),

@@ -91,6 +91,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...dev, NOTICE_REPORT_URL: 'https://privacy.test/r' })).toThrow(
       /NOTICE_REPORT_URL: must contain \{request\}/,
     );
+    expect(() =>
+      loadConfig({ ...dev, NOTICE_REPORT_URL: 'javascript:alert(1)//{request}' }),
+    ).toThrow(/NOTICE_REPORT_URL/);
     const production = { ...productionWithoutPseudonyms, PSEUDONYM_SECRET: 'p'.repeat(32) };
     expect(loadConfig({ ...production, ...sms, ...push }).PUSH_WEBHOOK_URL).toBe(
       push.PUSH_WEBHOOK_URL,
@@ -102,9 +105,10 @@ describe('loadConfig', () => {
         ...push,
         SMS_API_URL: 'http://sms.example.test',
         PUSH_WEBHOOK_URL: 'http://push.internal/notify',
+        NOTICE_REPORT_URL: 'http://privacy.test/{request}',
       }),
     ).toThrow(
-      /PUSH_WEBHOOK_URL: must be https:\/\/ in production[\s\S]*SMS_API_URL: must be https/,
+      /PUSH_WEBHOOK_URL: must be https:\/\/ in production[\s\S]*SMS_API_URL: must be https[\s\S]*NOTICE_REPORT_URL: must be https/,
     );
   });
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DeletionRequestId } from '../../../src/domain/ids.js';
 import {
   afterNoticeSends,
+  dueNotices,
   noticeOfState,
-  OWED_NOTICE_MAX_ATTEMPTS,
   outboxDueAt,
   owe,
   type OwedNotice,
@@ -18,7 +18,8 @@ const facts = {
   legalDeadline: at(30 * 86_400_000),
   history: [],
 };
-const policy = { baseMs: 1000, capMs: 8000, random: () => 0.5, now: at(10) };
+const HOUR = 3_600_000;
+const policy = { baseMs: 1000, capMs: 8000, random: () => 0.5, giveUpMs: 72 * HOUR, now: at(10) };
 
 describe('the notice a state owes its subject', () => {
   it('is a receipt with the deadline, then one per state the subject must hear of', () => {
@@ -42,7 +43,9 @@ describe('the notice a state owes its subject', () => {
     const receipt = noticeOfState(facts);
     if (receipt === null) throw new Error('no receipt');
     const owed = owe([], receipt, { historyLength: 0, now: at(1) });
-    expect(owed).toEqual([{ key: 'RECEIPT@0', notice: receipt, attempts: 0, dueAt: at(1) }]);
+    expect(owed).toEqual([
+      { key: 'RECEIPT@0', notice: receipt, attempts: 0, owedAt: at(1), dueAt: at(1) },
+    ]);
     expect(owe(owed, receipt, { historyLength: 0, now: at(2) })).toEqual(owed);
     const rejected = { kind: 'REJECTED', deletionRequestId: id } as const;
     expect(owe(owed, rejected, { historyLength: 2, now: at(3) }).map((o) => o.key)).toEqual([
@@ -59,12 +62,14 @@ describe('after a round of sends', () => {
     key: 'RECEIPT@0',
     notice: { kind: 'RECEIPT', deletionRequestId: id, deadline: at(99) },
     attempts: 0,
+    owedAt: at(0),
     dueAt: at(0),
   };
   const restored: OwedNotice = {
     key: 'RESTORED@3',
     notice: { kind: 'RESTORED', deletionRequestId: id },
     attempts: 0,
+    owedAt: at(0),
     dueAt: at(0),
   };
 
@@ -89,16 +94,30 @@ describe('after a round of sends', () => {
     });
   });
 
-  it('keeps a notice whose channel was down, due again after back-off, until the last attempt', () => {
+  it('keeps a notice whose channel was down, due again after back-off, until it gives up on it', () => {
     const retry = new Map([['RECEIPT@0', { outcome: 'RETRY' } as const]]);
     expect(afterNoticeSends({ outbox: [receipt], sentNotices: [] }, retry, policy)).toEqual({
       outbox: [{ ...receipt, attempts: 1, dueAt: at(510) }],
       sentNotices: [],
     });
-    const last = { ...receipt, attempts: OWED_NOTICE_MAX_ATTEMPTS - 1 };
+    // Many tries within the window are still tried again; the back-off stops at its cap.
+    const often = { ...receipt, attempts: 40 };
+    const later = { ...policy, now: at(71 * HOUR) };
+    expect(afterNoticeSends({ outbox: [often], sentNotices: [] }, retry, later).outbox).toEqual([
+      { ...often, attempts: 41, dueAt: at(71 * HOUR + 4000) },
+    ]);
+    const tooLate = { ...policy, now: at(72 * HOUR) };
     expect(
-      afterNoticeSends({ outbox: [last], sentNotices: [] }, retry, policy).sentNotices,
+      afterNoticeSends({ outbox: [often], sentNotices: [] }, retry, tooLate).sentNotices,
     ).toEqual([expect.objectContaining({ outcome: 'UNDELIVERABLE', channel: null })]);
+  });
+
+  it('sends the head of the outbox in order: one backing off holds back those after it', () => {
+    const waiting = { ...receipt, dueAt: at(50) };
+    expect(dueNotices([receipt, restored], at(0))).toEqual([receipt, restored]);
+    expect(dueNotices([waiting, restored], at(10))).toEqual([]);
+    expect(dueNotices([restored, waiting], at(10))).toEqual([restored]);
+    expect(dueNotices([], at(10))).toEqual([]);
   });
 
   it('records an undeliverable notice and ignores results for notices no longer owed', () => {
