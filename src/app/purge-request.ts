@@ -25,6 +25,7 @@ import type { Admission } from '../domain/erasure-breaker.js';
 import { admitToErasure } from './erasure-safety.js';
 import type { DeliveryReceipt, EraseAnswer } from './ports.js';
 import type { SentNotice } from '../domain/subject-notice.js';
+import { undeliverable } from './tell-subject.js';
 import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
 
 /**
@@ -285,12 +286,12 @@ const tellSubject = async (
 ): Promise<{ readonly notice: FinalNotice | null; readonly sent: SentNotice | null }> => {
   if (!notice?.contact) return { notice, sent: null };
   const policy = { ...deps.policy.retry, now: deps.clock.now() };
-  const undeliverable = () => ({
+  const dropped = () => ({
     notice: afterFinalNotice(notice, 'UNDELIVERABLE', policy),
     sent: finalNoticeRecord('UNDELIVERABLE', policy.now),
   });
   // No address left (the subject's key was destroyed early): nowhere to send it.
-  if (!hasAddress(notice.contact)) return undeliverable();
+  if (!hasAddress(notice.contact)) return dropped();
   const template = deps.policy.reportUrlTemplate;
   try {
     const receipt = await deps.notifier.send({
@@ -309,8 +310,7 @@ const tellSubject = async (
       sent: finalNoticeRecord('SENT', policy.now, receipt),
     };
   } catch (error) {
-    const { code } = DomainError.from(error);
-    if (code === 'FAILED_PRECONDITION' || code === 'INVALID_ARGUMENT') return undeliverable();
+    if (undeliverable(error)) return dropped();
     const next = afterFinalNotice(notice, 'RETRY', policy);
     // Out of attempts: dropped unsent, and recorded so.
     return {

@@ -3,7 +3,7 @@ import { DomainError } from '../domain/domain-error.js';
 import { afterNoticeRound, noticesFor } from '../domain/notices.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
-import { oweSubjectNotice } from './tell-subject.js';
+import { oweNoticeOfState } from '../domain/subject-notice.js';
 
 /**
  * The Suspend (soft delete) or Restore (undelete) calls a request now owes its
@@ -12,7 +12,8 @@ import { oweSubjectNotice } from './tell-subject.js';
  */
 export const oweNotices = (deps: DeletionDeps, request: DeletionRequest): DeletionRequest => {
   const now = deps.clock.now();
-  const told = oweSubjectNotice(request, now);
+  // The subject's notice is owed in the same update as the change: a crash cannot lose it.
+  const told = oweNoticeOfState(request, now);
   if (request.state === 'SCHEDULED')
     return { ...told, notices: noticesFor('suspend', deps.participants.specs, now) };
   if (request.state === 'RESTORED')

@@ -4,27 +4,16 @@ import { contactOf, hasAddress } from '../domain/notices.js';
 import {
   afterNoticeSends,
   dueNotices,
-  noticeOfState,
-  owe,
   type NoticeSendResult,
   type OwedNotice,
 } from '../domain/subject-notice.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { Account } from './ports.js';
 
-/**
- * The request with the notice its subject is owed for the state it just
- * entered put in its outbox, in the same update as the change: a notice can
- * never be lost to a crash between the change and the send.
- */
-export const oweSubjectNotice = (request: DeletionRequest, now: Date): DeletionRequest => {
-  const notice = noticeOfState(request);
-  return notice === null
-    ? request
-    : {
-        ...request,
-        outbox: owe(request.outbox, notice, { historyLength: request.history.length, now }),
-      };
+/** An error of a notifier that says the notice can never go (no address, refused for good). */
+export const undeliverable = (error: unknown): boolean => {
+  const { code } = DomainError.from(error);
+  return code === 'FAILED_PRECONDITION' || code === 'INVALID_ARGUMENT';
 };
 
 const MAX_RECORD_TRIES = 4;
@@ -45,10 +34,7 @@ const sendOne = async (
     });
     return { outcome: 'SENT', channel: receipt.channel, messageId: receipt.messageId };
   } catch (error) {
-    const { code } = DomainError.from(error);
-    return code === 'FAILED_PRECONDITION' || code === 'INVALID_ARGUMENT'
-      ? { outcome: 'UNDELIVERABLE' }
-      : { outcome: 'RETRY' };
+    return { outcome: undeliverable(error) ? 'UNDELIVERABLE' : 'RETRY' };
   }
 };
 

@@ -3,7 +3,7 @@ import { canTransition, type DeletionState } from './deletion-state.js';
 import type { LocalErasureRecord, SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 import type { FinalNotice, PendingNotices } from './notices.js';
-import { owe, noticeOfState, type OwedNotice, type SentNotice } from './subject-notice.js';
+import { oweNoticeOfState, type OwedNotice, type SentNotice } from './subject-notice.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
 import type { Actor } from './principal.js';
@@ -177,8 +177,7 @@ export interface NewDeletionRequest {
 
 /** A new request in REQUESTED, version 1, owing its subject a receipt. */
 export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest => {
-  const receipt = noticeOfState({ ...init, state: 'REQUESTED', purgeAt: null, history: [] });
-  return {
+  const created: DeletionRequest = {
     id: init.id,
     subjectId: init.subjectId,
     requester: init.requester,
@@ -203,7 +202,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     report: null,
     localErasure: null,
     finalNotice: null,
-    outbox: receipt === null ? [] : owe([], receipt, { historyLength: 0, now: init.now }),
+    outbox: [],
     sentNotices: [],
     subjectKeyDestroyedAt: null,
     notices: null,
@@ -214,6 +213,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     createdIn: init.trace ?? { traceId: '', spanId: '' },
     history: [],
   };
+  return oweNoticeOfState(created, init.now);
 };
 
 /** FNV-1a, 32 bits: a short, stable digest (not for security). */

@@ -143,6 +143,25 @@ export const noticeOfState = (request: NoticeFacts): OutboxNotice | null => {
   }
 };
 
+/**
+ * The request with the notice its subject is owed for the state it is in
+ * put in its outbox (keyed by its latest event); as it was when none is owed.
+ */
+export const oweNoticeOfState = <
+  R extends NoticeFacts & { readonly outbox: readonly OwedNotice[] },
+>(
+  request: R,
+  now: Date,
+): R => {
+  const notice = noticeOfState(request);
+  return notice === null
+    ? request
+    : {
+        ...request,
+        outbox: owe(request.outbox, notice, { historyLength: request.history.length, now }),
+      };
+};
+
 /** The outbox with `notice` owed for the request's latest event (once: a repeat of the key is ignored). */
 export const owe = (
   outbox: readonly OwedNotice[],

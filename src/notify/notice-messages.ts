@@ -259,13 +259,10 @@ export const renderNotice = (
 };
 
 /** A notice that has nowhere to go on this channel: not worth trying again. */
-export const noContactAddress = (
-  deletionRequestId: DeletionRequestId,
-  what: 'e-mail address' | 'contact address' | 'phone number' | 'push registration',
-): DomainError =>
+export const noContactAddress = (deletionRequestId: DeletionRequestId): DomainError =>
   new DomainError({
     code: 'FAILED_PRECONDITION',
     reason: 'NO_CONTACT_ADDRESS',
-    message: `the account has no ${what} to send the notice to`,
+    message: 'the account has no contact address to send the notice to',
     metadata: { deletionRequest: deletionRequestId },
   });

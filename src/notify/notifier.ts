@@ -69,7 +69,7 @@ export const createNotifier = (
       { [attributeKeys.requestId]: notice.deletionRequestId },
       async () => {
         const rendered = renderNotice(notice, to.locale, now());
-        let refusal: unknown = noContactAddress(notice.deletionRequestId, 'contact address');
+        let refusal: unknown = noContactAddress(notice.deletionRequestId);
         for (const { channel, address } of routes) {
           annotateSpan({ [attributeKeys.channel]: channel.name });
           try {

@@ -32,8 +32,6 @@ export interface ProviderStub extends AsyncDisposable {
   readonly accepted: ProviderRequest[];
   /** Answers the next requests with these, in order. */
   queue(...answers: ProviderAnswer[]): void;
-  /** Resolves when `count` requests were accepted, waiting up to `timeoutMs` (5 s). */
-  waitForAccepted(count: number, timeoutMs?: number): Promise<ProviderRequest[]>;
 }
 
 export const startProviderStub = async (): Promise<ProviderStub> => {
@@ -41,7 +39,6 @@ export const startProviderStub = async (): Promise<ProviderStub> => {
   const accepted: ProviderRequest[] = [];
   const answers: ProviderAnswer[] = [];
   const byKey = new Map<string, string>();
-  const waiters = new Set<() => void>();
   let next = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -70,7 +67,6 @@ export const startProviderStub = async (): Promise<ProviderStub> => {
           ...answer?.headers,
         });
         res.end(JSON.stringify(answer?.body ?? { sid: id, id, status: 'queued' }));
-        for (const wake of waiters) wake();
         return;
       }
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
@@ -84,21 +80,6 @@ export const startProviderStub = async (): Promise<ProviderStub> => {
     requests,
     accepted,
     queue: (...more) => answers.push(...more),
-    waitForAccepted: (count, timeoutMs = 5_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          if (accepted.length < count) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(accepted.slice(0, count));
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${String(accepted.length)} of ${String(count)} accepted in time`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
     [Symbol.asyncDispose]: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
