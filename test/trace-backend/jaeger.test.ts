@@ -134,7 +134,11 @@ describe(`a real trace backend (Jaeger ${JAEGER_VERSION}) receives a deletion's 
         .poll(
           async () => {
             traces = await tracesOf(id);
-            return traces.map((trace) => trace.traceID);
+            // A trace is listed once its first spans arrive: wait for the purge's root span too.
+            const rooted = traces.some((trace) =>
+              trace.spans.some((span) => span.operationName === 'deletion.purge'),
+            );
+            return rooted ? traces.map((trace) => trace.traceID) : [];
           },
           { timeout: 30_000, interval: 500 },
         )
