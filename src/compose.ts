@@ -238,6 +238,7 @@ const makeDeps = (
     },
     stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
     defaultJurisdiction: config.DEFAULT_JURISDICTION,
+    legalClocks: config.LEGAL_CLOCKS,
     leaseMs: config.LEASE_SECONDS * 1000,
     retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
     fanOutConcurrency: config.FANOUT_CONCURRENCY,

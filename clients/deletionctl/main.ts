@@ -274,6 +274,21 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     });
 
   program
+    .command('extend-deadline')
+    .description(
+      'extend the legal deadline once (GDPR +2 months, CCPA +45 days); the subject is told why (deletion:admin, audited)',
+    )
+    .argument('<id>')
+    .requiredOption('--reason <text>', 'why more time is needed, as the subject will read it')
+    .action(async (id, local) => {
+      const options = program.opts();
+      show(
+        options,
+        await connect(options).extendDeadline({ name: nameOf(id), reason: local.reason }),
+      );
+    });
+
+  program
     .command('retry')
     .description("re-arm a linked service's failed step (deletion:admin)")
     .argument('<id>')

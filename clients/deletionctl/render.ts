@@ -119,6 +119,24 @@ export const renderTimeline = (r: DeletionRequest, p: Paint): string => {
       text: `${p.bold(step.participant)}: ${colourOf(p, label)} ${outcomeOf(step)}  ${p.dim(details.join(', '))}`,
     });
   }
+  const extension = r.deadlineExtension;
+  if (extension)
+    events.push({
+      at: extension.extendTime,
+      text:
+        `deadline extended ${time(extension.previousDeadline)} → ${time(r.legalDeadline)}  ` +
+        `by ${extension.actor?.id ?? '-'} (${extension.reason})` +
+        (extension.traceId ? p.dim(`  trace ${extension.traceId}`) : ''),
+    });
+  for (const sent of r.sentNotices)
+    if (sent.kind !== 'COMPLETED')
+      events.push({
+        at: sent.sendTime,
+        text:
+          sent.outcome === 'SENT'
+            ? `subject told: ${sent.kind} by ${sent.channel}`
+            : `subject not reached: ${sent.kind} (${sent.outcome})`,
+      });
   if (r.finalNoticeTime)
     events.push({ at: r.finalNoticeTime, text: 'subject told: erasure complete' });
   events.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));

@@ -15,6 +15,7 @@ import {
   CheckErasedSubjectsRequest,
   ConfirmDeletionRequest,
   DeletionServiceClient,
+  ExtendDeadlineRequest,
   GetDeletionRequestRequest,
   GetErasureReportRequest,
   GetSafetyStatusRequest,
@@ -124,6 +125,7 @@ export interface DeletionClient {
   confirmDeletion: Unary<ConfirmDeletionRequest, DeletionRequest>;
   approveDeletion: Unary<ApproveDeletionRequest, DeletionRequest>;
   rejectDeletion: Unary<RejectDeletionRequest, DeletionRequest>;
+  extendDeadline: Unary<ExtendDeadlineRequest, DeletionRequest>;
   cancelDeletion: Unary<CancelDeletionRequest, DeletionRequest>;
   undeleteDeletionRequest: Unary<UndeleteDeletionRequestRequest, DeletionRequest>;
   getDeletionRequest: Unary<GetDeletionRequestRequest, DeletionRequest>;
@@ -266,6 +268,11 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
     rejectDeletion: unary(
       (r, c) => client.rejectDeletion(r, c.metadata, c.options, c.callback),
       RejectDeletionRequest,
+      never,
+    ),
+    extendDeadline: unary(
+      (r, c) => client.extendDeadline(r, c.metadata, c.options, c.callback),
+      ExtendDeadlineRequest,
       never,
     ),
     cancelDeletion: unary(

@@ -15,12 +15,19 @@ export interface PrivilegedCallAudit {
   readonly onFailure: (error: unknown, operation: Operation) => void;
 }
 
+/** What an administrator did to a request, and the facts the audit keeps of it. */
+interface AdminAction {
+  readonly operation: Operation;
+  readonly request: DeletionRequest;
+  readonly details?: Readonly<Record<string, string>>;
+}
+
 /**
  * The service, auditing what DESIGN §4 calls privileged: a read of requests
  * beyond the caller's own (a caller with a reader scope; a subject reading
  * their own request is not, nor is a caller reading a request it made itself,
  * e.g. a service polling the deletion it asked for), and an administrator's action on a request's
- * linked-service steps. A read is audited before it is answered, and fails
+ * linked-service steps or its deadline. A read is audited before it is answered, and fails
  * when its event cannot be written; an action is done by then, so a failed
  * append is reported instead. (The audit log's own operations, the breaker's
  * and the ledger's audit themselves.)
@@ -44,7 +51,7 @@ export const auditPrivilegedCalls = (
       ...(request?.subjectId !== undefined && { subjectId: request.subjectId }),
     });
   };
-  const adminAction = (principal: Principal, operation: Operation, request: DeletionRequest) =>
+  const adminAction = (principal: Principal, { operation, request, details = {} }: AdminAction) =>
     deps.audit.log
       .append({
         kind: 'ADMIN_ACTION',
@@ -52,7 +59,7 @@ export const auditPrivilegedCalls = (
         actor: principal.actor,
         deletionRequestId: request.id,
         subjectPseudonym: deps.pseudonymOf(request.subjectId),
-        details: { operation },
+        details: { ...details, operation },
         key: `admin#${deps.ids.newEventId()}`,
       })
       .catch((error: unknown) => {
@@ -89,12 +96,28 @@ export const auditPrivilegedCalls = (
     },
     retryParticipant: async (principal, input) => {
       const request = await service.retryParticipant(principal, input);
-      await adminAction(principal, 'retryParticipant', request);
+      await adminAction(principal, { operation: 'retryParticipant', request });
+      return request;
+    },
+    extendDeadline: async (principal, input) => {
+      const request = await service.extendDeadline(principal, input);
+      const extension = request.deadlineExtension;
+      await adminAction(principal, {
+        operation: 'extendDeadline',
+        request,
+        ...(extension && {
+          details: {
+            previousDeadline: extension.previousDeadline.toISOString(),
+            deadline: request.legalDeadline.toISOString(),
+            reason: extension.reason,
+          },
+        }),
+      });
       return request;
     },
     resolveParticipant: async (principal, input) => {
       const request = await service.resolveParticipant(principal, input);
-      await adminAction(principal, 'resolveParticipant', request);
+      await adminAction(principal, { operation: 'resolveParticipant', request });
       return request;
     },
   };

@@ -3,7 +3,7 @@ import type { BreakerPolicy } from '../domain/erasure-breaker.js';
 import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { SubjectId } from '../domain/ids.js';
 import type { RiskPolicyConfig } from '../domain/risk-policy.js';
-import type { Jurisdiction } from '../domain/legal-deadline.js';
+import type { Jurisdiction, LegalClock } from '../domain/legal-deadline.js';
 import type {
   AccountDirectory,
   AuditLog,
@@ -32,6 +32,8 @@ export interface DeletionPolicy {
   readonly risk: RiskPolicyConfig;
   readonly stepUp: { readonly allowed: boolean; readonly maxAgeMs: number };
   readonly defaultJurisdiction: Jurisdiction;
+  /** Each jurisdiction's time to answer and the one extension it allows. */
+  readonly legalClocks: Readonly<Record<Jurisdiction, LegalClock>>;
   readonly leaseMs: number;
   /** Back-off of failed calls to linked services. */
   readonly retry: RetryPolicy;

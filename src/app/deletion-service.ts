@@ -12,6 +12,7 @@ import type {
   CancelDeletionInput,
   CheckErasedSubjectsInput,
   ConfirmDeletionInput,
+  ExtendDeadlineInput,
   GetDeletionRequestInput,
   ListAuditEventsInput,
   ListDeletionRequestsInput,
@@ -35,6 +36,7 @@ import {
   resolveParticipant,
   retryParticipant,
 } from './participant-operations.js';
+import { extendDeadline } from './extend-deadline.js';
 import { requestDeletion } from './request-deletion.js';
 import { approveDeletion, rejectDeletion } from './review-deletion.js';
 import { watchDeletionRequest, type DeletionEvent } from './watch-deletion.js';
@@ -61,6 +63,10 @@ export interface DeletionService {
   readonly rejectDeletion: (
     principal: Principal,
     input: RejectDeletionInput,
+  ) => Promise<DeletionRequest>;
+  readonly extendDeadline: (
+    principal: Principal,
+    input: ExtendDeadlineInput,
   ) => Promise<DeletionRequest>;
   readonly cancelDeletion: (
     principal: Principal,
@@ -124,6 +130,7 @@ export const createDeletionService = (deps: DeletionDeps): DeletionService => {
     confirmDeletion: confirmDeletion(deps),
     approveDeletion: approveDeletion(deps),
     rejectDeletion: rejectDeletion(deps),
+    extendDeadline: extendDeadline(deps),
     cancelDeletion: cancelDeletion(deps),
     undeleteDeletionRequest: undeleteDeletionRequest(deps),
     getDeletionRequest: getDeletionRequest(deps),

@@ -41,6 +41,12 @@ export const rejectDeletionInput = z.strictObject({
   etag,
   reason: z.string().min(1).max(500),
 });
+/** Input of extendDeadline: the reason is what the subject is told. */
+export const extendDeadlineInput = z.strictObject({
+  name,
+  etag,
+  reason: z.string().trim().min(10).max(500),
+});
 /** Input of cancelDeletion. */
 export const cancelDeletionInput = z.strictObject({ name, etag });
 /** Input of undeleteDeletionRequest. */
@@ -129,6 +135,8 @@ export type RequestDeletionInput = z.input<typeof requestDeletionInput>;
 export type ConfirmDeletionInput = z.input<typeof confirmDeletionInput>;
 /** Input of approveDeletion, before parsing. */
 export type ApproveDeletionInput = z.input<typeof approveDeletionInput>;
+/** Input of extendDeadline, before parsing. */
+export type ExtendDeadlineInput = z.input<typeof extendDeadlineInput>;
 /** Input of rejectDeletion, before parsing. */
 export type RejectDeletionInput = z.input<typeof rejectDeletionInput>;
 /** Input of cancelDeletion, before parsing. */

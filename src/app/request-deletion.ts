@@ -90,7 +90,7 @@ const draftRequest = (
     reason: draft.reason,
     riskReasons: assessRisk(facts, deps.policy.risk),
     jurisdiction,
-    legalDeadline: legalDeadline(jurisdiction, now),
+    legalDeadline: legalDeadline(jurisdiction, now, deps.policy.legalClocks),
     confirmExpireAt: new Date(now.getTime() + deps.policy.codeTtlMs),
     verification: { codeHash: deps.codes.hash(id, code) },
     idempotencyKey: draft.key,

@@ -13,6 +13,7 @@ export const useCaseSpans = {
   confirmDeletion: 'deletion.confirm',
   approveDeletion: 'deletion.approve',
   rejectDeletion: 'deletion.reject',
+  extendDeadline: 'deletion.extend_deadline',
   cancelDeletion: 'deletion.cancel',
   undeleteDeletionRequest: 'deletion.undelete',
   getDeletionRequest: 'deletion.get',

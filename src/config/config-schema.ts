@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scopes } from '../domain/principal.js';
+import { parseLegalClocks } from '../domain/legal-deadline.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const seconds = z.coerce.number().int().min(0);
@@ -198,6 +199,23 @@ export const configSchema = z.object({
     .enum(['GDPR', 'CCPA'])
     .default('GDPR')
     .describe('Jurisdiction when the account has none'),
+  LEGAL_CLOCKS: z
+    .string()
+    .default('GDPR=1M+2M,CCPA=45D+45D')
+    .transform((text, ctx) => {
+      const clocks = parseLegalClocks(text);
+      if (clocks === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be like GDPR=1M+2M,CCPA=45D+45D (deadline+extension, M months, D days)',
+        });
+        return z.NEVER;
+      }
+      return clocks;
+    })
+    .describe(
+      "Each jurisdiction's deadline and its one extension, counted from receipt: GDPR=1M+2M,CCPA=45D+45D (M calendar months, D days)",
+    ),
   NOTIFIER: z
     .enum(['smtp', 'dev-mailbox'])
     .default('dev-mailbox')

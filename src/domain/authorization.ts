@@ -8,6 +8,7 @@ export const operations = [
   'confirmDeletion',
   'approveDeletion',
   'rejectDeletion',
+  'extendDeadline',
   'cancelDeletion',
   'undeleteDeletionRequest',
   'getDeletionRequest',
@@ -54,6 +55,7 @@ export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
   confirmDeletion: { anySubject: ['deletion:request'], ownSubject: true, rateLimit: 'mutation' },
   approveDeletion: { anySubject: ['deletion:approve'], ownSubject: false, rateLimit: 'mutation' },
   rejectDeletion: { anySubject: ['deletion:approve'], ownSubject: false, rateLimit: 'mutation' },
+  extendDeadline: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
   cancelDeletion: {
     anySubject: ['deletion:request', 'deletion:admin'],
     ownSubject: true,

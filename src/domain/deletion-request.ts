@@ -49,6 +49,16 @@ export const traceLinks = (request: DeletionRequest): TraceLink[] => {
   return [...latest].map(([traceId, spanId]) => ({ traceId, spanId }));
 };
 
+/** The one extension of a request's legal deadline an administrator may make, with the reason the subject is given. */
+export interface DeadlineExtension {
+  /** The deadline before it was extended (`legalDeadline` is the extended one). */
+  readonly previousDeadline: Date;
+  readonly reason: string;
+  readonly actor: Actor;
+  readonly at: Date;
+  readonly traceId: string;
+}
+
 /** The pending one-time code: only its keyed hash is ever kept (attempts are counted by the repository). */
 export interface PendingVerification {
   readonly codeHash: string;
@@ -76,7 +86,9 @@ export interface DeletionRequest {
   readonly deletedAt: Date | null;
   readonly purgeAt: Date | null;
   readonly completedAt: Date | null;
+  /** The latest the erasure may finish; moved once by `deadlineExtension`. */
   readonly legalDeadline: Date;
+  readonly deadlineExtension: DeadlineExtension | null;
   readonly reviewer: Actor | null;
   /** The reviewer's stated reason for a rejection. */
   readonly reviewNote: string | null;
@@ -195,6 +207,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     purgeAt: null,
     completedAt: null,
     legalDeadline: init.legalDeadline,
+    deadlineExtension: null,
     reviewer: null,
     reviewNote: null,
     accountSynced: true,
@@ -228,7 +241,7 @@ const fnv1a = (text: string): number => {
 
 /**
  * The AIP-154 etag: it changes with what a caller acts on (state, transitions,
- * reviewer, linked-service steps), not with background bookkeeping (leases,
+ * reviewer, linked-service steps, the deadline's extension), not with background bookkeeping (leases,
  * owed Suspend/Restore calls, account side effects), so a client's etag does
  * not go stale while nothing it could see changed.
  */
@@ -241,6 +254,8 @@ export const etagOf = (request: DeletionRequest): string => {
     request.history.length,
     request.reviewer?.id ?? '',
     ...steps,
+    // Only when there is one, so the etags of requests never extended stay as they were.
+    ...(request.deadlineExtension === null ? [] : ['extended']),
   ].join('|');
   return `"${fnv1a(visible).toString(36)}-${String(request.history.length)}"`;
 };

@@ -9,6 +9,9 @@ import type { Actor } from './principal.js';
 import type { SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 import type { FinalNotice } from './notices.js';
+import { isTerminal } from './deletion-state.js';
+import { extendedDeadline, type Jurisdiction, type LegalClock } from './legal-deadline.js';
+import { owe } from './subject-notice.js';
 
 /**
  * Whether a request can still be confirmed at `now`. Throws FAILED_PRECONDITION
@@ -221,4 +224,52 @@ export const complete = (
   }
   const next = transition(request, { to: 'COMPLETED', verb: 'complete', note: 'ERASED' }, context);
   return { ...next, completedAt: context.now, report, leaseOwner: null, leaseUntil: null };
+};
+
+/**
+ * Extends an open request's legal deadline, once, by what its jurisdiction
+ * allows (GDPR two months, CCPA 45 days), with the reason the subject is
+ * told: the notice is owed in the same change. Throws FAILED_PRECONDITION
+ * `INVALID_STATE` once the request is closed, `ALREADY_EXTENDED` the second time.
+ */
+export const extendDeadline = (
+  request: DeletionRequest,
+  extension: {
+    readonly reason: string;
+    readonly clocks: Readonly<Record<Jurisdiction, LegalClock>>;
+  },
+  context: ChangeContext,
+): DeletionRequest => {
+  if (isTerminal(request.state)) throw invalidState('extend', request.state, request.id);
+  if (request.deadlineExtension !== null) {
+    throw preconditionFailed(
+      'ALREADY_EXTENDED',
+      'the legal deadline can be extended only once',
+      request.id,
+    );
+  }
+  const deadline = extendedDeadline(request.jurisdiction, request.legalDeadline, extension.clocks);
+  return {
+    ...request,
+    version: request.version + 1,
+    updatedAt: context.now,
+    legalDeadline: deadline,
+    deadlineExtension: {
+      previousDeadline: request.legalDeadline,
+      reason: extension.reason,
+      actor: context.actor,
+      at: context.now,
+      traceId: context.traceId,
+    },
+    outbox: owe(
+      request.outbox,
+      {
+        kind: 'DEADLINE_EXTENDED',
+        deletionRequestId: request.id,
+        deadline,
+        reason: extension.reason,
+      },
+      { historyLength: request.history.length, now: context.now },
+    ),
+  };
 };

@@ -15,7 +15,7 @@ import { newSubjectId } from '../support/principals.js';
 import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-/** A call of either transport: the 17 RPCs, and the tRPC-only live subscription. */
+/** A call of either transport: the 18 RPCs, and the tRPC-only live subscription. */
 type Rpc = DeletionRpc | 'watchDeletionRequest';
 type Transport = 'grpc' | 'trpc';
 type Caller =
@@ -83,6 +83,7 @@ const expected: Record<
     approver: [OK, OK],
     admin: [DENIED, DENIED],
   },
+  extendDeadline: ADMIN_ONLY,
   cancelDeletion: {
     selfUser: [OK, DENIED],
     otherUser: [DENIED, DENIED],
@@ -194,7 +195,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
   if (transport === 'grpc') {
     it('has an explicit policy for every RPC of the service', () => {
       const methods = Object.keys(DeletionServiceService);
-      expect(methods).toHaveLength(17);
+      expect(methods).toHaveLength(18);
       expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
       for (const operation of Object.values(rpcOperations))
         expect(operationPolicies[operation]).toBeDefined();
@@ -217,6 +218,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
     'confirmDeletion',
     'approveDeletion',
     'rejectDeletion',
+    'extendDeadline',
     'cancelDeletion',
     'undeleteDeletionRequest',
     'getDeletionRequest',
@@ -301,6 +303,11 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
         return client.approveDeletion({ name: target.name }, auth);
       case 'rejectDeletion':
         return client.rejectDeletion({ name: target.name, reason: 'matrix' }, auth);
+      case 'extendDeadline':
+        return client.extendDeadline(
+          { name: target.name, reason: 'matrix: complex request' },
+          auth,
+        );
       case 'cancelDeletion':
         return client.cancelDeletion({ name: target.name }, auth);
       case 'undeleteDeletionRequest':
@@ -384,6 +391,11 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
         return client.approveDeletion.mutate({ name: target.name });
       case 'rejectDeletion':
         return client.rejectDeletion.mutate({ name: target.name, reason: 'matrix' });
+      case 'extendDeadline':
+        return client.extendDeadline.mutate({
+          name: target.name,
+          reason: 'matrix: complex request',
+        });
       case 'cancelDeletion':
         return client.cancelDeletion.mutate({ name: target.name });
       case 'undeleteDeletionRequest':

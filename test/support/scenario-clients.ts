@@ -31,6 +31,14 @@ export interface Resource {
   readonly completeTime: number | null;
   /** The trace the request was made in. */
   readonly createTraceId: string;
+  /** The one extension of the deadline: the deadline before, the reason, who. */
+  readonly deadlineExtension: {
+    readonly previousDeadline: number;
+    readonly reason: string;
+    readonly actorId: string;
+  } | null;
+  /** The notices the subject was sent: `<kind> <outcome> <channel>`. */
+  readonly sentNotices: readonly string[];
   /** Each state change, with the trace it happened in. */
   readonly history: readonly {
     readonly from: string;
@@ -66,6 +74,10 @@ export interface ScenarioClient {
   readonly confirm: (input: { name: string; code: string }, auth: Auth) => Promise<Resource>;
   readonly approve: (input: { name: string; etag?: string }, auth: Auth) => Promise<Resource>;
   readonly reject: (
+    input: { name: string; reason: string; etag?: string },
+    auth: Auth,
+  ) => Promise<Resource>;
+  readonly extend: (
     input: { name: string; reason: string; etag?: string },
     auth: Auth,
   ) => Promise<Resource>;
@@ -111,6 +123,14 @@ const fromProto = (request: DeletionRequest): Resource => ({
   purgeTime: ms(request.purgeTime),
   completeTime: ms(request.completeTime),
   createTraceId: request.createTraceId,
+  deadlineExtension: request.deadlineExtension
+    ? {
+        previousDeadline: ms(request.deadlineExtension.previousDeadline) ?? 0,
+        reason: request.deadlineExtension.reason,
+        actorId: request.deadlineExtension.actor?.id ?? '',
+      }
+    : null,
+  sentNotices: request.sentNotices.map((sent) => [sent.kind, sent.outcome, sent.channel].join(' ')),
   history: request.history.map((change) => ({
     from: stateName(change.fromState),
     to: stateName(change.toState),
@@ -132,6 +152,14 @@ const fromView = (view: DeletionRequestView): Resource => ({
   purgeTime: ms(view.purgeTime),
   completeTime: ms(view.completeTime),
   createTraceId: view.createTraceId,
+  deadlineExtension: view.deadlineExtension && {
+    previousDeadline: ms(view.deadlineExtension.previousDeadline) ?? 0,
+    reason: view.deadlineExtension.reason,
+    actorId: view.deadlineExtension.actor.id,
+  },
+  sentNotices: view.sentNotices.map((sent) =>
+    [sent.kind, sent.outcome, sent.channel ?? ''].join(' '),
+  ),
   history: view.history.map((change) => ({
     from: change.fromState,
     to: change.toState,
@@ -160,6 +188,7 @@ const grpcClient = (t: TestApp): ScenarioClient => {
     confirm: async (input, auth) => fromProto(await call(client.confirmDeletion(input, auth))),
     approve: async (input, auth) => fromProto(await call(client.approveDeletion(input, auth))),
     reject: async (input, auth) => fromProto(await call(client.rejectDeletion(input, auth))),
+    extend: async (input, auth) => fromProto(await call(client.extendDeadline(input, auth))),
     cancel: async (input, auth) => fromProto(await call(client.cancelDeletion(input, auth))),
     undelete: async (input, auth) =>
       fromProto(await call(client.undeleteDeletionRequest(input, auth))),
@@ -193,6 +222,7 @@ const trpcClient = (t: TestApp): ScenarioClient => {
     confirm: async (input, auth) => fromView(await call(as(auth).confirmDeletion.mutate(input))),
     approve: async (input, auth) => fromView(await call(as(auth).approveDeletion.mutate(input))),
     reject: async (input, auth) => fromView(await call(as(auth).rejectDeletion.mutate(input))),
+    extend: async (input, auth) => fromView(await call(as(auth).extendDeadline.mutate(input))),
     cancel: async (input, auth) => fromView(await call(as(auth).cancelDeletion.mutate(input))),
     undelete: async (input, auth) =>
       fromView(await call(as(auth).undeleteDeletionRequest.mutate(input))),

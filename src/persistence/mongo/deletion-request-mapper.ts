@@ -106,6 +106,10 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   purgeAt: r.purgeAt,
   completedAt: r.completedAt,
   legalDeadline: r.legalDeadline,
+  deadlineExtension: r.deadlineExtension && {
+    ...r.deadlineExtension,
+    actor: actor(r.deadlineExtension.actor),
+  },
   reviewer: r.reviewer && actor(r.reviewer),
   reviewNote: r.reviewNote,
   accountSynced: r.accountSynced,
@@ -156,12 +160,13 @@ const owedToDocument = ({
   dueAt,
   deadline: 'deadline' in notice ? notice.deadline : null,
   purgeAt: 'purgeAt' in notice ? notice.purgeAt : null,
-  reason: 'reason' in notice ? notice.reason : null,
+  // The extension's reason is personal enough to seal: the outbox takes it from the extension when read.
+  reason: null,
 });
 
 /** A stored owed notice; one missing the facts of its kind is dropped (it cannot be rendered). */
 const owedToDomain =
-  (deletionRequestId: DeletionRequestId) =>
+  (deletionRequestId: DeletionRequestId, extensionReason: string) =>
   (d: OwedNoticeDocument): OwedNotice[] => {
     const notice = ((): OutboxNotice | null => {
       switch (d.kind) {
@@ -175,7 +180,7 @@ const owedToDomain =
               kind: d.kind,
               deletionRequestId,
               deadline: d.deadline,
-              reason: d.reason ?? '',
+              reason: d.reason ?? extensionReason,
             }
           );
         case 'AWAITING_APPROVAL':
@@ -211,6 +216,15 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   purgeAt: d.purgeAt,
   completedAt: d.completedAt,
   legalDeadline: d.legalDeadline,
+  deadlineExtension: d.deadlineExtension
+    ? {
+        previousDeadline: d.deadlineExtension.previousDeadline,
+        reason: d.deadlineExtension.reason,
+        actor: actor(d.deadlineExtension.actor),
+        at: d.deadlineExtension.at,
+        traceId: d.deadlineExtension.traceId,
+      }
+    : null,
   reviewer: d.reviewer && actor(d.reviewer),
   reviewNote: d.reviewNote,
   accountSynced: d.accountSynced,
@@ -220,7 +234,9 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   finalNotice: d.finalNotice
     ? { ...d.finalNotice, contact: d.finalNotice.contact && contactFrom(d.finalNotice.contact) }
     : null,
-  outbox: (d.outbox ?? []).flatMap(owedToDomain(d._id as DeletionRequestId)),
+  outbox: (d.outbox ?? []).flatMap(
+    owedToDomain(d._id as DeletionRequestId, d.deadlineExtension?.reason ?? ''),
+  ),
   sentNotices: (d.sentNotices ?? []).map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: d.subjectKeyDestroyedAt ?? null,
   participants: Object.fromEntries(

@@ -73,6 +73,14 @@ export interface DeletionRequestDocument {
   purgeAt: Date | null;
   completedAt: Date | null;
   legalDeadline: Date;
+  /** Absent on documents written before extensions existed; its reason is sealed. */
+  deadlineExtension?: {
+    previousDeadline: Date;
+    reason: string;
+    actor: ActorDocument;
+    at: Date;
+    traceId: string;
+  } | null;
   reviewer: ActorDocument | null;
   reviewNote: string | null;
   accountSynced: boolean;
@@ -113,7 +121,12 @@ export interface DeletionRequestDocument {
    * (see sealed-personal-data.ts); the plain fields are then blank. Absent
    * on documents written before crypto-shredding, whose plain fields hold it.
    */
-  sealed?: { reason?: string; reviewNote?: string; contact?: string } | null;
+  sealed?: {
+    reason?: string;
+    reviewNote?: string;
+    contact?: string;
+    extensionReason?: string;
+  } | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
   /** The entity's key, or `none:<id>` when it has none (FerretDB has no partial indexes). */
@@ -328,11 +341,21 @@ const participantStepSchema = new Schema<ParticipantStepDocument>(
   subdocument,
 );
 const sealedSchema = new Schema(
-  { reason: String, reviewNote: String, contact: String },
+  { reason: String, reviewNote: String, contact: String, extensionReason: String },
   subdocument,
 );
 const requiredString = { type: String, required: true } as const;
 const requiredDate = { type: Date, required: true } as const;
+const deadlineExtensionSchema = new Schema(
+  {
+    previousDeadline: requiredDate,
+    reason: { type: String, default: '' },
+    actor: { type: actorSchema, required: true },
+    at: requiredDate,
+    traceId: { type: String, default: '' },
+  },
+  subdocument,
+);
 
 const noticeKinds = [...subjectNoticeKinds];
 const owedNoticeSchema = new Schema<OwedNoticeDocument>(
@@ -379,6 +402,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     purgeAt: nullable(Date),
     completedAt: nullable(Date),
     legalDeadline: requiredDate,
+    deadlineExtension: nullable(deadlineExtensionSchema),
     reviewer: nullable(actorSchema),
     reviewNote: nullable(String),
     accountSynced: { type: Boolean, required: true },

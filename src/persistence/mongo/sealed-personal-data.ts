@@ -24,7 +24,7 @@ const SHREDDED_CONTACT: Contact = contactFrom({});
 
 /**
  * The document with the subject's personal data (the requester's reason,
- * the reviewer's note, the final notice's contact) encrypted with the
+ * the reviewer's note, the deadline extension's reason, the final notice's contact) encrypted with the
  * subject's data key, bound to the request, and the plain fields blank.
  * Once the request records the key as destroyed, the data is dropped
  * instead: no key is ever made again for a shredded request.
@@ -38,6 +38,7 @@ export const sealPersonalData = async (
     ...(doc.reason !== '' && { reason: doc.reason }),
     ...(doc.reviewNote !== null && doc.reviewNote !== '' && { reviewNote: doc.reviewNote }),
     ...(contact !== null && { contact: JSON.stringify(contact) }),
+    ...(doc.deadlineExtension && { extensionReason: doc.deadlineExtension.reason }),
   };
   const shredded = doc.subjectKeyDestroyedAt !== null && doc.subjectKeyDestroyedAt !== undefined;
   const sealed: Sealed =
@@ -49,6 +50,7 @@ export const sealPersonalData = async (
     reason: '',
     reviewNote: null,
     ...(contact !== null && withContact(doc, null)),
+    ...(doc.deadlineExtension && { deadlineExtension: { ...doc.deadlineExtension, reason: '' } }),
     sealed: Object.keys(sealed).length > 0 ? sealed : null,
   };
 };
@@ -71,6 +73,9 @@ export const openPersonalData = async (
     ...doc,
     reason: opened?.reason ?? doc.reason,
     reviewNote: opened?.reviewNote ?? (sealed.reviewNote === undefined ? doc.reviewNote : null),
+    ...(doc.deadlineExtension && {
+      deadlineExtension: { ...doc.deadlineExtension, reason: opened?.extensionReason ?? '' },
+    }),
     ...(sealed.contact !== undefined &&
       withContact(
         doc,

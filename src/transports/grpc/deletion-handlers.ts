@@ -24,6 +24,7 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   confirmDeletion: 'confirmDeletion',
   approveDeletion: 'approveDeletion',
   rejectDeletion: 'rejectDeletion',
+  extendDeadline: 'extendDeadline',
   cancelDeletion: 'cancelDeletion',
   undeleteDeletionRequest: 'undeleteDeletionRequest',
   getDeletionRequest: 'getDeletionRequest',
@@ -113,6 +114,15 @@ export const createDeletionHandlers = (
       await service.retryParticipant(principal, {
         name: request.name,
         participant: request.participant,
+        etag: optional(request.etag),
+      }),
+    ),
+  ),
+  extendDeadline: unary(deps, 'ExtendDeadline', async (principal, request) =>
+    toProto(
+      await service.extendDeadline(principal, {
+        name: request.name,
+        reason: request.reason,
         etag: optional(request.etag),
       }),
     ),

@@ -86,6 +86,22 @@ export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
     participants: Object.entries(request.participants).map(([name, step]) =>
       progressToProto(name, step),
     ),
+    deadlineExtension: request.deadlineExtension
+      ? {
+          previousDeadline: request.deadlineExtension.previousDeadline,
+          reason: request.deadlineExtension.reason,
+          actor: actor(request.deadlineExtension.actor),
+          extendTime: request.deadlineExtension.at,
+          traceId: request.deadlineExtension.traceId,
+        }
+      : undefined,
+    sentNotices: request.sentNotices.map((sent) => ({
+      kind: sent.kind,
+      outcome: sent.outcome,
+      channel: sent.channel ?? '',
+      messageId: sent.messageId ?? '',
+      sendTime: sent.at,
+    })),
   });
 
 /** A page → ListDeletionRequestsResponse. */

@@ -10,6 +10,7 @@ import type { DeletionState } from '../../domain/deletion-state.js';
 import type { ErasureOutcome, ParticipantStep, StepStatus } from '../../domain/erasure-steps.js';
 import { deletionRequestName } from '../../domain/ids.js';
 import type { Actor } from '../../domain/principal.js';
+import type { SentNotice, SubjectNoticeKind } from '../../domain/subject-notice.js';
 
 /** Who acted: ids only. */
 export interface ActorView {
@@ -88,6 +89,28 @@ export interface DeletionRequestView {
   /** The trace the request was made in (W3C trace id, hex; '' when unknown). */
   readonly createTraceId: string;
   readonly participants: readonly ParticipantProgressView[];
+  /** The one extension of `legalDeadline`, when an administrator made it. */
+  readonly deadlineExtension: DeadlineExtensionView | null;
+  /** What the subject was told (or could not be), oldest first; never the address. */
+  readonly sentNotices: readonly SentNoticeView[];
+}
+
+/** The one extension of a request's legal deadline. */
+export interface DeadlineExtensionView {
+  readonly previousDeadline: string;
+  readonly reason: string;
+  readonly actor: ActorView;
+  readonly extendTime: string;
+  readonly traceId: string;
+}
+
+/** A notice to the subject that went (`SENT`) or was given up on (`UNDELIVERABLE`). */
+export interface SentNoticeView {
+  readonly kind: SubjectNoticeKind;
+  readonly outcome: SentNotice['outcome'];
+  readonly channel: string | null;
+  readonly messageId: string | null;
+  readonly sendTime: string;
 }
 
 /** A page of requests, newest first; `nextPageToken` is '' on the last page. */
@@ -184,6 +207,20 @@ export const toView = (request: DeletionRequest): DeletionRequestView => ({
   participants: Object.entries(request.participants).map(([name, step]) =>
     progressView(name, step),
   ),
+  deadlineExtension: request.deadlineExtension && {
+    previousDeadline: request.deadlineExtension.previousDeadline.toISOString(),
+    reason: request.deadlineExtension.reason,
+    actor: actorView(request.deadlineExtension.actor),
+    extendTime: request.deadlineExtension.at.toISOString(),
+    traceId: request.deadlineExtension.traceId,
+  },
+  sentNotices: request.sentNotices.map((sent) => ({
+    kind: sent.kind,
+    outcome: sent.outcome,
+    channel: sent.channel,
+    messageId: sent.messageId,
+    sendTime: sent.at.toISOString(),
+  })),
 });
 
 /** A page → its view. */

@@ -13,6 +13,7 @@ import type {
   ReportErasureOutcomeInput,
   RequestDeletionInput,
   ResolveParticipantInput,
+  ExtendDeadlineInput,
   ResumeErasuresInput,
   RetryParticipantInput,
   UndeleteDeletionRequestInput,
@@ -220,6 +221,11 @@ export const createDeletionRouter = (
       .input(typed<RetryParticipantInput>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.retryParticipant(ctx.principal, input)),
+      ),
+    extendDeadline: authed
+      .input(typed<ExtendDeadlineInput>())
+      .mutation(async ({ ctx, input }) =>
+        toView(await service.extendDeadline(ctx.principal, input)),
       ),
     resolveParticipant: authed
       .input(typed<ResolveParticipantInput>())

@@ -29,6 +29,18 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('reads the legal clocks, GDPR one month + two and CCPA 45 days + 45 by default', () => {
+    const dev = { DELETION_ENV: 'development' };
+    expect(loadConfig(dev).LEGAL_CLOCKS.CCPA).toEqual({
+      deadline: { days: 45 },
+      extension: { days: 45 },
+    });
+    expect(loadConfig({ ...dev, LEGAL_CLOCKS: 'GDPR=1M+1M' }).LEGAL_CLOCKS.GDPR.extension).toEqual({
+      months: 1,
+    });
+    expect(() => loadConfig({ ...dev, LEGAL_CLOCKS: 'GDPR=30' })).toThrow(/LEGAL_CLOCKS/);
+  });
+
   it('names the variable that is wrong', () => {
     const dev = { DELETION_ENV: 'development' };
     expect(() => loadConfig({ ...dev, GRPC_PORT: 'abc' })).toThrow(ConfigError);

@@ -18,6 +18,7 @@ import {
   complete,
   confirm,
   expire,
+  extendDeadline,
   needAttention,
   reject,
   startErasing,
@@ -28,6 +29,7 @@ import {
   FINAL_NOTICE_MAX_ATTEMPTS,
   finalNoticeFor,
 } from '../../../src/domain/notices.js';
+import { defaultLegalClocks } from '../../../src/domain/legal-deadline.js';
 import type { RiskReason } from '../../../src/domain/risk-policy.js';
 
 const t0 = new Date('2026-03-01T10:00:00Z');
@@ -386,5 +388,45 @@ describe('etag', () => {
   it('changes with every version', () => {
     const first = requested();
     expect(etagOf(first)).not.toBe(etagOf(cancel(first, ctx())));
+  });
+});
+
+describe('extendDeadline', () => {
+  const admin = approver;
+  const extension = { reason: 'needs a manual export', clocks: defaultLegalClocks };
+
+  it('moves an open request’s deadline once, records why, and owes the subject a notice', () => {
+    const before = inState('SCHEDULED');
+    const extended = extendDeadline(before, extension, { ...ctx(), actor: admin });
+    // 31 March + 2 calendar months (the deadline is t0 + 30 days).
+    expect(extended.legalDeadline).toEqual(new Date('2026-05-31T10:00:00Z'));
+    expect(extended.deadlineExtension).toEqual({
+      previousDeadline: before.legalDeadline,
+      reason: 'needs a manual export',
+      actor: admin,
+      at: at(1000),
+      traceId: 'trace-1',
+    });
+    expect(extended.version).toBe(before.version + 1);
+    expect(extended.history).toEqual(before.history);
+    expect(extended.outbox.at(-1)).toMatchObject({
+      key: 'DEADLINE_EXTENDED@0',
+      notice: { kind: 'DEADLINE_EXTENDED', deadline: extended.legalDeadline },
+    });
+    expect(etagOf(extended)).not.toBe(etagOf(before));
+    expect(failure(() => extendDeadline(extended, extension, ctx(admin))).reason).toBe(
+      'ALREADY_EXTENDED',
+    );
+  });
+
+  it('adds 45 days under CCPA, and refuses a closed request', () => {
+    const ccpa = inState('ERASING', { jurisdiction: 'CCPA' });
+    expect(extendDeadline(ccpa, extension, ctx(admin)).legalDeadline).toEqual(
+      new Date(ccpa.legalDeadline.getTime() + 45 * 86_400_000),
+    );
+    for (const state of ['COMPLETED', 'CANCELLED', 'RESTORED'] as const)
+      expect(failure(() => extendDeadline(inState(state), extension, ctx(admin))).reason).toBe(
+        'INVALID_STATE',
+      );
   });
 });

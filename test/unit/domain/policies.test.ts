@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { authorize, assertReaches, operations } from '../../../src/domain/authorization.js';
-import { legalDeadline } from '../../../src/domain/legal-deadline.js';
+import {
+  addLegalPeriod,
+  defaultLegalClocks,
+  extendedDeadline,
+  legalDeadline,
+  parseLegalClocks,
+} from '../../../src/domain/legal-deadline.js';
 import type { Principal, Scope } from '../../../src/domain/principal.js';
 import { assessRisk } from '../../../src/domain/risk-policy.js';
 
@@ -96,6 +102,40 @@ describe('legal deadline', () => {
   it('is 45 days under CCPA', () => {
     expect(legalDeadline('CCPA', new Date('2026-01-01T00:00:00Z'))).toEqual(
       new Date('2026-02-15T00:00:00Z'),
+    );
+  });
+});
+
+describe('legal clocks', () => {
+  it('extends GDPR by two calendar months, clamped (29 December → 28 February, 29 in a leap year)', () => {
+    expect(extendedDeadline('GDPR', new Date('2026-12-29T12:00:00Z'))).toEqual(
+      new Date('2027-02-28T12:00:00Z'),
+    );
+    expect(extendedDeadline('GDPR', new Date('2027-12-31T12:00:00Z'))).toEqual(
+      new Date('2028-02-29T12:00:00Z'),
+    );
+    expect(extendedDeadline('CCPA', new Date('2026-01-01T00:00:00Z'))).toEqual(
+      new Date('2026-02-15T00:00:00Z'),
+    );
+  });
+
+  it('reads LEGAL_CLOCKS: each named jurisdiction replaced, the others kept', () => {
+    const clocks = parseLegalClocks('CCPA=30D+15D');
+    expect(clocks).toEqual({
+      GDPR: defaultLegalClocks.GDPR,
+      CCPA: { deadline: { days: 30 }, extension: { days: 15 } },
+    });
+    expect(legalDeadline('CCPA', new Date('2026-01-01T00:00:00Z'), clocks)).toEqual(
+      new Date('2026-01-31T00:00:00Z'),
+    );
+    expect(parseLegalClocks('gdpr=2m+1m')?.GDPR).toEqual({
+      deadline: { months: 2 },
+      extension: { months: 1 },
+    });
+    for (const bad of ['GDPR=1M', 'LGPD=15D+15D', 'GDPR=0M+2M', 'GDPR=1Y+2M', 'GDPR=1M+2M;'])
+      expect(parseLegalClocks(bad)).toBeUndefined();
+    expect(addLegalPeriod(new Date('2026-01-31T00:00:00Z'), { months: 1 })).toEqual(
+      new Date('2026-02-28T00:00:00Z'),
     );
   });
 });

@@ -78,6 +78,13 @@ export interface DeletionRequest {
    * every trace of the request's life. Output only.
    */
   createTraceId: string;
+  /** The one extension of `legal_deadline`, when an administrator made it. Output only. */
+  deadlineExtension?: DeadlineExtension | undefined;
+  /**
+   * What the subject was told (or could not be), oldest first: the notice, the
+   * channel and the provider's message id, never the address. Output only.
+   */
+  sentNotices: SentNotice[];
 }
 
 /** Where the request is in its lifecycle. */
@@ -227,6 +234,37 @@ export function deletionRequest_ConfirmationMethodToJSON(
     default:
       return 'UNRECOGNIZED';
   }
+}
+
+/** The one extension of a request's legal deadline. */
+export interface DeadlineExtension {
+  /** The deadline before (`legal_deadline` is the extended one). */
+  previousDeadline?: Date | undefined;
+  /** Why, as the subject was told. */
+  reason: string;
+  /** The administrator who extended it. */
+  actor?: Actor | undefined;
+  /** When it was extended. */
+  extendTime?: Date | undefined;
+  /** The trace in which it happened (W3C trace id, hex), for SREs. */
+  traceId: string;
+}
+
+/** A notice to the subject that went, or was given up on. */
+export interface SentNotice {
+  /**
+   * What the subject was told: `RECEIPT`, `SCHEDULED`, `AWAITING_APPROVAL`,
+   * `REJECTED`, `RESTORED`, `DEADLINE_EXTENDED` or `COMPLETED`.
+   */
+  kind: string;
+  /** `SENT`, or `UNDELIVERABLE` (no address, refused for good, or out of attempts). */
+  outcome: string;
+  /** The channel it went by: `email`, `sms`, `push` (empty when it did not go). */
+  channel: string;
+  /** The provider's id of the message, when it gave one. */
+  messageId: string;
+  /** When it was sent or given up on. */
+  sendTime?: Date | undefined;
 }
 
 /** One linked service's progress through Erase. */
@@ -421,6 +459,8 @@ function createBaseDeletionRequest(): DeletionRequest {
     participants: [],
     finalNoticeTime: undefined,
     createTraceId: '',
+    deadlineExtension: undefined,
+    sentNotices: [],
   };
 }
 
@@ -491,6 +531,12 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     }
     if (message.createTraceId !== '') {
       writer.uint32(178).string(message.createTraceId);
+    }
+    if (message.deadlineExtension !== undefined) {
+      DeadlineExtension.encode(message.deadlineExtension, writer.uint32(186).fork()).join();
+    }
+    for (const v of message.sentNotices) {
+      SentNotice.encode(v!, writer.uint32(194).fork()).join();
     }
     return writer;
   },
@@ -684,6 +730,22 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
             message.createTraceId = reader.string();
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.deadlineExtension = DeadlineExtension.decode(reader, reader.uint32());
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.sentNotices.push(SentNotice.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -776,6 +838,16 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
         : isSet(object.create_trace_id)
           ? globalThis.String(object.create_trace_id)
           : '',
+      deadlineExtension: isSet(object.deadlineExtension)
+        ? DeadlineExtension.fromJSON(object.deadlineExtension)
+        : isSet(object.deadline_extension)
+          ? DeadlineExtension.fromJSON(object.deadline_extension)
+          : undefined,
+      sentNotices: globalThis.Array.isArray(object?.sentNotices)
+        ? object.sentNotices.map((e: any) => SentNotice.fromJSON(e))
+        : globalThis.Array.isArray(object?.sent_notices)
+          ? object.sent_notices.map((e: any) => SentNotice.fromJSON(e))
+          : [],
     };
   },
 
@@ -847,6 +919,12 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     if (message.createTraceId !== '') {
       obj.createTraceId = message.createTraceId;
     }
+    if (message.deadlineExtension !== undefined) {
+      obj.deadlineExtension = DeadlineExtension.toJSON(message.deadlineExtension);
+    }
+    if (message.sentNotices?.length) {
+      obj.sentNotices = message.sentNotices.map((e) => SentNotice.toJSON(e));
+    }
     return obj;
   },
 
@@ -884,6 +962,306 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
       object.participants?.map((e) => ParticipantProgress.fromPartial(e)) || [];
     message.finalNoticeTime = object.finalNoticeTime ?? undefined;
     message.createTraceId = object.createTraceId ?? '';
+    message.deadlineExtension =
+      object.deadlineExtension !== undefined && object.deadlineExtension !== null
+        ? DeadlineExtension.fromPartial(object.deadlineExtension)
+        : undefined;
+    message.sentNotices = object.sentNotices?.map((e) => SentNotice.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeadlineExtension(): DeadlineExtension {
+  return {
+    previousDeadline: undefined,
+    reason: '',
+    actor: undefined,
+    extendTime: undefined,
+    traceId: '',
+  };
+}
+
+export const DeadlineExtension: MessageFns<DeadlineExtension> = {
+  encode(message: DeadlineExtension, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.previousDeadline !== undefined) {
+      Timestamp.encode(toTimestamp(message.previousDeadline), writer.uint32(10).fork()).join();
+    }
+    if (message.reason !== '') {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.actor !== undefined) {
+      Actor.encode(message.actor, writer.uint32(26).fork()).join();
+    }
+    if (message.extendTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.extendTime), writer.uint32(34).fork()).join();
+    }
+    if (message.traceId !== '') {
+      writer.uint32(42).string(message.traceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeadlineExtension {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeadlineExtension();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.previousDeadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = Actor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.extendTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeadlineExtension {
+    return {
+      previousDeadline: isSet(object.previousDeadline)
+        ? fromJsonTimestamp(object.previousDeadline)
+        : isSet(object.previous_deadline)
+          ? fromJsonTimestamp(object.previous_deadline)
+          : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+      actor: isSet(object.actor) ? Actor.fromJSON(object.actor) : undefined,
+      extendTime: isSet(object.extendTime)
+        ? fromJsonTimestamp(object.extendTime)
+        : isSet(object.extend_time)
+          ? fromJsonTimestamp(object.extend_time)
+          : undefined,
+      traceId: isSet(object.traceId)
+        ? globalThis.String(object.traceId)
+        : isSet(object.trace_id)
+          ? globalThis.String(object.trace_id)
+          : '',
+    };
+  },
+
+  toJSON(message: DeadlineExtension): unknown {
+    const obj: any = {};
+    if (message.previousDeadline !== undefined) {
+      obj.previousDeadline = message.previousDeadline.toISOString();
+    }
+    if (message.reason !== '') {
+      obj.reason = message.reason;
+    }
+    if (message.actor !== undefined) {
+      obj.actor = Actor.toJSON(message.actor);
+    }
+    if (message.extendTime !== undefined) {
+      obj.extendTime = message.extendTime.toISOString();
+    }
+    if (message.traceId !== '') {
+      obj.traceId = message.traceId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeadlineExtension>): DeadlineExtension {
+    return DeadlineExtension.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeadlineExtension>): DeadlineExtension {
+    const message = createBaseDeadlineExtension();
+    message.previousDeadline = object.previousDeadline ?? undefined;
+    message.reason = object.reason ?? '';
+    message.actor =
+      object.actor !== undefined && object.actor !== null
+        ? Actor.fromPartial(object.actor)
+        : undefined;
+    message.extendTime = object.extendTime ?? undefined;
+    message.traceId = object.traceId ?? '';
+    return message;
+  },
+};
+
+function createBaseSentNotice(): SentNotice {
+  return { kind: '', outcome: '', channel: '', messageId: '', sendTime: undefined };
+}
+
+export const SentNotice: MessageFns<SentNotice> = {
+  encode(message: SentNotice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== '') {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.outcome !== '') {
+      writer.uint32(18).string(message.outcome);
+    }
+    if (message.channel !== '') {
+      writer.uint32(26).string(message.channel);
+    }
+    if (message.messageId !== '') {
+      writer.uint32(34).string(message.messageId);
+    }
+    if (message.sendTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.sendTime), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SentNotice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSentNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.channel = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sendTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SentNotice {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : '',
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : '',
+      channel: isSet(object.channel) ? globalThis.String(object.channel) : '',
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+          ? globalThis.String(object.message_id)
+          : '',
+      sendTime: isSet(object.sendTime)
+        ? fromJsonTimestamp(object.sendTime)
+        : isSet(object.send_time)
+          ? fromJsonTimestamp(object.send_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: SentNotice): unknown {
+    const obj: any = {};
+    if (message.kind !== '') {
+      obj.kind = message.kind;
+    }
+    if (message.outcome !== '') {
+      obj.outcome = message.outcome;
+    }
+    if (message.channel !== '') {
+      obj.channel = message.channel;
+    }
+    if (message.messageId !== '') {
+      obj.messageId = message.messageId;
+    }
+    if (message.sendTime !== undefined) {
+      obj.sendTime = message.sendTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SentNotice>): SentNotice {
+    return SentNotice.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SentNotice>): SentNotice {
+    const message = createBaseSentNotice();
+    message.kind = object.kind ?? '';
+    message.outcome = object.outcome ?? '';
+    message.channel = object.channel ?? '';
+    message.messageId = object.messageId ?? '';
+    message.sendTime = object.sendTime ?? undefined;
     return message;
   },
 };

@@ -174,6 +174,16 @@ export interface ResolveParticipantRequest {
   etag: string;
 }
 
+/** Input of ExtendDeadline. */
+export interface ExtendDeadlineRequest {
+  /** The request, `deletionRequests/{deletion_request}`. Required. */
+  name: string;
+  /** Why more time is needed, as the subject will read it (10–500 characters, no PII please). */
+  reason: string;
+  /** The etag last seen; when set and stale, ABORTED. */
+  etag: string;
+}
+
 /** Input of RequestDeletion. */
 export interface RequestDeletionRequest {
   /** The account to erase. Required; 1–128 characters of `[A-Za-z0-9._:@-]`. */
@@ -1170,6 +1180,107 @@ export const ResolveParticipantRequest: MessageFns<ResolveParticipantRequest> = 
     message.participant = object.participant ?? '';
     message.justification = object.justification ?? '';
     message.records = object.records ?? '0';
+    message.etag = object.etag ?? '';
+    return message;
+  },
+};
+
+function createBaseExtendDeadlineRequest(): ExtendDeadlineRequest {
+  return { name: '', reason: '', etag: '' };
+}
+
+export const ExtendDeadlineRequest: MessageFns<ExtendDeadlineRequest> = {
+  encode(message: ExtendDeadlineRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.reason !== '') {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.etag !== '') {
+      writer.uint32(26).string(message.etag);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExtendDeadlineRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExtendDeadlineRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.etag = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExtendDeadlineRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+      etag: isSet(object.etag) ? globalThis.String(object.etag) : '',
+    };
+  },
+
+  toJSON(message: ExtendDeadlineRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.reason !== '') {
+      obj.reason = message.reason;
+    }
+    if (message.etag !== '') {
+      obj.etag = message.etag;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExtendDeadlineRequest>): ExtendDeadlineRequest {
+    return ExtendDeadlineRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExtendDeadlineRequest>): ExtendDeadlineRequest {
+    const message = createBaseExtendDeadlineRequest();
+    message.name = object.name ?? '';
+    message.reason = object.reason ?? '';
     message.etag = object.etag ?? '';
     return message;
   },
@@ -3687,6 +3798,25 @@ export const DeletionServiceService = {
     responseDeserialize: (value: Buffer): DeletionRequest => DeletionRequest.decode(value),
   },
   /**
+   * Extends an open request's legal deadline once, by what its jurisdiction
+   * allows (GDPR two months, CCPA 45 days), with the reason the subject is
+   * told; the subject is notified and the action is audited. Scope:
+   * `deletion:admin`. Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`,
+   * `INVALID_STATE`), NOT_FOUND, ABORTED (stale etag).
+   */
+  extendDeadline: {
+    path: '/deletion.v1.DeletionService/ExtendDeadline' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExtendDeadlineRequest): Buffer =>
+      Buffer.from(ExtendDeadlineRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExtendDeadlineRequest =>
+      ExtendDeadlineRequest.decode(value),
+    responseSerialize: (value: DeletionRequest): Buffer =>
+      Buffer.from(DeletionRequest.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeletionRequest => DeletionRequest.decode(value),
+  },
+  /**
    * The signed evidence of a completed erasure: what every linked service
    * answered (counts, categories, retained data with its legal basis) and what
    * was erased locally, signed with Ed25519. Verify `payload` against
@@ -3860,6 +3990,14 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * Errors: PERMISSION_DENIED (`SELF_RESOLUTION`), FAILED_PRECONDITION.
    */
   resolveParticipant: handleUnaryCall<ResolveParticipantRequest, DeletionRequest>;
+  /**
+   * Extends an open request's legal deadline once, by what its jurisdiction
+   * allows (GDPR two months, CCPA 45 days), with the reason the subject is
+   * told; the subject is notified and the action is audited. Scope:
+   * `deletion:admin`. Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`,
+   * `INVALID_STATE`), NOT_FOUND, ABORTED (stale etag).
+   */
+  extendDeadline: handleUnaryCall<ExtendDeadlineRequest, DeletionRequest>;
   /**
    * The signed evidence of a completed erasure: what every linked service
    * answered (counts, categories, retained data with its legal basis) and what
@@ -4115,6 +4253,28 @@ export interface DeletionServiceClient extends Client {
   ): ClientUnaryCall;
   resolveParticipant(
     request: ResolveParticipantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  /**
+   * Extends an open request's legal deadline once, by what its jurisdiction
+   * allows (GDPR two months, CCPA 45 days), with the reason the subject is
+   * told; the subject is notified and the action is audited. Scope:
+   * `deletion:admin`. Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`,
+   * `INVALID_STATE`), NOT_FOUND, ABORTED (stale etag).
+   */
+  extendDeadline(
+    request: ExtendDeadlineRequest,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  extendDeadline(
+    request: ExtendDeadlineRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeletionRequest) => void,
+  ): ClientUnaryCall;
+  extendDeadline(
+    request: ExtendDeadlineRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeletionRequest) => void,

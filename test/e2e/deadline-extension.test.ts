@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, main } from '../../clients/deletionctl/main.js';
+import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { castFor } from '../support/principals.js';
+import { refusal, scenarioClient, type Transport } from '../support/scenario-clients.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const DAY_MS = 86_400_000;
+
+/** A mail's raw text with quoted-printable soft breaks and escapes undone. */
+const quotedPrintable = (raw: string): string =>
+  raw
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+describe.each<Transport>(['grpc', 'trpc'])('deadline extension over %s', (transport) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // A long grace period: the requests stay SCHEDULED, open, while the test extends them.
+    t = await startTestApp({ GRACE_PERIOD_SECONDS: String(30 * 86_400) });
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  it('extends a GDPR deadline by two months, once: recorded, audited, told to the subject, on the resource', async () => {
+    const client = scenarioClient(transport, t);
+    const request = await t.scheduled({ jurisdiction: 'GDPR' });
+    const cast = await castFor(request.subjectId);
+    const before = await client.get({ name: request.name }, cast.admin);
+    expect(before.deadlineExtension).toBeNull();
+
+    const reason = 'A linked service holds years of records and needs a manual export first';
+    const extended = await client.extend(
+      { name: request.name, reason, etag: before.etag },
+      cast.admin,
+    );
+    const previous = new Date(before.legalDeadline);
+    // Two calendar months on, the day clamped to the end of a shorter month (29 December → 28 February).
+    const [year, month] = [previous.getUTCFullYear(), previous.getUTCMonth() + 2];
+    const expected = new Date(previous);
+    expected.setUTCFullYear(
+      year,
+      month,
+      Math.min(previous.getUTCDate(), new Date(Date.UTC(year, month + 1, 0)).getUTCDate()),
+    );
+    expect(new Date(extended.legalDeadline).toISOString()).toBe(expected.toISOString());
+    expect(extended.deadlineExtension).toEqual({
+      previousDeadline: before.legalDeadline,
+      reason,
+      actorId: 'admin-cy',
+    });
+    // The extension is something a caller acts on: the etag moved.
+    expect(extended.etag).not.toBe(before.etag);
+
+    // Once only; the stale etag is refused first.
+    expect(
+      (await refusal(client.extend({ name: request.name, reason, etag: before.etag }, cast.admin)))
+        .status,
+    ).toBe('ABORTED');
+    const again = await refusal(client.extend({ name: request.name, reason }, cast.admin));
+    expect([again.status, again.reason]).toEqual(['FAILED_PRECONDITION', 'ALREADY_EXTENDED']);
+
+    // The subject is told, with the reason and the new date, by the next worker pass.
+    const since = t.smtp.messages.length;
+    await t.app.runWorkerPass();
+    // The pass sends what the outbox holds in order: the receipt, scheduled, then this one.
+    const mail = t.smtp.messages
+      .slice(since)
+      .filter((message) => message.to.includes(t.emailOf(request.subjectId)))
+      .at(-1);
+    expect(mail?.raw).toMatch(/^Subject: We need more time to delete your account\r?$/m);
+    const plain = quotedPrintable(mail?.raw ?? '');
+    expect(plain).toContain(reason);
+    expect(plain).toContain(
+      new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(expected),
+    );
+    const told = await client.get({ name: request.name }, cast.admin);
+    expect(told.sentNotices).toContain('DEADLINE_EXTENDED SENT email');
+
+    // Audited as an administrator's action, with the dates and the reason.
+    const actions = await t.client.listAuditEvents(
+      { deletionRequest: request.name, kind: AuditEventKind.AUDIT_EVENT_KIND_ADMIN_ACTION },
+      cast.admin,
+    );
+    expect(actions.auditEvents.map((event) => [event.actor?.id, event.details])).toEqual([
+      [
+        'admin-cy',
+        {
+          operation: 'extendDeadline',
+          previousDeadline: previous.toISOString(),
+          deadline: expected.toISOString(),
+          reason,
+        },
+      ],
+    ]);
+    expect((await t.client.verifyAuditLog({}, cast.admin)).intact).toBe(true);
+
+    // The reason is sealed at rest: neither the extension nor the outbox holds it in clear.
+    const raw = JSON.stringify(
+      await t.app.connection.collection('deletion_requests').findOne({ _id: request.id }),
+    );
+    expect(raw).not.toContain('manual export');
+  });
+
+  it('extends a CCPA deadline by 45 days', async () => {
+    const client = scenarioClient(transport, t);
+    const request = await t.scheduled({ jurisdiction: 'CCPA' });
+    const cast = await castFor(request.subjectId);
+    const before = await client.get({ name: request.name }, cast.admin);
+    const extended = await client.extend(
+      { name: request.name, reason: 'The request covers several linked accounts' },
+      cast.admin,
+    );
+    expect(extended.legalDeadline - before.legalDeadline).toBe(45 * DAY_MS);
+  });
+
+  it('refuses to extend a closed request, and a reason too short to tell the subject anything', async () => {
+    const client = scenarioClient(transport, t);
+    const request = await t.requested();
+    const cast = await castFor(request.subjectId);
+    const short = await refusal(client.extend({ name: request.name, reason: 'busy' }, cast.admin));
+    expect([short.status, short.fields]).toEqual(['INVALID_ARGUMENT', ['reason']]);
+    await client.cancel({ name: request.name }, cast.self);
+    const closed = await refusal(
+      client.extend({ name: request.name, reason: 'More time is needed here' }, cast.admin),
+    );
+    expect([closed.status, closed.reason]).toEqual(['FAILED_PRECONDITION', 'INVALID_STATE']);
+  });
+});
+
+describe('deletionctl timeline', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ GRACE_PERIOD_SECONDS: String(30 * 86_400) });
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
+  it('shows the extension and the notices the subject was sent', async () => {
+    const request = await t.scheduled();
+    const cast = await castFor('sre');
+    const ctl = async (args: string[]) => {
+      const out: string[] = [];
+      const code = await main(args, {
+        out: (text) => out.push(text),
+        err: (text) => out.push(text),
+        env: {
+          DELETION_ADDRESS: `127.0.0.1:${String(t.ports.grpc)}`,
+          DELETION_HTTP_URL: `http://127.0.0.1:${String(t.ports.http)}`,
+          DELETION_TOKEN: cast.admin.token,
+        },
+        isTty: false,
+      });
+      return { code, out: out.join('\n') };
+    };
+    const extended = await ctl([
+      'extend-deadline',
+      request.id,
+      '--reason',
+      'Records must first be exported by hand',
+    ]);
+    expect(extended.code).toBe(EXIT.OK);
+    await t.app.runWorkerPass();
+    const { code, out } = await ctl(['timeline', request.id]);
+    expect(code).toBe(EXIT.OK);
+    expect(out).toMatch(
+      /deadline extended \S+Z → \S+Z {2}by admin-cy \(Records must first be exported by hand\)/,
+    );
+    expect(out).toMatch(/subject told: RECEIPT by email/);
+    expect(out).toMatch(/subject told: SCHEDULED by email/);
+    expect(out).toMatch(/subject told: DEADLINE_EXTENDED by email/);
+  });
+});
