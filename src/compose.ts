@@ -76,7 +76,8 @@ import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server
 import { grpcServerCredentials } from './transports/grpc/server-credentials.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
-import { startRateLimitSweeper, type RateLimitSweeper } from './worker/rate-limit-sweeper.js';
+import { housekeeping, type HousekeepingRun } from './worker/housekeeping.js';
+import { startPeriodicTask, type PeriodicTask } from './worker/periodic-task.js';
 import { startWorkerLoop, type WorkerLoop } from './worker/worker-loop.js';
 
 /** Parts a test may replace. */
@@ -104,6 +105,8 @@ export interface App {
   start(): Promise<{ grpcPort: number; httpPort: number }>;
   /** Runs one worker pass now. */
   runWorkerPass(): ReturnType<typeof runWorkerPass>;
+  /** One run of the slow housekeeping (deadline warnings, retention sweep, mailbox expiry). */
+  runHousekeeping(): Promise<HousekeepingRun>;
   close(): Promise<void>;
 }
 
@@ -254,6 +257,7 @@ const makeDeps = (
       requesterLimit: config.BREAKER_REQUESTER_LIMIT,
     },
     reportUrlTemplate: config.NOTICE_REPORT_URL ?? null,
+    retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
     noticeRetry: {
       baseMs: config.RETRY_BASE_MS,
       capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
@@ -375,8 +379,16 @@ export const composeApp = async (
   const pass = () => runWorkerPass(deps, owner);
   let worker: WorkerLoop | undefined;
   let stopGauges: (() => void) | undefined;
-  let sweeper: RateLimitSweeper | undefined;
+  const tasks: PeriodicTask[] = [];
   const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
+  const mailbox = createMongoMailboxStore(connection);
+  const keepHouse = housekeeping(deps, {
+    logger,
+    warningMs,
+    expireMailbox:
+      config.NOTIFIER === 'dev-mailbox' ? (before: Date) => mailbox.expire(before) : undefined,
+    mailboxRetentionMs: config.DEV_MAILBOX_RETENTION_HOURS * 3_600_000,
+  });
   return {
     service,
     deps,
@@ -388,15 +400,26 @@ export const composeApp = async (
     audit,
     subjectData,
     runWorkerPass: pass,
+    runHousekeeping: keepHouse,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
-      if (config.WORKER_ENABLED)
+      if (config.WORKER_ENABLED) {
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
-      sweeper = startRateLimitSweeper(() => deps.limiter.sweep(), {
-        intervalMs: config.RATE_LIMIT_SWEEP_MS,
-        logger,
-      });
+        // Worker replicas only: one warning per request per run, not one per replica.
+        tasks.push(
+          startPeriodicTask('housekeeping', keepHouse, {
+            intervalMs: config.HOUSEKEEPING_SECONDS * 1000,
+            logger,
+          }),
+        );
+      }
+      tasks.push(
+        startPeriodicTask('rate_limit_sweep', () => deps.limiter.sweep(), {
+          intervalMs: config.RATE_LIMIT_SWEEP_MS,
+          logger,
+        }),
+      );
       stopGauges = observeOpenRequests(
         () => deps.requests.countOpen(new Date(deps.clock.now().getTime() + warningMs)),
         () => deps.clock.now(),
@@ -405,7 +428,7 @@ export const composeApp = async (
     },
     close: async () => {
       await worker?.stop();
-      await sweeper?.stop();
+      await Promise.all(tasks.splice(0).map((task) => task.stop()));
       stopGauges?.();
       await Promise.all([grpc.close(), http.close()]);
       participants.close();

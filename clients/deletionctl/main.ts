@@ -344,7 +344,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     .description('audit events in chain order, oldest first')
     .option(
       '--kind <kind>',
-      'STATE_CHANGED, PRIVILEGED_READ, ADMIN_ACTION, ERASURES_PAUSED, ERASURES_RESUMED, KEY_DESTROYED',
+      'STATE_CHANGED, PRIVILEGED_READ, ADMIN_ACTION, ERASURES_PAUSED, ERASURES_RESUMED, KEY_DESTROYED, RECORD_SWEPT',
     )
     .option('--request <id>', 'one deletion request')
     .option('--subject <id>', 'one subject (matched through its pseudonym)')

@@ -54,6 +54,8 @@ export interface DeletionPolicy {
    * the request's id (the completion notice links to it); null: ask support.
    */
   readonly reportUrlTemplate: string | null;
+  /** How long a closed request is kept whole (since its last change) before it is cut down to what the audit needs. */
+  readonly retentionMs: number;
   /** Back-off of notices to the subject whose channel is down, and when to give up on one. */
   readonly noticeRetry: NoticeRetryPolicy;
 }

@@ -58,6 +58,13 @@ export interface DeletionRequestRepository {
   findUnsynced(before: Date, limit: number): Promise<DeletionRequest[]>;
   /** How many requests are open, by state, and how many of those have a legal deadline before `deadlineBefore`. */
   countOpen(deadlineBefore: Date): Promise<OpenCounts>;
+  /** Open requests whose legal deadline is before `before`, the nearest first. */
+  findNearDeadline(before: Date, limit: number): Promise<DeletionRequest[]>;
+  /**
+   * Closed requests last changed before `closedBefore`, not swept yet, owing
+   * the subject nothing, and (when COMPLETED) with the subject's key destroyed.
+   */
+  findRetentionDue(closedBefore: Date, limit: number): Promise<DeletionRequest[]>;
   /** COMPLETED requests whose subject's data key is not recorded as destroyed yet. */
   findUnshredded(limit: number): Promise<DeletionRequest[]>;
 }
@@ -146,6 +153,8 @@ export interface OneTimeCodes {
 /** Signs erasure reports (Ed25519); anyone with the public key can verify them. */
 export interface ReportSigner {
   sign(payload: string): { readonly signature: string; readonly keyId: string };
+  /** SHA-256 of a payload, hex: what identifies a report once the report itself is gone. */
+  digest(payload: string): string;
 }
 
 /** Time, so tests can fix it. */

@@ -83,7 +83,7 @@ export const listDeletionRequests =
 /**
  * The signed report of a completed erasure. Errors: PERMISSION_DENIED (also
  * for a missing id when limited to one's own), NOT_FOUND, FAILED_PRECONDITION
- * (`NOT_COMPLETED`).
+ * (`NOT_COMPLETED`; `RECORD_SWEPT` once the retention period dropped it, it named the subject).
  */
 export const getErasureReport =
   (deps: DeletionDeps) =>
@@ -96,5 +96,11 @@ export const getErasureReport =
       operation: 'getErasureReport',
     });
     if (request.state === 'COMPLETED' && request.report !== null) return request.report;
+    if (request.retention !== null)
+      throw preconditionFailed(
+        'RECORD_SWEPT',
+        'the report was dropped with the rest of the subject’s data after the retention period; its SHA-256 is kept',
+        request.id,
+      );
     throw preconditionFailed('NOT_COMPLETED', 'the erasure is not completed yet', request.id);
   };

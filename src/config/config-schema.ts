@@ -315,6 +315,27 @@ export const configSchema = z.object({
     .describe(
       'An open request whose legal deadline is this close (or past) counts in the deletion.requests.near_deadline gauge',
     ),
+  HOUSEKEEPING_SECONDS: seconds
+    .min(1)
+    .default(3600)
+    .describe(
+      'Pause between housekeeping runs: the deadline check (a warning log per open request near its deadline), the retention sweep, the dev mailbox expiry',
+    ),
+  RECORD_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .default(180)
+    .describe(
+      'How long a closed request is kept whole after its last change; then it keeps only the pseudonym, states, times and outcomes (audited)',
+    ),
+  DEV_MAILBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(24)
+    .describe('How long the dev mailbox keeps a message'),
   PARTICIPANTS: participants
     .default([])
     .describe(

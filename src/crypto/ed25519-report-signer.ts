@@ -38,5 +38,6 @@ export const createEd25519ReportSigner = (
       signature: sign(null, Buffer.from(payload, 'utf8'), privateKey).toString('base64'),
       keyId,
     }),
+    digest: (payload) => createHash('sha256').update(payload, 'utf8').digest('hex'),
   };
 };

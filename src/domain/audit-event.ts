@@ -1,6 +1,6 @@
 import type { Actor } from './principal.js';
 
-/** What the audit log records (DESIGN §4): every transition, approval, privileged read and admin action. */
+/** What the audit log records (DESIGN §4): every transition, approval, privileged read and admin action, and each retention sweep of a request. */
 export const auditKinds = [
   'STATE_CHANGED',
   'PRIVILEGED_READ',
@@ -8,6 +8,7 @@ export const auditKinds = [
   'ERASURES_PAUSED',
   'ERASURES_RESUMED',
   'KEY_DESTROYED',
+  'RECORD_SWEPT',
 ] as const;
 
 /** A kind of audit event. */

@@ -59,6 +59,17 @@ export interface DeadlineExtension {
   readonly traceId: string;
 }
 
+/** What is left of a request after its retention period: when it was cut down, and what identified its report. */
+export interface RetentionRecord {
+  readonly sweptAt: Date;
+  /**
+   * SHA-256 (hex) of the signed erasure report's payload, which named the
+   * subject: the report itself is dropped, and a copy the subject kept can
+   * still be matched to this record. Null when there was no report.
+   */
+  readonly reportSha256: string | null;
+}
+
 /** The pending one-time code: only its keyed hash is ever kept (attempts are counted by the repository). */
 export interface PendingVerification {
   readonly codeHash: string;
@@ -111,6 +122,8 @@ export interface DeletionRequest {
    * the personal data of the subject's requests is unreadable from then on); null before.
    */
   readonly subjectKeyDestroyedAt: Date | null;
+  /** Set once the retention period is over and the request was cut down to what the audit needs. */
+  readonly retention: RetentionRecord | null;
   /** Each linked service's progress through Erase, by participant name. */
   readonly participants: Readonly<Record<string, ParticipantStep>>;
   /** The worker holding the purge, and until when (a crashed worker's lease expires). */
@@ -218,6 +231,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     outbox: [],
     sentNotices: [],
     subjectKeyDestroyedAt: null,
+    retention: null,
     notices: null,
     leaseOwner: null,
     leaseUntil: null,

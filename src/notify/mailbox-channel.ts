@@ -15,6 +15,8 @@ export interface MailboxStore {
     readonly to?: string | undefined;
     readonly limit: number;
   }): Promise<MailboxMessage[]>;
+  /** Deletes the messages sent before `before`; answers how many. */
+  expire(before: Date): Promise<number>;
 }
 
 /**

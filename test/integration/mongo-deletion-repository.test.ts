@@ -128,6 +128,14 @@ const everyFieldSet = aDeletionRequest({
   ],
   reviewer: { kind: 'USER', id: 'reviewer-1' },
   reviewNote: 'checked the ticket',
+  deadlineExtension: {
+    previousDeadline: at(45 * DAY),
+    reason: 'backups to restore',
+    actor: { kind: 'USER', id: 'admin-1' },
+    at: at(6 * MINUTE),
+    traceId: 'c'.repeat(32),
+  },
+  retention: { sweptAt: at(10 * MINUTE), reportSha256: 'ab'.repeat(32) },
   accountSynced: false,
   createdIn: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
   leaseOwner: 'worker-1',
@@ -482,6 +490,7 @@ describe('personal data of the subject', () => {
     'device-7',
     'no longer using the service',
     'checked the ticket',
+    'backups to restore',
   ];
   const storedText = async (id: string) =>
     JSON.stringify([
@@ -523,6 +532,12 @@ describe('personal data of the subject', () => {
       ...request,
       reason: '',
       reviewNote: null,
+      deadlineExtension: { ...request.deadlineExtension, reason: '' },
+      outbox: request.outbox.map((owed) =>
+        owed.notice.kind === 'DEADLINE_EXTENDED'
+          ? { ...owed, notice: { ...owed.notice, reason: '' } }
+          : owed,
+      ),
       finalNotice: {
         ...request.finalNotice,
         contact: {

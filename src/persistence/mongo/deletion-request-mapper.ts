@@ -124,6 +124,7 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   outboxDueAt: outboxDueAt(r.outbox),
   sentNotices: r.sentNotices.map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: r.subjectKeyDestroyedAt,
+  retention: r.retention && { ...r.retention },
   sealed: null,
   participants: Object.fromEntries(
     Object.entries(r.participants).map(([name, step]) => [name, stepToDocument(step)]),
@@ -239,6 +240,9 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   ),
   sentNotices: (d.sentNotices ?? []).map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: d.subjectKeyDestroyedAt ?? null,
+  retention: d.retention
+    ? { sweptAt: d.retention.sweptAt, reportSha256: d.retention.reportSha256 ?? null }
+    : null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),
   ),

@@ -116,6 +116,8 @@ export interface DeletionRequestDocument {
   sentNotices?: SentNoticeDocument[];
   /** Absent on documents written before crypto-shredding. */
   subjectKeyDestroyedAt?: Date | null;
+  /** Set when the retention sweep cut the request down; absent before sweeps existed. */
+  retention?: { sweptAt: Date; reportSha256: string | null } | null;
   /**
    * The subject's personal data, each value encrypted with their data key
    * (see sealed-personal-data.ts); the plain fields are then blank. Absent
@@ -197,6 +199,8 @@ export const deletionRequestIndexes = [
   { key: { 'notices.dueAt': 1 }, name: 'notices_due_at' },
   { key: { outboxDueAt: 1 }, name: 'outbox_due_at' },
   { key: { state: 1, subjectKeyDestroyedAt: 1 }, name: 'state_subject_key_destroyed_at' },
+  { key: { state: 1, legalDeadline: 1 }, name: 'state_legal_deadline' },
+  { key: { state: 1, updatedAt: 1 }, name: 'state_updated_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
@@ -346,6 +350,10 @@ const sealedSchema = new Schema(
 );
 const requiredString = { type: String, required: true } as const;
 const requiredDate = { type: Date, required: true } as const;
+const retentionSchema = new Schema(
+  { sweptAt: requiredDate, reportSha256: nullable(String) },
+  subdocument,
+);
 const deadlineExtensionSchema = new Schema(
   {
     previousDeadline: requiredDate,
@@ -415,6 +423,7 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     outboxDueAt: nullable(Date),
     sentNotices: { type: [sentNoticeSchema], default: [] },
     subjectKeyDestroyedAt: nullable(Date),
+    retention: nullable(retentionSchema),
     sealed: nullable(sealedSchema),
     leaseOwner: nullable(String),
     leaseUntil: nullable(Date),

@@ -2,7 +2,12 @@ import type mongoose from 'mongoose';
 import { type Connection, type Model, type QueryFilter } from 'mongoose';
 import type { DeletionRequestRepository, InsertOutcome, SubjectCipher } from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { isTerminal, openStates, type DeletionState } from '../../domain/deletion-state.js';
+import {
+  deletionStates,
+  isTerminal,
+  openStates,
+  type DeletionState,
+} from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
@@ -21,6 +26,10 @@ const indexNames: Record<string, UniqueKey> = {
   _id_: '_id',
 };
 
+/** The terminal states in which nothing was erased (the subject's key lives on). */
+const closedWithoutErasure = deletionStates.filter(
+  (state) => isTerminal(state) && state !== 'COMPLETED',
+);
 /** The unique key an error names: keyPattern/keyValue (MongoDB), else the index name in the message, else unknown. */
 const duplicateKeyOf = (
   error: InstanceType<typeof mongoose.mongo.MongoServerError>,
@@ -295,6 +304,33 @@ export const createMongoDeletionRepository = (
           nearDeadline,
         };
       }),
+    findNearDeadline: (before, limit) =>
+      call('find_near_deadline', {}, () =>
+        findMany(
+          { state: { $in: openStates }, legalDeadline: { $lt: before } },
+          { legalDeadline: 1, _id: 1 },
+          limit,
+        ),
+      ),
+    findRetentionDue: (closedBefore, limit) =>
+      call('find_retention_due', {}, () =>
+        findMany(
+          {
+            retention: null,
+            updatedAt: { $lte: closedBefore },
+            // Nothing is still owed to the subject (the outbox and the final notice are settled).
+            outboxDueAt: null,
+            'finalNotice.dueAt': null,
+            $or: [
+              // A completed request once its subject's key is destroyed (the shredder needs the id).
+              { state: 'COMPLETED', subjectKeyDestroyedAt: { $ne: null } },
+              { state: { $in: closedWithoutErasure } },
+            ],
+          },
+          { updatedAt: 1, _id: 1 },
+          limit,
+        ),
+      ),
     findUnshredded: (limit) =>
       call('find_unshredded', {}, () =>
         findMany(

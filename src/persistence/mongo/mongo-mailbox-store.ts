@@ -18,6 +18,8 @@ export const createMongoMailboxStore = (
     deliver: async (message) => {
       await collection.insertOne({ ...message });
     },
+    expire: async (before) =>
+      (await collection.deleteMany({ sentAt: { $lt: before } })).deletedCount,
     list: async ({ to, limit }) => {
       const rows = await collection
         .find(to === undefined ? {} : { to })

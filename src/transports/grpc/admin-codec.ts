@@ -23,6 +23,7 @@ const kinds: Readonly<Record<AuditKind, AuditEventKind>> = {
   ERASURES_PAUSED: AuditEventKind.AUDIT_EVENT_KIND_ERASURES_PAUSED,
   ERASURES_RESUMED: AuditEventKind.AUDIT_EVENT_KIND_ERASURES_RESUMED,
   KEY_DESTROYED: AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED,
+  RECORD_SWEPT: AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT,
 };
 
 /** The kind filter: none for UNSPECIFIED; a value this version does not know stays as it came, for the input check to refuse. */

@@ -49,6 +49,11 @@ export enum AuditEventKind {
   AUDIT_EVENT_KIND_ERASURES_RESUMED = 5,
   /** AUDIT_EVENT_KIND_KEY_DESTROYED - A subject's data key was destroyed (crypto-shredding). */
   AUDIT_EVENT_KIND_KEY_DESTROYED = 6,
+  /**
+   * AUDIT_EVENT_KIND_RECORD_SWEPT - A closed request was cut down to what the audit needs once its retention
+   * period was over (details: the state, what was kept).
+   */
+  AUDIT_EVENT_KIND_RECORD_SWEPT = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -75,6 +80,9 @@ export function auditEventKindFromJSON(object: any): AuditEventKind {
     case 6:
     case 'AUDIT_EVENT_KIND_KEY_DESTROYED':
       return AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED;
+    case 7:
+    case 'AUDIT_EVENT_KIND_RECORD_SWEPT':
+      return AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT;
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -98,6 +106,8 @@ export function auditEventKindToJSON(object: AuditEventKind): string {
       return 'AUDIT_EVENT_KIND_ERASURES_RESUMED';
     case AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED:
       return 'AUDIT_EVENT_KIND_KEY_DESTROYED';
+    case AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT:
+      return 'AUDIT_EVENT_KIND_RECORD_SWEPT';
     case AuditEventKind.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED';

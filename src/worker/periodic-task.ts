@@ -1,29 +1,31 @@
 import type { Logger } from 'pino';
 import { DomainError } from '../domain/domain-error.js';
 
-/** A timer that deletes expired rate-limit entries until stopped. */
-export interface RateLimitSweeper {
+/** A timer that runs one piece of housekeeping until stopped. */
+export interface PeriodicTask {
   stop(): Promise<void>;
 }
 
 /**
- * Sweeps every `intervalMs` (FerretDB has no TTL index, so nothing else
- * deletes them). A failed sweep is logged by code and tried again next time.
+ * Runs `task` every `intervalMs` (the first time after one interval), never
+ * two at once. A failed run is logged by code and tried again next time.
+ * For what no database feature does for us: FerretDB has no TTL index.
  */
-export const startRateLimitSweeper = (
-  sweep: () => Promise<number>,
+export const startPeriodicTask = (
+  name: string,
+  task: () => Promise<unknown>,
   options: { readonly intervalMs: number; readonly logger: Logger },
-): RateLimitSweeper => {
+): PeriodicTask => {
   let stopped = false;
   let running: Promise<void> | undefined;
   const tick = (): void => {
-    running = sweep().then(
+    running = task().then(
       () => undefined,
       (error: unknown) => {
         const failure = DomainError.from(error);
         options.logger.warn(
-          { code: failure.code, reason: failure.reason },
-          'rate-limit sweep failed',
+          { task: name, code: failure.code, reason: failure.reason },
+          'housekeeping failed',
         );
       },
     );

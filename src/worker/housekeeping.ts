@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { DeletionDeps } from '../app/deletion-deps.js';
+import { sweepRetention } from '../app/sweep-retention.js';
+import { findDeadlineWarnings } from '../app/watch-deadlines.js';
+
+/** What one housekeeping run did. */
+export interface HousekeepingRun {
+  /** Open requests near (or past) their legal deadline, each logged as a warning. */
+  readonly nearDeadline: number;
+  /** Closed requests cut down to what the audit needs. */
+  readonly swept: number;
+  /** Dev mailbox messages deleted. */
+  readonly mailboxExpired: number;
+}
+
+/**
+ * One run of the slow housekeeping: a warning log line per open request near
+ * its legal deadline (what a log alert matches, beside the
+ * `deletion.requests.near_deadline` gauge), the retention sweep, and the
+ * expiry of dev mailbox messages. Each part runs even if another failed; a
+ * failure is logged and the run rejects after all of them.
+ */
+export const housekeeping =
+  (
+    deps: DeletionDeps,
+    options: {
+      readonly logger: Logger;
+      readonly warningMs: number;
+      /** Deletes dev mailbox messages sent before the date (absent: no dev mailbox). */
+      readonly expireMailbox?: ((before: Date) => Promise<number>) | undefined;
+      readonly mailboxRetentionMs: number;
+    },
+  ) =>
+  async (): Promise<HousekeepingRun> => {
+    const { logger } = options;
+    const [warnings, swept, mailboxExpired] = await Promise.allSettled([
+      findDeadlineWarnings(deps, options.warningMs),
+      sweepRetention(deps),
+      options.expireMailbox?.(new Date(deps.clock.now().getTime() - options.mailboxRetentionMs)) ??
+        Promise.resolve(0),
+    ]);
+    if (warnings.status === 'fulfilled')
+      for (const warning of warnings.value)
+        logger.warn(
+          {
+            alert: 'deletion_deadline_near',
+            deletionRequest: warning.deletionRequestId,
+            state: warning.state,
+            jurisdiction: warning.jurisdiction,
+            legalDeadline: warning.legalDeadline.toISOString(),
+            hoursLeft: warning.hoursLeft,
+            extended: warning.extended,
+          },
+          warning.hoursLeft < 0
+            ? 'deletion request past its legal deadline'
+            : 'deletion request near its legal deadline',
+        );
+    if (swept.status === 'fulfilled' && swept.value > 0)
+      logger.info({ swept: swept.value }, 'closed requests cut down to their audit record');
+    const failed = [warnings, swept, mailboxExpired].find((part) => part.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return {
+      nearDeadline: warnings.status === 'fulfilled' ? warnings.value.length : 0,
+      swept: swept.status === 'fulfilled' ? swept.value : 0,
+      mailboxExpired: mailboxExpired.status === 'fulfilled' ? mailboxExpired.value : 0,
+    };
+  };
