@@ -185,6 +185,34 @@ describe('notices to the subject', () => {
     ]);
   });
 
+  it('sends each notice once when two replicas work the outbox at the same time, the provider slow', async () => {
+    const provider = await started(startProviderStub());
+    const env = smsEnv(provider, { GRACE_PERIOD_SECONDS: String(86_400) });
+    const first = await startTestApp(env, { keepDatabase: true });
+    disposables.push(first);
+    const second = await started(startTestApp(env, { dbName: first.dbName }));
+    const phone = '+4915100000004';
+    const { cast, name, id } = await ask(first, {
+      id: newSubjectId('race'),
+      phone,
+      notifyBy: 'sms',
+    });
+    const code = /(\d{6,10})/.exec(smsTo(provider, phone)[0] ?? '')?.[1] ?? '';
+    await first.client.confirmDeletion({ name, code }, cast.self);
+    // The receipt and the scheduled notice are owed; each send takes 300 ms.
+    provider.queue({ status: 201, delayMs: 300 }, { status: 201, delayMs: 300 });
+    for (let round = 0; round < 3; round += 1)
+      await Promise.all([first.app.runWorkerPass(), second.app.runWorkerPass()]);
+
+    const sent = provider.requests.map((request) => request.headers['idempotency-key']);
+    expect(sent.filter((key) => key === `${id}/RECEIPT@0`)).toHaveLength(1);
+    expect(sent.filter((key) => key === `${id}/SCHEDULED@1`)).toHaveLength(1);
+    expect((await sentNotices(second, id)).map((notice) => notice.kind)).toEqual([
+      'RECEIPT',
+      'SCHEDULED',
+    ]);
+  });
+
   it('withdraws a request whose code could not be sent, even after the worker sent its receipt', async () => {
     const holder: { app?: TestApp } = {};
     let codesFail = true;

@@ -16,6 +16,8 @@ export interface ProviderAnswer {
   readonly headers?: Readonly<Record<string, string>>;
   /** Never answer (the connection stays open until the stub stops). */
   readonly hang?: boolean;
+  /** Answer after this long (a slow provider). */
+  readonly delayMs?: number;
 }
 
 /**
@@ -53,6 +55,13 @@ export const startProviderStub = async (): Promise<ProviderStub> => {
       requests.push(request);
       const answer = answers.shift();
       if (answer?.hang === true) return;
+      if (answer?.delayMs !== undefined)
+        setTimeout(() => {
+          respond(answer, request);
+        }, answer.delayMs);
+      else respond(answer, request);
+    });
+    const respond = (answer: ProviderAnswer | undefined, request: ProviderRequest): void => {
       const key = req.headers['idempotency-key'];
       const known = typeof key === 'string' ? byKey.get(key) : undefined;
       if (answer === undefined || (answer.status >= 200 && answer.status < 300)) {
@@ -71,7 +80,7 @@ export const startProviderStub = async (): Promise<ProviderStub> => {
       }
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(JSON.stringify(answer.body ?? { message: 'stub failure' }));
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
