@@ -406,7 +406,7 @@ export const composeApp = async (
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
       if (config.WORKER_ENABLED) {
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
-        // Worker replicas only: one warning per request per run, not one per replica.
+        // Worker replicas only (each logs its warnings: alerts group them by deletionRequest).
         tasks.push(
           startPeriodicTask('housekeeping', keepHouse, {
             intervalMs: config.HOUSEKEEPING_SECONDS * 1000,

@@ -106,10 +106,10 @@ export const auditPrivilegedCalls = (
         operation: 'extendDeadline',
         request,
         ...(extension && {
+          // Not the reason: free text, kept (sealed) on the request, not in the lasting audit log.
           details: {
             previousDeadline: extension.previousDeadline.toISOString(),
             deadline: request.legalDeadline.toISOString(),
-            reason: extension.reason,
           },
         }),
       });

@@ -9,8 +9,9 @@ import { mutateRequest } from './mutate-request.js';
 /**
  * Extends an open request's legal deadline once, by what its jurisdiction
  * allows, with the reason the subject is told (the notice is owed in the same
- * write). Errors: PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION
- * (`INVALID_STATE`, `ALREADY_EXTENDED`), ABORTED (`ETAG_MISMATCH`).
+ * write). Errors: PERMISSION_DENIED (also `SELF_EXTENSION`), NOT_FOUND,
+ * FAILED_PRECONDITION (`INVALID_STATE`, `ALREADY_EXTENDED`, `DEADLINE_PASSED`),
+ * ABORTED (`ETAG_MISMATCH`).
  */
 export const extendDeadline =
   (deps: DeletionDeps) =>

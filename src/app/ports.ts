@@ -62,7 +62,8 @@ export interface DeletionRequestRepository {
   findNearDeadline(before: Date, limit: number): Promise<DeletionRequest[]>;
   /**
    * Closed requests last changed before `closedBefore`, not swept yet, owing
-   * the subject nothing, and (when COMPLETED) with the subject's key destroyed.
+   * nothing (notices, Suspend/Restore calls, account changes), and (when
+   * COMPLETED) with the subject's key destroyed.
    */
   findRetentionDue(closedBefore: Date, limit: number): Promise<DeletionRequest[]>;
   /** COMPLETED requests whose subject's data key is not recorded as destroyed yet. */

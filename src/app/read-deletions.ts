@@ -96,7 +96,7 @@ export const getErasureReport =
       operation: 'getErasureReport',
     });
     if (request.state === 'COMPLETED' && request.report !== null) return request.report;
-    if (request.retention !== null)
+    if (request.state === 'COMPLETED' && request.retention !== null)
       throw preconditionFailed(
         'RECORD_SWEPT',
         'the report was dropped with the rest of the subject’s data after the retention period; its SHA-256 is kept',

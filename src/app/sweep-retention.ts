@@ -9,7 +9,9 @@ const SWEEP_BATCH = 100;
  * Cuts closed requests down to what the audit needs once `retentionMs` has
  * passed since they last changed (see `sweepRecord`), and audits each one
  * (RECORD_SWEPT, once per request however often a sweep is repeated) before
- * it is cut. Returns how many were cut. Errors: UNAVAILABLE.
+ * it is cut: a crash in between leaves an event whose cut the next sweep
+ * makes, never a cut without its event. Returns how many were cut.
+ * Errors: UNAVAILABLE.
  */
 export const sweepRetention = async (deps: DeletionDeps): Promise<number> => {
   const now = deps.clock.now();
@@ -28,8 +30,8 @@ export const sweepRetention = async (deps: DeletionDeps): Promise<number> => {
       deletionRequestId: request.id,
       subjectPseudonym: pseudonym,
       details: {
+        // Only what a closed request cannot change: a retried sweep records the same.
         state: request.state,
-        lastChange: request.updatedAt.toISOString(),
         kept: 'pseudonym, states, times, trace ids, outcomes',
         ...(reportSha256 !== null && { reportSha256 }),
       },

@@ -324,7 +324,7 @@ export const configSchema = z.object({
   RECORD_RETENTION_DAYS: z.coerce
     .number()
     .int()
-    .min(0)
+    .min(1)
     .max(3650)
     .default(180)
     .describe(

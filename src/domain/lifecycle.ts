@@ -58,13 +58,20 @@ const schedule = (
   accountSynced: false,
 });
 
-/** The four-eyes rule: the reviewer is neither the requester nor the subject. */
-const assertSecondPerson = (request: DeletionRequest, reviewer: Actor): void => {
-  if (reviewer.id === request.requester.id || reviewer.id === request.subjectId) {
+/**
+ * The four-eyes rule: who reviews, resolves or extends is neither the
+ * requester nor the subject. Throws PERMISSION_DENIED with `reason`.
+ */
+export const assertSecondPerson = (
+  request: DeletionRequest,
+  actor: Actor,
+  refusal: { readonly reason: string; readonly role: string },
+): void => {
+  if (actor.id === request.requester.id || actor.id === request.subjectId) {
     throw new DomainError({
       code: 'PERMISSION_DENIED',
-      reason: 'SELF_APPROVAL',
-      message: 'the reviewer must be neither the requester nor the subject',
+      reason: refusal.reason,
+      message: `the ${refusal.role} must be neither the requester nor the subject`,
       metadata: { deletionRequest: request.id },
     });
   }
@@ -79,7 +86,7 @@ export const approve = (
   options: { readonly gracePeriodMs: number },
   context: ChangeContext,
 ): DeletionRequest => {
-  assertSecondPerson(request, context.actor);
+  assertSecondPerson(request, context.actor, { reason: 'SELF_APPROVAL', role: 'reviewer' });
   if (request.state !== 'AWAITING_APPROVAL')
     throw invalidState('approve', request.state, request.id);
   const scheduled = schedule(
@@ -96,7 +103,7 @@ export const reject = (
   reviewNote: string,
   context: ChangeContext,
 ): DeletionRequest => {
-  assertSecondPerson(request, context.actor);
+  assertSecondPerson(request, context.actor, { reason: 'SELF_APPROVAL', role: 'reviewer' });
   const next = transition(request, { to: 'REJECTED', verb: 'reject', note: 'REJECTED' }, context);
   return { ...next, reviewer: context.actor, reviewNote };
 };
@@ -230,7 +237,9 @@ export const complete = (
  * Extends an open request's legal deadline, once, by what its jurisdiction
  * allows (GDPR two months, CCPA 45 days), with the reason the subject is
  * told: the notice is owed in the same change. Throws FAILED_PRECONDITION
- * `INVALID_STATE` once the request is closed, `ALREADY_EXTENDED` the second time.
+ * `INVALID_STATE` once the request is closed, `ALREADY_EXTENDED` the second
+ * time, `DEADLINE_PASSED` once it is too late; PERMISSION_DENIED
+ * `SELF_EXTENSION` for the requester or the subject.
  */
 export const extendDeadline = (
   request: DeletionRequest,
@@ -248,6 +257,15 @@ export const extendDeadline = (
       request.id,
     );
   }
+  // The law asks for the extension, and the subject to be told, within the first period.
+  if (request.legalDeadline <= context.now) {
+    throw preconditionFailed(
+      'DEADLINE_PASSED',
+      'the legal deadline has passed; it can only be extended before it',
+      request.id,
+    );
+  }
+  assertSecondPerson(request, context.actor, { reason: 'SELF_EXTENSION', role: 'extender' });
   const deadline = extendedDeadline(request.jurisdiction, request.legalDeadline, extension.clocks);
   return {
     ...request,

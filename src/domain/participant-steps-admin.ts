@@ -1,5 +1,6 @@
 import { DomainError, preconditionFailed } from './domain-error.js';
 import { transition, type ChangeContext, type DeletionRequest } from './deletion-request.js';
+import { assertSecondPerson } from './lifecycle.js';
 import type { ErasureOutcome, ParticipantStep } from './erasure-steps.js';
 
 const stepOf = (request: DeletionRequest, participant: string): ParticipantStep => {
@@ -72,14 +73,7 @@ export const resolveParticipant = (
   },
   context: ChangeContext,
 ): DeletionRequest => {
-  if (context.actor.id === request.requester.id || context.actor.id === request.subjectId) {
-    throw new DomainError({
-      code: 'PERMISSION_DENIED',
-      reason: 'SELF_RESOLUTION',
-      message: 'the resolver must be neither the requester nor the subject',
-      metadata: { deletionRequest: request.id },
-    });
-  }
+  assertSecondPerson(request, context.actor, { reason: 'SELF_RESOLUTION', role: 'resolver' });
   const step = stepOf(request, resolution.participant);
   if (step.status !== 'FAILED' && step.status !== 'ACCEPTED') {
     throw preconditionFailed(

@@ -5,7 +5,8 @@ import type { SubjectId } from './ids.js';
 /**
  * A closed request cut down to what the audit needs, once its retention
  * period is over: the subject only by pseudonym, states, times, trace ids and
- * outcomes. Gone: every free text (reasons, notes), contact, code hash,
+ * outcomes (of linked services: kind, counts, categories, legal basis). Gone:
+ * every free text (reasons, notes, justifications), contact, code hash,
  * idempotency key and fingerprint, the owed and final notices, and the signed
  * report (it names the subject; its digest stays).
  */
@@ -37,6 +38,14 @@ export const sweepRecord = (
     idempotencyKey: null,
     requestFingerprint: 'swept',
     history: request.history.map((change) => ({ ...change, actor: pseudonymous(change.actor) })),
+    participants: Object.fromEntries(
+      Object.entries(request.participants).map(([name, step]) => [
+        name,
+        step.outcome?.kind === 'MANUAL'
+          ? { ...step, outcome: { ...step.outcome, justification: '' } }
+          : step,
+      ]),
+    ),
     retention: { sweptAt: swept.now, reportSha256: swept.reportSha256 },
     version: request.version + 1,
     updatedAt: swept.now,

@@ -70,13 +70,6 @@ describe('the legal clock: a metric and a log alert near the deadline', () => {
     // An SRE's alert names the request, never the subject.
     expect(logLines.join('\n')).not.toContain(request.subjectId);
 
-    // Past it: the message says so.
-    t.clock.advance(6 * DAY_MS);
-    logLines.length = 0;
-    await t.app.runHousekeeping();
-    expect(alerts()).toMatchObject([{ msg: 'deletion request past its legal deadline' }]);
-    expect(alerts()[0]?.hoursLeft).toBeLessThan(0);
-
     // Extended by 45 days: no longer near, the gauge and the alert stop.
     await t.client.extendDeadline(
       { name: request.name, reason: 'A linked service needs a manual export first' },
@@ -86,6 +79,23 @@ describe('the legal clock: a metric and a log alert near the deadline', () => {
     logLines.length = 0;
     expect(await t.app.runHousekeeping()).toMatchObject({ nearDeadline: 0 });
     expect(alerts()).toEqual([]);
+  });
+
+  it('says when a deadline has passed, and no extension can hide it then', async () => {
+    const request = await t.scheduled({ jurisdiction: 'CCPA' });
+    t.clock.advance(46 * DAY_MS);
+    logLines.length = 0;
+    await t.app.runHousekeeping();
+    const late = alerts().find((alert) => alert.deletionRequest === request.id);
+    expect(late).toMatchObject({ msg: 'deletion request past its legal deadline' });
+    expect(late?.hoursLeft).toBeLessThan(0);
+    const refused = await t.client
+      .extendDeadline(
+        { name: request.name, reason: 'A linked service needs a manual export first' },
+        (await castFor('sre')).admin,
+      )
+      .catch((error: unknown) => error as { reason: string });
+    expect(refused).toMatchObject({ reason: 'DEADLINE_PASSED' });
   });
 });
 
@@ -102,6 +112,11 @@ describe('retention of the service’s own records', () => {
     const admin = (await castFor('sre')).admin;
     const completed = await t.scheduled({ phone: '+4915100000001' });
     const cancelled = await t.requested();
+    // Extended, then withdrawn: its sealed reason goes with the rest.
+    await t.client.extendDeadline(
+      { name: cancelled.name, reason: 'Waiting for a records export' },
+      admin,
+    );
     await t.client.cancelDeletion({ name: cancelled.name }, cancelled.cast.self);
     // The purge, the final notice, then the subject's key destroyed.
     await t.app.runWorkerPass();
@@ -160,6 +175,14 @@ describe('retention of the service’s own records', () => {
     expect(raw.report).toBeNull();
     expect(raw.retention.reportSha256).toMatch(/^[0-9a-f]{64}$/);
     expect([raw.finalNotice, raw.sealed]).toEqual([null, null]);
+    // Nothing left to seal: no data key is made for the pseudonym.
+    const withdrawn = (await t.app.connection
+      .collection('deletion_requests')
+      .findOne({ _id: cancelled.id })) as unknown as {
+      sealed: unknown;
+      deadlineExtension: { reason: string };
+    };
+    expect([withdrawn.sealed, withdrawn.deadlineExtension.reason]).toEqual([null, '']);
     expect(raw.requester.id).toBe(after.subjectId);
     const report = await t.client
       .getErasureReport({ name: completed.name }, admin)

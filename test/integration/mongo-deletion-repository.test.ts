@@ -465,6 +465,70 @@ describe('background queries', () => {
     expect(ids(await repo.findUnsynced(now, 10))).toEqual([stale.id]);
   });
 
+  it('finds open requests whose legal deadline is before the cut-off, the nearest first', async () => {
+    const past = scheduled({ state: 'NEEDS_ATTENTION', legalDeadline: at(0) });
+    const near = aDeletionRequest({ legalDeadline: at(DAY - 1) });
+    const later = scheduled({ legalDeadline: at(2 * DAY) });
+    const done = scheduled({ state: 'COMPLETED', legalDeadline: at(0) });
+    await Promise.all([near, later, done, past].map((r) => repo.insert(r)));
+
+    expect((await repo.findNearDeadline(now, 10)).map((r) => r.id)).toEqual([past.id, near.id]);
+  });
+
+  it('finds closed requests due for the retention sweep: old, owing nothing, the key destroyed once completed', async () => {
+    const old = at(DAY - MINUTE);
+    const cancelled = aDeletionRequest({ state: 'CANCELLED', updatedAt: old });
+    const shredded = scheduled({ state: 'COMPLETED', updatedAt: old, subjectKeyDestroyedAt: old });
+    // Written before the sweep existed: no retention, notices or outboxDueAt fields at all.
+    const legacy = aDeletionRequest({ state: 'EXPIRED', updatedAt: old });
+    const notYetShredded = scheduled({ state: 'COMPLETED', updatedAt: old });
+    const recent = aDeletionRequest({ state: 'CANCELLED', updatedAt: at(DAY + MINUTE) });
+    const open = scheduled({ updatedAt: old });
+    const owesRestore = scheduled({
+      state: 'RESTORED',
+      updatedAt: old,
+      notices: { phase: 'restore', pending: ['crm'], attempts: 0, dueAt: old },
+    });
+    const unsynced = scheduled({ state: 'RESTORED', updatedAt: old, accountSynced: false });
+    const owesNotice = aDeletionRequest({
+      state: 'CANCELLED',
+      updatedAt: old,
+      outbox: [
+        {
+          key: 'RECEIPT@0',
+          notice: { kind: 'RECEIPT', deletionRequestId: aRequestId(), deadline: at(30 * DAY) },
+          attempts: 0,
+          owedAt: old,
+          dueAt: old,
+        },
+      ],
+    });
+    const swept = aDeletionRequest({
+      state: 'CANCELLED',
+      updatedAt: old,
+      retention: { sweptAt: old, reportSha256: null },
+    });
+    const all = [
+      cancelled,
+      shredded,
+      legacy,
+      notYetShredded,
+      recent,
+      open,
+      owesRestore,
+      unsynced,
+      owesNotice,
+      swept,
+    ];
+    // Built requests owe their receipt; all but one here have sent it.
+    await Promise.all(all.map((r) => repo.insert(r === owesNotice ? r : { ...r, outbox: [] })));
+    await conn!
+      .collection(DELETION_REQUESTS)
+      .updateOne({ _id: legacy.id }, { $unset: { retention: '', notices: '', outboxDueAt: '' } });
+
+    expect(ids(await repo.findRetentionDue(now, 20))).toEqual(ids([cancelled, shredded, legacy]));
+  });
+
   it('counts open requests by state, and those whose legal deadline is before the cut-off', async () => {
     const requests = [
       aDeletionRequest({ legalDeadline: at(DAY - 1) }),

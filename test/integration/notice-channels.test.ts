@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NoticeDelivery } from '../../src/app/ports.js';
@@ -14,6 +16,7 @@ import { createSmsChannel } from '../../src/notify/sms-channel.js';
 import { createSmtpChannel } from '../../src/notify/smtp-channel.js';
 import { startProviderStub, type ProviderStub } from '../support/provider-stub.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
+import { createTestCertificates } from '../support/test-certificates.js';
 
 const contact: Contact = {
   email: 'subject@mail.test',
@@ -32,6 +35,7 @@ const delivery = (to: Partial<Contact> = {}): NoticeDelivery => ({
   key: 'req-7/SCHEDULED',
 });
 const secret = 'push-webhook-secret-0123456789abcdef';
+const run = promisify(execFile);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -234,6 +238,46 @@ describe('the push channel (the push gateway webhook)', () => {
     });
     expect(request?.body).not.toContain('subject@mail.test');
     expect(request?.body).not.toContain('+4915112345678');
+  });
+});
+
+describe('the push channel over HTTPS', () => {
+  const pushOnce = async (url: string, extraCa?: string): Promise<unknown> => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/push-once.ts'],
+      {
+        env: {
+          ...process.env,
+          PUSH_URL: url,
+          PUSH_SECRET: secret,
+          ...(extraCa !== undefined && { NODE_EXTRA_CA_CERTS: extraCa }),
+        },
+      },
+    );
+    return JSON.parse(stdout);
+  };
+
+  it('posts to a gateway whose certificate a private CA signed, trusted through NODE_EXTRA_CA_CERTS, and to no other', async () => {
+    using certificates = createTestCertificates();
+    const gateway = await startProviderStub({ tls: certificates.server });
+    cleanups.push(async () => {
+      await gateway[Symbol.asyncDispose]();
+    });
+    expect(gateway.url).toMatch(/^https:/);
+
+    expect(await pushOnce(`${gateway.url}/push`, certificates.ca.certFile)).toEqual({
+      receipt: { channel: 'push', messageId: 'MSG000001' },
+    });
+    expect(gateway.accepted).toHaveLength(1);
+    expect(gateway.accepted[0]?.headers[PUSH_SIGNATURE_HEADER]).toBe(
+      signPushBody(secret, gateway.accepted[0]?.body ?? ''),
+    );
+    // Without the CA the certificate is not trusted: nothing is posted, and the notice waits.
+    expect(await pushOnce(`${gateway.url}/push`)).toEqual({
+      error: { code: 'UNAVAILABLE', reason: expect.any(String) as string },
+    });
+    expect(gateway.requests).toHaveLength(1);
   });
 });
 

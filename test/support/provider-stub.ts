@@ -1,4 +1,5 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** A request the stub received. */
@@ -36,13 +37,18 @@ export interface ProviderStub extends AsyncDisposable {
   queue(...answers: ProviderAnswer[]): void;
 }
 
-export const startProviderStub = async (): Promise<ProviderStub> => {
+export const startProviderStub = async (
+  options: {
+    /** Serve HTTPS with this certificate and key (PEM). */
+    readonly tls?: { readonly cert: string; readonly key: string };
+  } = {},
+): Promise<ProviderStub> => {
   const requests: ProviderRequest[] = [];
   const accepted: ProviderRequest[] = [];
   const answers: ProviderAnswer[] = [];
   const byKey = new Map<string, string>();
   let next = 0;
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -81,11 +87,13 @@ export const startProviderStub = async (): Promise<ProviderStub> => {
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(JSON.stringify(answer.body ?? { message: 'stub failure' }));
     };
-  });
+  };
+  const server =
+    options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${String(port)}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${String(port)}`,
     requests,
     accepted,
     queue: (...more) => answers.push(...more),

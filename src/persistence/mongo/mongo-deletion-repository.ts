@@ -231,7 +231,9 @@ export const createMongoDeletionRepository = (
         // failed prune leaves them behind; the write itself stands). After the first final
         // version, only the one before is new.
         if (written && isTerminal(next.state)) {
-          const from = isTerminal(previous.state) ? previous.version : 1;
+          // The retention sweep prunes them all: one left by a failed prune still names the subject.
+          const swept = next.retention !== null && previous.retention === null;
+          const from = isTerminal(previous.state) && !swept ? previous.version : 1;
           await claims.pruneBelow(next.id, next.version, from).catch(() => undefined);
         }
         return written;
@@ -318,9 +320,11 @@ export const createMongoDeletionRepository = (
           {
             retention: null,
             updatedAt: { $lte: closedBefore },
-            // Nothing is still owed to the subject (the outbox and the final notice are settled).
+            // Nothing is still owed: to the subject (the outbox; the final notice is settled
+            // before COMPLETED), to linked services (Suspend/Restore) or to the account.
             outboxDueAt: null,
-            'finalNotice.dueAt': null,
+            notices: null,
+            accountSynced: true,
             $or: [
               // A completed request once its subject's key is destroyed (the shredder needs the id).
               { state: 'COMPLETED', subjectKeyDestroyedAt: { $ne: null } },

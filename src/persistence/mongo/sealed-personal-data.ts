@@ -38,7 +38,7 @@ export const sealPersonalData = async (
     ...(doc.reason !== '' && { reason: doc.reason }),
     ...(doc.reviewNote !== null && doc.reviewNote !== '' && { reviewNote: doc.reviewNote }),
     ...(contact !== null && { contact: JSON.stringify(contact) }),
-    ...(doc.deadlineExtension && { extensionReason: doc.deadlineExtension.reason }),
+    ...(doc.deadlineExtension?.reason && { extensionReason: doc.deadlineExtension.reason }),
   };
   const shredded = doc.subjectKeyDestroyedAt !== null && doc.subjectKeyDestroyedAt !== undefined;
   const sealed: Sealed =

@@ -424,6 +424,13 @@ describe('extendDeadline', () => {
     expect(extendDeadline(ccpa, extension, ctx(admin)).legalDeadline).toEqual(
       new Date(ccpa.legalDeadline.getTime() + 45 * 86_400_000),
     );
+    // Too late: the law asks for it within the first period.
+    expect(
+      failure(() => extendDeadline(ccpa, extension, { ...ctx(admin), now: ccpa.legalDeadline }))
+        .reason,
+    ).toBe('DEADLINE_PASSED');
+    // Not by the requester (here the subject).
+    expect(failure(() => extendDeadline(ccpa, extension, ctx(user))).reason).toBe('SELF_EXTENSION');
     for (const state of ['COMPLETED', 'CANCELLED', 'RESTORED'] as const)
       expect(failure(() => extendDeadline(inState(state), extension, ctx(admin))).reason).toBe(
         'INVALID_STATE',

@@ -40,6 +40,22 @@ describe('sweepRecord', () => {
         at: now,
         traceId: 't',
       },
+      participants: {
+        crm: {
+          status: 'DONE',
+          attempts: 1,
+          lastErrorCode: null,
+          nextAttemptAt: null,
+          expectedBy: null,
+          outcome: {
+            kind: 'MANUAL',
+            records: 3,
+            justification: 'deleted by hand for the subject',
+            resolvedBy: 'admin-1',
+          },
+          updatedAt: now,
+        },
+      },
       report: { payload: '{"subjectId":"x"}', signature: 'sig', keyId: 'k', algorithm: 'Ed25519' },
     } as const;
     const cut = sweepRecord(full, { pseudonym: 'psn_abc', reportSha256: 'f'.repeat(64), now });
@@ -63,6 +79,12 @@ describe('sweepRecord', () => {
       ['SCHEDULED', 'psn_abc', now],
       ['ERASING', 'admin-1', now],
     ]);
+    expect(cut.participants.crm?.outcome).toEqual({
+      kind: 'MANUAL',
+      records: 3,
+      justification: '',
+      resolvedBy: 'admin-1',
+    });
     expect(JSON.stringify(cut)).not.toContain(request.subjectId);
   });
 });

@@ -3810,9 +3810,10 @@ export const DeletionServiceService = {
   /**
    * Extends an open request's legal deadline once, by what its jurisdiction
    * allows (GDPR two months, CCPA 45 days), with the reason the subject is
-   * told; the subject is notified and the action is audited. Scope:
-   * `deletion:admin`. Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`,
-   * `INVALID_STATE`), NOT_FOUND, ABORTED (stale etag).
+   * told; the subject is notified and the action is audited. Only before the
+   * deadline, and not by the requester or the subject. Scope: `deletion:admin`.
+   * Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`, `DEADLINE_PASSED`,
+   * `INVALID_STATE`), PERMISSION_DENIED (`SELF_EXTENSION`), NOT_FOUND, ABORTED.
    */
   extendDeadline: {
     path: '/deletion.v1.DeletionService/ExtendDeadline' as const,
@@ -4003,9 +4004,10 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
   /**
    * Extends an open request's legal deadline once, by what its jurisdiction
    * allows (GDPR two months, CCPA 45 days), with the reason the subject is
-   * told; the subject is notified and the action is audited. Scope:
-   * `deletion:admin`. Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`,
-   * `INVALID_STATE`), NOT_FOUND, ABORTED (stale etag).
+   * told; the subject is notified and the action is audited. Only before the
+   * deadline, and not by the requester or the subject. Scope: `deletion:admin`.
+   * Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`, `DEADLINE_PASSED`,
+   * `INVALID_STATE`), PERMISSION_DENIED (`SELF_EXTENSION`), NOT_FOUND, ABORTED.
    */
   extendDeadline: handleUnaryCall<ExtendDeadlineRequest, DeletionRequest>;
   /**
@@ -4270,9 +4272,10 @@ export interface DeletionServiceClient extends Client {
   /**
    * Extends an open request's legal deadline once, by what its jurisdiction
    * allows (GDPR two months, CCPA 45 days), with the reason the subject is
-   * told; the subject is notified and the action is audited. Scope:
-   * `deletion:admin`. Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`,
-   * `INVALID_STATE`), NOT_FOUND, ABORTED (stale etag).
+   * told; the subject is notified and the action is audited. Only before the
+   * deadline, and not by the requester or the subject. Scope: `deletion:admin`.
+   * Errors: FAILED_PRECONDITION (`ALREADY_EXTENDED`, `DEADLINE_PASSED`,
+   * `INVALID_STATE`), PERMISSION_DENIED (`SELF_EXTENSION`), NOT_FOUND, ABORTED.
    */
   extendDeadline(
     request: ExtendDeadlineRequest,
