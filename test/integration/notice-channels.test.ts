@@ -11,6 +11,7 @@ import {
   createPushChannel,
   PUSH_SIGNATURE_HEADER,
   signPushBody,
+  verifyPushSignature,
 } from '../../src/notify/push-channel.js';
 import { createSmsChannel } from '../../src/notify/sms-channel.js';
 import { createSmtpChannel } from '../../src/notify/smtp-channel.js';
@@ -225,7 +226,30 @@ describe('the push channel (the push gateway webhook)', () => {
     expect(receipt).toEqual({ channel: 'push', messageId: 'MSG000001' });
     const [request] = gateway.requests;
     expect(request?.path).toBe('/push');
-    expect(request?.headers[PUSH_SIGNATURE_HEADER]).toBe(signPushBody(secret, request?.body ?? ''));
+    // Signed with the time: valid now, not for a replay ten minutes on, nor for another body.
+    const signed = {
+      header: request?.headers[PUSH_SIGNATURE_HEADER] as string | undefined,
+      body: request?.body ?? '',
+    };
+    expect(signed.header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(verifyPushSignature(secret, signed, { now: new Date() })).toBe(true);
+    expect(verifyPushSignature(secret, signed, { now: new Date(Date.now() + 10 * 60_000) })).toBe(
+      false,
+    );
+    expect(
+      verifyPushSignature(
+        secret,
+        { ...signed, body: signed.body.replace('req-7', 'req-8') },
+        {
+          now: new Date(),
+        },
+      ),
+    ).toBe(false);
+    expect(
+      verifyPushSignature('another-secret-0123456789abcdef!!', signed, { now: new Date() }),
+    ).toBe(false);
+    const at = new Date('2026-11-30T00:00:00Z');
+    expect(signPushBody(secret, '{}', at)).toMatch(/^t=1795996800,v1=/);
     const sent = JSON.parse(request?.body ?? '') as { body: string };
     expect(sent.body).toContain('29. Dezember 2026');
     expect(sent).toEqual({
@@ -270,9 +294,16 @@ describe('the push channel over HTTPS', () => {
       receipt: { channel: 'push', messageId: 'MSG000001' },
     });
     expect(gateway.accepted).toHaveLength(1);
-    expect(gateway.accepted[0]?.headers[PUSH_SIGNATURE_HEADER]).toBe(
-      signPushBody(secret, gateway.accepted[0]?.body ?? ''),
-    );
+    expect(
+      verifyPushSignature(
+        secret,
+        {
+          header: gateway.accepted[0]?.headers[PUSH_SIGNATURE_HEADER] as string | undefined,
+          body: gateway.accepted[0]?.body ?? '',
+        },
+        { now: new Date() },
+      ),
+    ).toBe(true);
     // Without the CA the certificate is not trusted: nothing is posted, and the notice waits.
     expect(await pushOnce(`${gateway.url}/push`)).toEqual({
       error: { code: 'UNAVAILABLE', reason: expect.any(String) as string },
