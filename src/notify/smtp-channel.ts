@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { DomainError } from '../domain/domain-error.js';
 import type { Channel } from './notifier.js';
@@ -13,8 +14,17 @@ export interface SmtpOptions {
 /**
  * The e-mail channel: plain text and HTML through an SMTP server
  * (nodemailer). A 5xx reply (e.g. no such mailbox) is FAILED_PRECONDITION;
- * anything else that fails is UNAVAILABLE. Returns the Message-ID.
+ * anything else that fails is UNAVAILABLE. The Message-ID is derived from the
+ * event key, so a notice sent again (a worker died between the send and its
+ * record) carries the same one, and a mail system that drops duplicates by
+ * it delivers it once. Returns the Message-ID.
  */
+/** The Message-ID of an event's mail: `<hash of the key@sender's domain>`. */
+export const messageIdOf = (key: string, from: string): string => {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'account-deletion.invalid';
+  return `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@${domain}>`;
+};
+
 export const createSmtpChannel = (options: SmtpOptions): Channel & { close(): void } => {
   // Every step of a send is bounded: a mail server that hangs is a mail server that is down.
   const timeouts = options.timeoutsMs ?? { connect: 10_000, reply: 30_000 };
@@ -36,6 +46,7 @@ export const createSmtpChannel = (options: SmtpOptions): Channel & { close(): vo
           subject: rendered.subject,
           text: rendered.text,
           html: rendered.html,
+          messageId: messageIdOf(delivery.key, options.from),
         })) as { messageId?: string };
         return info.messageId ?? null;
       } catch (error) {

@@ -89,6 +89,9 @@ describe('the e-mail channel', () => {
     expect(raw).toContain('text/plain');
     expect(raw).toContain('text/html');
     expect(raw).toContain(`Message-ID: ${receipt.messageId ?? ''}`);
+    // The same event sent again (a worker died before recording it) has the same Message-ID.
+    expect((await notifier.send(delivery())).messageId).toBe(receipt.messageId);
+    expect(receipt.messageId).toMatch(/^<[0-9a-f]{40}@/);
     // German account: the German template.
     expect(raw).toMatch(/Subject: .*(Konto|=C3=B6|=\?UTF-8\?)/);
   });
