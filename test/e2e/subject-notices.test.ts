@@ -213,6 +213,45 @@ describe('notices to the subject', () => {
     ]);
   });
 
+  it('keeps a change made while a notice was on its way, and the notice it owes', async () => {
+    const holder: { code?: string; undo?: (() => Promise<unknown>) | undefined } = {};
+    const told: string[] = [];
+    const notifier: Notifier = {
+      send: async ({ notice }) => {
+        if (notice.kind === 'CONFIRMATION_CODE') holder.code = notice.code;
+        // The subject undoes the deletion while the scheduled notice is being sent.
+        if (notice.kind === 'SCHEDULED') await holder.undo?.();
+        told.push(notice.kind);
+        return { channel: 'email', messageId: `id-${notice.kind}` };
+      },
+    };
+    const app = await started(startTestApp({ GRACE_PERIOD_SECONDS: String(86_400) }, { notifier }));
+    const subjectId = newSubjectId('undone');
+    await app.seedAccount({ id: subjectId });
+    const cast = await castFor(subjectId);
+    const created = await app.client.requestDeletion({ subjectId }, cast.self);
+    const id = created.name.split('/')[1] ?? '';
+    await app.client.confirmDeletion({ name: created.name, code: holder.code ?? '' }, cast.self);
+    holder.undo = () => app.client.undeleteDeletionRequest({ name: created.name }, cast.self);
+    await app.app.runWorkerPass();
+
+    // The undelete stands, the scheduled notice is recorded once, and the restored one is owed.
+    const request = await app.app.deps.requests.findById(id as never);
+    expect(request?.state).toBe('RESTORED');
+    expect(request?.sentNotices.map((sent) => [sent.kind, sent.messageId])).toEqual([
+      ['RECEIPT', 'id-RECEIPT'],
+      ['SCHEDULED', 'id-SCHEDULED'],
+    ]);
+    holder.undo = undefined;
+    await app.app.runWorkerPass();
+    expect(told).toEqual(['CONFIRMATION_CODE', 'RECEIPT', 'SCHEDULED', 'RESTORED']);
+    expect((await sentNotices(app, id)).map((sent) => sent.kind)).toEqual([
+      'RECEIPT',
+      'SCHEDULED',
+      'RESTORED',
+    ]);
+  });
+
   it('withdraws a request whose code could not be sent, even after the worker sent its receipt', async () => {
     const holder: { app?: TestApp } = {};
     let codesFail = true;
