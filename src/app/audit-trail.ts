@@ -6,6 +6,16 @@ import { isSubjectItself, type Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { AuditLog, AuditSeal, DeletionRequestRepository } from './ports.js';
 
+/**
+ * How the audit log names a request's subject: its keyed pseudonym, which a
+ * request cut down by the retention sweep already holds in place of the id
+ * (hashing it again would name another subject).
+ */
+export const subjectPseudonymOf = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: Pick<DeletionRequest, 'subjectId' | 'retention'>,
+): string => (request.retention === null ? pseudonymOf(request.subjectId) : request.subjectId);
+
 /** Where state changes are audited, with the subject only as its pseudonym. */
 export interface TransitionAudit {
   readonly log: AuditLog;
@@ -19,7 +29,7 @@ const appendTransitions = async (
   previous: DeletionRequest,
   next: DeletionRequest,
 ): Promise<void> => {
-  const pseudonym = audit.pseudonymOf(next.subjectId);
+  const pseudonym = subjectPseudonymOf(audit.pseudonymOf, next);
   for (const { change, index } of addedChanges(previous, next)) {
     await audit.log.append({
       kind: 'STATE_CHANGED',
@@ -100,7 +110,9 @@ export const auditPrivilegedRead = (
   read: {
     readonly operation: Operation;
     readonly deletionRequestId?: string;
+    /** The subject, by id, or by pseudonym when that is all the request holds. */
     readonly subjectId?: SubjectId;
+    readonly subjectPseudonym?: string;
     readonly details?: Readonly<Record<string, string>>;
   },
 ): Promise<void> =>
@@ -109,7 +121,9 @@ export const auditPrivilegedRead = (
     at: deps.clock.now(),
     actor: principal.actor,
     deletionRequestId: read.deletionRequestId ?? null,
-    subjectPseudonym: read.subjectId === undefined ? null : deps.pseudonymOf(read.subjectId),
+    subjectPseudonym:
+      read.subjectPseudonym ??
+      (read.subjectId === undefined ? null : deps.pseudonymOf(read.subjectId)),
     details: { operation: read.operation, ...read.details },
     // Every read is its own event.
     key: `read#${deps.ids.newEventId()}`,

@@ -2,7 +2,7 @@ import { authorize, type Operation } from '../domain/authorization.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import { parseDeletionRequestName, type SubjectId } from '../domain/ids.js';
 import type { Principal } from '../domain/principal.js';
-import { auditPrivilegedRead } from './audit-trail.js';
+import { auditPrivilegedRead, subjectPseudonymOf } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { DeletionService } from './deletion-service.js';
 
@@ -42,13 +42,16 @@ export const auditPrivilegedCalls = (
   const requestRead = async (
     principal: Principal,
     operation: Operation,
-    request: { readonly id: string; readonly subjectId?: SubjectId } | undefined,
+    request: DeletionRequest | { readonly id: string } | undefined,
   ): Promise<void> => {
     if (!privileged(principal, operation)) return;
     await auditPrivilegedRead(deps, principal, {
       operation,
       ...(request && { deletionRequestId: request.id }),
-      ...(request?.subjectId !== undefined && { subjectId: request.subjectId }),
+      ...(request !== undefined &&
+        'subjectId' in request && {
+          subjectPseudonym: subjectPseudonymOf(deps.pseudonymOf, request),
+        }),
     });
   };
   const adminAction = (principal: Principal, { operation, request, details = {} }: AdminAction) =>
@@ -58,7 +61,7 @@ export const auditPrivilegedCalls = (
         at: deps.clock.now(),
         actor: principal.actor,
         deletionRequestId: request.id,
-        subjectPseudonym: deps.pseudonymOf(request.subjectId),
+        subjectPseudonym: subjectPseudonymOf(deps.pseudonymOf, request),
         details: { ...details, operation },
         key: `admin#${deps.ids.newEventId()}`,
       })

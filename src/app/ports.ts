@@ -63,9 +63,12 @@ export interface DeletionRequestRepository {
   /**
    * Closed requests last changed before `closedBefore`, not swept yet, owing
    * nothing (notices, Suspend/Restore calls, account changes), and (when
-   * COMPLETED) with the subject's key destroyed.
+   * COMPLETED) with the subject's key destroyed; and swept ones whose older
+   * snapshots are not pruned yet.
    */
   findRetentionDue(closedBefore: Date, limit: number): Promise<DeletionRequest[]>;
+  /** Forgets every stored snapshot of a request older than `keepVersion`. */
+  pruneSnapshots(id: DeletionRequestId, keepVersion: number): Promise<void>;
   /** COMPLETED requests whose subject's data key is not recorded as destroyed yet. */
   findUnshredded(limit: number): Promise<DeletionRequest[]>;
 }

@@ -68,6 +68,8 @@ export interface RetentionRecord {
    * still be matched to this record. Null when there was no report.
    */
   readonly reportSha256: string | null;
+  /** Whether the request's older snapshots (which name the subject) are gone too: the sweep's second step. */
+  readonly snapshotsPruned: boolean;
 }
 
 /** The pending one-time code: only its keyed hash is ever kept (attempts are counted by the repository). */

@@ -249,6 +249,7 @@ export const extendDeadline = (
   },
   context: ChangeContext,
 ): DeletionRequest => {
+  assertSecondPerson(request, context.actor, { reason: 'SELF_EXTENSION', role: 'extender' });
   if (isTerminal(request.state)) throw invalidState('extend', request.state, request.id);
   if (request.deadlineExtension !== null) {
     throw preconditionFailed(
@@ -265,7 +266,6 @@ export const extendDeadline = (
       request.id,
     );
   }
-  assertSecondPerson(request, context.actor, { reason: 'SELF_EXTENSION', role: 'extender' });
   const deadline = extendedDeadline(request.jurisdiction, request.legalDeadline, extension.clocks);
   return {
     ...request,

@@ -46,8 +46,19 @@ export const sweepRecord = (
           : step,
       ]),
     ),
-    retention: { sweptAt: swept.now, reportSha256: swept.reportSha256 },
+    retention: { sweptAt: swept.now, reportSha256: swept.reportSha256, snapshotsPruned: false },
     version: request.version + 1,
     updatedAt: swept.now,
   };
 };
+
+/** A swept request once its older snapshots are pruned (the sweep's last step). */
+export const afterSnapshotsPruned = (request: DeletionRequest, now: Date): DeletionRequest =>
+  request.retention === null
+    ? request
+    : {
+        ...request,
+        retention: { ...request.retention, snapshotsPruned: true },
+        version: request.version + 1,
+        updatedAt: now,
+      };

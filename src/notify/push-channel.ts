@@ -40,9 +40,11 @@ export const verifyPushSignature = (
 ): boolean => {
   const match = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(request.header ?? '');
   if (match === null) return false;
+  const tolerance = options.toleranceSeconds ?? 300;
+  if (!Number.isFinite(tolerance) || tolerance < 0) return false;
   const signedAt = Number(match[1]);
   const age = Math.abs(options.now.getTime() / 1000 - signedAt);
-  if (age > (options.toleranceSeconds ?? 300)) return false;
+  if (!(age <= tolerance)) return false;
   const expected = Buffer.from(hmac(secret, signedAt, request.body), 'hex');
   return timingSafeEqual(expected, Buffer.from(match[2] ?? '', 'hex'));
 };

@@ -21,7 +21,11 @@ export interface SmtpOptions {
  */
 /** The Message-ID of an event's mail: `<hash of the key@sender's domain>`. */
 export const messageIdOf = (key: string, from: string): string => {
-  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'account-deletion.invalid';
+  const found = /@([^@<>\s]+)>?\s*$/.exec(from)?.[1] ?? '';
+  const label = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+  const domain = found.split('.').every((part) => label.test(part))
+    ? found
+    : 'account-deletion.invalid';
   return `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@${domain}>`;
 };
 

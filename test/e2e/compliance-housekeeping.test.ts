@@ -208,6 +208,15 @@ describe('retention of the service’s own records', () => {
     expect(swept.auditEvents[0]?.details).toMatchObject({
       kept: 'pseudonym, states, times, trace ids, outcomes',
     });
+    // Reading the swept record is audited under the same pseudonym (not a hash of it).
+    const reads = await t.client.listAuditEvents(
+      { kind: AuditEventKind.AUDIT_EVENT_KIND_PRIVILEGED_READ, deletionRequest: completed.name },
+      admin,
+    );
+    expect(reads.auditEvents.at(-1)?.subjectPseudonym).toBe(after.subjectId);
+    expect(new Set(reads.auditEvents.map((event) => event.subjectPseudonym))).toEqual(
+      new Set([after.subjectId]),
+    );
     expect(await t.client.verifyAuditLog({}, admin)).toMatchObject({ intact: true });
   });
 

@@ -135,7 +135,7 @@ const everyFieldSet = aDeletionRequest({
     at: at(6 * MINUTE),
     traceId: 'c'.repeat(32),
   },
-  retention: { sweptAt: at(10 * MINUTE), reportSha256: 'ab'.repeat(32) },
+  retention: { sweptAt: at(10 * MINUTE), reportSha256: 'ab'.repeat(32), snapshotsPruned: true },
   accountSynced: false,
   createdIn: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
   leaseOwner: 'worker-1',
@@ -506,7 +506,13 @@ describe('background queries', () => {
     const swept = aDeletionRequest({
       state: 'CANCELLED',
       updatedAt: old,
-      retention: { sweptAt: old, reportSha256: null },
+      retention: { sweptAt: old, reportSha256: null, snapshotsPruned: true },
+    });
+    // Swept, but its snapshots not pruned yet: due again, however recent.
+    const unpruned = aDeletionRequest({
+      state: 'CANCELLED',
+      updatedAt: at(DAY + MINUTE),
+      retention: { sweptAt: old, reportSha256: null, snapshotsPruned: false },
     });
     const all = [
       cancelled,
@@ -519,6 +525,7 @@ describe('background queries', () => {
       unsynced,
       owesNotice,
       swept,
+      unpruned,
     ];
     // Built requests owe their receipt; all but one here have sent it.
     await Promise.all(all.map((r) => repo.insert(r === owesNotice ? r : { ...r, outbox: [] })));
@@ -526,7 +533,9 @@ describe('background queries', () => {
       .collection(DELETION_REQUESTS)
       .updateOne({ _id: legacy.id }, { $unset: { retention: '', notices: '', outboxDueAt: '' } });
 
-    expect(ids(await repo.findRetentionDue(now, 20))).toEqual(ids([cancelled, shredded, legacy]));
+    expect(ids(await repo.findRetentionDue(now, 20))).toEqual(
+      ids([cancelled, shredded, legacy, unpruned]),
+    );
   });
 
   it('counts open requests by state, and those whose legal deadline is before the cut-off', async () => {

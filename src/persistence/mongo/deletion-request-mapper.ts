@@ -241,7 +241,11 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
   sentNotices: (d.sentNotices ?? []).map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: d.subjectKeyDestroyedAt ?? null,
   retention: d.retention
-    ? { sweptAt: d.retention.sweptAt, reportSha256: d.retention.reportSha256 ?? null }
+    ? {
+        sweptAt: d.retention.sweptAt,
+        reportSha256: d.retention.reportSha256 ?? null,
+        snapshotsPruned: d.retention.snapshotsPruned,
+      }
     : null,
   participants: Object.fromEntries(
     Object.entries(d.participants ?? {}).map(([name, step]) => [name, stepToDomain(step)]),

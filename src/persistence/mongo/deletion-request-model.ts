@@ -117,7 +117,7 @@ export interface DeletionRequestDocument {
   /** Absent on documents written before crypto-shredding. */
   subjectKeyDestroyedAt?: Date | null;
   /** Set when the retention sweep cut the request down; absent before sweeps existed. */
-  retention?: { sweptAt: Date; reportSha256: string | null } | null;
+  retention?: { sweptAt: Date; reportSha256: string | null; snapshotsPruned: boolean } | null;
   /**
    * The subject's personal data, each value encrypted with their data key
    * (see sealed-personal-data.ts); the plain fields are then blank. Absent
@@ -351,7 +351,11 @@ const sealedSchema = new Schema(
 const requiredString = { type: String, required: true } as const;
 const requiredDate = { type: Date, required: true } as const;
 const retentionSchema = new Schema(
-  { sweptAt: requiredDate, reportSha256: nullable(String) },
+  {
+    sweptAt: requiredDate,
+    reportSha256: nullable(String),
+    snapshotsPruned: { type: Boolean, required: true },
+  },
   subdocument,
 );
 const deadlineExtensionSchema = new Schema(

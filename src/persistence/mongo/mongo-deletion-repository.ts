@@ -231,9 +231,7 @@ export const createMongoDeletionRepository = (
         // failed prune leaves them behind; the write itself stands). After the first final
         // version, only the one before is new.
         if (written && isTerminal(next.state)) {
-          // The retention sweep prunes them all: one left by a failed prune still names the subject.
-          const swept = next.retention !== null && previous.retention === null;
-          const from = isTerminal(previous.state) && !swept ? previous.version : 1;
+          const from = isTerminal(previous.state) ? previous.version : 1;
           await claims.pruneBelow(next.id, next.version, from).catch(() => undefined);
         }
         return written;
@@ -318,23 +316,31 @@ export const createMongoDeletionRepository = (
       call('find_retention_due', {}, () =>
         findMany(
           {
-            retention: null,
-            updatedAt: { $lte: closedBefore },
-            // Nothing is still owed: to the subject (the outbox; the final notice is settled
-            // before COMPLETED), to linked services (Suspend/Restore) or to the account.
-            outboxDueAt: null,
-            notices: null,
-            accountSynced: true,
             $or: [
-              // A completed request once its subject's key is destroyed (the shredder needs the id).
-              { state: 'COMPLETED', subjectKeyDestroyedAt: { $ne: null } },
-              { state: { $in: closedWithoutErasure } },
+              // Swept, its older snapshots not pruned yet (the prune failed, or the sweeper died).
+              { 'retention.snapshotsPruned': false },
+              {
+                retention: null,
+                updatedAt: { $lte: closedBefore },
+                // Nothing is still owed: to the subject (the outbox; the final notice is settled
+                // before COMPLETED), to linked services (Suspend/Restore) or to the account.
+                outboxDueAt: null,
+                notices: null,
+                accountSynced: true,
+                $or: [
+                  // A completed request once its subject's key is destroyed (the shredder needs the id).
+                  { state: 'COMPLETED', subjectKeyDestroyedAt: { $ne: null } },
+                  { state: { $in: closedWithoutErasure } },
+                ],
+              },
             ],
           },
           { updatedAt: 1, _id: 1 },
           limit,
         ),
       ),
+    pruneSnapshots: (id, keepVersion) =>
+      call('prune_snapshots', withId(id), () => claims.pruneBelow(id, keepVersion, 1)),
     findUnshredded: (limit) =>
       call('find_unshredded', {}, () =>
         findMany(
