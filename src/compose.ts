@@ -50,6 +50,7 @@ import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletio
 import { createMongoErasedSubjects } from './persistence/mongo/mongo-erased-subjects.js';
 import { createMongoErasureBreaker } from './persistence/mongo/mongo-erasure-breaker.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
+import { createMongoTaskLeases } from './persistence/mongo/mongo-task-leases.js';
 import { createMongoRateLimiter } from './persistence/mongo/mongo-rate-limiter.js';
 import {
   createMongoSubjectKeyStore,
@@ -382,7 +383,12 @@ export const composeApp = async (
   const tasks: PeriodicTask[] = [];
   const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
   const mailbox = createMongoMailboxStore(connection);
+  const leases = createMongoTaskLeases(connection);
+  const housekeepingMs = config.HOUSEKEEPING_SECONDS * 1000;
   const keepHouse = housekeeping(deps, {
+    // Held across runs by one worker replica; another takes over two intervals after it stops.
+    lease: () =>
+      leases.acquire('housekeeping', { owner, ttlMs: 2 * housekeepingMs, now: deps.clock.now() }),
     logger,
     warningMs,
     expireMailbox:
@@ -406,10 +412,10 @@ export const composeApp = async (
       const httpPort = await http.listen(config.HTTP_HOST, config.HTTP_PORT);
       if (config.WORKER_ENABLED) {
         worker = startWorkerLoop(pass, { intervalMs: config.WORKER_INTERVAL_MS, logger });
-        // Worker replicas only (each logs its warnings: alerts group them by deletionRequest).
+        // Worker replicas only; of those, the one holding the lease does the work.
         tasks.push(
           startPeriodicTask('housekeeping', keepHouse, {
-            intervalMs: config.HOUSEKEEPING_SECONDS * 1000,
+            intervalMs: housekeepingMs,
             logger,
           }),
         );

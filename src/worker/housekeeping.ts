@@ -5,6 +5,8 @@ import { findDeadlineWarnings } from '../app/watch-deadlines.js';
 
 /** What one housekeeping run did. */
 export interface HousekeepingRun {
+  /** False when another replica holds the housekeeping lease: this one did nothing. */
+  readonly held: boolean;
   /** Open requests near (or past) their legal deadline, each logged as a warning. */
   readonly nearDeadline: number;
   /** Closed requests cut down to what the audit needs. */
@@ -14,7 +16,8 @@ export interface HousekeepingRun {
 }
 
 /**
- * One run of the slow housekeeping: a warning log line per open request near
+ * One run of the slow housekeeping, by the one replica holding its lease
+ * (taken or renewed first; others skip the run): a warning log line per open request near
  * its legal deadline (what a log alert matches, beside the
  * `deletion.requests.near_deadline` gauge), the retention sweep, and the
  * expiry of dev mailbox messages. Each part runs even if another failed; a
@@ -24,6 +27,8 @@ export const housekeeping =
   (
     deps: DeletionDeps,
     options: {
+      /** Takes or renews this replica's housekeeping lease; false while another holds it. */
+      readonly lease: () => Promise<boolean>;
       readonly logger: Logger;
       readonly warningMs: number;
       /** Deletes dev mailbox messages sent before the date (absent: no dev mailbox). */
@@ -33,6 +38,8 @@ export const housekeeping =
   ) =>
   async (): Promise<HousekeepingRun> => {
     const { logger } = options;
+    if (!(await options.lease()))
+      return { held: false, nearDeadline: 0, swept: 0, mailboxExpired: 0 };
     const [warnings, swept, mailboxExpired] = await Promise.allSettled([
       findDeadlineWarnings(deps, options.warningMs),
       sweepRetention(deps),
@@ -60,6 +67,7 @@ export const housekeeping =
     const failed = [warnings, swept, mailboxExpired].find((part) => part.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
     return {
+      held: true,
       nearDeadline: warnings.status === 'fulfilled' ? warnings.value.length : 0,
       swept: swept.status === 'fulfilled' ? swept.value : 0,
       mailboxExpired: mailboxExpired.status === 'fulfilled' ? mailboxExpired.value : 0,

@@ -99,6 +99,28 @@ describe('the legal clock: a metric and a log alert near the deadline', () => {
   });
 });
 
+describe('housekeeping across replicas', () => {
+  it('is done by the one worker replica holding its lease; the others skip their runs', async () => {
+    const first = await startTestApp({}, { keepDatabase: true });
+    // The second one drops the shared database when disposed, last.
+    const second = await startTestApp({}, { dbName: first.dbName });
+    try {
+      const [one, two] = await Promise.all([
+        first.app.runHousekeeping(),
+        second.app.runHousekeeping(),
+      ]);
+      expect([one.held, two.held].sort()).toEqual([false, true]);
+      // The holder keeps it run after run.
+      const [holder, other] = one.held ? [first, second] : [second, first];
+      expect((await holder.app.runHousekeeping()).held).toBe(true);
+      expect((await other.app.runHousekeeping()).held).toBe(false);
+    } finally {
+      await first[Symbol.asyncDispose]();
+      await second[Symbol.asyncDispose]();
+    }
+  });
+});
+
 describe('retention of the service’s own records', () => {
   let t: TestApp;
   beforeAll(async () => {
