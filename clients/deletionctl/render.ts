@@ -125,7 +125,7 @@ export const renderTimeline = (r: DeletionRequest, p: Paint): string => {
       at: extension.extendTime,
       text:
         `deadline extended ${time(extension.previousDeadline)} → ${time(r.legalDeadline)}  ` +
-        `by ${extension.actor?.id ?? '-'} (${extension.reason})` +
+        `by ${extension.actor?.id ?? '-'}${extension.reason ? ` (${extension.reason})` : ''}` +
         (extension.traceId ? p.dim(`  trace ${extension.traceId}`) : ''),
     });
   for (const sent of r.sentNotices)

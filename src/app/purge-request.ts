@@ -23,8 +23,8 @@ import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { Admission } from '../domain/erasure-breaker.js';
 import { admitToErasure } from './erasure-safety.js';
-import type { DeliveryReceipt, EraseAnswer } from './ports.js';
-import type { SentNotice } from '../domain/subject-notice.js';
+import type { EraseAnswer } from './ports.js';
+import { sentNoticeOf, type NoticeSendResult, type SentNotice } from '../domain/subject-notice.js';
 import { undeliverable } from './tell-subject.js';
 import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
 
@@ -259,19 +259,11 @@ const decide = async (
   return decision;
 };
 
-/** The record of the final notice, for the request's `sentNotices`. */
+/** The final notice's entry in the request's `sentNotices`. */
 const finalNoticeRecord = (
-  outcome: SentNotice['outcome'],
+  result: Exclude<NoticeSendResult, { readonly outcome: 'RETRY' }>,
   at: Date,
-  receipt: DeliveryReceipt | null = null,
-): SentNotice => ({
-  key: 'COMPLETED',
-  kind: 'COMPLETED',
-  outcome,
-  channel: receipt?.channel ?? null,
-  messageId: receipt?.messageId ?? null,
-  at,
-});
+): SentNotice => sentNoticeOf({ key: 'COMPLETED', kind: 'COMPLETED' }, result, at);
 
 /**
  * Sends the final notice, once everything is erased and before COMPLETED
@@ -288,7 +280,7 @@ const tellSubject = async (
   const policy = { ...deps.policy.retry, now: deps.clock.now() };
   const dropped = () => ({
     notice: afterFinalNotice(notice, 'UNDELIVERABLE', policy),
-    sent: finalNoticeRecord('UNDELIVERABLE', policy.now),
+    sent: finalNoticeRecord({ outcome: 'UNDELIVERABLE' }, policy.now),
   });
   // No address left (the subject's key was destroyed early): nowhere to send it.
   if (!hasAddress(notice.contact)) return dropped();
@@ -307,7 +299,7 @@ const tellSubject = async (
     });
     return {
       notice: afterFinalNotice(notice, 'SENT', policy),
-      sent: finalNoticeRecord('SENT', policy.now, receipt),
+      sent: finalNoticeRecord({ outcome: 'SENT', ...receipt }, policy.now),
     };
   } catch (error) {
     if (undeliverable(error)) return dropped();
@@ -315,7 +307,7 @@ const tellSubject = async (
     // Out of attempts: dropped unsent, and recorded so.
     return {
       notice: next,
-      sent: next.contact ? null : finalNoticeRecord('UNDELIVERABLE', policy.now),
+      sent: next.contact ? null : finalNoticeRecord({ outcome: 'UNDELIVERABLE' }, policy.now),
     };
   }
 };

@@ -2,7 +2,7 @@ import type { DeletionRequest } from '../domain/deletion-request.js';
 import { DomainError } from '../domain/domain-error.js';
 import { contactOf, hasAddress } from '../domain/notices.js';
 import {
-  afterNoticeSends,
+  afterNoticeSent,
   dueNotices,
   type NoticeSendResult,
   type OwedNotice,
@@ -53,10 +53,7 @@ const record = async (
     const at = deps.clock.now();
     const next: DeletionRequest = {
       ...current,
-      ...afterNoticeSends(current, new Map([[sent.key, sent.result]]), {
-        ...deps.policy.noticeRetry,
-        now: at,
-      }),
+      ...afterNoticeSent(current, sent, { ...deps.policy.noticeRetry, now: at }),
       version: current.version + 1,
       updatedAt: at,
     };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { scopes } from '../domain/principal.js';
-import { parseLegalClocks } from '../domain/legal-deadline.js';
+import { jurisdictions, parseLegalClocks } from '../domain/legal-deadline.js';
 
 const port = z.coerce.number().int().min(0).max(65_535);
 const seconds = z.coerce.number().int().min(0);
@@ -196,7 +196,7 @@ export const configSchema = z.object({
     .describe('Roles whose deletion needs approval'),
   RISK_ALWAYS_REQUIRE_APPROVAL: flag.default(false).describe('Every request needs approval'),
   DEFAULT_JURISDICTION: z
-    .enum(['GDPR', 'CCPA'])
+    .enum(jurisdictions)
     .default('GDPR')
     .describe('Jurisdiction when the account has none'),
   LEGAL_CLOCKS: z

@@ -1,6 +1,7 @@
 /** The legal regimes that set a deadline for erasure. */
 export type Jurisdiction = 'GDPR' | 'CCPA';
 
+/** Every jurisdiction the service knows. */
 export const jurisdictions = ['GDPR', 'CCPA'] as const satisfies readonly Jurisdiction[];
 
 /** Whether a string names a known jurisdiction. */

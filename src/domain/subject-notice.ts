@@ -197,41 +197,52 @@ export type NoticeSendResult =
   | { readonly outcome: 'RETRY' }
   | { readonly outcome: 'UNDELIVERABLE' };
 
+/** A notice's entry in the request's record of what the subject was told, once it went or was given up on. */
+export const sentNoticeOf = (
+  notice: { readonly key: string; readonly kind: SubjectNoticeKind },
+  result: Exclude<NoticeSendResult, { readonly outcome: 'RETRY' }>,
+  at: Date,
+): SentNotice => ({
+  key: notice.key,
+  kind: notice.kind,
+  outcome: result.outcome,
+  channel: result.outcome === 'SENT' ? result.channel : null,
+  messageId: result.outcome === 'SENT' ? result.messageId : null,
+  at,
+});
+
 /**
- * The outbox and the record after sends (results by key): a notice sent or
- * given up on (undeliverable, or still failing `giveUpMs` after it was owed)
- * leaves the outbox for the record; one whose channel was down is due again
- * after a capped, jittered back-off. A key no longer owed (a concurrent round
+ * The outbox and the record after one send: a notice sent or given up on
+ * (undeliverable, or still failing `giveUpMs` after it was owed) leaves the
+ * outbox for the record; one whose channel was down is due again after a
+ * capped, jittered back-off. A key no longer owed (a concurrent round
  * recorded it) is ignored, so a result is recorded once.
  */
-export const afterNoticeSends = (
+export const afterNoticeSent = (
   request: { readonly outbox: readonly OwedNotice[]; readonly sentNotices: readonly SentNotice[] },
-  results: ReadonlyMap<string, NoticeSendResult>,
+  sent: { readonly key: string; readonly result: NoticeSendResult },
   policy: NoticeRetryPolicy & { readonly now: Date },
 ): { outbox: OwedNotice[]; sentNotices: SentNotice[] } => {
-  const outbox: OwedNotice[] = [];
-  const sentNotices = [...request.sentNotices];
-  for (const owed of request.outbox) {
-    const result = results.get(owed.key);
-    if (result === undefined) {
-      outbox.push(owed);
-      continue;
-    }
-    const attempts = owed.attempts + 1;
-    const givenUp = policy.now.getTime() - owed.owedAt.getTime() >= policy.giveUpMs;
-    if (result.outcome === 'RETRY' && !givenUp) {
-      outbox.push({ ...owed, attempts, dueAt: retryAt(attempts, policy) });
-      continue;
-    }
-    const sent = result.outcome === 'SENT';
-    sentNotices.push({
-      key: owed.key,
-      kind: owed.notice.kind,
-      outcome: sent ? 'SENT' : 'UNDELIVERABLE',
-      channel: sent ? result.channel : null,
-      messageId: sent ? result.messageId : null,
-      at: policy.now,
-    });
+  const owed = request.outbox.find((candidate) => candidate.key === sent.key);
+  if (owed === undefined)
+    return { outbox: [...request.outbox], sentNotices: [...request.sentNotices] };
+  const others = request.outbox.filter((candidate) => candidate !== owed);
+  const attempts = owed.attempts + 1;
+  const givenUp = policy.now.getTime() - owed.owedAt.getTime() >= policy.giveUpMs;
+  const { result } = sent;
+  if (result.outcome === 'RETRY' && !givenUp) {
+    const retried = { ...owed, attempts, dueAt: retryAt(attempts, policy) };
+    return {
+      outbox: request.outbox.map((candidate) => (candidate === owed ? retried : candidate)),
+      sentNotices: [...request.sentNotices],
+    };
   }
-  return { outbox, sentNotices };
+  const final = result.outcome === 'RETRY' ? { outcome: 'UNDELIVERABLE' as const } : result;
+  return {
+    outbox: others,
+    sentNotices: [
+      ...request.sentNotices,
+      sentNoticeOf({ key: owed.key, kind: owed.notice.kind }, final, policy.now),
+    ],
+  };
 };

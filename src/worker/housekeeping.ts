@@ -20,8 +20,8 @@ export interface HousekeepingRun {
  * (taken or renewed first; others skip the run): a warning log line per open request near
  * its legal deadline (what a log alert matches, beside the
  * `deletion.requests.near_deadline` gauge), the retention sweep, and the
- * expiry of dev mailbox messages. Each part runs even if another failed; a
- * failure is logged and the run rejects after all of them.
+ * expiry of dev mailbox messages. Each part runs even if another failed; the
+ * run then rejects with the first failure (the periodic task logs it).
  */
 export const housekeeping =
   (
@@ -50,7 +50,7 @@ export const housekeeping =
       for (const warning of warnings.value)
         logger.warn(
           {
-            alert: 'deletion_deadline_near',
+            alert: 'DELETION_DEADLINE_NEAR',
             deletionRequest: warning.deletionRequestId,
             state: warning.state,
             jurisdiction: warning.jurisdiction,

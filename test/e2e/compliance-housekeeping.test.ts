@@ -43,7 +43,7 @@ describe('the legal clock: a metric and a log alert near the deadline', () => {
   const alerts = () =>
     logLines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.alert === 'deletion_deadline_near');
+      .filter((line) => line.alert === 'DELETION_DEADLINE_NEAR');
 
   it('fires for an open request within the warning period, and stops once the deadline is extended', async () => {
     const gauge = async () => totalOf(await telemetry.collect(), 'deletion.requests.near_deadline');

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../../clients/deletionctl/main.js';
 import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
 import { castFor } from '../support/principals.js';
 import { refusal, scenarioClient, type Transport } from '../support/scenario-clients.js';
@@ -134,50 +133,5 @@ describe.each<Transport>(['grpc', 'trpc'])('deadline extension over %s', (transp
       client.extend({ name: request.name, reason: 'More time is needed here' }, cast.admin),
     );
     expect([closed.status, closed.reason]).toEqual(['FAILED_PRECONDITION', 'INVALID_STATE']);
-  });
-});
-
-describe('deletionctl timeline', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ GRACE_PERIOD_SECONDS: String(30 * 86_400) });
-  });
-  afterAll(async () => {
-    await t[Symbol.asyncDispose]();
-  });
-
-  it('shows the extension and the notices the subject was sent', async () => {
-    const request = await t.scheduled();
-    const cast = await castFor('sre');
-    const ctl = async (args: string[]) => {
-      const out: string[] = [];
-      const code = await main(args, {
-        out: (text) => out.push(text),
-        err: (text) => out.push(text),
-        env: {
-          DELETION_ADDRESS: `127.0.0.1:${String(t.ports.grpc)}`,
-          DELETION_HTTP_URL: `http://127.0.0.1:${String(t.ports.http)}`,
-          DELETION_TOKEN: cast.admin.token,
-        },
-        isTty: false,
-      });
-      return { code, out: out.join('\n') };
-    };
-    const extended = await ctl([
-      'extend-deadline',
-      request.id,
-      '--reason',
-      'Records must first be exported by hand',
-    ]);
-    expect(extended.code).toBe(EXIT.OK);
-    await t.app.runWorkerPass();
-    const { code, out } = await ctl(['timeline', request.id]);
-    expect(code).toBe(EXIT.OK);
-    expect(out).toMatch(
-      /deadline extended \S+Z → \S+Z {2}by admin-cy \(Records must first be exported by hand\)/,
-    );
-    expect(out).toMatch(/subject told: RECEIPT by email/);
-    expect(out).toMatch(/subject told: SCHEDULED by email/);
-    expect(out).toMatch(/subject told: DEADLINE_EXTENDED by email/);
   });
 });

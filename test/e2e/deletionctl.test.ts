@@ -85,6 +85,31 @@ describe('deletionctl', () => {
     expect(out).not.toContain('\u001b[');
   });
 
+  it('extends a deadline with `extend-deadline`; `timeline` shows it and each notice the subject was sent', async () => {
+    const request = await t.scheduled();
+    const extended = await ctl([
+      'extend-deadline',
+      request.id,
+      '--reason',
+      'Records must first be exported by hand',
+    ]);
+    expect(extended.code).toBe(EXIT.OK);
+    const open = await ctl(['timeline', request.id]);
+    expect(open.code).toBe(EXIT.OK);
+    expect(open.out).toMatch(
+      /deadline extended \S+Z → \S+Z {2}by admin-cy \(Records must first be exported by hand\)/,
+    );
+    // Grace 0: the pass sends the notices, purges, and destroys the subject's key, and with it
+    // the reason (sealed with that key); the extension itself stays on the record.
+    await t.app.runWorkerPass();
+    const { code, out } = await ctl(['timeline', request.id]);
+    expect(code).toBe(EXIT.OK);
+    expect(out).toMatch(/deadline extended \S+Z → \S+Z {2}by admin-cy$/m);
+    expect(out).toMatch(/subject told: RECEIPT by email/);
+    expect(out).toMatch(/subject told: SCHEDULED by email/);
+    expect(out).toMatch(/subject told: DEADLINE_EXTENDED by email/);
+  });
+
   it('prints JSON that parses, with --json', async () => {
     const timeline = await ctl(['--json', 'timeline', id]);
     expect(JSON.parse(timeline.out)).toMatchObject({

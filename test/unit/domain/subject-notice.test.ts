@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeletionRequestId } from '../../../src/domain/ids.js';
 import {
-  afterNoticeSends,
+  afterNoticeSent,
   dueNotices,
   noticeOfState,
   outboxDueAt,
@@ -57,7 +57,7 @@ describe('the notice a state owes its subject', () => {
   });
 });
 
-describe('after a round of sends', () => {
+describe('after a send', () => {
   const receipt: OwedNotice = {
     key: 'RECEIPT@0',
     notice: { kind: 'RECEIPT', deletionRequestId: id, deadline: at(99) },
@@ -74,9 +74,9 @@ describe('after a round of sends', () => {
   };
 
   it('moves a sent notice to the record with its channel and message id', () => {
-    const result = afterNoticeSends(
+    const result = afterNoticeSent(
       { outbox: [receipt, restored], sentNotices: [] },
-      new Map([['RECEIPT@0', { outcome: 'SENT', channel: 'sms', messageId: 'SM1' }]]),
+      { key: 'RECEIPT@0', result: { outcome: 'SENT', channel: 'sms', messageId: 'SM1' } },
       policy,
     );
     expect(result).toEqual({
@@ -95,20 +95,20 @@ describe('after a round of sends', () => {
   });
 
   it('keeps a notice whose channel was down, due again after back-off, until it gives up on it', () => {
-    const retry = new Map([['RECEIPT@0', { outcome: 'RETRY' } as const]]);
-    expect(afterNoticeSends({ outbox: [receipt], sentNotices: [] }, retry, policy)).toEqual({
+    const retry = { key: 'RECEIPT@0', result: { outcome: 'RETRY' } } as const;
+    expect(afterNoticeSent({ outbox: [receipt], sentNotices: [] }, retry, policy)).toEqual({
       outbox: [{ ...receipt, attempts: 1, dueAt: at(510) }],
       sentNotices: [],
     });
     // Many tries within the window are still tried again; the back-off stops at its cap.
     const often = { ...receipt, attempts: 40 };
     const later = { ...policy, now: at(71 * HOUR) };
-    expect(afterNoticeSends({ outbox: [often], sentNotices: [] }, retry, later).outbox).toEqual([
+    expect(afterNoticeSent({ outbox: [often], sentNotices: [] }, retry, later).outbox).toEqual([
       { ...often, attempts: 41, dueAt: at(71 * HOUR + 4000) },
     ]);
     const tooLate = { ...policy, now: at(72 * HOUR) };
     expect(
-      afterNoticeSends({ outbox: [often], sentNotices: [] }, retry, tooLate).sentNotices,
+      afterNoticeSent({ outbox: [often], sentNotices: [] }, retry, tooLate).sentNotices,
     ).toEqual([expect.objectContaining({ outcome: 'UNDELIVERABLE', channel: null })]);
   });
 
@@ -121,12 +121,15 @@ describe('after a round of sends', () => {
   });
 
   it('records an undeliverable notice and ignores results for notices no longer owed', () => {
-    const result = afterNoticeSends(
+    const recorded = afterNoticeSent(
       { outbox: [restored], sentNotices: [] },
-      new Map([
-        ['RESTORED@3', { outcome: 'UNDELIVERABLE' } as const],
-        ['RECEIPT@0', { outcome: 'SENT', channel: 'email', messageId: null } as const],
-      ]),
+      { key: 'RESTORED@3', result: { outcome: 'UNDELIVERABLE' } },
+      policy,
+    );
+    // The receipt is no longer owed (recorded by a concurrent round): its result is ignored.
+    const result = afterNoticeSent(
+      recorded,
+      { key: 'RECEIPT@0', result: { outcome: 'SENT', channel: 'email', messageId: null } },
       policy,
     );
     expect(result.outbox).toEqual([]);
