@@ -55,6 +55,7 @@ export default tseslint.config(
         Buffer: 'readonly',
         fetch: 'readonly',
         TextEncoder: 'readonly',
+        URL: 'readonly',
         module: 'writable',
         require: 'readonly',
       },

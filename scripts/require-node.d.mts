@@ -1,0 +1,2 @@
+export declare const nodeRefusal: (found: string, needed: string) => string | undefined;
+export declare const requireNode: () => void;
