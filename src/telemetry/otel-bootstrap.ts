@@ -6,13 +6,17 @@
 // an exporter named, or with OTEL_SDK_DISABLED=true, it loads nothing: the
 // service's spans go to the API's no-op tracer and cost next to nothing.
 import { readFileSync } from 'node:fs';
-import { register } from 'node:module';
 import { hostname } from 'node:os';
 import { instrumentationEnabled, telemetryWanted, TELEMETRY_SHUTDOWN } from './telemetry-switch.js';
 
 if (telemetryWanted(process.env)) {
-  // The ESM loader hook first, so modules imported after it can be instrumented.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // The ESM loader hook first, so modules imported after it can be instrumented. It
+  // runs in this thread through module.registerHooks() (module.register(), on a
+  // loader thread, is deprecated from Node 26: DEP0205), which needs Node >= 24.11.1
+  // (engines.node). import-in-the-middle is the copy the instrumentations use
+  // (package.json pins the same version), so their hooks reach this loader.
+  const { register } = await import('import-in-the-middle/register-hooks.mjs');
+  register();
   const { NodeSDK, resources } = await import('@opentelemetry/sdk-node');
   const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
   const { MongoDBInstrumentation } = await import('@opentelemetry/instrumentation-mongodb');
