@@ -1,6 +1,7 @@
 // A service replica as a child process, for crash and multi-replica tests:
 // the real composition (worker on, gRPC on a free port), configured by the
-// parent through the environment. The parent kills it with SIGKILL at will.
+// parent through the environment. The parent kills it with SIGKILL at will;
+// SIGTERM ends it through exit(), so a profile asked for with --cpu-prof is written.
 // MEMORY_SAMPLE_MS (opt-in, benches): also sends `{ memory }` samples of this
 // process over IPC at that interval, after the ready message.
 import { composeApp } from '../../src/compose.js';
@@ -22,6 +23,7 @@ const config = loadConfig({
   HTTP_PORT: '0',
   LOG_LEVEL: 'silent',
 });
+process.once('SIGTERM', () => process.exit(0));
 const mongoUri = process.env.MONGODB_URI ?? '';
 const app = await composeApp(config, mongoUri);
 const ports = await app.start();

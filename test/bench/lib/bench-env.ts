@@ -54,16 +54,18 @@ const startFloor = async (env: Record<string, string>): Promise<BenchEnv['floor'
 
 /**
  * The environment and preloads of a replica, with `extraImports` preloaded:
- * when BENCH_CPU_PROF=dir, also profiled by cpu-profile.ts into dir.
+ * when BENCH_CPU_PROF=dir, it also runs with `--cpu-prof` (from NODE_OPTIONS) and
+ * writes `dir/replica-<pid>.cpuprofile` when it exits.
  */
 export const profiled = (
   env: Record<string, string>,
   extraImports: readonly string[] = [],
 ): [Record<string, string>, string[]] => {
   const profileDir = process.env.BENCH_CPU_PROF;
-  return profileDir
-    ? [{ ...env, BENCH_CPU_PROF: profileDir }, ['./test/bench/lib/cpu-profile.ts', ...extraImports]]
-    : [env, [...extraImports]];
+  if (!profileDir) return [env, [...extraImports]];
+  const cpuProf = `--cpu-prof --cpu-prof-dir="${profileDir}" --cpu-prof-name=replica-\${pid}.cpuprofile`;
+  const inherited = env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
+  return [{ ...env, NODE_OPTIONS: `${inherited} ${cpuProf}`.trim() }, [...extraImports]];
 };
 
 /** Ends a replica; one profiled is asked to end (SIGTERM), so it writes its profile. */
@@ -79,7 +81,7 @@ export const stopReplica = async (replica: ChildProcess): Promise<void> => {
 
 /**
  * Starts the database (or uses MONGODB_URI), a replica (worker off, raised
- * limits) and the floor. BENCH_CPU_PROF=dir profiles the replica (cpu-profile.ts)
+ * limits) and the floor. BENCH_CPU_PROF=dir profiles the replica (`--cpu-prof`)
  * into dir, written when `stop` ends it.
  */
 export const startBenchEnv = async (): Promise<BenchEnv> => {
