@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { BenchResult } from '../bench/lib/report.js';
 import { BENCHMARKS } from '../bench/run.js';
@@ -32,4 +34,33 @@ describe('npm run bench', () => {
       }
     }
   }, 900_000);
+
+  it('profiles the service replica with --cpu-prof when BENCH_CPU_PROF names a folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-profile-'));
+    try {
+      const exit = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'test/bench/read-path.ts'], {
+          env: {
+            ...process.env,
+            BENCH_QUICK: '1',
+            BENCH_CPU_PROF: dir,
+            MONGODB_URI: inject('mongoUri'),
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+        child.on('exit', resolve);
+      });
+      expect(exit).toBe(0);
+      const files = await readdir(dir);
+      expect(files).toEqual([expect.stringMatching(/^replica-\d+\.cpuprofile$/)]);
+      const profile = JSON.parse(await readFile(join(dir, files[0] ?? ''), 'utf8')) as {
+        nodes: unknown[];
+        samples: unknown[];
+      };
+      expect(profile.nodes.length).toBeGreaterThan(0);
+      expect(profile.samples.length).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
