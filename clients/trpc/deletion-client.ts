@@ -56,9 +56,9 @@ export const isDeletionClientError = (error: unknown): error is DeletionClientEr
 
 /**
  * A typed tRPC client of the deletion service. Queries and mutations go over
- * HTTP (batched by default), `watchDeletionRequest` over Server-Sent Events
- * (the `eventsource` package: Node 20 has no EventSource), which reconnect and
- * resume on their own. Every request carries the credentials; a token
+ * HTTP (batched by default), `watchDeletionRequest` over Server-Sent Events (the
+ * `eventsource` package: Node 24 has EventSource only behind a flag), which
+ * reconnect and resume on their own. Every request carries the credentials; a token
  * function is called for each request, so it can hand out fresh tokens.
  */
 export const createDeletionClient = (options: DeletionClientOptions): DeletionClient => {
