@@ -78,14 +78,17 @@ export const mongoCall = <T>(
   });
 
 /**
- * Whether a unique index refused a write: E11000, or (FerretDB 1.24, on update)
- * an internal error carrying SQLite's "UNIQUE constraint failed".
+ * Whether a unique index refused a write: E11000, or (FerretDB 1.24, on update) an
+ * internal error carrying its storage's refusal: SQLite's "UNIQUE constraint failed",
+ * PostgreSQL's unique_violation (SQLSTATE 23505).
  */
 export const isDuplicateKey = (
   error: unknown,
 ): error is InstanceType<typeof mongoose.mongo.MongoServerError> =>
   error instanceof mongoose.mongo.MongoServerError &&
-  (error.code === 11000 || error.message.includes('UNIQUE constraint failed'));
+  (error.code === 11000 ||
+    error.message.includes('UNIQUE constraint failed') ||
+    error.message.includes('(SQLSTATE 23505)'));
 
 /**
  * Runs an insert whose unique `_id` is a claim: true when this insert made it,
