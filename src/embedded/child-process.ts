@@ -29,6 +29,8 @@ export interface SpawnTrackedOptions {
   readonly cwd?: string | undefined;
   /** Called for every non-empty output line. */
   readonly onLine?: ((line: string, stream: 'stdout' | 'stderr') => void) | undefined;
+  /** Run as this user (we are root and the program refuses root, as PostgreSQL does). */
+  readonly user?: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 // The exit hook must reach children of every caller, including ones whose stop() was never called.
@@ -63,6 +65,7 @@ export function spawnTracked(
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...options.user,
   });
   trackUntilExit(child);
   const tail: string[] = [];

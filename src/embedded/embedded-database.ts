@@ -11,12 +11,15 @@ import {
 } from './child-process.js';
 import { ensureFerretDbBinary, FERRETDB_VERSION } from './ferretdb-binary.js';
 import { canConnect, findFreePort } from './free-port.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from './postgres-server.js';
 
 /** A MongoDB-compatible server for this process: an external one, or a child process we own. */
 export interface EmbeddedDatabase {
   /** mongodb:// URI reachable on 127.0.0.1 */
   readonly uri: string;
   readonly kind: 'external' | 'mongod' | 'ferretdb';
+  /** What it is, for people: e.g. `FerretDB v1.24.2 on PostgreSQL 15`. */
+  readonly label: string;
   /** Stops the server we started (no-op for 'external') and removes its data if it was a temp folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -31,6 +34,11 @@ export interface EmbeddedDatabaseOptions {
   readonly cacheDir?: string | undefined;
   /** Progress lines (build progress, start). Default: write to process.stderr. */
   readonly log?: ((line: string) => void) | undefined;
+  /**
+   * FerretDB's storage: PostgreSQL when it is installed (its lookups use indexes), else
+   * SQLite (no install, but every filter scans its collection). Default: the first that can run.
+   */
+  readonly ferretDbBackend?: 'postgresql' | 'sqlite' | undefined;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -54,6 +62,8 @@ interface ServerPlan {
   /** mongod logs every connection to stdout, so only FerretDB (quiet at ERROR) is forwarded to `log`. */
   readonly forwardOutput: boolean;
   args(port: number): string[];
+  /** A server it stores its data in (PostgreSQL), stopped after it. */
+  readonly storage?: PostgresServer | undefined;
 }
 
 interface RunningServer {
@@ -66,39 +76,49 @@ class EarlyExitError extends Error {}
 
 /**
  * Provides a MongoDB-compatible server on 127.0.0.1: `externalUri` if given (an empty string counts
- * as unset), else a `mongod` found on PATH, else FerretDB with its SQLite backend (built once with Go).
+ * as unset), else a `mongod` found on PATH, else FerretDB (built once with Go) on PostgreSQL when
+ * it is installed, else FerretDB on SQLite.
  */
 export async function startEmbeddedDatabase(
   options: EmbeddedDatabaseOptions,
 ): Promise<EmbeddedDatabase> {
   if (options.externalUri !== undefined && options.externalUri !== '') {
-    return { uri: options.externalUri, kind: 'external', stop: () => Promise.resolve() };
+    return {
+      uri: options.externalUri,
+      kind: 'external',
+      label: 'MONGODB_URI',
+      stop: () => Promise.resolve(),
+    };
   }
   const log = options.log ?? writeToStderr;
   const dataDir = await prepareDataDir(options.dataDir);
+  let plan: ServerPlan | undefined;
   try {
-    const plan = await planServer(dataDir.path, options.cacheDir ?? defaultCacheDir(), log);
+    plan = await planServer(dataDir.path, options, log);
     const server = await startServer(plan, log);
-    return runningDatabase(plan.kind, server, dataDir);
+    return runningDatabase(plan, server, dataDir);
   } catch (error) {
+    await plan?.storage?.stop();
     await dataDir.cleanup();
     throw error;
   }
 }
 
 function runningDatabase(
-  kind: ServerKind,
+  plan: ServerPlan,
   server: RunningServer,
   dataDir: DataDir,
 ): EmbeddedDatabase {
   let stopping: Promise<void> | undefined;
   const stopOnce = async (): Promise<void> => {
     await stopTracked(server.tracked);
+    await plan.storage?.stop();
     await dataDir.cleanup();
   };
   return {
     uri: `mongodb://${LOOPBACK}:${server.port}`,
-    kind,
+    kind: plan.kind,
+    label: plan.label,
     stop: () => (stopping ??= stopOnce()),
   };
 }
@@ -113,7 +133,11 @@ async function prepareDataDir(dataDir: string | undefined): Promise<DataDir> {
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
 }
 
-async function planServer(dataDir: string, cacheDir: string, log: Log): Promise<ServerPlan> {
+async function planServer(
+  dataDir: string,
+  options: EmbeddedDatabaseOptions,
+  log: Log,
+): Promise<ServerPlan> {
   const mongod = await findExecutable('mongod');
   if (mongod !== undefined) {
     return {
@@ -125,24 +149,61 @@ async function planServer(dataDir: string, cacheDir: string, log: Log): Promise<
       args: (port) => ['--dbpath', dataDir, '--bind_ip', LOOPBACK, '--port', String(port)],
     };
   }
-  return {
-    kind: 'ferretdb',
-    label: `FerretDB ${FERRETDB_VERSION}`,
-    command: await ensureFerretDbBinary(cacheDir, log),
+  const command = await ensureFerretDbBinary(options.cacheDir ?? defaultCacheDir(), log);
+  const postgresBin = options.ferretDbBackend === 'sqlite' ? undefined : await findPostgresBin();
+  if (options.ferretDbBackend === 'postgresql' && postgresBin === undefined) {
+    throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql)');
+  }
+  const ferretDb = {
+    kind: 'ferretdb' as const,
+    command,
     env: withoutFerretDbVariables(hostEnvironment()),
     forwardOutput: true,
-    args: (port) => ferretDbArgs(dataDir, port),
+  };
+  const storage =
+    postgresBin === undefined
+      ? undefined
+      : await startPostgres(postgresBin, dataDir, log).catch((error: unknown) => {
+          if (options.ferretDbBackend === 'postgresql') throw error;
+          log(`PostgreSQL did not start, so FerretDB runs on SQLite: ${String(error)}`);
+          return undefined;
+        });
+  if (storage === undefined) {
+    log(
+      'FerretDB on SQLite scans a whole collection for every filter, so it slows down as data grows; ' +
+        'with PostgreSQL installed (apt-get install postgresql) FerretDB runs on it and uses indexes',
+    );
+    return {
+      ...ferretDb,
+      label: `FerretDB ${FERRETDB_VERSION} on SQLite`,
+      args: (port) => ferretDbArgs(['--handler=sqlite', sqliteUrl(dataDir)], dataDir, port),
+    };
+  }
+  return {
+    ...ferretDb,
+    label: `FerretDB ${FERRETDB_VERSION} on PostgreSQL ${storage.version}`,
+    args: (port) =>
+      ferretDbArgs(['--handler=postgresql', `--postgresql-url=${storage.url}`], dataDir, port),
+    // On PostgreSQL every refused duplicate key (which version claims expect) is an error
+    // line: its output is kept for an error at start only.
+    forwardOutput: false,
+    storage,
   };
 }
 
-function ferretDbArgs(dataDir: string, port: number): string[] {
+/**
+ * One <database>.sqlite file per database in this folder; the URL must end with '/'.
+ * FerretDB already uses WAL; synchronous=NORMAL drops the fsync of every commit, which
+ * survives a crash of any process and may lose the last commits only on power loss:
+ * right for a development and test database, and it makes writes several times faster.
+ */
+function sqliteUrl(dataDir: string): string {
+  return `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/?_pragma=synchronous(normal)`;
+}
+
+function ferretDbArgs(handler: readonly string[], dataDir: string, port: number): string[] {
   return [
-    '--handler=sqlite',
-    // One <database>.sqlite file per database in this folder; the URL must end with '/'.
-    // FerretDB already uses WAL; synchronous=NORMAL drops the fsync of every commit, which
-    // survives a crash of any process and may lose the last commits only on power loss:
-    // right for a development and test database, and it makes writes several times faster.
-    `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/?_pragma=synchronous(normal)`,
+    ...handler,
     `--listen-addr=${LOOPBACK}:${port}`,
     // state.json (instance UUID, telemetry choice) lives with the data; default '.' would litter the cwd.
     `--state-dir=${dataDir}`,

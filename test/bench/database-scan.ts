@@ -1,10 +1,11 @@
 // The database floor: what one round trip costs on the database the benchmarks run
-// on, by collection size. On the embedded FerretDB 1.24 (SQLite backend) every
-// filter, `_id` equality included, is evaluated row by row (its pushdown is a
-// json_each() per row; no index is used), so a lookup costs in proportion to the
-// rows before the match (all of them when there is none), while an insert checks
-// the unique `_id` index and stays flat. This is what limits the end-to-end figures
-// here; on MongoDB every one of these is an index lookup.
+// on, by collection size. On the embedded FerretDB 1.24 on PostgreSQL, equality on an
+// indexed top-level field is served by an index (src/embedded/postgres-server.ts), so
+// lookups stay flat as collections grow. On SQLite every filter, `_id` equality
+// included, is evaluated row by row (its pushdown is a json_each() per row; no index
+// is used), so a lookup costs in proportion to the rows before the match (all of them
+// when there is none), while an insert checks the unique `_id` index and stays flat.
+// Compare them with test/bench/with-database.ts --sqlite|--postgresql.
 //   node --import tsx test/bench/database-scan.ts [--small=1000] [--large=8000] [--calls=20]
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
@@ -63,7 +64,7 @@ const growth = (key: Exclude<keyof typeof small, 'rows'>): Figure => ({
   unit: '×',
 });
 reportResult({
-  benchmark: `Database round trip by collection size (${database.kind})`,
+  benchmark: `Database round trip by collection size (${database.label})`,
   setup: { small: args.small, large: args.large, calls: args.calls, database: database.kind },
   figures: [
     {

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPostgresBin } from '../../src/embedded/postgres-server.js';
 import { quick, RESULT_PREFIX, round3, type BenchResult } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,7 +91,9 @@ if (isMain) {
     node: process.version,
     quick,
     database:
-      process.env.MONGODB_URI === undefined ? 'embedded FerretDB 1.24 (SQLite)' : 'MONGODB_URI',
+      process.env.MONGODB_URI !== undefined
+        ? 'MONGODB_URI'
+        : `embedded FerretDB 1.24 on ${(await findPostgresBin()) === undefined ? 'SQLite' : 'PostgreSQL'}`,
   };
   const started = new Date();
   const results = [];

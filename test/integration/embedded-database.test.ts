@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -11,8 +11,14 @@ import {
   startEmbeddedDatabase,
   type EmbeddedDatabase,
 } from '../../src/embedded/embedded-database.js';
+import { findPostgresBin } from '../../src/embedded/postgres-server.js';
 
 const TEST_TIMEOUT_MS = 60_000;
+/** FerretDB's backends to test: PostgreSQL where it is installed (CI installs it), and SQLite. */
+const BACKENDS = [
+  ...((await findPostgresBin()) === undefined ? [] : ['postgresql' as const]),
+  'sqlite' as const,
+];
 // The first run on a machine builds FerretDB from source, which takes minutes.
 const WARM_UP_TIMEOUT_MS = 20 * 60_000;
 
@@ -67,6 +73,8 @@ describe('startEmbeddedDatabase', () => {
     process.env.PATH = path.join(delimiter);
     // A private TMPDIR lets the tests see exactly which temp folders are made and whether they are removed.
     scratchTmp = await mkdtemp(join(tmpdir(), 'embedded-db-test-'));
+    // As root, PostgreSQL runs as the postgres user, which must pass through this folder.
+    await chmod(scratchTmp, 0o711);
     process.env.TMPDIR = scratchTmp;
     const warmUp = await startEmbeddedDatabase({ log });
     await warmUp.stop();
@@ -89,13 +97,14 @@ describe('startEmbeddedDatabase', () => {
     }
   });
 
-  it(
-    'runs a throwaway FerretDB that stores documents, enforces unique indexes and is gone after stop()',
-    async () => {
-      const db = await startEmbeddedDatabase({ log });
+  it.each(BACKENDS)(
+    'runs a throwaway FerretDB on %s that stores documents, enforces unique indexes and is gone after stop()',
+    async (ferretDbBackend) => {
+      const db = await startEmbeddedDatabase({ log, ferretDbBackend });
       const port = portOf(db);
       try {
         expect(db.kind).toBe('ferretdb');
+        expect(db.label).toContain(ferretDbBackend === 'sqlite' ? 'SQLite' : 'PostgreSQL');
         expect(db.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+$/);
         expect(await readdir(scratchTmp)).toHaveLength(1);
 
@@ -137,12 +146,12 @@ describe('startEmbeddedDatabase', () => {
     TEST_TIMEOUT_MS,
   );
 
-  it(
-    'gives two simultaneous instances different ports, and both work',
-    async () => {
+  it.each(BACKENDS)(
+    'gives two simultaneous instances on %s different ports, and both work',
+    async (ferretDbBackend) => {
       const [first, second] = await Promise.all([
-        startEmbeddedDatabase({ log }),
-        startEmbeddedDatabase({ log }),
+        startEmbeddedDatabase({ log, ferretDbBackend }),
+        startEmbeddedDatabase({ log, ferretDbBackend }),
       ]);
       try {
         expect(portOf(first)).not.toBe(portOf(second));
@@ -159,6 +168,65 @@ describe('startEmbeddedDatabase', () => {
         false,
         false,
       ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it.each(BACKENDS.filter((backend) => backend === 'postgresql'))(
+    'on %s, answers an equality filter on an indexed field from an index, not a scan',
+    async (ferretDbBackend) => {
+      const db = await startEmbeddedDatabase({ log, ferretDbBackend });
+      const client = new MongoClient(db.uri, { serverSelectionTimeoutMS: 5_000 });
+      try {
+        const database = client.db('embedded_index_test');
+        const things = database.collection<Thing>('things');
+        await things.createIndex({ email: 1 }, {}, undefined);
+        await things.insertMany(
+          Array.from({ length: 2_000 }, (_, i) => ({
+            _id: `t${String(i)}`,
+            email: `${String(i)}@x`,
+          })),
+        );
+        const explained = (filter: object) =>
+          database
+            .command({ explain: { find: 'things', filter } })
+            .then((answer) => JSON.stringify(answer.queryPlanner));
+        // FerretDB pushes the filter down as `_jsonb->'field' @> value`, which only the GIN
+        // twins the event trigger adds can serve; its own btree indexes cannot.
+        expect(await explained({ email: '1999@x' })).toMatch(/"Index Name":"gin_[0-9a-f]{32}"/);
+        expect(await explained({ _id: 't1999' })).toMatch(/"Index Name":"gin_[0-9a-f]{32}"/);
+        expect(await explained({ unindexed: 1 })).toContain('Seq Scan');
+      } finally {
+        await client.close();
+        await db.stop();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it.each(BACKENDS)(
+    'keeps the data of a persistent folder on %s across restarts',
+    async (ferretDbBackend) => {
+      const dataDir = join(scratchTmp, `persistent-${ferretDbBackend}`);
+      const first = await startEmbeddedDatabase({ log, ferretDbBackend, dataDir });
+      try {
+        expect(await insertAndRead(first, 'embedded_persistent')).toEqual({
+          _id: 'a',
+          email: 'a@example.com',
+        });
+      } finally {
+        await first.stop();
+      }
+      const second = await startEmbeddedDatabase({ log, ferretDbBackend, dataDir });
+      const client = new MongoClient(second.uri, { serverSelectionTimeoutMS: 5_000 });
+      try {
+        const things = client.db('embedded_persistent').collection<Thing>('things');
+        expect(await things.findOne({ _id: 'a' })).toEqual({ _id: 'a', email: 'a@example.com' });
+      } finally {
+        await client.close();
+        await second.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,0 +1,234 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import {
+  findExecutable,
+  hostEnvironment,
+  spawnTracked,
+  stopTracked,
+  type TrackedProcess,
+} from './child-process.js';
+import { findFreePort } from './free-port.js';
+
+const run = promisify(execFile);
+const LOOPBACK = '127.0.0.1';
+const DATABASE = 'ferretdb';
+const READY_TIMEOUT_MS = 30_000;
+
+/** A PostgreSQL server this process started, for FerretDB's postgresql handler. */
+export interface PostgresServer {
+  /** postgres:// URL of the database FerretDB keeps its collections in. */
+  readonly url: string;
+  /** PostgreSQL's major version, e.g. "15". */
+  readonly version: string;
+  stop(): Promise<void>;
+}
+
+/** Who runs PostgreSQL: it refuses root, so as root it runs as the `postgres` user. */
+interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * The folder with PostgreSQL's server programs: the newest of Debian's layout
+ * (`/usr/lib/postgresql/<major>/bin`), else the folder of `initdb` on PATH; undefined
+ * when PostgreSQL is not installed.
+ */
+export async function findPostgresBin(): Promise<string | undefined> {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? await readdir(root) : [];
+  const debian = majors
+    .sort((a, b) => Number(b) - Number(a))
+    .map((major) => join(root, major, 'bin'))
+    .find((bin) => existsSync(join(bin, 'postgres')) && existsSync(join(bin, 'initdb')));
+  if (debian !== undefined) return debian;
+  const initdb = await findExecutable('initdb');
+  return initdb === undefined ? undefined : join(initdb, '..');
+}
+
+async function ownerOf(): Promise<Owner | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = async (flag: '-u' | '-g') =>
+    Number((await run('id', [flag, 'postgres'])).stdout.trim());
+  try {
+    return { uid: await id('-u'), gid: await id('-g') };
+  } catch {
+    throw new Error(
+      'PostgreSQL refuses to run as root, and there is no `postgres` user to run it as',
+    );
+  }
+}
+
+/**
+ * What makes FerretDB 1.24's filters use indexes on PostgreSQL. It pushes a filter down
+ * as `_jsonb->'field' @> value` in a prepared statement, and indexes a field with a
+ * btree on `(_jsonb->'field')`, which cannot serve `@>`. So every btree index FerretDB
+ * creates on a top-level field gets a GIN `jsonb_path_ops` twin (fastupdate off: a
+ * pending list would be scanned on every lookup), and statements are planned with their
+ * values (a generic plan cannot match an expression index). Idempotent.
+ */
+export const INDEX_SETTINGS_SQL = `
+ALTER DATABASE ${DATABASE} SET plan_cache_mode = force_custom_plan;
+CREATE OR REPLACE FUNCTION gin_twins_of_btree_indexes() RETURNS event_trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  command record;
+  definition text;
+  field text;
+BEGIN
+  FOR command IN SELECT * FROM pg_event_trigger_ddl_commands()
+    WHERE command_tag = 'CREATE INDEX' LOOP
+    definition := pg_get_indexdef(command.objid);
+    CONTINUE WHEN definition NOT LIKE '% USING btree %'
+      OR definition LIKE '%\\_ferretdb\\_%';
+    FOR field IN
+      SELECT m[1] FROM regexp_matches(definition, '\\(_jsonb -> ''([^'']+)''::text\\)', 'g') AS m
+    LOOP
+      EXECUTE format(
+        'CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L) jsonb_path_ops) WITH (fastupdate = off)',
+        'gin_' || md5(command.object_identity || '/' || field),
+        (SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = command.objid),
+        field);
+    END LOOP;
+  END LOOP;
+END
+$fn$;
+DROP EVENT TRIGGER IF EXISTS gin_twins_of_btree_indexes;
+CREATE EVENT TRIGGER gin_twins_of_btree_indexes ON ddl_command_end
+  WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION gin_twins_of_btree_indexes();
+`;
+
+/**
+ * Starts PostgreSQL on a free loopback port with its cluster in `<dataDir>/postgres`
+ * (made with initdb the first time, kept after), its database `ferretdb` and the
+ * index settings. No Unix socket, and no password: like the FerretDB in front of it, it
+ * listens on loopback only, for development and tests. Commits are
+ * not flushed one by one (synchronous_commit=off): a crash may lose the last ones,
+ * never consistency, like the SQLite default's WAL with synchronous=NORMAL.
+ */
+export async function startPostgres(
+  bin: string,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<PostgresServer> {
+  const owner = await ownerOf();
+  const cluster = join(dataDir, 'postgres');
+  if (!existsSync(join(cluster, 'PG_VERSION'))) await initCluster({ bin, cluster, owner }, log);
+  const version = (await run(join(bin, 'postgres'), ['--version'])).stdout.replace(
+    /\D*(\d+).*/s,
+    '$1',
+  );
+  const port = await findFreePort();
+  const tracked = spawnTracked(
+    join(bin, 'postgres'),
+    [
+      '-D',
+      cluster,
+      '-p',
+      String(port),
+      '-c',
+      `listen_addresses=${LOOPBACK}`,
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'synchronous_commit=off',
+    ],
+    { env: hostEnvironment(), user: owner },
+  );
+  const stop = async () => {
+    await stopTracked(tracked, 10_000);
+  };
+  try {
+    await waitUntilReady(bin, port, tracked);
+    await prepareDatabase({ bin, port });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  log(`PostgreSQL ${version} ready on ${LOOPBACK}:${String(port)} (${cluster})`);
+  return {
+    url: `postgres://postgres@${LOOPBACK}:${String(port)}/${DATABASE}`,
+    version,
+    stop,
+  };
+}
+
+async function initCluster(
+  { bin, cluster, owner }: { bin: string; cluster: string; owner: Owner | undefined },
+  log: (line: string) => void,
+): Promise<void> {
+  log(`creating a PostgreSQL cluster in ${cluster}`);
+  await mkdir(cluster, { recursive: true, mode: 0o700 });
+  if (owner !== undefined) {
+    await chown(cluster, owner.uid, owner.gid);
+    // The postgres user must pass through the data folder (a throwaway one is 0700).
+    const parent = join(cluster, '..');
+    await chmod(parent, (await stat(parent)).mode | 0o111);
+  }
+  await run(
+    join(bin, 'initdb'),
+    ['-D', cluster, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+    { env: hostEnvironment(), ...owner },
+  );
+}
+
+/** A running server's programs and port. */
+interface Reachable {
+  readonly bin: string;
+  readonly port: number;
+}
+
+const psql = ({ bin, port }: Reachable, database: string, sql: string) =>
+  run(
+    join(bin, 'psql'),
+    [
+      '-h',
+      LOOPBACK,
+      '-p',
+      String(port),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-qAt',
+      '-c',
+      sql,
+    ],
+    { env: { ...hostEnvironment(), PGCONNECT_TIMEOUT: '5' } },
+  );
+
+async function waitUntilReady(bin: string, port: number, tracked: TrackedProcess): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (tracked.hasExited())
+      throw new Error(
+        `PostgreSQL exited before it was ready. Last output:\n${tracked.outputTail()}`,
+      );
+    try {
+      await psql({ bin, port }, 'postgres', 'SELECT 1');
+      return;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`PostgreSQL was not ready on port ${String(port)} within 30 s`, {
+          cause: error,
+        });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function prepareDatabase(server: Reachable): Promise<void> {
+  const exists = await psql(
+    server,
+    'postgres',
+    `SELECT 1 FROM pg_database WHERE datname = '${DATABASE}'`,
+  );
+  if (exists.stdout.trim() !== '1') await psql(server, 'postgres', `CREATE DATABASE ${DATABASE}`);
+  await psql(server, DATABASE, INDEX_SETTINGS_SQL);
+}
