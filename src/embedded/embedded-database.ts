@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 
@@ -11,7 +12,12 @@ import {
 } from './child-process.js';
 import { ensureFerretDbBinary, FERRETDB_VERSION } from './ferretdb-binary.js';
 import { canConnect, findFreePort } from './free-port.js';
-import { findPostgresBin, startPostgres, type PostgresServer } from './postgres-server.js';
+import {
+  findPostgresBin,
+  startPostgres,
+  withoutPostgresVariables,
+  type PostgresServer,
+} from './postgres-server.js';
 
 /** A MongoDB-compatible server for this process: an external one, or a child process we own. */
 export interface EmbeddedDatabase {
@@ -150,21 +156,22 @@ async function planServer(
     };
   }
   const command = await ensureFerretDbBinary(options.cacheDir ?? defaultCacheDir(), log);
-  const postgresBin = options.ferretDbBackend === 'sqlite' ? undefined : await findPostgresBin();
-  if (options.ferretDbBackend === 'postgresql' && postgresBin === undefined) {
+  const backend = options.ferretDbBackend ?? (await storageKeptIn(dataDir, options, log));
+  const postgresBin = backend === 'sqlite' ? undefined : await findPostgresBin();
+  if (backend === 'postgresql' && postgresBin === undefined) {
     throw new Error('PostgreSQL is not installed (Debian: apt-get install postgresql)');
   }
   const ferretDb = {
     kind: 'ferretdb' as const,
     command,
-    env: withoutFerretDbVariables(hostEnvironment()),
+    env: withoutPostgresVariables(withoutFerretDbVariables(hostEnvironment())),
     forwardOutput: true,
   };
   const storage =
     postgresBin === undefined
       ? undefined
       : await startPostgres(postgresBin, dataDir, log).catch((error: unknown) => {
-          if (options.ferretDbBackend === 'postgresql') throw error;
+          if (backend === 'postgresql') throw error;
           log(`PostgreSQL did not start, so FerretDB runs on SQLite: ${String(error)}`);
           return undefined;
         });
@@ -189,6 +196,25 @@ async function planServer(
     forwardOutput: false,
     storage,
   };
+}
+
+/**
+ * The storage a persistent data folder already holds, which it keeps: data is not
+ * moved between them, and a PostgreSQL that fails to start must not quietly swap in
+ * an older SQLite data set. Undefined for a new or throwaway folder.
+ */
+async function storageKeptIn(
+  dataDir: string,
+  options: EmbeddedDatabaseOptions,
+  log: Log,
+): Promise<EmbeddedDatabaseOptions['ferretDbBackend']> {
+  if (options.dataDir === undefined) return undefined;
+  if (existsSync(join(dataDir, 'postgres', 'PG_VERSION'))) return 'postgresql';
+  if (!(await readdir(dataDir)).some((file) => file.endsWith('.sqlite'))) return undefined;
+  log(
+    `${dataDir} holds FerretDB's SQLite data, so it stays on SQLite (remove the folder to start over)`,
+  );
+  return 'sqlite';
 }
 
 /**

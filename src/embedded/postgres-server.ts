@@ -11,11 +11,11 @@ import {
   stopTracked,
   type TrackedProcess,
 } from './child-process.js';
-import { findFreePort } from './free-port.js';
 
 const run = promisify(execFile);
-const LOOPBACK = '127.0.0.1';
 const DATABASE = 'ferretdb';
+/** Only the socket's name carries it: the socket is in a folder of its own. */
+const PORT = 5432;
 const READY_TIMEOUT_MS = 30_000;
 
 /** A PostgreSQL server this process started, for FerretDB's postgresql handler. */
@@ -103,12 +103,13 @@ CREATE EVENT TRIGGER gin_twins_of_btree_indexes ON ddl_command_end
 `;
 
 /**
- * Starts PostgreSQL on a free loopback port with its cluster in `<dataDir>/postgres`
- * (made with initdb the first time, kept after), its database `ferretdb` and the
- * index settings. No Unix socket, and no password: like the FerretDB in front of it, it
- * listens on loopback only, for development and tests. Commits are
- * not flushed one by one (synchronous_commit=off): a crash may lose the last ones,
- * never consistency, like the SQLite default's WAL with synchronous=NORMAL.
+ * Starts PostgreSQL with its cluster in `<dataDir>/postgres` (made with initdb the first
+ * time, kept after), its database `ferretdb` and the index settings. It listens on no
+ * TCP port: only on a Unix socket inside the cluster folder, which only its owner (and
+ * root, which FerretDB runs as where PostgreSQL runs as `postgres`) can reach, so no
+ * other local user can connect, let alone as its superuser. Commits are not flushed one
+ * by one (synchronous_commit=off): a crash may lose the last ones, never consistency,
+ * like the SQLite default's WAL with synchronous=NORMAL.
  */
 export async function startPostgres(
   bin: string,
@@ -117,41 +118,36 @@ export async function startPostgres(
 ): Promise<PostgresServer> {
   const owner = await ownerOf();
   const cluster = join(dataDir, 'postgres');
+  // A socket's path is at most 107 bytes on Linux.
+  if (Buffer.byteLength(join(cluster, `.s.PGSQL.${String(PORT)}.lock`)) > 100)
+    throw new Error(`the data folder's path is too long for PostgreSQL's socket: ${cluster}`);
   if (!existsSync(join(cluster, 'PG_VERSION'))) await initCluster({ bin, cluster, owner }, log);
   const version = (await run(join(bin, 'postgres'), ['--version'])).stdout.replace(
     /\D*(\d+).*/s,
     '$1',
   );
-  const port = await findFreePort();
   const tracked = spawnTracked(
     join(bin, 'postgres'),
     [
-      '-D',
-      cluster,
-      '-p',
-      String(port),
-      '-c',
-      `listen_addresses=${LOOPBACK}`,
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'synchronous_commit=off',
+      ...['-D', cluster, '-p', String(PORT)],
+      ...['-c', 'listen_addresses=', '-c', `unix_socket_directories=${cluster}`],
+      ...['-c', 'unix_socket_permissions=0700', '-c', 'synchronous_commit=off'],
     ],
-    { env: hostEnvironment(), user: owner },
+    { env: withoutPostgresVariables(hostEnvironment()), user: owner },
   );
   const stop = async () => {
     await stopTracked(tracked, 10_000);
   };
   try {
-    await waitUntilReady(bin, port, tracked);
-    await prepareDatabase({ bin, port });
+    await waitUntilReady({ bin, socketDir: cluster }, tracked);
+    await prepareDatabase({ bin, socketDir: cluster });
   } catch (error) {
     await stop();
     throw error;
   }
-  log(`PostgreSQL ${version} ready on ${LOOPBACK}:${String(port)} (${cluster})`);
+  log(`PostgreSQL ${version} ready on its socket in ${cluster}`);
   return {
-    url: `postgres://postgres@${LOOPBACK}:${String(port)}/${DATABASE}`,
+    url: `postgres://postgres@/${DATABASE}?host=${encodeURIComponent(cluster)}&port=${String(PORT)}`,
     version,
     stop,
   };
@@ -172,38 +168,35 @@ async function initCluster(
   await run(
     join(bin, 'initdb'),
     ['-D', cluster, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
-    { env: hostEnvironment(), ...owner },
+    { env: withoutPostgresVariables(hostEnvironment()), ...owner },
   );
 }
 
-/** A running server's programs and port. */
-interface Reachable {
-  readonly bin: string;
-  readonly port: number;
+/**
+ * libpq reads PG* variables (PGHOST, PGSSLMODE, PGOPTIONS…) as defaults; a developer's
+ * shell must not redirect or reconfigure our instance.
+ */
+export function withoutPostgresVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('PG')));
 }
 
-const psql = ({ bin, port }: Reachable, database: string, sql: string) =>
+/** A running server's programs and the folder of its socket. */
+interface Reachable {
+  readonly bin: string;
+  readonly socketDir: string;
+}
+
+const psql = ({ bin, socketDir }: Reachable, database: string, sql: string) =>
   run(
     join(bin, 'psql'),
     [
-      '-h',
-      LOOPBACK,
-      '-p',
-      String(port),
-      '-U',
-      'postgres',
-      '-d',
-      database,
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-qAt',
-      '-c',
-      sql,
+      ...['-h', socketDir, '-p', String(PORT), '-U', 'postgres', '-d', database],
+      ...['-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql],
     ],
-    { env: { ...hostEnvironment(), PGCONNECT_TIMEOUT: '5' } },
+    { env: { ...withoutPostgresVariables(hostEnvironment()), PGCONNECT_TIMEOUT: '5' } },
   );
 
-async function waitUntilReady(bin: string, port: number, tracked: TrackedProcess): Promise<void> {
+async function waitUntilReady(server: Reachable, tracked: TrackedProcess): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (tracked.hasExited())
@@ -211,13 +204,11 @@ async function waitUntilReady(bin: string, port: number, tracked: TrackedProcess
         `PostgreSQL exited before it was ready. Last output:\n${tracked.outputTail()}`,
       );
     try {
-      await psql({ bin, port }, 'postgres', 'SELECT 1');
+      await psql(server, 'postgres', 'SELECT 1');
       return;
     } catch (error) {
       if (Date.now() > deadline)
-        throw new Error(`PostgreSQL was not ready on port ${String(port)} within 30 s`, {
-          cause: error,
-        });
+        throw new Error(`PostgreSQL was not ready within 30 s`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

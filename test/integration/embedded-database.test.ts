@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -126,6 +127,11 @@ describe('startEmbeddedDatabase', () => {
       }
       expect(await accepts(port)).toBe(false);
       expect(await readdir(scratchTmp)).toEqual([]);
+      // And the PostgreSQL it stored into is gone too (its folder going proves nothing).
+      for (const line of logLines) {
+        const cluster = /ready on its socket in (\S+)$/.exec(line)?.[1];
+        if (cluster !== undefined) expect(spawnSync('pgrep', ['-f', cluster]).status).toBe(1);
+      }
     },
     TEST_TIMEOUT_MS,
   );
@@ -217,9 +223,11 @@ describe('startEmbeddedDatabase', () => {
       } finally {
         await first.stop();
       }
-      const second = await startEmbeddedDatabase({ log, ferretDbBackend, dataDir });
+      // Started without a choice, it keeps the storage the folder holds.
+      const second = await startEmbeddedDatabase({ log, dataDir });
       const client = new MongoClient(second.uri, { serverSelectionTimeoutMS: 5_000 });
       try {
+        expect(second.label).toBe(first.label);
         const things = client.db('embedded_persistent').collection<Thing>('things');
         expect(await things.findOne({ _id: 'a' })).toEqual({ _id: 'a', email: 'a@example.com' });
       } finally {
