@@ -67,9 +67,10 @@ async function ownerOf(): Promise<Owner | undefined> {
  * What makes FerretDB 1.24's filters use indexes on PostgreSQL. It pushes a filter down
  * as `_jsonb->'field' @> value` in a prepared statement, and indexes a field with a
  * btree on `(_jsonb->'field')`, which cannot serve `@>`. So every btree index FerretDB
- * creates on a top-level field gets a GIN `jsonb_path_ops` twin (fastupdate off: a
- * pending list would be scanned on every lookup), and statements are planned with their
- * values (a generic plan cannot match an expression index). Idempotent.
+ * creates gets a GIN `jsonb_path_ops` twin per top-level field (fastupdate off: a
+ * pending list would be scanned on every lookup), named after the btree so that the
+ * twins go when it goes; and statements are planned with their values (a generic plan
+ * cannot match an expression index). Idempotent.
  */
 export const INDEX_SETTINGS_SQL = `
 ALTER DATABASE ${DATABASE} SET plan_cache_mode = force_custom_plan;
@@ -78,7 +79,7 @@ LANGUAGE plpgsql AS $fn$
 DECLARE
   command record;
   definition text;
-  field text;
+  field record;
 BEGIN
   FOR command IN SELECT * FROM pg_event_trigger_ddl_commands()
     WHERE command_tag = 'CREATE INDEX' LOOP
@@ -86,13 +87,30 @@ BEGIN
     CONTINUE WHEN definition NOT LIKE '% USING btree %'
       OR definition LIKE '%\\_ferretdb\\_%';
     FOR field IN
-      SELECT m[1] FROM regexp_matches(definition, '\\(_jsonb -> ''([^'']+)''::text\\)', 'g') AS m
+      SELECT m[1] AS name, n FROM regexp_matches(
+        definition, '\\(_jsonb -> ''([^'']+)''::text\\)(?! ->)', 'g') WITH ORDINALITY AS f(m, n)
     LOOP
       EXECUTE format(
         'CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((_jsonb -> %L) jsonb_path_ops) WITH (fastupdate = off)',
-        'gin_' || md5(command.object_identity || '/' || field),
+        'gin_' || md5(command.object_identity) || '_' || field.n,
         (SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = command.objid),
-        field);
+        field.name);
+    END LOOP;
+  END LOOP;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION drop_gin_twins() RETURNS event_trigger
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  dropped record;
+  twin record;
+BEGIN
+  FOR dropped IN SELECT * FROM pg_event_trigger_dropped_objects() WHERE object_type = 'index' LOOP
+    FOR twin IN SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+      WHERE s.nspname = dropped.schema_name AND c.relkind = 'i'
+        AND c.relname LIKE 'gin\\_' || md5(dropped.object_identity) || '\\_%'
+    LOOP
+      EXECUTE format('DROP INDEX IF EXISTS %I.%I', dropped.schema_name, twin.relname);
     END LOOP;
   END LOOP;
 END
@@ -100,6 +118,9 @@ $fn$;
 DROP EVENT TRIGGER IF EXISTS gin_twins_of_btree_indexes;
 CREATE EVENT TRIGGER gin_twins_of_btree_indexes ON ddl_command_end
   WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION gin_twins_of_btree_indexes();
+DROP EVENT TRIGGER IF EXISTS drop_gin_twins;
+CREATE EVENT TRIGGER drop_gin_twins ON sql_drop
+  WHEN TAG IN ('DROP INDEX') EXECUTE FUNCTION drop_gin_twins();
 `;
 
 /**
