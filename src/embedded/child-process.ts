@@ -165,6 +165,16 @@ export function hostEnvironment(): NodeJS.ProcessEnv {
   return process.env;
 }
 
+/** `env` without the variables whose names start with one of `prefixes`. */
+export function withoutVariables(
+  env: NodeJS.ProcessEnv,
+  prefixes: readonly string[],
+): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !prefixes.some((prefix) => name.startsWith(prefix))),
+  );
+}
+
 /** The `code` of a Node.js system error (e.g. `'ENOENT'`), if `error` is one. */
 export function errorCode(error: unknown): string | undefined {
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') {

@@ -8,16 +8,13 @@ import {
   hostEnvironment,
   spawnTracked,
   stopTracked,
+  withoutVariables,
   type TrackedProcess,
 } from './child-process.js';
 import { ensureFerretDbBinary, FERRETDB_VERSION } from './ferretdb-binary.js';
 import { canConnect, findFreePort } from './free-port.js';
-import {
-  findPostgresBin,
-  startPostgres,
-  withoutPostgresVariables,
-  type PostgresServer,
-} from './postgres-server.js';
+import { findPostgresBin, startPostgres, type PostgresServer } from './postgres-server.js';
+import { EarlyExitError, waitUntilReady } from './wait-until-ready.js';
 
 /** A MongoDB-compatible server for this process: an external one, or a child process we own. */
 export interface EmbeddedDatabase {
@@ -48,8 +45,6 @@ export interface EmbeddedDatabaseOptions {
 }
 
 const LOOPBACK = '127.0.0.1';
-const READY_TIMEOUT_MS = 30_000;
-const READY_POLL_MS = 100;
 const START_ATTEMPTS = 3;
 
 type Log = (line: string) => void;
@@ -76,9 +71,6 @@ interface RunningServer {
   readonly tracked: TrackedProcess;
   readonly port: number;
 }
-
-/** Thrown when the server process dies before accepting connections (e.g. its port was taken meanwhile). */
-class EarlyExitError extends Error {}
 
 /**
  * Provides a MongoDB-compatible server on 127.0.0.1: `externalUri` if given (an empty string counts
@@ -164,7 +156,9 @@ async function planServer(
   const ferretDb = {
     kind: 'ferretdb' as const,
     command,
-    env: withoutPostgresVariables(withoutFerretDbVariables(hostEnvironment())),
+    // FerretDB reads FERRETDB_* variables as flag defaults, and its PostgreSQL driver PG*
+    // ones: a developer's shell must not reconfigure our instance.
+    env: withoutVariables(hostEnvironment(), ['FERRETDB_', 'PG']),
     forwardOutput: true,
   };
   const storage =
@@ -240,11 +234,6 @@ function ferretDbArgs(handler: readonly string[], dataDir: string, port: number)
   ];
 }
 
-/** FerretDB reads FERRETDB_* variables as flag defaults; a developer's shell must not reconfigure our instance. */
-export function withoutFerretDbVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('FERRETDB_')));
-}
-
 async function startServer(plan: ServerPlan, log: Log): Promise<RunningServer> {
   for (let attempt = 1; ; attempt++) {
     const port = await findFreePort();
@@ -268,36 +257,12 @@ async function startServer(plan: ServerPlan, log: Log): Promise<RunningServer> {
 }
 
 /** Waits until the child accepts connections on `port`; throws if it exits first or takes over 30 s. */
-export async function waitUntilAccepting(
+export function waitUntilAccepting(
   tracked: TrackedProcess,
   port: number,
   label: string,
 ): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const accepted = !tracked.hasExited() && (await canConnect(port));
-    // Re-checked after connecting: if our child died meanwhile, whoever accepted is a stranger.
-    if (tracked.hasExited()) {
-      const exit = await tracked.exited;
-      const how =
-        exit.error?.message ?? `exit code ${exit.code ?? 'none'}, signal ${exit.signal ?? 'none'}`;
-      throw new EarlyExitError(
-        `${label} exited before accepting connections (${how}).${lastOutput(tracked)}`,
-      );
-    }
-    if (accepted) {
-      return;
-    }
-    await new Promise((done) => setTimeout(done, READY_POLL_MS));
-  }
-  throw new Error(
-    `${label} did not accept connections on ${LOOPBACK}:${port} within ${READY_TIMEOUT_MS / 1_000} s.${lastOutput(tracked)}`,
-  );
-}
-
-function lastOutput(tracked: TrackedProcess): string {
-  const tail = tracked.outputTail();
-  return tail === '' ? ' It printed nothing.' : ` Last output:\n${tail}`;
+  return waitUntilReady(tracked, `${label} on ${LOOPBACK}:${port}`, () => canConnect(port));
 }
 
 /** Where built binaries are cached: `$XDG_CACHE_HOME/account-deletion-service` or `~/.cache/account-deletion-service`. */

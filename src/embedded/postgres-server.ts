@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import {
@@ -9,14 +9,14 @@ import {
   hostEnvironment,
   spawnTracked,
   stopTracked,
-  type TrackedProcess,
+  withoutVariables,
 } from './child-process.js';
+import { waitUntilReady } from './wait-until-ready.js';
 
 const run = promisify(execFile);
 const DATABASE = 'ferretdb';
 /** Only the socket's name carries it: the socket is in a folder of its own. */
 const PORT = 5432;
-const READY_TIMEOUT_MS = 30_000;
 
 /** A PostgreSQL server this process started, for FerretDB's postgresql handler. */
 export interface PostgresServer {
@@ -47,7 +47,7 @@ export async function findPostgresBin(): Promise<string | undefined> {
     .find((bin) => existsSync(join(bin, 'postgres')) && existsSync(join(bin, 'initdb')));
   if (debian !== undefined) return debian;
   const initdb = await findExecutable('initdb');
-  return initdb === undefined ? undefined : join(initdb, '..');
+  return initdb === undefined ? undefined : dirname(initdb);
 }
 
 async function ownerOf(): Promise<Owner | undefined> {
@@ -154,13 +154,18 @@ export async function startPostgres(
       ...['-c', 'listen_addresses=', '-c', `unix_socket_directories=${cluster}`],
       ...['-c', 'unix_socket_permissions=0700', '-c', 'synchronous_commit=off'],
     ],
-    { env: withoutPostgresVariables(hostEnvironment()), user: owner },
+    { env: postgresEnvironment(), user: owner },
   );
   const stop = async () => {
     await stopTracked(tracked, 10_000);
   };
   try {
-    await waitUntilReady({ bin, socketDir: cluster }, tracked);
+    await waitUntilReady(tracked, `PostgreSQL ${version}`, () =>
+      psql({ bin, socketDir: cluster }, 'postgres', 'SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+    );
     await prepareDatabase({ bin, socketDir: cluster });
   } catch (error) {
     await stop();
@@ -183,13 +188,13 @@ async function initCluster(
   if (owner !== undefined) {
     await chown(cluster, owner.uid, owner.gid);
     // The postgres user must pass through the data folder (a throwaway one is 0700).
-    const parent = join(cluster, '..');
+    const parent = dirname(cluster);
     await chmod(parent, (await stat(parent)).mode | 0o111);
   }
   await run(
     join(bin, 'initdb'),
     ['-D', cluster, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
-    { env: withoutPostgresVariables(hostEnvironment()), ...owner },
+    { env: postgresEnvironment(), ...owner },
   );
 }
 
@@ -197,9 +202,7 @@ async function initCluster(
  * libpq reads PG* variables (PGHOST, PGSSLMODE, PGOPTIONS…) as defaults; a developer's
  * shell must not redirect or reconfigure our instance.
  */
-export function withoutPostgresVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('PG')));
-}
+const postgresEnvironment = (): NodeJS.ProcessEnv => withoutVariables(hostEnvironment(), ['PG']);
 
 /** A running server's programs and the folder of its socket. */
 interface Reachable {
@@ -214,26 +217,8 @@ const psql = ({ bin, socketDir }: Reachable, database: string, sql: string) =>
       ...['-h', socketDir, '-p', String(PORT), '-U', 'postgres', '-d', database],
       ...['-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql],
     ],
-    { env: { ...withoutPostgresVariables(hostEnvironment()), PGCONNECT_TIMEOUT: '5' } },
+    { env: { ...postgresEnvironment(), PGCONNECT_TIMEOUT: '5' } },
   );
-
-async function waitUntilReady(server: Reachable, tracked: TrackedProcess): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (tracked.hasExited())
-      throw new Error(
-        `PostgreSQL exited before it was ready. Last output:\n${tracked.outputTail()}`,
-      );
-    try {
-      await psql(server, 'postgres', 'SELECT 1');
-      return;
-    } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(`PostgreSQL was not ready within 30 s`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 async function prepareDatabase(server: Reachable): Promise<void> {
   const exists = await psql(

@@ -61,11 +61,10 @@ const startTracked = async (...args: Parameters<typeof startReplica>) => {
   return replica;
 };
 const replicas = {
-  off: await startTracked(...profiled(base)),
+  off: await startTracked(profiled(base)),
   on: await startTracked(
-    ...profiled({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_METRICS_EXPORTER: 'none' }, [
-      './src/telemetry/otel-bootstrap.ts',
-    ]),
+    profiled({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_METRICS_EXPORTER: 'none' }),
+    ['./src/telemetry/otel-bootstrap.ts'],
   ),
 };
 try {

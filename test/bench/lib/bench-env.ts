@@ -53,19 +53,15 @@ const startFloor = async (env: Record<string, string>): Promise<BenchEnv['floor'
 };
 
 /**
- * The environment and preloads of a replica, with `extraImports` preloaded:
- * when BENCH_CPU_PROF=dir, it also runs with `--cpu-prof` (from NODE_OPTIONS) and
- * writes `dir/replica-<pid>.cpuprofile` when it exits.
+ * A replica's environment: when BENCH_CPU_PROF=dir, it also runs with `--cpu-prof`
+ * (from NODE_OPTIONS) and writes `dir/replica-<pid>.cpuprofile` when it exits.
  */
-export const profiled = (
-  env: Record<string, string>,
-  extraImports: readonly string[] = [],
-): [Record<string, string>, string[]] => {
+export const profiled = (env: Record<string, string>): Record<string, string> => {
   const profileDir = process.env.BENCH_CPU_PROF;
-  if (!profileDir) return [env, [...extraImports]];
+  if (!profileDir) return env;
   const cpuProf = `--cpu-prof --cpu-prof-dir="${profileDir}" --cpu-prof-name=replica-\${pid}.cpuprofile`;
   const inherited = env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
-  return [{ ...env, NODE_OPTIONS: `${inherited} ${cpuProf}`.trim() }, [...extraImports]];
+  return { ...env, NODE_OPTIONS: `${inherited} ${cpuProf}`.trim() };
 };
 
 /** Ends a replica; one profiled is asked to end (SIGTERM), so it writes its profile. */
@@ -93,7 +89,7 @@ export const startBenchEnv = async (): Promise<BenchEnv> => {
     GRACE_PERIOD_SECONDS: '86400',
     ...RAISED_LIMITS,
   };
-  const replica = await startReplica(...profiled(env));
+  const replica = await startReplica(profiled(env));
   const floor = await startFloor(env);
   const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
   const token = await serviceToken();
