@@ -47,6 +47,7 @@ import {
   type ServerTraits,
 } from './persistence/mongo/mongo-connection.js';
 import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletion-repository.js';
+import type { WriteProtocol } from './persistence/mongo/request-writes.js';
 import { createMongoErasedSubjects } from './persistence/mongo/mongo-erased-subjects.js';
 import { createMongoErasureBreaker } from './persistence/mongo/mongo-erasure-breaker.js';
 import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
@@ -178,6 +179,12 @@ const makeNotifier = (
   };
 };
 
+/** The write protocol asked for, or the one the server needs. */
+const writeProtocol = (config: Config, traits: ServerTraits): WriteProtocol => {
+  if (config.WRITE_PROTOCOL !== 'auto') return config.WRITE_PROTOCOL;
+  return traits.compareAndSet ? 'compare-and-set' : 'version-claims';
+};
+
 const makeDeps = (
   config: Config,
   connection: Connection,
@@ -194,7 +201,9 @@ const makeDeps = (
 ): DeletionDeps => ({
   requests: auditTransitions(
     meteredRequests(
-      createMongoDeletionRepository(connection, adapters.subjectData.cipher, adapters.traits),
+      createMongoDeletionRepository(connection, adapters.subjectData.cipher, {
+        protocol: writeProtocol(config, adapters.traits),
+      }),
     ),
     {
       log: adapters.audit.log,
@@ -248,7 +257,7 @@ const makeDeps = (
     fanOutConcurrency: config.FANOUT_CONCURRENCY,
     // A server that scans for every filter (FerretDB 1.x) is only slowed by more at once:
     // three replicas of four purges each made its writes take seconds.
-    workerConcurrency: config.WORKER_CONCURRENCY ?? (adapters.traits.idOnlyFilters ? 1 : 4),
+    workerConcurrency: config.WORKER_CONCURRENCY ?? (adapters.traits.compareAndSet ? 4 : 1),
     localErasure: config.LOCAL_ERASURE,
     watchPollMs: config.WATCH_POLL_MS,
     maxWatches: config.WATCH_MAX,

@@ -371,6 +371,12 @@ export const configSchema = z.object({
     .describe(
       'Key of the subject pseudonyms (HMAC): how the audit log and the erased-subject ledger name subjects, and what linked services registered with subjectId "pseudonym" get (required in production)',
     ),
+  WRITE_PROTOCOL: z
+    .enum(['auto', 'compare-and-set', 'version-claims'])
+    .default('auto')
+    .describe(
+      'How a change of a request is made atomic: one version-guarded update (MongoDB), or a claim of the version first (FerretDB 1.x, which cannot compare-and-set); auto asks the server',
+    ),
   LOCAL_ERASURE: z
     .enum(['after-participants', 'first'])
     .default('after-participants')

@@ -33,17 +33,21 @@ const open = async (options: MongoOptions): Promise<Connection> => {
 /**
  * Opens a dedicated connection (never the global mongoose one). Commands fail
  * fast instead of queueing while the database is away, and writes wait for a
- * majority of a replica set (FerretDB ignores the write concern). Atomic
- * changes do not rely on the server applying a filtered update atomically
- * (FerretDB 1.24 does not): see version-claims.ts.
+ * majority of a replica set (FerretDB ignores the write concern). Whether a
+ * filtered update is atomic depends on the server: see `serverTraits`.
  * Throws UNAVAILABLE `DATABASE_UNAVAILABLE` when no server answers.
  */
 export const connectMongo = (options: MongoOptions): Promise<Connection> => open(options);
 
 /** How the server behaves where the adapters must care. */
 export interface ServerTraits {
-  /** FerretDB 1.x: only a lone `_id` filter uses an index, a filtered update reads, then overwrites. */
-  readonly idOnlyFilters: boolean;
+  /** What the server calls itself: `MongoDB 8.0.4`, `FerretDB v1.24.2`. */
+  readonly name: string;
+  /**
+   * A filtered update is atomic (MongoDB). FerretDB 1.x reads, then
+   * overwrites: two writers guarded by the same version can both win.
+   */
+  readonly compareAndSet: boolean;
 }
 
 /** Asks the server what it is (FerretDB adds `ferretdbVersion` to buildInfo). */
@@ -51,7 +55,10 @@ export const serverTraits = (conn: Connection): Promise<ServerTraits> =>
   mongoCall(persistenceSpan('build_info'), {}, async () => {
     const info = await conn.db?.admin().command({ buildInfo: 1 });
     const ferret: unknown = info?.ferretdbVersion;
-    return { idOnlyFilters: typeof ferret === 'string' && /^v?1\./.test(ferret) };
+    if (typeof ferret === 'string')
+      return { name: `FerretDB ${ferret}`, compareAndSet: !/^v?1\./.test(ferret) };
+    const version: unknown = info?.version;
+    return { name: `MongoDB ${typeof version === 'string' ? version : ''}`, compareAndSet: true };
   });
 
 /** Closes the connection, waiting for running operations. */

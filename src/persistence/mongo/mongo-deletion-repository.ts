@@ -12,8 +12,15 @@ import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
-import { openPersonalData, sealPersonalData } from './sealed-personal-data.js';
-import { createVersionClaims } from './version-claims.js';
+import { changeOf } from './request-change.js';
+import { createCompareAndSetWrites, type WriteProtocol } from './request-writes.js';
+import {
+  openPersonalData,
+  personalDataChanged,
+  sealPersonalData,
+  withoutPersonalData,
+} from './sealed-personal-data.js';
+import { createVersionClaimWrites } from './version-claims.js';
 import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 type Filter = QueryFilter<DeletionRequestDocument>;
@@ -73,28 +80,19 @@ const refusal = async (
 
 const withId = (id: string) => ({ [attributeKeys.requestId]: id });
 
-/** A claim this old whose version never reached the request: its writer died. */
-const ORPHAN_AFTER_MS = 2000;
-
-/** How the server runs filters (see `serverTraits` in mongo-connection.ts). */
+/** How the repository makes its writes atomic (see request-writes.ts). */
 export interface RepositoryOptions {
-  /**
-   * The server scans the whole collection for any filter but a lone `_id`
-   * and applies a filtered update as "read, then overwrite" (FerretDB 1.x):
-   * writes then read the version by `_id` and overwrite by `_id`, which is
-   * what such a server would do anyway, without the scan. Default false
-   * (MongoDB: the version guard is part of the atomic update).
-   */
-  readonly idOnlyFilters?: boolean;
+  /** Default `compare-and-set` (MongoDB); FerretDB 1.x needs `version-claims`. */
+  readonly protocol?: WriteProtocol;
 }
 
 /**
  * Deletion requests in MongoDB (or FerretDB). Inserts are guarded by unique
  * indexes (one active request per subject, one request per idempotency key);
- * every change claims its version first (see version-claims.ts), so exactly
- * one writer wins each version, across replicas and on both servers. The
- * subject's personal data is sealed with their data key before anything is
- * written (the request and every claimed snapshot), and opened on read.
+ * every change is guarded by the version (request-writes.ts), so exactly one
+ * writer wins each version, across replicas, and sends only what changed.
+ * The subject's personal data is sealed with their data key before anything
+ * is written, and opened on read.
  */
 export const createMongoDeletionRepository = (
   conn: Connection,
@@ -102,65 +100,10 @@ export const createMongoDeletionRepository = (
   options: RepositoryOptions = {},
 ): DeletionRequestRepository => {
   const model = deletionRequestModel(conn);
-  const claims = createVersionClaims(conn);
-  const storedVersion = async (_id: string): Promise<number | null> => {
-    const doc = await model.findById(_id, { version: 1 }).lean<{ version: number }>().exec();
-    return doc?.version ?? null;
-  };
-  /**
-   * Overwrites the request with `doc` if it is older; true when it did. On a
-   * server without atomic filtered updates, a writer that took longer than
-   * half the orphan time since `since` (its claim, or its decision to roll
-   * one forward) leaves the write to the helpers: by then one may have
-   * written this version and others built on it, which a late overwrite
-   * would move back.
-   */
-  const overwriteOlder = async (doc: DeletionRequestDocument, since: number): Promise<boolean> => {
-    const { _id, ...fields } = doc;
-    if (options.idOnlyFilters) {
-      const stored = await storedVersion(_id);
-      if (stored === null || stored >= doc.version) return false;
-      if (Date.now() - since > ORPHAN_AFTER_MS / 2) return false;
-      await model.updateOne({ _id }, { $set: fields }, { runValidators: true }).exec();
-      return true;
-    }
-    const result = await model
-      .updateOne({ _id, version: { $lt: doc.version } }, { $set: fields }, { runValidators: true })
-      .exec();
-    return result.matchedCount === 1;
-  };
-  /**
-   * Writes a claimed version; never moves a request back to an older one.
-   * True when the request holds this version or a later one: claims are
-   * never deleted and a version can only be claimed by a writer that read
-   * the one before it, so a stored version at or past this one passed
-   * through this claim's snapshot (written here or rolled forward by a helper).
-   */
-  const write = async (doc: DeletionRequestDocument, since: number): Promise<boolean> => {
-    try {
-      if (await overwriteOlder(doc, since)) return true;
-      const stored = await storedVersion(doc._id);
-      return stored !== null && stored >= doc.version;
-    } catch (error) {
-      // Only another active request of the subject can collide here, which insert prevents.
-      if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', doc._id);
-      throw error;
-    }
-  };
-  /**
-   * Finishes the claimed write of a request whose writer died between claim
-   * and write: the claim of the version after the stored one (a version can
-   * only be claimed by a writer that read the one before it). A fresh claim
-   * is a writer at work, not a dead one: leave it.
-   */
-  const rollForward = async (id: string): Promise<void> => {
-    const stored = await storedVersion(id);
-    if (stored === null) return;
-    const next = await claims.findClaim(id, stored + 1);
-    if (next === null || Date.now() - next.claimedAt.getTime() < ORPHAN_AFTER_MS) return;
-    if (next.snapshot === null) await model.deleteOne({ _id: id }).exec();
-    else await write(next.snapshot, Date.now());
-  };
+  const writes =
+    options.protocol === 'version-claims'
+      ? createVersionClaimWrites(conn, model)
+      : createCompareAndSetWrites(conn, model);
   const call = <T>(
     method: string,
     spanAttributes: Record<string, string>,
@@ -202,15 +145,7 @@ export const createMongoDeletionRepository = (
     findActiveBySubject: (subjectId) =>
       call('find_active_by_subject', {}, () => findOne({ activeKey: subjectId })),
     remove: (id, expectedVersion) =>
-      call('remove', withId(id), async () => {
-        if ((await storedVersion(id)) !== expectedVersion) return false;
-        if (!(await claims.claimVersion(id, expectedVersion + 1, null))) {
-          await rollForward(id);
-          return false;
-        }
-        await model.deleteOne({ _id: id }).exec();
-        return true;
-      }),
+      call('remove', withId(id), () => writes.remove(id, expectedVersion)),
     update: (next, previous) =>
       call('update', withId(next.id), async () => {
         if (next.version !== previous.version + 1) {
@@ -220,24 +155,31 @@ export const createMongoDeletionRepository = (
             message: 'a change moves one version',
           });
         }
-        const doc = await sealPersonalData(cipher, toDocument(next));
-        const since = Date.now();
-        if (!(await claims.claimVersion(next.id, next.version, doc))) {
-          await rollForward(next.id);
-          return false;
+        const before = toDocument(previous);
+        const after = toDocument(next);
+        let sealed: Promise<DeletionRequestDocument> | undefined;
+        const document = () => (sealed ??= sealPersonalData(cipher, after));
+        const update = changeOf(withoutPersonalData(before), withoutPersonalData(after));
+        if (personalDataChanged(before, after)) update.$set.sealed = (await document()).sealed;
+        try {
+          return await writes.update({
+            id: next.id,
+            version: next.version,
+            update,
+            document,
+            final: isTerminal(next.state),
+            wasFinal: isTerminal(previous.state),
+          });
+        } catch (error) {
+          // Only another active request of the subject can collide here, which insert prevents.
+          if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', next.id);
+          throw error;
         }
-        const written = await write(doc, since);
-        // The older snapshots may hold the subject's contact: drop them before answering (a
-        // failed prune leaves them behind; the write itself stands). After the first final
-        // version, only the one before is new.
-        if (written && isTerminal(next.state)) {
-          const from = isTerminal(previous.state) ? previous.version : 1;
-          await claims.pruneBelow(next.id, next.version, from).catch(() => undefined);
-        }
-        return written;
       }),
     reserveConfirmationAttempt: (id, maxAttempts) =>
-      call('reserve_confirmation_attempt', withId(id), () => claims.claimAttempt(id, maxAttempts)),
+      call('reserve_confirmation_attempt', withId(id), () =>
+        writes.reserveAttempt(id, maxAttempts),
+      ),
     list: (query) =>
       call('list', {}, () => {
         const filter: Filter = {};
@@ -340,7 +282,7 @@ export const createMongoDeletionRepository = (
         ),
       ),
     pruneSnapshots: (id, keepVersion) =>
-      call('prune_snapshots', withId(id), () => claims.pruneBelow(id, keepVersion, 1)),
+      call('prune_snapshots', withId(id), () => writes.pruneSnapshots(id, keepVersion)),
     findUnshredded: (limit) =>
       call('find_unshredded', {}, () =>
         findMany(

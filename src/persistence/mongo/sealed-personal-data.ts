@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { SubjectCipher } from '../../app/ports.js';
 import { contactFrom, hasAddress, type Contact } from '../../domain/notices.js';
 import type { SubjectId } from '../../domain/ids.js';
@@ -23,34 +24,55 @@ const withContact = (
 const SHREDDED_CONTACT: Contact = contactFrom({});
 
 /**
- * The document with the subject's personal data (the requester's reason,
- * the reviewer's note, the deadline extension's reason, the final notice's contact) encrypted with the
- * subject's data key, bound to the request, and the plain fields blank.
- * Once the request records the key as destroyed, the data is dropped
- * instead: no key is ever made again for a shredded request.
+ * The subject's personal data in a document (the requester's reason, the
+ * reviewer's note, the deadline extension's reason, the final notice's
+ * contact), as it would be sealed; null once the request records its key as
+ * destroyed (nothing is sealed any more).
  */
-export const sealPersonalData = async (
-  cipher: SubjectCipher,
-  doc: DeletionRequestDocument,
-): Promise<DeletionRequestDocument> => {
+const personalDataOf = (doc: DeletionRequestDocument): Record<string, string> | null => {
+  if (doc.subjectKeyDestroyedAt !== null && doc.subjectKeyDestroyedAt !== undefined) return null;
   const contact = addressOf(doc);
-  const plain: Record<string, string> = {
+  return {
     ...(doc.reason !== '' && { reason: doc.reason }),
     ...(doc.reviewNote !== null && doc.reviewNote !== '' && { reviewNote: doc.reviewNote }),
     ...(contact !== null && { contact: JSON.stringify(contact) }),
     ...(doc.deadlineExtension?.reason && { extensionReason: doc.deadlineExtension.reason }),
   };
-  const shredded = doc.subjectKeyDestroyedAt !== null && doc.subjectKeyDestroyedAt !== undefined;
+};
+
+/** The document with the plain fields of personal data blank and nothing sealed: no key needed. */
+export const withoutPersonalData = (doc: DeletionRequestDocument): DeletionRequestDocument => ({
+  ...doc,
+  reason: '',
+  reviewNote: null,
+  ...(addressOf(doc) !== null && withContact(doc, null)),
+  ...(doc.deadlineExtension && { deadlineExtension: { ...doc.deadlineExtension, reason: '' } }),
+  sealed: null,
+});
+
+/** Whether two versions of a request differ in what is sealed (so the sealed value must be written again). */
+export const personalDataChanged = (
+  before: DeletionRequestDocument,
+  after: DeletionRequestDocument,
+): boolean => !isDeepStrictEqual(personalDataOf(before), personalDataOf(after));
+
+/**
+ * The document with the subject's personal data encrypted with the subject's
+ * data key, bound to the request, and the plain fields blank. Once the
+ * request records the key as destroyed, the data is dropped instead: no key
+ * is ever made again for a shredded request.
+ */
+export const sealPersonalData = async (
+  cipher: SubjectCipher,
+  doc: DeletionRequestDocument,
+): Promise<DeletionRequestDocument> => {
+  const plain = personalDataOf(doc);
   const sealed: Sealed =
-    shredded || Object.keys(plain).length === 0
+    plain === null || Object.keys(plain).length === 0
       ? {}
       : await cipher.seal(doc.subjectId as SubjectId, doc._id, plain);
   return {
-    ...doc,
-    reason: '',
-    reviewNote: null,
-    ...(contact !== null && withContact(doc, null)),
-    ...(doc.deadlineExtension && { deadlineExtension: { ...doc.deadlineExtension, reason: '' } }),
+    ...withoutPersonalData(doc),
     sealed: Object.keys(sealed).length > 0 ? sealed : null,
   };
 };

@@ -1,6 +1,8 @@
-import type { Connection } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
 import { insertedFirst } from './classify-mongo-error.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';
+import { updateOf } from './request-change.js';
+import { reserveAttempt, type RequestWrites, type VersionedChange } from './request-writes.js';
 
 /** One claimed version of a request: its full document, written before the request itself. */
 interface VersionClaim {
@@ -14,30 +16,15 @@ interface VersionClaim {
   pruned?: boolean;
 }
 
-/** One spent confirmation attempt of a request. */
-interface AttemptClaim {
-  _id: string;
-  requestId: string;
-  claimedAt: Date;
-}
-
 /** The collection of claimed versions (append-only: the write history of every request). */
 export const DELETION_REQUEST_VERSIONS = 'deletion_request_versions';
-/** The collection of spent confirmation attempts. */
-export const CONFIRMATION_ATTEMPTS = 'confirmation_attempts';
 
 const claimId = (requestId: string, version: number): string => `${requestId}#${String(version)}`;
 
 /**
- * Compare-and-set for request documents that holds on every MongoDB-compatible
- * server. FerretDB 1.24 runs a filtered update as "read, then overwrite", so a
- * version-guarded update alone lets two writers win; an insert into a unique
- * `_id` cannot. A writer first claims `<id>#<version>` here with the full new
- * document, and only the claim's holder writes that version. If a holder dies
- * between the two writes, the next writer that loses a claim rolls the
- * request forward from the claim after its stored version (the snapshot is
- * immutable, so any number of helpers write the same thing). Every lookup is
- * by `_id`, the one filter every server answers from an index.
+ * The store of version claims for the claim protocol below: one document per
+ * claimed version, looked up by `_id` only (the one filter every server
+ * answers from an index).
  */
 export interface VersionClaims {
   /** Claims `version` of request `requestId`; false when it is taken. */
@@ -51,21 +38,17 @@ export interface VersionClaims {
     requestId: string,
     version: number,
   ): Promise<{ snapshot: DeletionRequestDocument | null; claimedAt: Date } | null>;
-  /** Spends the first free one of `max` attempts; false when all are spent. */
-  claimAttempt(requestId: string, max: number): Promise<boolean>;
   /**
    * Forgets the older snapshots (versions `from` to `version - 1`) of a request that reached a final state. The
    * claims themselves stay (small), so a writer that read an old version can
-   * never claim it again; spent attempts stay too, or a late guess could
-   * spend a "fresh" one.
+   * never claim it again.
    */
   pruneBelow(requestId: string, version: number, from?: number): Promise<void>;
 }
 
-/** Version and attempt claims in two collections of the service's database. */
+/** Version claims in a collection of the service's database. */
 export const createVersionClaims = (conn: Connection): VersionClaims => {
   const versions = conn.collection<VersionClaim>(DELETION_REQUEST_VERSIONS);
-  const attempts = conn.collection<AttemptClaim>(CONFIRMATION_ATTEMPTS);
   return {
     claimVersion: (requestId, version, snapshot) =>
       insertedFirst(() =>
@@ -93,12 +76,107 @@ export const createVersionClaims = (conn: Connection): VersionClaims => {
       }));
       if (older.length > 0) await versions.bulkWrite(older, { ordered: false });
     },
-    claimAttempt: async (requestId, max) => {
-      for (let attempt = 1; attempt <= max; attempt += 1) {
-        const doc = { _id: `${requestId}#${String(attempt)}`, requestId, claimedAt: new Date() };
-        if (await insertedFirst(() => attempts.insertOne(doc))) return true;
+  };
+};
+
+/** A claim this old whose version never reached the request: its writer died. */
+const ORPHAN_AFTER_MS = 2000;
+
+/**
+ * Compare-and-set for request documents on a server that applies a filtered
+ * update as "read, then overwrite" (FerretDB 1.x: two guarded writers can both
+ * win). A writer first claims `<id>#<version>` with the full new document;
+ * only the claim's holder writes that version, by `_id` (the one lookup such
+ * a server answers from an index), sending only what changed. A writer that
+ * loses a claim rolls the request forward from the claim after its stored
+ * version, if that claim's writer died between its two writes (the snapshot is
+ * immutable, so any number of helpers write the same thing). Two round trips
+ * per change; MongoDB needs one (request-writes.ts).
+ */
+export const createVersionClaimWrites = (
+  conn: Connection,
+  model: Model<DeletionRequestDocument>,
+): RequestWrites => {
+  const claims = createVersionClaims(conn);
+  const storedVersion = async (_id: string): Promise<number | null> => {
+    const doc = await model.findById(_id, { version: 1 }).lean<{ version: number }>().exec();
+    return doc?.version ?? null;
+  };
+  /**
+   * True when the request holds `version` or a later one: claims are never
+   * deleted and a version can only be claimed by a writer that read the one
+   * before it, so a stored version at or past this one passed through this
+   * claim (written by its holder or rolled forward by a helper).
+   */
+  const reached = async (id: string, version: number): Promise<boolean> => {
+    const stored = await storedVersion(id);
+    return stored !== null && stored >= version;
+  };
+  /**
+   * Whether a writer that started at `since` may still write: a helper waits
+   * for ORPHAN_AFTER_MS after a claim, so a writer past half of it leaves the
+   * write to the helpers (by then one may have written this version and
+   * others built on it, which a late write would move back).
+   */
+  const inTime = (since: number): boolean => Date.now() - since <= ORPHAN_AFTER_MS / 2;
+  /** A helper's write of an orphaned claim's snapshot; never moves a request back. */
+  const rollForwardTo = async (doc: DeletionRequestDocument, since: number): Promise<void> => {
+    if (!inTime(since)) return;
+    const { _id, ...fields } = doc;
+    const older = { _id, version: { $lt: doc.version } };
+    await model.updateOne(older, { $set: fields }, { runValidators: true }).exec();
+  };
+  /**
+   * Finishes the claimed write of a request whose writer died between claim
+   * and write: the claim of the version after the stored one. A fresh claim
+   * is a writer at work, not a dead one: leave it.
+   */
+  const rollForward = async (id: string): Promise<void> => {
+    const since = Date.now();
+    const stored = await storedVersion(id);
+    if (stored === null) return;
+    const next = await claims.findClaim(id, stored + 1);
+    if (next === null || Date.now() - next.claimedAt.getTime() < ORPHAN_AFTER_MS) return;
+    if (next.snapshot === null) await model.deleteOne({ _id: id, version: stored }).exec();
+    else await rollForwardTo(next.snapshot, since);
+  };
+  /** The holder's write: what changed, on top of the version before (which it read). */
+  const writeClaimed = async (change: VersionedChange, since: number): Promise<boolean> => {
+    if (!inTime(since)) return reached(change.id, change.version);
+    const filter = { _id: change.id, version: change.version - 1 };
+    const result = await model
+      .updateOne(filter, updateOf(change.update), { runValidators: true })
+      .exec();
+    return result.matchedCount === 1 || reached(change.id, change.version);
+  };
+  return {
+    protocol: 'version-claims',
+    update: async (change) => {
+      const since = Date.now();
+      if (!(await claims.claimVersion(change.id, change.version, await change.document()))) {
+        await rollForward(change.id);
+        return false;
       }
-      return false;
+      const written = await writeClaimed(change, since);
+      // The older snapshots may hold the subject's contact: drop them before answering (a
+      // failed prune leaves them behind; the write itself stands). After the first final
+      // version, only the one before is new.
+      if (written && change.final) {
+        const from = change.wasFinal ? change.version - 1 : 1;
+        await claims.pruneBelow(change.id, change.version, from).catch(() => undefined);
+      }
+      return written;
     },
+    remove: async (id, expectedVersion) => {
+      if ((await storedVersion(id)) !== expectedVersion) return false;
+      if (!(await claims.claimVersion(id, expectedVersion + 1, null))) {
+        await rollForward(id);
+        return false;
+      }
+      await model.deleteOne({ _id: id }).exec();
+      return true;
+    },
+    pruneSnapshots: (id, keepVersion) => claims.pruneBelow(id, keepVersion, 1),
+    reserveAttempt: reserveAttempt(conn),
   };
 };
