@@ -23,6 +23,8 @@ export interface EmbeddedDatabase {
   readonly kind: 'external' | 'mongod' | 'ferretdb';
   /** What it is, for people: e.g. `FerretDB v1.24.2 on PostgreSQL 15`. */
   readonly label: string;
+  /** The processes we started (none for 'external'): the server, and the storage it keeps its data in. */
+  readonly pids: { readonly server?: number | undefined; readonly storage?: number | undefined };
   /** Stops the server we started (no-op for 'external') and removes its data if it was a temp folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export async function startEmbeddedDatabase(
       uri: options.externalUri,
       kind: 'external',
       label: 'MONGODB_URI',
+      pids: {},
       stop: () => Promise.resolve(),
     };
   }
@@ -117,6 +120,7 @@ function runningDatabase(
     uri: `mongodb://${LOOPBACK}:${server.port}`,
     kind: plan.kind,
     label: plan.label,
+    pids: { server: server.tracked.child.pid, storage: plan.storage?.pid },
     stop: () => (stopping ??= stopOnce()),
   };
 }

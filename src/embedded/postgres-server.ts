@@ -24,6 +24,8 @@ export interface PostgresServer {
   readonly url: string;
   /** PostgreSQL's major version, e.g. "15". */
   readonly version: string;
+  /** The postmaster's process id (its backends are its children). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -175,6 +177,7 @@ export async function startPostgres(
   return {
     url: `postgres://postgres@/${DATABASE}?host=${encodeURIComponent(cluster)}&port=${String(PORT)}`,
     version,
+    pid: tracked.child.pid,
     stop,
   };
 }

@@ -23,6 +23,7 @@ export const BENCHMARKS = [
   'tracing-overhead',
   'database-scan',
   'large-subject',
+  'round-trips',
   'end-to-end',
   'soak',
 ] as const;

@@ -48,7 +48,7 @@ const loaders: ChildProcess[] = [];
 try {
   await env.seedAccounts('bench-subject-', args.accounts + 1);
   const roundTrips = await countRoundTrips(env, {
-    requestDeletion: (client) =>
+    requestDeletion: ({ client }) =>
       client.requestDeletion({ subjectId: `bench-subject-${String(args.accounts)}`, reason: 'rt' }),
   });
   for (let i = 0; i < args.processes; i += 1) loaders.push(await startLoader());

@@ -1,19 +1,33 @@
 // Database round trips of one call of the real use case: the app composed in
 // this process on a connection with command monitoring, called over its own
-// gRPC server, counting the driver's `commandStarted` events during the call.
+// gRPC server, counting the driver's `commandStarted` events during the call,
+// by command and collection. A call may also run the worker's passes (the
+// purge), so a whole lifecycle can be counted.
 import type { mongo } from 'mongoose';
 import {
   createDeletionClient,
   type DeletionClient,
 } from '../../../clients/grpc/deletion-client.js';
-import { composeApp } from '../../../src/compose.js';
+import { composeApp, type App } from '../../../src/compose.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 
-/** The commands one call sent, by name, and their total. */
+/** The commands one call sent, by `command collection`, and their total. */
 export interface RoundTrips {
   readonly total: number;
   readonly byCommand: Readonly<Record<string, number>>;
 }
+
+/** What a counted call works with: a client of the app's gRPC server, and the app (its worker). */
+export interface Counted {
+  readonly client: DeletionClient;
+  readonly app: App;
+}
+
+/** `find deletion_requests`: the command and the collection it names. */
+const commandOf = (event: mongo.CommandStartedEvent): string => {
+  const target: unknown = (event.command as Record<string, unknown>)[event.commandName];
+  return typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
+};
 
 /** Composes the app (worker off) on `databaseUri`/`dbName` with `env`; `calls` run one after another. */
 export const countRoundTrips = async (
@@ -23,7 +37,7 @@ export const countRoundTrips = async (
     env: Readonly<Record<string, string>>;
     token: string;
   },
-  calls: Readonly<Record<string, (client: DeletionClient) => Promise<unknown>>>,
+  calls: Readonly<Record<string, (counted: Counted) => Promise<unknown>>>,
 ): Promise<Record<string, RoundTrips>> => {
   const config = loadConfig({
     ...setup.env,
@@ -44,13 +58,13 @@ export const countRoundTrips = async (
     retry: { attempts: 1 },
   });
   const seen: string[] = [];
-  const record = (event: mongo.CommandStartedEvent) => seen.push(event.commandName);
+  const record = (event: mongo.CommandStartedEvent) => seen.push(commandOf(event));
   app.connection.getClient().on('commandStarted', record);
   const counted: Record<string, RoundTrips> = {};
   try {
     for (const [name, call] of Object.entries(calls)) {
       seen.length = 0;
-      await call(client);
+      await call({ client, app });
       const byCommand: Record<string, number> = {};
       for (const command of seen) byCommand[command] = (byCommand[command] ?? 0) + 1;
       counted[name] = { total: seen.length, byCommand };

@@ -1,0 +1,151 @@
+// Database round trips of a deletion's whole life, on both write protocols: N
+// subjects ask for deletion (RequestDeletion), confirm with a step-up (grace
+// period 0), then the worker's passes run until every request is COMPLETED and
+// nothing more is owed (purge with five linked services, notices, final notice,
+// report, key shredding). Every command the service sends is counted, by command
+// and collection (`find deletion_requests`); a pass's own queries are shared by
+// the N requests it handles, as they are in production.
+//   node --import tsx test/bench/round-trips.ts [--deletions=20] [--participants=5]
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { connectMongo, serverTraits } from '../../src/persistence/mongo/mongo-connection.js';
+import type { WriteProtocol } from '../../src/persistence/mongo/request-writes.js';
+import { participantsConfig, startFakeParticipant } from '../support/fake-participant.js';
+import { countRoundTrips, type RoundTrips } from './lib/round-trips.js';
+import { numberArgs, quick, reportResult, round3, type Figure } from './lib/report.js';
+import { benchAccount, benchEnv, serviceToken, stepUpAuth } from './lib/service.js';
+
+const args = numberArgs({ deletions: quick ? 5 : 20, participants: 5 });
+const MAX_PASSES = 20;
+
+const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
+const fakes = await Promise.all(
+  Array.from({ length: args.participants }, (_, i) =>
+    startFakeParticipant(`linked-${String(i + 1)}`, { delayMs: 1 }),
+  ),
+);
+
+/** The round trips of N lifecycles on `protocol`, on a fresh database. */
+const countLifecycles = async (protocol: WriteProtocol) => {
+  const dbName = `bench_rt_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const connection = await mongoose.createConnection(database.uri, { dbName }).asPromise();
+  const subjects = Array.from({ length: args.deletions }, (_, i) => `rt-${String(i)}`);
+  await connection.collection('accounts').insertMany(subjects.map(benchAccount));
+  await connection
+    .collection('sessions')
+    .insertMany(subjects.map((subjectId) => ({ subjectId, device: 'bench' })));
+  const names: string[] = [];
+  let passes = 0;
+  const counted = await countRoundTrips(
+    {
+      databaseUri: database.uri,
+      dbName,
+      token: await serviceToken(),
+      env: {
+        ...benchEnv(database.uri, dbName),
+        WRITE_PROTOCOL: protocol,
+        GRACE_PERIOD_SECONDS: '0',
+        NOTIFIER: 'dev-mailbox',
+        PARTICIPANTS: participantsConfig(fakes),
+        BREAKER_LIMIT: String(args.deletions * 2),
+        BREAKER_REQUESTER_LIMIT: String(args.deletions * 2),
+      },
+    },
+    {
+      request: async ({ client }) => {
+        for (const subjectId of subjects) {
+          const auth = await stepUpAuth(subjectId);
+          names.push((await client.requestDeletion({ subjectId, reason: '' }, { auth })).name);
+        }
+      },
+      confirmToCompleted: async ({ client, app }) => {
+        for (const [i, name] of names.entries())
+          await client.confirmDeletion({ name }, { auth: await stepUpAuth(subjects[i] ?? '') });
+        for (passes = 0; passes < MAX_PASSES; passes += 1) {
+          const pass = await app.runWorkerPass();
+          if (pass.failures.length > 0) throw new Error(JSON.stringify(pass.failures));
+          const busy = pass.completed + pass.notified + pass.shredded + pass.settled;
+          if (busy === 0 && (await app.runWorkerPass()).completed === 0) break;
+        }
+      },
+    },
+  );
+  const requests = connection.collection('deletion_requests');
+  const done = await requests.countDocuments({
+    state: 'COMPLETED',
+    subjectKeyDestroyedAt: { $ne: null },
+  });
+  await connection.dropDatabase();
+  await connection.close();
+  if (done !== args.deletions)
+    throw new Error(`${protocol}: ${String(done)} of ${String(args.deletions)} completed`);
+  return { request: counted.request, confirmToCompleted: counted.confirmToCompleted, passes };
+};
+
+const perDeletion = (trips: RoundTrips | undefined): RoundTrips => ({
+  total: round3((trips?.total ?? Number.NaN) / args.deletions),
+  byCommand: Object.fromEntries(
+    Object.entries(trips?.byCommand ?? {})
+      .sort(([, a], [, b]) => b - a)
+      .map(([command, count]) => [command, round3(count / args.deletions)]),
+  ),
+});
+
+const probe = await connectMongo({ uri: database.uri, dbName: 'admin' });
+const traits = await serverTraits(probe);
+await probe.close();
+const serverPath: WriteProtocol = traits.compareAndSet ? 'compare-and-set' : 'version-claims';
+const otherPath: WriteProtocol =
+  serverPath === 'compare-and-set' ? 'version-claims' : 'compare-and-set';
+
+const results = {
+  [serverPath]: await countLifecycles(serverPath),
+  [otherPath]: await countLifecycles(otherPath),
+};
+const lifecycle = (protocol: WriteProtocol) => perDeletion(results[protocol]?.confirmToCompleted);
+const goals: Record<WriteProtocol, number> = { 'compare-and-set': 22, 'version-claims': 35 };
+const deletionFigure = (protocol: WriteProtocol, name: string): Figure => ({
+  name,
+  value: lifecycle(protocol).total,
+  unit: 'commands',
+  goal: `≤ ${String(goals[protocol])}`,
+  met: lifecycle(protocol).total <= goals[protocol],
+});
+const requestDeletion = perDeletion(results[serverPath]?.request);
+
+reportResult({
+  benchmark: 'round-trips: database commands of a whole deletion, confirm → COMPLETED',
+  setup: {
+    deletions: args.deletions,
+    participants: args.participants,
+    database: database.label,
+    server: traits.name,
+    serverPath,
+    gracePeriodSeconds: 0,
+  },
+  figures: [
+    deletionFigure(serverPath, 'database round trips per deletion'),
+    deletionFigure(otherPath, `database round trips per deletion, ${otherPath}`),
+    {
+      name: 'database round trips per RequestDeletion',
+      value: requestDeletion.total,
+      unit: 'commands',
+      goal: '≤ 4',
+      met: requestDeletion.total <= 4,
+    },
+  ],
+  details: Object.fromEntries(
+    Object.entries(results).map(([protocol, counted]) => [
+      protocol,
+      {
+        workerPasses: counted.passes,
+        requestDeletion: perDeletion(counted.request),
+        confirmToCompleted: perDeletion(counted.confirmToCompleted),
+      },
+    ]),
+  ),
+});
+
+for (const fake of fakes) await fake[Symbol.asyncDispose]();
+await database.stop();
