@@ -94,6 +94,7 @@ export const confirmDeletion =
     );
     const confirmed = await mutateRequest(deps.requests, {
       ...target,
+      loaded: request,
       change: (current) =>
         oweNotices(
           deps,
@@ -105,5 +106,5 @@ export const confirmDeletion =
         ),
     });
     if (confirmed.accountSynced) return confirmed;
-    return (await settleAccount(deps, confirmed.id)) ?? confirmed;
+    return (await settleAccount(deps, confirmed)) ?? confirmed;
   };

@@ -14,6 +14,8 @@ export interface Mutation {
   readonly operation: Operation;
   readonly etag?: string | undefined;
   readonly change: (current: DeletionRequest) => DeletionRequest;
+  /** The request as the caller just read it (with `reach` checked): the first try starts from it. */
+  readonly loaded?: DeletionRequest | undefined;
 }
 
 /**
@@ -27,7 +29,10 @@ export const mutateRequest = async (
   mutation: Mutation,
 ): Promise<DeletionRequest> => {
   for (let attempt = 0; attempt < MAX_TRIES; attempt += 1) {
-    const current = await loadRequest(requests, mutation);
+    const current =
+      attempt === 0 && mutation.loaded !== undefined
+        ? mutation.loaded
+        : await loadRequest(requests, mutation);
     if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
     const next = mutation.change(current);
     if (await requests.update(next, current)) return next;

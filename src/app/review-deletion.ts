@@ -39,7 +39,7 @@ export const approveDeletion =
           ),
         ),
     });
-    return (await settleAccount(deps, approved.id)) ?? approved;
+    return (await settleAccount(deps, approved)) ?? approved;
   };
 
 /** Rejects a high-risk request. Errors as approveDeletion. */

@@ -102,7 +102,7 @@ const settleStragglers = async (deps: DeletionDeps) =>
       new Date(deps.clock.now().getTime() - SETTLE_GRACE_MS),
       BATCH,
     ),
-    run: async (request) => (await settleAccount(deps, request.id))?.accountSynced === true,
+    run: async (request) => (await settleAccount(deps, request))?.accountSynced === true,
   });
 
 /** The list from a random starting point (same order, wrapped around). */

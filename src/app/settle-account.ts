@@ -1,6 +1,5 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import { accountConditionFor } from '../domain/deletion-state.js';
-import type { DeletionRequestId } from '../domain/ids.js';
 import type { AccountDirectory, DeletionRequestRepository, TraceContext } from './ports.js';
 import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
 
@@ -12,7 +11,8 @@ const MAX_ROUNDS = 5;
  * version of the request. Safe to repeat and to race: when the request changed
  * meanwhile, it applies the latest state again, so a late suspend can never win
  * over a restore that came after it. Returns the request as it now stands.
- * Requests left unsynced by a crash are picked up by the worker.
+ * Requests left unsynced by a crash are picked up by the worker. Starts from
+ * `request` as its caller just read or wrote it.
  */
 export const settleAccount = async (
   deps: {
@@ -20,10 +20,11 @@ export const settleAccount = async (
     readonly accounts: AccountDirectory;
     readonly trace: TraceContext;
   },
-  id: DeletionRequestId,
+  start: DeletionRequest,
 ): Promise<DeletionRequest | null> => {
+  const { id } = start;
   let raced = false;
-  let request = await deps.requests.findById(id);
+  let request: DeletionRequest | null = start;
   for (let round = 0; round < MAX_ROUNDS && request !== null; round += 1) {
     if (request.accountSynced && !raced) return request;
     const condition = accountConditionFor(request.state);

@@ -38,28 +38,37 @@ const sendOne = async (
   }
 };
 
+/** One notice's send, as recorded. */
+interface SendResult {
+  readonly key: string;
+  readonly result: NoticeSendResult;
+}
+
 /**
- * Records how one notice went on the latest version of the request (a lost
- * race reads it again, so the result is never lost to a concurrent change).
- * Returns the version written.
+ * Records how the notices of one send went, in one write on the latest
+ * version of the request (a lost race reads it again, so no result is lost
+ * to a concurrent change).
  */
 const record = async (
   deps: DeletionDeps,
   request: DeletionRequest,
-  sent: { readonly key: string; readonly result: NoticeSendResult },
-): Promise<DeletionRequest> => {
+  results: readonly SendResult[],
+): Promise<void> => {
   let current = request;
   for (let attempt = 0; attempt < MAX_RECORD_TRIES; attempt += 1) {
     const at = deps.clock.now();
+    const policy = { ...deps.policy.noticeRetry, now: at };
     const next: DeletionRequest = {
-      ...current,
-      ...afterNoticeSent(current, sent, { ...deps.policy.noticeRetry, now: at }),
+      ...results.reduce(
+        (written, sent) => ({ ...written, ...afterNoticeSent(written, sent, policy) }),
+        current,
+      ),
       version: current.version + 1,
       updatedAt: at,
     };
-    if (await deps.requests.update(next, current)) return next;
+    if (await deps.requests.update(next, current)) return;
     const fresh = await deps.requests.findById(request.id);
-    if (fresh === null) return current;
+    if (fresh === null) return;
     current = fresh;
   }
   throw new DomainError({
@@ -73,11 +82,11 @@ const record = async (
 /**
  * Sends the notices a request owes its subject that are due (the head of
  * its outbox, in order), to the contact the account directory has now, and
- * records each as it goes. First it claims them: their due time moves past
- * a lease in one version-guarded update, so of several workers only one
- * sends. Each result is recorded before the next send, and no send starts
- * once the claim has run out, so a notice is sent again only when a worker
- * dies between a send and its record (with the same `Idempotency-Key`). A
+ * records them all in one write. First it claims them: their due time moves
+ * past a lease in one version-guarded update, so of several workers only
+ * one sends. No send starts once the claim has run out, so a notice is sent
+ * again only when a worker dies between its sends and their record (with
+ * the same `Idempotency-Key`, so a provider that honours it sends once). A
  * notice whose channel is down holds back the ones after it. False when
  * nothing was due or another worker claimed it.
  */
@@ -100,13 +109,14 @@ export const sendOwedNotices = async (
   if (!(await deps.requests.update(claimed, request))) return false;
 
   const account = await deps.accounts.find(request.subjectId);
-  let current = claimed;
+  const results: SendResult[] = [];
   for (const owed of due) {
     // Past its claim, a notice may be another worker's now: leave it to the next pass.
     if (deps.clock.now() >= claimedUntil) break;
     const result = await sendOne(deps, { ...owed, requestId: request.id }, account);
-    current = await record(deps, current, { key: owed.key, result });
+    results.push({ key: owed.key, result });
     if (result.outcome === 'RETRY') break;
   }
+  if (results.length > 0) await record(deps, claimed, results);
   return true;
 };

@@ -62,5 +62,5 @@ export const undeleteDeletionRequest =
           }),
         ),
     });
-    return (await settleAccount(deps, restored.id)) ?? restored;
+    return (await settleAccount(deps, restored)) ?? restored;
   };

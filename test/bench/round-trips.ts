@@ -1,6 +1,6 @@
 // Database round trips of a deletion's whole life, on both write protocols: N
 // subjects ask for deletion (RequestDeletion), confirm with a step-up (grace
-// period 0), then the worker's passes run until every request is COMPLETED and
+// period 0; notices by SMTP), then the worker's passes run until every request is COMPLETED and
 // nothing more is owed (purge with five linked services, notices, final notice,
 // report, key shredding). Every command the service sends is counted, by command
 // and collection (`find deletion_requests`); a pass's own queries are shared by
@@ -12,6 +12,7 @@ import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import { connectMongo, serverTraits } from '../../src/persistence/mongo/mongo-connection.js';
 import type { WriteProtocol } from '../../src/persistence/mongo/request-writes.js';
 import { participantsConfig, startFakeParticipant } from '../support/fake-participant.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
 import { countRoundTrips, type RoundTrips } from './lib/round-trips.js';
 import { numberArgs, quick, reportResult, round3, type Figure } from './lib/report.js';
 import { benchAccount, benchEnv, serviceToken, stepUpAuth } from './lib/service.js';
@@ -20,6 +21,8 @@ const args = numberArgs({ deletions: quick ? 5 : 20, participants: 5 });
 const MAX_PASSES = 20;
 
 const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
+// Notices go to a real SMTP server, as in production (the dev mailbox would be database writes).
+const smtp = await startSmtpSink();
 const fakes = await Promise.all(
   Array.from({ length: args.participants }, (_, i) =>
     startFakeParticipant(`linked-${String(i + 1)}`, { delayMs: 1 }),
@@ -46,7 +49,8 @@ const countLifecycles = async (protocol: WriteProtocol) => {
         ...benchEnv(database.uri, dbName),
         WRITE_PROTOCOL: protocol,
         GRACE_PERIOD_SECONDS: '0',
-        NOTIFIER: 'dev-mailbox',
+        NOTIFIER: 'smtp',
+        SMTP_URL: smtp.url,
         PARTICIPANTS: participantsConfig(fakes),
         BREAKER_LIMIT: String(args.deletions * 2),
         BREAKER_REQUESTER_LIMIT: String(args.deletions * 2),
@@ -148,4 +152,5 @@ reportResult({
 });
 
 for (const fake of fakes) await fake[Symbol.asyncDispose]();
+await smtp[Symbol.asyncDispose]();
 await database.stop();

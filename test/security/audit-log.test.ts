@@ -92,11 +92,14 @@ describe('the audit log', () => {
     const seal = createAuditSeal(KEY);
     const replicas = [createMongoAuditLog(first, seal), createMongoAuditLog(second, seal)];
 
-    // 60 entries, 30 per replica at once; 10 of them sent twice (a retry) by the other replica.
+    // 60 entries, 30 per replica at once; 10 of them sent twice (a retry) by the other replica,
+    // 5 twice by the same one (a repeat inside one group of appends).
     await Promise.all(
-      Array.from({ length: 60 }, (_, n) => replicas[n % 2]!.append(entry(n + 1))).concat(
-        Array.from({ length: 10 }, (_, n) => replicas[(n + 1) % 2]!.append(entry(n * 2 + 1))),
-      ),
+      Array.from({ length: 60 }, (_, n) => replicas[n % 2]!.append(entry(n + 1)))
+        .concat(
+          Array.from({ length: 10 }, (_, n) => replicas[(n + 1) % 2]!.append(entry(n * 2 + 1))),
+        )
+        .concat(Array.from({ length: 5 }, (_, n) => replicas[0]!.append(entry(n * 4 + 1)))),
     );
 
     const events = await replicas[0]!.read(0, 1000);

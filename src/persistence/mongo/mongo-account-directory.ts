@@ -49,15 +49,16 @@ export const DELETE_BATCH = 10_000;
 
 /**
  * Deletes every document of `subjectId`, at most {@link DELETE_BATCH} per
- * command: the id of the batch's last document (in `_id` order) bounds a
- * `deleteMany` on the server, so no document is loaded here (memory stays
- * flat whatever the count). Batches by a range, not by a list of ids: an `$in`
- * (like a delete by `_id` per document) is no index lookup on FerretDB 1.x,
- * which made a batch cost as much as the whole subject. Each batch deletes at
- * least its last document, so it ends even when ids of several types sort
- * apart (`$lte` compares within a type). Stopped mid-way, it
- * leaves whole batches done; running it again deletes the rest. Returns how
- * many it deleted (this run only).
+ * command. The ids of the next batch are read first (ids only, in `_id`
+ * order): none → done, without a delete; fewer than a batch → one
+ * `deleteMany` of the subject, the last command; a full batch → a
+ * `deleteMany` bounded by its last id, then the next. Batches by a range,
+ * not by a list of ids: an `$in` (like a delete by `_id` per document) is no
+ * index lookup on FerretDB 1.x, which made a batch cost as much as the whole
+ * subject. Each batch deletes at least its last document, so it ends even
+ * when ids of several types sort apart (`$lte` compares within a type).
+ * Stopped mid-way, it leaves whole batches done; running it again deletes
+ * the rest. Returns how many it deleted (this run only).
  */
 const deleteOwned = async (
   collection: Collection<OwnedDocument>,
@@ -65,15 +66,17 @@ const deleteOwned = async (
 ): Promise<number> => {
   let removed = 0;
   for (;;) {
-    const [last] = await collection
-      .find({ subjectId }, { projection: { _id: 1 } })
+    const batch = await collection
+      .find({ subjectId }, { projection: { _id: 1 }, batchSize: DELETE_BATCH })
       .sort({ _id: 1 })
-      .skip(DELETE_BATCH - 1)
-      .limit(1)
+      .limit(DELETE_BATCH)
       .toArray();
-    const filter = last === undefined ? { subjectId } : { subjectId, _id: { $lte: last._id } };
-    removed += (await collection.deleteMany(filter)).deletedCount;
+    const last = batch.at(-1);
     if (last === undefined) return removed;
+    const whole = batch.length < DELETE_BATCH;
+    const filter = whole ? { subjectId } : { subjectId, _id: { $lte: last._id } };
+    removed += (await collection.deleteMany(filter)).deletedCount;
+    if (whole) return removed;
   }
 };
 

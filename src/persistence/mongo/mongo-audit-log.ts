@@ -11,8 +11,8 @@ import {
 } from '../../domain/audit-event.js';
 import type { Actor } from '../../domain/principal.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { takeTurns } from '../../app/take-turns.js';
-import { insertedFirst, mongoCall } from './classify-mongo-error.js';
+import { groupCommit } from '../../app/group-commit.js';
+import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 export const AUDIT_EVENTS = 'audit_events';
 const AUDIT_HEAD = 'audit_head';
@@ -58,12 +58,36 @@ const listQuery = (filter: AuditFilter, after: number): mongo.Filter<AuditEventD
 
 /** Racing appenders take turns; this many lost turns in a row means something is wrong. */
 const MAX_TURNS = 200;
+/** Entries appended with one insert at most. */
+const MAX_GROUP = 100;
+
+/** An entry to append, its details sealed. */
+interface Pending {
+  readonly entry: AuditEntry;
+  readonly sealedDetails: string;
+}
+
+/**
+ * Runs an ordered insert: undefined when every document went in, else how
+ * many did before a unique index refused one.
+ */
+const insertedBefore = async (insert: () => Promise<unknown>): Promise<number | undefined> => {
+  try {
+    await insert();
+    return undefined;
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    const { writeErrors } = error as { writeErrors?: { index: number } | { index: number }[] };
+    const first = Array.isArray(writeErrors) ? writeErrors[0] : writeErrors;
+    return first?.index ?? 0;
+  }
+};
 
 /**
  * The audit log in MongoDB (or FerretDB). An append claims the next sequence
  * by inserting the event with `_id` = sequence: the unique `_id` lets exactly
  * one writer have each place, on both servers and across replicas, so the
- * chain never forks. The end is found from a head hint plus reads by `_id`
+ * chain never forks. A replica appends what arrives together in one insert. The end is found from a head hint plus reads by `_id`
  * (the only lookups FerretDB 1.x answers from an index).
  */
 export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog => {
@@ -92,12 +116,15 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
     }
     return { sequence, hash };
   };
-  const append = async (entry: AuditEntry): Promise<void> => {
-    const sealedDetails = seal.seal(entry.details);
-    let end = await start();
-    for (let turn = 0; turn < MAX_TURNS; turn += 1) {
+  /** The entries chained on after `end`: each names the hash of the one before. */
+  const chainAfter = (
+    end: { sequence: number; hash: string },
+    pending: readonly Pending[],
+  ): AuditEventDocument[] => {
+    let previous = end;
+    return pending.map(({ entry, sealedDetails }) => {
       const content = {
-        sequence: end.sequence + 1,
+        sequence: previous.sequence + 1,
         key: entry.key,
         kind: entry.kind,
         at: entry.at,
@@ -105,35 +132,64 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
         deletionRequestId: entry.deletionRequestId,
         subjectPseudonym: entry.subjectPseudonym,
         sealedDetails,
-        previousHash: end.hash,
+        previousHash: previous.hash,
       };
       const { sequence, ...stored } = content;
       const hash = seal.mac(chainedContent(content));
-      if (!(await insertedFirst(() => events.insertOne({ _id: sequence, ...stored, hash })))) {
-        // FerretDB does not say which index refused: if the place is still free, the entry's
-        // key is in the log already (a repeat); else another writer took it: build on that one.
-        const taken = await events.findOne({ _id: sequence }, { projection: { hash: 1 } });
-        if (taken === null) return;
-        end = { sequence, hash: taken.hash };
-        known = end;
-        continue;
-      }
-      known = { sequence, hash };
-      // Best effort: a lagging hint costs a few reads, never a wrong chain.
-      await heads.updateOne({ _id: 'head' }, { $max: { sequence } }, { upsert: true });
-      return;
-    }
-    throw new DomainError({
-      code: 'ABORTED',
-      reason: 'AUDIT_CONTENDED',
-      message: 'the audit log is too busy to append; retry',
+      previous = { sequence, hash };
+      return { _id: sequence, ...stored, hash };
     });
   };
-  /** Appends of one replica, one after another: racing each other, they would only lose turns. */
-  const inTurn = takeTurns();
+  /**
+   * Appends entries in order with one ordered insert. The server stops at the
+   * first refusal: the entries before it are in; if its place is still free,
+   * the refused entry's key is in the log already (a repeat: dropped), else
+   * another writer took the place and the rest is chained on after that one.
+   */
+  const appendAll = async (entries: readonly AuditEntry[]): Promise<void> => {
+    let pending: Pending[] = entries.map((entry) => ({
+      entry,
+      sealedDetails: seal.seal(entry.details),
+    }));
+    let end = await start();
+    const ended = end.sequence;
+    for (let turn = 0; turn < MAX_TURNS && pending.length > 0; turn += 1) {
+      const docs = chainAfter(end, pending);
+      const inserted = await insertedBefore(() => events.insertMany(docs, { ordered: true }));
+      const last = docs[(inserted ?? docs.length) - 1];
+      if (last !== undefined) end = known = { sequence: last._id, hash: last.hash };
+      if (inserted === undefined) {
+        pending = [];
+        break;
+      }
+      pending = pending.slice(inserted);
+      const taken = await events.findOne({ _id: end.sequence + 1 }, { projection: { hash: 1 } });
+      if (taken === null) pending = pending.slice(1);
+      else end = known = { sequence: end.sequence + 1, hash: taken.hash };
+    }
+    if (pending.length > 0)
+      throw new DomainError({
+        code: 'ABORTED',
+        reason: 'AUDIT_CONTENDED',
+        message: 'the audit log is too busy to append; retry',
+      });
+    // Best effort: a lagging hint costs a few reads, never a wrong chain.
+    if (end.sequence > ended)
+      await heads.updateOne(
+        { _id: 'head' },
+        { $max: { sequence: end.sequence } },
+        { upsert: true },
+      );
+  };
+  /**
+   * Appends of one replica go in groups: those that arrive while one group is
+   * being written go together in the next (one insert and one hint update per
+   * group); each caller's promise settles with its group.
+   */
+  const appendInGroups = groupCommit(appendAll, MAX_GROUP);
   return {
     append: (entry) =>
-      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => inTurn(() => append(entry))),
+      mongoCall(persistenceSpan('audit_events', 'append'), {}, () => appendInGroups(entry)),
     read: (after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'read'), {}, async () =>
         (

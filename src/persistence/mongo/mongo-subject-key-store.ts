@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { KeyEncryptionKey, SubjectKeyStore } from '../../app/ports.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
-import { insertedFirst, mongoCall } from './classify-mongo-error.js';
+import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 /** One subject's data key, as kept: only wrapped by the KEK. */
 interface SubjectKeyDocument {
@@ -56,18 +56,22 @@ export const createMongoSubjectKeyStore = (
   return {
     getOrCreate: (subjectId) =>
       call('get_or_create', async () => {
-        const existing = await stored(subjectId);
-        if (existing !== null) return existing;
+        // One round trip: the fresh key is kept only if none exists (the upsert answers the one that does).
         const fresh = new Uint8Array(randomBytes(DATA_KEY_BYTES));
         const wrappedKey = await kek.wrap(fresh, subjectId);
-        const inserted = await insertedFirst(() =>
-          keys.insertOne({ _id: subjectId, wrappedKey, createdAt: new Date() }),
-        );
-        if (inserted) return fresh;
-        // Another replica made it first: use theirs.
-        const theirs = await stored(subjectId);
-        if (theirs === null) throw new Error('the subject key was claimed but cannot be read');
-        return theirs;
+        const upsert = () =>
+          keys.findOneAndUpdate(
+            { _id: subjectId },
+            { $setOnInsert: { wrappedKey, createdAt: new Date() } },
+            { upsert: true, returnDocument: 'after' },
+          );
+        // Two replicas upserting at once: one inserts, the other may be refused (FerretDB) and reads.
+        const kept = await upsert().catch(async (error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+          return keys.findOne({ _id: subjectId });
+        });
+        if (kept === null) throw new Error('the subject key was made but cannot be read');
+        return kept.wrappedKey === wrappedKey ? fresh : kek.unwrap(kept.wrappedKey, subjectId);
       }),
     find: (subjectId) => call('find', () => stored(subjectId)),
     destroy: (subjectId) =>
