@@ -5,12 +5,10 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
-import { auditTransitions } from './app/audit-trail.js';
+import { auditTransitions, createAuditOutbox } from './app/audit-trail.js';
 import { auditPrivilegedCalls } from './app/audited-service.js';
 import { rateLimitDeletionService } from './app/rate-limited-service.js';
 import type {
-  AuditLog,
-  AuditSeal,
   Clock,
   Notifier,
   Participants,
@@ -100,7 +98,7 @@ export interface App {
   /** The public key (SPKI PEM) that verifies this replica's erasure reports. */
   readonly reportPublicKey: string;
   /** The audit log and the keys that verify it. */
-  readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+  readonly audit: DeletionDeps['audit'];
   /** The subjects' data keys (in the key vault database) and the cipher of their personal data. */
   readonly subjectData: { readonly keys: SubjectKeyStore; readonly cipher: SubjectCipher };
   /** Starts listening and the worker; resolves to the bound ports. */
@@ -193,7 +191,7 @@ const makeDeps = (
     readonly participants: Participants;
     readonly signer: ReportSigner;
     readonly traits: ServerTraits;
-    readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+    readonly audit: DeletionDeps['audit'];
     readonly pseudonymOf: (subjectId: SubjectId) => string;
     readonly logger: Logger;
     readonly subjectData: App['subjectData'];
@@ -205,16 +203,7 @@ const makeDeps = (
         protocol: writeProtocol(config, adapters.traits),
       }),
     ),
-    {
-      log: adapters.audit.log,
-      pseudonymOf: adapters.pseudonymOf,
-      onFailure: (error, request) => {
-        adapters.logger.error(
-          { deletionRequest: request.id, code: DomainError.from(error).code },
-          'audit append failed',
-        );
-      },
-    },
+    adapters.audit.outbox,
   ),
   accounts: createMongoAccountDirectory(connection, collectionNames(config)),
   notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
@@ -331,7 +320,18 @@ export const composeApp = async (
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
   const traits = await serverTraits(connection);
   const seal = createAuditSeal(config.AUDIT_KEY ?? '');
-  const audit = { log: createMongoAuditLog(connection, seal), seal };
+  const log = createMongoAuditLog(connection, seal);
+  const outbox = createAuditOutbox({
+    log,
+    pseudonymOf,
+    onFailure: (error, request) => {
+      logger.warn(
+        { deletionRequest: request.id, code: DomainError.from(error).code },
+        'audit append failed; the changes stay owed on the request and the worker appends them',
+      );
+    },
+  });
+  const audit = { log, seal, outbox };
   // The key vault is a database of its own on the same server: see mongo-subject-key-store.ts.
   const vault = connection.useDb(config.KEY_VAULT_DB ?? `${config.MONGODB_DB}_keys`, {
     useCache: true,
@@ -447,6 +447,7 @@ export const composeApp = async (
       stopGauges?.();
       await Promise.all([grpc.close(), http.close()]);
       participants.close();
+      await outbox.flush();
       await connection.close();
     },
   };

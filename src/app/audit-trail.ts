@@ -1,10 +1,15 @@
-import { checkStretch, GENESIS_HASH, type AuditVerdict } from '../domain/audit-event.js';
+import {
+  checkStretch,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditVerdict,
+} from '../domain/audit-event.js';
 import type { Operation } from '../domain/authorization.js';
-import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
+import type { DeletionRequest, StateChange } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
 import { isSubjectItself, type Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
-import type { AuditLog, AuditSeal, DeletionRequestRepository } from './ports.js';
+import type { AuditLog, AuditOutbox, AuditSeal, DeletionRequestRepository } from './ports.js';
 
 /**
  * How the audit log names a request's subject: its keyed pseudonym, which a
@@ -23,46 +28,133 @@ export interface TransitionAudit {
   readonly onFailure: (error: unknown, request: DeletionRequest) => void;
 }
 
-/** Appends one STATE_CHANGED event per state change `next` made on top of `previous`. */
-const appendTransitions = async (
-  audit: Pick<TransitionAudit, 'log' | 'pseudonymOf'>,
-  previous: DeletionRequest,
-  next: DeletionRequest,
-): Promise<void> => {
-  const pseudonym = subjectPseudonymOf(audit.pseudonymOf, next);
-  for (const { change, index } of addedChanges(previous, next)) {
-    await audit.log.append({
-      kind: 'STATE_CHANGED',
-      at: change.at,
-      // The subject acting on their own request appears as their pseudonym too.
-      actor: isSubjectItself(change.actor, next.subjectId)
-        ? { kind: 'USER', id: pseudonym }
-        : change.actor,
-      deletionRequestId: next.id,
-      subjectPseudonym: pseudonym,
-      details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },
-      // The n-th change of a request is audited once, whoever appends it.
-      key: `${next.id}#change#${String(index)}`,
-    });
-  }
+/** The STATE_CHANGED entry of the `index`-th change of a request. */
+const transitionEntry = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: DeletionRequest,
+  { change, index }: { readonly change: StateChange; readonly index: number },
+): AuditEntry => {
+  const pseudonym = subjectPseudonymOf(pseudonymOf, request);
+  return {
+    kind: 'STATE_CHANGED',
+    at: change.at,
+    // The subject acting on their own request appears as their pseudonym too.
+    actor: isSubjectItself(change.actor, request.subjectId)
+      ? { kind: 'USER', id: pseudonym }
+      : change.actor,
+    deletionRequestId: request.id,
+    subjectPseudonym: pseudonym,
+    details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },
+    // The n-th change of a request is audited once, whoever appends it.
+    key: `${request.id}#change#${String(index)}`,
+  };
+};
+
+/** How long the outbox gathers owed changes before appending them together. */
+const GATHER_MS = 25;
+/** Requests whose appended changes one replica remembers (the oldest are forgotten first). */
+const REMEMBERED = 10_000;
+
+/**
+ * The audit outbox of one replica. A change is owed to the log in the same
+ * write that makes it (the request's history past `auditedThrough`); what is
+ * owed goes to the log in groups (one insert per group, see the log), and
+ * what went is remembered here, so the request's next write records it
+ * (no write of its own). A failed append leaves the changes owed on the
+ * request: the worker appends them (`appendOwedAudit`), so none is lost.
+ */
+export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
+  /** Per request, how many of its changes are in the log (`done`), or handed to the outbox (`asked`). */
+  const done = rememberedCounts(REMEMBERED);
+  const asked = rememberedCounts(REMEMBERED);
+  const appendOwed = async (request: DeletionRequest): Promise<void> => {
+    const from = Math.max(request.auditedThrough, done.get(request.id));
+    await Promise.all(
+      request.history
+        .slice(from)
+        .map((change, offset) =>
+          audit.log.append(
+            transitionEntry(audit.pseudonymOf, request, { change, index: from + offset }),
+          ),
+        ),
+    );
+    done.raise(request.id, request.history.length);
+  };
+  let gathering: DeletionRequest[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    const group = gathering;
+    gathering = [];
+    // Appended in the same tick, the group's entries go to the log together.
+    const appended = Promise.all(
+      group.map((request) =>
+        appendOwed(request).catch((error: unknown) => {
+          // Still owed on the request: its next write hands it over again, or the worker appends it.
+          asked.forget(request.id);
+          audit.onFailure(error, request);
+        }),
+      ),
+    ).then(() => undefined);
+    flushing = Promise.all([flushing, appended]).then(() => undefined);
+    return flushing;
+  };
+  const owe = (request: DeletionRequest): void => {
+    // Handed over already (an append in flight): a later write of the same request adds nothing.
+    if (request.history.length <= Math.max(asked.get(request.id), request.auditedThrough)) return;
+    asked.raise(request.id, request.history.length);
+    gathering.push(request);
+    timer ??= setTimeout(() => void flush(), GATHER_MS).unref();
+  };
+  return {
+    owe,
+    appendOwed,
+    appendAfter: async (request, entry) => {
+      owe(request);
+      // In the same tick: the entry joins the group of what was gathering, after it.
+      const flushed = flush();
+      await Promise.all([flushed, audit.log.append(entry)]);
+    },
+    knownThrough: (id) => done.get(id),
+    flush,
+  };
+};
+
+/** Counts per key that only grow, the least recently raised forgotten past `max` keys. */
+const rememberedCounts = (max: number) => {
+  const counts = new Map<string, number>();
+  return {
+    get: (key: string): number => counts.get(key) ?? 0,
+    raise: (key: string, count: number): void => {
+      if ((counts.get(key) ?? 0) >= count) return;
+      counts.delete(key);
+      counts.set(key, count);
+      if (counts.size > max) counts.delete(counts.keys().next().value ?? '');
+    },
+    forget: (key: string): void => {
+      counts.delete(key);
+    },
+  };
 };
 
 /**
- * The repository, appending every state change it stores to the audit log,
- * by the writer that won the version. A failed append is reported to
- * `onFailure` (the write stands, the caller is not failed for it).
+ * The repository, owing every state change it stores to the audit log in
+ * the same write (the change is in the history; `auditedThrough` says how
+ * far the log is known to have it), then handing it to the outbox. The
+ * changes the outbox appended since are recorded in the same write.
  */
 export const auditTransitions = (
   requests: DeletionRequestRepository,
-  audit: TransitionAudit,
+  outbox: AuditOutbox,
 ): DeletionRequestRepository => ({
   ...requests,
   update: async (next, previous) => {
-    const written = await requests.update(next, previous);
-    if (written)
-      await appendTransitions(audit, previous, next).catch((error: unknown) => {
-        audit.onFailure(error, next);
-      });
+    const known = Math.min(outbox.knownThrough(next.id), next.history.length);
+    const recorded = { ...next, auditedThrough: Math.max(next.auditedThrough, known) };
+    const written = await requests.update(recorded, previous);
+    if (written && recorded.auditedThrough < recorded.history.length) outbox.owe(recorded);
     return written;
   },
 });

@@ -5,6 +5,7 @@ import type { SubjectId } from '../domain/ids.js';
 import type { RiskPolicyConfig } from '../domain/risk-policy.js';
 import type { Jurisdiction, LegalClock } from '../domain/legal-deadline.js';
 import type {
+  AuditOutbox,
   AccountDirectory,
   AuditLog,
   AuditSeal,
@@ -72,8 +73,12 @@ export interface DeletionDeps {
   readonly metrics: DeletionMetrics;
   readonly participants: Participants;
   readonly signer: ReportSigner;
-  /** The audit log, and the keys that seal and verify it. */
-  readonly audit: { readonly log: AuditLog; readonly seal: AuditSeal };
+  /** The audit log, the keys that seal and verify it, and the outbox of owed state changes. */
+  readonly audit: {
+    readonly log: AuditLog;
+    readonly seal: AuditSeal;
+    readonly outbox: AuditOutbox;
+  };
   /** A subject's keyed pseudonym: how the audit log and the ledger name subjects. */
   readonly pseudonymOf: (subjectId: SubjectId) => string;
   readonly breaker: BreakerStore;

@@ -1,6 +1,6 @@
 /**
- * Group commit: `write` takes what arrived while the previous call of it was
- * running, in arrival order, at most `max` at once. Each caller's promise
+ * Group commit: `write` takes what arrived in the same tick, or while the
+ * previous call of it was running, in arrival order, at most `max` at once. Each caller's promise
  * settles with the write that carried its item. For writers of one shared
  * record in one process, which one at a time would wait in line and racing
  * each other would only lose turns.
@@ -12,7 +12,6 @@ export const groupCommit = <T>(
   let queue: { item: T; done: () => void; fail: (error: unknown) => void }[] = [];
   let writing = false;
   const drain = async (): Promise<void> => {
-    writing = true;
     while (queue.length > 0) {
       const group = queue.slice(0, max);
       queue = queue.slice(max);
@@ -26,6 +25,9 @@ export const groupCommit = <T>(
   return (item) =>
     new Promise((done, fail) => {
       queue.push({ item, done, fail });
-      if (!writing) void drain();
+      if (writing) return;
+      writing = true;
+      // After the current tick: what it adds goes in the same group.
+      queueMicrotask(() => void drain());
     });
 };

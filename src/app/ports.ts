@@ -62,7 +62,7 @@ export interface DeletionRequestRepository {
   findNearDeadline(before: Date, limit: number): Promise<DeletionRequest[]>;
   /**
    * Closed requests last changed before `closedBefore`, not swept yet, owing
-   * nothing (notices, Suspend/Restore calls, account changes), and (when
+   * nothing (notices, Suspend/Restore calls, account changes, audit events), and (when
    * COMPLETED) with the subject's key destroyed; and swept ones whose older
    * snapshots are not pruned yet.
    */
@@ -71,6 +71,8 @@ export interface DeletionRequestRepository {
   pruneSnapshots(id: DeletionRequestId, keepVersion: number): Promise<void>;
   /** COMPLETED requests whose subject's data key is not recorded as destroyed yet. */
   findUnshredded(limit: number): Promise<DeletionRequest[]>;
+  /** Requests owing a state change made before `before` to the audit log, the oldest first. */
+  findAuditDue(before: Date, limit: number): Promise<DeletionRequest[]>;
 }
 
 /** Open requests, for the gauges SREs alert on. */
@@ -195,6 +197,23 @@ export interface AuditLog {
   head(): Promise<number>;
   /** Events matching `filter` in sequence order after `after`, at most `limit`. */
   list(filter: AuditFilter, after: number, limit: number): Promise<AuditEvent[]>;
+}
+
+/** The changes of requests owed to the audit log, appended in groups. */
+export interface AuditOutbox {
+  /** Appends the changes `request` owes (those past `auditedThrough`) soon, with others; never throws. */
+  owe(request: DeletionRequest): void;
+  /** Appends the changes `request` owes now; throws when the log is away. */
+  appendOwed(request: DeletionRequest): Promise<void>;
+  /**
+   * Appends `entry` after the changes `request` owes (with what else is
+   * gathering, in one group): its last event. Throws when the log is away.
+   */
+  appendAfter(request: DeletionRequest, entry: AuditEntry): Promise<void>;
+  /** How many changes of the request this replica knows to be in the log. */
+  knownThrough(id: DeletionRequest['id']): number;
+  /** Appends what is still gathering (at shutdown). */
+  flush(): Promise<void>;
 }
 
 /** The mass-deletion breaker's state, one record shared by every replica. */

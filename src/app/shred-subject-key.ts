@@ -24,7 +24,8 @@ export const shredSubjectKey = async (
     deps.shredding.keys.destroy(request.subjectId),
   );
   const now = deps.clock.now();
-  await deps.audit.log.append({
+  // After the request's state changes still owed: its last event is the key's destruction.
+  await deps.audit.outbox.appendAfter(request, {
     kind: 'KEY_DESTROYED',
     at: now,
     actor: systemActor('purge-worker'),

@@ -138,6 +138,12 @@ export interface DeletionRequest {
   /** The trace (and span) in which the request was made ('' when unknown). */
   readonly createdIn: TraceLink;
   readonly history: readonly StateChange[];
+  /**
+   * How many changes of `history` are known to be in the audit log. The rest
+   * are owed: written with the change itself, appended from here (by the
+   * writer, or by the worker when the writer died first), so none is lost.
+   */
+  readonly auditedThrough: number;
 }
 
 /** Who, when and in which trace a change happens. */
@@ -241,6 +247,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     requestFingerprint: init.requestFingerprint,
     createdIn: init.trace ?? { traceId: '', spanId: '' },
     history: [],
+    auditedThrough: 0,
   };
   return oweNoticeOfState(created, init.now);
 };

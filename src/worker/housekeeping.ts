@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeletionDeps } from '../app/deletion-deps.js';
+import { appendOwedAudit } from '../app/append-owed-audit.js';
 import { sweepRetention } from '../app/sweep-retention.js';
 import { findDeadlineWarnings } from '../app/watch-deadlines.js';
 
@@ -13,14 +14,16 @@ export interface HousekeepingRun {
   readonly swept: number;
   /** Dev mailbox messages deleted. */
   readonly mailboxExpired: number;
+  /** Requests whose owed state changes this run appended to the audit log (their writer did not). */
+  readonly audited: number;
 }
 
 /**
  * One run of the slow housekeeping, by the one replica holding its lease
  * (taken or renewed first; others skip the run): a warning log line per open request near
  * its legal deadline (what a log alert matches, beside the
- * `deletion.requests.near_deadline` gauge), the retention sweep, and the
- * expiry of dev mailbox messages. Each part runs even if another failed; the
+ * `deletion.requests.near_deadline` gauge), the retention sweep, the
+ * expiry of dev mailbox messages, and the audit events requests still owe. Each part runs even if another failed; the
  * run then rejects with the first failure (the periodic task logs it).
  */
 export const housekeeping =
@@ -39,12 +42,13 @@ export const housekeeping =
   async (): Promise<HousekeepingRun> => {
     const { logger } = options;
     if (!(await options.lease()))
-      return { held: false, nearDeadline: 0, swept: 0, mailboxExpired: 0 };
-    const [warnings, swept, mailboxExpired] = await Promise.allSettled([
+      return { held: false, nearDeadline: 0, swept: 0, mailboxExpired: 0, audited: 0 };
+    const [warnings, swept, mailboxExpired, audited] = await Promise.allSettled([
       findDeadlineWarnings(deps, options.warningMs),
       sweepRetention(deps),
       options.expireMailbox?.(new Date(deps.clock.now().getTime() - options.mailboxRetentionMs)) ??
         Promise.resolve(0),
+      appendOwedAudit(deps),
     ]);
     if (warnings.status === 'fulfilled')
       for (const warning of warnings.value)
@@ -64,12 +68,20 @@ export const housekeeping =
         );
     if (swept.status === 'fulfilled' && swept.value > 0)
       logger.info({ swept: swept.value }, 'closed requests cut down to their audit record');
-    const failed = [warnings, swept, mailboxExpired].find((part) => part.status === 'rejected');
+    if (audited.status === 'fulfilled' && audited.value > 0)
+      logger.warn(
+        { audited: audited.value },
+        'state changes appended to the audit log after their writer did not',
+      );
+    const failed = [warnings, swept, mailboxExpired, audited].find(
+      (part) => part.status === 'rejected',
+    );
     if (failed !== undefined) throw failed.reason;
     return {
       held: true,
       nearDeadline: warnings.status === 'fulfilled' ? warnings.value.length : 0,
       swept: swept.status === 'fulfilled' ? swept.value : 0,
       mailboxExpired: mailboxExpired.status === 'fulfilled' ? mailboxExpired.value : 0,
+      audited: audited.status === 'fulfilled' ? audited.value : 0,
     };
   };

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
 import { verifyAuditChain } from '../../src/app/audit-trail.js';
+import { cancel } from '../../src/domain/lifecycle.js';
+import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
+import { aDeletionRequest } from '../fixtures/deletion-request-builder.js';
 import { createAuditSeal } from '../../src/crypto/audit-seal.js';
 import { chainedContent, type AuditEntry } from '../../src/domain/audit-event.js';
 import { migrate } from '../../src/persistence/mongo/migrations.js';
@@ -257,6 +261,38 @@ describe('the audit log', () => {
       expect(await verifyAuditChain(log, seal)).toMatchObject({ intact: true });
     });
 
+    it('is not lost when its writer dies before appending it: housekeeping appends it later', async () => {
+      // A writer that stored a change and died before its outbox appended it: the raw repository.
+      const raw = createMongoDeletionRepository(t.app.connection, t.app.subjectData.cipher);
+      const request = aDeletionRequest({ createdAt: t.clock.now() });
+      await raw.insert(request);
+      const cancelled = cancel(request, {
+        actor: { kind: 'USER', id: 'u-1' },
+        now: t.clock.now(),
+        traceId: '',
+        spanId: '',
+      });
+      expect(await raw.update(cancelled, request)).toBe(true);
+      const key = `${request.id}#change#0`;
+      const logged = async () =>
+        (await t.app.audit.log.read(0, 10_000)).filter((event) => event.key === key);
+      expect(await logged()).toHaveLength(0);
+      expect((await t.app.deps.requests.findById(request.id))?.auditedThrough).toBe(0);
+
+      // Within a minute it may still be its writer's to append; after that the worker's.
+      expect(await t.app.runHousekeeping()).toMatchObject({ audited: 0 });
+      t.clock.advance(OWED_AUDIT_GRACE_MS + 1000);
+      expect(await t.app.runHousekeeping()).toMatchObject({ audited: 1 });
+
+      expect(await logged()).toHaveLength(1);
+      const recorded = await t.app.deps.requests.findById(request.id);
+      expect(recorded).toMatchObject({ auditedThrough: 1, updatedAt: cancelled.updatedAt });
+      expect(await t.app.runHousekeeping()).toMatchObject({ audited: 0 });
+      expect(await verifyAuditChain(t.app.audit.log, t.app.audit.seal)).toMatchObject({
+        intact: true,
+      });
+    });
+
     it('is listed for administrators by request, subject, kind and time, page by page; privileged reads are events too', async () => {
       const request = await t.scheduled({ prefix: 'listed' });
       await t.app.runWorkerPass();
@@ -313,7 +349,7 @@ describe('the audit log', () => {
       );
       expect(reads.auditEvents).toHaveLength(1);
       const later = await t.client.listAuditEvents(
-        { deletionRequest: request.name, startTime: new Date(Date.now() + 60_000) },
+        { deletionRequest: request.name, startTime: new Date(t.clock.now().getTime() + 60_000) },
         admin,
       );
       expect(later.auditEvents).toEqual([]);

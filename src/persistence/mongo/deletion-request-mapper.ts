@@ -144,6 +144,8 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
     traceId: c.traceId,
     spanId: c.spanId,
   })),
+  auditedThrough: r.auditedThrough,
+  auditDueAt: r.history[r.auditedThrough]?.at ?? null,
   activeKey: activeKeyOf(r),
 });
 
@@ -265,4 +267,5 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
     // Stored before span ids were kept: no span to link to.
     spanId: c.spanId ?? '',
   })),
+  auditedThrough: d.auditedThrough ?? d.history.length,
 });

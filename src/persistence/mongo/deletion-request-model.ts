@@ -138,6 +138,10 @@ export interface DeletionRequestDocument {
   createTraceId?: string;
   createSpanId?: string;
   history: StateChangeDocument[];
+  /** Absent on documents written when every change was appended to the audit log at once. */
+  auditedThrough?: number;
+  /** When the first change not known in the audit log was made (null: none owed): what the worker queries by. */
+  auditDueAt?: Date | null;
   /** The subject id while the request is active, else `closed:<id>`: one active request per subject. */
   activeKey: string;
 }
@@ -201,6 +205,7 @@ export const deletionRequestIndexes = [
   { key: { state: 1, subjectKeyDestroyedAt: 1 }, name: 'state_subject_key_destroyed_at' },
   { key: { state: 1, legalDeadline: 1 }, name: 'state_legal_deadline' },
   { key: { state: 1, updatedAt: 1 }, name: 'state_updated_at' },
+  { key: { auditDueAt: 1 }, name: 'audit_due_at' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
@@ -436,6 +441,8 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     createTraceId: { type: String, default: '' },
     createSpanId: { type: String, default: '' },
     history: { type: [stateChangeSchema], default: [] },
+    auditedThrough: { type: Number, min: 0 },
+    auditDueAt: nullable(Date),
     activeKey: requiredString,
   },
   {

@@ -265,8 +265,10 @@ export const createMongoDeletionRepository = (
                 retention: null,
                 updatedAt: { $lte: closedBefore },
                 // Nothing is still owed: to the subject (the outbox; the final notice is settled
-                // before COMPLETED), to linked services (Suspend/Restore) or to the account.
+                // before COMPLETED), to linked services (Suspend/Restore), to the account or to the
+                // audit log.
                 outboxDueAt: null,
+                auditDueAt: null,
                 notices: null,
                 accountSynced: true,
                 $or: [
@@ -280,6 +282,10 @@ export const createMongoDeletionRepository = (
           { updatedAt: 1, _id: 1 },
           limit,
         ),
+      ),
+    findAuditDue: (before, limit) =>
+      call('find_audit_due', {}, () =>
+        findMany({ auditDueAt: { $lte: before } }, { auditDueAt: 1, _id: 1 }, limit),
       ),
     pruneSnapshots: (id, keepVersion) =>
       call('prune_snapshots', withId(id), () => writes.pruneSnapshots(id, keepVersion)),

@@ -30,7 +30,7 @@ const audited = (request: ReturnType<typeof aDeletionRequest>) => {
   const wrapped = auditPrivilegedCalls(
     inner,
     {
-      audit: { log, seal: {} as never },
+      audit: { log, seal: {} as never, outbox: {} as never },
       clock: { now: () => new Date('2026-03-10T10:00:00Z') },
       pseudonymOf: (subjectId) => `pseudonym-of-${subjectId}`,
       ids: { newEventId: () => 'e1' } as never,

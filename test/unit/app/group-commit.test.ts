@@ -15,17 +15,21 @@ const recordingWrite = () => {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('groupCommit', () => {
-  it('writes the first item alone and what arrived meanwhile together, in order', async () => {
+  it('writes what arrived in one tick together, and what arrived meanwhile next, in order', async () => {
     const { groups, releases, write } = recordingWrite();
     const append = groupCommit(write, 10);
     const settled: number[] = [];
-    const calls = [1, 2, 3, 4].map((item) => append(item).then(() => settled.push(item)));
+    const calls = [1, 2].map((item) => append(item).then(() => settled.push(item)));
     await tick();
-    expect(groups).toEqual([[1]]);
+    calls.push(...[3, 4].map((item) => append(item).then(() => settled.push(item))));
+    expect(groups).toEqual([[1, 2]]);
     releases[0]?.();
     await tick();
-    expect(groups).toEqual([[1], [2, 3, 4]]);
-    expect(settled).toEqual([1]);
+    expect(groups).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(settled).toEqual([1, 2]);
     releases[1]?.();
     await Promise.all(calls);
     expect(settled).toEqual([1, 2, 3, 4]);
@@ -40,7 +44,7 @@ describe('groupCommit', () => {
       releases[i]?.();
     }
     await Promise.all(calls);
-    expect(groups).toEqual([[1], [2, 3], [4, 5]]);
+    expect(groups).toEqual([[1, 2], [3, 4], [5]]);
   });
 
   it('fails only the callers whose group failed, and goes on with the next', async () => {
@@ -51,6 +55,7 @@ describe('groupCommit', () => {
       if (writes === 1) throw new Error('database away');
     }, 10);
     const first = append(1);
+    await Promise.resolve();
     const later = [append(2), append(3)];
     await expect(first).rejects.toThrow('database away');
     await expect(Promise.all(later)).resolves.toBeDefined();

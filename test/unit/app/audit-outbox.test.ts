@@ -1,0 +1,127 @@
+import { describe, expect, it, vi } from 'vitest';
+import { auditTransitions, createAuditOutbox } from '../../../src/app/audit-trail.js';
+import type { AuditLog, DeletionRequestRepository } from '../../../src/app/ports.js';
+import type { AuditEntry } from '../../../src/domain/audit-event.js';
+import type { DeletionRequest, StateChange } from '../../../src/domain/deletion-request.js';
+import { aDeletionRequest, BUILT_AT } from '../../fixtures/deletion-request-builder.js';
+
+const change = (to: StateChange['to'], n: number): StateChange => ({
+  from: 'REQUESTED',
+  to,
+  actor: { kind: 'SYSTEM', id: 'system/test' },
+  at: new Date(BUILT_AT.getTime() + n * 1000),
+  note: '',
+  traceId: '',
+  spanId: '',
+});
+
+/** A log that keeps entries by key (a repeat is not appended again), or fails while `down`. */
+const fakeLog = () => {
+  const entries = new Map<string, AuditEntry>();
+  const state = { down: false, appends: 0 };
+  const log = {
+    append: (entry: AuditEntry) => {
+      state.appends += 1;
+      if (state.down) return Promise.reject(new Error('log away'));
+      if (!entries.has(entry.key)) entries.set(entry.key, entry);
+      return Promise.resolve();
+    },
+  } as unknown as AuditLog;
+  return { log, entries, state };
+};
+
+/** A repository that stores whatever it is given (version-guarded). */
+const fakeRequests = (start: DeletionRequest) => {
+  let stored = start;
+  const requests = {
+    update: (next: DeletionRequest, previous: DeletionRequest) => {
+      if (stored.version !== previous.version) return Promise.resolve(false);
+      stored = next;
+      return Promise.resolve(true);
+    },
+  } as unknown as DeletionRequestRepository;
+  return { requests, stored: () => stored };
+};
+
+const setup = () => {
+  const { log, entries, state } = fakeLog();
+  const onFailure = vi.fn();
+  const outbox = createAuditOutbox({ log, pseudonymOf: (id) => `psn_${id}`, onFailure });
+  const request = aDeletionRequest();
+  const repo = fakeRequests(request);
+  return {
+    outbox,
+    entries,
+    state,
+    onFailure,
+    request,
+    repo,
+    requests: auditTransitions(repo.requests, outbox),
+  };
+};
+
+const next = (request: DeletionRequest, to: StateChange['to']): DeletionRequest => ({
+  ...request,
+  state: to,
+  version: request.version + 1,
+  history: [...request.history, change(to, request.history.length + 1)],
+});
+
+describe('the audit outbox', () => {
+  it('owes a change in the write that makes it, appends it soon, and records that in the next write', async () => {
+    const { outbox, entries, request, repo, requests } = setup();
+    const scheduled = next(request, 'SCHEDULED');
+    expect(await requests.update(scheduled, request)).toBe(true);
+    expect(repo.stored().auditedThrough).toBe(0);
+    expect(entries.size).toBe(0);
+
+    await outbox.flush();
+    expect([...entries.keys()]).toEqual([`${request.id}#change#0`]);
+    expect(entries.get(`${request.id}#change#0`)).toMatchObject({
+      kind: 'STATE_CHANGED',
+      subjectPseudonym: `psn_${request.subjectId}`,
+      details: { from: 'REQUESTED', to: 'SCHEDULED' },
+    });
+
+    const erasing = next(scheduled, 'ERASING');
+    expect(await requests.update(erasing, scheduled)).toBe(true);
+    expect(repo.stored().auditedThrough).toBe(1);
+    await outbox.flush();
+    expect(entries.size).toBe(2);
+  });
+
+  it('appends the changes of several writes gathered together, each once', async () => {
+    const { outbox, entries, state, request, requests } = setup();
+    const scheduled = next(request, 'SCHEDULED');
+    await requests.update(scheduled, request);
+    // A second write of the same request before the first append: nothing more to hand over.
+    await requests.update({ ...scheduled, version: scheduled.version + 1 }, scheduled);
+    await outbox.flush();
+    expect(entries.size).toBe(1);
+    expect(state.appends).toBe(1);
+  });
+
+  it('leaves a change owed on the request when the log is away, and the next write hands it over again', async () => {
+    const { outbox, entries, state, onFailure, request, repo, requests } = setup();
+    state.down = true;
+    const scheduled = next(request, 'SCHEDULED');
+    await requests.update(scheduled, request);
+    await outbox.flush();
+    expect(onFailure).toHaveBeenCalledOnce();
+    expect(repo.stored().auditedThrough).toBe(0);
+
+    state.down = false;
+    const erasing = next(scheduled, 'ERASING');
+    await requests.update(erasing, scheduled);
+    await outbox.flush();
+    expect([...entries.keys()]).toEqual([`${request.id}#change#0`, `${request.id}#change#1`]);
+  });
+
+  it('appends what a request owes at once on request, from where its record says', async () => {
+    const { outbox, entries, request } = setup();
+    const owing = { ...next(next(request, 'SCHEDULED'), 'ERASING'), auditedThrough: 1 };
+    await outbox.appendOwed(owing);
+    expect([...entries.keys()]).toEqual([`${request.id}#change#1`]);
+    expect(outbox.knownThrough(request.id)).toBe(2);
+  });
+});
