@@ -121,11 +121,6 @@ export const requestDeletion =
     if (previous !== null) return replay(previous, fingerprint);
 
     const account = await findAccount(deps, input.subjectId);
-    const active = await deps.requests.findActiveBySubject(input.subjectId);
-    if (active !== null) return conflict(deps, { key, fingerprint, active });
-    // Each request sends a code: the subject's budget of codes bounds the mail and the guesses.
-    await spendBudget(deps.limiter, { limit: 'codeSend', key: subjectKey(input.subjectId) });
-
     const { request, code } = draftRequest(deps, {
       principal,
       subjectId: input.subjectId,
@@ -134,10 +129,18 @@ export const requestDeletion =
       key,
       fingerprint,
     });
+    // One active request per subject: the insert's unique index says whether there is one.
     const outcome = await deps.requests.insert(request);
     if (outcome.kind !== 'INSERTED') {
       const winner = await deps.requests.findActiveBySubject(input.subjectId);
       return conflict(deps, { key, fingerprint, active: winner });
+    }
+    // Each request sends a code: the subject's budget of codes bounds the mail and the guesses.
+    try {
+      await spendBudget(deps.limiter, { limit: 'codeSend', key: subjectKey(input.subjectId) });
+    } catch (error) {
+      await withdrawUnconfirmed(deps, request);
+      throw error;
     }
     await deliverCode(deps, { request, account, code });
     return request;

@@ -394,6 +394,8 @@ describe.each(protocols)('createMongoDeletionRepository (%s)', (protocol) => {
     ).updates;
     expect(statement?.q).toEqual({ _id: request.id, version: 1 });
     expect(Object.keys(statement?.u.$set ?? {}).sort()).toEqual([
+      // The pushed change is owed to the audit log from then on.
+      'auditDueAt',
       'participants.billing',
       'updatedAt',
       'version',

@@ -80,6 +80,19 @@ const refusal = async (
 
 const withId = (id: string) => ({ [attributeKeys.requestId]: id });
 
+/**
+ * Which stored snapshots (see version-claims.ts) a change makes worth
+ * dropping at once: those that may hold the subject's personal data once
+ * the request is closed with its data key kept (cancelled, rejected,
+ * expired); after the first final version only the one before is new. A
+ * completed request's key is destroyed next, which makes them unreadable:
+ * the retention sweep prunes those.
+ */
+const pruneFrom = (next: DeletionRequest, previous: DeletionRequest): number | null => {
+  if (!isTerminal(next.state) || next.state === 'COMPLETED') return null;
+  return isTerminal(previous.state) ? previous.version : 1;
+};
+
 /** How the repository makes its writes atomic (see request-writes.ts). */
 export interface RepositoryOptions {
   /** Default `compare-and-set` (MongoDB); FerretDB 1.x needs `version-claims`. */
@@ -167,8 +180,7 @@ export const createMongoDeletionRepository = (
             version: next.version,
             update,
             document,
-            final: isTerminal(next.state),
-            wasFinal: isTerminal(previous.state),
+            pruneFrom: pruneFrom(next, previous),
           });
         } catch (error) {
           // Only another active request of the subject can collide here, which insert prevents.

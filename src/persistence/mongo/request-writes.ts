@@ -18,9 +18,8 @@ export interface VersionedChange {
   readonly update: RequestChange;
   /** The whole new document, sealed: only a protocol that keeps snapshots asks for it. */
   readonly document: () => Promise<DeletionRequestDocument>;
-  /** The new version is a final state; `wasFinal`: the one before was too. */
-  readonly final: boolean;
-  readonly wasFinal: boolean;
+  /** Once written, forget the snapshots of versions from this one on (older ones are gone); null: keep them. */
+  readonly pruneFrom: number | null;
 }
 
 /** The writes of request documents whose atomicity depends on the server. */

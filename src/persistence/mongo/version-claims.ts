@@ -158,13 +158,9 @@ export const createVersionClaimWrites = (
         return false;
       }
       const written = await writeClaimed(change, since);
-      // The older snapshots may hold the subject's contact: drop them before answering (a
-      // failed prune leaves them behind; the write itself stands). After the first final
-      // version, only the one before is new.
-      if (written && change.final) {
-        const from = change.wasFinal ? change.version - 1 : 1;
-        await claims.pruneBelow(change.id, change.version, from).catch(() => undefined);
-      }
+      // A failed prune leaves them behind (the retention sweep prunes them); the write stands.
+      if (written && change.pruneFrom !== null)
+        await claims.pruneBelow(change.id, change.version, change.pruneFrom).catch(() => undefined);
       return written;
     },
     remove: async (id, expectedVersion) => {
