@@ -10,6 +10,7 @@ import { loadRequest } from './load-request.js';
 import { mutateRequest } from './mutate-request.js';
 import { spendBudget, subjectKey } from './spend-budget.js';
 import { oweNotices } from './send-notices.js';
+import { outboxDueAt } from '../domain/subject-notice.js';
 import { settleAccount } from './settle-account.js';
 import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
 
@@ -105,6 +106,11 @@ export const confirmDeletion =
           ),
         ),
     });
-    if (confirmed.accountSynced) return confirmed;
-    return (await settleAccount(deps, confirmed)) ?? confirmed;
+    const settled = confirmed.accountSynced
+      ? confirmed
+      : ((await settleAccount(deps, confirmed)) ?? confirmed);
+    // The purge (grace period 0) and the notices owed may be due before the worker's next pass.
+    const due = [confirmed.purgeAt, outboxDueAt(confirmed.outbox)].filter((at) => at !== null);
+    if (due.length > 0) deps.schedule.dueAt(new Date(Math.min(...due.map((at) => at.getTime()))));
+    return settled;
   };

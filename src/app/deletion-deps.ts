@@ -6,6 +6,7 @@ import type { RiskPolicyConfig } from '../domain/risk-policy.js';
 import type { Jurisdiction, LegalClock } from '../domain/legal-deadline.js';
 import type {
   AuditOutbox,
+  WorkSchedule,
   AccountDirectory,
   AuditLog,
   AuditSeal,
@@ -68,6 +69,8 @@ export interface DeletionDeps {
   readonly notifier: Notifier;
   readonly codes: OneTimeCodes;
   readonly clock: Clock;
+  /** Wakes this replica's worker when work falls due sooner than its next pass. */
+  readonly schedule: WorkSchedule;
   readonly ids: IdGenerator;
   readonly trace: TraceContext;
   readonly metrics: DeletionMetrics;

@@ -216,6 +216,12 @@ export interface AuditOutbox {
   flush(): Promise<void>;
 }
 
+/** When work falls due, for this replica's worker (a no-op where none runs). */
+export interface WorkSchedule {
+  /** Work falls due at `at`: a worker that planned its next pass later runs it then. */
+  dueAt(at: Date): void;
+}
+
 /** The mass-deletion breaker's state, one record shared by every replica. */
 export interface BreakerStore {
   /**

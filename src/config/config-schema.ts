@@ -361,9 +361,7 @@ export const configSchema = z.object({
     .min(1)
     .max(256)
     .optional()
-    .describe(
-      'Requests one worker pass works on at once (purges, notices, shredding); default 4, 1 on FerretDB',
-    ),
+    .describe('Requests one worker pass works on at once (purges, notices, shredding); default 16'),
   PSEUDONYM_SECRET: z
     .string()
     .min(32)

@@ -6,6 +6,8 @@ import { DomainError } from '../domain/domain-error.js';
 export interface WorkerLoop {
   /** Runs one pass now (tests and `npm start` use it to avoid waiting). */
   runOnce(): Promise<WorkerPassResult>;
+  /** Work falls due at `at`: the next pass starts then if that is sooner than planned (after a running one). */
+  wakeAt(at: Date): void;
   stop(): Promise<void>;
 }
 
@@ -16,6 +18,10 @@ export const startWorkerLoop = (
 ): WorkerLoop => {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** When the next pass is planned (epoch ms); undefined while one runs. */
+  let plannedAt: number | undefined;
+  /** The soonest work that fell due while a pass ran (epoch ms). */
+  let dueDuringPass: number | undefined;
   let running: Promise<WorkerPassResult> | undefined;
   const runOnce = (): Promise<WorkerPassResult> => {
     running ??= pass().finally(() => {
@@ -50,11 +56,28 @@ export const startWorkerLoop = (
       const failure = DomainError.from(error);
       options.logger.error({ code: failure.code, reason: failure.reason }, 'worker pass failed');
     }
-    if (!stopped) timer = setTimeout(() => void tick(), options.intervalMs);
+    const due = dueDuringPass;
+    dueDuringPass = undefined;
+    plan(due === undefined ? options.intervalMs : due - Date.now());
   };
-  timer = setTimeout(() => void tick(), options.intervalMs);
+  const plan = (delayMs: number): void => {
+    if (stopped) return;
+    clearTimeout(timer);
+    const delay = Math.max(0, Math.min(delayMs, options.intervalMs));
+    plannedAt = Date.now() + delay;
+    timer = setTimeout(() => {
+      plannedAt = undefined;
+      void tick();
+    }, delay);
+  };
+  plan(options.intervalMs);
   return {
     runOnce,
+    wakeAt: (at) => {
+      const due = at.getTime();
+      if (plannedAt === undefined) dueDuringPass = Math.min(dueDuringPass ?? due, due);
+      else if (due < plannedAt) plan(due - Date.now());
+    },
     stop: async () => {
       stopped = true;
       clearTimeout(timer);

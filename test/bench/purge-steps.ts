@@ -33,7 +33,7 @@ const config = loadConfig({
   WORKER_ENABLED: 'false',
   GRACE_PERIOD_SECONDS: '0',
   PARTICIPANTS: participantsConfig(fakes),
-  // 0: the server's default (1 on FerretDB, 4 on MongoDB).
+  // 0: the service's default.
   ...(args.concurrency > 0 && { WORKER_CONCURRENCY: String(args.concurrency) }),
   BREAKER_LIMIT: String(args.deletions * 2),
   BREAKER_REQUESTER_LIMIT: String(args.deletions * 2),
