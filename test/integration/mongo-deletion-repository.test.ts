@@ -494,6 +494,26 @@ describe('version claims (a server that cannot compare-and-set)', () => {
   });
 });
 
+describe('requests stored before the worker flags existed', () => {
+  it('are found by the worker queries once migrate has set their flags', async () => {
+    const unshredded = scheduled({ state: 'COMPLETED', completedAt: at(DAY), outbox: [] });
+    const suspending = scheduled({
+      notices: { phase: 'suspend', pending: ['billing'], attempts: 0, dueAt: at(0) },
+    });
+    await Promise.all([unshredded, suspending].map((r) => repo.insert(r)));
+    await conn!
+      .collection(DELETION_REQUESTS)
+      .updateMany({}, { $unset: { noticesOwed: '', keyToShred: '' } });
+    expect(await repo.findUnshredded(10)).toEqual([]);
+    expect(await repo.findNoticesDue(at(MINUTE), 10)).toEqual([]);
+
+    await migrate(conn!, names);
+
+    expect(ids(await repo.findUnshredded(10))).toEqual([unshredded.id]);
+    expect(ids(await repo.findNoticesDue(at(MINUTE), 10))).toEqual([suspending.id]);
+  });
+});
+
 describe('list', () => {
   it('pages newest first through equal creation times without duplicates or gaps', async () => {
     const offsets = [0, 0, 0, MINUTE, MINUTE, 2 * MINUTE, 3 * MINUTE];

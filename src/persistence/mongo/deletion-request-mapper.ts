@@ -122,6 +122,8 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   },
   outbox: r.outbox.map(owedToDocument),
   outboxDueAt: outboxDueAt(r.outbox),
+  noticesOwed: r.notices !== null || r.outbox.length > 0,
+  keyToShred: r.state === 'COMPLETED' && r.subjectKeyDestroyedAt === null,
   sentNotices: r.sentNotices.map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: r.subjectKeyDestroyedAt,
   retention: r.retention && { ...r.retention },

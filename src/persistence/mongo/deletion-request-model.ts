@@ -113,6 +113,15 @@ export interface DeletionRequestDocument {
   outbox?: OwedNoticeDocument[];
   /** The earliest `dueAt` of the outbox (null when empty): what the worker queries by. */
   outboxDueAt?: Date | null;
+  /**
+   * Notices are owed (Suspend/Restore calls, or the outbox): the equality the
+   * worker's query leads with, which FerretDB 1.x serves from an index (its
+   * ranges and `$or` are evaluated in Go over every document they reach).
+   * Absent on documents from before it, until `migrate` sets it.
+   */
+  noticesOwed?: boolean;
+  /** COMPLETED and the subject's key not destroyed yet: the shredder's query, as an equality. */
+  keyToShred?: boolean;
   sentNotices?: SentNoticeDocument[];
   /** Absent on documents written before crypto-shredding. */
   subjectKeyDestroyedAt?: Date | null;
@@ -206,6 +215,8 @@ export const deletionRequestIndexes = [
   { key: { state: 1, legalDeadline: 1 }, name: 'state_legal_deadline' },
   { key: { state: 1, updatedAt: 1 }, name: 'state_updated_at' },
   { key: { auditDueAt: 1 }, name: 'audit_due_at' },
+  { key: { noticesOwed: 1 }, name: 'notices_owed' },
+  { key: { keyToShred: 1 }, name: 'key_to_shred' },
 ] as const satisfies readonly { key: Record<string, 1 | -1>; name: string; unique?: true }[];
 
 const strictness = { strict: 'throw', strictQuery: 'throw', versionKey: false } as const;
@@ -430,6 +441,8 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     finalNotice: nullable(finalNoticeSchema),
     outbox: { type: [owedNoticeSchema], default: [] },
     outboxDueAt: nullable(Date),
+    noticesOwed: Boolean,
+    keyToShred: Boolean,
     sentNotices: { type: [sentNoticeSchema], default: [] },
     subjectKeyDestroyedAt: nullable(Date),
     retention: nullable(retentionSchema),

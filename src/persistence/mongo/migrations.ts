@@ -33,6 +33,26 @@ const indexNames = async (conn: Connection, collection: string): Promise<string[
 };
 
 /**
+ * Sets the flags the worker's queries lead with (`noticesOwed`, `keyToShred`)
+ * on requests stored before they existed; every write keeps them since. Once
+ * done, each start finds nothing to set.
+ */
+const deriveWorkFlags = async (conn: Connection): Promise<void> => {
+  const requests = conn.collection(DELETION_REQUESTS);
+  await requests.updateMany(
+    {
+      noticesOwed: { $exists: false },
+      $or: [{ notices: { $ne: null } }, { outboxDueAt: { $ne: null } }],
+    },
+    { $set: { noticesOwed: true } },
+  );
+  await requests.updateMany(
+    { keyToShred: { $exists: false }, state: 'COMPLETED', subjectKeyDestroyedAt: null },
+    { $set: { keyToShred: true } },
+  );
+};
+
+/**
  * Creates every index the service relies on, with only `key`, `name` and
  * `unique` (all FerretDB 1.24 supports), and drops retired ones. Creating an
  * existing index is a no-op, so this runs at every start. Throws UNAVAILABLE when the database is away.
@@ -52,6 +72,7 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
         await conn.collection(collection).createIndexes([{ ...index, key: { ...index.key } }]);
       }
     }
+    await deriveWorkFlags(conn);
     for (const [collection, index] of retired) {
       if ((await indexNames(conn, collection)).includes(index))
         await conn.collection(collection).dropIndex(index);

@@ -204,22 +204,27 @@ export const createMongoDeletionRepository = (
         return findMany(filter, { createdAt: -1, _id: -1 }, query.limit);
       }),
     findDueForErasure: (now, limit) =>
-      call('find_due_for_erasure', {}, () =>
-        findMany(
-          {
-            $or: [
-              { state: 'SCHEDULED', purgeAt: { $lte: now } },
-              { state: 'ERASING', leaseUntil: { $lte: now } },
-            ],
-          },
-          { purgeAt: 1, _id: 1 },
-          limit,
-        ),
-      ),
+      call('find_due_for_erasure', {}, async () => {
+        // Two queries, each led by an equality on the state (one `$or` would reach every request
+        // on FerretDB 1.x): the purges due to start, then those whose lease ran out.
+        const [starting, stalled] = await Promise.all([
+          findMany({ state: 'SCHEDULED', purgeAt: { $lte: now } }, { purgeAt: 1, _id: 1 }, limit),
+          findMany({ state: 'ERASING', leaseUntil: { $lte: now } }, { purgeAt: 1, _id: 1 }, limit),
+        ]);
+        return [...starting, ...stalled]
+          .sort(
+            (a, b) =>
+              (a.purgeAt?.getTime() ?? 0) - (b.purgeAt?.getTime() ?? 0) || a.id.localeCompare(b.id),
+          )
+          .slice(0, limit);
+      }),
     findNoticesDue: (now, limit) =>
       call('find_notices_due', {}, () =>
         findMany(
-          { $or: [{ 'notices.dueAt': { $lte: now } }, { outboxDueAt: { $lte: now } }] },
+          {
+            noticesOwed: true,
+            $or: [{ 'notices.dueAt': { $lte: now } }, { outboxDueAt: { $lte: now } }],
+          },
           // Least recently changed first: one just handled goes to the back of a backlog.
           { updatedAt: 1, _id: 1 },
           limit,
@@ -304,7 +309,7 @@ export const createMongoDeletionRepository = (
     findUnshredded: (limit) =>
       call('find_unshredded', {}, () =>
         findMany(
-          { state: 'COMPLETED', subjectKeyDestroyedAt: null },
+          { keyToShred: true, state: 'COMPLETED', subjectKeyDestroyedAt: null },
           { completedAt: 1, _id: 1 },
           limit,
         ),
