@@ -4,6 +4,7 @@ import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-mo
 import { AUDIT_EVENTS, auditEventIndexes } from './mongo-audit-log.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
 import { RATE_LIMITS, rateLimitIndexes } from './mongo-rate-limiter.js';
+import { RATE_LIMIT_SLOTS, rateLimitSlotIndexes } from './rate-limit-slots.js';
 import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
@@ -63,6 +64,7 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
       [DELETION_REQUESTS, deletionRequestIndexes],
       [AUDIT_EVENTS, auditEventIndexes],
       [RATE_LIMITS, rateLimitIndexes],
+      [RATE_LIMIT_SLOTS, rateLimitSlotIndexes],
       [names.sessions, [bySubject]],
       [names.apiTokens, [bySubject]],
     ];

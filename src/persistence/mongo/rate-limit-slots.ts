@@ -6,9 +6,14 @@ import { insertedFirst } from './classify-mongo-error.js';
 /** The collection of claimed slots: exact budgets. */
 export const RATE_LIMIT_SLOTS = 'rate_limit_slots';
 
+/** Slots are read by their budget's key (FerretDB 1.x evaluates `$in` of ids over every slot). */
+export const rateLimitSlotIndexes = [{ key: { key: 1 as const }, name: 'slot_key' }];
+
 /** Slot `<key>#<epoch>#<position>`: one point spent at `claimedAt`. */
 interface SlotDocument {
   _id: string;
+  /** The budget's key: slots are looked up by it, an equality every server serves from an index. */
+  key: string;
   claimedAt: Date;
   /** When the slot stops limiting anything (the sweeper deletes it then). */
   expire: Date;
@@ -24,8 +29,9 @@ interface SlotDocument {
  * busy; after inserting, a writer looks at the neighbouring epochs' slot of
  * its position and gives it back if either is within a window of its own, so
  * two writers on either side of an epoch's end cannot both keep it. Writers
- * pick free positions at random, so concurrent ones rarely collide. Every
- * lookup is by `_id`.
+ * pick free positions at random, so concurrent ones rarely collide. Slots
+ * are read by their key (the slots of one budget: at most three epochs of
+ * its points, as the sweep deletes expired ones).
  */
 export interface RateLimitSlots {
   take(key: string, budget: RateBudget, now: Date): Promise<RateVerdict>;
@@ -36,10 +42,12 @@ const slotId = (key: string, epoch: number, position: number): string =>
 
 export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
   const slots = conn.collection<SlotDocument>(RATE_LIMIT_SLOTS);
-  const byId = async (ids: readonly string[]): Promise<Map<string, SlotDocument>> =>
-    new Map(
-      (await slots.find({ _id: { $in: [...ids] } }).toArray()).map((slot) => [slot._id, slot]),
-    );
+  /** The slots of a budget among `ids`, by id. */
+  const byId = async (key: string, ids: readonly string[]): Promise<Map<string, SlotDocument>> => {
+    const wanted = new Set(ids);
+    const found = await slots.find({ key }).toArray();
+    return new Map(found.filter((slot) => wanted.has(slot._id)).map((slot) => [slot._id, slot]));
+  };
 
   const claim = (doc: SlotDocument): Promise<boolean> => insertedFirst(() => slots.insertOne(doc));
 
@@ -50,7 +58,7 @@ export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
     windowMs: number,
   ): Promise<boolean> => {
     const mine = slotId(key, slot.epoch, slot.position);
-    const neighbours = await byId([
+    const neighbours = await byId(key, [
       slotId(key, slot.epoch - 1, slot.position),
       slotId(key, slot.epoch + 1, slot.position),
     ]);
@@ -68,7 +76,10 @@ export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
       const positions = Array.from({ length: points }, (_, index) => index + 1);
       const epochs = [epoch - 1, epoch, epoch + 1];
       for (;;) {
-        const seen = await byId(positions.flatMap((p) => epochs.map((e) => slotId(key, e, p))));
+        const seen = await byId(
+          key,
+          positions.flatMap((p) => epochs.map((e) => slotId(key, e, p))),
+        );
         // A claim keeps its position busy for a window: one in this epoch always does.
         const freeAt = (p: number): number =>
           Math.max(
@@ -83,7 +94,8 @@ export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
         }
         const position = free[Math.floor(Math.random() * free.length)] ?? 1;
         const expire = new Date(at + windowMs);
-        if (!(await claim({ _id: slotId(key, epoch, position), claimedAt: now, expire }))) continue;
+        const slot = { _id: slotId(key, epoch, position), key, claimedAt: now, expire };
+        if (!(await claim(slot))) continue;
         if (await keep(key, { epoch, position, at }, windowMs)) return { allowed: true };
       }
     },
