@@ -51,52 +51,45 @@ export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
 
   const claim = (doc: SlotDocument): Promise<boolean> => insertedFirst(() => slots.insertOne(doc));
 
-  /** Keeps a fresh claim only if no neighbouring epoch's slot of its position is within a window of it. */
-  const keep = async (
-    key: string,
-    slot: { readonly epoch: number; readonly position: number; readonly at: number },
-    windowMs: number,
-  ): Promise<boolean> => {
-    const mine = slotId(key, slot.epoch, slot.position);
-    const neighbours = await byId(key, [
-      slotId(key, slot.epoch - 1, slot.position),
-      slotId(key, slot.epoch + 1, slot.position),
-    ]);
-    const clash = [...neighbours.values()].some(
-      (other) => Math.abs(other.claimedAt.getTime() - slot.at) < windowMs,
-    );
-    if (clash) await slots.deleteOne({ _id: mine });
-    return !clash;
-  };
-
   return {
     take: async (key, { points, windowMs }, now) => {
       const at = now.getTime();
       const epoch = Math.floor(at / windowMs);
       const positions = Array.from({ length: points }, (_, index) => index + 1);
       const epochs = [epoch - 1, epoch, epoch + 1];
+      const claimedAt = (seen: Map<string, SlotDocument>, e: number, p: number): number =>
+        seen.get(slotId(key, e, p))?.claimedAt.getTime() ?? -Infinity;
+      // A claim keeps its position busy for a window: one in this epoch always does.
+      const freeAt = (seen: Map<string, SlotDocument>, p: number): number =>
+        Math.max(0, ...epochs.map((e) => claimedAt(seen, e, p) + windowMs));
+      // The first try picks any position unseen: a budget with room spends one insert and one read.
+      let candidates = positions;
       for (;;) {
+        const position = candidates[Math.floor(Math.random() * candidates.length)] ?? 1;
+        const mine = slotId(key, epoch, position);
+        const expire = new Date(at + windowMs);
+        const inserted = await claim({ _id: mine, key, claimedAt: now, expire });
+        // One read: the check of a claim, and what the next try picks from.
         const seen = await byId(
           key,
           positions.flatMap((p) => epochs.map((e) => slotId(key, e, p))),
         );
-        // A claim keeps its position busy for a window: one in this epoch always does.
-        const freeAt = (p: number): number =>
-          Math.max(
-            0,
-            ...epochs.map(
-              (e) => (seen.get(slotId(key, e, p))?.claimedAt.getTime() ?? -Infinity) + windowMs,
-            ),
+        if (inserted) {
+          // Kept only if no neighbouring epoch's slot of its position is within a window of it.
+          const clash = [epoch - 1, epoch + 1].some(
+            (e) => Math.abs(claimedAt(seen, e, position) - at) < windowMs,
           );
-        const free = positions.filter((p) => freeAt(p) <= at);
-        if (free.length === 0) {
-          return { allowed: false, retryDelayMs: Math.min(...positions.map(freeAt)) - at };
+          if (!clash) return { allowed: true };
+          await slots.deleteOne({ _id: mine });
+          seen.delete(mine);
         }
-        const position = free[Math.floor(Math.random() * free.length)] ?? 1;
-        const expire = new Date(at + windowMs);
-        const slot = { _id: slotId(key, epoch, position), key, claimedAt: now, expire };
-        if (!(await claim(slot))) continue;
-        if (await keep(key, { epoch, position, at }, windowMs)) return { allowed: true };
+        candidates = positions.filter((p) => freeAt(seen, p) <= at);
+        if (candidates.length === 0) {
+          return {
+            allowed: false,
+            retryDelayMs: Math.min(...positions.map((p) => freeAt(seen, p))) - at,
+          };
+        }
       }
     },
   };
