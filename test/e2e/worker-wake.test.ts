@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -14,16 +13,9 @@ describe('a request confirmed without a grace period', () => {
 
   it('starts purging within a second on an idle worker, and completes', async () => {
     const request = await t.scheduled({ prefix: 'wake' });
-    const confirmedAt = Date.now();
     const stateOf = async () => (await t.app.deps.requests.findById(request.id))?.state;
-    let state = await stateOf();
-    while (state === 'SCHEDULED' && Date.now() - confirmedAt < 5000) {
-      await sleep(20);
-      state = await stateOf();
-    }
-    const startedWithinMs = Date.now() - confirmedAt;
-    expect(state).not.toBe('SCHEDULED');
-    expect(startedWithinMs).toBeLessThan(1000);
+    // The worker's own timer would wait a minute: only the wake can start the purge this soon.
+    await expect.poll(stateOf, { timeout: 1000, interval: 20 }).not.toBe('SCHEDULED');
     await expect.poll(stateOf, { timeout: 5000 }).toBe('COMPLETED');
   });
 });

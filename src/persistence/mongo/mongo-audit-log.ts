@@ -87,7 +87,8 @@ const insertedBefore = async (insert: () => Promise<unknown>): Promise<number | 
  * The audit log in MongoDB (or FerretDB). An append claims the next sequence
  * by inserting the event with `_id` = sequence: the unique `_id` lets exactly
  * one writer have each place, on both servers and across replicas, so the
- * chain never forks. A replica appends what arrives together in one insert. The end is found from a head hint plus reads by `_id`
+ * chain never forks. A replica appends what arrives together in one insert.
+ * The end is found from a head hint plus reads by `_id`
  * (the only lookups FerretDB 1.x answers from an index).
  */
 export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog => {

@@ -13,7 +13,7 @@ import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
 import { changeOf } from './request-change.js';
-import { createCompareAndSetWrites, type WriteProtocol } from './request-writes.js';
+import { createCompareAndSetWrites, reserveAttempt, type WriteProtocol } from './request-writes.js';
 import {
   openPersonalData,
   personalDataChanged,
@@ -116,7 +116,8 @@ export const createMongoDeletionRepository = (
   const writes =
     options.protocol === 'version-claims'
       ? createVersionClaimWrites(conn, model)
-      : createCompareAndSetWrites(conn, model);
+      : createCompareAndSetWrites(model);
+  const reserve = reserveAttempt(conn);
   const call = <T>(
     method: string,
     spanAttributes: Record<string, string>,
@@ -189,9 +190,7 @@ export const createMongoDeletionRepository = (
         }
       }),
     reserveConfirmationAttempt: (id, maxAttempts) =>
-      call('reserve_confirmation_attempt', withId(id), () =>
-        writes.reserveAttempt(id, maxAttempts),
-      ),
+      call('reserve_confirmation_attempt', withId(id), () => reserve(id, maxAttempts)),
     list: (query) =>
       call('list', {}, () => {
         const filter: Filter = {};

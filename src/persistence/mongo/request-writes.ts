@@ -24,15 +24,12 @@ export interface VersionedChange {
 
 /** The writes of request documents whose atomicity depends on the server. */
 export interface RequestWrites {
-  readonly protocol: WriteProtocol;
   /** Writes the change if the request still holds the version before it; false when it moved on. */
   update(change: VersionedChange): Promise<boolean>;
   /** Deletes the request if it holds `expectedVersion`; false when it moved on or is gone. */
   remove(id: string, expectedVersion: number): Promise<boolean>;
   /** Forgets the stored snapshots of versions older than `keepVersion` (none kept: nothing to do). */
   pruneSnapshots(id: string, keepVersion: number): Promise<void>;
-  /** Spends the first free one of `max` confirmation attempts; false when all are spent. */
-  reserveAttempt(id: string, max: number): Promise<boolean>;
 }
 
 /** One spent confirmation attempt of a request. */
@@ -46,8 +43,10 @@ interface AttemptClaim {
 export const CONFIRMATION_ATTEMPTS = 'confirmation_attempts';
 
 /**
- * Attempts are inserts into a unique `_id` (`<request>#<n>`), atomic on every
- * server, and kept for good: a late guess can never spend a "fresh" one.
+ * Spends the first free one of `max` confirmation attempts; false when all
+ * are spent. Attempts are inserts into a unique `_id` (`<request>#<n>`),
+ * atomic on every server (so the same whatever the write protocol), and kept
+ * for good: a late guess can never spend a "fresh" one.
  */
 export const reserveAttempt =
   (conn: Connection) =>
@@ -62,10 +61,8 @@ export const reserveAttempt =
 
 /** One update by `_id` and version, which MongoDB applies atomically: no claim, no read. */
 export const createCompareAndSetWrites = (
-  conn: Connection,
   model: Model<DeletionRequestDocument>,
 ): RequestWrites => ({
-  protocol: 'compare-and-set',
   update: async (change) => {
     const filter = { _id: change.id, version: change.version - 1 };
     const result = await model
@@ -76,5 +73,4 @@ export const createCompareAndSetWrites = (
   remove: async (id, expectedVersion) =>
     (await model.deleteOne({ _id: id, version: expectedVersion }).exec()).deletedCount === 1,
   pruneSnapshots: () => Promise.resolve(),
-  reserveAttempt: reserveAttempt(conn),
 });

@@ -2,7 +2,7 @@ import type { Connection, Model } from 'mongoose';
 import { insertedFirst } from './classify-mongo-error.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';
 import { updateOf } from './request-change.js';
-import { reserveAttempt, type RequestWrites, type VersionedChange } from './request-writes.js';
+import type { RequestWrites, VersionedChange } from './request-writes.js';
 
 /** One claimed version of a request: its full document, written before the request itself. */
 interface VersionClaim {
@@ -150,7 +150,6 @@ export const createVersionClaimWrites = (
     return result.matchedCount === 1 || reached(change.id, change.version);
   };
   return {
-    protocol: 'version-claims',
     update: async (change) => {
       const since = Date.now();
       if (!(await claims.claimVersion(change.id, change.version, await change.document()))) {
@@ -173,6 +172,5 @@ export const createVersionClaimWrites = (
       return true;
     },
     pruneSnapshots: (id, keepVersion) => claims.pruneBelow(id, keepVersion, 1),
-    reserveAttempt: reserveAttempt(conn),
   };
 };
