@@ -3,9 +3,9 @@ import { DomainError } from '../domain/domain-error.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import {
   admitErasures,
-  inWindow,
   requesterOf,
   resumeErasures as resume,
+  startedInWindow,
   type Admission,
   type BreakerPolicy,
   type BreakerState,
@@ -70,7 +70,7 @@ const changeBreaker = <T>(
 
 const statusOf = (deps: DeletionDeps, state: BreakerState): SafetyStatus => ({
   paused: state.pause,
-  startedInWindow: inWindow(state, deps.clock.now(), deps.policy.breaker).length,
+  startedInWindow: startedInWindow(state, deps.clock.now(), deps.policy.breaker),
   policy: deps.policy.breaker,
   resumed: state.resumed,
 });

@@ -23,11 +23,34 @@ export interface ErasureStart {
 /** Why erasures are paused. */
 export type PauseReason = 'TOTAL_LIMIT' | 'REQUESTER_LIMIT';
 
+/**
+ * The starts counted in one stretch of time: `from` up to (not including)
+ * `to`, a sixtieth of the window. A stretch counts while any of it is inside
+ * the window, so a start counts for at least the window and at most one
+ * stretch longer: the breaker errs toward pausing, and its record stays the
+ * same size however many erasures start.
+ */
+export interface StartCount {
+  readonly from: Date;
+  readonly to: Date;
+  readonly total: number;
+  /** Starts per requester (subjects deleting themselves are only in the total). */
+  readonly requesters: readonly { readonly requester: string; readonly count: number }[];
+}
+
+/** Requests counted at one moment, remembered so that asking again does not count them twice. */
+export interface CountedAt {
+  readonly at: Date;
+  readonly ids: readonly string[];
+}
+
 /** The breaker as stored: one document shared by every replica, written with compare-and-set. */
 export interface BreakerState {
   readonly version: number;
-  /** Starts in the window (older ones are dropped as it slides; a resume empties it). */
-  readonly starts: readonly ErasureStart[];
+  /** Starts in the window, by stretch (older stretches are dropped as it slides; a resume empties it). */
+  readonly counts: readonly StartCount[];
+  /** The requests counted in the last REMEMBERED_MS. */
+  readonly counted: readonly CountedAt[];
   readonly pause: {
     readonly reason: PauseReason;
     readonly at: Date;
@@ -36,8 +59,22 @@ export interface BreakerState {
   readonly resumed: { readonly at: Date; readonly by: Actor } | null;
 }
 
+/**
+ * How long a counted request is remembered. A request asked again within it
+ * (a replica raced for it, or its own write failed and the next pass retried)
+ * is admitted without counting twice; one asked again later (its write failed
+ * for longer than this) counts again, which errs toward pausing.
+ */
+export const REMEMBERED_MS = 60_000;
+
 /** A breaker that has never been written. */
-export const initialBreaker: BreakerState = { version: 0, starts: [], pause: null, resumed: null };
+export const initialBreaker: BreakerState = {
+  version: 0,
+  counts: [],
+  counted: [],
+  pause: null,
+  resumed: null,
+};
 
 /** What the breaker says to an erasure about to start. */
 export type Admission =
@@ -52,17 +89,58 @@ export type Admission =
 export const requesterOf = (request: Pick<DeletionRequest, 'requester' | 'subjectId'>) =>
   isSubjectItself(request.requester, request.subjectId) ? null : request.requester.id;
 
-/** The starts still inside the window at `now`. */
-export const inWindow = (
-  state: BreakerState,
-  now: Date,
+/** The stretches still (partly) inside the window at `now`. */
+const liveCounts = (state: BreakerState, now: Date, policy: BreakerPolicy) =>
+  state.counts.filter((count) => count.to.getTime() > now.getTime() - policy.windowMs);
+
+/** Erasures started in the window at `now`. */
+export const startedInWindow = (state: BreakerState, now: Date, policy: BreakerPolicy): number =>
+  liveCounts(state, now, policy).reduce((sum, count) => sum + count.total, 0);
+
+/** `counts` with one more start of `requester` at `at`, in the stretch that holds `at`. */
+const countStart = (
+  counts: readonly StartCount[],
+  { requester, at }: ErasureStart,
   policy: BreakerPolicy,
-): readonly ErasureStart[] =>
-  state.starts.filter((start) => start.at.getTime() > now.getTime() - policy.windowMs);
+): readonly StartCount[] => {
+  const time = at.getTime();
+  const index = counts.findIndex(
+    (count) => count.from.getTime() <= time && time < count.to.getTime(),
+  );
+  const width = Math.max(1, Math.floor(policy.windowMs / 60));
+  const from = Math.floor(time / width) * width;
+  const stretch = counts[index] ?? {
+    from: new Date(from),
+    to: new Date(from + width),
+    total: 0,
+    requesters: [],
+  };
+  const requesters =
+    requester === null
+      ? stretch.requesters
+      : stretch.requesters.some((entry) => entry.requester === requester)
+        ? stretch.requesters.map((entry) =>
+            entry.requester === requester ? { requester, count: entry.count + 1 } : entry,
+          )
+        : [...stretch.requesters, { requester, count: 1 }];
+  const next = { ...stretch, total: stretch.total + 1, requesters };
+  return index === -1
+    ? [...counts, next]
+    : counts.map((count, at) => (at === index ? next : count));
+};
+
+/** `counted` with `id` counted at `at`, and without what is older than REMEMBERED_MS. */
+const remember = (counted: readonly CountedAt[], { deletionRequestId, at }: ErasureStart) => {
+  const kept = counted.filter((entry) => entry.at.getTime() > at.getTime() - REMEMBERED_MS);
+  const last = kept.at(-1);
+  return last?.at.getTime() === at.getTime()
+    ? [...kept.slice(0, -1), { at, ids: [...last.ids, deletionRequestId] }]
+    : [...kept, { at, ids: [deletionRequestId] }];
+};
 
 /**
  * Decides whether an erasure may start, and the breaker's next state (the
- * same object when nothing changes). A request counted before (a retried or
+ * same object when nothing changes). A request counted lately (a retried or
  * raced claim) is admitted again without counting twice, even once paused:
  * it was within the limit. Otherwise a paused breaker admits nothing, and a
  * start that would go past either limit trips it instead of starting.
@@ -72,14 +150,22 @@ export const admitErasure = (
   start: ErasureStart,
   policy: BreakerPolicy,
 ): { readonly state: BreakerState; readonly admission: Admission } => {
-  if (state.starts.some((counted) => counted.deletionRequestId === start.deletionRequestId))
+  if (state.counted.some((entry) => entry.ids.includes(start.deletionRequestId)))
     return { state, admission: 'ADMITTED' };
   if (state.pause !== null) return { state, admission: 'PAUSED' };
-  const starts = inWindow(state, start.at, policy);
+  const counts = liveCounts(state, start.at, policy);
+  const total = counts.reduce((sum, count) => sum + count.total, 0);
   const byRequester =
-    start.requester === null ? 0 : starts.filter((s) => s.requester === start.requester).length;
+    start.requester === null
+      ? 0
+      : counts.reduce(
+          (sum, count) =>
+            sum +
+            (count.requesters.find((entry) => entry.requester === start.requester)?.count ?? 0),
+          0,
+        );
   const reason: PauseReason | null =
-    starts.length >= policy.limit
+    total >= policy.limit
       ? 'TOTAL_LIMIT'
       : byRequester >= policy.requesterLimit
         ? 'REQUESTER_LIMIT'
@@ -87,11 +173,18 @@ export const admitErasure = (
   if (reason !== null) {
     const requester = reason === 'REQUESTER_LIMIT' ? start.requester : null;
     return {
-      state: { ...state, starts, pause: { reason, at: start.at, requester } },
+      state: { ...state, counts, pause: { reason, at: start.at, requester } },
       admission: 'TRIPPED',
     };
   }
-  return { state: { ...state, starts: [...starts, start] }, admission: 'ADMITTED' };
+  return {
+    state: {
+      ...state,
+      counts: countStart(counts, start, policy),
+      counted: remember(state.counted, start),
+    },
+    admission: 'ADMITTED',
+  };
 };
 
 /**
@@ -133,5 +226,8 @@ export const resumeErasures = (
       message: 'the requester whose deletions tripped the breaker cannot resume it',
     });
   }
-  return { state: { ...state, starts: [], pause: null, resumed: { at, by } }, resumed: true };
+  return {
+    state: { ...state, counts: [], counted: [], pause: null, resumed: { at, by } },
+    resumed: true,
+  };
 };

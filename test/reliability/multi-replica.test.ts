@@ -59,9 +59,7 @@ describe(`${String(REPLICAS)} replicas on one database`, () => {
       OTP_SECRET: 'test-only-otp-secret-0123456789abcdef',
       // 300 erasures in minutes is this test's load, not a mass deletion to stop (the default
       // limit of 100 an hour held the other 200: test/security/mass-deletion-breaker.test.ts).
-      // A short window keeps the breaker's record of recent starts small.
       BREAKER_LIMIT: String(DELETIONS),
-      BREAKER_WINDOW_SECONDS: '60',
     };
     replicas = await Promise.all(Array.from({ length: REPLICAS }, () => startReplica(env)));
     const started = Date.now();

@@ -1,13 +1,21 @@
 import type { Connection } from 'mongoose';
 import type { BreakerStore } from '../../app/ports.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
-import { initialBreaker, type BreakerState } from '../../domain/erasure-breaker.js';
+import {
+  initialBreaker,
+  type BreakerState,
+  type ErasureStart,
+} from '../../domain/erasure-breaker.js';
 import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 
 const ERASURE_BREAKER = 'erasure_breaker';
 
 /** One version of the breaker: the version is the `_id`, so exactly one writer makes each. */
-type BreakerVersion = { _id: number } & Omit<BreakerState, 'version'>;
+type BreakerVersion = { _id: number } & Omit<BreakerState, 'version' | 'counts' | 'counted'> &
+  Partial<Pick<BreakerState, 'counts' | 'counted'>> & {
+    /** Written before starts were counted by stretch: every start in the window, one by one. */
+    readonly starts?: readonly ErasureStart[];
+  };
 
 /** The highest version a writer has seen written: where to start looking for the newest. */
 interface BreakerHead {
@@ -18,16 +26,37 @@ interface BreakerHead {
 /** Versions this far behind the newest keep only their `_id` (the claim), not their state. */
 const KEPT_VERSIONS = 20;
 
-const fromDocument = ({ _id, starts, pause, resumed }: BreakerVersion): BreakerState => ({
-  version: _id,
-  starts: starts.map(({ deletionRequestId, requester, at }) => ({
-    deletionRequestId,
-    requester,
-    at,
-  })),
-  pause,
-  resumed,
-});
+/**
+ * A stored version as the breaker's state. One written before stretches
+ * holds its starts one by one: each becomes a stretch of its own instant
+ * (counted as before until it leaves the window) and is remembered as counted.
+ */
+const fromDocument = (document: BreakerVersion): BreakerState => {
+  const { _id, counts, counted, pause, resumed, starts = [] } = document;
+  return {
+    version: _id,
+    counts: [
+      ...starts.map(({ requester, at }) => ({
+        from: at,
+        to: new Date(at.getTime() + 1),
+        total: 1,
+        requesters: requester === null ? [] : [{ requester, count: 1 }],
+      })),
+      ...(counts ?? []).map(({ from, to, total, requesters }) => ({
+        from,
+        to,
+        total,
+        requesters: requesters.map(({ requester, count }) => ({ requester, count })),
+      })),
+    ],
+    counted: [
+      ...starts.map(({ deletionRequestId, at }) => ({ at, ids: [deletionRequestId] })),
+      ...(counted ?? []).map(({ at, ids }) => ({ at, ids: [...ids] })),
+    ],
+    pause,
+    resumed,
+  };
+};
 
 /**
  * The mass-deletion breaker in MongoDB (or FerretDB), append-only: each new
@@ -75,7 +104,7 @@ export const createMongoErasureBreaker = (conn: Connection): BreakerStore => {
         // Versions are consecutive: emptying the one that just fell behind keeps them all small.
         await versions.updateOne(
           { _id: version - KEPT_VERSIONS },
-          { $set: { starts: [], pause: null, resumed: null } },
+          { $set: { counts: [], counted: [], pause: null, resumed: null } },
         );
         return true;
       }),

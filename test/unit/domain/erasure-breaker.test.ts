@@ -3,6 +3,8 @@ import {
   admitErasure,
   admitErasures,
   initialBreaker,
+  REMEMBERED_MS,
+  startedInWindow,
   requesterOf,
   resumeErasures,
   type BreakerState,
@@ -64,7 +66,8 @@ describe('mass-deletion breaker', () => {
     ]);
     expect(admissions).toEqual(['ADMITTED', 'ADMITTED', 'ADMITTED', 'TRIPPED', 'PAUSED']);
     expect(state.pause).toEqual({ reason: 'TOTAL_LIMIT', at: at(0), requester: null });
-    expect(state.starts.map((s) => s.deletionRequestId)).toEqual(['a', 'b', 'c']);
+    expect(state.counted.flatMap((entry) => entry.ids)).toEqual(['a', 'b', 'c']);
+    expect(startedInWindow(state, at(0), policy)).toBe(3);
   });
 
   it('lets the window slide: starts older than the window no longer count', () => {
@@ -75,6 +78,43 @@ describe('mass-deletion breaker', () => {
       start('d', null, 61),
     ]);
     expect(admissions).toEqual(['ADMITTED', 'ADMITTED', 'ADMITTED', 'ADMITTED']);
+  });
+
+  it('counts a start for at least the window and at most a sixtieth of it longer', () => {
+    // Stretches of one second for a window of a minute: a start at 0.5 s counts until 61 s.
+    const { state } = run([start('a', 'svc', 0.5)]);
+    expect(startedInWindow(state, at(60.4), policy)).toBe(1);
+    expect(startedInWindow(state, at(60.99), policy)).toBe(1);
+    expect(startedInWindow(state, at(61), policy)).toBe(0);
+    const full = run([start('a', 'svc', 0.5), start('b', 'svc', 0.9), start('c', null, 30)]);
+    expect(run([start('d', null, 60.95)], full.state).admissions).toEqual(['TRIPPED']);
+    expect(run([start('d', null, 61)], full.state).admissions).toEqual(['ADMITTED']);
+  });
+
+  it('keeps its record the same size however many erasures start', () => {
+    const roomy = { windowMs: 60_000, limit: 1_000_000, requesterLimit: 1_000_000 };
+    let state = initialBreaker;
+    for (let second = 0; second < 600; second += 1) {
+      const starts = ['x', 'y', 'z'].map((name) => start(`${name}${second}`, name, second));
+      state = admitErasures(state, starts, roomy).state;
+    }
+    expect(state.counts.length).toBeLessThanOrEqual(61);
+    expect(state.counts.every((count) => count.requesters.length === 3)).toBe(true);
+    // The window's 60 stretches and the one it is sliding out of.
+    expect(startedInWindow(state, at(599), roomy)).toBe(3 * 61);
+    expect(state.counted.length).toBe(REMEMBERED_MS / 1000);
+  });
+
+  it('remembers a counted request for REMEMBERED_MS; asked again later, it counts again', () => {
+    const roomy = { ...policy, windowMs: 3_600_000 };
+    const first = admitErasures(initialBreaker, [start('a', null, 0)], roomy).state;
+    const soon = admitErasure(first, start('a', null, REMEMBERED_MS / 1000 - 1), roomy);
+    expect(soon.state).toBe(first);
+    const other = admitErasure(first, start('b', null, REMEMBERED_MS / 1000 + 1), roomy).state;
+    expect(other.counted.flatMap((entry) => entry.ids)).toEqual(['b']);
+    const late = admitErasure(other, start('a', null, REMEMBERED_MS / 1000 + 2), roomy);
+    expect(late.admission).toBe('ADMITTED');
+    expect(startedInWindow(late.state, at(REMEMBERED_MS / 1000 + 2), roomy)).toBe(3);
   });
 
   it('limits one requester below the total; subjects deleting themselves count only in the total', () => {
@@ -107,7 +147,8 @@ describe('mass-deletion breaker', () => {
     const resumed = resumeErasures(tripped, admin, at(10));
     expect(resumed.resumed).toBe(true);
     expect(resumed.state).toMatchObject({
-      starts: [],
+      counts: [],
+      counted: [],
       pause: null,
       resumed: { at: at(10), by: admin },
     });
