@@ -7,7 +7,7 @@ import {
 import type { Operation } from '../domain/authorization.js';
 import type { DeletionRequest, StateChange } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
-import { isSubjectItself, type Principal } from '../domain/principal.js';
+import { isSubjectItself, systemActor, type Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { AuditLog, AuditOutbox, AuditSeal, DeletionRequestRepository } from './ports.js';
 
@@ -50,6 +50,43 @@ const transitionEntry = (
   };
 };
 
+/**
+ * The KEY_DESTROYED entry of a request whose subject's data key was
+ * destroyed at `at`: audited once per request, whoever appends it.
+ */
+export const keyDestroyedEntry = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: DeletionRequest,
+  at: Date,
+): AuditEntry => ({
+  kind: 'KEY_DESTROYED',
+  at,
+  actor: systemActor('purge-worker'),
+  deletionRequestId: request.id,
+  subjectPseudonym: subjectPseudonymOf(pseudonymOf, request),
+  details: { key: 'SUBJECT_DATA_KEY', after: 'ERASURE_COMPLETED' },
+  key: `${request.id}#key_destroyed`,
+});
+
+/**
+ * The entries the `index`-th change of a request owes the log: its
+ * STATE_CHANGED entry, and after it KEY_DESTROYED when the change completed
+ * the request with its key destroyed (the purge does both in one write).
+ */
+const entriesOfChange = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: DeletionRequest,
+  owed: { readonly change: StateChange; readonly index: number },
+): AuditEntry[] => {
+  const destroyedAt = request.subjectKeyDestroyedAt;
+  return [
+    transitionEntry(pseudonymOf, request, owed),
+    ...(owed.change.to === 'COMPLETED' && destroyedAt !== null
+      ? [keyDestroyedEntry(pseudonymOf, request, destroyedAt)]
+      : []),
+  ];
+};
+
 /** How long the outbox gathers owed changes before appending them together. */
 const GATHER_MS = 25;
 /** Requests whose appended changes one replica remembers (the oldest are forgotten first). */
@@ -72,22 +109,25 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
     await Promise.all(
       request.history
         .slice(from)
-        .map((change, offset) =>
-          audit.log.append(
-            transitionEntry(audit.pseudonymOf, request, { change, index: from + offset }),
-          ),
-        ),
+        .flatMap((change, offset) =>
+          entriesOfChange(audit.pseudonymOf, request, { change, index: from + offset }),
+        )
+        .map((entry) => audit.log.append(entry)),
     );
     done.raise(request.id, request.history.length);
   };
   let gathering: DeletionRequest[] = [];
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  /** Settles when the group gathering now has gone to the log. */
+  let gathered: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   const flush = (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     const group = gathering;
+    const waiting = gathered;
     gathering = [];
+    gathered = undefined;
     // Appended in the same tick, the group's entries go to the log together.
     const appended = Promise.all(
       group.map((request) =>
@@ -99,6 +139,7 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
       ),
     ).then(() => undefined);
     flushing = Promise.all([flushing, appended]).then(() => undefined);
+    void flushing.then(() => waiting?.resolve());
     return flushing;
   };
   const owe = (request: DeletionRequest): void => {
@@ -106,6 +147,7 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
     if (request.history.length <= Math.max(asked.get(request.id), request.auditedThrough)) return;
     asked.raise(request.id, request.history.length);
     gathering.push(request);
+    gathered ??= settleable();
     timer ??= setTimeout(() => void flush(), GATHER_MS).unref();
   };
   return {
@@ -117,9 +159,19 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
       const flushed = flush();
       await Promise.all([flushed, audit.log.append(entry)]);
     },
+    appended: () => gathered?.promise ?? flushing,
     knownThrough: (id) => done.get(id),
     flush,
   };
+};
+
+/** A promise and the function that settles it. */
+const settleable = (): { readonly promise: Promise<void>; readonly resolve: () => void } => {
+  let resolve!: () => void;
+  const promise = new Promise<void>((settle) => {
+    resolve = settle;
+  });
+  return { promise, resolve };
 };
 
 /** Counts per key that only grow, the least recently raised forgotten past `max` keys. */

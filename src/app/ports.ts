@@ -7,7 +7,8 @@ import type { ErasureOutcome, ParticipantSpec } from '../domain/erasure-steps.js
 import type { Jurisdiction } from '../domain/legal-deadline.js';
 import type { Contact } from '../domain/notices.js';
 import type { RateLimit } from '../domain/rate-limits.js';
-import type { NoticeChannel, SubjectNotice } from '../domain/subject-notice.js';
+import type { LocalErasureRecord } from '../domain/erasure-report.js';
+import type { NoticeChannel, SentNotice, SubjectNotice } from '../domain/subject-notice.js';
 
 /** Outcome of inserting a new request; the two unique keys are reported apart. */
 export type InsertOutcome =
@@ -210,6 +211,11 @@ export interface AuditOutbox {
    * gathering, in one group): its last event. Throws when the log is away.
    */
   appendAfter(request: DeletionRequest, entry: AuditEntry): Promise<void>;
+  /**
+   * Settles once what is owed so far has gone to the log with its group (or
+   * failed to: it stays owed), without cutting the gathering short.
+   */
+  appended(): Promise<void>;
   /** How many changes of the request this replica knows to be in the log. */
   knownThrough(id: DeletionRequest['id']): number;
   /** Appends what is still gathering (at shutdown). */
@@ -241,10 +247,26 @@ export interface ErasedSubject {
   readonly erasedAt: Date;
 }
 
+/**
+ * An erasure as its purge enters it: what was erased here and what the
+ * subject was told, so that a purge repeated after a crash (with the account
+ * gone and the key destroyed) still reports what the first one did.
+ */
+export interface ErasureEntry extends ErasedSubject {
+  readonly localErasure: LocalErasureRecord;
+  /** The final notice's outcome; null when none was owed. */
+  readonly finalNotice: SentNotice | null;
+}
+
 /** The erased-subject ledger: which subjects were erased, for services restored from a backup. */
 export interface ErasedSubjectLedger {
-  /** Records an erasure; recording the same subject again keeps the first entry. */
-  record(entry: ErasedSubject): Promise<void>;
+  /**
+   * Records an erasure and returns the subject's entry: this one, or the
+   * first when the subject was recorded before (a repeated purge, or an
+   * earlier erasure of the subject; one written before entries held what was
+   * erased is returned without it).
+   */
+  record(entry: ErasureEntry): Promise<ErasureEntry | ErasedSubject>;
   /** The entries of those pseudonyms that are in the ledger. */
   find(pseudonyms: readonly string[]): Promise<ErasedSubject[]>;
 }

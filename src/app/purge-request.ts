@@ -25,6 +25,7 @@ import type { Admission } from '../domain/erasure-breaker.js';
 import { admitToErasure } from './erasure-safety.js';
 import type { EraseAnswer } from './ports.js';
 import { sentNoticeOf, type NoticeSendResult, type SentNotice } from '../domain/subject-notice.js';
+import { destroySubjectKey } from './shred-subject-key.js';
 import { undeliverable } from './tell-subject.js';
 import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
 
@@ -193,25 +194,28 @@ const callOne = async (
   }
 };
 
+/** Erases the account's own data, unless an earlier pass recorded that it did. */
+const eraseLocal = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+): Promise<LocalErasureRecord> =>
+  request.localErasure ??
+  deps.trace.inSpan(stepSpans.eraseLocal, { [attributeKeys.requestId]: request.id }, async () => ({
+    ...(await deps.accounts.erase(request.subjectId)),
+    at: deps.clock.now(),
+  }));
+
 /**
- * Erases the account's own data and records what went, once: an earlier
- * pass's record stands. Recorded at once, before anything slow, so that a
- * crash can hardly lose the counts the report states.
+ * Erases the account's own data before the fan-out (`LOCAL_ERASURE=first`)
+ * and records what went at once: the fan-out may take days.
  */
 const recordLocalErasure = async (
   deps: DeletionDeps,
   recorder: ReturnType<typeof createRecorder>,
-): Promise<LocalErasureRecord> => {
-  const recorded = recorder.current().localErasure;
-  if (recorded !== null) return recorded;
-  const request = recorder.current();
-  const local = await deps.trace.inSpan(
-    stepSpans.eraseLocal,
-    { [attributeKeys.requestId]: request.id },
-    async () => ({ ...(await deps.accounts.erase(request.subjectId)), at: deps.clock.now() }),
-  );
+): Promise<void> => {
+  if (recorder.current().localErasure !== null) return;
+  const local = await eraseLocal(deps, recorder.current());
   await recorder.apply((current) => ({ ...current, localErasure: current.localErasure ?? local }));
-  return recorder.current().localErasure ?? local;
 };
 
 /** Calls every due linked service (more as `after` orderings unblock them), in parallel, bounded. */
@@ -313,10 +317,37 @@ const tellSubject = async (
 };
 
 /**
+ * Enters the erasure in the ledger, before the key goes and before
+ * COMPLETED, with what was erased here and what the subject was told: a
+ * purge repeated after a crash (the account gone, maybe the key too, so
+ * nothing left to count or to send to) reports what the first one did.
+ */
+const enterInLedger = async (
+  deps: DeletionDeps,
+  request: DeletionRequest,
+  done: { readonly erased: LocalErasureRecord; readonly sent: SentNotice | null },
+): Promise<{ readonly local: LocalErasureRecord; readonly told: SentNotice | null }> => {
+  const local = request.localErasure ?? done.erased;
+  const entry = await deps.ledger.record({
+    subjectPseudonym: deps.pseudonymOf(request.subjectId),
+    deletionRequestId: request.id,
+    erasedAt: deps.clock.now(),
+    localErasure: local,
+    finalNotice: done.sent,
+  });
+  const first = 'localErasure' in entry && entry.deletionRequestId === request.id ? entry : null;
+  return first === null
+    ? { local, told: done.sent }
+    : { local: request.localErasure ?? first.localErasure, told: first.finalNotice };
+};
+
+/**
  * One purge pass for one request: claim it with a lease (one worker wins),
  * call Erase on every linked service that is due, in parallel and bounded,
  * recording each answer durably, then decide. Every service answered for
- * good → erase the account's own data → COMPLETED. One failed past its
+ * good → erase the account's own data → tell the subject → enter it in the
+ * ledger → destroy the subject's data key → COMPLETED, the key's
+ * destruction recorded in the same write. One failed past its
  * budget or missed its promised report → NEEDS_ATTENTION (never done).
  * Otherwise the lease is released until the next retry or report is due. A
  * worker that dies mid-way leaves a lease that expires; the next one resumes
@@ -364,7 +395,7 @@ export const purgeRequest = async (
   await fanOut(deps, recorder);
   const decided = await decide(deps, recorder);
   if (decided !== 'ALL_ANSWERED') return decided;
-  const local = await recordLocalErasure(deps, recorder);
+  const erased = await eraseLocal(deps, recorder.current());
   const { notice, sent } = await tellSubject(
     deps,
     recorder.current().id,
@@ -374,30 +405,33 @@ export const purgeRequest = async (
     // The channel is down: the purge waits and tries the notice again.
     await recorder.apply((current) => ({
       ...current,
+      localErasure: current.localErasure ?? erased,
       finalNotice: notice,
       leaseOwner: null,
       leaseUntil: notice.dueAt,
     }));
     return 'WAITING';
   }
-  // In the ledger before COMPLETED: a crash in between leaves an entry a retry keeps, never a gap.
-  await deps.ledger.record({
-    subjectPseudonym: deps.pseudonymOf(request.subjectId),
-    deletionRequestId: request.id,
-    erasedAt: deps.clock.now(),
-  });
+  const { local, told } = await enterInLedger(deps, recorder.current(), { erased, sent });
+  await destroySubjectKey(deps, request);
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
-    const erased = {
+    const done = {
       ...current,
+      localErasure: local,
       finalNotice: notice,
-      sentNotices: sent === null ? current.sentNotices : [...current.sentNotices, sent],
+      sentNotices: told === null ? current.sentNotices : [...current.sentNotices, told],
+      subjectKeyDestroyedAt: completedAt,
     };
-    const { accounts, sessions, apiTokens } = current.localErasure ?? local;
+    const { accounts, sessions, apiTokens } = local;
     const counts = { accounts, sessions, apiTokens };
-    const payload = JSON.stringify(erasureReportContent(erased, counts, completedAt));
+    const payload = JSON.stringify(erasureReportContent(done, counts, completedAt));
     const signed = { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' as const };
-    return complete(erased, signed, { ...context(deps), now: completedAt });
+    return complete(done, signed, { ...context(deps), now: completedAt });
   });
+  // COMPLETED and KEY_DESTROYED go to the log with their group; recording that takes one more write.
+  await deps.audit.outbox.appended();
+  const completed = recorder.current();
+  await deps.requests.update({ ...completed, version: completed.version + 1 }, completed);
   return 'COMPLETED';
 };

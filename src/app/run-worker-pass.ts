@@ -32,7 +32,11 @@ export interface WorkerPassResult {
   readonly settled: number;
   /** Requests whose owed Suspend or Restore calls were sent this pass. */
   readonly notified: number;
-  /** Completed requests whose subject's data key this pass destroyed. */
+  /**
+   * Requests that completed with their subject's data key still there (by an
+   * earlier version: the purge now destroys it in the write that completes)
+   * whose key this pass destroyed.
+   */
   readonly shredded: number;
   /** Requests this pass moved to NEEDS_ATTENTION: an operator must act. */
   readonly needsAttention: readonly string[];
@@ -172,7 +176,7 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   return { ...result, failures: [...refused, ...result.failures], needsAttention, held, tripped };
 };
 
-/** Destroys the data keys of subjects whose requests completed (this pass, or before a crash). */
+/** Destroys the data keys of subjects whose requests completed with them still there. */
 const shredCompleted = async (deps: DeletionDeps) =>
   eachRequest(deps, 'shred', {
     requests: await deps.requests.findUnshredded(BATCH),
@@ -181,8 +185,10 @@ const shredCompleted = async (deps: DeletionDeps) =>
 
 /**
  * One pass of all background work, in order: expiry, unfinished account side
- * effects, owed Suspend/Restore calls, purges, then crypto-shredding of what completed. A request that fails is reported and retried next pass;
- * it never stops the others.
+ * effects, owed Suspend/Restore calls, purges (each destroys its subject's
+ * key as it completes), then crypto-shredding of what completed with a key
+ * left. A request that fails is reported and retried next pass; it never
+ * stops the others.
  */
 export const runWorkerPass = async (
   deps: DeletionDeps,

@@ -86,6 +86,55 @@ describe('final notice to the subject', () => {
     );
   });
 
+  it('finishes a purge that died after destroying the key with what the first one erased and told', async () => {
+    const { subjectId, id } = await t.scheduled();
+    const address = t.emailOf(subjectId);
+    const requests = t.app.deps.requests;
+    const update = requests.update.bind(requests);
+    // The worker dies between destroying the key and writing COMPLETED.
+    const died = vi
+      .spyOn(requests, 'update')
+      .mockImplementation(async (next, previous) =>
+        next.state === 'COMPLETED'
+          ? Promise.reject(new Error('worker died'))
+          : update(next, previous),
+      );
+    const first = await t.app.runWorkerPass().finally(() => died.mockRestore());
+    expect(first).toMatchObject({ completed: 0, failures: [{ step: 'purge' }] });
+    const stuck = (await t.app.deps.requests.findById(id))!;
+    expect(stuck).toMatchObject({ state: 'ERASING', localErasure: null });
+    expect(await t.count('accounts', { _id: subjectId })).toBe(0);
+    expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(1);
+
+    // Once the dead worker's lease runs out, the next one finishes: nothing left to erase or to
+    // send to (the key is gone), so the counts and the notice's outcome come from the ledger.
+    t.clock.advance(61_000);
+    try {
+      expect(await t.app.runWorkerPass()).toMatchObject({ completed: 1, failures: [] });
+    } finally {
+      t.clock.advance(-61_000);
+    }
+    const done = (await t.app.deps.requests.findById(id))!;
+    expect(done.state).toBe('COMPLETED');
+    expect(done.subjectKeyDestroyedAt).toBeInstanceOf(Date);
+    // A purge counting afresh would find no account left: 0.
+    expect(done.localErasure).toMatchObject({ accounts: 1 });
+    expect(JSON.parse(done.report!.payload)).toMatchObject({ local: { accounts: 1 } });
+    expect(done.sentNotices.find((sent) => sent.kind === 'COMPLETED')).toMatchObject({
+      outcome: 'SENT',
+      channel: 'email',
+    });
+    expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(1);
+    await vi.waitFor(async () => {
+      const events = await t.app.deps.audit.log.list({ deletionRequestId: id }, 0, 100);
+      expect(events.map((event) => event.kind).slice(-2)).toEqual([
+        'STATE_CHANGED',
+        'KEY_DESTROYED',
+      ]);
+      expect(events.filter((event) => event.kind === 'KEY_DESTROYED')).toHaveLength(1);
+    });
+  });
+
   it('drops the address unsent when the mail server refuses it for good, and completes', async () => {
     const { subjectId, id } = await t.scheduled();
     // The address is refused for good: the receipt, the scheduled notice and the final notice.

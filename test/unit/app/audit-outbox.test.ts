@@ -124,4 +124,47 @@ describe('the audit outbox', () => {
     expect([...entries.keys()]).toEqual([`${request.id}#change#1`]);
     expect(outbox.knownThrough(request.id)).toBe(2);
   });
+
+  it('settles appended() once the group gathering now is in the log, without cutting it short', async () => {
+    vi.useFakeTimers();
+    try {
+      const { outbox, entries, request, requests } = setup();
+      await requests.update(next(request, 'SCHEDULED'), request);
+      let settled = false;
+      const appended = outbox.appended().then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(10);
+      expect(settled).toBe(false);
+      expect(entries.size).toBe(0);
+      await vi.advanceTimersByTimeAsync(20);
+      await appended;
+      expect(entries.size).toBe(1);
+      // Nothing gathering: settles at once.
+      await outbox.appended();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('owes KEY_DESTROYED after the change that completed the request with its key destroyed', async () => {
+    const { outbox, entries, request } = setup();
+    const erasing = next(next(request, 'SCHEDULED'), 'ERASING');
+    const destroyedAt = new Date(BUILT_AT.getTime() + 9000);
+    const completed = { ...next(erasing, 'COMPLETED'), subjectKeyDestroyedAt: destroyedAt };
+    await outbox.appendOwed(completed);
+    expect([...entries.keys()]).toEqual([
+      `${request.id}#change#0`,
+      `${request.id}#change#1`,
+      `${request.id}#change#2`,
+      `${request.id}#key_destroyed`,
+    ]);
+    expect(entries.get(`${request.id}#key_destroyed`)).toMatchObject({
+      kind: 'KEY_DESTROYED',
+      at: destroyedAt,
+      subjectPseudonym: `psn_${request.subjectId}`,
+    });
+    // Completed with the key still there (an earlier version): only the change is owed.
+    const { outbox: other, entries: others } = setup();
+    await other.appendOwed(next(erasing, 'COMPLETED'));
+    expect([...others.keys()].some((key) => key.endsWith('#key_destroyed'))).toBe(false);
+  });
 });
