@@ -1,3 +1,4 @@
+import { createAfterwards, type Afterwards } from './app/afterwards.js';
 import type { RequestListener } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -85,6 +86,8 @@ export interface Overrides {
   readonly clock?: Clock;
   readonly notifier?: Notifier;
   readonly logger?: Logger;
+  /** Where calls leave what they finish after answering (tests hold it until a worker pass). */
+  readonly afterwards?: Afterwards;
 }
 
 /** The wired service of one replica. */
@@ -201,6 +204,7 @@ const makeDeps = (
     readonly traits: ServerTraits;
     readonly audit: DeletionDeps['audit'];
     readonly schedule: DeletionDeps['schedule'];
+    readonly afterwards: DeletionDeps['afterwards'];
     readonly pseudonymOf: (subjectId: SubjectId) => string;
     readonly logger: Logger;
     readonly subjectData: App['subjectData'];
@@ -219,6 +223,7 @@ const makeDeps = (
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
   clock: adapters.overrides.clock ?? systemClock,
   schedule: adapters.schedule,
+  afterwards: adapters.afterwards,
   ids: createRandomIds(),
   trace: {
     current: currentTrace,
@@ -342,6 +347,14 @@ export const composeApp = async (
   const audit = { log, seal, outbox };
   let worker: WorkerLoop | undefined;
   const schedule = { dueAt: (at: Date) => worker?.wakeAt(at) };
+  const afterwards =
+    overrides.afterwards ??
+    createAfterwards((error) => {
+      logger.warn(
+        { code: DomainError.from(error).code },
+        'work after a call failed; the request still owes it and the worker does it',
+      );
+    });
   // The key vault is a database of its own on the same server: see mongo-subject-key-store.ts.
   const vault = connection.useDb(config.KEY_VAULT_DB ?? `${config.MONGODB_DB}_keys`, {
     useCache: true,
@@ -359,6 +372,7 @@ export const composeApp = async (
     traits,
     audit,
     schedule,
+    afterwards,
     pseudonymOf,
     logger,
     subjectData,
@@ -456,6 +470,7 @@ export const composeApp = async (
       await Promise.all(tasks.splice(0).map((task) => task.stop()));
       stopGauges?.();
       await Promise.all([grpc.close(), http.close()]);
+      await afterwards.settled();
       participants.close();
       await outbox.flush();
       await connection.close();

@@ -11,7 +11,9 @@ import { mutateRequest } from './mutate-request.js';
 import { spendBudget, subjectKey } from './spend-budget.js';
 import { oweNotices } from './send-notices.js';
 import { outboxDueAt } from '../domain/subject-notice.js';
-import { settleAccount } from './settle-account.js';
+import type { Account } from './ports.js';
+import { alignAccount, settleAccount } from './settle-account.js';
+import { claimDueNotices, sendClaimedNotices } from './tell-subject.js';
 import { attributeKeys, stepSpans } from './telemetry-catalogue.js';
 
 /**
@@ -93,24 +95,53 @@ export const confirmDeletion =
         else await checkCode(deps, request, input.code);
       },
     );
+    // The notices the change owes are claimed by this write: this replica sends them after answering.
+    const until = new Date(deps.clock.now().getTime() + deps.policy.leaseMs);
     const confirmed = await mutateRequest(deps.requests, {
       ...target,
       loaded: request,
       change: (current) =>
-        oweNotices(
-          deps,
-          confirm(
-            current,
-            { method, gracePeriodMs: deps.policy.gracePeriodMs },
-            { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
+        claimDueNotices(
+          oweNotices(
+            deps,
+            confirm(
+              current,
+              { method, gracePeriodMs: deps.policy.gracePeriodMs },
+              { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
+            ),
           ),
+          deps.clock.now(),
+          until,
         ),
     });
-    const settled = confirmed.accountSynced
-      ? confirmed
-      : ((await settleAccount(deps, confirmed)) ?? confirmed);
+    // The account is suspended before the answer; the record of it goes with the notices' record.
+    const suspended = confirmed.accountSynced ? null : await alignAccount(deps, confirmed);
+    deps.afterwards.run(() => finishConfirmed(deps, confirmed, { until, suspended }));
     // The purge (grace period 0) and the notices owed may be due before the worker's next pass.
     const due = [confirmed.purgeAt, outboxDueAt(confirmed.outbox)].filter((at) => at !== null);
     if (due.length > 0) deps.schedule.dueAt(new Date(Math.min(...due.map((at) => at.getTime()))));
-    return settled;
+    return confirmed;
   };
+
+/**
+ * After answering a confirmation: sends the notices its write claimed and
+ * records them in one write with the account's settlement. When the request
+ * changed meanwhile, the settlement is done again on the latest version.
+ * Until recorded, both stay owed on the request for the worker.
+ */
+const finishConfirmed = async (
+  deps: DeletionDeps,
+  confirmed: DeletionRequest,
+  done: { readonly until: Date; readonly suspended: Account | null },
+): Promise<void> => {
+  const synced = await sendClaimedNotices(deps, confirmed, {
+    until: done.until,
+    account: async () => done.suspended ?? deps.accounts.find(confirmed.subjectId),
+    ...(!confirmed.accountSynced && {
+      also: (request: DeletionRequest) => ({ ...request, accountSynced: true }),
+    }),
+  });
+  if (synced || confirmed.accountSynced) return;
+  const latest = await deps.requests.findById(confirmed.id);
+  if (latest !== null) await settleAccount(deps, latest);
+};

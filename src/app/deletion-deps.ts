@@ -1,4 +1,5 @@
 import type { NoticeRetryPolicy } from '../domain/subject-notice.js';
+import type { Afterwards } from './afterwards.js';
 import type { BreakerPolicy } from '../domain/erasure-breaker.js';
 import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { SubjectId } from '../domain/ids.js';
@@ -71,6 +72,8 @@ export interface DeletionDeps {
   readonly clock: Clock;
   /** Wakes this replica's worker when work falls due sooner than its next pass. */
   readonly schedule: WorkSchedule;
+  /** What a call finishes after it answered (the notices its change claimed). */
+  readonly afterwards: Afterwards;
   readonly ids: IdGenerator;
   readonly trace: TraceContext;
   readonly metrics: DeletionMetrics;

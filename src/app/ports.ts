@@ -109,9 +109,10 @@ export interface AccountDirectory {
   /**
    * Deactivates the account on behalf of a deletion request and deletes all its
    * sessions and API tokens at once. An account deactivated for another reason
-   * stays as it is (only its sessions and tokens go).
+   * stays as it is (only its sessions and tokens go). Returns the account when
+   * this call deactivated it; null when it did not (already deactivated, or none).
    */
-  suspend(subjectId: SubjectId, by: DeletionRequestId): Promise<void>;
+  suspend(subjectId: SubjectId, by: DeletionRequestId): Promise<Account | null>;
   /** Reactivates the account only if `by` deactivated it; revoked sessions stay revoked. */
   restore(subjectId: SubjectId, by: DeletionRequestId): Promise<void>;
   /** Deletes the account, its sessions and its API tokens. */

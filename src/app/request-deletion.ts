@@ -10,6 +10,7 @@ import type { DeletionDeps } from './deletion-deps.js';
 import { parseInput, requestDeletionInput, type RequestDeletionInput } from './inputs.js';
 import type { Account } from './ports.js';
 import { spendBudget, subjectKey } from './spend-budget.js';
+import { claimDueNotices, sendClaimedNotices } from './tell-subject.js';
 
 const alreadyActive = (existing: DeletionRequest | null): DomainError =>
   new DomainError({
@@ -121,7 +122,7 @@ export const requestDeletion =
     if (previous !== null) return replay(previous, fingerprint);
 
     const account = await findAccount(deps, input.subjectId);
-    const { request, code } = draftRequest(deps, {
+    const drafted = draftRequest(deps, {
       principal,
       subjectId: input.subjectId,
       reason: input.reason,
@@ -129,6 +130,9 @@ export const requestDeletion =
       key,
       fingerprint,
     });
+    // The receipt it owes is claimed by the insert: this replica sends it once the code went.
+    const until = new Date(deps.clock.now().getTime() + deps.policy.leaseMs);
+    const request = claimDueNotices(drafted.request, deps.clock.now(), until);
     // One active request per subject: the insert's unique index says whether there is one.
     const outcome = await deps.requests.insert(request);
     if (outcome.kind !== 'INSERTED') {
@@ -142,7 +146,10 @@ export const requestDeletion =
       await withdrawUnconfirmed(deps, request);
       throw error;
     }
-    await deliverCode(deps, { request, account, code });
+    await deliverCode(deps, { request, account, code: drafted.code });
+    deps.afterwards.run(() =>
+      sendClaimedNotices(deps, request, { until, account: () => Promise.resolve(account) }),
+    );
     return request;
   };
 
@@ -150,8 +157,9 @@ const WITHDRAW_TRIES = 4;
 
 /**
  * Removes a request whose code could not be sent, as long as it is still
- * unconfirmed. The worker may have written to it meanwhile (its receipt's
- * claim and record change no state): a lost race reads the version again.
+ * unconfirmed. Its receipt is claimed by the insert and sent only after the
+ * code, so another writer is rare (an administrator); a lost race reads the
+ * version again.
  */
 const withdrawUnconfirmed = async (deps: DeletionDeps, request: DeletionRequest): Promise<void> => {
   let version = request.version;

@@ -47,28 +47,31 @@ interface SendResult {
 /**
  * Records how the notices of one send went, in one write on the latest
  * version of the request (a lost race reads it again, so no result is lost
- * to a concurrent change).
+ * to a concurrent change). `also` is what else the sender owes the request:
+ * written with the first try only, on the version it knows (true when it was).
  */
 const record = async (
   deps: DeletionDeps,
   request: DeletionRequest,
-  results: readonly SendResult[],
-): Promise<void> => {
+  sent: {
+    readonly results: readonly SendResult[];
+    readonly also?: ((request: DeletionRequest) => DeletionRequest) | undefined;
+  },
+): Promise<boolean> => {
+  const { results, also } = sent;
   let current = request;
   for (let attempt = 0; attempt < MAX_RECORD_TRIES; attempt += 1) {
     const at = deps.clock.now();
     const policy = { ...deps.policy.noticeRetry, now: at };
-    const next: DeletionRequest = {
-      ...results.reduce(
-        (written, sent) => ({ ...written, ...afterNoticeSent(written, sent, policy) }),
-        current,
-      ),
-      version: current.version + 1,
-      updatedAt: at,
-    };
-    if (await deps.requests.update(next, current)) return;
+    const told = results.reduce(
+      (written, result) => ({ ...written, ...afterNoticeSent(written, result, policy) }),
+      current,
+    );
+    const withAlso = attempt === 0 && also !== undefined;
+    const next = { ...(withAlso ? also(told) : told), version: current.version + 1, updatedAt: at };
+    if (await deps.requests.update(next, current)) return withAlso;
     const fresh = await deps.requests.findById(request.id);
-    if (fresh === null) return;
+    if (fresh === null) return false;
     current = fresh;
   }
   throw new DomainError({
@@ -77,6 +80,62 @@ const record = async (
     message: 'a notice sent could not be recorded: the request kept changing',
     metadata: { deletionRequest: request.id },
   });
+};
+
+/**
+ * The request with the notices due now (the head of its outbox) claimed
+ * until `until`: whoever writes it sends them, and no other worker finds
+ * them due before the claim runs out. As it was when none is due.
+ */
+export const claimDueNotices = (
+  request: DeletionRequest,
+  now: Date,
+  until: Date,
+): DeletionRequest => {
+  const due = dueNotices(request.outbox, now).length;
+  return due === 0
+    ? request
+    : {
+        ...request,
+        outbox: request.outbox.map((owed, index) =>
+          index < due ? { ...owed, dueAt: until } : owed,
+        ),
+      };
+};
+
+/**
+ * Sends the notices `claimed` holds claimed until `until` (as written), in
+ * order, to the contact of the subject's account, and records them in one
+ * write, together with `also` (see `record`; written even when nothing was
+ * claimed). No send starts once the claim has run out. Returns whether
+ * `also` was written.
+ */
+export const sendClaimedNotices = async (
+  deps: DeletionDeps,
+  claimed: DeletionRequest,
+  options: {
+    readonly until: Date;
+    /** The subject's account, asked only when there is something to send. */
+    readonly account: () => Promise<Account | null>;
+    readonly also?: (request: DeletionRequest) => DeletionRequest;
+  },
+): Promise<boolean> => {
+  const { until, also } = options;
+  const firstUnclaimed = claimed.outbox.findIndex(
+    (owed) => owed.dueAt.getTime() !== until.getTime(),
+  );
+  const due = firstUnclaimed === -1 ? claimed.outbox : claimed.outbox.slice(0, firstUnclaimed);
+  const account = due.length === 0 ? null : await options.account();
+  const results: SendResult[] = [];
+  for (const owed of due) {
+    // Past its claim, a notice may be another worker's now: leave it to the next pass.
+    if (deps.clock.now() >= until) break;
+    const result = await sendOne(deps, { ...owed, requestId: claimed.id }, account);
+    results.push({ key: owed.key, result });
+    if (result.outcome === 'RETRY') break;
+  }
+  if (results.length === 0 && also === undefined) return false;
+  return record(deps, claimed, { results, also });
 };
 
 /**
@@ -95,28 +154,14 @@ export const sendOwedNotices = async (
   request: DeletionRequest,
 ): Promise<boolean> => {
   const now = deps.clock.now();
-  const due = dueNotices(request.outbox, now);
-  if (due.length === 0) return false;
-  const claimedUntil = new Date(now.getTime() + deps.policy.leaseMs);
-  const claimed: DeletionRequest = {
-    ...request,
-    outbox: request.outbox.map((owed, index) =>
-      index < due.length ? { ...owed, dueAt: claimedUntil } : owed,
-    ),
-    version: request.version + 1,
-    updatedAt: now,
-  };
+  const until = new Date(now.getTime() + deps.policy.leaseMs);
+  const due = claimDueNotices(request, now, until);
+  if (due === request) return false;
+  const claimed: DeletionRequest = { ...due, version: request.version + 1, updatedAt: now };
   if (!(await deps.requests.update(claimed, request))) return false;
-
-  const account = await deps.accounts.find(request.subjectId);
-  const results: SendResult[] = [];
-  for (const owed of due) {
-    // Past its claim, a notice may be another worker's now: leave it to the next pass.
-    if (deps.clock.now() >= claimedUntil) break;
-    const result = await sendOne(deps, { ...owed, requestId: request.id }, account);
-    results.push({ key: owed.key, result });
-    if (result.outcome === 'RETRY') break;
-  }
-  if (results.length > 0) await record(deps, claimed, results);
+  await sendClaimedNotices(deps, claimed, {
+    until,
+    account: () => deps.accounts.find(request.subjectId),
+  });
   return true;
 };

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Notifier } from '../../src/app/ports.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
@@ -155,6 +155,39 @@ describe('notices to the subject', () => {
     ]);
   });
 
+  it('sends the notices a call owes once it has answered, with no worker, recorded with the account in one write', async () => {
+    const t = await started(
+      startTestApp({ GRACE_PERIOD_SECONDS: String(86_400) }, { immediateAfterwards: true }),
+    );
+    const subjectId = newSubjectId('at-once');
+    const { cast, name, id } = await ask(t, { id: subjectId });
+    const stored = () => t.app.deps.requests.findById(id as never);
+    // The receipt goes after the answer: the insert claimed it, so no worker would find it due.
+    await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(1));
+    expect(await stored()).toMatchObject({ version: 2, outbox: [] });
+    const code = t.smtp.messages
+      .filter((mail) => mail.to.includes(t.emailOf(subjectId)))
+      .map((mail) => /^\s+(\d{6,10})\s*$/m.exec(mail.raw)?.[1])
+      .find((found) => found !== undefined);
+
+    await t.client.confirmDeletion({ name, code: code ?? '' }, cast.self);
+    expect(await t.accountStatus(subjectId)).toBe('DEACTIVATED');
+
+    await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(2));
+    // Confirmed (version 3), then the scheduled notice and the account's settlement: one write.
+    expect(await stored()).toMatchObject({
+      version: 4,
+      state: 'SCHEDULED',
+      accountSynced: true,
+      outbox: [],
+      sentNotices: [
+        expect.objectContaining({ kind: 'RECEIPT', outcome: 'SENT' }),
+        expect.objectContaining({ kind: 'SCHEDULED', outcome: 'SENT' }),
+      ],
+    });
+    expect(mailSubjects(t, t.emailOf(subjectId))).toHaveLength(3);
+  });
+
   it('sends a notice once after the provider failed, across a restart in between', async () => {
     const provider = await started(startProviderStub());
     const env = smsEnv(provider, { RETRY_BASE_MS: '1', RETRY_CAP_MS: '1' });
@@ -163,9 +196,10 @@ describe('notices to the subject', () => {
     let id = '';
     try {
       ({ id } = await ask(first, { id: newSubjectId('restart'), phone, notifyBy: 'sms' }));
-      provider.queue({ status: 500 });
+      // The receipt fails twice: sent after the request answered, then again by the pass.
+      provider.queue({ status: 500 }, { status: 500 });
       await first.app.runWorkerPass();
-      expect(provider.requests).toHaveLength(2); // the code, then the receipt that failed
+      expect(provider.requests).toHaveLength(3);
       expect(smsTo(provider, phone)).toHaveLength(1);
     } finally {
       await first[Symbol.asyncDispose]();
@@ -179,7 +213,7 @@ describe('notices to the subject', () => {
     expect(texts[1]).toContain('We received a request to delete your account');
     expect(
       provider.requests.filter((r) => r.headers['idempotency-key'] === `${id}/RECEIPT@0`),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
     expect(await sentNotices(second, id)).toEqual([
       expect.objectContaining({ kind: 'RECEIPT', outcome: 'SENT', channel: 'sms' }),
     ]);
@@ -252,15 +286,19 @@ describe('notices to the subject', () => {
     ]);
   });
 
-  it('withdraws a request whose code could not be sent, even after the worker sent its receipt', async () => {
+  it('withdraws a request whose code could not be sent, unreceipted, even after another write to it', async () => {
     const holder: { app?: TestApp } = {};
     let codesFail = true;
     const told: string[] = [];
     const notifier: Notifier = {
       send: async ({ notice }) => {
         if (notice.kind === 'CONFIRMATION_CODE' && codesFail) {
-          // While the code is on its way the worker claims and records the receipt (new versions).
+          // While the code is on its way a worker passes (the receipt is not its to send) and
+          // someone else writes the request (a new version).
           await holder.app?.app.runWorkerPass();
+          await holder.app?.app.connection
+            .collection('deletion_requests')
+            .updateOne({ _id: notice.deletionRequestId }, { $inc: { version: 1 } });
           throw new DomainError({
             code: 'UNAVAILABLE',
             reason: 'NOTIFIER_UNAVAILABLE',
@@ -279,12 +317,13 @@ describe('notices to the subject', () => {
     await expect(app.client.requestDeletion({ subjectId }, cast.self)).rejects.toMatchObject({
       code: status.UNAVAILABLE,
     });
-    expect(told).toEqual(['RECEIPT']);
+    expect(told).toEqual([]);
     expect(await app.count('deletion_requests', { subjectId })).toBe(0);
 
     codesFail = false;
     const again = await app.client.requestDeletion({ subjectId }, cast.self);
     expect(again.state).toBe(DeletionRequest_State.STATE_REQUESTED);
-    expect(told).toEqual(['RECEIPT', 'CONFIRMATION_CODE']);
+    await app.app.runWorkerPass();
+    expect(told).toEqual(['CONFIRMATION_CODE', 'RECEIPT']);
   });
 });

@@ -110,14 +110,16 @@ describe('createMongoAccountDirectory', () => {
   it('suspends an account and revokes its sessions and tokens, once', async () => {
     const subjectId = await anAccount();
     const bystander = await anAccount();
-    await directory.suspend(subjectId, byRequest);
+    // The account it deactivated comes back with it (the notices after need its contact).
+    expect(await directory.suspend(subjectId, byRequest)).toMatchObject({ subjectId });
     const first = await stored(subjectId);
     expect(first).toMatchObject({ status: 'DEACTIVATED', deactivatedBy: byRequest });
     expect(first?.deactivatedAt).toBeInstanceOf(Date);
     expect(await owned(subjectId)).toEqual({ sessions: 0, apiTokens: 0 });
 
-    await directory.suspend(subjectId, byRequest);
+    expect(await directory.suspend(subjectId, byRequest)).toBeNull();
     expect(await stored(subjectId)).toEqual(first);
+    expect(await directory.suspend(aSubjectId(), byRequest)).toBeNull();
     expect(await stored(bystander)).toMatchObject({ status: 'ACTIVE' });
     expect(await owned(bystander)).toEqual({ sessions: 2, apiTokens: 1 });
   });

@@ -8,6 +8,7 @@ import type { DeletionRequestId } from '../../src/domain/ids.js';
 import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import { createTestClient, type TestClient } from './grpc-test-client.js';
 import { castFor, newSubjectId, type Cast } from './principals.js';
+import { heldAfterwards } from './held-afterwards.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './tokens.js';
 
@@ -76,7 +77,8 @@ export interface TestApp extends AsyncDisposable {
 /**
  * The whole service on a fresh database of the shared test server, with a real
  * SMTP sink and gRPC on a free port. Background work runs only when the test
- * calls `app.runWorkerPass()`, so tests stay deterministic.
+ * calls `app.runWorkerPass()`, so tests stay deterministic: what calls leave
+ * to finish after answering (the notices they claimed) is held until then.
  */
 export const startTestApp = async (
   env: Record<string, string> = {},
@@ -88,6 +90,8 @@ export const startTestApp = async (
     readonly keepDatabase?: boolean;
     /** Instead of SMTP (and SMS, push): a notifier of the test's own. */
     readonly notifier?: Notifier;
+    /** Let what calls finish after answering run at once, as in production (not held for a pass). */
+    readonly immediateAfterwards?: boolean;
   } = {},
 ): Promise<TestApp> => {
   const smtp = await startSmtpSink();
@@ -114,12 +118,21 @@ export const startTestApp = async (
     RATE_LIMIT_CODE_SENDS: '100',
     ...env,
   });
+  const afterwards = heldAfterwards();
   const app = await composeApp(config, inject('mongoUri'), {
     clock,
     logger: options.logger ?? pino({ level: 'silent' }),
+    ...(options.immediateAfterwards !== true && { afterwards }),
     ...(options.notifier !== undefined && { notifier: options.notifier }),
   });
   const { grpcPort, httpPort } = await app.start();
+  // What calls left to finish after answering (the notices they claimed) runs first in a pass.
+  const pass = app.runWorkerPass.bind(app);
+  app.runWorkerPass = async () => {
+    await afterwards.settled();
+    await app.deps.afterwards.settled();
+    return pass();
+  };
   const client = createTestClient(`127.0.0.1:${grpcPort}`);
   const db = app.connection;
   const emailOf = (subjectId: string) => `${subjectId}@mail.test`;
@@ -189,6 +202,7 @@ export const startTestApp = async (
       (await db.collection('accounts').findOne({ _id: subjectId as never }))?.status as
         string | undefined,
     [Symbol.asyncDispose]: async () => {
+      afterwards.drop();
       client.close();
       if (options.keepDatabase !== true) {
         await db.dropDatabase().catch(() => undefined);

@@ -120,14 +120,16 @@ export const createMongoAccountDirectory = (
       call('suspend', async () => {
         // Guarded by status: a repeat keeps the first deactivation, and an
         // account deactivated for another reason is not claimed by this request.
-        await accounts.updateOne(
+        const suspended = await accounts.findOneAndUpdate(
           { _id: subjectId, status: { $ne: 'DEACTIVATED' } },
           {
             $set: { status: 'DEACTIVATED', deactivatedBy: by },
             $currentDate: { deactivatedAt: true },
           },
+          { returnDocument: 'after' },
         );
         await revokeAll(subjectId);
+        return suspended && toAccount(suspended);
       }),
     restore: (subjectId, by) =>
       call('restore', async () => {

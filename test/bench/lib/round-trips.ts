@@ -1,8 +1,9 @@
 // Database round trips of one call of the real use case: the app composed in
 // this process on a connection with command monitoring, called over its own
 // gRPC server, counting the driver's `commandStarted` events during the call,
-// by command and collection. A call may also run the worker's passes (the
-// purge), so a whole lifecycle can be counted.
+// by command and collection (a call may split its count into phases). A call
+// may also run the worker's passes (the purge), so a whole lifecycle can be
+// counted.
 import type { mongo } from 'mongoose';
 import {
   createDeletionClient,
@@ -21,6 +22,8 @@ export interface RoundTrips {
 export interface Counted {
   readonly client: DeletionClient;
   readonly app: App;
+  /** Counts what follows under `name` (the call's own name until it says otherwise). */
+  readonly phase: (name: string) => void;
 }
 
 /** `find deletion_requests`: the command and the collection it names. */
@@ -57,22 +60,29 @@ export const countRoundTrips = async (
     auth: { token: setup.token },
     retry: { attempts: 1 },
   });
-  const seen: string[] = [];
-  const record = (event: mongo.CommandStartedEvent) => seen.push(commandOf(event));
+  const seen = new Map<string, string[]>();
+  let current: string[] = [];
+  const phase = (name: string) => {
+    current = seen.get(name) ?? [];
+    seen.set(name, current);
+  };
+  const record = (event: mongo.CommandStartedEvent) => current.push(commandOf(event));
   app.connection.getClient().on('commandStarted', record);
-  const counted: Record<string, RoundTrips> = {};
   try {
     for (const [name, call] of Object.entries(calls)) {
-      seen.length = 0;
-      await call({ client, app });
-      const byCommand: Record<string, number> = {};
-      for (const command of seen) byCommand[command] = (byCommand[command] ?? 0) + 1;
-      counted[name] = { total: seen.length, byCommand };
+      phase(name);
+      await call({ client, app, phase });
     }
   } finally {
     app.connection.getClient().off('commandStarted', record);
     client.close();
     await app.close();
+  }
+  const counted: Record<string, RoundTrips> = {};
+  for (const [name, commands] of seen) {
+    const byCommand: Record<string, number> = {};
+    for (const command of commands) byCommand[command] = (byCommand[command] ?? 0) + 1;
+    counted[name] = { total: commands.length, byCommand };
   }
   return counted;
 };
