@@ -413,13 +413,18 @@ export const purgeRequest = async (
     return 'WAITING';
   }
   const { local, told } = await enterInLedger(deps, recorder.current(), { erased, sent });
+  // A purge repeated after a crash finds no address left: the first one's notice says if it went.
+  const finalNotice =
+    notice !== null && told?.outcome === 'SENT'
+      ? { ...notice, contact: null, dueAt: null, sentAt: told.at }
+      : notice;
   await destroySubjectKey(deps, request);
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();
     const done = {
       ...current,
       localErasure: local,
-      finalNotice: notice,
+      finalNotice,
       sentNotices: told === null ? current.sentNotices : [...current.sentNotices, told],
       subjectKeyDestroyedAt: completedAt,
     };

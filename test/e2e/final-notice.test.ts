@@ -120,6 +120,7 @@ describe('final notice to the subject', () => {
     // A purge counting afresh would find no account left: 0.
     expect(done.localErasure).toMatchObject({ accounts: 1 });
     expect(JSON.parse(done.report!.payload)).toMatchObject({ local: { accounts: 1 } });
+    expect(done.finalNotice).toMatchObject({ contact: null, sentAt: expect.any(Date) as Date });
     expect(done.sentNotices.find((sent) => sent.kind === 'COMPLETED')).toMatchObject({
       outcome: 'SENT',
       channel: 'email',
