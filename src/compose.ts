@@ -243,6 +243,7 @@ const makeDeps = (
     budgets: rateBudgets(config),
     digest: createRateLimitKeys(config.OTP_SECRET ?? ''),
     clock: adapters.overrides.clock ?? systemClock,
+    protocol: writeProtocol(config, adapters.traits),
   }),
   shredding: { keys: adapters.subjectData.keys },
   policy: {

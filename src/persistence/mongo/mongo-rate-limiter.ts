@@ -9,7 +9,9 @@ import {
   type RateLimit,
 } from '../../domain/rate-limits.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
+import { createRateLimitPositions, RATE_LIMIT_POSITIONS } from './rate-limit-positions.js';
 import { createRateLimitSlots, RATE_LIMIT_SLOTS } from './rate-limit-slots.js';
+import type { WriteProtocol } from './request-writes.js';
 
 /** The collection of rate-limiter-flexible's counters (per-principal budgets). */
 export const RATE_LIMITS = 'rate_limits';
@@ -23,6 +25,8 @@ export interface MongoRateLimiterOptions {
   /** A keyed digest of a key: principal and subject ids are never stored as they are. */
   readonly digest: (key: string) => string;
   readonly clock: Clock;
+  /** How the server takes a guarded write: exact budgets are kept to suit it. */
+  readonly protocol: WriteProtocol;
 }
 
 /** A first write of a counter can lose a race on FerretDB with an error the library does not retry. */
@@ -72,8 +76,9 @@ const spend = async (
  * findOneAndUpdate per call; its count is exact on MongoDB, and can run over
  * under heavy concurrency on FerretDB 1.24, whose `$inc` is not atomic). The
  * per-subject budgets that bound code guessing must be exact everywhere, so
- * they use claimed slots (see rate-limit-slots.ts). No TTL index: `sweep`
- * deletes what expired. Store failures throw UNAVAILABLE.
+ * they use claimed slots (rate-limit-slots.ts: an insert and a read), or on
+ * a server that compare-and-sets, positions (rate-limit-positions.ts: one
+ * guarded update). No TTL index: `sweep` deletes what expired. Store failures throw UNAVAILABLE.
  */
 export const createMongoRateLimiter = (
   conn: Connection,
@@ -84,7 +89,10 @@ export const createMongoRateLimiter = (
     participant: counterFor(conn, 'participant', options.budgets.participant),
   };
   const reads = localCounterFor(options.budgets.read);
-  const slots = createRateLimitSlots(conn);
+  const slots =
+    options.protocol === 'compare-and-set'
+      ? createRateLimitPositions(conn)
+      : createRateLimitSlots(conn);
   return {
     consume: (limit, key) =>
       limit === 'read'
@@ -101,11 +109,12 @@ export const createMongoRateLimiter = (
     sweep: () =>
       mongoCall(persistenceSpan('rate_limit', 'sweep'), {}, async () => {
         const expired = { expire: { $lte: options.clock.now() } };
-        const [counted, claimed] = await Promise.all([
-          conn.collection(RATE_LIMITS).deleteMany(expired),
-          conn.collection(RATE_LIMIT_SLOTS).deleteMany(expired),
-        ]);
-        return counted.deletedCount + claimed.deletedCount;
+        const swept = await Promise.all(
+          [RATE_LIMITS, RATE_LIMIT_SLOTS, RATE_LIMIT_POSITIONS].map((name) =>
+            conn.collection(name).deleteMany(expired),
+          ),
+        );
+        return swept.reduce((sum, result) => sum + result.deletedCount, 0);
       }),
   };
 };
