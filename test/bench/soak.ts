@@ -75,6 +75,8 @@ const started = Date.now();
 const minuteOf = (at: number) => Math.floor((at - started) / minuteMs);
 const calls: { at: number; ms: number }[] = [];
 let failures = 0;
+/** Failed calls by gRPC code and message (no personal data: ids only). */
+const failedBy: Record<string, number> = {};
 /** Times a call; a failure is counted (and thrown on). */
 const timed = async <T>(call: () => Promise<T>): Promise<T> => {
   const at = Date.now();
@@ -82,6 +84,13 @@ const timed = async <T>(call: () => Promise<T>): Promise<T> => {
     return await call();
   } catch (error) {
     failures += 1;
+    const { code, reason, message } = error as {
+      code?: unknown;
+      reason?: string;
+      message?: string;
+    };
+    const key = `${String(code)} ${reason ?? ''} ${(message ?? '').slice(0, 100)}`;
+    failedBy[key] = (failedBy[key] ?? 0) + 1;
     throw error;
   } finally {
     calls.push({ at, ms: Date.now() - at });
@@ -251,6 +260,16 @@ reportResult({
       ),
     ),
     documentsAtEnd: collectionSizes,
+    failedCalls: failedBy,
+    /** Handles by kind in the sample with the fewest, in the start minute and the last. */
+    resourceKinds: [startMinute, lastMinute].map(
+      (minute) =>
+        samplesIn(minute).reduce<MemorySample | undefined>(
+          (fewest, sample) =>
+            fewest === undefined || sample.resources < fewest.resources ? sample : fewest,
+          undefined,
+        )?.resourceKinds,
+    ),
     heapMiB: memory.filter((_, i) => i % 30 === 0).map((sample) => mib(sample.heapUsed)),
   },
 });

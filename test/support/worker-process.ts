@@ -14,6 +14,8 @@ export interface MemorySample {
   readonly rss: number;
   /** Active handles and requests (sockets, timers, servers…): a leak shows as growth. */
   readonly resources: number;
+  /** The same by kind (`TCPSocketWrap`, `Timeout`…): what grew. */
+  readonly resourceKinds: Readonly<Record<string, number>>;
 }
 
 const config = loadConfig({
@@ -33,11 +35,15 @@ const sampleMs = Number(process.env.MEMORY_SAMPLE_MS ?? 0);
 if (sampleMs > 0) {
   setInterval(() => {
     const { heapUsed, rss } = process.memoryUsage();
+    const resources = process.getActiveResourcesInfo();
+    const resourceKinds: Record<string, number> = {};
+    for (const kind of resources) resourceKinds[kind] = (resourceKinds[kind] ?? 0) + 1;
     const memory: MemorySample = {
       at: Date.now(),
       heapUsed,
       rss,
-      resources: process.getActiveResourcesInfo().length,
+      resources: resources.length,
+      resourceKinds,
     };
     process.send?.({ memory });
   }, sampleMs).unref();

@@ -21,6 +21,8 @@ const open = async (options: MongoOptions): Promise<Connection> => {
       autoCreate: false,
       bufferCommands: false,
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+      // The pool grows with a burst of concurrent calls; idle a minute, a connection closes.
+      maxIdleTimeMS: 60_000,
       writeConcern: { w: 'majority' },
     });
     return await conn.asPromise();
