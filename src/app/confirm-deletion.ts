@@ -116,10 +116,17 @@ export const confirmDeletion =
     });
     // The account is suspended before the answer; the record of it goes with the notices' record.
     const suspended = confirmed.accountSynced ? null : await alignAccount(deps, confirmed);
-    deps.afterwards.run(() => finishConfirmed(deps, confirmed, { until, suspended }));
-    // The purge (grace period 0) and the notices owed may be due before the worker's next pass.
-    const due = [confirmed.purgeAt, outboxDueAt(confirmed.outbox)].filter((at) => at !== null);
-    if (due.length > 0) deps.schedule.dueAt(new Date(Math.min(...due.map((at) => at.getTime()))));
+    deps.afterwards.run(async () => {
+      try {
+        await finishConfirmed(deps, confirmed, { until, suspended });
+      } finally {
+        // The purge (grace period 0) may be due before the worker's next pass: woken once the
+        // write above is done, the worker does not race it for the request.
+        const due = [confirmed.purgeAt, outboxDueAt(confirmed.outbox)].filter((at) => at !== null);
+        if (due.length > 0)
+          deps.schedule.dueAt(new Date(Math.min(...due.map((at) => at.getTime()))));
+      }
+    });
     return confirmed;
   };
 

@@ -44,6 +44,11 @@ export interface WorkerPassResult {
   readonly held: number;
   /** True when an erasure of this pass tripped the breaker: an administrator must resume. */
   readonly tripped: boolean;
+  /**
+   * Purges may be due that this pass left (its batch was full, or another
+   * replica was working the same one): the next pass should start at once.
+   */
+  readonly more: boolean;
   readonly failures: readonly WorkerFailure[];
 }
 
@@ -64,11 +69,13 @@ const eachRequest = async (
   work: {
     readonly requests: readonly DeletionRequest[];
     readonly run: (request: DeletionRequest) => Promise<boolean>;
+    /** Start no more of them once this says so. */
+    readonly stop?: () => boolean;
   },
 ): Promise<{ done: number; failures: WorkerFailure[] }> => {
   let done = 0;
   const failures: WorkerFailure[] = [];
-  await bounded(work.requests, deps.policy.workerConcurrency, async (request) => {
+  const each = async (request: DeletionRequest) => {
     try {
       const ok = await deps.trace.inLinkedSpan(
         {
@@ -88,7 +95,9 @@ const eachRequest = async (
         reason: failure.reason,
       });
     }
-  });
+  };
+  const limit = deps.policy.workerConcurrency;
+  await bounded(work.requests, work.stop ? { limit, stop: work.stop } : limit, each);
   return { done, failures };
 };
 
@@ -139,7 +148,9 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   const needsAttention: string[] = [];
   let held = 0;
   let tripped = false;
-  // Replicas see the same due requests: each starts at a random point, so they rarely collide.
+  const race = { lost: false };
+  // Replicas see the same due requests: each starts at a random point, and once it finds one
+  // another replica took, it leaves the rest of this list (read again next pass, at once).
   const due = rotate(
     await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
     deps.policy.retry.random,
@@ -170,10 +181,19 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
       if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
       if (outcome === 'TRIPPED') tripped = true;
+      if (outcome === 'LOST_RACE') race.lost = true;
       return outcome === 'COMPLETED';
     },
+    stop: () => race.lost,
   });
-  return { ...result, failures: [...refused, ...result.failures], needsAttention, held, tripped };
+  return {
+    ...result,
+    failures: [...refused, ...result.failures],
+    needsAttention,
+    held,
+    tripped,
+    more: race.lost || due.length === BATCH,
+  };
 };
 
 /** Destroys the data keys of subjects whose requests completed with them still there. */
@@ -206,6 +226,7 @@ export const runWorkerPass = async (
     needsAttention: completed.needsAttention,
     held: completed.held,
     tripped: completed.tripped,
+    more: completed.more,
     notified: notified.done,
     shredded: shredded.done,
     failures: [

@@ -30,8 +30,10 @@ export const startWorkerLoop = (
     return running;
   };
   const tick = async (): Promise<void> => {
+    let more = false;
     try {
       const result = await runOnce();
+      more = result.more;
       for (const id of result.needsAttention) {
         options.logger.error(
           { alert: 'DELETION_NEEDS_ATTENTION', deletionRequest: id },
@@ -56,7 +58,7 @@ export const startWorkerLoop = (
       const failure = DomainError.from(error);
       options.logger.error({ code: failure.code, reason: failure.reason }, 'worker pass failed');
     }
-    const due = dueDuringPass;
+    const due = more ? Date.now() : dueDuringPass;
     dueDuringPass = undefined;
     plan(due === undefined ? options.intervalMs : due - Date.now());
   };

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { bounded } from '../../../src/app/bounded.js';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+describe('bounded', () => {
+  it('runs at most `limit` at once and every item once', async () => {
+    let running = 0;
+    let most = 0;
+    const done: number[] = [];
+    await bounded([1, 2, 3, 4, 5, 6, 7], 3, async (item) => {
+      running += 1;
+      most = Math.max(most, running);
+      await tick();
+      done.push(item);
+      running -= 1;
+    });
+    expect(most).toBe(3);
+    expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('starts nothing more once told to stop, and waits for what it started', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    let stop = false;
+    await bounded([1, 2, 3, 4, 5, 6, 7, 8], { limit: 2, stop: () => stop }, async (item) => {
+      started.push(item);
+      if (item === 3) stop = true;
+      await tick();
+      finished.push(item);
+    });
+    expect(started).toEqual([1, 2, 3]);
+    expect(finished.sort()).toEqual([1, 2, 3]);
+  });
+});
