@@ -20,6 +20,7 @@ import {
 } from './lib/h2load.js';
 import { numberArgs, reportResult, quick } from './lib/report.js';
 import { alternate, levelFigures, roundsOf, type SideBySide } from './lib/side-by-side.js';
+import { receiptRecorded } from './lib/service.js';
 
 const args = numberArgs(quick ? { rounds: 1, seconds: 2 } : { rounds: 5, seconds: 5 });
 const levels = quick ? [16] : [16, 64];
@@ -42,6 +43,7 @@ try {
     subjectId: 'bench-subject-0',
     reason: 'bench',
   });
+  await receiptRecorded(clients.ours, name);
   // Real calls: a status 0 and the message each side answers, whose frame size every run must match.
   const frameBytes = {
     ours:

@@ -25,7 +25,7 @@ import { assertWholeAnswers, grpcFrame, grpcHeaders, runH2load } from './lib/h2l
 import { withCpuOf } from './lib/process-cpu.js';
 import { againstFloor, median, numberArgs, reportResult, round3, quick } from './lib/report.js';
 import { alternate, levelFigures, roundsOf } from './lib/side-by-side.js';
-import { benchAccount, benchEnv, serviceToken } from './lib/service.js';
+import { benchAccount, benchEnv, receiptRecorded, serviceToken } from './lib/service.js';
 
 const { rounds, seconds, concurrency } = numberArgs({
   rounds: quick ? 1 : 5,
@@ -84,6 +84,7 @@ try {
     subjectId: 'bench-subject',
     reason: 'bench',
   });
+  await receiptRecorded(clients.off, name);
   // Real calls: a status 0 and the message, whose frame size every run must match.
   const frameBytes =
     5 + DeletionRequest.encode(await clients.on.getDeletionRequest({ name })).finish().length;

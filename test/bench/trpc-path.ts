@@ -13,6 +13,7 @@ import { startBenchEnv } from './lib/bench-env.js';
 import { assertWholeAnswers, runH2load, type H2loadResult } from './lib/h2load.js';
 import { numberArgs, reportResult, quick } from './lib/report.js';
 import { alternate, levelFigures, roundsOf, type SideBySide } from './lib/side-by-side.js';
+import { receiptRecorded } from './lib/service.js';
 
 const args = numberArgs(quick ? { rounds: 1, seconds: 2 } : { rounds: 5, seconds: 5 });
 const levels = quick ? [16] : [16, 64];
@@ -28,6 +29,7 @@ try {
     retry: { attempts: 1 },
   });
   const { name } = await client.requestDeletion({ subjectId: 'bench-subject-0', reason: 'bench' });
+  await receiptRecorded(client, name);
   client.close();
   const input = encodeURIComponent(JSON.stringify({ name }));
   const floorBase = `http://127.0.0.1:${String(env.floor.ports.httpPort)}`;

@@ -2,6 +2,7 @@
 // way through request and confirm.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
+import type { DeletionClient } from '../../../clients/grpc/deletion-client.js';
 import { CallError, type TestClient } from '../../support/grpc-test-client.js';
 import { mintToken, TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from '../../support/tokens.js';
 
@@ -99,3 +100,16 @@ export const requestAndConfirm = async (
 
 /** Confirms answered INVALID_STATE although the request was confirmed (see requestAndConfirm). */
 export const confirmsAlreadyDone = { count: 0 };
+
+/**
+ * Waits until a new request has recorded its receipt (sent by the replica
+ * after RequestDeletion answered): from then on it answers the same message,
+ * which a benchmark that checks every answer's size needs.
+ */
+export const receiptRecorded = async (client: DeletionClient, name: string): Promise<void> => {
+  const deadline = Date.now() + 10_000;
+  while ((await client.getDeletionRequest({ name })).sentNotices.length === 0) {
+    if (Date.now() > deadline) throw new Error(`${name}: no receipt recorded within 10 s`);
+    await sleep(20);
+  }
+};
