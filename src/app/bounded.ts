@@ -1,21 +1,16 @@
-/**
- * Runs `work` over `items` with at most `limit` at once; resolves when all
- * are done, or, once `stop` says so, when those started are (the rest are
- * left alone).
- */
+/** Runs `work` over `items` with at most `limit` at once; resolves when all are done. */
 export const bounded = async <T>(
   items: readonly T[],
-  limit: number | { readonly limit: number; readonly stop: () => boolean },
+  limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> => {
-  const { limit: most, stop } = typeof limit === 'number' ? { limit, stop: () => false } : limit;
   let next = 0;
   const runner = async (): Promise<void> => {
-    while (next < items.length && !stop()) {
+    while (next < items.length) {
       const item = items[next] as T;
       next += 1;
       await work(item);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(most, items.length) }, runner));
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
 };

@@ -44,10 +44,7 @@ export interface WorkerPassResult {
   readonly held: number;
   /** True when an erasure of this pass tripped the breaker: an administrator must resume. */
   readonly tripped: boolean;
-  /**
-   * Purges may be due that this pass left (its batch was full, or another
-   * replica was working the same one): the next pass should start at once.
-   */
+  /** Purges may be due that this pass left (its batch was full): the next should start at once. */
   readonly more: boolean;
   readonly failures: readonly WorkerFailure[];
 }
@@ -69,8 +66,6 @@ const eachRequest = async (
   work: {
     readonly requests: readonly DeletionRequest[];
     readonly run: (request: DeletionRequest) => Promise<boolean>;
-    /** Start no more of them once this says so. */
-    readonly stop?: () => boolean;
   },
 ): Promise<{ done: number; failures: WorkerFailure[] }> => {
   let done = 0;
@@ -96,8 +91,7 @@ const eachRequest = async (
       });
     }
   };
-  const limit = deps.policy.workerConcurrency;
-  await bounded(work.requests, work.stop ? { limit, stop: work.stop } : limit, each);
+  await bounded(work.requests, deps.policy.workerConcurrency, each);
   return { done, failures };
 };
 
@@ -148,9 +142,7 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   const needsAttention: string[] = [];
   let held = 0;
   let tripped = false;
-  const race = { lost: false };
-  // Replicas see the same due requests: each starts at a random point, and once it finds one
-  // another replica took, it leaves the rest of this list (read again next pass, at once).
+  // Replicas see the same due requests: each starts at a random point, so they rarely collide.
   const due = rotate(
     await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
     deps.policy.retry.random,
@@ -181,10 +173,8 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
       if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
       if (outcome === 'TRIPPED') tripped = true;
-      if (outcome === 'LOST_RACE') race.lost = true;
       return outcome === 'COMPLETED';
     },
-    stop: () => race.lost,
   });
   return {
     ...result,
@@ -192,7 +182,7 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
     needsAttention,
     held,
     tripped,
-    more: race.lost || due.length === BATCH,
+    more: due.length === BATCH,
   };
 };
 

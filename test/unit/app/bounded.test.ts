@@ -18,18 +18,4 @@ describe('bounded', () => {
     expect(most).toBe(3);
     expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
-
-  it('starts nothing more once told to stop, and waits for what it started', async () => {
-    const started: number[] = [];
-    const finished: number[] = [];
-    let stop = false;
-    await bounded([1, 2, 3, 4, 5, 6, 7, 8], { limit: 2, stop: () => stop }, async (item) => {
-      started.push(item);
-      if (item === 3) stop = true;
-      await tick();
-      finished.push(item);
-    });
-    expect(started).toEqual([1, 2, 3]);
-    expect(finished.sort()).toEqual([1, 2, 3]);
-  });
 });

@@ -52,7 +52,7 @@ describe('the worker loop', () => {
     expect(passes).toHaveLength(2);
   });
 
-  it('starts the next pass at once when a pass left purges due (a full batch, or a race lost)', async () => {
+  it('starts the next pass at once when a pass left purges due (its batch was full)', async () => {
     const passes = started([{ more: true }, { more: true }]);
     await vi.advanceTimersByTimeAsync(1010);
     expect(passes).toHaveLength(3);
