@@ -19,7 +19,8 @@ import {
   type FakeParticipant,
 } from '../support/fake-participant.js';
 import { createTestClient } from '../support/grpc-test-client.js';
-import { killReplica, startReplica, type Replica } from '../support/replica.js';
+import { startReplica, type Replica } from '../support/replica.js';
+import { profiled, stopReplica } from './lib/bench-env.js';
 import { cpuMsOf, treeCpuMsOf } from './lib/process-cpu.js';
 import { numberArgs, percentile, reportResult, round3, type Figure, quick } from './lib/report.js';
 import {
@@ -99,7 +100,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
     BREAKER_REQUESTER_LIMIT: String(args.deletions * 2),
   };
   const replicas: Replica[] = [];
-  for (let i = 0; i < replicaCount; i += 1) replicas.push(await startReplica(env));
+  for (let i = 0; i < replicaCount; i += 1) replicas.push(await startReplica(profiled(env)));
   // A crashed bench must not leave service processes behind.
   const killAll = () => replicas.forEach((replica) => replica.kill('SIGKILL'));
   process.once('exit', killAll);
@@ -147,7 +148,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
   const last = Math.max(...spans.map((span) => span.done));
 
   for (const client of clients) client.close();
-  await Promise.all(replicas.map(killReplica));
+  await Promise.all(replicas.map(stopReplica));
   process.off('exit', killAll);
   await connection.dropDatabase();
   await connection.close();
