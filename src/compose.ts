@@ -1,9 +1,9 @@
-import { createAfterwards, type Afterwards } from './app/afterwards.js';
 import type { RequestListener } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
+import { createAfterwards, type Afterwards } from './app/afterwards.js';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
 import { auditTransitions, createAuditOutbox } from './app/audit-trail.js';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Operation, Reach } from '../domain/authorization.js';
 import { DomainError } from '../domain/domain-error.js';
 import { etagOf, type DeletionRequest } from '../domain/deletion-request.js';
@@ -8,8 +9,6 @@ import type { DeletionRequestRepository } from './ports.js';
 const MAX_TRIES = 4;
 /** The first retry waits up to twice this (jittered), each later one twice as long. */
 const RETRY_PAUSE_MS = 5;
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What to change, on whose behalf. `change` is a pure domain function. */
 export interface Mutation {
@@ -24,8 +23,9 @@ export interface Mutation {
 
 /**
  * Applies a domain change as one version-guarded update. On a lost race it
- * pauses briefly, reads again and re-applies, so the domain decides on the latest state (a
- * concurrent cancel turns an approve into INVALID_STATE, not a lost update).
+ * pauses briefly, reads again and re-applies, so the domain decides on the
+ * latest state (a concurrent cancel turns an approve into INVALID_STATE, not
+ * a lost update).
  * An etag given by the caller is checked against the first read only.
  */
 export const mutateRequest = async (
@@ -35,7 +35,7 @@ export const mutateRequest = async (
   for (let attempt = 0; attempt < MAX_TRIES; attempt += 1) {
     // The writer that won may not have finished (on FerretDB its claim comes before its write):
     // a short, growing, jittered pause lets it, instead of reading the same version again.
-    if (attempt > 0) await pause(Math.random() * RETRY_PAUSE_MS * 2 ** attempt);
+    if (attempt > 0) await sleep(Math.random() * RETRY_PAUSE_MS * 2 ** attempt);
     const current =
       attempt === 0 && mutation.loaded !== undefined
         ? mutation.loaded

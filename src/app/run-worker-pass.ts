@@ -70,7 +70,7 @@ const eachRequest = async (
 ): Promise<{ done: number; failures: WorkerFailure[] }> => {
   let done = 0;
   const failures: WorkerFailure[] = [];
-  const each = async (request: DeletionRequest) => {
+  await bounded(work.requests, deps.policy.workerConcurrency, async (request) => {
     try {
       const ok = await deps.trace.inLinkedSpan(
         {
@@ -90,8 +90,7 @@ const eachRequest = async (
         reason: failure.reason,
       });
     }
-  };
-  await bounded(work.requests, deps.policy.workerConcurrency, each);
+  });
   return { done, failures };
 };
 

@@ -3,7 +3,8 @@ import { DomainError } from '../domain/domain-error.js';
 import { contactOf, hasAddress } from '../domain/notices.js';
 import {
   afterNoticeSent,
-  dueNotices,
+  claimDue,
+  claimedNotices,
   type NoticeSendResult,
   type OwedNotice,
 } from '../domain/subject-notice.js';
@@ -92,15 +93,8 @@ export const claimDueNotices = (
   now: Date,
   until: Date,
 ): DeletionRequest => {
-  const due = dueNotices(request.outbox, now).length;
-  return due === 0
-    ? request
-    : {
-        ...request,
-        outbox: request.outbox.map((owed, index) =>
-          index < due ? { ...owed, dueAt: until } : owed,
-        ),
-      };
+  const outbox = claimDue(request.outbox, now, until);
+  return outbox === request.outbox ? request : { ...request, outbox };
 };
 
 /**
@@ -121,10 +115,7 @@ export const sendClaimedNotices = async (
   },
 ): Promise<boolean> => {
   const { until, also } = options;
-  const firstUnclaimed = claimed.outbox.findIndex(
-    (owed) => owed.dueAt.getTime() !== until.getTime(),
-  );
-  const due = firstUnclaimed === -1 ? claimed.outbox : claimed.outbox.slice(0, firstUnclaimed);
+  const due = claimedNotices(claimed.outbox, until);
   const account = due.length === 0 ? null : await options.account();
   const results: SendResult[] = [];
   for (const owed of due) {

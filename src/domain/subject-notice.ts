@@ -184,6 +184,28 @@ export const dueNotices = (outbox: readonly OwedNotice[], now: Date): OwedNotice
   return waiting === -1 ? [...outbox] : outbox.slice(0, waiting);
 };
 
+/**
+ * The outbox with the notices due at `now` claimed until `until` (their due
+ * time moved there): whoever writes it sends them, and no one else finds
+ * them due before then. The same array when none is due.
+ */
+export const claimDue = (
+  outbox: readonly OwedNotice[],
+  now: Date,
+  until: Date,
+): readonly OwedNotice[] => {
+  const due = dueNotices(outbox, now).length;
+  return due === 0
+    ? outbox
+    : outbox.map((owed, index) => (index < due ? { ...owed, dueAt: until } : owed));
+};
+
+/** The head of the outbox claimed until `until` (by `claimDue`), in order. */
+export const claimedNotices = (outbox: readonly OwedNotice[], until: Date): OwedNotice[] => {
+  const first = outbox.findIndex((owed) => owed.dueAt.getTime() !== until.getTime());
+  return first === -1 ? [...outbox] : outbox.slice(0, first);
+};
+
 /** The earliest time an owed notice is due (what the worker's query looks for), or null when none is owed. */
 export const outboxDueAt = (outbox: readonly OwedNotice[]): Date | null =>
   outbox.reduce<Date | null>(

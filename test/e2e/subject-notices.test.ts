@@ -165,12 +165,9 @@ describe('notices to the subject', () => {
     // The receipt goes after the answer: the insert claimed it, so no worker would find it due.
     await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(1));
     expect(await stored()).toMatchObject({ version: 2, outbox: [] });
-    const code = t.smtp.messages
-      .filter((mail) => mail.to.includes(t.emailOf(subjectId)))
-      .map((mail) => /^\s+(\d{6,10})\s*$/m.exec(mail.raw)?.[1])
-      .find((found) => found !== undefined);
+    const code = await t.smtp.waitForCode(t.emailOf(subjectId));
 
-    await t.client.confirmDeletion({ name, code: code ?? '' }, cast.self);
+    await t.client.confirmDeletion({ name, code }, cast.self);
     expect(await t.accountStatus(subjectId)).toBe('DEACTIVATED');
 
     await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(2));

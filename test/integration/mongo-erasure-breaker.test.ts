@@ -1,27 +1,15 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   admitErasures,
   startedInWindow,
   type BreakerState,
 } from '../../src/domain/erasure-breaker.js';
-import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
 import { createMongoErasureBreaker } from '../../src/persistence/mongo/mongo-erasure-breaker.js';
+import { useTestDatabase } from '../support/test-database.js';
 
-type Connection = Awaited<ReturnType<typeof connectMongo>>;
-
-const uri = inject('mongoUri');
-const dbName = `test_breaker_${process.pid}_${Date.now()}`;
-let conn: Connection | undefined;
-
-beforeAll(async () => {
-  conn = await connectMongo({ uri, dbName });
-});
-
-afterAll(async () => {
-  if (conn === undefined) return;
-  await conn.dropDatabase();
-  await disconnectMongo(conn);
-});
+const db = useTestDatabase('test_breaker');
+/** A database of its own for versions written by an earlier version of the service. */
+const legacyDb = useTestDatabase('test_breaker_legacy');
 
 const t0 = new Date('2026-12-06T10:00:00Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
@@ -29,7 +17,7 @@ const policy = { windowMs: 3_600_000, limit: 1000, requesterLimit: 1000 };
 
 describe('the breaker in MongoDB', () => {
   it('stores counts by stretch: the record stays small however many erasures start', async () => {
-    const store = createMongoErasureBreaker(conn!);
+    const store = createMongoErasureBreaker(db());
     let state: BreakerState = await store.load();
     for (let pass = 0; pass < 40; pass += 1) {
       const starts = Array.from({ length: 20 }, (_, n) => ({
@@ -41,10 +29,10 @@ describe('the breaker in MongoDB', () => {
       expect(await store.save(next, state)).toBe(true);
       state = next;
     }
-    const stored = await createMongoErasureBreaker(conn!).load();
+    const stored = await createMongoErasureBreaker(db()).load();
     expect(stored).toEqual(state);
     expect(startedInWindow(stored, at(39 * 90), policy)).toBe(800);
-    const newest = await conn!
+    const newest = await db()
       .collection('erasure_breaker')
       .findOne({ _id: state.version as never });
     // 800 starts, two requesters; only the last minute's requests are remembered by id.
@@ -52,36 +40,31 @@ describe('the breaker in MongoDB', () => {
   });
 
   it('reads a version written before stretches: each listed start still counts and is remembered', async () => {
-    const legacy = await connectMongo({ uri, dbName: `${dbName}_legacy` });
-    try {
-      await legacy.collection('erasure_breaker').insertOne({
-        _id: 1 as never,
-        starts: [
-          { deletionRequestId: 'old-1', requester: 'svc', at: at(0) },
-          { deletionRequestId: 'old-2', requester: null, at: at(10) },
-        ],
-        pause: null,
-        resumed: null,
-      });
-      const state = await createMongoErasureBreaker(legacy).load();
-      expect(state.version).toBe(1);
-      expect(startedInWindow(state, at(20), policy)).toBe(2);
-      expect(startedInWindow(state, at(3600.005), policy)).toBe(1);
-      const again = admitErasures(
-        state,
-        [{ deletionRequestId: 'old-1', requester: 'svc', at: at(20) }],
-        { ...policy, requesterLimit: 1 },
-      );
-      expect(again).toEqual({ state, admissions: ['ADMITTED'] });
-      const more = admitErasures(
-        state,
-        [{ deletionRequestId: 'new-1', requester: 'svc', at: at(20) }],
-        { ...policy, requesterLimit: 1 },
-      );
-      expect(more.admissions).toEqual(['TRIPPED']);
-    } finally {
-      await legacy.dropDatabase();
-      await disconnectMongo(legacy);
-    }
+    const legacy = legacyDb();
+    await legacy.collection('erasure_breaker').insertOne({
+      _id: 1 as never,
+      starts: [
+        { deletionRequestId: 'old-1', requester: 'svc', at: at(0) },
+        { deletionRequestId: 'old-2', requester: null, at: at(10) },
+      ],
+      pause: null,
+      resumed: null,
+    });
+    const state = await createMongoErasureBreaker(legacy).load();
+    expect(state.version).toBe(1);
+    expect(startedInWindow(state, at(20), policy)).toBe(2);
+    expect(startedInWindow(state, at(3600.005), policy)).toBe(1);
+    const again = admitErasures(
+      state,
+      [{ deletionRequestId: 'old-1', requester: 'svc', at: at(20) }],
+      { ...policy, requesterLimit: 1 },
+    );
+    expect(again).toEqual({ state, admissions: ['ADMITTED'] });
+    const more = admitErasures(
+      state,
+      [{ deletionRequestId: 'new-1', requester: 'svc', at: at(20) }],
+      { ...policy, requesterLimit: 1 },
+    );
+    expect(more.admissions).toEqual(['TRIPPED']);
   });
 });

@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createMongoTaskLeases,
   type TaskLeases,
 } from '../../src/persistence/mongo/mongo-task-leases.js';
+import { useTestDatabase } from '../support/test-database.js';
 
-type Connection = Awaited<ReturnType<typeof connectMongo>>;
-
-const uri = inject('mongoUri');
-const dbName = `test_leases_${process.pid}_${Date.now()}`;
-let conn: Connection | undefined;
+const db = useTestDatabase('test_leases');
 let leases: TaskLeases;
 
-beforeAll(async () => {
-  conn = await connectMongo({ uri, dbName });
-  leases = createMongoTaskLeases(conn);
-});
-
-afterAll(async () => {
-  if (conn === undefined) return;
-  await conn.dropDatabase();
-  await disconnectMongo(conn);
+beforeAll(() => {
+  leases = createMongoTaskLeases(db());
 });
 
 describe('task leases', () => {

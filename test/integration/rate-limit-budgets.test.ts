@@ -1,28 +1,14 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  connectMongo,
-  disconnectMongo,
-  serverTraits,
-} from '../../src/persistence/mongo/mongo-connection.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serverTraits } from '../../src/persistence/mongo/mongo-connection.js';
 import { createRateLimitPositions } from '../../src/persistence/mongo/rate-limit-positions.js';
 import { createRateLimitSlots } from '../../src/persistence/mongo/rate-limit-slots.js';
+import { useTestDatabase } from '../support/test-database.js';
 
-type Connection = Awaited<ReturnType<typeof connectMongo>>;
-
-const uri = inject('mongoUri');
-const dbName = `test_budgets_${process.pid}_${Date.now()}`;
-let conn: Connection | undefined;
+const db = useTestDatabase('test_budgets');
 let compareAndSet = false;
 
 beforeAll(async () => {
-  conn = await connectMongo({ uri, dbName });
-  compareAndSet = (await serverTraits(conn)).compareAndSet;
-});
-
-afterAll(async () => {
-  if (conn === undefined) return;
-  await conn.dropDatabase();
-  await disconnectMongo(conn);
+  compareAndSet = (await serverTraits(db())).compareAndSet;
 });
 
 const t0 = new Date('2026-12-06T10:00:30Z');
@@ -34,7 +20,7 @@ describe.each([
   { name: 'positions (servers that compare-and-set)', make: createRateLimitPositions },
 ])('an exact budget kept as $name', ({ make }) => {
   it('allows its points in any window, refuses the next until the oldest is a window old', async () => {
-    const budgets = make(conn!);
+    const budgets = make(db());
     const key = `codeSend:${String(Math.random())}`;
     expect(await budgets.take(key, budget, at(0))).toEqual({ allowed: true });
     expect(await budgets.take(key, budget, at(10))).toEqual({ allowed: true });
@@ -51,7 +37,7 @@ describe.each([
   it('allows exactly its points to many concurrent spends', async (context) => {
     // Positions rely on an atomic guarded update, which FerretDB 1.x does not have.
     if (make === createRateLimitPositions && !compareAndSet) context.skip();
-    const budgets = make(conn!);
+    const budgets = make(db());
     const key = `race:${String(Math.random())}`;
     const verdicts = await Promise.all(
       Array.from({ length: 20 }, () => budgets.take(key, { points: 5, windowMs: 60_000 }, at(0))),

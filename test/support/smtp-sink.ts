@@ -46,13 +46,13 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
-  const findCode = (to: string, since: number): string | undefined => {
-    const mail = messages
+  /** The code in the newest mail to `to` since `since` that carries one (notices may follow it). */
+  const findCode = (to: string, since: number): string | undefined =>
+    messages
       .slice(since)
       .filter((m) => m.to.includes(to))
-      .at(-1);
-    return mail && /^\s+(\d{6,10})\s*$/m.exec(mail.raw)?.[1];
-  };
+      .map((m) => /^\s+(\d{6,10})\s*$/m.exec(m.raw)?.[1])
+      .findLast((code) => code !== undefined);
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,

@@ -129,7 +129,6 @@ export const startTestApp = async (
   // What calls left to finish after answering (the notices they claimed) runs first in a pass.
   const pass = app.runWorkerPass.bind(app);
   app.runWorkerPass = async () => {
-    await afterwards.settled();
     await app.deps.afterwards.settled();
     return pass();
   };

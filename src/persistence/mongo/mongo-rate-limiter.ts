@@ -78,7 +78,8 @@ const spend = async (
  * per-subject budgets that bound code guessing must be exact everywhere, so
  * they use claimed slots (rate-limit-slots.ts: an insert and a read), or on
  * a server that compare-and-sets, positions (rate-limit-positions.ts: one
- * guarded update). No TTL index: `sweep` deletes what expired. Store failures throw UNAVAILABLE.
+ * guarded update). No TTL index: `sweep` deletes what expired. Store
+ * failures throw UNAVAILABLE.
  */
 export const createMongoRateLimiter = (
   conn: Connection,

@@ -1,8 +1,6 @@
 import type { Connection } from 'mongoose';
-import type { RateVerdict } from '../../app/ports.js';
-import type { RateBudget } from '../../domain/rate-limits.js';
 import { isDuplicateKey } from './classify-mongo-error.js';
-import type { RateLimitSlots } from './rate-limit-slots.js';
+import type { ExactBudgets } from './rate-limit-slots.js';
 
 /** The collection of budgets kept as positions, one document per budget. */
 export const RATE_LIMIT_POSITIONS = 'rate_limit_positions';
@@ -29,10 +27,11 @@ const CONTENDED_RETRY_MS = 1000;
  * try takes a position at random, creating the document if there is none:
  * a budget with room costs one command. A busy position (the update finds
  * no match and its upsert collides) costs a read, then a try at one the read
- * shows free (a budget others keep taking first is refused after a few). Not for FerretDB 1.x, which runs the guarded update as "read,
- * then write", so two writers could take one position.
+ * shows free (a budget others keep taking first is refused after a few).
+ * Not for FerretDB 1.x, which runs the guarded update as "read, then
+ * write", so two writers could take one position.
  */
-export const createRateLimitPositions = (conn: Connection): RateLimitSlots => {
+export const createRateLimitPositions = (conn: Connection): ExactBudgets => {
   // Untyped: its filters name positions by path (`taken.3`).
   const budgets = conn.collection(RATE_LIMIT_POSITIONS);
   /** Takes `position` if it is free at `now`: true when taken, false when it was busy. */
@@ -61,11 +60,7 @@ export const createRateLimitPositions = (conn: Connection): RateLimitSlots => {
     }
   };
   return {
-    take: async (
-      key: string,
-      { points, windowMs }: RateBudget,
-      now: Date,
-    ): Promise<RateVerdict> => {
+    take: async (key, { points, windowMs }, now) => {
       const at = now.getTime();
       const positions = Array.from({ length: points }, (_, index) => index);
       let candidate = positions[Math.floor(Math.random() * points)] ?? 0;

@@ -33,14 +33,14 @@ interface SlotDocument {
  * are read by their key (the slots of one budget: at most three epochs of
  * its points, as the sweep deletes expired ones).
  */
-export interface RateLimitSlots {
+export interface ExactBudgets {
   take(key: string, budget: RateBudget, now: Date): Promise<RateVerdict>;
 }
 
 const slotId = (key: string, epoch: number, position: number): string =>
   `${key}#${String(epoch)}#${String(position)}`;
 
-export const createRateLimitSlots = (conn: Connection): RateLimitSlots => {
+export const createRateLimitSlots = (conn: Connection): ExactBudgets => {
   const slots = conn.collection<SlotDocument>(RATE_LIMIT_SLOTS);
   /** The slots of a budget among `ids`, by id. */
   const byId = async (key: string, ids: readonly string[]): Promise<Map<string, SlotDocument>> => {

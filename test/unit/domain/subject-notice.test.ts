@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DeletionRequestId } from '../../../src/domain/ids.js';
 import {
   afterNoticeSent,
+  claimDue,
+  claimedNotices,
   dueNotices,
   noticeOfState,
   outboxDueAt,
@@ -118,6 +120,19 @@ describe('after a send', () => {
     expect(dueNotices([waiting, restored], at(10))).toEqual([]);
     expect(dueNotices([restored, waiting], at(10))).toEqual([restored]);
     expect(dueNotices([], at(10))).toEqual([]);
+  });
+
+  it('claims the due head of the outbox for whoever writes it, and finds what it claimed', () => {
+    const waiting = { ...receipt, dueAt: at(50) };
+    const outbox = [restored, waiting];
+    const claimed = claimDue(outbox, at(10), at(70));
+    expect(claimed).toEqual([{ ...restored, dueAt: at(70) }, waiting]);
+    expect(dueNotices(claimed, at(10))).toEqual([]);
+    expect(claimedNotices(claimed, at(70))).toEqual([{ ...restored, dueAt: at(70) }]);
+    // Nothing due: the same outbox, and nothing claimed in it.
+    const nothingDue = [waiting];
+    expect(claimDue(nothingDue, at(10), at(70))).toBe(nothingDue);
+    expect(claimedNotices(nothingDue, at(70))).toEqual([]);
   });
 
   it('records an undeliverable notice and ignores results for notices no longer owed', () => {
