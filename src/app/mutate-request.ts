@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Operation, Reach } from '../domain/authorization.js';
 import { DomainError } from '../domain/domain-error.js';
 import { etagOf, type DeletionRequest } from '../domain/deletion-request.js';
@@ -9,6 +8,9 @@ import type { DeletionRequestRepository } from './ports.js';
 const MAX_TRIES = 4;
 /** The first retry waits up to twice this (jittered), each later one twice as long. */
 const RETRY_PAUSE_MS = 5;
+
+/** The app layer keeps off Node's modules (dependency rule): a timer promise of its own. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What to change, on whose behalf. `change` is a pure domain function. */
 export interface Mutation {
