@@ -104,64 +104,95 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
   /** Per request, how many of its changes are in the log (`done`), or handed to the outbox (`asked`). */
   const done = rememberedCounts(REMEMBERED);
   const asked = rememberedCounts(REMEMBERED);
-  const appendOwed = async (request: DeletionRequest): Promise<void> => {
+  const entriesOf = (request: DeletionRequest, index: number): AuditEntry[] => {
+    const change = request.history[index];
+    return change === undefined
+      ? []
+      : entriesOfChange(audit.pseudonymOf, request, { change, index });
+  };
+  /**
+   * Where the changes this replica must append start: past those it knows in
+   * the log, and past those earlier writes made (before `madeFrom`) when the
+   * last of them is in the log. A request's entries go in in order, each
+   * append after those before it are in, so the last one in means all are:
+   * one read, where appending them again would cost two round trips each
+   * (another replica wrote the request before, and appended them).
+   */
+  const appendFrom = async (request: DeletionRequest, madeFrom: number): Promise<number> => {
     const from = Math.max(request.auditedThrough, done.get(request.id));
-    await Promise.all(
-      request.history
-        .slice(from)
-        .flatMap((change, offset) =>
-          entriesOfChange(audit.pseudonymOf, request, { change, index: from + offset }),
-        )
-        .map((entry) => audit.log.append(entry)),
+    const made = Math.min(madeFrom, request.history.length);
+    if (from >= made) return from;
+    const last = entriesOf(request, made - 1).at(-1);
+    return last !== undefined && (await audit.log.has(last.key)) ? made : from;
+  };
+  /** Appends the entries of the request's changes from `from` on, all in this tick (one group). */
+  const appendRange = async (request: DeletionRequest, from: number): Promise<void> => {
+    const entries = request.history.flatMap((_, index) =>
+      index < from ? [] : entriesOf(request, index),
     );
+    await Promise.all(entries.map((entry) => audit.log.append(entry)));
     done.raise(request.id, request.history.length);
   };
-  let gathering: DeletionRequest[] = [];
+  /** A request's changes to append, and where the changes its last write made start. */
+  let gathering: { readonly request: DeletionRequest; readonly madeFrom: number }[] = [];
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   /** Settles when the group gathering now has gone to the log. */
   let gathered: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
-  const flush = (): Promise<void> => {
+  /**
+   * Appends what the group owes and then `after`, all handed to the log in
+   * one tick (one insert, in this order). A request whose append failed
+   * still owes it: its next write hands it over again, or the worker
+   * appends it. Throws only when `after` failed.
+   */
+  const appendGroup = async (
+    group: typeof gathering,
+    after: AuditEntry | undefined,
+  ): Promise<void> => {
+    const failed = (request: DeletionRequest) => (error: unknown) => {
+      asked.forget(request.id);
+      audit.onFailure(error, request);
+    };
+    const starts = await Promise.all(
+      group.map(({ request, madeFrom }) => appendFrom(request, madeFrom).catch(failed(request))),
+    );
+    const owed = group.map(({ request }, index) => {
+      const from = starts[index];
+      return from === undefined ? undefined : appendRange(request, from).catch(failed(request));
+    });
+    await Promise.all([...owed, after === undefined ? undefined : audit.log.append(after)]);
+  };
+  const flush = (after?: AuditEntry): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     const group = gathering;
     const waiting = gathered;
     gathering = [];
     gathered = undefined;
-    // Appended in the same tick, the group's entries go to the log together.
-    const appended = Promise.all(
-      group.map((request) =>
-        appendOwed(request).catch((error: unknown) => {
-          // Still owed on the request: its next write hands it over again, or the worker appends it.
-          asked.forget(request.id);
-          audit.onFailure(error, request);
-        }),
-      ),
-    ).then(() => undefined);
-    flushing = Promise.all([flushing, appended]).then(() => undefined);
+    const appended = appendGroup(group, after);
+    flushing = Promise.all([flushing, appended.catch(() => undefined)]).then(() => undefined);
     void flushing.then(() => waiting?.resolve());
-    return flushing;
+    return Promise.all([flushing, appended]).then(() => undefined);
   };
-  const owe = (request: DeletionRequest): void => {
+  const owe = (request: DeletionRequest, madeFrom: number): void => {
     // Handed over already (an append in flight): a later write of the same request adds nothing.
     if (request.history.length <= Math.max(asked.get(request.id), request.auditedThrough)) return;
     asked.raise(request.id, request.history.length);
-    gathering.push(request);
+    gathering.push({ request, madeFrom });
     gathered ??= settleable();
     timer ??= setTimeout(() => void flush(), GATHER_MS).unref();
   };
   return {
     owe,
-    appendOwed,
+    appendOwed: async (request) =>
+      appendRange(request, await appendFrom(request, request.history.length)),
     appendAfter: async (request, entry) => {
-      owe(request);
-      // In the same tick: the entry joins the group of what was gathering, after it.
-      const flushed = flush();
-      await Promise.all([flushed, audit.log.append(entry)]);
+      owe(request, request.history.length);
+      await flush(entry);
     },
     appended: () => gathered?.promise ?? flushing,
     knownThrough: (id) => done.get(id),
-    flush,
+    flush: () => flush(),
   };
 };
 
@@ -206,7 +237,8 @@ export const auditTransitions = (
     const known = Math.min(outbox.knownThrough(next.id), next.history.length);
     const recorded = { ...next, auditedThrough: Math.max(next.auditedThrough, known) };
     const written = await requests.update(recorded, previous);
-    if (written && recorded.auditedThrough < recorded.history.length) outbox.owe(recorded);
+    if (written && recorded.auditedThrough < recorded.history.length)
+      outbox.owe(recorded, previous.history.length);
     return written;
   },
 });

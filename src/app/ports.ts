@@ -197,15 +197,21 @@ export interface AuditLog {
   read(after: number, limit: number): Promise<AuditEvent[]>;
   /** The highest sequence known to have been written (it can lag behind, never run ahead). */
   head(): Promise<number>;
+  /** Whether the entry with this key is in the log. */
+  has(key: AuditEntry['key']): Promise<boolean>;
   /** Events matching `filter` in sequence order after `after`, at most `limit`. */
   list(filter: AuditFilter, after: number, limit: number): Promise<AuditEvent[]>;
 }
 
 /** The changes of requests owed to the audit log, appended in groups. */
 export interface AuditOutbox {
-  /** Appends the changes `request` owes (those past `auditedThrough`) soon, with others; never throws. */
-  owe(request: DeletionRequest): void;
-  /** Appends the changes `request` owes now; throws when the log is away. */
+  /**
+   * Appends the changes `request` owes (those past `auditedThrough`) soon,
+   * with others; never throws. Changes before `madeFrom` were made by earlier
+   * writes, maybe of another replica that appended them already.
+   */
+  owe(request: DeletionRequest, madeFrom: number): void;
+  /** Appends the changes `request` owes now (made by earlier writes); throws when the log is away. */
   appendOwed(request: DeletionRequest): Promise<void>;
   /**
    * Appends `entry` after the changes `request` owes (with what else is

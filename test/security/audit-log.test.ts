@@ -114,6 +114,44 @@ describe('the audit log', () => {
     expect(await verifyAuditChain(replicas[1]!, seal)).toEqual({ intact: true, events: 60 });
   });
 
+  it('catches up with a replica that appended a long run since, in a few round trips', async () => {
+    const dbName = `audit_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+    const busy = await connect(dbName);
+    const uri = inject('mongoUri');
+    const behind = await connectMongo({
+      uri: `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true`,
+      dbName,
+    });
+    opened.push(behind);
+    await migrate(busy, names);
+    const seal = createAuditSeal(KEY);
+    const [ahead, trailing] = [createMongoAuditLog(busy, seal), createMongoAuditLog(behind, seal)];
+    await trailing.append(entry(1));
+    for (let group = 0; group < 4; group += 1)
+      await Promise.all(
+        Array.from({ length: 20 }, (_, n) => ahead.append(entry(2 + group * 20 + n))),
+      );
+
+    // The trailing replica knows event 1 as the end; 80 were appended after it.
+    const commands: string[] = [];
+    behind.getClient().on('commandStarted', (event) => commands.push(event.commandName));
+    await trailing.append(entry(82));
+
+    // 80 events in 4 inserts behind: each lost insert costs the event that took the place
+    // (naming where that insert ended) and that end, not a read per event it trails.
+    const count = (name: string) => commands.filter((command) => command === name).length;
+    expect({ inserts: count('insert'), finds: count('find'), updates: count('update') }).toEqual({
+      inserts: 5,
+      finds: 8,
+      updates: 1,
+    });
+    const events = await trailing.read(0, 1000);
+    expect(events.map((event) => event.sequence)).toEqual(
+      Array.from({ length: 82 }, (_, n) => n + 1),
+    );
+    expect(await verifyAuditChain(ahead, seal)).toEqual({ intact: true, events: 82 });
+  });
+
   it('keeps the details only encrypted: the database holds neither them nor anything that opens without the key', async () => {
     const { seal, log, events } = await freshLog(1);
     const stored = JSON.stringify(await events.find().toArray());

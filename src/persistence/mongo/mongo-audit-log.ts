@@ -29,18 +29,38 @@ interface AuditEventDocument {
   sealedDetails: string;
   previousHash: string;
   hash: string;
+  /**
+   * The last sequence of the insert this event came in (not chained: a hint
+   * for a writer that lost a place to it, where the inserting writer's end
+   * will be).
+   */
+  through?: number;
 }
 
 /** The highest sequence a writer has seen written: a hint where to look for the end. */
 interface AuditHeadDocument {
   _id: 'head';
   sequence: number;
+  /** The hash of the event at `sequence` (absent from heads written before it was kept). */
+  hash?: string;
 }
 
 /** Unique: an entry is appended once, whoever retries it. */
 export const auditEventIndexes = [{ key: { key: 1 }, name: 'audit_key', unique: true }] as const;
 
-const toEvent = ({ _id, ...rest }: AuditEventDocument): AuditEvent => ({ sequence: _id, ...rest });
+/** The event a document holds (`through` is a hint for writers, not part of it). */
+const toEvent = (document: AuditEventDocument): AuditEvent => ({
+  sequence: document._id,
+  key: document.key,
+  kind: document.kind,
+  at: document.at,
+  actor: document.actor,
+  deletionRequestId: document.deletionRequestId,
+  subjectPseudonym: document.subjectPseudonym,
+  sealedDetails: document.sealedDetails,
+  previousHash: document.previousHash,
+  hash: document.hash,
+});
 
 /** The query of a listing: only the filters given, each an exact match (no operator from input). */
 const listQuery = (filter: AuditFilter, after: number): mongo.Filter<AuditEventDocument> => ({
@@ -56,10 +76,18 @@ const listQuery = (filter: AuditFilter, after: number): mongo.Filter<AuditEventD
   }),
 });
 
+/** After another writer took a place, the head is read before each append for this long. */
+const CONTENDED_MS = 10_000;
 /** Racing appenders take turns; this many lost turns in a row means something is wrong. */
 const MAX_TURNS = 200;
 /** Entries appended with one insert at most. */
 const MAX_GROUP = 100;
+
+/** The last event of the chain as a writer knows it. */
+interface ChainEnd {
+  readonly sequence: number;
+  readonly hash: string;
+}
 
 /** An entry to append, its details sealed. */
 interface Pending {
@@ -95,19 +123,18 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
   const events = conn.collection<AuditEventDocument>(AUDIT_EVENTS);
   const heads = conn.collection<AuditHeadDocument>(AUDIT_HEAD);
   const hint = async (): Promise<number> => (await heads.findOne({ _id: 'head' }))?.sequence ?? 0;
-  /** The end this process last saw: where the next search starts (events are never removed). */
-  let known: { sequence: number; hash: string } | undefined;
   /**
-   * Where to append: the end this replica saw last, else the hint's event.
-   * Either may be behind; an insert after it then fails, and the append
-   * moves on to the event that took the place. Only events known to exist
-   * are read (a server without an index for `_id`, FerretDB 1.x, scans the
-   * whole log to say one does not).
+   * The end the head names: its sequence and that event's hash (read from
+   * the event when the head predates storing it). It may lag, never lead:
+   * a writer moves it only after its insert, and every event before an
+   * event exists (each is chained on after the one before it).
    */
-  const start = async (): Promise<{ sequence: number; hash: string }> => {
-    if (known !== undefined) return known;
-    const sequence = await hint();
-    const hash = sequence === 0 ? GENESIS_HASH : (await events.findOne({ _id: sequence }))?.hash;
+  const headEnd = async (): Promise<ChainEnd> => {
+    const head = await heads.findOne({ _id: 'head' });
+    const sequence = head?.sequence ?? 0;
+    if (sequence === 0) return { sequence, hash: GENESIS_HASH };
+    const hash =
+      head?.hash ?? (await events.findOne({ _id: sequence }, { projection: { hash: 1 } }))?.hash;
     if (hash === undefined) {
       throw new DomainError({
         code: 'INTERNAL',
@@ -117,11 +144,38 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
     }
     return { sequence, hash };
   };
+  /** Moves the head to `end` unless it is there or further already. */
+  const advanceHead = async (end: ChainEnd): Promise<void> => {
+    try {
+      await heads.updateOne(
+        { _id: 'head', sequence: { $lt: end.sequence } },
+        { $set: { sequence: end.sequence, hash: end.hash } },
+        { upsert: true },
+      );
+    } catch (error) {
+      // The head is further on: the upsert found no match and its insert met the head.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  };
+  /** The end this process last saw (events are never removed). */
+  let known: ChainEnd | undefined;
+  /** When another writer last took a place this one tried (epoch ms). */
+  let contendedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Where to append: the end this replica saw last, or the head's when that
+   * is further on. The head is read first only while other writers are
+   * appending too (a place was lost lately): alone, the end this replica saw
+   * is the end. Either may be behind; an insert after it then fails, and the
+   * append moves on. Only events known to exist are read (a server without
+   * an index for `_id`, FerretDB 1.x, scans the whole log to say one does not).
+   */
+  const start = async (): Promise<ChainEnd> => {
+    if (known !== undefined && Date.now() - contendedAt > CONTENDED_MS) return known;
+    const head = await headEnd();
+    return known !== undefined && known.sequence >= head.sequence ? known : head;
+  };
   /** The entries chained on after `end`: each names the hash of the one before. */
-  const chainAfter = (
-    end: { sequence: number; hash: string },
-    pending: readonly Pending[],
-  ): AuditEventDocument[] => {
+  const chainAfter = (end: ChainEnd, pending: readonly Pending[]): AuditEventDocument[] => {
     let previous = end;
     return pending.map(({ entry, sealedDetails }) => {
       const content = {
@@ -138,14 +192,29 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       const { sequence, ...stored } = content;
       const hash = seal.mac(chainedContent(content));
       previous = { sequence, hash };
-      return { _id: sequence, ...stored, hash };
+      return { _id: sequence, ...stored, hash, through: end.sequence + pending.length };
     });
+  };
+  /**
+   * Where to go on after losing place `taken` to another writer: the end of
+   * that writer's insert when it is in already, else the head when it is
+   * further, else the place itself.
+   */
+  const pastWriter = async (taken: ChainEnd & { readonly through?: number }): Promise<ChainEnd> => {
+    const { sequence, hash } = taken;
+    if (taken.through !== undefined && taken.through > sequence) {
+      const last = await events.findOne({ _id: taken.through }, { projection: { hash: 1 } });
+      if (last !== null) return { sequence: taken.through, hash: last.hash };
+    }
+    const head = await headEnd();
+    return head.sequence > sequence ? head : { sequence, hash };
   };
   /**
    * Appends entries in order with one ordered insert. The server stops at the
    * first refusal: the entries before it are in; if its place is still free,
    * the refused entry's key is in the log already (a repeat: dropped), else
-   * another writer took the place and the rest is chained on after that one.
+   * another writer took the place and the rest is chained on after the
+   * furthest end known (see `pastWriter`).
    */
   const appendAll = async (entries: readonly AuditEntry[]): Promise<void> => {
     let pending: Pending[] = entries.map((entry) => ({
@@ -164,9 +233,13 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
         break;
       }
       pending = pending.slice(inserted);
-      const taken = await events.findOne({ _id: end.sequence + 1 }, { projection: { hash: 1 } });
+      const place = end.sequence + 1;
+      const taken = await events.findOne({ _id: place }, { projection: { hash: 1, through: 1 } });
       if (taken === null) pending = pending.slice(1);
-      else end = known = { sequence: end.sequence + 1, hash: taken.hash };
+      else {
+        contendedAt = Date.now();
+        end = known = await pastWriter({ ...taken, sequence: place });
+      }
     }
     if (pending.length > 0)
       throw new DomainError({
@@ -174,13 +247,8 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
         reason: 'AUDIT_CONTENDED',
         message: 'the audit log is too busy to append; retry',
       });
-    // Best effort: a lagging hint costs a few reads, never a wrong chain.
-    if (end.sequence > ended)
-      await heads.updateOne(
-        { _id: 'head' },
-        { $max: { sequence: end.sequence } },
-        { upsert: true },
-      );
+    // Best effort: a lagging head costs a few reads, never a wrong chain.
+    if (end.sequence > ended) await advanceHead(end);
   };
   /**
    * Appends of one replica go in groups: those that arrive while one group is
@@ -202,6 +270,12 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
         ).map(toEvent),
       ),
     head: () => mongoCall(persistenceSpan('audit_events', 'head'), {}, hint),
+    has: (key) =>
+      mongoCall(
+        persistenceSpan('audit_events', 'has'),
+        {},
+        async () => (await events.findOne({ key }, { projection: { _id: 1 } })) !== null,
+      ),
     list: (filter, after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'list'), {}, async () =>
         (await events.find(listQuery(filter, after)).sort({ _id: 1 }).limit(limit).toArray()).map(

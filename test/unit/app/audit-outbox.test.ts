@@ -15,16 +15,25 @@ const change = (to: StateChange['to'], n: number): StateChange => ({
   spanId: '',
 });
 
-/** A log that keeps entries by key (a repeat is not appended again), or fails while `down`. */
-const fakeLog = () => {
-  const entries = new Map<string, AuditEntry>();
-  const state = { down: false, appends: 0 };
+/**
+ * A log that keeps entries by key (a repeat is not appended again), or fails
+ * while `down`; replicas share one by sharing its entries and state.
+ */
+const fakeLog = (
+  entries = new Map<string, AuditEntry>(),
+  state = { down: false, appends: 0, reads: 0 },
+) => {
+  const away = () => Promise.reject(new Error('log away'));
   const log = {
     append: (entry: AuditEntry) => {
       state.appends += 1;
-      if (state.down) return Promise.reject(new Error('log away'));
+      if (state.down) return away();
       if (!entries.has(entry.key)) entries.set(entry.key, entry);
       return Promise.resolve();
+    },
+    has: (key: string) => {
+      state.reads += 1;
+      return state.down ? away() : Promise.resolve(entries.has(key));
     },
   } as unknown as AuditLog;
   return { log, entries, state };
@@ -113,6 +122,41 @@ describe('the audit outbox', () => {
     state.down = false;
     const erasing = next(scheduled, 'ERASING');
     await requests.update(erasing, scheduled);
+    await outbox.flush();
+    expect([...entries.keys()]).toEqual([`${request.id}#change#0`, `${request.id}#change#1`]);
+  });
+
+  it('skips the changes another replica made and appended: one read, not a repeat of each', async () => {
+    const { outbox, entries, state, request, repo, requests } = setup();
+    const replica = createAuditOutbox({
+      log: fakeLog(entries, state).log,
+      pseudonymOf: (id) => `psn_${id}`,
+      onFailure: vi.fn(),
+    });
+    const other = auditTransitions(repo.requests, replica);
+    const scheduled = next(request, 'SCHEDULED');
+    const erasing = next(scheduled, 'ERASING');
+    await other.update(scheduled, request);
+    await other.update(erasing, scheduled);
+    await replica.flush();
+    const before = { ...state };
+
+    // This replica knows nothing of them; its write owes all three changes.
+    await requests.update(next(erasing, 'COMPLETED'), erasing);
+    await outbox.flush();
+    expect({ reads: state.reads - before.reads, appends: state.appends - before.appends }).toEqual({
+      reads: 1,
+      appends: 1,
+    });
+    expect([...entries.keys()]).toEqual([0, 1, 2].map((n) => `${request.id}#change#${String(n)}`));
+  });
+
+  it('appends the changes another replica made when their last is not in the log yet', async () => {
+    const { outbox, entries, request, repo, requests } = setup();
+    // Written by a replica that died before its outbox appended the change.
+    const scheduled = next(request, 'SCHEDULED');
+    await repo.requests.update(scheduled, request);
+    await requests.update(next(scheduled, 'ERASING'), scheduled);
     await outbox.flush();
     expect([...entries.keys()]).toEqual([`${request.id}#change#0`, `${request.id}#change#1`]);
   });
