@@ -42,6 +42,8 @@ const args = numberArgs({
   timeout: quick ? 60 : 300,
   /** WORKER_CONCURRENCY of the replicas; 0: the service's default. */
   concurrency: 0,
+  /** WORKER_INTERVAL_MS of the replicas; 0: the service's default. */
+  interval: 20,
 });
 
 const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
@@ -93,7 +95,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
     GRACE_PERIOD_SECONDS: '0',
     NOTIFIER: 'dev-mailbox',
     PARTICIPANTS: participantsConfig(fakes),
-    WORKER_INTERVAL_MS: '20',
+    ...(args.interval > 0 && { WORKER_INTERVAL_MS: String(args.interval) }),
     ...(args.concurrency > 0 && { WORKER_CONCURRENCY: String(args.concurrency) }),
     // A benchmark of planned load, not a mass deletion: the breaker would hold it.
     BREAKER_LIMIT: String(args.deletions * 2),
