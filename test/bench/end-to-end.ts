@@ -8,6 +8,9 @@
 // and PostgreSQL (the embedded database only; linked services run in this process).
 //   node --import tsx test/bench/end-to-end.ts [--deletions=600] [--replicas=2] [--first=1]
 //     [--participants=5] [--delay=20] [--callers=16] [--concurrency=N (WORKER_CONCURRENCY)]
+//     [--interval=20 (WORKER_INTERVAL_MS; 0: the default)] [--commands=1]
+// --commands=1 also counts the replicas' database commands per deletion, by command and
+// collection (in the details; the monitoring costs a little CPU, so it is off by default).
 // Loopback only; bounded by --timeout seconds per replica count.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -44,6 +47,8 @@ const args = numberArgs({
   concurrency: 0,
   /** WORKER_INTERVAL_MS of the replicas; 0: the service's default. */
   interval: 20,
+  /** 1: count the replicas' database commands (see above). */
+  commands: 0,
 });
 
 const database = await startEmbeddedDatabase({ externalUri: process.env.MONGODB_URI });
@@ -59,6 +64,8 @@ interface RunResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** With --commands=1: the replicas' database commands per deletion, by command and collection. */
+  readonly commandsPerDeletion?: Readonly<Record<string, number>>;
   /** CPU milliseconds per deletion, request to COMPLETED, by process. */
   readonly cpuMs: {
     readonly service: number;
@@ -76,6 +83,37 @@ const cpuNow = async (replicas: readonly Replica[]) => {
     ...(server !== undefined && { ferretDb: await cpuMsOf(server) }),
     ...(storage !== undefined && { postgres: await treeCpuMsOf(storage) }),
   };
+};
+
+/** The database commands the replicas sent so far, summed (each counts with COUNT_COMMANDS=1). */
+const commandsOf = async (replicas: readonly Replica[]): Promise<Record<string, number>> => {
+  const counts = await Promise.all(
+    replicas.map(
+      (replica) =>
+        new Promise<Record<string, number>>((resolve) => {
+          const answer = (message: unknown) => {
+            if (typeof message !== 'object' || message === null || !('commands' in message)) return;
+            replica.off('message', answer);
+            resolve(message.commands as Record<string, number>);
+          };
+          replica.on('message', answer);
+          replica.send('commands?');
+        }),
+    ),
+  );
+  const total: Record<string, number> = {};
+  for (const [name, count] of counts.flatMap((each) => Object.entries(each)))
+    total[name] = (total[name] ?? 0) + count;
+  return total;
+};
+
+/** Counts per deletion, largest first, with their total. */
+const perEach = (counts: Record<string, number>, deletions: number): Record<string, number> => {
+  const per = (count: number) => Math.round((count / Math.max(1, deletions)) * 100) / 100;
+  const sorted = Object.entries(counts).sort(([, a], [, b]) => b - a);
+  const total = sorted.reduce((sum, [, count]) => sum + count, 0);
+  const rows: [string, number][] = sorted.map(([name, count]) => [name, per(count)]);
+  return Object.fromEntries([['total', per(total)], ...rows]);
 };
 
 /** One run: a fresh database, `replicas` service processes, N deletions. */
@@ -96,6 +134,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
     NOTIFIER: 'dev-mailbox',
     PARTICIPANTS: participantsConfig(fakes),
     ...(args.interval > 0 && { WORKER_INTERVAL_MS: String(args.interval) }),
+    ...(args.commands > 0 && { COUNT_COMMANDS: '1' }),
     ...(args.concurrency > 0 && { WORKER_CONCURRENCY: String(args.concurrency) }),
     // A benchmark of planned load, not a mass deletion: the breaker would hold it.
     BREAKER_LIMIT: String(args.deletions * 2),
@@ -149,6 +188,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
   const first = Math.min(...spans.map((span) => span.confirmed));
   const last = Math.max(...spans.map((span) => span.done));
 
+  const commands = args.commands > 0 ? await commandsOf(replicas) : undefined;
   for (const client of clients) client.close();
   await Promise.all(replicas.map(stopReplica));
   process.off('exit', killAll);
@@ -162,6 +202,7 @@ const run = async (replicaCount: number): Promise<RunResult> => {
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
     maxMs: Math.max(...latencies),
+    ...(commands && { commandsPerDeletion: perEach(commands, completed) }),
     cpuMs: {
       service: perDeletion(cpuBefore.service, cpuAfter.service) ?? Number.NaN,
       ferretDb: perDeletion(cpuBefore.ferretDb, cpuAfter.ferretDb),

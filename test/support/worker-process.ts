@@ -4,8 +4,11 @@
 // SIGTERM ends it through exit(), so a profile asked for with --cpu-prof is written.
 // MEMORY_SAMPLE_MS (opt-in, benches): also sends `{ memory }` samples of this
 // process over IPC at that interval, after the ready message.
+// COUNT_COMMANDS=1 (opt-in, benches): counts the database commands it sends, by
+// command and collection, and answers the message 'commands?' with `{ commands }`.
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import { commandName } from './command-name.js';
 
 /** One sample of this process's memory, as sent to the parent. */
 export interface MemorySample {
@@ -26,8 +29,22 @@ const config = loadConfig({
   LOG_LEVEL: 'silent',
 });
 process.once('SIGTERM', () => process.exit(0));
-const mongoUri = process.env.MONGODB_URI ?? '';
+const countCommands = process.env.COUNT_COMMANDS === '1';
+const givenUri = process.env.MONGODB_URI ?? '';
+const mongoUri = countCommands
+  ? `${givenUri}${givenUri.includes('?') ? '&' : '?'}monitorCommands=true`
+  : givenUri;
 const app = await composeApp(config, mongoUri);
+if (countCommands) {
+  const commands: Record<string, number> = {};
+  app.connection.getClient().on('commandStarted', (event) => {
+    const name = commandName(event);
+    commands[name] = (commands[name] ?? 0) + 1;
+  });
+  process.on('message', (message) => {
+    if (message === 'commands?') process.send?.({ commands });
+  });
+}
 const ports = await app.start();
 process.send?.({ ready: true, ...ports });
 

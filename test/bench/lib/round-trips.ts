@@ -11,6 +11,7 @@ import {
 } from '../../../clients/grpc/deletion-client.js';
 import { composeApp, type App } from '../../../src/compose.js';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { commandName } from '../../support/command-name.js';
 
 /** The commands one call sent, by `command collection`, and their total. */
 export interface RoundTrips {
@@ -25,12 +26,6 @@ export interface Counted {
   /** Counts what follows under `name` (the call's own name until it says otherwise). */
   readonly phase: (name: string) => void;
 }
-
-/** `find deletion_requests`: the command and the collection it names. */
-const commandOf = (event: mongo.CommandStartedEvent): string => {
-  const target: unknown = (event.command as Record<string, unknown>)[event.commandName];
-  return typeof target === 'string' ? `${event.commandName} ${target}` : event.commandName;
-};
 
 /** Composes the app (worker off) on `databaseUri`/`dbName` with `env`; `calls` run one after another. */
 export const countRoundTrips = async (
@@ -66,7 +61,7 @@ export const countRoundTrips = async (
     current = seen.get(name) ?? [];
     seen.set(name, current);
   };
-  const record = (event: mongo.CommandStartedEvent) => current.push(commandOf(event));
+  const record = (event: mongo.CommandStartedEvent) => current.push(commandName(event));
   app.connection.getClient().on('commandStarted', record);
   try {
     for (const [name, call] of Object.entries(calls)) {
