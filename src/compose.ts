@@ -42,6 +42,7 @@ import { createMongoAuditLog } from './persistence/mongo/mongo-audit-log.js';
 import { createMongoApiKeyStore } from './persistence/mongo/mongo-api-key-store.js';
 import {
   connectMongo,
+  databaseAnswers,
   serverTraits,
   type ServerTraits,
 } from './persistence/mongo/mongo-connection.js';
@@ -296,6 +297,34 @@ const grpcAuthenticator = (config: Config, authenticate: Authenticator): Authent
     ? authenticate
     : gateByClientCertificate(config.GRPC_CLIENT_PRINCIPALS, authenticate);
 
+/** How long a readiness ping may take before the database counts as not answering. */
+const READY_TIMEOUT_MS = 1000;
+
+/**
+ * Pings the database every `intervalMs` and tells gRPC health, so it says
+ * NOT_SERVING while `/readyz` says 503; logs each change.
+ */
+const watchReadiness = (
+  connection: Connection,
+  grpc: GrpcServer,
+  options: { readonly intervalMs: number; readonly logger: Logger },
+): PeriodicTask => {
+  let ready = true;
+  return startPeriodicTask(
+    'readiness',
+    async () => {
+      const answers = await databaseAnswers(connection, READY_TIMEOUT_MS);
+      if (answers !== ready) {
+        if (answers) options.logger.info('the database answers again: gRPC health SERVING');
+        else options.logger.warn('the database does not answer: gRPC health NOT_SERVING');
+      }
+      ready = answers;
+      grpc.setReady(answers);
+    },
+    options,
+  );
+};
+
 /** tRPC, health and readiness; the dev mailbox only outside production. */
 const makeHttpServer = (
   config: Config,
@@ -305,7 +334,7 @@ const makeHttpServer = (
   const mailboxStore = createMongoMailboxStore(connection);
   const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
   return createHttpServer({
-    ready: async () => (await connection.db?.admin().ping())?.ok === 1,
+    ready: () => databaseAnswers(connection, READY_TIMEOUT_MS),
     reportKey: served.reportKey,
     trpc: served.trpc,
     mailbox: devMailbox
@@ -454,6 +483,9 @@ export const composeApp = async (
           }),
         );
       }
+      tasks.push(
+        watchReadiness(connection, grpc, { intervalMs: config.READINESS_CHECK_MS, logger }),
+      );
       tasks.push(
         startPeriodicTask('rate_limit_sweep', () => deps.limiter.sweep(), {
           intervalMs: config.RATE_LIMIT_SWEEP_MS,

@@ -484,6 +484,14 @@ export const configSchema = z.object({
     .min(100)
     .default(60_000)
     .describe('Pause between sweeps of expired rate-limit entries (the store has no TTL index)'),
+  READINESS_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(2000)
+    .describe(
+      'How often the database is pinged for gRPC health: NOT_SERVING while it does not answer (as /readyz says 503)',
+    ),
   SEED_DEMO: flag
     .default(false)
     .describe('Seed demo accounts and an API key at start (development)'),

@@ -92,6 +92,8 @@ export const startTestApp = async (
     readonly notifier?: Notifier;
     /** Let what calls finish after answering run at once, as in production (not held for a pass). */
     readonly immediateAfterwards?: boolean;
+    /** The database's address, when not the suite's (e.g. through a proxy a test can cut). */
+    readonly mongoUri?: string;
   } = {},
 ): Promise<TestApp> => {
   const smtp = await startSmtpSink();
@@ -119,7 +121,7 @@ export const startTestApp = async (
     ...env,
   });
   const afterwards = heldAfterwards();
-  const app = await composeApp(config, inject('mongoUri'), {
+  const app = await composeApp(config, options.mongoUri ?? inject('mongoUri'), {
     clock,
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.immediateAfterwards !== true && { afterwards }),

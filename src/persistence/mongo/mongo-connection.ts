@@ -63,6 +63,25 @@ export const serverTraits = (conn: Connection): Promise<ServerTraits> =>
     return { name: `MongoDB ${typeof version === 'string' ? version : ''}`, compareAndSet: true };
   });
 
+/** Whether the database answers a ping within `timeoutMs` (false on any failure). */
+export const databaseAnswers = async (conn: Connection, timeoutMs: number): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = conn.db?.admin().ping();
+  const answered =
+    ping?.then(
+      (reply) => reply.ok === 1,
+      () => false,
+    ) ?? Promise.resolve(false);
+  try {
+    return await Promise.race([answered, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 /** Closes the connection, waiting for running operations. */
 export const disconnectMongo = async (conn: Connection): Promise<void> => {
   await conn.close();

@@ -19,6 +19,11 @@ export interface GrpcServer {
   readonly health: HealthImplementation;
   /** Binds and starts serving; resolves to the bound port. */
   listen(host: string, port: number): Promise<number>;
+  /**
+   * Whether what the service needs (its database) answers: health says
+   * SERVING only while it does, the server listens and is not closing.
+   */
+  setReady(ready: boolean): void;
   /** Reports NOT_SERVING, then shuts down gracefully (forcefully after `graceMs`). */
   close(graceMs?: number): Promise<void>;
 }
@@ -60,8 +65,9 @@ export const createGrpcServer = (
   if (deps.reflection) {
     addReflection(server, createDescriptorIndex(Buffer.from(descriptorSetBase64, 'base64')));
   }
-  const setServing = (serving: boolean) => {
-    const value = serving ? 'SERVING' : 'NOT_SERVING';
+  const state = { listening: false, ready: true, closing: false };
+  const report = () => {
+    const value = state.listening && state.ready && !state.closing ? 'SERVING' : 'NOT_SERVING';
     health.setStatus('', value);
     health.setStatus(DELETION_SERVICE_NAME, value);
   };
@@ -74,14 +80,20 @@ export const createGrpcServer = (
         server.bindAsync(`${host}:${port}`, credentials, (error, bound) => {
           if (error) reject(error);
           else {
-            setServing(true);
+            state.listening = true;
+            report();
             resolve(bound);
           }
         });
       }),
+    setReady: (ready) => {
+      state.ready = ready;
+      report();
+    },
     close: (graceMs = 5000) =>
       new Promise((resolve) => {
-        setServing(false);
+        state.closing = true;
+        report();
         const timer = setTimeout(() => server.forceShutdown(), graceMs);
         server.tryShutdown(() => {
           clearTimeout(timer);
