@@ -41,7 +41,7 @@ import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-d
 import { createMongoAuditLog } from './persistence/mongo/mongo-audit-log.js';
 import { createMongoApiKeyStore } from './persistence/mongo/mongo-api-key-store.js';
 import {
-  connectMongo,
+  connectMongoPatiently,
   databaseAnswers,
   serverTraits,
   type ServerTraits,
@@ -355,7 +355,19 @@ export const composeApp = async (
 ): Promise<App> => {
   const logger = overrides.logger ?? createLogger({ level: config.LOG_LEVEL });
   const grpcCredentials = grpcServerCredentials(config);
-  const connection = await connectMongo({ uri: mongoUri, dbName: config.MONGODB_DB });
+  const connection = await connectMongoPatiently(
+    { uri: mongoUri, dbName: config.MONGODB_DB },
+    {
+      waitMs: config.DATABASE_STARTUP_WAIT_SECONDS * 1000,
+      onFailure: ({ attempt, reason, retryInMs }) =>
+        logger.warn(
+          { attempt, reason, retryInMs },
+          retryInMs === null
+            ? 'the database does not answer; giving up'
+            : 'the database does not answer yet; trying again',
+        ),
+    },
+  );
   await migrate(connection, collectionNames(config));
   if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
   const pseudonymOf = createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? '');

@@ -484,6 +484,14 @@ export const configSchema = z.object({
     .min(100)
     .default(60_000)
     .describe('Pause between sweeps of expired rate-limit entries (the store has no TTL index)'),
+  DATABASE_STARTUP_WAIT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60)
+    .describe(
+      'How long start-up waits for a database that does not answer (tries again after 1, 2, 4 … 10 s), then exits',
+    ),
   READINESS_CHECK_MS: z.coerce
     .number()
     .int()

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -5,7 +7,7 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from '../../src/gen/grpc/health/v1/health.js';
 import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, TEST_SERVICE_ENV, type TestApp } from '../support/test-app.js';
 
 /** The suite's database URI with its host and port replaced by `address`. */
 const through = (uri: string, address: string): string => {
@@ -72,4 +74,79 @@ describe('a database outage', () => {
     expect(await check('')()).toBe(Status.SERVING);
     expect(await eventually(readyz, 200)).toBe(200);
   });
+});
+
+/** The service's own entry (`src/main.ts`) as a process: its log lines, and how it ended. */
+const startMain = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: {
+      ...process.env,
+      ...TEST_SERVICE_ENV,
+      MONGODB_DB: `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const complete = buffered.split('\n');
+    buffered = complete.pop() ?? '';
+    for (const line of complete)
+      if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, lines, exited, stderr: () => stderr };
+};
+
+describe('start-up with the database down', () => {
+  let proxy: CuttableProxy;
+  let uri: string;
+  beforeAll(async () => {
+    const suite = inject('mongoUri');
+    proxy = await startCuttableProxy(new URL(suite).host);
+    uri = through(suite, proxy.address);
+  });
+  afterAll(async () => proxy.close());
+
+  it('logs each failed attempt and exits with the reason once its wait is over', async () => {
+    proxy.cut();
+    const started = Date.now();
+    const main = startMain({ MONGODB_URI: uri, DATABASE_STARTUP_WAIT_SECONDS: '8' });
+    const code = await main.exited;
+
+    expect(code).toBe(1);
+    expect(main.stderr()).toContain('start-up failed: the database is unavailable');
+    const attempts = main.lines.filter((line) => typeof line.attempt === 'number');
+    expect(attempts.map(({ attempt, retryInMs }) => ({ attempt, retryInMs }))).toEqual([
+      { attempt: 1, retryInMs: 1000 },
+      { attempt: 2, retryInMs: null },
+    ]);
+    // Two attempts of a 5 s server selection each, a pause between: it waited, it did not hang.
+    expect(Date.now() - started).toBeGreaterThan(8000);
+  }, 30_000);
+
+  it('serves once the database answers, if that is within its wait', async () => {
+    proxy.cut();
+    const main = startMain({ MONGODB_URI: uri, DATABASE_STARTUP_WAIT_SECONDS: '60' });
+    try {
+      // Past the first attempt's 5 s: the second one finds the database.
+      await new Promise((resolve) => setTimeout(resolve, 6500));
+      proxy.restore();
+      const listening = () =>
+        Promise.resolve(main.lines.some((line) => typeof line.httpPort === 'number'));
+      expect(await eventually(listening, true, 20_000)).toBe(true);
+      const port = main.lines.find((line) => typeof line.httpPort === 'number')?.httpPort;
+      const ready = await fetch(`http://127.0.0.1:${String(port)}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(main.lines.some((line) => line.attempt === 1)).toBe(true);
+    } finally {
+      main.child.kill('SIGTERM');
+      await main.exited;
+    }
+  }, 40_000);
 });

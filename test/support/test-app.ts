@@ -74,6 +74,17 @@ export interface TestApp extends AsyncDisposable {
   ): Promise<SubjectRequest & { confirmed: DeletionRequest }>;
 }
 
+/** What every service a test starts runs with: test mode, free ports, the test issuer's tokens. */
+export const TEST_SERVICE_ENV = {
+  DELETION_ENV: 'test',
+  GRPC_PORT: '0',
+  HTTP_PORT: '0',
+  JWT_ISSUER: TEST_ISSUER,
+  JWT_AUDIENCE: TEST_AUDIENCE,
+  JWT_HS256_SECRET: TEST_SECRET,
+  OTP_SECRET: 'test-only-otp-secret-0123456789abcdef',
+} as const;
+
 /**
  * The whole service on a fresh database of the shared test server, with a real
  * SMTP sink and gRPC on a free port. Background work runs only when the test
@@ -100,14 +111,8 @@ export const startTestApp = async (
   const clock = createTestClock();
   const dbName = options.dbName ?? `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const config = loadConfig({
-    DELETION_ENV: 'test',
+    ...TEST_SERVICE_ENV,
     MONGODB_DB: dbName,
-    GRPC_PORT: '0',
-    HTTP_PORT: '0',
-    JWT_ISSUER: TEST_ISSUER,
-    JWT_AUDIENCE: TEST_AUDIENCE,
-    JWT_HS256_SECRET: TEST_SECRET,
-    OTP_SECRET: 'test-only-otp-secret-0123456789abcdef',
     NOTIFIER: 'smtp',
     SMTP_URL: smtp.url,
     WORKER_ENABLED: 'false',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose, { type Connection } from 'mongoose';
 import { classifyMongoError, mongoCall } from './classify-mongo-error.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
@@ -40,6 +41,44 @@ const open = async (options: MongoOptions): Promise<Connection> => {
  * Throws UNAVAILABLE `DATABASE_UNAVAILABLE` when no server answers.
  */
 export const connectMongo = (options: MongoOptions): Promise<Connection> => open(options);
+
+/** One failed attempt to reach the database at start-up. */
+export interface ConnectAttempt {
+  readonly attempt: number;
+  readonly reason: string;
+  /** When the next attempt starts; null: the wait is over, start-up gives up. */
+  readonly retryInMs: number | null;
+}
+
+/** The first pause between attempts; each next one doubles, up to the last. */
+const FIRST_PAUSE_MS = 1000;
+const LAST_PAUSE_MS = 10_000;
+
+/**
+ * `connectMongo` for start-up, when the database may still be starting too:
+ * while no server answers (UNAVAILABLE), it tries again after a pause that
+ * doubles (1 s, 2 s, … 10 s) for up to `waitMs`, reporting each failed
+ * attempt; then throws the last attempt's error. Any other error is thrown
+ * at once.
+ */
+export const connectMongoPatiently = async (
+  options: MongoOptions,
+  patience: { readonly waitMs: number; readonly onFailure: (attempt: ConnectAttempt) => void },
+): Promise<Connection> => {
+  const until = Date.now() + patience.waitMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await open(options);
+    } catch (error) {
+      const failure = classifyMongoError(error);
+      const pause = Math.min(LAST_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 1));
+      const again = failure.code === 'UNAVAILABLE' && Date.now() + pause < until;
+      patience.onFailure({ attempt, reason: failure.reason, retryInMs: again ? pause : null });
+      if (!again) throw failure;
+      await sleep(pause);
+    }
+  }
+};
 
 /** How the server behaves where the adapters must care. */
 export interface ServerTraits {
