@@ -18,7 +18,7 @@ export interface ErasedSubjectAnswer {
  * A linked service restored from a backup asks which of a batch of its
  * subjects were erased and must be erased again. It names them as it knows
  * them (its pseudonyms when registered for pseudonyms); the ledger holds only
- * pseudonyms. Errors: PERMISSION_DENIED (`NOT_THIS_PARTICIPANT`),
+ * pseudonyms. Errors: PERMISSION_DENIED (`NOT_A_SERVICE`, `NOT_THIS_PARTICIPANT`),
  * INVALID_ARGUMENT. Audited as a privileged read (how many were asked and found).
  */
 export const checkErasedSubjects =

@@ -26,12 +26,24 @@ const contextOf = (deps: DeletionDeps, principal: Principal): ChangeContext => (
   ...deps.trace.current(),
 });
 
-/** The caller must be the registered identity of the participant it acts for; returns its registration. */
+/**
+ * The caller must be a service (client credentials or a client certificate,
+ * never a person's token, whatever it names) and the registered identity of
+ * the participant it acts for; returns its registration.
+ */
 export const assertParticipantIdentity = (
   deps: DeletionDeps,
   principal: Principal,
   participant: string,
 ): ParticipantSpec => {
+  if (principal.actor.kind !== 'SERVICE') {
+    throw new DomainError({
+      code: 'PERMISSION_DENIED',
+      reason: 'NOT_A_SERVICE',
+      message: 'only a linked service may act for itself, with its own credentials',
+      metadata: { participant },
+    });
+  }
   const spec = deps.participants.specs.find((candidate) => candidate.name === participant);
   if (spec?.identity === principal.actor.id) return spec;
   throw new DomainError({
@@ -44,7 +56,7 @@ export const assertParticipantIdentity = (
 
 /**
  * A linked service that answered ACCEPTED reports its final outcome; the worker
- * then finishes the purge. Errors: PERMISSION_DENIED (`NOT_THIS_PARTICIPANT`),
+ * then finishes the purge. Errors: PERMISSION_DENIED (`NOT_A_SERVICE`, `NOT_THIS_PARTICIPANT`),
  * NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`), FAILED_PRECONDITION (`STEP_NOT_WAITING`).
  */
 export const reportErasureOutcome =

@@ -12,6 +12,9 @@ import {
   type FakeParticipant,
 } from '../support/fake-participant.js';
 import { mintToken } from '../support/tokens.js';
+import { trpcFailure } from '../support/trpc-failure.js';
+import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
+import { grpcCodeName } from '../../clients/grpc/rich-error.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('operating on linked-service steps: report, retry, resolve', () => {
@@ -144,6 +147,43 @@ describe('operating on linked-service steps: report, retry, resolve', () => {
     expect((await callError(t.client.reportErasureOutcome(report, participant))).reason).toBe(
       'STEP_NOT_WAITING',
     );
+  });
+
+  it('refuses a user token with the participant scope and the service’s identity, on both transports', async () => {
+    const { fake, t, subjectId, name, participant } = await setUp({});
+    fake.behaviour = { acceptUntil: new Date(Date.now() + 3_600_000) };
+    await passes(t, 1);
+    // A person's token (no client credentials) naming the linked service as its subject.
+    const person = await mintToken({ sub: 'svc-0', scope: 'deletion:participant' });
+    const report = {
+      name,
+      participant: 'svc-0',
+      subjectId,
+      outcome: { $case: 'nothingFound' as const, value: {} },
+    };
+
+    const grpc = await callError(t.client.reportErasureOutcome(report, { token: person }));
+    const trpc = await trpcFailure(
+      createTrpcClient({ url: t.trpcUrl, token: person }).reportErasureOutcome.mutate({
+        name,
+        participant: 'svc-0',
+        subjectId,
+        outcome: { kind: 'NOTHING_FOUND' },
+      }),
+    );
+
+    expect({ code: grpcCodeName(grpc.code), reason: grpc.reason }).toEqual({
+      code: 'PERMISSION_DENIED',
+      reason: 'NOT_A_SERVICE',
+    });
+    expect({ status: trpc.data?.status, reason: trpc.data?.reason }).toEqual({
+      status: 'PERMISSION_DENIED',
+      reason: 'NOT_A_SERVICE',
+    });
+    const stillWaiting = (await t.app.deps.requests.findById(name.split('/')[1] as never))!;
+    expect(stillWaiting.participants['svc-0']?.status).toBe('ACCEPTED');
+    // The service itself still reports.
+    await t.client.reportErasureOutcome(report, participant);
   });
 
   it('retries a failed step on an admin’s word once the service is back, then completes', async () => {

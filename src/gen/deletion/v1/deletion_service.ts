@@ -3754,9 +3754,11 @@ export const DeletionServiceService = {
   },
   /**
    * A linked service that answered Erase with ACCEPTED reports its final
-   * outcome. Scope: `deletion:participant`, and the caller must be the
-   * registered identity of `participant`, whose step must be waiting (ACCEPTED).
-   * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
+   * outcome. Scope: `deletion:participant`, and the caller must be a service
+   * (client credentials or a client certificate, never a person's token) that
+   * is the registered identity of `participant`, whose step must be waiting
+   * (ACCEPTED). Errors: PERMISSION_DENIED (`NOT_A_SERVICE`,
+   * `NOT_THIS_PARTICIPANT`), NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
    * FAILED_PRECONDITION (`STEP_NOT_WAITING`).
    */
   reportErasureOutcome: {
@@ -3982,9 +3984,11 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
   listDeletionRequests: handleUnaryCall<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
   /**
    * A linked service that answered Erase with ACCEPTED reports its final
-   * outcome. Scope: `deletion:participant`, and the caller must be the
-   * registered identity of `participant`, whose step must be waiting (ACCEPTED).
-   * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
+   * outcome. Scope: `deletion:participant`, and the caller must be a service
+   * (client credentials or a client certificate, never a person's token) that
+   * is the registered identity of `participant`, whose step must be waiting
+   * (ACCEPTED). Errors: PERMISSION_DENIED (`NOT_A_SERVICE`,
+   * `NOT_THIS_PARTICIPANT`), NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
    * FAILED_PRECONDITION (`STEP_NOT_WAITING`).
    */
   reportErasureOutcome: handleUnaryCall<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
@@ -4208,9 +4212,11 @@ export interface DeletionServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * A linked service that answered Erase with ACCEPTED reports its final
-   * outcome. Scope: `deletion:participant`, and the caller must be the
-   * registered identity of `participant`, whose step must be waiting (ACCEPTED).
-   * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
+   * outcome. Scope: `deletion:participant`, and the caller must be a service
+   * (client credentials or a client certificate, never a person's token) that
+   * is the registered identity of `participant`, whose step must be waiting
+   * (ACCEPTED). Errors: PERMISSION_DENIED (`NOT_A_SERVICE`,
+   * `NOT_THIS_PARTICIPANT`), NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`),
    * FAILED_PRECONDITION (`STEP_NOT_WAITING`).
    */
   reportErasureOutcome(
