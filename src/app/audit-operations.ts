@@ -5,7 +5,7 @@ import type { Principal } from '../domain/principal.js';
 import { auditPrivilegedRead, verifyAuditChain } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { listAuditEventsInput, noInput, parseInput, type ListAuditEventsInput } from './inputs.js';
-import { decodePageToken, encodePageToken } from './page-token.js';
+import { decodePageToken, encodePageToken, tokenCount } from './page-token.js';
 
 /** An audit event as an administrator reads it: its details opened. */
 export type AuditRecord = Omit<AuditEvent, 'sealedDetails'> & {
@@ -41,8 +41,9 @@ export const listAuditEvents =
       until: input.endTime,
     };
     const query = { q: JSON.stringify(filter) };
-    const token = input.pageToken ? decodePageToken(input.pageToken, query) : undefined;
-    const after = typeof token?.a === 'number' ? token.a : 0;
+    const after = input.pageToken
+      ? decodePageToken(input.pageToken, query, { a: tokenCount }).a
+      : 0;
     const limit = Math.min(input.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const rows = await deps.audit.log.list(filter, after, limit + 1);
     const page = rows.slice(0, limit);

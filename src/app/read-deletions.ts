@@ -13,7 +13,7 @@ import {
   type ListDeletionRequestsInput,
 } from './inputs.js';
 import { loadRequest } from './load-request.js';
-import { badPageToken, decodePageToken, encodePageToken } from './page-token.js';
+import { decodePageToken, encodePageToken, tokenId, tokenTime } from './page-token.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
@@ -33,12 +33,9 @@ export interface DeletionRequestPage {
   readonly nextPageToken: string;
 }
 
-/** Where the previous page of this list ended. */
-const listPosition = (raw: string, filter: { s: string; u: string }) => {
-  const token = decodePageToken(raw, filter);
-  if (typeof token.c !== 'number' || typeof token.i !== 'string') throw badPageToken();
-  return { c: token.c, i: token.i };
-};
+/** Where the previous page of this list ended: the last request's creation time and id. */
+const listPosition = (raw: string, filter: { s: string; u: string }) =>
+  decodePageToken(raw, filter, { c: tokenTime, i: tokenId });
 
 const subjectFilter = (reach: Reach, asked: SubjectId | undefined): SubjectId | undefined => {
   if (reach.kind === 'ANY') return asked;
