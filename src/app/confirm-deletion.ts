@@ -1,7 +1,7 @@
 import { authorize } from '../domain/authorization.js';
 import { DomainError, preconditionFailed } from '../domain/domain-error.js';
 import type { ConfirmationMethod, DeletionRequest } from '../domain/deletion-request.js';
-import { assertConfirmable, confirm, lockOut } from '../domain/lifecycle.js';
+import { assertConfirmable, confirm, lockOut, repeats } from '../domain/lifecycle.js';
 import { systemActor, type Principal } from '../domain/principal.js';
 import { assertStepUp } from '../domain/step-up.js';
 import type { DeletionDeps } from './deletion-deps.js';
@@ -73,6 +73,8 @@ const checkCode = async (
 
 /**
  * Confirms a REQUESTED request with its one-time code or a step-up token.
+ * A retry by the caller who confirmed it answers the request as it is (and
+ * settles its account if that is still owed).
  * Errors: PERMISSION_DENIED, NOT_FOUND, INVALID_ARGUMENT (`CODE_INVALID`),
  * FAILED_PRECONDITION (`INVALID_STATE`, `CODE_EXPIRED`, `TOO_MANY_ATTEMPTS`, `STEP_UP_REQUIRED`),
  * RESOURCE_EXHAUSTED (`RATE_LIMITED`: too many codes tried for the subject), UNAVAILABLE.
@@ -84,6 +86,9 @@ export const confirmDeletion =
     const input = parseInput(confirmDeletionInput, raw);
     const target = { id: input.name, reach, operation: 'confirmDeletion' } as const;
     const request = await loadRequest(deps.requests, target);
+    // A retry after a lost answer: the request as it is, its account settled if still owed.
+    if (repeats(request, principal.actor, 'confirm'))
+      return (await settleAccount(deps, request)) ?? request;
     assertConfirmable(request, deps.clock.now());
     const method: ConfirmationMethod = input.code === undefined ? 'STEP_UP' : 'ONE_TIME_CODE';
     await deps.trace.inSpan(

@@ -21,6 +21,11 @@ export interface Mutation {
   readonly change: (current: DeletionRequest) => DeletionRequest;
   /** The request as the caller just read it (with `reach` checked): the first try starts from it. */
   readonly loaded?: DeletionRequest | undefined;
+  /**
+   * Whether the call is a retry of one that made its change already: then
+   * the request is answered as it is, without a write or an etag check.
+   */
+  readonly repeated?: ((current: DeletionRequest) => boolean) | undefined;
 }
 
 /**
@@ -42,6 +47,7 @@ export const mutateRequest = async (
       attempt === 0 && mutation.loaded !== undefined
         ? mutation.loaded
         : await loadRequest(requests, mutation);
+    if (mutation.repeated?.(current) === true) return current;
     if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
     const next = mutation.change(current);
     if (await requests.update(next, current)) return next;

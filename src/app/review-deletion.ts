@@ -1,6 +1,6 @@
 import { authorize } from '../domain/authorization.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
-import { approve, reject } from '../domain/lifecycle.js';
+import { approve, reject, repeats } from '../domain/lifecycle.js';
 import type { Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import {
@@ -29,6 +29,7 @@ export const approveDeletion =
       reach,
       operation: 'approveDeletion',
       etag: input.etag,
+      repeated: (current) => repeats(current, principal.actor, 'approve'),
       change: (current) =>
         oweNotices(
           deps,
@@ -53,6 +54,7 @@ export const rejectDeletion =
       reach,
       operation: 'rejectDeletion',
       etag: input.etag,
+      repeated: (current) => repeats(current, principal.actor, 'reject'),
       change: (current) =>
         oweNotices(
           deps,

@@ -1,6 +1,6 @@
 import { authorize } from '../domain/authorization.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
-import { cancel, undelete } from '../domain/lifecycle.js';
+import { cancel, repeats, undelete } from '../domain/lifecycle.js';
 import type { Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import {
@@ -28,6 +28,7 @@ export const cancelDeletion =
       reach,
       operation: 'cancelDeletion',
       etag: input.etag,
+      repeated: (current) => repeats(current, principal.actor, 'cancel'),
       change: (current) =>
         cancel(current, {
           actor: principal.actor,
@@ -52,6 +53,7 @@ export const undeleteDeletionRequest =
       reach,
       operation: 'undeleteDeletionRequest',
       etag: input.etag,
+      repeated: (current) => repeats(current, principal.actor, 'undelete'),
       change: (current) =>
         oweNotices(
           deps,

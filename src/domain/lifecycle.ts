@@ -4,6 +4,7 @@ import {
   type ChangeContext,
   type ConfirmationMethod,
   type DeletionRequest,
+  type StateChange,
 } from './deletion-request.js';
 import type { Actor } from './principal.js';
 import type { SignedErasureReport } from './erasure-report.js';
@@ -12,6 +13,32 @@ import type { FinalNotice } from './notices.js';
 import { isTerminal } from './deletion-state.js';
 import { extendedDeadline, type Jurisdiction, type LegalClock } from './legal-deadline.js';
 import { owe } from './subject-notice.js';
+
+/** The calls whose retry answers the request as it is (AIP-style idempotent transitions). */
+export type RepeatableVerb = 'confirm' | 'approve' | 'reject' | 'cancel' | 'undelete';
+
+/** Whether a recorded change is the one a call of the verb makes. */
+const changeOf: Record<RepeatableVerb, (change: StateChange) => boolean> = {
+  confirm: (change) =>
+    change.from === 'REQUESTED' && (change.to === 'SCHEDULED' || change.to === 'AWAITING_APPROVAL'),
+  approve: (change) => change.from === 'AWAITING_APPROVAL' && change.to === 'SCHEDULED',
+  reject: (change) => change.to === 'REJECTED',
+  cancel: (change) => change.to === 'CANCELLED',
+  undelete: (change) => change.to === 'RESTORED',
+};
+
+/**
+ * Whether `actor` already made the change a call of `verb` makes: then a
+ * call of it is a retry (the first one's answer was lost, e.g. the database
+ * went away after it committed) and is answered with the request as it is
+ * now, not refused for the state the first call left. Another caller's
+ * call is no retry.
+ */
+export const repeats = (request: DeletionRequest, actor: Actor, verb: RepeatableVerb): boolean =>
+  request.history.some(
+    (change) =>
+      change.actor.kind === actor.kind && change.actor.id === actor.id && changeOf[verb](change),
+  );
 
 /**
  * Whether a request can still be confirmed at `now`. Throws FAILED_PRECONDITION

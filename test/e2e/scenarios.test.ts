@@ -37,6 +37,73 @@ const DAY = 86_400_000;
 
 const scenarios: readonly Scenario[] = [
   {
+    name: 'answers a confirm retried by the same caller with the request, and settles its account',
+    grace: 'day',
+    run: async ({ t, api, requested }) => {
+      const { subjectId, cast, created, code } = await requested();
+      const confirmed = await api.confirm({ name: created.name, code }, cast.self);
+      // As if the database went away after the write: the account was never suspended.
+      await t.app.connection
+        .collection('accounts')
+        .updateOne({ _id: subjectId as never }, { $set: { status: 'ACTIVE' } });
+      await t.app.connection
+        .collection('deletion_requests')
+        .updateOne(
+          { _id: created.name.split('/')[1] as never },
+          { $set: { accountSynced: false } },
+        );
+
+      const retried = await api.confirm({ name: created.name, code }, cast.self);
+
+      expect(retried.state).toBe('SCHEDULED');
+      expect(retried.history).toEqual(confirmed.history);
+      expect(await t.accountStatus(subjectId)).toBe('DEACTIVATED');
+      const other = await refusal(api.confirm({ name: created.name, code }, cast.service));
+      expect(other.reason).toBe('INVALID_STATE');
+    },
+  },
+  {
+    name: 'answers approve, reject, cancel and undelete retried by the same caller with the request',
+    grace: 'day',
+    run: async ({ api, requested }) => {
+      const approving = await requested({ roles: ['admin'] });
+      await api.confirm(
+        { name: approving.created.name, code: approving.code },
+        approving.cast.self,
+      );
+      const approved = await api.approve({ name: approving.created.name }, approving.cast.approver);
+      // The retry carries the etag the caller sent the first time.
+      const again = await api.approve(
+        { name: approving.created.name, etag: approved.etag },
+        approving.cast.approver,
+      );
+      expect(again.state).toBe('SCHEDULED');
+      const second = await refusal(
+        api.approve({ name: approving.created.name }, approving.cast.secondApprover),
+      );
+      expect(second.reason).toBe('INVALID_STATE');
+      const restored = await api.undelete({ name: approving.created.name }, approving.cast.self);
+      expect(
+        (await api.undelete({ name: approving.created.name }, approving.cast.self)).state,
+      ).toBe(restored.state);
+
+      const rejecting = await requested({ roles: ['admin'] });
+      await api.confirm(
+        { name: rejecting.created.name, code: rejecting.code },
+        rejecting.cast.self,
+      );
+      const reject = { name: rejecting.created.name, reason: 'owner of a live org' };
+      await api.reject(reject, rejecting.cast.approver);
+      expect((await api.reject(reject, rejecting.cast.approver)).state).toBe('REJECTED');
+
+      const cancelling = await requested();
+      await api.cancel({ name: cancelling.created.name }, cancelling.cast.self);
+      const cancelled = await api.cancel({ name: cancelling.created.name }, cancelling.cast.self);
+      expect(cancelled.state).toBe('CANCELLED');
+      expect(cancelled.history).toHaveLength(1);
+    },
+  },
+  {
     name: 'erases the account, its sessions and tokens, and completes',
     grace: 'none',
     run: async ({ t, api, requested }) => {

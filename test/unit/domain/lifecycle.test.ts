@@ -21,6 +21,7 @@ import {
   extendDeadline,
   needAttention,
   reject,
+  repeats,
   startErasing,
   undelete,
 } from '../../../src/domain/lifecycle.js';
@@ -381,6 +382,28 @@ describe('final notice', () => {
       dueAt: null,
       sentAt: null,
     });
+  });
+});
+
+describe('repeats: a retry of a change its caller made already', () => {
+  it('names the caller’s own change by verb, not another caller’s nor another verb’s', () => {
+    const awaiting = confirm(
+      requested(['SUBJECT_PRIVILEGED_ROLE']),
+      { method: 'ONE_TIME_CODE', ...grace },
+      ctx(),
+    );
+    const approved = approve(awaiting, grace, ctx(approver, 5000));
+
+    expect(repeats(requested(), user, 'confirm')).toBe(false);
+    expect(repeats(awaiting, user, 'confirm')).toBe(true);
+    expect(repeats(approved, approver, 'approve')).toBe(true);
+    expect(repeats(approved, { kind: 'USER', id: 'approver-2' }, 'approve')).toBe(false);
+    expect(repeats(approved, { kind: 'SERVICE', id: 'approver-1' }, 'approve')).toBe(false);
+    expect(repeats(approved, approver, 'reject')).toBe(false);
+    expect(repeats(approved, user, 'approve')).toBe(false);
+    expect(repeats(cancel(requested(), ctx()), user, 'cancel')).toBe(true);
+    expect(repeats(undelete(inState('SCHEDULED'), ctx()), user, 'undelete')).toBe(true);
+    expect(repeats(reject(awaiting, 'no', ctx(approver)), approver, 'reject')).toBe(true);
   });
 });
 
