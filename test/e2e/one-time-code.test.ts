@@ -54,15 +54,21 @@ describe('confirmation by one-time code', () => {
     }
   });
 
-  it('accepts a code once only', async () => {
+  it('accepts a code once only: a second use changes nothing', async () => {
     const { cast, created, code } = await requested();
     const confirmed = await t.client.confirmDeletion({ name: created.name, code }, cast.self);
     expect(confirmed.confirmationMethod).toBe(Method.CONFIRMATION_METHOD_ONE_TIME_CODE);
 
+    // The confirming caller's retry (its answer lost) is answered with the request as it is.
+    const retried = await t.client.confirmDeletion({ name: created.name, code }, cast.self);
     const again = await callError(
-      t.client.confirmDeletion({ name: created.name, code }, cast.self),
+      t.client.confirmDeletion({ name: created.name, code }, cast.service),
     );
 
+    expect({ etag: retried.etag, history: retried.history }).toEqual({
+      etag: confirmed.etag,
+      history: confirmed.history,
+    });
     expect(again.reason).toBe('INVALID_STATE');
   });
 
