@@ -6,14 +6,20 @@ import type { DeletionRequestRepository } from './ports.js';
 
 /**
  * Reads a request the caller may see. A caller limited to their own subject
- * gets PERMISSION_DENIED for a missing request too, so ids cannot be probed;
- * a caller with broad reach gets NOT_FOUND.
+ * gets PERMISSION_DENIED for a missing request too, so ids cannot be probed:
+ * their read asks for the id and their subject together, so another
+ * subject's request is never loaded nor decrypted, and answers as fast as a
+ * missing one. A caller with broad reach gets NOT_FOUND.
  */
 export const loadRequest = async (
   requests: DeletionRequestRepository,
   target: { readonly id: DeletionRequestId; readonly reach: Reach; readonly operation: Operation },
 ): Promise<DeletionRequest> => {
-  const request = await requests.findById(target.id);
+  const { reach } = target;
+  const request = await requests.findById(
+    target.id,
+    reach.kind === 'OWN' ? { subjectId: reach.subjectId } : undefined,
+  );
   if (request === null) {
     assertReaches(target.reach, undefined, target.operation);
     throw deletionRequestNotFound(target.id);

@@ -31,7 +31,14 @@ export interface ListQuery {
 export interface DeletionRequestRepository {
   /** Inserts a new request; a second active request per subject and a reused idempotency key are refused. */
   insert(request: DeletionRequest): Promise<InsertOutcome>;
-  findById(id: DeletionRequestId): Promise<DeletionRequest | null>;
+  /**
+   * The request with this id; with `subjectId`, only if it is that subject's
+   * (another subject's is not even read, so none of its sealed fields is opened).
+   */
+  findById(
+    id: DeletionRequestId,
+    scope?: { readonly subjectId: string },
+  ): Promise<DeletionRequest | null>;
   findByIdempotencyKey(key: string): Promise<DeletionRequest | null>;
   findActiveBySubject(subjectId: SubjectId): Promise<DeletionRequest | null>;
   /** Deletes a request that never got anywhere (its code could not be sent); false when it moved on. */

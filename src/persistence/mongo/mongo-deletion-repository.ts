@@ -153,7 +153,10 @@ export const createMongoDeletionRepository = (
           return refusal(model, request, duplicateKeyOf(error));
         }
       }),
-    findById: (id) => call('find_by_id', withId(id), () => findOne({ _id: id })),
+    findById: (id, scope) =>
+      call('find_by_id', withId(id), () =>
+        findOne(scope === undefined ? { _id: id } : { _id: id, subjectId: scope.subjectId }),
+      ),
     findByIdempotencyKey: (key) =>
       call('find_by_idempotency_key', {}, () => findOne({ idempotencyKey: key })),
     findActiveBySubject: (subjectId) =>
