@@ -265,6 +265,7 @@ const makeDeps = (
     localErasure: config.LOCAL_ERASURE,
     watchPollMs: config.WATCH_POLL_MS,
     maxWatches: config.WATCH_MAX,
+    maxWatchesPerCaller: config.WATCH_MAX_PER_CALLER,
     breaker: {
       windowMs: config.BREAKER_WINDOW_SECONDS * 1000,
       limit: config.BREAKER_LIMIT,

@@ -48,6 +48,8 @@ export interface DeletionPolicy {
   readonly watchPollMs: number;
   /** How many watches one replica serves at once. */
   readonly maxWatches: number;
+  /** Live watches one caller may have open on one replica at once. */
+  readonly maxWatchesPerCaller: number;
   /** Erase the account's own data after every linked service answered (default) or first. */
   readonly localErasure: 'after-participants' | 'first';
   /** The mass-deletion breaker's limits. */

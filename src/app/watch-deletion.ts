@@ -43,18 +43,6 @@ const seenChanges = (cursor: string | undefined, request: DeletionRequest): numb
   return Number.isInteger(seen) && seen >= 0 ? Math.min(seen, request.history.length) : 0;
 };
 
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 const stepChanged = (before: ParticipantStep | undefined, after: ParticipantStep): boolean => {
   if (before === undefined) return true;
   return (
@@ -109,18 +97,92 @@ const changesBetween = (
   return events;
 };
 
-/** How many watches this replica serves now. */
+/** How many watches this replica serves now, in all and per caller. */
 interface WatchSlots {
   active: number;
+  readonly byCaller: Map<string, number>;
 }
 
+/**
+ * One read loop per watched request, shared by all its watchers on this
+ * replica: it reads the request every `pollMs` while anyone watches, and
+ * wakes the watchers when a new version came (or the request went away), so
+ * the database's load does not grow with the number of watchers.
+ */
+interface Feed {
+  latest: DeletionRequest;
+  missing: boolean;
+  watchers: number;
+  readonly waiting: Set<() => void>;
+}
+
+const createFeeds = (deps: DeletionDeps, pollMs: () => number) => {
+  const feeds = new Map<DeletionRequest['id'], Feed>();
+  const wake = (feed: Feed) => {
+    for (const resolve of [...feed.waiting]) resolve();
+    feed.waiting.clear();
+  };
+  const run = async (id: DeletionRequest['id'], feed: Feed): Promise<void> => {
+    while (feed.watchers > 0 && !feed.missing && !isTerminal(feed.latest.state)) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs()));
+      if (feed.watchers === 0) break;
+      const now = await deps.requests.findById(id).catch(() => feed.latest);
+      if (now === null) feed.missing = true;
+      else if (now.version > feed.latest.version) feed.latest = now;
+      else continue;
+      wake(feed);
+    }
+    feeds.delete(id);
+    wake(feed);
+  };
+  return {
+    /** Joins (or starts) the request's feed; `leave` when done. */
+    join: (first: DeletionRequest) => {
+      let feed = feeds.get(first.id);
+      if (feed === undefined) {
+        feed = { latest: first, missing: false, watchers: 0, waiting: new Set() };
+        feeds.set(first.id, feed);
+        const started = feed;
+        started.watchers += 1;
+        void run(first.id, started);
+      } else {
+        feed.watchers += 1;
+        if (first.version > feed.latest.version) feed.latest = first;
+      }
+      const joined = feed;
+      return {
+        /** The request once its version is past `version` (or it went away), or null when aborted. */
+        after: async (version: number, signal: AbortSignal): Promise<DeletionRequest | null> => {
+          while (joined.latest.version <= version && !joined.missing) {
+            if (signal.aborted || (!feeds.has(first.id) && isTerminal(joined.latest.state)))
+              return null;
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                signal.removeEventListener('abort', done);
+                joined.waiting.delete(done);
+                resolve();
+              };
+              joined.waiting.add(done);
+              signal.addEventListener('abort', done, { once: true });
+            });
+          }
+          if (joined.missing) throw deletionRequestNotFound(first.id);
+          return joined.latest;
+        },
+        leave: () => {
+          joined.watchers -= 1;
+        },
+      };
+    },
+  };
+};
+
 async function* follow(
-  deps: DeletionDeps,
   start: { readonly first: DeletionRequest; readonly after: string | undefined },
-  options: WatchOptions & { readonly slots: WatchSlots },
+  feed: ReturnType<ReturnType<typeof createFeeds>['join']>,
+  options: WatchOptions & { readonly release: () => void },
 ): AsyncGenerator<DeletionEvent> {
   const { first, after } = start;
-  options.slots.active += 1;
   try {
     let last = first;
     if (after === undefined) yield { kind: 'SNAPSHOT', request: first, cursor: cursorOf(first) };
@@ -130,28 +192,39 @@ async function* follow(
     }
     for (;;) {
       if (isTerminal(last.state)) return;
-      await pause(options.pollMs, options.signal);
-      if (options.signal.aborted) return;
-      const now = await deps.requests.findById(first.id);
-      if (now === null) throw deletionRequestNotFound(first.id);
-      if (now.version !== last.version) yield* changesBetween(last, now, last.history.length);
+      const now = await feed.after(last.version, options.signal);
+      if (now === null || options.signal.aborted) return;
+      yield* changesBetween(last, now, last.history.length);
       last = now;
     }
   } finally {
-    options.slots.active -= 1;
+    feed.leave();
+    options.release();
   }
 }
 
 /**
  * Follows one request as it changes (authorized as a read of it). Resolves once
  * the caller may watch (PERMISSION_DENIED and NOT_FOUND as for a read;
- * RESOURCE_EXHAUSTED when this replica already serves `maxWatches`), to the
- * events: a SNAPSHOT first, or, resuming after `after`, the state changes since
- * and every participant's progress; then every state change in order and each
- * participant's new progress. Ends when the request reaches a final state.
+ * RESOURCE_EXHAUSTED `TOO_MANY_WATCHES` when this replica already serves
+ * `maxWatches`, `TOO_MANY_WATCHES_FOR_CALLER` when this caller already has
+ * `maxWatchesPerCaller` open here), to the events: a SNAPSHOT first, or,
+ * resuming after `after`, the state changes since and every participant's
+ * progress; then every state change in order and each participant's new
+ * progress. Ends when the request reaches a final state. All watches of one
+ * request share one read of it per poll.
  */
 export const watchDeletionRequest = (deps: DeletionDeps) => {
-  const slots: WatchSlots = { active: 0 };
+  const slots: WatchSlots = { active: 0, byCaller: new Map() };
+  let pollMs = 500;
+  const feeds = createFeeds(deps, () => pollMs);
+  const exhausted = (reason: string, message: string, limit: number) =>
+    new DomainError({
+      code: 'RESOURCE_EXHAUSTED',
+      reason,
+      message,
+      metadata: { limit: String(limit) },
+    });
   return async (
     principal: Principal,
     raw: WatchDeletionRequestInput,
@@ -164,13 +237,30 @@ export const watchDeletionRequest = (deps: DeletionDeps) => {
       reach,
       operation: 'watchDeletionRequest',
     });
-    if (slots.active >= deps.policy.maxWatches)
-      throw new DomainError({
-        code: 'RESOURCE_EXHAUSTED',
-        reason: 'TOO_MANY_WATCHES',
-        message: 'this replica follows as many requests as it may; retry later',
-        metadata: { maxWatches: String(deps.policy.maxWatches) },
-      });
-    return follow(deps, { first, after: input.after }, { ...options, slots });
+    const { maxWatches, maxWatchesPerCaller } = deps.policy;
+    if (slots.active >= maxWatches)
+      throw exhausted(
+        'TOO_MANY_WATCHES',
+        'this replica follows as many requests as it may; retry later',
+        maxWatches,
+      );
+    const caller = `${principal.actor.kind}:${principal.actor.id}`;
+    const held = slots.byCaller.get(caller) ?? 0;
+    if (held >= maxWatchesPerCaller)
+      throw exhausted(
+        'TOO_MANY_WATCHES_FOR_CALLER',
+        'this caller follows as many requests as it may at once; close one first',
+        maxWatchesPerCaller,
+      );
+    slots.active += 1;
+    slots.byCaller.set(caller, held + 1);
+    const release = () => {
+      slots.active -= 1;
+      const left = (slots.byCaller.get(caller) ?? 1) - 1;
+      if (left > 0) slots.byCaller.set(caller, left);
+      else slots.byCaller.delete(caller);
+    };
+    pollMs = options.pollMs;
+    return follow({ first, after: input.after }, feeds.join(first), { ...options, release });
   };
 };

@@ -301,6 +301,12 @@ export const configSchema = z.object({
     .min(1)
     .default(200)
     .describe('Live progress subscriptions one replica serves at once (more: RESOURCE_EXHAUSTED)'),
+  WATCH_MAX_PER_CALLER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe('Live progress subscriptions one caller may have open on one replica at once'),
   WATCH_STREAM_SECONDS: seconds
     .min(1)
     .default(600)

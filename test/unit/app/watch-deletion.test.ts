@@ -37,7 +37,7 @@ const step = (status: ParticipantStep['status'], at: number): ParticipantStep =>
 });
 
 /** A repository of one request the test changes by hand, counting reads. */
-const world = (request: DeletionRequest, maxWatches = 10) => {
+const world = (request: DeletionRequest, maxWatches = 10, maxWatchesPerCaller = 10) => {
   const store = { current: request as DeletionRequest | null, reads: 0 };
   const deps = {
     requests: {
@@ -46,12 +46,12 @@ const world = (request: DeletionRequest, maxWatches = 10) => {
         return Promise.resolve(store.current);
       },
     },
-    policy: { maxWatches },
+    policy: { maxWatches, maxWatchesPerCaller },
   } as unknown as DeletionDeps;
   const watch = watchDeletionRequest(deps);
-  const start = (after?: string, controller = new AbortController()) =>
+  const start = (after?: string, controller = new AbortController(), principal = admin) =>
     watch(
-      admin,
+      principal,
       { name: deletionRequestName(request.id), ...(after === undefined ? {} : { after }) },
       { signal: controller.signal, pollMs: 5 },
     );
@@ -140,6 +140,45 @@ describe('watchDeletionRequest', () => {
     const reads = store.reads;
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(store.reads).toBe(reads);
+  });
+
+  it('reads a request once per poll however many watch it, and tells each watcher', async () => {
+    const { store, start } = world(aDeletionRequest(), 50, 50);
+    const watchers = await Promise.all(
+      Array.from({ length: 20 }, async () => (await start())[Symbol.asyncIterator]()),
+    );
+    for (const events of watchers) await events.next();
+    // Every watcher waits for what comes next, as a stream's consumer does.
+    const next = watchers.map((events) => events.next());
+    const before = store.reads;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // About 20 polls of 5 ms in 100 ms: one loop's reads, where a loop per watcher made 400.
+    expect(store.reads - before).toBeLessThan(40);
+
+    const current = store.current!;
+    store.current = {
+      ...current,
+      state: 'CANCELLED',
+      version: current.version + 1,
+      history: [...current.history, change('REQUESTED', 'CANCELLED', Date.now())],
+    };
+    for (const [index, events] of watchers.entries()) {
+      expect((await next[index])?.value).toMatchObject({ kind: 'STATE_CHANGED' });
+      expect(await events.next()).toEqual({ done: true, value: undefined });
+    }
+  });
+
+  it('serves at most maxWatchesPerCaller to one caller; others still watch', async () => {
+    const { start } = world(aDeletionRequest(), 10, 2);
+    const held = [await start(), await start()];
+    expect(held).toHaveLength(2);
+
+    await expect(start()).rejects.toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      reason: 'TOO_MANY_WATCHES_FOR_CALLER',
+    });
+    const other: Principal = { ...admin, actor: { kind: 'USER', id: 'admin-2' } };
+    await expect(start(undefined, new AbortController(), other)).resolves.toBeDefined();
   });
 
   it('serves at most maxWatches at once per replica, and frees a slot when one ends', async () => {
