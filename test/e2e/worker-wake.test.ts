@@ -15,11 +15,13 @@ describe('a request confirmed without a grace period', () => {
     await t[Symbol.asyncDispose]();
   });
 
-  it('starts purging within a second on an idle worker, and completes', async () => {
+  it('starts purging on an idle worker without waiting for its timer, and completes', async () => {
     const request = await t.scheduled({ prefix: 'wake' });
     const stateOf = async () => (await t.app.deps.requests.findById(request.id))?.state;
     // The worker's own timer would wait a minute: only the wake can start the purge this soon.
-    await expect.poll(stateOf, { timeout: 1000, interval: 20 }).not.toBe('SCHEDULED');
-    await expect.poll(stateOf, { timeout: 5000 }).toBe('COMPLETED');
+    // (Within a second on an idle machine; the bound leaves room for a loaded CI runner. How
+    // fast belongs to the benchmarks.)
+    await expect.poll(stateOf, { timeout: 15_000, interval: 20 }).not.toBe('SCHEDULED');
+    await expect.poll(stateOf, { timeout: 15_000 }).toBe('COMPLETED');
   });
 });

@@ -887,14 +887,20 @@ describe('when the database is away', () => {
       const cut = createMongoDeletionRepository(away, cipher);
       expect(await cut.findById(aRequestId())).toBeNull();
       await relay.pull();
+      // Nothing to seal: the insert needs no subject key, whose store is on the healthy connection.
+      const unsealed = aDeletionRequest({ reason: '' });
       for (const call of [
-        () => cut.insert(aDeletionRequest()),
+        () => cut.insert(unsealed),
         () => cut.findById(aRequestId()),
         () => cut.list(query({})),
       ]) {
         const error = await rejection(call());
         expect(error).toBeInstanceOf(DomainError);
-        expect(error).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
+        const cause = (error as { cause?: unknown }).cause;
+        expect(
+          error,
+          `${String(call)}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+        ).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
       }
     } finally {
       await disconnectMongo(away);
