@@ -116,16 +116,18 @@ interface Feed {
   readonly waiting: Set<() => void>;
 }
 
-const createFeeds = (deps: DeletionDeps, pollMs: () => number) => {
+const createFeeds = (deps: DeletionDeps) => {
   const feeds = new Map<DeletionRequest['id'], Feed>();
   const wake = (feed: Feed) => {
     for (const resolve of [...feed.waiting]) resolve();
     feed.waiting.clear();
   };
-  const run = async (id: DeletionRequest['id'], feed: Feed): Promise<void> => {
+  /** Reads until nobody watches, or the request ended or went away; wakes the watchers on news. */
+  const run = async (id: DeletionRequest['id'], feed: Feed, pollMs: number): Promise<void> => {
     while (feed.watchers > 0 && !feed.missing && !isTerminal(feed.latest.state)) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs()));
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
       if (feed.watchers === 0) break;
+      // A failed read is tried again at the next poll; the watchers wait on.
       const now = await deps.requests.findById(id).catch(() => feed.latest);
       if (now === null) feed.missing = true;
       else if (now.version > feed.latest.version) feed.latest = now;
@@ -133,44 +135,37 @@ const createFeeds = (deps: DeletionDeps, pollMs: () => number) => {
       wake(feed);
     }
     feeds.delete(id);
-    wake(feed);
   };
   return {
-    /** Joins (or starts) the request's feed; `leave` when done. */
-    join: (first: DeletionRequest) => {
-      let feed = feeds.get(first.id);
-      if (feed === undefined) {
-        feed = { latest: first, missing: false, watchers: 0, waiting: new Set() };
+    /** Joins (or starts, reading every `pollMs`) the request's feed; `leave` when done. */
+    join: (first: DeletionRequest, pollMs: number) => {
+      const known = feeds.get(first.id);
+      const feed = known ?? { latest: first, missing: false, watchers: 0, waiting: new Set() };
+      feed.watchers += 1;
+      if (known === undefined) {
         feeds.set(first.id, feed);
-        const started = feed;
-        started.watchers += 1;
-        void run(first.id, started);
-      } else {
-        feed.watchers += 1;
-        if (first.version > feed.latest.version) feed.latest = first;
-      }
-      const joined = feed;
+        void run(first.id, feed, pollMs);
+      } else if (first.version > feed.latest.version) feed.latest = first;
       return {
         /** The request once its version is past `version` (or it went away), or null when aborted. */
         after: async (version: number, signal: AbortSignal): Promise<DeletionRequest | null> => {
-          while (joined.latest.version <= version && !joined.missing) {
-            if (signal.aborted || (!feeds.has(first.id) && isTerminal(joined.latest.state)))
-              return null;
+          while (feed.latest.version <= version && !feed.missing) {
+            if (signal.aborted) return null;
             await new Promise<void>((resolve) => {
               const done = () => {
                 signal.removeEventListener('abort', done);
-                joined.waiting.delete(done);
+                feed.waiting.delete(done);
                 resolve();
               };
-              joined.waiting.add(done);
+              feed.waiting.add(done);
               signal.addEventListener('abort', done, { once: true });
             });
           }
-          if (joined.missing) throw deletionRequestNotFound(first.id);
-          return joined.latest;
+          if (feed.missing) throw deletionRequestNotFound(first.id);
+          return feed.latest;
         },
         leave: () => {
-          joined.watchers -= 1;
+          feed.watchers -= 1;
         },
       };
     },
@@ -216,8 +211,7 @@ async function* follow(
  */
 export const watchDeletionRequest = (deps: DeletionDeps) => {
   const slots: WatchSlots = { active: 0, byCaller: new Map() };
-  let pollMs = 500;
-  const feeds = createFeeds(deps, () => pollMs);
+  const feeds = createFeeds(deps);
   const exhausted = (reason: string, message: string, limit: number) =>
     new DomainError({
       code: 'RESOURCE_EXHAUSTED',
@@ -260,7 +254,7 @@ export const watchDeletionRequest = (deps: DeletionDeps) => {
       if (left > 0) slots.byCaller.set(caller, left);
       else slots.byCaller.delete(caller);
     };
-    pollMs = options.pollMs;
-    return follow({ first, after: input.after }, feeds.join(first), { ...options, release });
+    const feed = feeds.join(first, options.pollMs);
+    return follow({ first, after: input.after }, feed, { ...options, release });
   };
 };

@@ -1,4 +1,4 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
@@ -35,6 +35,7 @@ import {
   aSubjectId,
   BUILT_AT,
 } from '../fixtures/deletion-request-builder.js';
+import { startCuttableProxy } from '../support/cuttable-proxy.js';
 
 type Connection = Awaited<ReturnType<typeof connectMongo>>;
 
@@ -843,29 +844,6 @@ describe('tracing', () => {
   });
 });
 
-/** A TCP relay to the test database that can be pulled like a cable. */
-const startRelay = async (target: URL) => {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    for (const socket of [client, upstream])
-      socket.on('error', () => socket.destroy()).on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const relayed = new URL(target);
-  relayed.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  relayed.searchParams.set('directConnection', 'true');
-  return {
-    uri: relayed.toString(),
-    pull: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-};
-
 describe('when the database is away', () => {
   it('fails to connect with UNAVAILABLE', async () => {
     const server = createServer();
@@ -881,12 +859,16 @@ describe('when the database is away', () => {
   });
 
   it('answers UNAVAILABLE from every kind of call once the database goes away', async () => {
-    const relay = await startRelay(new URL(uri));
-    const away = await connectMongo({ uri: relay.uri, dbName, serverSelectionTimeoutMS: 300 });
+    const proxy = await startCuttableProxy(new URL(uri).host);
+    const away = await connectMongo({
+      uri: `${proxy.uriThrough(uri)}${uri.includes('?') ? '&' : '?'}directConnection=true`,
+      dbName,
+      serverSelectionTimeoutMS: 300,
+    });
     try {
       const cut = createMongoDeletionRepository(away, cipher);
       expect(await cut.findById(aRequestId())).toBeNull();
-      await relay.pull();
+      proxy.cut();
       // Nothing to seal: the insert needs no subject key, whose store is on the healthy connection.
       const unsealed = aDeletionRequest({ reason: '' });
       for (const call of [
@@ -904,6 +886,7 @@ describe('when the database is away', () => {
       }
     } finally {
       await disconnectMongo(away);
+      await proxy.close();
     }
   });
 });

@@ -9,24 +9,6 @@ import {
 import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';
 import { startTestApp, TEST_SERVICE_ENV, type TestApp } from '../support/test-app.js';
 
-/** The suite's database URI with its host and port replaced by `address`. */
-const through = (uri: string, address: string): string => {
-  const url = new URL(uri);
-  url.host = address;
-  return url.toString();
-};
-
-/** Polls `read` until it returns `expected` (or gives up after `ms`); returns the last value. */
-const eventually = async <T>(read: () => Promise<T>, expected: T, ms = 15_000): Promise<T> => {
-  const until = Date.now() + ms;
-  let value = await read();
-  while (value !== expected && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-  return value;
-};
-
 describe('a database outage', () => {
   let proxy: CuttableProxy;
   let t: TestApp;
@@ -34,10 +16,7 @@ describe('a database outage', () => {
   beforeAll(async () => {
     const uri = inject('mongoUri');
     proxy = await startCuttableProxy(new URL(uri).host);
-    t = await startTestApp(
-      { READINESS_CHECK_MS: '100' },
-      { mongoUri: through(uri, proxy.address) },
-    );
+    t = await startTestApp({ READINESS_CHECK_MS: '100' }, { mongoUri: proxy.uriThrough(uri) });
     health = new HealthClient(`127.0.0.1:${String(t.ports.grpc)}`, credentials.createInsecure());
   });
   afterAll(async () => {
@@ -61,18 +40,18 @@ describe('a database outage', () => {
     expect(await readyz()).toBe(200);
 
     proxy.cut();
-    expect(await eventually(check('deletion.v1.DeletionService'), Status.NOT_SERVING)).toBe(
-      Status.NOT_SERVING,
-    );
+    await expect
+      .poll(check('deletion.v1.DeletionService'), { timeout: 15_000 })
+      .toBe(Status.NOT_SERVING);
     expect(await check('')()).toBe(Status.NOT_SERVING);
     expect(await readyz()).toBe(503);
 
     proxy.restore();
-    expect(await eventually(check('deletion.v1.DeletionService'), Status.SERVING)).toBe(
-      Status.SERVING,
-    );
+    await expect
+      .poll(check('deletion.v1.DeletionService'), { timeout: 15_000 })
+      .toBe(Status.SERVING);
     expect(await check('')()).toBe(Status.SERVING);
-    expect(await eventually(readyz, 200)).toBe(200);
+    await expect.poll(readyz, { timeout: 15_000 }).toBe(200);
   });
 });
 
@@ -109,7 +88,7 @@ describe('start-up with the database down', () => {
   beforeAll(async () => {
     const suite = inject('mongoUri');
     proxy = await startCuttableProxy(new URL(suite).host);
-    uri = through(suite, proxy.address);
+    uri = proxy.uriThrough(suite);
   });
   afterAll(async () => proxy.close());
 
@@ -134,16 +113,15 @@ describe('start-up with the database down', () => {
     proxy.cut();
     const main = startMain({ MONGODB_URI: uri, DATABASE_STARTUP_WAIT_SECONDS: '60' });
     try {
-      // Past the first attempt's 5 s: the second one finds the database.
-      await new Promise((resolve) => setTimeout(resolve, 6500));
+      // Once the first attempt has failed, the database comes back: a later one finds it.
+      const attempted = () => main.lines.some((line) => line.attempt === 1);
+      await expect.poll(attempted, { timeout: 20_000 }).toBe(true);
       proxy.restore();
-      const listening = () =>
-        Promise.resolve(main.lines.some((line) => typeof line.httpPort === 'number'));
-      expect(await eventually(listening, true, 20_000)).toBe(true);
-      const port = main.lines.find((line) => typeof line.httpPort === 'number')?.httpPort;
+      const portOf = () => main.lines.find((line) => typeof line.httpPort === 'number')?.httpPort;
+      await expect.poll(portOf, { timeout: 20_000 }).toBeTypeOf('number');
+      const port = portOf();
       const ready = await fetch(`http://127.0.0.1:${String(port)}/readyz`);
       expect(ready.status).toBe(200);
-      expect(main.lines.some((line) => line.attempt === 1)).toBe(true);
     } finally {
       main.child.kill('SIGTERM');
       await main.exited;

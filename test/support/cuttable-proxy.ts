@@ -4,6 +4,8 @@ import { connect, createServer, type Socket } from 'node:net';
 export interface CuttableProxy {
   /** `host:port` of the proxy. */
   readonly address: string;
+  /** `uri` (of the server behind) with the proxy's host and port instead. */
+  uriThrough(uri: string): string;
   /** Drops every connection and refuses new ones, as an unreachable server would. */
   cut(): void;
   /** Lets connections through again. */
@@ -38,6 +40,11 @@ export const startCuttableProxy = async (target: string): Promise<CuttableProxy>
   if (bound === null || typeof bound === 'string') throw new Error('proxy not bound to a port');
   return {
     address: `127.0.0.1:${String(bound.port)}`,
+    uriThrough: (uri) => {
+      const url = new URL(uri);
+      url.host = `127.0.0.1:${String(bound.port)}`;
+      return url.toString();
+    },
     cut: () => {
       down = true;
       for (const socket of sockets) socket.destroy();
