@@ -290,6 +290,10 @@ const makeAuthenticator = (config: Config, connection: Connection) =>
     publicKeys: config.JWT_PUBLIC_KEYS,
     hs256Secret: config.JWT_HS256_SECRET,
     apiKeys: createMongoApiKeyStore(connection),
+    failures: {
+      failures: config.AUTH_FAILURE_LIMIT,
+      windowMs: config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
+    },
   });
 
 /** Over mutual TLS, gRPC calls also need an allow-listed client certificate. */

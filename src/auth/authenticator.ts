@@ -11,6 +11,12 @@ import type { ApiKeyStore } from '../app/ports.js';
 import { DomainError } from '../domain/domain-error.js';
 import { isScope, type Principal, type Scope } from '../domain/principal.js';
 import { hashApiKey } from '../crypto/api-key-hash.js';
+import {
+  createFailureThrottle,
+  peerAddress,
+  type FailureBudget,
+  type FailureThrottle,
+} from './failure-throttle.js';
 
 /** The credentials a transport found on a call. */
 export interface Credentials {
@@ -20,6 +26,8 @@ export interface Credentials {
   readonly apiKey?: string | undefined;
   /** The client certificate the TLS handshake verified (gRPC over mutual TLS); absent otherwise. */
   readonly clientCertificate?: PeerCertificate | undefined;
+  /** The caller's network address as the transport saw it (`host:port` or `host`). */
+  readonly peer?: string | undefined;
 }
 
 /** Turns credentials into a principal; UNAUTHENTICATED otherwise. */
@@ -37,7 +45,24 @@ export interface AuthOptions {
   readonly apiKeys: ApiKeyStore;
   /** The time tokens are checked against, verified and cached (default: the system's; tests). */
   readonly now?: () => number;
+  /** Refused credentials each source (peer address, API key prefix) may present per window. */
+  readonly failures?: FailureBudget | undefined;
 }
+
+/**
+ * The shape of an API key we issue: 16–128 characters of URL-safe base64 or
+ * a token's punctuation. Anything else is refused without a lookup.
+ */
+const API_KEY_SHAPE = /^[A-Za-z0-9._~+/=-]{16,128}$/;
+
+/** How much of an API key names its source for the failure throttle. */
+const API_KEY_PREFIX_LENGTH = 8;
+
+/** The sources a call's refused credentials count against. */
+const sourcesOf = (credentials: Credentials): string[] => [
+  ...(credentials.peer ? [`peer:${peerAddress(credentials.peer)}`] : []),
+  ...(credentials.apiKey ? [`key:${credentials.apiKey.slice(0, API_KEY_PREFIX_LENGTH)}`] : []),
+];
 
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
@@ -147,7 +172,14 @@ const createTokenCache = (now: () => number) => {
   };
 };
 
-/** Builds the authenticator: Bearer JWT (jose, verified tokens cached) or API key (hashed lookup). */
+/**
+ * Builds the authenticator: Bearer JWT (jose, verified tokens cached) or API
+ * key (hashed lookup; a key of the wrong shape is refused without one). With
+ * `failures`, a source that presented too many refused credentials gets
+ * RESOURCE_EXHAUSTED (`TOO_MANY_FAILED_AUTHENTICATIONS`, with the retry
+ * delay) before anything is verified or looked up; a token already verified
+ * is still accepted from it.
+ */
 export const createAuthenticator = (options: AuthOptions): Authenticator => {
   const keys = keyResolvers(options);
   const baseOptions = {
@@ -159,8 +191,6 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
   const now = options.now ?? Date.now;
   const cache = createTokenCache(now);
   const verifyJwt = async (token: string): Promise<Principal> => {
-    const cached = cache.get(token);
-    if (cached !== undefined) return cached;
     const { asymmetric, secret } = keys;
     const verifyOptions = { ...baseOptions, currentDate: new Date(now()) };
     const verified =
@@ -182,6 +212,7 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
     return principal;
   };
   const verifyApiKey = async (key: string): Promise<Principal> => {
+    if (!API_KEY_SHAPE.test(key)) throw unauthenticated('INVALID_CREDENTIALS');
     const record = await options.apiKeys.findByHash(hashApiKey(key));
     if (record === null || record.revoked) throw unauthenticated('INVALID_CREDENTIALS');
     const scopes = new Set(record.scopes.filter(isScope));
@@ -193,16 +224,25 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
       amr: [],
     };
   };
+  const throttle: FailureThrottle | undefined =
+    options.failures && createFailureThrottle(options.failures, now);
   return async (credentials) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(credentials.authorization ?? '')?.[1];
+    // A token verified lately costs nothing to accept, so it passes even a throttled source.
+    const cached = bearer === undefined ? undefined : cache.get(bearer);
+    if (cached !== undefined) return cached;
+    const sources = sourcesOf(credentials);
+    throttle?.check(sources);
     try {
       if (bearer !== undefined) return await verifyJwt(bearer);
       if (credentials.apiKey) return await verifyApiKey(credentials.apiKey);
     } catch (error) {
       if (DomainError.is(error) && error.code !== 'UNAUTHENTICATED') throw error;
       if (isKeySourceDown(error)) throw keysUnavailable(error);
+      throttle?.failed(sources);
       throw unauthenticated('INVALID_CREDENTIALS', error);
     }
+    if (credentials.authorization) throttle?.failed(sources);
     throw unauthenticated(
       credentials.authorization ? 'INVALID_CREDENTIALS' : 'MISSING_CREDENTIALS',
     );

@@ -490,6 +490,18 @@ export const configSchema = z.object({
     .min(100)
     .default(60_000)
     .describe('Pause between sweeps of expired rate-limit entries (the store has no TTL index)'),
+  AUTH_FAILURE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe(
+      'Refused credentials one source (peer address; API key prefix) may present per window on one replica (more: RESOURCE_EXHAUSTED `TOO_MANY_FAILED_AUTHENTICATIONS`)',
+    ),
+  AUTH_FAILURE_WINDOW_SECONDS: seconds
+    .min(1)
+    .default(60)
+    .describe('Window of the failed-authentication throttle'),
   DATABASE_STARTUP_WAIT_SECONDS: z.coerce
     .number()
     .int()

@@ -123,6 +123,8 @@ export const startTestApp = async (
     RATE_LIMIT_READS: '1000000',
     RATE_LIMIT_OUTCOME_REPORTS: '1000000',
     RATE_LIMIT_CODE_SENDS: '100',
+    // Tests present refused credentials on purpose; the throttle's own test sets its budget.
+    AUTH_FAILURE_LIMIT: '1000000',
     ...env,
   });
   const afterwards = heldAfterwards();

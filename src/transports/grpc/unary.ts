@@ -70,6 +70,7 @@ export const unary =
         authorization: header(call.metadata, 'authorization'),
         apiKey: header(call.metadata, 'x-api-key'),
         clientCertificate: call.getAuthContext().sslPeerCertificate,
+        peer: call.getPeer(),
       });
       // Authenticated first: a caller without credentials learns nothing of the method.
       if (isMalformed(call.request)) throw malformedRequest();

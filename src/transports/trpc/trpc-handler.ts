@@ -48,6 +48,7 @@ export const createTrpcHandler = (
       const credentials = {
         authorization: header(req, 'authorization'),
         apiKey: header(req, 'x-api-key'),
+        peer: req.socket.remoteAddress,
       };
       return {
         principal: () => (principal ??= deps.authenticate(credentials)),

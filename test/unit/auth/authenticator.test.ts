@@ -1,9 +1,9 @@
 import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../src/app/ports.js';
 import { createAuthenticator, type Authenticator } from '../../../src/auth/authenticator.js';
 import { hashApiKey } from '../../../src/crypto/api-key-hash.js';
-import type { DomainError } from '../../../src/domain/domain-error.js';
+import { DomainError } from '../../../src/domain/domain-error.js';
 
 const issuer = 'https://idp.test/';
 const audience = 'account-deletion';
@@ -11,10 +11,13 @@ const now = () => Math.floor(Date.now() / 1000);
 
 const keys = new Map<string, ApiKeyRecord>([
   [
-    hashApiKey('good-key'),
+    hashApiKey('good-key-0123456789'),
     { name: 'console', scopes: ['deletion:read', 'not-a-scope'], revoked: false },
   ],
-  [hashApiKey('revoked-key'), { name: 'old', scopes: ['deletion:admin'], revoked: true }],
+  [
+    hashApiKey('revoked-key-0123456789'),
+    { name: 'old', scopes: ['deletion:admin'], revoked: true },
+  ],
 ]);
 const apiKeys = { findByHash: (hash: string) => Promise.resolve(keys.get(hash) ?? null) };
 
@@ -141,16 +144,16 @@ describe('authenticator', () => {
   });
 
   it('accepts an API key by its hash, keeping only known scopes', async () => {
-    const principal = await authenticate({ apiKey: 'good-key' });
+    const principal = await authenticate({ apiKey: 'good-key-0123456789' });
     expect(principal.actor).toEqual({ kind: 'SERVICE', id: 'apikey/console' });
     expect([...principal.scopes]).toEqual(['deletion:read']);
   });
 
   it('refuses a revoked or unknown API key', async () => {
-    expect(await failure(authenticate({ apiKey: 'revoked-key' }))).toMatchObject({
+    expect(await failure(authenticate({ apiKey: 'revoked-key-0123456789' }))).toMatchObject({
       code: 'UNAUTHENTICATED',
     });
-    expect(await failure(authenticate({ apiKey: 'nope' }))).toMatchObject({
+    expect(await failure(authenticate({ apiKey: 'unknown-key-0123456789' }))).toMatchObject({
       code: 'UNAUTHENTICATED',
     });
   });
@@ -234,5 +237,137 @@ describe('the cache of verified tokens', () => {
       expect((await failure(authenticate({ authorization: `Bearer ${forged}` }))).code).toBe(
         'UNAUTHENTICATED',
       );
+  });
+});
+
+describe('refused credentials, throttled per source', () => {
+  const budget = { failures: 3, windowMs: 60_000 };
+  let clock: number;
+  let lookups: string[];
+  let throttled: Authenticator;
+  let secret: Uint8Array;
+  const userToken = (subject: string) =>
+    new SignJWT({ scope: 'deletion:self' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(subject)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime(Math.floor(clock / 1000) + 3600)
+      .sign(secret);
+
+  beforeAll(() => {
+    secret = new TextEncoder().encode('unit-test-secret-0123456789abcdef');
+  });
+  beforeEach(() => {
+    clock = Date.now();
+    lookups = [];
+    throttled = createAuthenticator({
+      issuer,
+      audience,
+      hs256Secret: 'unit-test-secret-0123456789abcdef',
+      apiKeys: {
+        findByHash: (hash) => {
+          lookups.push(hash);
+          return apiKeys.findByHash(hash);
+        },
+      },
+      now: () => clock,
+      failures: budget,
+    });
+  });
+
+  it('never looks up an API key of the wrong shape', async () => {
+    for (const apiKey of [
+      'short',
+      'has spaces in it, 0123456789',
+      'x'.repeat(129),
+      'ключ-0123456789abcdef',
+    ])
+      expect((await failure(throttled({ apiKey }))).code).toBe('UNAUTHENTICATED');
+    expect(lookups).toEqual([]);
+  });
+
+  it('refuses a peer past its budget before verifying or looking anything up, with a retry delay', async () => {
+    const peer = '10.0.0.7:50123';
+    for (let i = 0; i < budget.failures; i += 1)
+      expect((await failure(throttled({ apiKey: `wrong-key-${i}-0123456789`, peer }))).code).toBe(
+        'UNAUTHENTICATED',
+      );
+    expect(lookups).toHaveLength(budget.failures);
+
+    clock += 10_000;
+    const refused = await failure(throttled({ apiKey: 'good-key-0123456789', peer: '10.0.0.7:1' }));
+    expect(refused).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      reason: 'TOO_MANY_FAILED_AUTHENTICATIONS',
+      retryDelayMs: 50_000,
+    });
+    expect(lookups).toHaveLength(budget.failures);
+    // Another peer is not held back; the window's end frees this one.
+    expect((await throttled({ apiKey: 'good-key-0123456789', peer: '10.0.0.8:1' })).actor.id).toBe(
+      'apikey/console',
+    );
+    clock += 50_000;
+    expect((await throttled({ apiKey: 'good-key-0123456789', peer })).actor.id).toBe(
+      'apikey/console',
+    );
+  });
+
+  it('counts a key prefix across peers, and bad tokens and schemes against the peer', async () => {
+    for (let i = 0; i < budget.failures; i += 1)
+      await failure(throttled({ apiKey: `revoked-key-0123456789`, peer: `10.1.0.${i}:1` }));
+    expect(
+      (await failure(throttled({ apiKey: 'revoked-key-0123456789', peer: '10.1.0.99:1' }))).reason,
+    ).toBe('TOO_MANY_FAILED_AUTHENTICATIONS');
+
+    const peer = '[2001:db8::1]:443';
+    await failure(throttled({ authorization: 'Bearer not-a-jwt', peer }));
+    await failure(throttled({ authorization: 'Basic dXNlcjpwYXNz', peer }));
+    await failure(throttled({ authorization: 'Bearer also.not.valid', peer: '2001:db8::1' }));
+    expect(
+      (await failure(throttled({ authorization: `Bearer ${await userToken('bob')}`, peer })))
+        .reason,
+    ).toBe('TOO_MANY_FAILED_AUTHENTICATIONS');
+  });
+
+  it('still accepts a token it verified lately from a throttled peer', async () => {
+    const peer = '::ffff:10.2.0.1';
+    const known = { authorization: `Bearer ${await userToken('carol')}`, peer };
+    await throttled(known);
+    for (let i = 0; i < budget.failures; i += 1)
+      await failure(throttled({ authorization: 'Bearer nope', peer: '10.2.0.1:9' }));
+
+    expect((await throttled(known)).actor.id).toBe('carol');
+    expect(
+      (await failure(throttled({ authorization: `Bearer ${await userToken('dave')}`, peer })))
+        .reason,
+    ).toBe('TOO_MANY_FAILED_AUTHENTICATIONS');
+  });
+
+  it('counts neither missing credentials nor a key store that is down', async () => {
+    const down = createAuthenticator({
+      issuer,
+      audience,
+      hs256Secret: 'unit-test-secret-0123456789abcdef',
+      apiKeys: {
+        findByHash: () =>
+          Promise.reject(
+            new DomainError({
+              code: 'UNAVAILABLE',
+              reason: 'DATABASE_UNAVAILABLE',
+              message: 'down',
+            }),
+          ),
+      },
+      now: () => clock,
+      failures: budget,
+    });
+    const peer = '10.3.0.1:1';
+    for (let i = 0; i < budget.failures + 1; i += 1) {
+      expect((await failure(down({ peer }))).reason).toBe('MISSING_CREDENTIALS');
+      expect((await failure(down({ apiKey: 'good-key-0123456789', peer }))).code).toBe(
+        'UNAVAILABLE',
+      );
+    }
   });
 });
