@@ -111,7 +111,8 @@ export interface App {
   runWorkerPass(): ReturnType<typeof runWorkerPass>;
   /** One run of the slow housekeeping (deadline warnings, retention sweep, mailbox expiry). */
   runHousekeeping(): Promise<HousekeepingRun>;
-  close(): Promise<void>;
+  /** Shuts down within `graceMs` (default: `SHUTDOWN_GRACE_SECONDS`). */
+  close(graceMs?: number): Promise<void>;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -302,6 +303,25 @@ const grpcAuthenticator = (config: Config, authenticate: Authenticator): Authent
     ? authenticate
     : gateByClientCertificate(config.GRPC_CLIENT_PRINCIPALS, authenticate);
 
+/** Resolves true when `work` settled within `ms`, false when the time ran out first. */
+const untilDeadline = async (work: Promise<unknown>, ms: number): Promise<boolean> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
 /** How long a readiness ping may take before the database counts as not answering. */
 const READY_TIMEOUT_MS = 1000;
 
@@ -334,12 +354,18 @@ const watchReadiness = (
 const makeHttpServer = (
   config: Config,
   connection: Connection,
-  served: { readonly reportKey: string; readonly trpc: RequestListener },
+  served: {
+    readonly reportKey: string;
+    readonly trpc: RequestListener;
+    /** Aborts when the replica starts shutting down: not ready from then on. */
+    readonly closing: AbortSignal;
+  },
 ): HttpServer => {
   const mailboxStore = createMongoMailboxStore(connection);
   const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
   return createHttpServer({
-    ready: () => databaseAnswers(connection, READY_TIMEOUT_MS),
+    ready: async () =>
+      !served.closing.aborted && (await databaseAnswers(connection, READY_TIMEOUT_MS)),
     reportKey: served.reportKey,
     trpc: served.trpc,
     mailbox: devMailbox
@@ -449,16 +475,21 @@ export const composeApp = async (
     reflection: config.GRPC_REFLECTION,
     credentials: grpcCredentials,
   });
+  const closing = new AbortController();
   const http = makeHttpServer(config, connection, {
     reportKey: signer.publicKeyPem,
     trpc: createTrpcHandler(service, {
       authenticate,
       logger,
-      router: { watchStreamMs: config.WATCH_STREAM_SECONDS * 1000 },
+      router: { watchStreamMs: config.WATCH_STREAM_SECONDS * 1000, closing: closing.signal },
     }),
+    closing: closing.signal,
   });
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
-  const pass = () => runWorkerPass(deps, owner);
+  const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
+  // A purge waits half the grace for the linked services it called, then records and releases.
+  const pass = (signal?: AbortSignal) =>
+    runWorkerPass(deps, owner, signal && { signal, drainMs: graceMs / 2 });
   let stopGauges: (() => void) | undefined;
   const tasks: PeriodicTask[] = [];
   const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
@@ -485,7 +516,7 @@ export const composeApp = async (
     reportPublicKey: signer.publicKeyPem,
     audit,
     subjectData,
-    runWorkerPass: pass,
+    runWorkerPass: () => pass(),
     runHousekeeping: keepHouse,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);
@@ -515,15 +546,36 @@ export const composeApp = async (
       );
       return { grpcPort, httpPort };
     },
-    close: async () => {
-      await worker?.stop();
-      await Promise.all(tasks.splice(0).map((task) => task.stop()));
+    /**
+     * Shuts down within `graceMs` (default `SHUTDOWN_GRACE_SECONDS`), whatever
+     * hangs: health and readiness say NOT_SERVING, watches end telling their
+     * clients to reconnect, the worker starts nothing new and its purges
+     * record and release their leases, calls in flight on both transports
+     * finish, then the audit outbox is flushed and the database let go. A
+     * step still running at the deadline is left behind (and logged).
+     */
+    close: async (closeGraceMs = graceMs) => {
+      const deadline = Date.now() + closeGraceMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      const within = (step: string, work: Promise<unknown>) =>
+        untilDeadline(work, left()).then((finished) => {
+          if (!finished) logger.warn({ step }, 'shutdown step still running at its deadline');
+        });
+      closing.abort();
+      await within(
+        'drain',
+        Promise.all([
+          worker?.stop(),
+          ...tasks.splice(0).map((task) => task.stop()),
+          grpc.close(left()),
+          http.close(left()),
+        ]),
+      );
       stopGauges?.();
-      await Promise.all([grpc.close(), http.close()]);
-      await afterwards.settled();
+      await within('afterwards', afterwards.settled());
       participants.close();
-      await outbox.flush();
-      await connection.close();
+      await within('audit outbox', outbox.flush());
+      await within('database', connection.close(left() === 0));
     },
   };
 };

@@ -22,15 +22,26 @@ const main = async (): Promise<void> => {
     `account deletion service listening: gRPC ${config.GRPC_HOST}:${grpcPort}, HTTP ${config.HTTP_HOST}:${httpPort}`,
   );
   let closing = false;
+  const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    app.logger.info({ signal }, 'shutting down');
+    app.logger.info({ signal, graceMs }, 'shutting down');
+    // Whatever still hangs at the end of the grace period (a database, a collector) is left.
+    setTimeout(() => {
+      app.logger.warn({ graceMs }, 'shutdown grace period over: exiting');
+      process.exit(1);
+    }, graceMs).unref();
+    const started = Date.now();
+    // The replica's own drain takes most of the grace; the embedded database and telemetry the rest.
     void app
-      .close()
+      .close(graceMs * 0.8)
       .then(() => database.stop())
       .then(() => shutdownTelemetry())
-      .then(() => process.exit(0));
+      .then(() => {
+        app.logger.info({ tookMs: Date.now() - started }, 'shut down');
+        process.exit(0);
+      });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

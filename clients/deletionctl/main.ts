@@ -49,6 +49,8 @@ const eventJson = (event: DeletionEventView): object => {
       return { kind: event.kind, change: event.change, state: event.request.state };
     case 'PARTICIPANT_CHANGED':
       return { kind: event.kind, participant: event.participant, state: event.request.state };
+    case 'RECONNECT':
+      return event;
   }
 };
 

@@ -189,6 +189,8 @@ export const renderEvent = (event: DeletionEventView, p: Paint): string => {
       ].filter((part) => part !== '');
       return `${s.updateTime}  ${p.bold(s.participant)}: ${colourOf(p, s.status)} ${viewOutcome(s)}  ${p.dim(details.join(', '))}`;
     }
+    case 'RECONNECT':
+      return p.dim('the server is shutting down; reconnecting');
   }
 };
 

@@ -35,7 +35,18 @@ import { attributeKeys, spanEvents, stepSpans } from './telemetry-catalogue.js';
  * tripped it.
  */
 export type PurgeResult =
-  'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RACE' | 'PAUSED' | 'TRIPPED';
+  'COMPLETED' | 'NEEDS_ATTENTION' | 'WAITING' | 'LOST_RACE' | 'PAUSED' | 'TRIPPED' | 'STOPPED';
+
+/**
+ * How a pass is told to stop (the process is shutting down): once `signal`
+ * aborts it starts nothing new, and each purge under way waits at most
+ * `drainMs` for the linked services it already called, then records where it
+ * is and releases its lease.
+ */
+export interface PassStop {
+  readonly signal: AbortSignal;
+  readonly drainMs: number;
+}
 
 const context = (deps: DeletionDeps): ChangeContext => ({
   actor: systemActor('purge-worker'),
@@ -222,12 +233,13 @@ const recordLocalErasure = async (
 const fanOut = async (
   deps: DeletionDeps,
   recorder: ReturnType<typeof createRecorder>,
+  stop: AbortSignal | undefined,
 ): Promise<void> => {
   // Each service is called at most once per pass: a failed call waits for its
   // back-off and a later pass, even when the jittered delay came out near zero.
   const called = new Set<string>();
   const rounds = deps.participants.specs.length + 1;
-  for (let round = 0; round < rounds; round += 1) {
+  for (let round = 0; round < rounds && stop?.aborted !== true; round += 1) {
     const due = dueSteps(
       recorder.current().participants,
       deps.participants.specs,
@@ -235,7 +247,35 @@ const fanOut = async (
     ).filter((name) => !called.has(name));
     if (due.length === 0) return;
     for (const name of due) called.add(name);
-    await bounded(due, deps.policy.fanOutConcurrency, (name) => callOne(deps, recorder, name));
+    await bounded(due, deps.policy.fanOutConcurrency, async (name) => {
+      if (stop?.aborted !== true) await callOne(deps, recorder, name);
+    });
+  }
+};
+
+/**
+ * Waits for the fan-out, or, once `stop` aborts, for at most `drainMs` more:
+ * a linked service that hangs does not hold the shutdown. Its answer, if it
+ * comes before the process ends, is still recorded.
+ */
+const drainOrStop = async (fanning: Promise<void>, stop: PassStop | undefined): Promise<void> => {
+  if (stop === undefined) return fanning;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = (): void => undefined;
+  const drained = new Promise<void>((resolve) => {
+    onAbort = () => {
+      timer = setTimeout(resolve, stop.drainMs);
+    };
+    if (stop.signal.aborted) onAbort();
+    else stop.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Left behind, a late failure (the lease lost meanwhile) is nobody's to handle.
+  fanning.catch(() => undefined);
+  try {
+    await Promise.race([fanning, drained]);
+  } finally {
+    clearTimeout(timer);
+    stop.signal.removeEventListener('abort', onAbort);
   }
 };
 
@@ -361,9 +401,11 @@ export const purgeRequest = async (
     readonly owner: string;
     /** The breaker's answer for a SCHEDULED request, when the caller asked it already. */
     readonly admitted?: Admission | undefined;
+    /** The process is shutting down: record, release the lease and return STOPPED. */
+    readonly stop?: PassStop | undefined;
   },
 ): Promise<PurgeResult> => {
-  const { owner, admitted } = worker;
+  const { owner, admitted, stop } = worker;
   if (request.state === 'SCHEDULED') {
     const admission = admitted ?? (await admitToErasure(deps, request));
     if (admission !== 'ADMITTED') return admission;
@@ -392,7 +434,16 @@ export const purgeRequest = async (
   if (!(await deps.requests.update(claimed, request))) return 'LOST_RACE';
   const recorder = createRecorder(deps, claimed);
   if (deps.policy.localErasure === 'first') await recordLocalErasure(deps, recorder);
-  await fanOut(deps, recorder);
+  await drainOrStop(fanOut(deps, recorder, stop?.signal), stop);
+  if (stop?.signal.aborted === true) {
+    // Answers already in are recorded; the next worker takes over from them at once.
+    await recorder.apply((current) => ({
+      ...current,
+      leaseOwner: null,
+      leaseUntil: deps.clock.now(),
+    }));
+    return 'STOPPED';
+  }
   const decided = await decide(deps, recorder);
   if (decided !== 'ALL_ANSWERED') return decided;
   const erased = await eraseLocal(deps, recorder.current());

@@ -6,7 +6,7 @@ import { systemActor } from '../domain/principal.js';
 import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { admitToErasures } from './erasure-safety.js';
-import { purgeRequest } from './purge-request.js';
+import { purgeRequest, type PassStop } from './purge-request.js';
 import { sendNotices } from './send-notices.js';
 import { sendOwedNotices } from './tell-subject.js';
 import { shredSubjectKey } from './shred-subject-key.js';
@@ -66,11 +66,13 @@ const eachRequest = async (
   work: {
     readonly requests: readonly DeletionRequest[];
     readonly run: (request: DeletionRequest) => Promise<boolean>;
+    readonly stop?: PassStop | undefined;
   },
 ): Promise<{ done: number; failures: WorkerFailure[] }> => {
   let done = 0;
   const failures: WorkerFailure[] = [];
   await bounded(work.requests, deps.policy.workerConcurrency, async (request) => {
+    if (work.stop?.signal.aborted === true) return;
     try {
       const ok = await deps.trace.inLinkedSpan(
         {
@@ -95,15 +97,17 @@ const eachRequest = async (
 };
 
 /** Moves REQUESTED requests past their confirmation window to EXPIRED. */
-const expireUnconfirmed = async (deps: DeletionDeps) =>
+const expireUnconfirmed = async (deps: DeletionDeps, stop: PassStop | undefined) =>
   eachRequest(deps, 'expire', {
+    stop,
     requests: await deps.requests.findExpired(deps.clock.now(), BATCH),
     run: (request) => deps.requests.update(expire(request, context(deps, 'sweeper')), request),
   });
 
 /** Finishes account side effects that a crash left undone. */
-const settleStragglers = async (deps: DeletionDeps) =>
+const settleStragglers = async (deps: DeletionDeps, stop: PassStop | undefined) =>
   eachRequest(deps, 'settle', {
+    stop,
     requests: await deps.requests.findUnsynced(
       new Date(deps.clock.now().getTime() - SETTLE_GRACE_MS),
       BATCH,
@@ -121,8 +125,9 @@ const rotate = <T>(items: readonly T[], random: () => number): T[] => {
  * Sends what is owed and due: Suspend and Restore calls to linked services,
  * then the notices to the subject (on the request as the first left it).
  */
-const sendDueNotices = async (deps: DeletionDeps) =>
+const sendDueNotices = async (deps: DeletionDeps, stop: PassStop | undefined) =>
   eachRequest(deps, 'notify', {
+    stop,
     requests: await deps.requests.findNoticesDue(deps.clock.now(), BATCH),
     run: async (request) => {
       const called = await sendNotices(deps, request);
@@ -137,7 +142,7 @@ const sendDueNotices = async (deps: DeletionDeps) =>
  * or report due, or whose purge lost its worker. Requests that end up
  * needing attention are listed, for the alert.
  */
-const purgeDue = async (deps: DeletionDeps, owner: string) => {
+const purgeDue = async (deps: DeletionDeps, owner: string, stop: PassStop | undefined) => {
   const needsAttention: string[] = [];
   let held = 0;
   let tripped = false;
@@ -164,10 +169,12 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
   }
   const result = await eachRequest(deps, 'purge', {
     requests: due.filter((request) => request.state !== 'SCHEDULED' || admissions.has(request.id)),
+    stop,
     run: async (request) => {
       const outcome = await purgeRequest(deps, request, {
         owner,
         admitted: admissions.get(request.id),
+        stop,
       });
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
       if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
@@ -186,28 +193,40 @@ const purgeDue = async (deps: DeletionDeps, owner: string) => {
 };
 
 /** Destroys the data keys of subjects whose requests completed with them still there. */
-const shredCompleted = async (deps: DeletionDeps) =>
+const shredCompleted = async (deps: DeletionDeps, stop: PassStop | undefined) =>
   eachRequest(deps, 'shred', {
+    stop,
     requests: await deps.requests.findUnshredded(BATCH),
     run: (request) => shredSubjectKey(deps, request),
   });
+
+const NOTHING = { done: 0, failures: [] as WorkerFailure[] };
 
 /**
  * One pass of all background work, in order: expiry, unfinished account side
  * effects, owed Suspend/Restore calls, purges (each destroys its subject's
  * key as it completes), then crypto-shredding of what completed with a key
  * left. A request that fails is reported and retried next pass; it never
- * stops the others.
+ * stops the others. Once `stop` aborts, no step and no request starts.
  */
 export const runWorkerPass = async (
   deps: DeletionDeps,
   owner: string,
+  stop?: PassStop,
 ): Promise<WorkerPassResult> => {
-  const expired = await expireUnconfirmed(deps);
-  const settled = await settleStragglers(deps);
-  const notified = await sendDueNotices(deps);
-  const completed = await purgeDue(deps, owner);
-  const shredded = await shredCompleted(deps);
+  const unless = async <T>(step: () => Promise<T>, nothing: T): Promise<T> =>
+    stop?.signal.aborted === true ? nothing : step();
+  const expired = await unless(() => expireUnconfirmed(deps, stop), NOTHING);
+  const settled = await unless(() => settleStragglers(deps, stop), NOTHING);
+  const notified = await unless(() => sendDueNotices(deps, stop), NOTHING);
+  const completed = await unless(() => purgeDue(deps, owner, stop), {
+    ...NOTHING,
+    needsAttention: [],
+    held: 0,
+    tripped: false,
+    more: false,
+  });
+  const shredded = await unless(() => shredCompleted(deps, stop), NOTHING);
   return {
     expired: expired.done,
     settled: settled.done,

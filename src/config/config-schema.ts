@@ -490,6 +490,12 @@ export const configSchema = z.object({
     .min(100)
     .default(60_000)
     .describe('Pause between sweeps of expired rate-limit entries (the store has no TTL index)'),
+  SHUTDOWN_GRACE_SECONDS: seconds
+    .min(1)
+    .default(25)
+    .describe(
+      'How long a replica takes at most to shut down (SIGTERM): calls in flight drain, purges record and release, watches end; then it exits',
+    ),
   AUTH_FAILURE_LIMIT: z.coerce
     .number()
     .int()

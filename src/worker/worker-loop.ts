@@ -8,15 +8,20 @@ export interface WorkerLoop {
   runOnce(): Promise<WorkerPassResult>;
   /** Work falls due at `at`: the next pass starts then if that is sooner than planned (after a running one). */
   wakeAt(at: Date): void;
+  /**
+   * Plans no more passes and tells the running one to stop (it starts
+   * nothing new; its purges record and release): resolves when it ended.
+   */
   stop(): Promise<void>;
 }
 
 /** Starts the loop. A failed pass is logged and the loop goes on. */
 export const startWorkerLoop = (
-  pass: () => Promise<WorkerPassResult>,
+  pass: (stop: AbortSignal) => Promise<WorkerPassResult>,
   options: { readonly intervalMs: number; readonly logger: Logger },
 ): WorkerLoop => {
   let stopped = false;
+  const stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   /** When the next pass is planned (epoch ms); undefined while one runs. */
   let plannedAt: number | undefined;
@@ -24,7 +29,7 @@ export const startWorkerLoop = (
   let dueDuringPass: number | undefined;
   let running: Promise<WorkerPassResult> | undefined;
   const runOnce = (): Promise<WorkerPassResult> => {
-    running ??= pass().finally(() => {
+    running ??= pass(stopping.signal).finally(() => {
       running = undefined;
     });
     return running;
@@ -83,6 +88,7 @@ export const startWorkerLoop = (
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      stopping.abort();
       await running?.catch(() => undefined);
     },
   };

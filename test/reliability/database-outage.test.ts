@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -7,7 +5,8 @@ import {
   HealthCheckResponse_ServingStatus as Status,
 } from '../../src/gen/grpc/health/v1/health.js';
 import { startCuttableProxy, type CuttableProxy } from '../support/cuttable-proxy.js';
-import { startTestApp, TEST_SERVICE_ENV, type TestApp } from '../support/test-app.js';
+import { startMain } from '../support/main-process.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('a database outage', () => {
   let proxy: CuttableProxy;
@@ -54,33 +53,6 @@ describe('a database outage', () => {
     await expect.poll(readyz, { timeout: 15_000 }).toBe(200);
   });
 });
-
-/** The service's own entry (`src/main.ts`) as a process: its log lines, and how it ended. */
-const startMain = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: {
-      ...process.env,
-      ...TEST_SERVICE_ENV,
-      MONGODB_DB: `t_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const complete = buffered.split('\n');
-    buffered = complete.pop() ?? '';
-    for (const line of complete)
-      if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, lines, exited, stderr: () => stderr };
-};
 
 describe('start-up with the database down', () => {
   let proxy: CuttableProxy;

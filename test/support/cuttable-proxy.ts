@@ -8,8 +8,10 @@ export interface CuttableProxy {
   uriThrough(uri: string): string;
   /** Drops every connection and refuses new ones, as an unreachable server would. */
   cut(): void;
-  /** Lets connections through again. */
+  /** Lets connections through again, without delay. */
   restore(): void;
+  /** Holds what clients send for `ms` before passing it on, as a slow or hung server would seem. */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export const startCuttableProxy = async (target: string): Promise<CuttableProxy>
   const [host = '127.0.0.1', port = '0'] = target.split(':');
   const sockets = new Set<Socket>();
   let down = false;
+  let delayMs = 0;
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -31,7 +34,17 @@ export const startCuttableProxy = async (target: string): Promise<CuttableProxy>
     }
     const upstream = connect(Number(port), host);
     track(upstream);
-    client.pipe(upstream).pipe(client);
+    // In order, each chunk held for the delay in force when it arrived.
+    let queue = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      const due = Date.now() + delayMs;
+      queue = queue
+        .then(() => new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))))
+        .then(() => {
+          if (!upstream.destroyed) upstream.write(chunk);
+        });
+    });
+    upstream.pipe(client);
     client.once('close', () => upstream.destroy());
     upstream.once('close', () => client.destroy());
   });
@@ -51,6 +64,10 @@ export const startCuttableProxy = async (target: string): Promise<CuttableProxy>
     },
     restore: () => {
       down = false;
+      delayMs = 0;
+    },
+    delay: (ms) => {
+      delayMs = ms;
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();

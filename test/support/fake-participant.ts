@@ -124,8 +124,15 @@ export const startFakeParticipant = async (
   );
   return Object.assign(fake, {
     address: `127.0.0.1:${String(port)}`,
+    // Calls still held (a hung service) are cut after a second.
     [Symbol.asyncDispose]: () =>
-      new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+      new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.forceShutdown(), 1000);
+        server.tryShutdown(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+      }),
   });
 };
 

@@ -18,7 +18,11 @@ export type DevMailboxReader = (to: string | undefined) => Promise<readonly obje
 export interface HttpServer {
   readonly server: Server;
   listen(host: string, port: number): Promise<number>;
-  close(): Promise<void>;
+  /**
+   * Takes no new connection, lets calls in flight finish (closing each
+   * connection as it falls idle) and cuts what is still open after `graceMs`.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const send = (response: ServerResponse, statusCode: number, body: object): void => {
@@ -70,7 +74,13 @@ const route = async (
  * development only, `/dev/mailbox?to=<address>`.
  */
 export const createHttpServer = (routes: Routes): HttpServer => {
+  let closing = false;
   const server = createServer((request, response) => {
+    // A call that reaches a closing replica on a kept-alive connection goes elsewhere.
+    if (closing) {
+      response.setHeader('connection', 'close');
+      return send(response, 503, { error: 'shutting down' });
+    }
     route(request, response, routes).catch(() => send(response, 500, { error: 'internal error' }));
   });
   return {
@@ -80,10 +90,17 @@ export const createHttpServer = (routes: Routes): HttpServer => {
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       }),
-    close: () =>
+    close: (graceMs = 5000) =>
       new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+        closing = true;
+        const idle = setInterval(() => server.closeIdleConnections(), 20);
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 };

@@ -131,7 +131,13 @@ export type DeletionEventView =
       readonly kind: 'PARTICIPANT_CHANGED';
       readonly participant: ParticipantProgressView;
       readonly request: DeletionRequestView;
-    };
+    }
+  /**
+   * The last event of a stream the server ends because it is shutting down:
+   * the client reconnects (the subscription link does so by itself) and
+   * resumes after the last event it had, on another replica.
+   */
+  | { readonly kind: 'RECONNECT'; readonly reason: 'SERVER_SHUTTING_DOWN' };
 
 export const time = (value: Date | null | undefined): string | null => value?.toISOString() ?? null;
 

@@ -24,7 +24,7 @@ import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
 import type { Principal } from '../../domain/principal.js';
 import { toAuditPageView, toErasedSubjectsView, toSafetyView } from './admin-view.js';
-import { toEventView, toPageView, toView } from './deletion-view.js';
+import { toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
 import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
 
@@ -102,7 +102,11 @@ export interface WatchDeletionRequestWireInput {
 export interface RouterOptions {
   /** How long one watch stream lasts before the server ends it and the client resumes. */
   readonly watchStreamMs: number;
+  /** Aborts when the replica shuts down: each watch ends with a RECONNECT event. */
+  readonly closing?: AbortSignal | undefined;
 }
+
+const RECONNECT: DeletionEventView = { kind: 'RECONNECT', reason: 'SERVER_SHUTTING_DOWN' };
 
 const rootFor = (options: RouterOptions) => {
   const t = initTRPC.context<TrpcContext>().create({
@@ -191,16 +195,26 @@ export const createDeletionRouter = (
       .input(typed<WatchDeletionRequestWireInput>())
       .subscription(async function* ({ ctx, input, signal }) {
         const { lastEventId, ...fields } = fieldsOf(input);
+        const gone = signal ?? new AbortController().signal;
+        const { closing } = options;
+        let cursor = typeof lastEventId === 'string' ? lastEventId : '0';
         try {
           const events = await service.watchDeletionRequest(
             ctx.principal,
             { ...fields, after: lastEventId ?? undefined } as WatchDeletionRequestInput,
-            signal ?? new AbortController().signal,
+            closing === undefined ? gone : AbortSignal.any([gone, closing]),
           );
-          for await (const event of events) yield tracked(event.cursor, toEventView(event));
+          for await (const event of events) {
+            cursor = event.cursor;
+            yield tracked(event.cursor, toEventView(event));
+          }
         } catch (error) {
           throw toTRPCError(DomainError.from(error));
         }
+        if (closing?.aborted !== true || gone.aborted) return;
+        // Ended as an abort, not a return: the client's link reconnects after the last event.
+        yield tracked(cursor, RECONNECT);
+        throw new DOMException('the server is shutting down', 'AbortError');
       }),
     listDeletionRequests: authed
       .input(typed<ListDeletionRequestsInput>())
