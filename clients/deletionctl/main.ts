@@ -380,7 +380,9 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     });
   audit
     .command('verify')
-    .description(`check every link of the chain; exit ${String(EXIT.AUDIT_BROKEN)} when broken`)
+    .description(
+      `check every link of the chain and that every change, answer and notice has its event; exit ${String(EXIT.AUDIT_BROKEN)} when broken or incomplete`,
+    )
     .action(async () => {
       const options = program.opts();
       const verdict = await connect(options).verifyAuditLog({});
@@ -389,7 +391,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
           ? JSON.stringify(VerifyAuditLogResponse.toJSON(verdict), null, 2)
           : renderVerdict(verdict, colours(options)),
       );
-      if (!verdict.intact) exitCode = EXIT.AUDIT_BROKEN;
+      if (!verdict.intact || !verdict.complete) exitCode = EXIT.AUDIT_BROKEN;
     });
 
   const breaker = program

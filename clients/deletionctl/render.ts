@@ -213,15 +213,25 @@ export const renderAuditEvents = (events: readonly AuditEvent[], p: Paint): stri
     })
     .join('\n');
 
-/** The audit chain's verdict, in one line. */
-export const renderVerdict = (verdict: VerifyAuditLogResponse, p: Paint): string =>
-  verdict.intact
+/** The audit chain's verdict in one line, then its completeness, each gap on a line of its own. */
+export const renderVerdict = (verdict: VerifyAuditLogResponse, p: Paint): string => {
+  const chain = verdict.intact
     ? p.ok(`intact: ${verdict.events} events, every link holds`)
     : p.bad(
         `BROKEN at sequence ${verdict.firstBadSequence}: ${verifyAuditLogResponse_ProblemToJSON(
           verdict.problem,
         ).replace(/^PROBLEM_/, '')} (${verdict.events} events before it are good)`,
       );
+  const counts = `${verdict.eventsExpected} events called for by ${verdict.requestsChecked} requests, ${verdict.eventsOwed} on their way`;
+  const completeness = verdict.complete
+    ? p.ok(`complete: ${counts}`)
+    : p.bad(`INCOMPLETE: ${verdict.gapCount} missing of ${counts}`);
+  const gaps = verdict.gaps.map(
+    (gap) =>
+      `  ${time(gap.time)}  ${short(gap.deletionRequest)}  ${auditEventKindToJSON(gap.kind).replace(/^AUDIT_EVENT_KIND_/, '')}  ${gap.what}`,
+  );
+  return [chain, completeness, ...gaps].join('\n');
+};
 
 /** The mass-deletion breaker at a glance. */
 export const renderSafety = (status: SafetyStatus, p: Paint): string => {

@@ -1,4 +1,14 @@
-import type { AuditEvent, AuditVerdict } from '../domain/audit-event.js';
+import {
+  answerKey,
+  changeKey,
+  MAX_NAMED_GAPS,
+  noticeKey,
+  type AuditCompleteness,
+  type AuditEvent,
+  type AuditGap,
+  type AuditVerdict,
+} from '../domain/audit-event.js';
+import { OWED_AUDIT_GRACE_MS } from './append-owed-audit.js';
 import { authorize } from '../domain/authorization.js';
 import { invalidArgument } from '../domain/domain-error.js';
 import type { Principal } from '../domain/principal.js';
@@ -62,20 +72,111 @@ export const listAuditEvents =
     };
   };
 
+/** A chain verdict and whether the log holds everything requests record. */
+export type AuditVerification = AuditVerdict & { readonly completeness: AuditCompleteness };
+
+const RECORDS_PAGE = 500;
+
+/** The events the requests' records call for, by key: read before the chain, so none is missed. */
+const expectedEvents = async (
+  deps: Pick<DeletionDeps, 'requests' | 'clock'>,
+): Promise<{ readonly expected: Map<string, AuditGap & { owed: boolean }>; requests: number }> => {
+  const expected = new Map<string, AuditGap & { owed: boolean }>();
+  const owedSince = deps.clock.now().getTime() - OWED_AUDIT_GRACE_MS;
+  let requests = 0;
+  let after = '';
+  for (;;) {
+    const page = await deps.requests.listAuditRecords(after, RECORDS_PAGE);
+    for (const record of page) {
+      const id = record.id;
+      record.changes.forEach((change, index) => {
+        const key = changeKey(id, index);
+        const what = `${change.from} → ${change.to}`;
+        // Owed by a write of the last minute: its writer's outbox is appending it.
+        const owed = index >= record.auditedThrough && change.at.getTime() > owedSince;
+        expected.set(key, {
+          deletionRequestId: id,
+          key,
+          kind: 'STATE_CHANGED',
+          what,
+          at: change.at,
+          owed,
+        });
+      });
+      for (const answer of record.answers) {
+        const key = answerKey(id, answer.participant);
+        const what = `${answer.participant}: ${answer.outcome}`;
+        expected.set(key, {
+          deletionRequestId: id,
+          key,
+          kind: 'PARTICIPANT_ANSWERED',
+          what,
+          at: answer.at,
+          owed: false,
+        });
+      }
+      for (const notice of record.notices) {
+        const key = noticeKey(id, notice.key);
+        const what = `${notice.key} notice`;
+        expected.set(key, {
+          deletionRequestId: id,
+          key,
+          kind: 'NOTICE_SENT',
+          what,
+          at: notice.at,
+          owed: false,
+        });
+      }
+    }
+    requests += page.length;
+    const last = page.at(-1);
+    if (last === undefined || page.length < RECORDS_PAGE) break;
+    after = last.id;
+  }
+  return { expected, requests };
+};
+
 /**
- * Checks the whole chain; reports the first broken link. The check is
- * audited after it ran, best effort: a log cut short cannot be appended to,
- * and the verdict that says so matters more than the record of asking.
+ * Checks the whole chain (the first broken link) and its completeness: every
+ * state change, final answer of a linked service and notice sent that a
+ * request records has its event; the ones that do not are named (changes
+ * owed by a write of the last minute are on their way, counted apart). The
+ * records are read before the chain, so an event appended meanwhile is
+ * seen. The check is audited after it ran, best effort: a log cut short
+ * cannot be appended to, and the verdict that says so matters more than the
+ * record of asking.
  */
 export const verifyAuditLog =
   (deps: DeletionDeps) =>
-  async (principal: Principal, raw?: unknown): Promise<AuditVerdict> => {
+  async (principal: Principal, raw?: unknown): Promise<AuditVerification> => {
     authorize(principal, 'verifyAuditLog');
     parseInput(noInput, raw);
-    const verdict = await verifyAuditChain(deps.audit.log, deps.audit.seal);
+    const { expected, requests } = await expectedEvents(deps);
+    const calledFor = expected.size;
+    const verdict = await verifyAuditChain(deps.audit.log, deps.audit.seal, (event) => {
+      expected.delete(event.key);
+    });
+    const missing = [...expected.values()];
+    const gaps = missing.filter((gap) => !gap.owed).sort((a, b) => a.at.getTime() - b.at.getTime());
+    const completeness: AuditCompleteness = {
+      complete: gaps.length === 0,
+      requests,
+      expected: calledFor,
+      owed: missing.length - gaps.length,
+      gapCount: gaps.length,
+      gaps: gaps
+        .slice(0, MAX_NAMED_GAPS)
+        .map(({ deletionRequestId, key, kind, what, at }) => ({
+          deletionRequestId,
+          key,
+          kind,
+          what,
+          at,
+        })),
+    };
     await auditPrivilegedRead(deps, principal, {
       operation: 'verifyAuditLog',
-      details: { intact: String(verdict.intact) },
+      details: { intact: String(verdict.intact), complete: String(completeness.complete) },
     }).catch(() => undefined);
-    return verdict;
+    return { ...verdict, completeness };
   };

@@ -1,13 +1,19 @@
 import {
+  answerKey,
+  changeKey,
   checkStretch,
   GENESIS_HASH,
+  noticeKey,
   type AuditEntry,
+  type AuditEvent,
   type AuditVerdict,
 } from '../domain/audit-event.js';
+import type { ErasureOutcome } from '../domain/erasure-steps.js';
+import type { SentNotice } from '../domain/subject-notice.js';
 import type { Operation } from '../domain/authorization.js';
 import type { DeletionRequest, StateChange } from '../domain/deletion-request.js';
 import type { SubjectId } from '../domain/ids.js';
-import { isSubjectItself, systemActor, type Principal } from '../domain/principal.js';
+import { isSubjectItself, systemActor, type Actor, type Principal } from '../domain/principal.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { AuditLog, AuditOutbox, AuditSeal, DeletionRequestRepository } from './ports.js';
 
@@ -46,7 +52,7 @@ const transitionEntry = (
     subjectPseudonym: pseudonym,
     details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },
     // The n-th change of a request is audited once, whoever appends it.
-    key: `${request.id}#change#${String(index)}`,
+    key: changeKey(request.id, index),
   };
 };
 
@@ -66,6 +72,54 @@ export const keyDestroyedEntry = (
   subjectPseudonym: subjectPseudonymOf(pseudonymOf, request),
   details: { key: 'SUBJECT_DATA_KEY', after: 'ERASURE_COMPLETED' },
   key: `${request.id}#key_destroyed`,
+});
+
+/**
+ * The PARTICIPANT_ANSWERED entry of a linked service's final answer about a
+ * request: appended before the answer is recorded, once per request and
+ * service (a repeated answer is not a second event).
+ */
+export const answerEntry = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: Pick<DeletionRequest, 'id' | 'subjectId' | 'retention'>,
+  answer: {
+    readonly participant: string;
+    readonly outcome: ErasureOutcome;
+    readonly at: Date;
+    readonly actor: Actor;
+  },
+): AuditEntry => ({
+  kind: 'PARTICIPANT_ANSWERED',
+  at: answer.at,
+  actor: answer.actor,
+  deletionRequestId: request.id,
+  subjectPseudonym: subjectPseudonymOf(pseudonymOf, request),
+  details: { participant: answer.participant, outcome: answer.outcome.kind },
+  key: answerKey(request.id, answer.participant),
+});
+
+/**
+ * The NOTICE_SENT entry of a notice to the subject, sent or given up:
+ * appended before it is recorded, once per request and notice. Never the
+ * address.
+ */
+export const noticeEntry = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: Pick<DeletionRequest, 'id' | 'subjectId' | 'retention'>,
+  sent: SentNotice,
+): AuditEntry => ({
+  kind: 'NOTICE_SENT',
+  at: sent.at,
+  actor: systemActor('notifier'),
+  deletionRequestId: request.id,
+  subjectPseudonym: subjectPseudonymOf(pseudonymOf, request),
+  details: {
+    notice: sent.key,
+    kind: sent.kind,
+    outcome: sent.outcome,
+    channel: sent.channel ?? '',
+  },
+  key: noticeKey(request.id, sent.key),
 });
 
 /**
@@ -250,10 +304,15 @@ const PAGE = 500;
  * event's keyed hash right and naming the one before, and nothing missing up
  * to the recorded head (a cut-off tail). Returns the first broken link.
  */
-export const verifyAuditChain = async (log: AuditLog, seal: AuditSeal): Promise<AuditVerdict> => {
+export const verifyAuditChain = async (
+  log: AuditLog,
+  seal: AuditSeal,
+  seen?: (event: AuditEvent) => void,
+): Promise<AuditVerdict> => {
   let previous = { sequence: 0, hash: GENESIS_HASH };
   for (;;) {
     const page = await log.read(previous.sequence, PAGE);
+    if (seen !== undefined) for (const event of page) seen(event);
     const { broken, last } = checkStretch(page, previous, (content) => seal.mac(content));
     if (broken !== null)
       return {

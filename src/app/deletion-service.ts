@@ -1,8 +1,12 @@
-import type { AuditVerdict } from '../domain/audit-event.js';
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import type { SignedErasureReport } from '../domain/erasure-report.js';
 import type { Principal } from '../domain/principal.js';
-import { listAuditEvents, verifyAuditLog, type AuditPage } from './audit-operations.js';
+import {
+  listAuditEvents,
+  verifyAuditLog,
+  type AuditPage,
+  type AuditVerification,
+} from './audit-operations.js';
 import { confirmDeletion } from './confirm-deletion.js';
 import { checkErasedSubjects, type ErasedSubjectAnswer } from './erased-subjects.js';
 import { getSafetyStatus, resumeErasures, type SafetyStatus } from './erasure-safety.js';
@@ -110,7 +114,7 @@ export interface DeletionService {
     principal: Principal,
     input: ListAuditEventsInput,
   ) => Promise<AuditPage>;
-  readonly verifyAuditLog: (principal: Principal, input?: unknown) => Promise<AuditVerdict>;
+  readonly verifyAuditLog: (principal: Principal, input?: unknown) => Promise<AuditVerification>;
   readonly getSafetyStatus: (principal: Principal, input?: unknown) => Promise<SafetyStatus>;
   readonly resumeErasures: (
     principal: Principal,

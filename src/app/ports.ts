@@ -81,6 +81,26 @@ export interface DeletionRequestRepository {
   findUnshredded(limit: number): Promise<DeletionRequest[]>;
   /** Requests owing a state change made before `before` to the audit log, the oldest first. */
   findAuditDue(before: Date, limit: number): Promise<DeletionRequest[]>;
+  /**
+   * What requests record that the audit log must hold, by id after
+   * `afterId`, `limit` at a time; nothing sealed is read.
+   */
+  listAuditRecords(afterId: string, limit: number): Promise<AuditRecords[]>;
+}
+
+/** What one request records that calls for audit events. */
+export interface AuditRecords {
+  readonly id: DeletionRequestId;
+  readonly changes: readonly { readonly from: string; readonly to: string; readonly at: Date }[];
+  /** How many of the changes the log is known to hold; the rest are owed. */
+  readonly auditedThrough: number;
+  /** Linked services' final answers (MANUAL resolutions are admin actions, audited as such). */
+  readonly answers: readonly {
+    readonly participant: string;
+    readonly outcome: string;
+    readonly at: Date;
+  }[];
+  readonly notices: readonly { readonly key: string; readonly at: Date }[];
 }
 
 /** Open requests, for the gauges SREs alert on. */

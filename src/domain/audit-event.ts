@@ -1,6 +1,10 @@
 import type { Actor } from './principal.js';
 
-/** What the audit log records (DESIGN §4): every transition, approval, privileged read and admin action, and each retention sweep of a request. */
+/**
+ * What the audit log records (DESIGN §4): every transition, approval,
+ * privileged read and admin action, each retention sweep of a request, each
+ * linked service's final answer and each notice sent to a subject.
+ */
 export const auditKinds = [
   'STATE_CHANGED',
   'PRIVILEGED_READ',
@@ -9,6 +13,8 @@ export const auditKinds = [
   'ERASURES_RESUMED',
   'KEY_DESTROYED',
   'RECORD_SWEPT',
+  'PARTICIPANT_ANSWERED',
+  'NOTICE_SENT',
 ] as const;
 
 /** A kind of audit event. */
@@ -122,3 +128,43 @@ export const checkStretch = (
   }
   return { broken: null, last };
 };
+
+/** The key of the event of a request's `index`-th state change. */
+export const changeKey = (deletionRequestId: string, index: number): string =>
+  `${deletionRequestId}#change#${String(index)}`;
+
+/** The key of the event of a linked service's final answer about a request. */
+export const answerKey = (deletionRequestId: string, participant: string): string =>
+  `${deletionRequestId}#answer#${participant}`;
+
+/** The key of the event of a notice sent (or given up) about a request. */
+export const noticeKey = (deletionRequestId: string, notice: string): string =>
+  `${deletionRequestId}#notice#${notice}`;
+
+/** Something a request records that has no event in the log: what completeness names. */
+export interface AuditGap {
+  readonly deletionRequestId: string;
+  /** The key the missing event would have. */
+  readonly key: string;
+  readonly kind: AuditKind;
+  /** What happened, without personal data: `SCHEDULED → ERASING`, `crm: ERASED`, `COMPLETED notice`. */
+  readonly what: string;
+  readonly at: Date;
+}
+
+/** Whether every change, final answer and notice that requests record has its event. */
+export interface AuditCompleteness {
+  readonly complete: boolean;
+  /** Requests checked. */
+  readonly requests: number;
+  /** Events their records call for. */
+  readonly expected: number;
+  /** Of those, events still on their way (owed by a write of the last minute): not gaps yet. */
+  readonly owed: number;
+  readonly gapCount: number;
+  /** The first gaps, at most MAX_NAMED_GAPS. */
+  readonly gaps: readonly AuditGap[];
+}
+
+/** How many gaps a verification names at most (it counts them all). */
+export const MAX_NAMED_GAPS = 100;

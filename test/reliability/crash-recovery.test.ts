@@ -6,7 +6,8 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { castFor, newSubjectId } from '../support/principals.js';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
+import { adminAuth, castFor, newSubjectId } from '../support/principals.js';
 import { killReplica, startReplica } from '../support/replica.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -93,12 +94,30 @@ describe('crash recovery of the purge worker (SIGKILL)', () => {
     }
     await kill(survivor);
 
+    // The log holds every change, final answer and notice the requests record, each once,
+    // once what the killed writers owed is appended (past its grace, by housekeeping).
+    t.clock.advance(OWED_AUDIT_GRACE_MS + 1000);
+    await t.app.runHousekeeping();
+    await t.app.runHousekeeping();
+    const admin = await adminAuth('auditor-crash');
+    expect(await t.client.verifyAuditLog({}, admin)).toMatchObject({
+      intact: true,
+      complete: true,
+      gapCount: '0',
+    });
+    const changes = await t.app.audit.log.list({ kind: 'STATE_CHANGED' }, 0, 10_000);
+    const keys = changes.map((event) => event.key);
+    expect(new Set(keys).size).toBe(keys.length);
+
     const finished = await states();
     for (const request of finished) {
       const name = `deletionRequests/${request.id}`;
       expect(request.state).toBe('COMPLETED');
       expect(request.history.filter((change) => change.to === 'COMPLETED')).toHaveLength(1);
       expect(request.history.filter((change) => change.to === 'ERASING')).toHaveLength(1);
+      expect(keys.filter((key) => key.startsWith(`${request.id}#`))).toHaveLength(
+        request.history.length,
+      );
       for (const fake of fakes) {
         expect(fake.effects.has(name)).toBe(true);
         expect(fake.calls.filter((call) => call === name).length).toBeGreaterThanOrEqual(1);

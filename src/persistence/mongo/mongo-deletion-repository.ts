@@ -1,6 +1,11 @@
 import type mongoose from 'mongoose';
 import { type Connection, type Model, type QueryFilter } from 'mongoose';
-import type { DeletionRequestRepository, InsertOutcome, SubjectCipher } from '../../app/ports.js';
+import type {
+  AuditRecords,
+  DeletionRequestRepository,
+  InsertOutcome,
+  SubjectCipher,
+} from '../../app/ports.js';
 import { DomainError } from '../../domain/domain-error.js';
 import {
   deletionStates,
@@ -9,6 +14,7 @@ import {
   type DeletionState,
 } from '../../domain/deletion-state.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
+import type { DeletionRequestId } from '../../domain/ids.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
@@ -79,6 +85,25 @@ const refusal = async (
 };
 
 const withId = (id: string) => ({ [attributeKeys.requestId]: id });
+
+/** What a stored request records that calls for audit events. */
+const auditRecordsOf = (
+  doc: Pick<
+    DeletionRequestDocument,
+    '_id' | 'history' | 'auditedThrough' | 'participants' | 'sentNotices'
+  >,
+): AuditRecords => ({
+  id: doc._id as DeletionRequestId,
+  changes: doc.history.map(({ from, to, at }) => ({ from, to, at })),
+  // Older documents appended every change at once.
+  auditedThrough: doc.auditedThrough ?? doc.history.length,
+  answers: Object.entries(doc.participants ?? {}).flatMap(([participant, step]) =>
+    step.outcome === null || step.outcome.kind === 'MANUAL'
+      ? []
+      : [{ participant, outcome: step.outcome.kind, at: step.updatedAt }],
+  ),
+  notices: (doc.sentNotices ?? []).map(({ key, at }) => ({ key, at })),
+});
 
 /**
  * Which stored snapshots (see version-claims.ts) a change makes worth
@@ -306,6 +331,23 @@ export const createMongoDeletionRepository = (
       call('find_audit_due', {}, () =>
         findMany({ auditDueAt: { $lte: before } }, { auditDueAt: 1, _id: 1 }, limit),
       ),
+    listAuditRecords: (afterId, limit) =>
+      call('list_audit_records', {}, async () => {
+        if (limit <= 0) return [];
+        const docs = await model
+          .find({ _id: { $gt: afterId } })
+          .sort({ _id: 1 })
+          .limit(limit)
+          .select({ history: 1, auditedThrough: 1, participants: 1, sentNotices: 1 })
+          .lean<
+            Pick<
+              DeletionRequestDocument,
+              '_id' | 'history' | 'auditedThrough' | 'participants' | 'sentNotices'
+            >[]
+          >()
+          .exec();
+        return docs.map((doc) => auditRecordsOf(doc));
+      }),
     pruneSnapshots: (id, keepVersion) =>
       call('prune_snapshots', withId(id), () => writes.pruneSnapshots(id, keepVersion)),
     findUnshredded: (limit) =>

@@ -1,8 +1,8 @@
-import type { AuditPage } from '../../app/audit-operations.js';
+import type { AuditPage, AuditVerification } from '../../app/audit-operations.js';
 import type { ErasedSubjectAnswer } from '../../app/erased-subjects.js';
 import type { SafetyStatus } from '../../app/erasure-safety.js';
 import type { ListAuditEventsInput } from '../../app/inputs.js';
-import { auditKinds, type AuditKind, type AuditVerdict } from '../../domain/audit-event.js';
+import { auditKinds, type AuditKind } from '../../domain/audit-event.js';
 import { deletionRequestName, type DeletionRequestId } from '../../domain/ids.js';
 import {
   AuditEventKind,
@@ -24,6 +24,8 @@ const kinds: Readonly<Record<AuditKind, AuditEventKind>> = {
   ERASURES_RESUMED: AuditEventKind.AUDIT_EVENT_KIND_ERASURES_RESUMED,
   KEY_DESTROYED: AuditEventKind.AUDIT_EVENT_KIND_KEY_DESTROYED,
   RECORD_SWEPT: AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT,
+  PARTICIPANT_ANSWERED: AuditEventKind.AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED,
+  NOTICE_SENT: AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT,
 };
 
 /** The kind filter: none for UNSPECIFIED; a value this version does not know stays as it came, for the input check to refuse. */
@@ -69,19 +71,36 @@ const problems = {
   UNLINKED: VerifyAuditLogResponse_Problem.PROBLEM_UNLINKED,
 } as const;
 
-export const toVerdictProto = (verdict: AuditVerdict): VerifyAuditLogResponse =>
+const completenessProto = ({ completeness }: AuditVerification) => ({
+  complete: completeness.complete,
+  requestsChecked: String(completeness.requests),
+  eventsExpected: String(completeness.expected),
+  eventsOwed: String(completeness.owed),
+  gapCount: String(completeness.gapCount),
+  gaps: completeness.gaps.map((gap) => ({
+    deletionRequest: deletionRequestName(gap.deletionRequestId as DeletionRequestId),
+    key: gap.key,
+    kind: kinds[gap.kind],
+    what: gap.what,
+    time: gap.at,
+  })),
+});
+
+export const toVerdictProto = (verdict: AuditVerification): VerifyAuditLogResponse =>
   verdict.intact
     ? {
         intact: true,
         events: String(verdict.events),
         firstBadSequence: '0',
         problem: VerifyAuditLogResponse_Problem.PROBLEM_UNSPECIFIED,
+        ...completenessProto(verdict),
       }
     : {
         intact: false,
         events: String(verdict.events),
         firstBadSequence: String(verdict.firstBadSequence),
         problem: problems[verdict.problem],
+        ...completenessProto(verdict),
       };
 
 const pauseReasons = {

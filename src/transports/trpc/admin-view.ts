@@ -1,4 +1,4 @@
-import type { AuditPage } from '../../app/audit-operations.js';
+import type { AuditPage, AuditVerification } from '../../app/audit-operations.js';
 import type { ErasedSubjectAnswer } from '../../app/erased-subjects.js';
 import type { SafetyStatus } from '../../app/erasure-safety.js';
 import type { AuditKind } from '../../domain/audit-event.js';
@@ -24,6 +24,54 @@ export interface AuditPageView {
   readonly auditEvents: readonly AuditEventView[];
   readonly nextPageToken: string;
 }
+
+/** The audit log's verification, as the gRPC `VerifyAuditLogResponse`: the chain, then completeness. */
+export type AuditVerificationView =
+  | { readonly intact: true; readonly events: number; readonly completeness: CompletenessView }
+  | {
+      readonly intact: false;
+      readonly events: number;
+      readonly firstBadSequence: number;
+      readonly problem: 'MISSING' | 'ALTERED' | 'UNLINKED';
+      readonly completeness: CompletenessView;
+    };
+
+/** Whether every change, final answer and notice requests record has its event; the gaps named. */
+export interface CompletenessView {
+  readonly complete: boolean;
+  readonly requestsChecked: number;
+  readonly eventsExpected: number;
+  readonly eventsOwed: number;
+  readonly gapCount: number;
+  readonly gaps: readonly {
+    readonly deletionRequest: string;
+    readonly key: string;
+    readonly kind: AuditKind;
+    readonly what: string;
+    readonly time: string;
+  }[];
+}
+
+export const toVerificationView = (verification: AuditVerification): AuditVerificationView => {
+  const { completeness: c, ...verdict } = verification;
+  return {
+    ...verdict,
+    completeness: {
+      complete: c.complete,
+      requestsChecked: c.requests,
+      eventsExpected: c.expected,
+      eventsOwed: c.owed,
+      gapCount: c.gapCount,
+      gaps: c.gaps.map((gap) => ({
+        deletionRequest: deletionRequestName(gap.deletionRequestId as DeletionRequestId),
+        key: gap.key,
+        kind: gap.kind,
+        what: gap.what,
+        time: gap.at.toISOString(),
+      })),
+    },
+  };
+};
 
 /** The mass-deletion breaker, as the gRPC `SafetyStatus`. */
 export interface SafetyStatusView {

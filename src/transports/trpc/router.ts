@@ -23,7 +23,12 @@ import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
 import type { Principal } from '../../domain/principal.js';
-import { toAuditPageView, toErasedSubjectsView, toSafetyView } from './admin-view.js';
+import {
+  toAuditPageView,
+  toErasedSubjectsView,
+  toSafetyView,
+  toVerificationView,
+} from './admin-view.js';
 import { toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
 import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
@@ -267,7 +272,9 @@ export const createDeletionRouter = (
       }),
     verifyAuditLog: authed
       .input(typed<Record<string, never> | undefined>())
-      .query(async ({ ctx, input }) => service.verifyAuditLog(ctx.principal, input)),
+      .query(async ({ ctx, input }) =>
+        toVerificationView(await service.verifyAuditLog(ctx.principal, input)),
+      ),
     getSafetyStatus: authed
       .input(typed<Record<string, never> | undefined>())
       .query(async ({ ctx, input }) =>

@@ -54,6 +54,17 @@ export enum AuditEventKind {
    * period was over (details: the state, what was kept).
    */
   AUDIT_EVENT_KIND_RECORD_SWEPT = 7,
+  /**
+   * AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED - A linked service gave its final answer about a request (details:
+   * participant, outcome). Written before the answer is recorded.
+   */
+  AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED = 8,
+  /**
+   * AUDIT_EVENT_KIND_NOTICE_SENT - A notice to the subject was sent, or given up as undeliverable (details:
+   * notice, kind, outcome, channel; never the address). Written before the
+   * notice is recorded as sent.
+   */
+  AUDIT_EVENT_KIND_NOTICE_SENT = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -83,6 +94,12 @@ export function auditEventKindFromJSON(object: any): AuditEventKind {
     case 7:
     case 'AUDIT_EVENT_KIND_RECORD_SWEPT':
       return AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT;
+    case 8:
+    case 'AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED':
+      return AuditEventKind.AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED;
+    case 9:
+    case 'AUDIT_EVENT_KIND_NOTICE_SENT':
+      return AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT;
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -108,6 +125,10 @@ export function auditEventKindToJSON(object: AuditEventKind): string {
       return 'AUDIT_EVENT_KIND_KEY_DESTROYED';
     case AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT:
       return 'AUDIT_EVENT_KIND_RECORD_SWEPT';
+    case AuditEventKind.AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED:
+      return 'AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED';
+    case AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT:
+      return 'AUDIT_EVENT_KIND_NOTICE_SENT';
     case AuditEventKind.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED';
@@ -342,6 +363,22 @@ export interface VerifyAuditLogResponse {
   firstBadSequence: string;
   /** Why it is bad. */
   problem: VerifyAuditLogResponse_Problem;
+  /**
+   * True when every state change, final answer of a linked service and
+   * notice sent that a request records has its event in the log (events
+   * still owed by a write of the last minute are on their way, not missing).
+   */
+  complete: boolean;
+  /** How many requests were checked for completeness. */
+  requestsChecked: string;
+  /** How many events their records call for. */
+  eventsExpected: string;
+  /** Of those, how many are still on their way. */
+  eventsOwed: string;
+  /** How many are missing. */
+  gapCount: string;
+  /** The first missing events (at most 100), named. */
+  gaps: AuditGap[];
 }
 
 /** Why the chain breaks. */
@@ -396,6 +433,23 @@ export function verifyAuditLogResponse_ProblemToJSON(
     default:
       return 'UNRECOGNIZED';
   }
+}
+
+/**
+ * An event the log should hold and does not: something a request records
+ * (a state change, a final answer, a notice) without its audit event.
+ */
+export interface AuditGap {
+  /** `deletionRequests/{id}`. */
+  deletionRequest: string;
+  /** The key the missing event would have. */
+  key: string;
+  /** The kind of event that is missing. */
+  kind: AuditEventKind;
+  /** What happened, without personal data: `SCHEDULED → ERASING`, `crm: ERASED`. */
+  what: string;
+  /** When it happened, as the request records it. */
+  time?: Date | undefined;
 }
 
 /** Input of GetSafetyStatus. */
@@ -2833,7 +2887,18 @@ export const VerifyAuditLogRequest: MessageFns<VerifyAuditLogRequest> = {
 };
 
 function createBaseVerifyAuditLogResponse(): VerifyAuditLogResponse {
-  return { intact: false, events: '0', firstBadSequence: '0', problem: 0 };
+  return {
+    intact: false,
+    events: '0',
+    firstBadSequence: '0',
+    problem: 0,
+    complete: false,
+    requestsChecked: '0',
+    eventsExpected: '0',
+    eventsOwed: '0',
+    gapCount: '0',
+    gaps: [],
+  };
 }
 
 export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
@@ -2849,6 +2914,24 @@ export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
     }
     if (message.problem !== 0) {
       writer.uint32(32).int32(message.problem);
+    }
+    if (message.complete !== false) {
+      writer.uint32(40).bool(message.complete);
+    }
+    if (message.requestsChecked !== '0') {
+      writer.uint32(48).int64(message.requestsChecked);
+    }
+    if (message.eventsExpected !== '0') {
+      writer.uint32(56).int64(message.eventsExpected);
+    }
+    if (message.eventsOwed !== '0') {
+      writer.uint32(64).int64(message.eventsOwed);
+    }
+    if (message.gapCount !== '0') {
+      writer.uint32(72).int64(message.gapCount);
+    }
+    for (const v of message.gaps) {
+      AuditGap.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2898,6 +2981,54 @@ export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
             message.problem = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.requestsChecked = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.eventsExpected = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.eventsOwed = reader.int64().toString();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.gapCount = reader.int64().toString();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.gaps.push(AuditGap.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2920,6 +3051,30 @@ export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
           ? globalThis.String(object.first_bad_sequence)
           : '0',
       problem: isSet(object.problem) ? verifyAuditLogResponse_ProblemFromJSON(object.problem) : 0,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      requestsChecked: isSet(object.requestsChecked)
+        ? globalThis.String(object.requestsChecked)
+        : isSet(object.requests_checked)
+          ? globalThis.String(object.requests_checked)
+          : '0',
+      eventsExpected: isSet(object.eventsExpected)
+        ? globalThis.String(object.eventsExpected)
+        : isSet(object.events_expected)
+          ? globalThis.String(object.events_expected)
+          : '0',
+      eventsOwed: isSet(object.eventsOwed)
+        ? globalThis.String(object.eventsOwed)
+        : isSet(object.events_owed)
+          ? globalThis.String(object.events_owed)
+          : '0',
+      gapCount: isSet(object.gapCount)
+        ? globalThis.String(object.gapCount)
+        : isSet(object.gap_count)
+          ? globalThis.String(object.gap_count)
+          : '0',
+      gaps: globalThis.Array.isArray(object?.gaps)
+        ? object.gaps.map((e: any) => AuditGap.fromJSON(e))
+        : [],
     };
   },
 
@@ -2937,6 +3092,24 @@ export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
     if (message.problem !== 0) {
       obj.problem = verifyAuditLogResponse_ProblemToJSON(message.problem);
     }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.requestsChecked !== '0') {
+      obj.requestsChecked = message.requestsChecked;
+    }
+    if (message.eventsExpected !== '0') {
+      obj.eventsExpected = message.eventsExpected;
+    }
+    if (message.eventsOwed !== '0') {
+      obj.eventsOwed = message.eventsOwed;
+    }
+    if (message.gapCount !== '0') {
+      obj.gapCount = message.gapCount;
+    }
+    if (message.gaps?.length) {
+      obj.gaps = message.gaps.map((e) => AuditGap.toJSON(e));
+    }
     return obj;
   },
 
@@ -2949,6 +3122,149 @@ export const VerifyAuditLogResponse: MessageFns<VerifyAuditLogResponse> = {
     message.events = object.events ?? '0';
     message.firstBadSequence = object.firstBadSequence ?? '0';
     message.problem = object.problem ?? 0;
+    message.complete = object.complete ?? false;
+    message.requestsChecked = object.requestsChecked ?? '0';
+    message.eventsExpected = object.eventsExpected ?? '0';
+    message.eventsOwed = object.eventsOwed ?? '0';
+    message.gapCount = object.gapCount ?? '0';
+    message.gaps = object.gaps?.map((e) => AuditGap.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAuditGap(): AuditGap {
+  return { deletionRequest: '', key: '', kind: 0, what: '', time: undefined };
+}
+
+export const AuditGap: MessageFns<AuditGap> = {
+  encode(message: AuditGap, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deletionRequest !== '') {
+      writer.uint32(10).string(message.deletionRequest);
+    }
+    if (message.key !== '') {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.what !== '') {
+      writer.uint32(34).string(message.what);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditGap {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditGap();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deletionRequest = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.what = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditGap {
+    return {
+      deletionRequest: isSet(object.deletionRequest)
+        ? globalThis.String(object.deletionRequest)
+        : isSet(object.deletion_request)
+          ? globalThis.String(object.deletion_request)
+          : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      kind: isSet(object.kind) ? auditEventKindFromJSON(object.kind) : 0,
+      what: isSet(object.what) ? globalThis.String(object.what) : '',
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: AuditGap): unknown {
+    const obj: any = {};
+    if (message.deletionRequest !== '') {
+      obj.deletionRequest = message.deletionRequest;
+    }
+    if (message.key !== '') {
+      obj.key = message.key;
+    }
+    if (message.kind !== 0) {
+      obj.kind = auditEventKindToJSON(message.kind);
+    }
+    if (message.what !== '') {
+      obj.what = message.what;
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditGap>): AuditGap {
+    return AuditGap.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditGap>): AuditGap {
+    const message = createBaseAuditGap();
+    message.deletionRequest = object.deletionRequest ?? '';
+    message.key = object.key ?? '';
+    message.kind = object.kind ?? 0;
+    message.what = object.what ?? '';
+    message.time = object.time ?? undefined;
     return message;
   },
 };

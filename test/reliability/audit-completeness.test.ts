@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
+import { changeKey } from '../../src/domain/audit-event.js';
+import { startCuttableProxy } from '../support/cuttable-proxy.js';
+import {
+  participantsConfig,
+  startFakeParticipant,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { adminAuth, participantAuth } from '../support/principals.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/**
+ * A state change stored without its audit event is data loss for a
+ * compliance log (issue 21, item 1). Here the database goes away between a
+ * confirmation's write and its audit append, and the replica is abandoned
+ * without shutting down (as a killed one would be); another replica names
+ * the gap once the change is past its grace, appends it, and the log then
+ * holds it once. `crash-recovery.test.ts` kills real processes at random
+ * points and checks the same completeness at the end.
+ */
+describe('audit completeness under faults', () => {
+  const cleanups: (() => PromiseLike<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('names a change whose append was lost, appends it after recovery, and holds it once', async () => {
+    const uri = inject('mongoUri');
+    const proxy = await startCuttableProxy(new URL(uri).host);
+    cleanups.push(() => proxy.close());
+    const crm = await startFakeParticipant('crm');
+    cleanups.push(() => crm[Symbol.asyncDispose]());
+    const env = { PARTICIPANTS: participantsConfig([crm]) };
+    const doomed = await startTestApp(env, { mongoUri: proxy.uriThrough(uri) });
+    cleanups.push(async () => {
+      proxy.restore();
+      await doomed[Symbol.asyncDispose]();
+    });
+    const subject = await doomed.requested({ prefix: 'lost-append' });
+    await doomed.app.deps.audit.outbox.flush();
+
+    // The database goes away after the confirmation is stored, as its event is being appended.
+    const log = doomed.app.audit.log;
+    const append = log.append.bind(log);
+    const lost = vi.spyOn(log, 'append').mockImplementation((entry) => {
+      proxy.cut();
+      return append(entry);
+    });
+    await doomed.client.confirmDeletion(
+      { name: subject.name, code: subject.code },
+      subject.cast.self,
+    );
+    await expect.poll(() => lost.mock.calls.length).toBeGreaterThan(0);
+    await doomed.app.deps.audit.outbox.appended();
+    lost.mockRestore();
+    // The replica is gone: nothing of it runs again. The database comes back.
+    proxy.restore();
+
+    const survivor = await startTestApp(
+      { ...env, MONGODB_DB: doomed.dbName },
+      { keepDatabase: true },
+    );
+    cleanups.push(() => survivor[Symbol.asyncDispose]());
+    const admin = await adminAuth('auditor-ann');
+    const trpc = createTrpcClient({ url: survivor.trpcUrl, token: admin.token });
+    const confirmed = changeKey(subject.id, 0);
+
+    // Within its grace the change is owed (its writer may be appending it): not a gap yet.
+    const fresh = await survivor.client.verifyAuditLog({}, admin);
+    expect(fresh).toMatchObject({ intact: true, complete: true, eventsOwed: '1', gapCount: '0' });
+
+    // Past it, with nobody appending, it is a gap, named on both transports.
+    survivor.clock.advance(OWED_AUDIT_GRACE_MS + 1000);
+    const overGrpc = await survivor.client.verifyAuditLog({}, admin);
+    const overTrpc = await trpc.verifyAuditLog.query();
+    expect(overGrpc).toMatchObject({ intact: true, complete: false, gapCount: '1' });
+    expect(overGrpc.gaps).toEqual([
+      expect.objectContaining({
+        deletionRequest: subject.name,
+        key: confirmed,
+        what: 'REQUESTED → SCHEDULED',
+      }),
+    ]);
+    expect(overTrpc).toMatchObject({
+      intact: true,
+      completeness: {
+        complete: false,
+        gapCount: 1,
+        gaps: [{ deletionRequest: subject.name, key: confirmed, kind: 'STATE_CHANGED' }],
+      },
+    });
+
+    // Housekeeping appends what is owed; the log is whole, with the change in it once.
+    expect((await survivor.app.runHousekeeping()).audited).toBe(1);
+    await survivor.app.runHousekeeping();
+    const after = await survivor.client.verifyAuditLog({}, admin);
+    expect(after).toMatchObject({ intact: true, complete: true, gapCount: '0', eventsOwed: '0' });
+    const events = await survivor.client.listAuditEvents(
+      {
+        deletionRequest: subject.name,
+        kind: AuditEventKind.AUDIT_EVENT_KIND_STATE_CHANGED,
+        pageSize: 100,
+      },
+      admin,
+    );
+    expect(events.auditEvents.map((event) => event.details.to)).toEqual(['SCHEDULED']);
+  });
+
+  it('records each linked service’s final answer and each notice sent as events', async () => {
+    const fakes: FakeParticipant[] = [
+      await startFakeParticipant('crm'),
+      await startFakeParticipant('billing', { acceptUntil: new Date(Date.now() + 3_600_000) }),
+    ];
+    cleanups.push(() => Promise.all(fakes.map((fake) => fake[Symbol.asyncDispose]())));
+    const t: TestApp = await startTestApp({ PARTICIPANTS: participantsConfig(fakes) });
+    cleanups.push(() => t[Symbol.asyncDispose]());
+    const subject = await t.scheduled({ prefix: 'answers' });
+    await t.app.runWorkerPass(); // crm answers ERASED; billing ACCEPTED, to report later
+    const billing = await participantAuth('billing');
+    await t.client.reportErasureOutcome(
+      {
+        name: subject.name,
+        participant: 'billing',
+        subjectId: subject.subjectId,
+        outcome: { $case: 'erased', value: { records: '2', categories: ['invoices'] } },
+      },
+      billing,
+    );
+    await t.app.runWorkerPass(); // completes: the final notice goes
+    await t.app.deps.audit.outbox.flush();
+
+    const admin = await adminAuth('auditor-bo');
+    const listed = await t.client.listAuditEvents(
+      { deletionRequest: subject.name, pageSize: 200 },
+      admin,
+    );
+    const answered = listed.auditEvents
+      .filter((event) => event.kind === AuditEventKind.AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED)
+      .map((event) => `${event.details.participant ?? ''}:${event.details.outcome ?? ''}`);
+    const notices = listed.auditEvents
+      .filter((event) => event.kind === AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT)
+      .map((event) => `${event.details.kind ?? ''}:${event.details.outcome ?? ''}`);
+    expect(answered.sort()).toEqual(['billing:ERASED', 'crm:ERASED']);
+    expect(notices).toEqual(expect.arrayContaining(['COMPLETED:SENT']));
+    expect(JSON.stringify(listed)).not.toContain(t.emailOf(subject.subjectId));
+
+    const verdict = await t.client.verifyAuditLog({}, admin);
+    expect(verdict).toMatchObject({ intact: true, complete: true, gapCount: '0' });
+  });
+});
