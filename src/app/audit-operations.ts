@@ -164,15 +164,13 @@ export const verifyAuditLog =
       expected: calledFor,
       owed: missing.length - gaps.length,
       gapCount: gaps.length,
-      gaps: gaps
-        .slice(0, MAX_NAMED_GAPS)
-        .map(({ deletionRequestId, key, kind, what, at }) => ({
-          deletionRequestId,
-          key,
-          kind,
-          what,
-          at,
-        })),
+      gaps: gaps.slice(0, MAX_NAMED_GAPS).map(({ deletionRequestId, key, kind, what, at }) => ({
+        deletionRequestId,
+        key,
+        kind,
+        what,
+        at,
+      })),
     };
     await auditPrivilegedRead(deps, principal, {
       operation: 'verifyAuditLog',
