@@ -17,7 +17,7 @@ import type {
   SubjectCipher,
   SubjectKeyStore,
 } from './app/ports.js';
-import { runWorkerPass } from './app/run-worker-pass.js';
+import { runWorkerPass, settleStragglers } from './app/run-worker-pass.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { gateByClientCertificate } from './auth/client-certificate.js';
 import type { Config } from './config/load-config.js';
@@ -59,6 +59,7 @@ import {
 } from './persistence/mongo/mongo-subject-key-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
 import { seedDemo } from './persistence/mongo/seed-demo.js';
+import { scrubAfterDestroy } from './persistence/mongo/scrubbed-key-store.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
 import { createLogger } from './telemetry/logger.js';
 import { traceDeletionService } from './telemetry/traced-service.js';
@@ -89,6 +90,12 @@ export interface Overrides {
   readonly logger?: Logger;
   /** Where calls leave what they finish after answering (tests hold it until a worker pass). */
   readonly afterwards?: Afterwards;
+  /**
+   * Takes what was deleted from a database (by name) out of the server's
+   * files: the embedded database's scrub (main.ts passes it), run after each
+   * destruction of subject keys. Absent: nothing more than the delete.
+   */
+  readonly residue?: ((database: string) => Promise<void>) | undefined;
 }
 
 /** The wired service of one replica. */
@@ -220,7 +227,11 @@ const makeDeps = (
     ),
     adapters.audit.outbox,
   ),
-  accounts: createMongoAccountDirectory(connection, collectionNames(config)),
+  accounts: createMongoAccountDirectory(
+    connection,
+    collectionNames(config),
+    adapters.subjectData.cipher,
+  ),
   notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
   clock: adapters.overrides.clock ?? systemClock,
@@ -302,6 +313,28 @@ const grpcAuthenticator = (config: Config, authenticate: Authenticator): Authent
   config.GRPC_CLIENT_PRINCIPALS === undefined
     ? authenticate
     : gateByClientCertificate(config.GRPC_CLIENT_PRINCIPALS, authenticate);
+
+/** The key store, scrubbed from the database's files after each destruction when a scrub is given. */
+const scrubbedKeys = (
+  keys: SubjectKeyStore,
+  options: {
+    readonly residue: Overrides['residue'];
+    readonly database: string;
+    readonly logger: Logger;
+  },
+): SubjectKeyStore => {
+  const { residue, database, logger } = options;
+  if (residue === undefined) return keys;
+  return scrubAfterDestroy(
+    keys,
+    () => residue(database),
+    ({ tookMs, windowMs, error }) => {
+      if (error === undefined)
+        logger.info({ tookMs, windowMs }, 'destroyed keys scrubbed from the database files');
+      else logger.warn({ tookMs, windowMs }, 'destroyed keys not scrubbed yet; tried again later');
+    },
+  );
+};
 
 /** Resolves true when `work` settled within `ms`, false when the time ran out first. */
 const untilDeadline = async (work: Promise<unknown>, ms: number): Promise<boolean> => {
@@ -400,7 +433,6 @@ export const composeApp = async (
     },
   );
   await migrate(connection, collectionNames(config));
-  if (config.SEED_DEMO) await seedDemo(connection, collectionNames(config), hashApiKey);
   const pseudonymOf = createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? '');
   const participants = createGrpcParticipants(config.PARTICIPANTS, pseudonymOf);
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
@@ -433,11 +465,19 @@ export const composeApp = async (
     useCache: true,
   });
   await migrateKeyVault(vault);
-  const keys = cacheSubjectKeys(
-    createMongoSubjectKeyStore(vault, createLocalKeyEncryptionKey(config.DATA_KEK ?? '')),
-    { ttlMs: config.SUBJECT_KEY_CACHE_SECONDS * 1000, maxEntries: SUBJECT_KEY_CACHE_ENTRIES },
+  const keys = scrubbedKeys(
+    cacheSubjectKeys(
+      createMongoSubjectKeyStore(vault, createLocalKeyEncryptionKey(config.DATA_KEK ?? '')),
+      { ttlMs: config.SUBJECT_KEY_CACHE_SECONDS * 1000, maxEntries: SUBJECT_KEY_CACHE_ENTRIES },
+    ),
+    { residue: overrides.residue, database: vault.name, logger },
   );
   const subjectData = { keys, cipher: createSubjectCipher(keys) };
+  if (config.SEED_DEMO)
+    await seedDemo(connection, collectionNames(config), {
+      hashKey: hashApiKey,
+      cipher: subjectData.cipher,
+    });
   const deps = makeDeps(config, connection, {
     overrides,
     participants,
@@ -533,6 +573,13 @@ export const composeApp = async (
       }
       tasks.push(
         watchReadiness(connection, grpc, { intervalMs: config.READINESS_CHECK_MS, logger }),
+      );
+      // Every replica: a soft delete's account effects must not wait for a worker replica.
+      tasks.push(
+        startPeriodicTask('settle_stragglers', () => settleStragglers(deps), {
+          intervalMs: config.SETTLE_SWEEP_SECONDS * 1000,
+          logger,
+        }),
       );
       tasks.push(
         startPeriodicTask('rate_limit_sweep', () => deps.limiter.sweep(), {

@@ -15,7 +15,7 @@ const main = async (): Promise<void> => {
     externalUri: config.MONGODB_URI,
     dataDir: join(config.DATA_DIR, 'db'),
   });
-  const app = await composeApp(config, database.uri);
+  const app = await composeApp(config, database.uri, { residue: database.scrub });
   const { grpcPort, httpPort } = await app.start();
   app.logger.info(
     { grpcPort, httpPort, database: database.kind, env: config.DELETION_ENV },

@@ -104,8 +104,14 @@ const expireUnconfirmed = async (deps: DeletionDeps, stop: PassStop | undefined)
     run: (request) => deps.requests.update(expire(request, context(deps, 'sweeper')), request),
   });
 
-/** Finishes account side effects that a crash left undone. */
-const settleStragglers = async (deps: DeletionDeps, stop: PassStop | undefined) =>
+/**
+ * Finishes account side effects (deactivation, revocation) that a call made
+ * but could not finish (the database went away after its write, or its
+ * replica died). Part of every worker pass, and run on its own by every
+ * replica (worker or not), so an account is settled within
+ * `SETTLE_GRACE_MS` plus that period even when no worker runs.
+ */
+export const settleStragglers = async (deps: DeletionDeps, stop?: PassStop) =>
   eachRequest(deps, 'settle', {
     stop,
     requests: await deps.requests.findUnsynced(

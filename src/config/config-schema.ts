@@ -289,6 +289,12 @@ export const configSchema = z.object({
     .min(10)
     .default(1000)
     .describe('Pause between worker passes'),
+  SETTLE_SWEEP_SECONDS: seconds
+    .min(1)
+    .default(15)
+    .describe(
+      'How often every replica (worker or not) finishes the account side effects a call could not (the account deactivated, sessions and tokens revoked)',
+    ),
   WATCH_POLL_MS: z.coerce
     .number()
     .int()

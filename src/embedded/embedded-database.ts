@@ -25,6 +25,12 @@ export interface EmbeddedDatabase {
   readonly label: string;
   /** The processes we started (none for 'external'): the server, and the storage it keeps its data in. */
   readonly pids: { readonly server?: number | undefined; readonly storage?: number | undefined };
+  /**
+   * Takes what was deleted from a database (by its MongoDB name) out of the
+   * files the server keeps (FerretDB on PostgreSQL); absent where we cannot
+   * (an external server, mongod, SQLite).
+   */
+  readonly scrub?: ((database: string) => Promise<void>) | undefined;
   /** Stops the server we started (no-op for 'external') and removes its data if it was a temp folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -121,6 +127,8 @@ function runningDatabase(
     kind: plan.kind,
     label: plan.label,
     pids: { server: server.tracked.child.pid, storage: plan.storage?.pid },
+    // FerretDB keeps a MongoDB database in a PostgreSQL schema of the same name.
+    scrub: plan.storage?.scrub,
     stop: () => (stopping ??= stopOnce()),
   };
 }

@@ -26,8 +26,26 @@ export interface PostgresServer {
   readonly version: string;
   /** The postmaster's process id (its backends are its children). */
   readonly pid: number | undefined;
+  /**
+   * Leaves no deleted row of the schema (a MongoDB database, as FerretDB
+   * stores it) in the cluster's files: see {@link tablesOfSchemaSql}.
+   */
+  readonly scrub: (schema: string) => Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * What takes deleted rows out of PostgreSQL's files: VACUUM FULL rewrites
+ * each table of the schema into a new file without them (the old file is
+ * truncated at once and unlinked at the checkpoint); the WAL that still
+ * holds their inserts is closed (pg_switch_wal) and dropped by the
+ * checkpoint that follows (wal_recycle=off: removed, not kept for reuse).
+ */
+export const tablesOfSchemaSql = (schema: string): string =>
+  `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = ${quoteLiteral(schema)}`;
+
+/** A SQL string literal. */
+const quoteLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
 /** Who runs PostgreSQL: it refuses root, so as root it runs as the `postgres` user. */
 interface Owner {
@@ -155,6 +173,8 @@ export async function startPostgres(
       ...['-D', cluster, '-p', String(PORT)],
       ...['-c', 'listen_addresses=', '-c', `unix_socket_directories=${cluster}`],
       ...['-c', 'unix_socket_permissions=0700', '-c', 'synchronous_commit=off'],
+      // A WAL segment no longer needed is removed, not renamed for reuse with its old content.
+      ...['-c', 'wal_recycle=off', '-c', 'wal_keep_size=0'],
     ],
     { env: postgresEnvironment(), user: owner },
   );
@@ -178,6 +198,17 @@ export async function startPostgres(
     url: `postgres://postgres@/${DATABASE}?host=${encodeURIComponent(cluster)}&port=${String(PORT)}`,
     version,
     pid: tracked.child.pid,
+    scrub: async (schema) => {
+      const server = { bin, socketDir: cluster };
+      const tables = (await psql(server, DATABASE, tablesOfSchemaSql(schema))).stdout
+        .split('\n')
+        .filter((table) => table !== '');
+      // VACUUM runs outside a transaction: one command per table.
+      for (const table of tables) await psql(server, DATABASE, `VACUUM FULL ${table}`);
+      // Twice: the first checkpoint's own records land in the segment it leaves behind.
+      for (let round = 0; round < 2; round += 1)
+        await psql(server, DATABASE, 'SELECT pg_switch_wal(); CHECKPOINT;');
+    },
     stop,
   };
 }

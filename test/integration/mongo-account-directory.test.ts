@@ -3,10 +3,14 @@ import type { AccountDirectory } from '../../src/app/ports.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
 import { migrate } from '../../src/persistence/mongo/migrations.js';
+import { createLocalKeyEncryptionKey } from '../../src/crypto/local-key-encryption-key.js';
+import { createSubjectCipher } from '../../src/crypto/subject-cipher.js';
 import {
   createMongoAccountDirectory,
   DELETE_BATCH,
+  sealAccountContact,
 } from '../../src/persistence/mongo/mongo-account-directory.js';
+import { createMongoSubjectKeyStore } from '../../src/persistence/mongo/mongo-subject-key-store.js';
 import { connectMongo, disconnectMongo } from '../../src/persistence/mongo/mongo-connection.js';
 import { aSubjectId } from '../fixtures/deletion-request-builder.js';
 
@@ -55,10 +59,14 @@ const owned = async (subjectId: string) => ({
   apiTokens: await db().collection(names.apiTokens).countDocuments({ subjectId }),
 });
 
+const keys = () =>
+  createMongoSubjectKeyStore(db(), createLocalKeyEncryptionKey('test-kek-0123456789abcdef'));
+const cipher = () => createSubjectCipher(keys());
+
 beforeAll(async () => {
   conn = await connectMongo({ uri, dbName });
   await migrate(conn, names);
-  directory = createMongoAccountDirectory(conn, names);
+  directory = createMongoAccountDirectory(conn, names, cipher());
 });
 
 afterAll(async () => {
@@ -187,7 +195,7 @@ describe('createMongoAccountDirectory', () => {
 
   it('answers UNAVAILABLE once its connection is gone', async () => {
     const gone = await connectMongo({ uri, dbName, serverSelectionTimeoutMS: 300 });
-    const cut = createMongoAccountDirectory(gone, names);
+    const cut = createMongoAccountDirectory(gone, names, cipher());
     await disconnectMongo(gone);
     for (const call of [
       () => cut.find(aSubjectId()),
@@ -201,5 +209,37 @@ describe('createMongoAccountDirectory', () => {
       expect(error).toBeInstanceOf(DomainError);
       expect(error).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
     }
+  });
+});
+
+describe('contact data in the directory', () => {
+  it('is stored only sealed under the subject’s key, read back opened, and gone with the key', async () => {
+    const subjectId = aSubjectId();
+    const contact = {
+      email: `${subjectId}@mail.test`,
+      phone: '+4915100000000',
+      pushToken: 'tok-1',
+    };
+    const doc = await sealAccountContact(cipher(), { _id: subjectId, ...contact });
+    await db()
+      .collection(names.accounts)
+      .insertOne({ ...doc, roles: ['member'], flagged: false, status: 'ACTIVE' } as never);
+
+    const raw = JSON.stringify(await stored(subjectId));
+    for (const value of Object.values(contact)) expect(raw).not.toContain(value);
+    expect(await directory.find(subjectId)).toMatchObject(contact);
+
+    await keys().destroy(subjectId);
+    expect(await directory.find(subjectId)).toMatchObject({
+      subjectId,
+      email: null,
+      phone: null,
+      pushToken: null,
+    });
+  });
+
+  it('still reads an account a writer stored in plain', async () => {
+    const subjectId = await anAccount({ email: 'plain@mail.test' });
+    expect((await directory.find(subjectId))?.email).toBe('plain@mail.test');
   });
 });

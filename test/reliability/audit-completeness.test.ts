@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
 import { changeKey } from '../../src/domain/audit-event.js';
@@ -10,6 +10,7 @@ import {
 } from '../support/fake-participant.js';
 import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
 import { adminAuth, participantAuth } from '../support/principals.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -22,20 +23,17 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  * points and checks the same completeness at the end.
  */
 describe('audit completeness under faults', () => {
-  const cleanups: (() => PromiseLike<unknown>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanup = cleanupsAfterEach();
 
   it('names a change whose append was lost, appends it after recovery, and holds it once', async () => {
     const uri = inject('mongoUri');
     const proxy = await startCuttableProxy(new URL(uri).host);
-    cleanups.push(() => proxy.close());
+    cleanup(() => proxy.close());
     const crm = await startFakeParticipant('crm');
-    cleanups.push(() => crm[Symbol.asyncDispose]());
+    cleanup(() => crm[Symbol.asyncDispose]());
     const env = { PARTICIPANTS: participantsConfig([crm]) };
     const doomed = await startTestApp(env, { mongoUri: proxy.uriThrough(uri) });
-    cleanups.push(async () => {
+    cleanup(async () => {
       proxy.restore();
       await doomed[Symbol.asyncDispose]();
     });
@@ -63,7 +61,7 @@ describe('audit completeness under faults', () => {
       { ...env, MONGODB_DB: doomed.dbName },
       { keepDatabase: true },
     );
-    cleanups.push(() => survivor[Symbol.asyncDispose]());
+    cleanup(() => survivor[Symbol.asyncDispose]());
     const admin = await adminAuth('auditor-ann');
     const trpc = createTrpcClient({ url: survivor.trpcUrl, token: admin.token });
     const confirmed = changeKey(subject.id, 0);
@@ -114,9 +112,9 @@ describe('audit completeness under faults', () => {
       await startFakeParticipant('crm'),
       await startFakeParticipant('billing', { acceptUntil: new Date(Date.now() + 3_600_000) }),
     ];
-    cleanups.push(() => Promise.all(fakes.map((fake) => fake[Symbol.asyncDispose]())));
+    cleanup(() => Promise.all(fakes.map((fake) => fake[Symbol.asyncDispose]())));
     const t: TestApp = await startTestApp({ PARTICIPANTS: participantsConfig(fakes) });
-    cleanups.push(() => t[Symbol.asyncDispose]());
+    cleanup(() => t[Symbol.asyncDispose]());
     const subject = await t.scheduled({ prefix: 'answers' });
     await t.app.runWorkerPass(); // crm answers ERASED; billing ACCEPTED, to report later
     const billing = await participantAuth('billing');

@@ -1,5 +1,5 @@
 import { credentials } from '@grpc/grpc-js';
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import type { DeletionEventView } from '../../src/transports/trpc/deletion-view.js';
 import {
@@ -13,6 +13,7 @@ import {
   type FakeParticipant,
 } from '../support/fake-participant.js';
 import { startMain } from '../support/main-process.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -28,20 +29,17 @@ const settled = <T>(call: Promise<T>): Promise<{ answered: T } | { failed: unkno
   );
 
 describe('shutting down', () => {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanup = cleanupsAfterEach();
   const throughProxy = async () => {
     const uri = inject('mongoUri');
     const proxy = await startCuttableProxy(new URL(uri).host);
-    cleanups.push(() => proxy.close());
+    cleanup(() => proxy.close());
     return { proxy, uri: proxy.uriThrough(uri) };
   };
   const app = async (proxy: CuttableProxy, uri: string, env: Record<string, string> = {}) => {
     // What calls leave to finish after answering runs at once, as in production.
     const t = await startTestApp(env, { mongoUri: uri, immediateAfterwards: true });
-    cleanups.push(async () => {
+    cleanup(async () => {
       proxy.restore();
       await t[Symbol.asyncDispose]();
     });
@@ -52,7 +50,7 @@ describe('shutting down', () => {
       `127.0.0.1:${String(t.ports.grpc)}`,
       credentials.createInsecure(),
     );
-    cleanups.push(() => Promise.resolve(health.close()));
+    cleanup(() => Promise.resolve(health.close()));
     return () =>
       new Promise<Status>((resolve, reject) =>
         health.check({ service: 'deletion.v1.DeletionService' }, (error, response) =>
@@ -72,7 +70,7 @@ describe('shutting down', () => {
       { name: subject.name },
       { onData: ({ data }) => events.push(data) },
     );
-    cleanups.push(() => Promise.resolve(watch.unsubscribe()));
+    cleanup(() => Promise.resolve(watch.unsubscribe()));
     await expect.poll(() => events.length).toBe(1);
     const health = healthOf(t);
     expect(await health()).toBe(Status.SERVING);
@@ -124,7 +122,7 @@ describe('shutting down', () => {
     const crm = await startFakeParticipant('crm');
     const billing = await startFakeParticipant('billing', { delayMs: 120_000 });
     const fakes: FakeParticipant[] = [crm, billing];
-    cleanups.push(() => Promise.all(fakes.map((fake) => fake[Symbol.asyncDispose]())));
+    cleanup(() => Promise.all(fakes.map((fake) => fake[Symbol.asyncDispose]())));
     const { proxy, uri } = await throughProxy();
     const t = await app(proxy, uri, {
       PARTICIPANTS: participantsConfig(fakes, { timeoutMs: 300_000 }),
@@ -180,7 +178,7 @@ describe('shutting down', () => {
   it('exits on SIGTERM within SHUTDOWN_GRACE_SECONDS while the database hangs', async () => {
     const { proxy, uri } = await throughProxy();
     const main = startMain({ MONGODB_URI: uri, SHUTDOWN_GRACE_SECONDS: '3' });
-    cleanups.push(async () => {
+    cleanup(async () => {
       main.child.kill('SIGKILL');
       await main.exited;
     });

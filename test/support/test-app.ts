@@ -9,6 +9,7 @@ import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request
 import { createTestClient, type TestClient } from './grpc-test-client.js';
 import { castFor, newSubjectId, type Cast } from './principals.js';
 import { heldAfterwards } from './held-afterwards.js';
+import { sealAccountContact } from '../../src/persistence/mongo/mongo-account-directory.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './tokens.js';
 
@@ -105,6 +106,8 @@ export const startTestApp = async (
     readonly immediateAfterwards?: boolean;
     /** The database's address, when not the suite's (e.g. through a proxy a test can cut). */
     readonly mongoUri?: string;
+    /** What takes deleted keys out of the database's files (an embedded database's scrub). */
+    readonly residue?: (database: string) => Promise<void>;
   } = {},
 ): Promise<TestApp> => {
   const smtp = await startSmtpSink();
@@ -116,6 +119,8 @@ export const startTestApp = async (
     NOTIFIER: 'smtp',
     SMTP_URL: smtp.url,
     WORKER_ENABLED: 'false',
+    // Tests settle stragglers by a worker pass when they want it; the settling test sets its own.
+    SETTLE_SWEEP_SECONDS: '3600',
     WATCH_POLL_MS: '50',
     GRACE_PERIOD_SECONDS: '0',
     // Tests act as one principal many times a second; the rate-limit tests set their own budgets.
@@ -133,6 +138,7 @@ export const startTestApp = async (
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.immediateAfterwards !== true && { afterwards }),
     ...(options.notifier !== undefined && { notifier: options.notifier }),
+    ...(options.residue !== undefined && { residue: options.residue }),
   });
   const { grpcPort, httpPort } = await app.start();
   // What calls left to finish after answering (the notices they claimed) runs first in a pass.
@@ -145,11 +151,16 @@ export const startTestApp = async (
   const db = app.connection;
   const emailOf = (subjectId: string) => `${subjectId}@mail.test`;
   const seedAccount = async (account: SeedAccount): Promise<void> => {
-    await db.collection('accounts').insertOne({
-      _id: account.id as never,
+    // As the directory stores it: the contact sealed under the subject's key.
+    const sealed = await sealAccountContact(app.subjectData.cipher, {
+      _id: account.id,
       ...(account.email !== null && { email: account.email ?? emailOf(account.id) }),
       ...(account.phone !== undefined && { phone: account.phone }),
       ...(account.pushToken !== undefined && { pushToken: account.pushToken }),
+    });
+    await db.collection('accounts').insertOne({
+      ...sealed,
+      _id: account.id as never,
       ...(account.notifyBy !== undefined && { notifyBy: account.notifyBy }),
       roles: [...(account.roles ?? ['member'])],
       flagged: account.flagged ?? false,

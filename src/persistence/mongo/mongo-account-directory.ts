@@ -1,5 +1,5 @@
 import type { Collection, Connection, mongo } from 'mongoose';
-import type { Account, AccountDirectory, LocalErasure } from '../../app/ports.js';
+import type { Account, AccountDirectory, LocalErasure, SubjectCipher } from '../../app/ports.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { isJurisdiction } from '../../domain/legal-deadline.js';
 import { isNoticeChannel } from '../../domain/subject-notice.js';
@@ -30,7 +30,53 @@ interface AccountDocument {
   deactivatedAt?: Date;
   /** The deletion request that deactivated the account, so undelete restores only what it did. */
   deactivatedBy?: string;
+  /**
+   * The contact fields (email, phone, pushToken), each encrypted with the
+   * subject's data key: once the key is destroyed nothing opens them, in
+   * this collection or in any copy of its files. The plain fields are then absent.
+   */
+  sealed?: Record<string, string>;
 }
+
+/** The contact fields an account keeps only sealed. */
+const CONTACT_FIELDS = ['email', 'phone', 'pushToken'] as const;
+
+/** What binds an account's sealed contact to it (a value moved to another account does not open). */
+const contextOf = (subjectId: string): string => `account:${subjectId}`;
+
+/**
+ * An account document as the directory stores it: its contact fields sealed
+ * under the subject's data key (made on first use), none of them in plain.
+ * For whatever writes accounts: the demo seed, tests, a migration.
+ */
+export const sealAccountContact = async <
+  T extends { _id: string } & Partial<Record<(typeof CONTACT_FIELDS)[number], string>>,
+>(
+  cipher: SubjectCipher,
+  doc: T,
+): Promise<Omit<T, (typeof CONTACT_FIELDS)[number]> & { sealed?: Record<string, string> }> => {
+  const plain = Object.fromEntries(
+    CONTACT_FIELDS.flatMap((field) => (doc[field] === undefined ? [] : [[field, doc[field]]])),
+  ) as Record<string, string>;
+  const rest = Object.fromEntries(
+    Object.entries(doc).filter(([field]) => !(CONTACT_FIELDS as readonly string[]).includes(field)),
+  ) as Omit<T, (typeof CONTACT_FIELDS)[number]>;
+  if (Object.keys(plain).length === 0) return rest;
+  return { ...rest, sealed: await cipher.seal(doc._id as SubjectId, contextOf(doc._id), plain) };
+};
+
+/**
+ * The document with its contact fields opened: from `sealed` (none once the
+ * subject's key is destroyed), or as stored by a writer that does not seal.
+ */
+const openContact = async (
+  cipher: SubjectCipher,
+  doc: AccountDocument,
+): Promise<AccountDocument> => {
+  if (doc.sealed === undefined) return doc;
+  const opened = (await cipher.open(doc._id as SubjectId, contextOf(doc._id), doc.sealed)) ?? {};
+  return { ...doc, ...opened };
+};
 
 /** Sessions and API tokens: only the owner matters here (and the `_id`, to delete by). */
 interface OwnedDocument {
@@ -101,6 +147,7 @@ const toAccount = (doc: AccountDocument): Account => ({
 export const createMongoAccountDirectory = (
   conn: Connection,
   names: AccountCollectionNames,
+  cipher: SubjectCipher,
 ): AccountDirectory => {
   const accounts = conn.collection<AccountDocument>(names.accounts);
   const sessions = conn.collection<OwnedDocument>(names.sessions);
@@ -114,7 +161,7 @@ export const createMongoAccountDirectory = (
     find: (subjectId) =>
       call('find', async () => {
         const doc = await accounts.findOne({ _id: subjectId });
-        return doc && toAccount(doc);
+        return doc && toAccount(await openContact(cipher, doc));
       }),
     suspend: (subjectId, by) =>
       call('suspend', async () => {
@@ -129,7 +176,7 @@ export const createMongoAccountDirectory = (
           { returnDocument: 'after' },
         );
         await revokeAll(subjectId);
-        return suspended && toAccount(suspended);
+        return suspended && toAccount(await openContact(cipher, suspended));
       }),
     restore: (subjectId, by) =>
       call('restore', async () => {

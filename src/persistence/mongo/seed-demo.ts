@@ -1,4 +1,6 @@
 import type { Connection } from 'mongoose';
+import type { SubjectCipher } from '../../app/ports.js';
+import { sealAccountContact } from './mongo-account-directory.js';
 import { putApiKey } from './mongo-api-key-store.js';
 
 interface DemoAccount {
@@ -55,12 +57,17 @@ export const DEMO_API_KEY = {
 export const seedDemo = async (
   connection: Connection,
   names: { readonly accounts: string; readonly sessions: string; readonly apiTokens: string },
-  hashKey: (key: string) => string,
+  how: { readonly hashKey: (key: string) => string; readonly cipher: SubjectCipher },
 ): Promise<void> => {
   for (const account of accounts) {
+    // Inserted once: a demo account erased by a deletion stays gone until the data is reset.
     const result = await connection
       .collection<DemoAccount>(names.accounts)
-      .updateOne({ _id: account._id }, { $setOnInsert: account }, { upsert: true });
+      .updateOne(
+        { _id: account._id },
+        { $setOnInsert: await sealAccountContact(how.cipher, account) },
+        { upsert: true },
+      );
     if (result.upsertedCount === 0) continue;
     await connection.collection(names.sessions).insertMany([
       { subjectId: account._id, device: 'laptop', createdAt: new Date() },
@@ -72,7 +79,7 @@ export const seedDemo = async (
   }
   await putApiKey(connection, {
     name: DEMO_API_KEY.name,
-    hash: hashKey(DEMO_API_KEY.key),
+    hash: how.hashKey(DEMO_API_KEY.key),
     scopes: DEMO_API_KEY.scopes,
   });
 };
