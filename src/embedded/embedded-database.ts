@@ -14,6 +14,7 @@ import {
 import { ensureFerretDbBinary, FERRETDB_VERSION } from './ferretdb-binary.js';
 import { canConnect, findFreePort } from './free-port.js';
 import { findPostgresBin, startPostgres, type PostgresServer } from './postgres-server.js';
+import { scrubSqliteDatabase } from './sqlite-scrub.js';
 import { EarlyExitError, waitUntilReady } from './wait-until-ready.js';
 
 /** A MongoDB-compatible server for this process: an external one, or a child process we own. */
@@ -27,8 +28,8 @@ export interface EmbeddedDatabase {
   readonly pids: { readonly server?: number | undefined; readonly storage?: number | undefined };
   /**
    * Takes what was deleted from a database (by its MongoDB name) out of the
-   * files the server keeps (FerretDB on PostgreSQL); absent where we cannot
-   * (an external server, mongod, SQLite).
+   * files the server keeps (FerretDB on PostgreSQL or SQLite); absent where
+   * we cannot (an external server, mongod).
    */
   readonly scrub?: ((database: string) => Promise<void>) | undefined;
   /** Stops the server we started (no-op for 'external') and removes its data if it was a temp folder. Idempotent. */
@@ -73,6 +74,8 @@ interface ServerPlan {
   args(port: number): string[];
   /** A server it stores its data in (PostgreSQL), stopped after it. */
   readonly storage?: PostgresServer | undefined;
+  /** Takes what was deleted from a database out of the server's files. */
+  readonly scrub?: ((database: string) => Promise<void>) | undefined;
 }
 
 interface RunningServer {
@@ -127,8 +130,7 @@ function runningDatabase(
     kind: plan.kind,
     label: plan.label,
     pids: { server: server.tracked.child.pid, storage: plan.storage?.pid },
-    // FerretDB keeps a MongoDB database in a PostgreSQL schema of the same name.
-    scrub: plan.storage?.scrub,
+    scrub: plan.scrub,
     stop: () => (stopping ??= stopOnce()),
   };
 }
@@ -190,6 +192,7 @@ async function planServer(
       ...ferretDb,
       label: `FerretDB ${FERRETDB_VERSION} on SQLite`,
       args: (port) => ferretDbArgs(['--handler=sqlite', sqliteUrl(dataDir)], dataDir, port),
+      scrub: scrubSqliteDatabase(dataDir),
     };
   }
   return {
@@ -201,6 +204,8 @@ async function planServer(
     // line: its output is kept for an error at start only.
     forwardOutput: false,
     storage,
+    // FerretDB keeps a MongoDB database in a PostgreSQL schema of the same name.
+    scrub: storage.scrub,
   };
 }
 
@@ -225,12 +230,14 @@ async function storageKeptIn(
 
 /**
  * One <database>.sqlite file per database in this folder; the URL must end with '/'.
+ * Deleted rows are overwritten (secure_delete); see sqlite-scrub.ts for the log.
  * FerretDB already uses WAL; synchronous=NORMAL drops the fsync of every commit, which
  * survives a crash of any process and may lose the last commits only on power loss:
  * right for a development and test database, and it makes writes several times faster.
  */
 function sqliteUrl(dataDir: string): string {
-  return `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/?_pragma=synchronous(normal)`;
+  // secure_delete: a deleted row's bytes are overwritten, not left in the page (residue on disk).
+  return `--sqlite-url=file:${dataDir.split('/').map(encodeURIComponent).join('/')}/?_pragma=synchronous(normal)&_pragma=secure_delete(1)`;
 }
 
 function ferretDbArgs(handler: readonly string[], dataDir: string, port: number): string[] {

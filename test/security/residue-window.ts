@@ -1,9 +1,9 @@
 // How long a destroyed subject key stays readable in the embedded database's files (issue 21,
-// item 11): FerretDB on PostgreSQL in a fresh data folder, one erasure after another; each
+// item 11): FerretDB on PostgreSQL (or SQLite) in a fresh data folder, one erasure after another; each
 // destruction is followed by the scrub (VACUUM FULL of the key vault's tables, WAL switch and
 // checkpoint), and the script prints the median and the largest time from the key's
 // deletion to the end of its scrub: the window in which the files still hold it.
-//   node --import tsx test/security/residue-window.ts [--erasures=10]
+//   node --import tsx test/security/residue-window.ts [--erasures=10] [--sqlite=1]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +11,11 @@ import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
 import { numberArgs, percentile } from '../bench/lib/report.js';
 import { startTestApp } from '../support/test-app.js';
 
-const args = numberArgs({ erasures: 10 });
+const args = numberArgs({ erasures: 10, sqlite: 0 });
 const dataDir = await mkdtemp(join(tmpdir(), 'residue-window-'));
 const database = await startEmbeddedDatabase({
   dataDir,
-  ferretDbBackend: 'postgresql',
+  ferretDbBackend: args.sqlite === 1 ? 'sqlite' : 'postgresql',
   log: () => undefined,
 });
 const windows: number[] = [];
@@ -54,6 +54,7 @@ try {
 const median = percentile(windows, 0.5);
 console.log(
   JSON.stringify({
+    backend: args.sqlite === 1 ? 'sqlite' : 'postgresql',
     erasures: windows.length,
     medianMs: Math.round(median),
     maxMs: Math.round(Math.max(...windows)),
