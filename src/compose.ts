@@ -114,6 +114,8 @@ export interface App {
   readonly subjectData: { readonly keys: SubjectKeyStore; readonly cipher: SubjectCipher };
   /** Starts listening and the worker; resolves to the bound ports. */
   start(): Promise<{ grpcPort: number; httpPort: number }>;
+  /** Settles once every destroyed key so far is scrubbed from the database's files (when a scrub is given). */
+  residueScrubbed(): Promise<void>;
   /** Runs one worker pass now. */
   runWorkerPass(): ReturnType<typeof runWorkerPass>;
   /** One run of the slow housekeeping (deadline warnings, retention sweep, mailbox expiry). */
@@ -322,16 +324,20 @@ const scrubbedKeys = (
     readonly database: string;
     readonly logger: Logger;
   },
-): SubjectKeyStore => {
+): SubjectKeyStore & { scrubbed(): Promise<void> } => {
   const { residue, database, logger } = options;
-  if (residue === undefined) return keys;
+  if (residue === undefined) return { ...keys, scrubbed: () => Promise.resolve() };
   return scrubAfterDestroy(
     keys,
     () => residue(database),
     ({ tookMs, windowMs, error }) => {
       if (error === undefined)
         logger.info({ tookMs, windowMs }, 'destroyed keys scrubbed from the database files');
-      else logger.warn({ tookMs, windowMs }, 'destroyed keys not scrubbed yet; tried again later');
+      else
+        logger.warn(
+          { tookMs, windowMs, cause: (error as Error).message },
+          'destroyed keys not scrubbed from the database files yet; trying again',
+        );
     },
   );
 };
@@ -557,6 +563,7 @@ export const composeApp = async (
     audit,
     subjectData,
     runWorkerPass: () => pass(),
+    residueScrubbed: () => keys.scrubbed(),
     runHousekeeping: keepHouse,
     start: async () => {
       const grpcPort = await grpc.listen(config.GRPC_HOST, config.GRPC_PORT);
@@ -576,10 +583,18 @@ export const composeApp = async (
       );
       // Every replica: a soft delete's account effects must not wait for a worker replica.
       tasks.push(
-        startPeriodicTask('settle_stragglers', () => settleStragglers(deps), {
-          intervalMs: config.SETTLE_SWEEP_SECONDS * 1000,
-          logger,
-        }),
+        startPeriodicTask(
+          'settle_stragglers',
+          async () => {
+            const { failures } = await settleStragglers(deps);
+            if (failures.length > 0)
+              logger.warn({ failures }, 'account effects not settled yet; tried again later');
+          },
+          {
+            intervalMs: config.SETTLE_SWEEP_SECONDS * 1000,
+            logger,
+          },
+        ),
       );
       tasks.push(
         startPeriodicTask('rate_limit_sweep', () => deps.limiter.sweep(), {

@@ -38,10 +38,19 @@ const main = async (): Promise<void> => {
       .close(graceMs * 0.8)
       .then(() => database.stop())
       .then(() => shutdownTelemetry())
-      .then(() => {
-        app.logger.info({ tookMs: Date.now() - started }, 'shut down');
-        process.exit(0);
-      });
+      .then(
+        () => {
+          app.logger.info({ tookMs: Date.now() - started }, 'shut down');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          app.logger.error(
+            { cause: error instanceof Error ? error.name : typeof error },
+            'shutdown failed',
+          );
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

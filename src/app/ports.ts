@@ -228,6 +228,11 @@ export interface AuditLog {
   has(key: AuditEntry['key']): Promise<boolean>;
   /** Events matching `filter` in sequence order after `after`, at most `limit`. */
   list(filter: AuditFilter, after: number, limit: number): Promise<AuditEvent[]>;
+  /**
+   * Since when the log holds every final answer and notice (this version's
+   * first start on the database): older ones were recorded without events.
+   */
+  answersAuditedSince(): Promise<Date>;
 }
 
 /** The changes of requests owed to the audit log, appended in groups. */

@@ -26,7 +26,7 @@ export interface Credentials {
   readonly apiKey?: string | undefined;
   /** The client certificate the TLS handshake verified (gRPC over mutual TLS); absent otherwise. */
   readonly clientCertificate?: PeerCertificate | undefined;
-  /** The caller's network address as the transport saw it (`host:port` or `host`). */
+  /** The caller's network address as the transport saw it, without its port where it is ambiguous. */
   readonly peer?: string | undefined;
 }
 
@@ -45,7 +45,7 @@ export interface AuthOptions {
   readonly apiKeys: ApiKeyStore;
   /** The time tokens are checked against, verified and cached (default: the system's; tests). */
   readonly now?: () => number;
-  /** Refused credentials each source (peer address, API key prefix) may present per window. */
+  /** Refused credentials each source (peer address, API key) may present per window. */
   readonly failures?: FailureBudget | undefined;
 }
 
@@ -55,13 +55,15 @@ export interface AuthOptions {
  */
 const API_KEY_SHAPE = /^[A-Za-z0-9._~+/=-]{16,128}$/;
 
-/** How much of an API key names its source for the failure throttle. */
-const API_KEY_PREFIX_LENGTH = 8;
-
-/** The sources a call's refused credentials count against. */
+/**
+ * The sources a call's refused credentials count against: the peer, and an
+ * API key by a prefix of its hash, so one wrong key tried from many peers is
+ * held back while a valid key (which never fails) cannot be locked out by
+ * someone else's wrong ones, whatever its leading characters.
+ */
 const sourcesOf = (credentials: Credentials): string[] => [
   ...(credentials.peer ? [`peer:${peerAddress(credentials.peer)}`] : []),
-  ...(credentials.apiKey ? [`key:${credentials.apiKey.slice(0, API_KEY_PREFIX_LENGTH)}`] : []),
+  ...(credentials.apiKey ? [`key:${hashApiKey(credentials.apiKey).slice(0, 16)}`] : []),
 ];
 
 const ASYMMETRIC = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
@@ -232,17 +234,33 @@ export const createAuthenticator = (options: AuthOptions): Authenticator => {
     const cached = bearer === undefined ? undefined : cache.get(bearer);
     if (cached !== undefined) return cached;
     const sources = sourcesOf(credentials);
-    throttle?.check(sources);
+    if (!credentials.authorization && !credentials.apiKey)
+      throw unauthenticated('MISSING_CREDENTIALS');
+    const attempt = throttle?.attempt(sources);
     try {
-      if (bearer !== undefined) return await verifyJwt(bearer);
-      if (credentials.apiKey) return await verifyApiKey(credentials.apiKey);
+      const principal =
+        bearer !== undefined
+          ? await verifyJwt(bearer)
+          : credentials.apiKey
+            ? await verifyApiKey(credentials.apiKey)
+            : undefined;
+      if (principal !== undefined) {
+        attempt?.passed();
+        return principal;
+      }
     } catch (error) {
-      if (DomainError.is(error) && error.code !== 'UNAUTHENTICATED') throw error;
-      if (isKeySourceDown(error)) throw keysUnavailable(error);
-      throttle?.failed(sources);
+      if (DomainError.is(error) && error.code !== 'UNAUTHENTICATED') {
+        attempt?.passed(); // not the caller's failure
+        throw error;
+      }
+      if (isKeySourceDown(error)) {
+        attempt?.passed();
+        throw keysUnavailable(error);
+      }
+      attempt?.failed();
       throw unauthenticated('INVALID_CREDENTIALS', error);
     }
-    if (credentials.authorization) throttle?.failed(sources);
+    attempt?.failed();
     throw unauthenticated(
       credentials.authorization ? 'INVALID_CREDENTIALS' : 'MISSING_CREDENTIALS',
     );

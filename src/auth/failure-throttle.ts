@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DomainError } from '../domain/domain-error.js';
 
 /** How many refused credentials a source may present per window. */
@@ -19,8 +20,8 @@ export const tooManyFailures = (retryDelayMs: number): DomainError =>
   });
 
 /**
- * Counts refused credentials per source (a peer address, an API key's
- * prefix) in fixed windows, in this replica's memory: a check costs no
+ * Counts refused credentials per source (a peer address, an API key) in
+ * fixed windows, in this replica's memory: a check costs no
  * database round trip, which is the point, and a caller spraying replicas
  * gets each replica's budget. Bounded: past `MAX_SOURCES` the source seen
  * least recently is forgotten.
@@ -35,29 +36,47 @@ export const createFailureThrottle = (budget: FailureBudget, now: () => number =
     }
     return window;
   };
+  const count = (sources: readonly string[], by: number): void => {
+    const at = now();
+    for (const source of sources) {
+      const window = current(source, at) ?? { count: 0, start: at };
+      window.count = Math.max(0, window.count + by);
+      windows.delete(source);
+      windows.set(source, window); // seen most recently last
+      if (windows.size > MAX_SOURCES) {
+        const oldest = windows.keys().next();
+        if (oldest.done !== true) windows.delete(oldest.value);
+      }
+    }
+  };
   return {
-    /** Throws TOO_MANY_FAILED_AUTHENTICATIONS when any of the sources spent its budget. */
-    check: (sources: readonly string[]): void => {
+    /**
+     * Throws TOO_MANY_FAILED_AUTHENTICATIONS when any of the sources spent
+     * its budget. A source that failed in this window has the attempt counted
+     * against it at once, as if it failed, so its concurrent attempts cannot
+     * all pass the check; a clean source is not, so a burst of good callers
+     * behind one address is never held back. Returns the attempt, to settle.
+     */
+    attempt: (sources: readonly string[]) => {
       const at = now();
+      const reserved: string[] = [];
       for (const source of sources) {
         const window = current(source, at);
         if (window !== undefined && window.count >= budget.failures)
           throw tooManyFailures(window.start + budget.windowMs - at);
+        if (window !== undefined) reserved.push(source);
       }
-    },
-    /** Counts one refused credential against each source. */
-    failed: (sources: readonly string[]): void => {
-      const at = now();
-      for (const source of sources) {
-        const window = current(source, at) ?? { count: 0, start: at };
-        window.count += 1;
-        windows.delete(source);
-        windows.set(source, window); // seen most recently last
-        if (windows.size > MAX_SOURCES) {
-          const oldest = windows.keys().next();
-          if (oldest.done !== true) windows.delete(oldest.value);
-        }
-      }
+      count(reserved, 1);
+      return {
+        /** The credentials were refused: counts against every source (once). */
+        failed: () =>
+          count(
+            sources.filter((source) => !reserved.includes(source)),
+            1,
+          ),
+        /** Accepted, or not judged (a key store down): nothing counts. */
+        passed: () => count(reserved, -1),
+      };
     },
   };
 };
@@ -65,9 +84,26 @@ export const createFailureThrottle = (budget: FailureBudget, now: () => number =
 /** A failure throttle. */
 export type FailureThrottle = ReturnType<typeof createFailureThrottle>;
 
-/** The address part of a peer (`1.2.3.4:5678`, `[::1]:5678`, `::ffff:1.2.3.4`). */
+/**
+ * An address as the throttle counts it: brackets dropped, IPv4-mapped IPv6
+ * folded to IPv4, and a port dropped where one is unambiguous
+ * (`1.2.3.4:5678`, `[::1]:5678`).
+ */
 export const peerAddress = (peer: string): string => {
-  const bracketed = /^\[(.+)\]:\d+$/.exec(peer)?.[1];
-  const address = bracketed ?? (/^[^:]+:\d+$/.test(peer) ? peer.replace(/:\d+$/, '') : peer);
-  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+  const bracketed = /^\[(.+)\]:\d+$/.exec(peer)?.[1] ?? /^\[(.+)\]$/.exec(peer)?.[1];
+  const ipv4WithPort = /^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(peer)?.[1];
+  const address = bracketed ?? ipv4WithPort ?? peer;
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+};
+
+/**
+ * The address of a gRPC call's peer. grpc-js gives `address:port` with an
+ * IPv6 address unbracketed (`2001:db8::7:5000`), so the port is what follows
+ * the last colon; `unknown` and a bare address (no port) pass as they are.
+ */
+export const grpcPeerAddress = (peer: string): string => {
+  const withPort = /^(.+):(\d+)$/.exec(peer);
+  if (withPort === null || isIP(peer) === 4) return peerAddress(peer);
+  const address = withPort[1] ?? peer;
+  return isIP(address) === 0 && isIP(peer) !== 0 ? peerAddress(peer) : peerAddress(address);
 };

@@ -508,7 +508,7 @@ export const configSchema = z.object({
     .min(1)
     .default(20)
     .describe(
-      'Refused credentials one source (peer address; API key prefix) may present per window on one replica (more: RESOURCE_EXHAUSTED `TOO_MANY_FAILED_AUTHENTICATIONS`)',
+      'Refused credentials one source (peer address; an API key) may present per window on one replica (more: RESOURCE_EXHAUSTED `TOO_MANY_FAILED_AUTHENTICATIONS`)',
     ),
   AUTH_FAILURE_WINDOW_SECONDS: seconds
     .min(1)

@@ -199,12 +199,20 @@ export async function startPostgres(
     version,
     pid: tracked.child.pid,
     scrub: async (schema) => {
-      const server = { bin, socketDir: cluster };
+      const server = { bin, socketDir: cluster, timeoutMs: SCRUB_STATEMENT_MS };
       const tables = (await psql(server, DATABASE, tablesOfSchemaSql(schema))).stdout
         .split('\n')
         .filter((table) => table !== '');
       // VACUUM runs outside a transaction: one command per table.
-      for (const table of tables) await psql(server, DATABASE, `VACUUM FULL ${table}`);
+      for (const table of tables) {
+        const { stderr } = await psql(server, DATABASE, `VACUUM (FULL, VERBOSE) ${table}`);
+        // A deleted row an open snapshot may still see is copied into the new file: not scrubbed.
+        const kept = Number(/(\d+) dead row versions cannot be removed yet/.exec(stderr)?.[1] ?? 0);
+        if (kept > 0)
+          throw new Error(
+            `${String(kept)} deleted rows of ${table} are still visible to a snapshot`,
+          );
+      }
       // Twice: the first checkpoint's own records land in the segment it leaves behind.
       for (let round = 0; round < 2; round += 1)
         await psql(server, DATABASE, 'SELECT pg_switch_wal(); CHECKPOINT;');
@@ -238,21 +246,35 @@ async function initCluster(
  */
 const postgresEnvironment = (): NodeJS.ProcessEnv => withoutVariables(hostEnvironment(), ['PG']);
 
-/** A running server's programs and the folder of its socket. */
+/** A running server's programs and the folder of its socket; with a bound for each statement. */
 interface Reachable {
   readonly bin: string;
   readonly socketDir: string;
+  readonly timeoutMs?: number;
 }
 
-const psql = ({ bin, socketDir }: Reachable, database: string, sql: string) =>
+const psql = ({ bin, socketDir, timeoutMs }: Reachable, database: string, sql: string) =>
   run(
     join(bin, 'psql'),
     [
       ...['-h', socketDir, '-p', String(PORT), '-U', 'postgres', '-d', database],
       ...['-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql],
     ],
-    { env: { ...postgresEnvironment(), PGCONNECT_TIMEOUT: '5' } },
+    {
+      env: {
+        ...postgresEnvironment(),
+        PGCONNECT_TIMEOUT: '5',
+        // A lock that does not come, or a statement that runs on, fails instead of waiting.
+        ...(timeoutMs !== undefined && {
+          PGOPTIONS: `-c lock_timeout=5000 -c statement_timeout=${String(timeoutMs)}`,
+        }),
+      },
+      ...(timeoutMs !== undefined && { timeout: timeoutMs + 5000 }),
+    },
   );
+
+/** How long one statement of a scrub may take (a VACUUM FULL of a large vault takes longer). */
+const SCRUB_STATEMENT_MS = 120_000;
 
 async function prepareDatabase(server: Reachable): Promise<void> {
   const exists = await psql(

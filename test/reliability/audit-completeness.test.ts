@@ -9,6 +9,7 @@ import {
   type FakeParticipant,
 } from '../support/fake-participant.js';
 import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { aDeletionRequest } from '../fixtures/deletion-request-builder.js';
 import { adminAuth, participantAuth } from '../support/principals.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -147,5 +148,43 @@ describe('audit completeness under faults', () => {
 
     const verdict = await t.client.verifyAuditLog({}, admin);
     expect(verdict).toMatchObject({ intact: true, complete: true, gapCount: '0' });
+  });
+
+  it('does not count the answers and notices an earlier version recorded without events', async () => {
+    const t = await startTestApp();
+    cleanup(() => t[Symbol.asyncDispose]());
+    const long = new Date('2025-01-01T00:00:00Z');
+    // Stored by a version that did not audit answers and notices: before this one's first start.
+    await t.app.deps.requests.insert(
+      aDeletionRequest({
+        participants: {
+          crm: {
+            status: 'DONE',
+            attempts: 1,
+            lastErrorCode: null,
+            nextAttemptAt: null,
+            expectedBy: null,
+            outcome: { kind: 'ERASED', records: 1, categories: [] },
+            updatedAt: long,
+          },
+        },
+        sentNotices: [
+          {
+            key: 'RECEIPT',
+            kind: 'RECEIPT',
+            outcome: 'SENT',
+            channel: 'email',
+            messageId: null,
+            at: long,
+          },
+        ],
+      }),
+    );
+    const admin = await adminAuth('auditor-cy');
+    expect(await t.client.verifyAuditLog({}, admin)).toMatchObject({
+      complete: true,
+      eventsExpected: '0',
+      requestsChecked: '1',
+    });
   });
 });

@@ -70,8 +70,9 @@ describe('crypto-shredding', () => {
     const code = await t.smtp.waitForCode(email, since);
     await t.client.confirmDeletion({ name: created.name, code }, cast.self);
     const id = created.name.split('/')[1] as DeletionRequestId;
-    // The pass sends the receipt (refused: the scheduled notice waits behind it), then the final notice (refused).
-    t.smtp.refuseNext(2);
+    // The pass sends the receipt (refused: the scheduled notice waits behind it), then the final
+    // notice (refused). Only this subject's: other requests' retried notices may be due too.
+    t.smtp.refuseNext(2, 451, email);
     expect(await t.app.runWorkerPass()).toMatchObject({ completed: 0, failures: [] });
     // The key is where this file looks for it, so that its absence later means something.
     expect(await keyOf(subjectId)).not.toBeNull();

@@ -13,8 +13,11 @@ export interface SmtpSink extends AsyncDisposable {
   readonly messages: ReceivedMail[];
   /** Resolves with the newest code sent to `to` after `since` messages, waiting up to 5 s. */
   waitForCode(to: string, since?: number): Promise<string>;
-  /** Refuses the next `count` messages: 451 (default) as a server that is down, 550 for good. */
-  refuseNext(count: number, responseCode?: 451 | 550): void;
+  /**
+   * Refuses the next `count` messages (only those to `to`, when given): 451
+   * (default) as a server that is down, 550 for good.
+   */
+  refuseNext(count: number, responseCode?: 451 | 550, to?: string): void;
 }
 
 export const startSmtpSink = async (): Promise<SmtpSink> => {
@@ -22,6 +25,7 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
   const waiters = new Set<() => void>();
   let refusals = 0;
   let refusalCode = 451;
+  let refusedTo: string | undefined;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -30,13 +34,14 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        if (refusals > 0) {
+        const recipients = session.envelope.rcptTo.map((r) => r.address);
+        if (refusals > 0 && (refusedTo === undefined || recipients.includes(refusedTo))) {
           refusals -= 1;
           callback(Object.assign(new Error('refused'), { responseCode: refusalCode }));
           return;
         }
         messages.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
+          to: recipients,
           raw: Buffer.concat(chunks).toString('utf8'),
         });
         for (const wake of waiters) wake();
@@ -56,9 +61,10 @@ export const startSmtpSink = async (): Promise<SmtpSink> => {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    refuseNext: (count, responseCode = 451) => {
+    refuseNext: (count, responseCode = 451, to) => {
       refusals = count;
       refusalCode = responseCode;
+      refusedTo = to;
     },
     waitForCode: (to, since = 0) =>
       new Promise((resolve, reject) => {

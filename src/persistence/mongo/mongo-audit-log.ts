@@ -119,9 +119,27 @@ const insertedBefore = async (insert: () => Promise<unknown>): Promise<number | 
  * The end is found from a head hint plus reads by `_id`
  * (the only lookups FerretDB 1.x answers from an index).
  */
+/** Facts about the log itself, by `_id`. */
+export const AUDIT_META = 'audit_meta';
+
+/** Since when final answers and notices are audited: the first start of a version that does it. */
+export const ANSWERS_AUDITED_SINCE = 'answers_audited_since';
+
+/** Records, once, that final answers and notices are audited from now on (at every start). */
+export const markAnswersAudited = async (conn: Connection): Promise<void> => {
+  await conn
+    .collection<{ _id: string; at: Date }>(AUDIT_META)
+    .updateOne(
+      { _id: ANSWERS_AUDITED_SINCE },
+      { $setOnInsert: { at: new Date() } },
+      { upsert: true },
+    );
+};
+
 export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog => {
   const events = conn.collection<AuditEventDocument>(AUDIT_EVENTS);
   const heads = conn.collection<AuditHeadDocument>(AUDIT_HEAD);
+  const meta = conn.collection<{ _id: string; at: Date }>(AUDIT_META);
   const hint = async (): Promise<number> => (await heads.findOne({ _id: 'head' }))?.sequence ?? 0;
   /**
    * The end the head names: its sequence and that event's hash (read from
@@ -281,6 +299,13 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
         (await events.find(listQuery(filter, after)).sort({ _id: 1 }).limit(limit).toArray()).map(
           toEvent,
         ),
+      ),
+    answersAuditedSince: () =>
+      mongoCall(
+        persistenceSpan('audit_events', 'answers_audited_since'),
+        {},
+        // Not marked (a database no replica of this version started on): from now.
+        async () => (await meta.findOne({ _id: ANSWERS_AUDITED_SINCE }))?.at ?? new Date(),
       ),
   };
 };

@@ -1,6 +1,7 @@
 import type { handleUnaryCall, Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.js';
+import { grpcPeerAddress } from '../../auth/failure-throttle.js';
 import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { serverSpan, type RpcOutcome } from '../../telemetry/rpc-spans.js';
@@ -70,7 +71,7 @@ export const unary =
         authorization: header(call.metadata, 'authorization'),
         apiKey: header(call.metadata, 'x-api-key'),
         clientCertificate: call.getAuthContext().sslPeerCertificate,
-        peer: call.getPeer(),
+        peer: grpcPeerAddress(call.getPeer()),
       });
       // Authenticated first: a caller without credentials learns nothing of the method.
       if (isMalformed(call.request)) throw malformedRequest();

@@ -2,6 +2,7 @@ import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyRecord } from '../../../src/app/ports.js';
 import { createAuthenticator, type Authenticator } from '../../../src/auth/authenticator.js';
+import { grpcPeerAddress } from '../../../src/auth/failure-throttle.js';
 import { hashApiKey } from '../../../src/crypto/api-key-hash.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
 
@@ -313,7 +314,7 @@ describe('refused credentials, throttled per source', () => {
     );
   });
 
-  it('counts a key prefix across peers, and bad tokens and schemes against the peer', async () => {
+  it('counts a wrong key across peers, and bad tokens and schemes against the peer', async () => {
     for (let i = 0; i < budget.failures; i += 1)
       await failure(throttled({ apiKey: `revoked-key-0123456789`, peer: `10.1.0.${i}:1` }));
     expect(
@@ -328,6 +329,58 @@ describe('refused credentials, throttled per source', () => {
       (await failure(throttled({ authorization: `Bearer ${await userToken('bob')}`, peer })))
         .reason,
     ).toBe('TOO_MANY_FAILED_AUTHENTICATIONS');
+  });
+
+  it('never locks out a valid key with wrong keys that share its first characters', async () => {
+    for (let i = 0; i < budget.failures * 3; i += 1)
+      await failure(
+        throttled({ apiKey: `good-key-0123456789-${String(i)}`, peer: `10.4.0.${String(i)}:1` }),
+      );
+    expect((await throttled({ apiKey: 'good-key-0123456789', peer: '10.4.1.1:1' })).actor.id).toBe(
+      'apikey/console',
+    );
+  });
+
+  it('reads the peers grpc-js gives (IPv6 unbracketed, with a port) as one address per host', () => {
+    expect(grpcPeerAddress('2001:db8::7:5000')).toBe('2001:db8::7');
+    expect(grpcPeerAddress('2001:db8::7:6001')).toBe('2001:db8::7');
+    expect(grpcPeerAddress('::ffff:10.0.0.9:443')).toBe('10.0.0.9');
+    expect(grpcPeerAddress('10.0.0.9:443')).toBe('10.0.0.9');
+    expect(grpcPeerAddress('::1:50051')).toBe('::1');
+    expect(grpcPeerAddress('unknown')).toBe('unknown');
+  });
+
+  it('lets no burst of concurrent attempts past the budget once a source has failed', async () => {
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let lookups = 0;
+    const held = createAuthenticator({
+      issuer,
+      audience,
+      hs256Secret: 'unit-test-secret-0123456789abcdef',
+      apiKeys: {
+        findByHash: async () => {
+          lookups += 1;
+          await slow;
+          return null;
+        },
+      },
+      now: () => clock,
+      failures: budget,
+    });
+    const peer = '10.5.0.1:1';
+    const first = failure(held({ apiKey: 'wrong-key-first-0123', peer }));
+    release();
+    await first;
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        failure(held({ apiKey: `wrong-key-${String(i)}-0123456789`, peer })),
+      ),
+    );
+    expect(
+      burst.filter((error) => error.reason === 'TOO_MANY_FAILED_AUTHENTICATIONS'),
+    ).toHaveLength(10 - (budget.failures - 1));
+    expect(lookups).toBe(budget.failures);
   });
 
   it('still accepts a token it verified lately from a throttled peer', async () => {
