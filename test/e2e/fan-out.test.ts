@@ -92,35 +92,18 @@ describe('fan-out to linked services at purge', () => {
     expect(await t.count('accounts', { _id: subjectId })).toBe(0);
   });
 
-  it('calls 20 linked services answering in 50 ms in parallel: the erasure phase takes under 250 ms', async () => {
-    const participants = await fakes(20, { delayMs: 50 });
+  it('calls 20 linked services in parallel: all 20 calls are in flight at once', async () => {
+    const inFlight = { now: 0, max: 0 };
+    const participants = await fakes(20, { delayMs: 50 }, inFlight);
     const t = await appWith(participants, { FANOUT_CONCURRENCY: '20' });
-    await scheduled(t);
-    await t.app.runWorkerPass(); // warm: channels to the 20 services are open, as in a running service
+    const { id } = await scheduled(t);
 
-    const phases: number[] = [];
-    const totals: number[] = [];
-    for (let run = 0; run < 3; run += 1) {
-      const { id } = await scheduled(t);
-      expect((await t.app.runWorkerPass()).completed).toBe(1);
-      const request = await stored(t, id);
-      const erasing = request.history.find((change) => change.to === 'ERASING')!.at.getTime();
-      const answered = Math.max(
-        ...Object.values(request.participants).map((step) => step.updatedAt.getTime()),
-      );
-      const completed = request.history.find((change) => change.to === 'COMPLETED')!.at;
-      phases.push(answered - erasing);
-      totals.push(completed.getTime() - erasing);
-    }
-
-    // From the claim to the last of 20 answers of 50 ms each: parallel, not serial (1 s).
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[1]!;
-    console.log(
-      `FANOUT_20x50ms erasure phase ${phases.join('/')} ms (median ${String(median(phases))}); ` +
-        `to COMPLETED with local erasure and final notice ${totals.join('/')} ms`,
-    );
-    expect(median(phases)).toBeLessThan(250);
-    expect(participants.every((p) => p.calls.length === 4)).toBe(true);
+    expect((await t.app.runWorkerPass()).completed).toBe(1);
+    expect((await stored(t, id)).state).toBe('COMPLETED');
+    // Parallel, not one after another: every service held a call while the others did.
+    // How long the phase takes is the `purge-steps` benchmark's to measure.
+    expect(inFlight.max).toBe(20);
+    expect(participants.every((p) => p.calls.length === 1)).toBe(true);
   });
 
   it('never has more calls in flight than the concurrency bound', async () => {

@@ -108,10 +108,10 @@ describe('the e-mail channel', () => {
     const notifier = createNotifier({
       email: smtp(`smtp://127.0.0.1:${String(port)}`, { connect: 300, reply: 300 }),
     });
-    const started = Date.now();
+    // Bounded by its connect and reply timeouts (300 ms each), not by the server: the test's
+    // own time limit is what would catch a send that waits on.
     await expect(notifier.send(delivery())).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(5_000);
-  });
+  }, 10_000);
 });
 
 describe('the SMS channel (a Twilio-style provider)', () => {
@@ -209,14 +209,14 @@ describe('the SMS channel (a Twilio-style provider)', () => {
   it('bounds a provider that never answers', async () => {
     const provider = await stub();
     provider.queue({ status: 0, hang: true }, { status: 0, hang: true });
-    const started = Date.now();
+    // Two attempts of 300 ms each, then UNAVAILABLE; the test's time limit catches one that hangs.
     await expect(
       createNotifier({ sms: sms(provider.url, { attempts: 2, timeoutMs: 300 }) }).send(
         delivery({ preferredChannel: 'sms' }),
       ),
     ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(3_000);
-  });
+    expect(provider.requests).toHaveLength(2);
+  }, 10_000);
 });
 
 describe('the push channel (the push gateway webhook)', () => {

@@ -16,6 +16,22 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  * and at named points of the fan-out, restarts it, and checks that every
  * request completes exactly once with every linked service's effect done.
  */
+/** Mulberry32: a small seeded generator, so a run's kill points can be replayed. */
+const seeded = (seed: number) => {
+  let state = seed >>> 0;
+  return (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+};
+
+// CRASH_SEED=<n> replays a run's kill points; each run prints its seed.
+const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const random = seeded(SEED);
+
 describe('crash recovery of the purge worker (SIGKILL)', () => {
   const REQUESTS = 40;
   const RANDOM_KILLS = 20;
@@ -62,6 +78,7 @@ describe('crash recovery of the purge worker (SIGKILL)', () => {
   });
 
   it('finishes every request exactly once after 20 random kills and kills at named points', async () => {
+    console.log(`crash-recovery: kill points from CRASH_SEED=${String(SEED)}`);
     // Named points: right after a claim (a call is in flight), and after a service answered but before it was recorded.
     for (const stage of ['received', 'answered'] as const) {
       const child = await startWorker();
@@ -81,7 +98,7 @@ describe('crash recovery of the purge worker (SIGKILL)', () => {
     }
     for (let i = 0; i < RANDOM_KILLS; i += 1) {
       const child = await startWorker();
-      await sleep(Math.floor(Math.random() * 250));
+      await sleep(Math.floor(random() * 250));
       await kill(child);
     }
     const survivor = await startWorker();

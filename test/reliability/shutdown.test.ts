@@ -109,12 +109,9 @@ describe('shutting down', () => {
     );
     await expect.poll(() => reads.mock.calls.length).toBe(1);
 
-    const started = Date.now();
     await t.app.close(2000);
-    const tookMs = Date.now() - started;
 
-    // The database would have held it for two minutes; the grace period is two seconds.
-    expect(tookMs).toBeLessThan(30_000);
+    // Closed while the database still holds the call (for two minutes): it was cut, not waited for.
     expect(await hung).toBe('failed');
   });
 
@@ -143,10 +140,9 @@ describe('shutting down', () => {
       .toBe(1);
     expect(billing.calls).toHaveLength(1);
 
-    const started = Date.now();
     await t.app.close(4000);
-    const tookMs = Date.now() - started;
-    expect(tookMs).toBeLessThan(30_000); // billing would have held it for two minutes
+    // Closed while billing still holds its call (for two minutes): the stop did not wait for it.
+    expect(billing.answered).toBe(0);
 
     // Another replica finds the purge released, with crm's answer kept, and finishes it at once.
     billing.behaviour = {};
@@ -175,7 +171,7 @@ describe('shutting down', () => {
     expect(about(billing.calls)).toHaveLength(2);
   });
 
-  it('exits on SIGTERM within SHUTDOWN_GRACE_SECONDS while a linked service hangs', async () => {
+  it('exits on SIGTERM while a linked service hangs', async () => {
     const billing = await startFakeParticipant('billing', { delayMs: 120_000 });
     cleanup(() => billing[Symbol.asyncDispose]());
     const participants = participantsConfig([billing], { timeoutMs: 300_000 });
@@ -197,15 +193,14 @@ describe('shutting down', () => {
     // The process's worker has called billing, which does not answer.
     await expect.poll(() => billing.calls.length, { timeout: 30_000 }).toBe(1);
 
-    const started = Date.now();
     main.child.kill('SIGTERM');
     const code = await main.exited;
-    const tookMs = Date.now() - started;
 
     expect(code).toBe(0);
     expect(main.lines.map((line) => line.msg)).toEqual(
       expect.arrayContaining(['shutting down', 'shut down']),
     );
-    expect(tookMs).toBeLessThan(30_000); // billing would have held it for two minutes
+    // Gone while billing still holds its call (for two minutes): the exit did not wait for it.
+    expect(billing.answered).toBe(0);
   }, 60_000);
 });

@@ -46,6 +46,8 @@ export interface FakeParticipant extends AsyncDisposable {
   readonly notices: string[];
   /** Requests whose erase took effect, each once (idempotent on the request id). */
   readonly effects: Set<string>;
+  /** Erase calls answered (successfully or not) so far. */
+  readonly answered: number;
   behaviour: FakeBehaviour;
   /** The most Erase calls in flight at once, across all fakes sharing `inFlight`. */
   readonly inFlight: { now: number; max: number };
@@ -65,6 +67,7 @@ export const startFakeParticipant = async (
     categories: [] as string[],
     notices: [] as string[],
     effects: new Set<string>(),
+    answered: 0,
     behaviour,
     inFlight,
   };
@@ -83,6 +86,7 @@ export const startFakeParticipant = async (
     b.onErase?.('received');
     setTimeout(() => {
       inFlight.now -= 1;
+      fake.answered += 1;
       if ((b.failFirst ?? 0) >= fake.calls.filter((c) => c === id).length) {
         callback({ code: b.failWith ?? status.UNAVAILABLE, details: 'injected failure' });
         return;
