@@ -83,7 +83,7 @@ const expectedEvents = async (
 ): Promise<{ readonly expected: Map<string, AuditGap & { owed: boolean }>; requests: number }> => {
   const expected = new Map<string, AuditGap & { owed: boolean }>();
   const owedSince = deps.clock.now().getTime() - OWED_AUDIT_GRACE_MS;
-  // Answers and notices recorded by an earlier version have no events: not gaps.
+  // Requests an earlier version completed have no events of their answers and notices.
   const answersSince = (await deps.audit.log.answersAuditedSince()).getTime();
   let requests = 0;
   let after = '';
@@ -105,29 +105,35 @@ const expectedEvents = async (
           owed,
         });
       });
-      for (const answer of record.answers.filter(({ at }) => at.getTime() >= answersSince)) {
-        const key = answerKey(id, answer.participant);
-        const what = `${answer.participant}: ${answer.outcome}`;
-        expected.set(key, {
-          deletionRequestId: id,
-          key,
-          kind: 'PARTICIPANT_ANSWERED',
-          what,
-          at: answer.at,
-          owed: false,
-        });
-      }
-      for (const notice of record.notices.filter(({ at }) => at.getTime() >= answersSince)) {
-        const key = noticeKey(id, notice.key);
-        const what = `${notice.key} notice`;
-        expected.set(key, {
-          deletionRequestId: id,
-          key,
-          kind: 'NOTICE_SENT',
-          what,
-          at: notice.at,
-          owed: false,
-        });
+      // Answers and notices are audited with the change that completes the request.
+      const completing = record.changes.findIndex((change) => change.to === 'COMPLETED');
+      const completed = record.changes[completing];
+      if (completed !== undefined && completed.at.getTime() >= answersSince) {
+        const owed = completing >= record.auditedThrough && completed.at.getTime() > owedSince;
+        for (const answer of record.answers) {
+          const key = answerKey(id, answer.participant);
+          const what = `${answer.participant}: ${answer.outcome}`;
+          expected.set(key, {
+            deletionRequestId: id,
+            key,
+            kind: 'PARTICIPANT_ANSWERED',
+            what,
+            at: answer.at,
+            owed,
+          });
+        }
+        for (const notice of record.notices) {
+          const key = noticeKey(id, notice.key);
+          const what = `${notice.key} notice`;
+          expected.set(key, {
+            deletionRequestId: id,
+            key,
+            kind: 'NOTICE_SENT',
+            what,
+            at: notice.at,
+            owed,
+          });
+        }
       }
     }
     requests += page.length;

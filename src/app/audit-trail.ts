@@ -76,8 +76,8 @@ export const keyDestroyedEntry = (
 
 /**
  * The PARTICIPANT_ANSWERED entry of a linked service's final answer about a
- * request: appended before the answer is recorded, once per request and
- * service (a repeated answer is not a second event).
+ * request: owed by the write that completes the request, once per request
+ * and service.
  */
 export const answerEntry = (
   pseudonymOf: (subjectId: SubjectId) => string,
@@ -99,9 +99,9 @@ export const answerEntry = (
 });
 
 /**
- * The NOTICE_SENT entry of a notice to the subject, sent or given up:
- * appended before it is recorded, once per request and notice. Never the
- * address.
+ * The NOTICE_SENT entry of a notice to the subject, sent or given up: owed
+ * by the write that completes the request, once per request and notice.
+ * Never the address.
  */
 export const noticeEntry = (
   pseudonymOf: (subjectId: SubjectId) => string,
@@ -124,8 +124,9 @@ export const noticeEntry = (
 
 /**
  * The entries the `index`-th change of a request owes the log: its
- * STATE_CHANGED entry, and after it KEY_DESTROYED when the change completed
- * the request with its key destroyed (the purge does both in one write).
+ * STATE_CHANGED entry; for the change that completes the request, before it
+ * each linked service's final answer and each notice sent, and after it
+ * KEY_DESTROYED (the purge records all of them in that one write).
  */
 const entriesOfChange = (
   pseudonymOf: (subjectId: SubjectId) => string,
@@ -133,11 +134,25 @@ const entriesOfChange = (
   owed: { readonly change: StateChange; readonly index: number },
 ): AuditEntry[] => {
   const destroyedAt = request.subjectKeyDestroyedAt;
+  if (owed.change.to !== 'COMPLETED') return [transitionEntry(pseudonymOf, request, owed)];
   return [
+    // What the completion rests on, recorded by the write that completes: each linked
+    // service's final answer and each notice the subject was sent (the final one included).
+    ...Object.entries(request.participants).flatMap(([participant, step]) =>
+      step.outcome === null || step.outcome.kind === 'MANUAL'
+        ? []
+        : [
+            answerEntry(pseudonymOf, request, {
+              participant,
+              outcome: step.outcome,
+              at: step.updatedAt,
+              actor: systemActor('purge-worker'),
+            }),
+          ],
+    ),
+    ...request.sentNotices.map((sent) => noticeEntry(pseudonymOf, request, sent)),
     transitionEntry(pseudonymOf, request, owed),
-    ...(owed.change.to === 'COMPLETED' && destroyedAt !== null
-      ? [keyDestroyedEntry(pseudonymOf, request, destroyedAt)]
-      : []),
+    ...(destroyedAt !== null ? [keyDestroyedEntry(pseudonymOf, request, destroyedAt)] : []),
   ];
 };
 

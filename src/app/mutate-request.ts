@@ -26,8 +26,6 @@ export interface Mutation {
    * the request is answered as it is, without a write or an etag check.
    */
   readonly repeated?: ((current: DeletionRequest) => boolean) | undefined;
-  /** Runs before each write of the change (a write-ahead audit event); a failure stops the write. */
-  readonly beforeWrite?: ((next: DeletionRequest) => Promise<void>) | undefined;
 }
 
 /**
@@ -52,7 +50,6 @@ export const mutateRequest = async (
     if (mutation.repeated?.(current) === true) return current;
     if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
     const next = mutation.change(current);
-    await mutation.beforeWrite?.(next);
     if (await requests.update(next, current)) return next;
   }
   throw new DomainError({

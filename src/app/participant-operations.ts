@@ -8,7 +8,6 @@ import {
   retryParticipant as retryStep,
 } from '../domain/participant-steps-admin.js';
 import type { Principal } from '../domain/principal.js';
-import { answerEntry } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import {
   parseInput,
@@ -87,16 +86,6 @@ export const reportErasureOutcome =
           contextOf(deps, principal),
         );
       },
-      // The answer is in the audit log before it is on the request.
-      beforeWrite: (next) =>
-        deps.audit.log.append(
-          answerEntry(deps.pseudonymOf, next, {
-            participant: input.participant,
-            outcome: input.outcome,
-            at: deps.clock.now(),
-            actor: principal.actor,
-          }),
-        ),
     });
   };
 

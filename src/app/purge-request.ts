@@ -19,7 +19,6 @@ import {
   type FinalNotice,
 } from '../domain/notices.js';
 import { systemActor } from '../domain/principal.js';
-import { answerEntry, noticeEntry } from './audit-trail.js';
 import { bounded } from './bounded.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { Admission } from '../domain/erasure-breaker.js';
@@ -174,16 +173,6 @@ const callOne = async (
     outcome = { failure: DomainError.from(error) };
   }
   const now = deps.clock.now();
-  // A final answer is in the audit log before it is on the request.
-  if ('answer' in outcome && 'outcome' in outcome.answer)
-    await deps.audit.log.append(
-      answerEntry(deps.pseudonymOf, request, {
-        participant: name,
-        outcome: outcome.answer.outcome,
-        at: now,
-        actor: systemActor('purge-worker'),
-      }),
-    );
   await recorder.apply((current) => {
     const step = current.participants[name];
     if (step === undefined) return current;
@@ -480,8 +469,6 @@ export const purgeRequest = async (
     notice !== null && told?.outcome === 'SENT'
       ? { ...notice, contact: null, dueAt: null, sentAt: told.at }
       : notice;
-  // The final notice is in the audit log before the write that records it.
-  if (told !== null) await deps.audit.log.append(noticeEntry(deps.pseudonymOf, request, told));
   await destroySubjectKey(deps, request);
   await recorder.apply((current) => {
     const completedAt = deps.clock.now();

@@ -8,7 +8,6 @@ import {
   type NoticeSendResult,
   type OwedNotice,
 } from '../domain/subject-notice.js';
-import { noticeEntry } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type { Account } from './ports.js';
 
@@ -68,14 +67,6 @@ const record = async (
     const told = results.reduce(
       (written, result) => ({ ...written, ...afterNoticeSent(written, result, policy) }),
       current,
-    );
-    // The notices are in the audit log before the write that records them.
-    await Promise.all(
-      told.sentNotices
-        .slice(current.sentNotices.length)
-        .map((sentNotice) =>
-          deps.audit.log.append(noticeEntry(deps.pseudonymOf, current, sentNotice)),
-        ),
     );
     const withAlso = attempt === 0 && also !== undefined;
     const next = { ...(withAlso ? also(told) : told), version: current.version + 1, updatedAt: at };

@@ -55,14 +55,15 @@ export enum AuditEventKind {
    */
   AUDIT_EVENT_KIND_RECORD_SWEPT = 7,
   /**
-   * AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED - A linked service gave its final answer about a request (details:
-   * participant, outcome). Written before the answer is recorded.
+   * AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED - A linked service's final answer about a request (details: participant,
+   * outcome), owed by the write that completes the request, before its
+   * STATE_CHANGED event.
    */
   AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED = 8,
   /**
-   * AUDIT_EVENT_KIND_NOTICE_SENT - A notice to the subject was sent, or given up as undeliverable (details:
-   * notice, kind, outcome, channel; never the address). Written before the
-   * notice is recorded as sent.
+   * AUDIT_EVENT_KIND_NOTICE_SENT - A notice to the subject sent, or given up as undeliverable (details:
+   * notice, kind, outcome, channel; never the address), owed by the write
+   * that completes the request, before its STATE_CHANGED event.
    */
   AUDIT_EVENT_KIND_NOTICE_SENT = 9,
   UNRECOGNIZED = -1,
