@@ -17,6 +17,7 @@ import type {
   SubjectCipher,
   SubjectKeyStore,
 } from './app/ports.js';
+import { within } from './app/bounded.js';
 import { runWorkerPass, settleStragglers } from './app/run-worker-pass.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { gateByClientCertificate } from './auth/client-certificate.js';
@@ -342,25 +343,6 @@ const scrubbedKeys = (
   );
 };
 
-/** Resolves true when `work` settled within `ms`, false when the time ran out first. */
-const untilDeadline = async (work: Promise<unknown>, ms: number): Promise<boolean> => {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      work.then(
-        () => true,
-        () => true,
-      ),
-      timedOut,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
 /** How long a readiness ping may take before the database counts as not answering. */
 const READY_TIMEOUT_MS = 1000;
 
@@ -619,12 +601,19 @@ export const composeApp = async (
     close: async (closeGraceMs = graceMs) => {
       const deadline = Date.now() + closeGraceMs;
       const left = () => Math.max(0, deadline - Date.now());
-      const within = (step: string, work: Promise<unknown>) =>
-        untilDeadline(work, left()).then((finished) => {
-          if (!finished) logger.warn({ step }, 'shutdown step still running at its deadline');
+      const step = (name: string, work: Promise<unknown>) =>
+        within(
+          work.then(
+            () => true,
+            () => true,
+          ),
+          left(),
+          false,
+        ).then((finished) => {
+          if (!finished) logger.warn({ step: name }, 'shutdown step still running at its deadline');
         });
       closing.abort();
-      await within(
+      await step(
         'drain',
         Promise.all([
           worker?.stop(),
@@ -634,10 +623,10 @@ export const composeApp = async (
         ]),
       );
       stopGauges?.();
-      await within('afterwards', afterwards.settled());
+      await step('afterwards', afterwards.settled());
       participants.close();
-      await within('audit outbox', outbox.flush());
-      await within('database', connection.close(left() === 0));
+      await step('audit outbox', outbox.flush());
+      await step('database', connection.close(left() === 0));
     },
   };
 };

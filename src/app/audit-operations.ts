@@ -12,7 +12,7 @@ import { OWED_AUDIT_GRACE_MS } from './append-owed-audit.js';
 import { authorize } from '../domain/authorization.js';
 import { invalidArgument } from '../domain/domain-error.js';
 import type { Principal } from '../domain/principal.js';
-import { auditPrivilegedRead, verifyAuditChain } from './audit-trail.js';
+import { auditPrivilegedRead, isServiceAnswer, verifyAuditChain } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { listAuditEventsInput, noInput, parseInput, type ListAuditEventsInput } from './inputs.js';
 import { decodePageToken, encodePageToken, tokenCount } from './page-token.js';
@@ -91,50 +91,27 @@ const expectedEvents = async (
     const page = await deps.requests.listAuditRecords(after, RECORDS_PAGE);
     for (const record of page) {
       const id = record.id;
+      const expect = (gap: Omit<AuditGap, 'deletionRequestId'>, owed: boolean): void => {
+        expected.set(gap.key, { ...gap, deletionRequestId: id, owed });
+      };
       record.changes.forEach((change, index) => {
-        const key = changeKey(id, index);
-        const what = `${change.from} → ${change.to}`;
         // Owed by a write of the last minute: its writer's outbox is appending it.
         const owed = index >= record.auditedThrough && change.at.getTime() > owedSince;
-        expected.set(key, {
-          deletionRequestId: id,
-          key,
-          kind: 'STATE_CHANGED',
-          what,
-          at: change.at,
-          owed,
-        });
+        const what = `${change.from} → ${change.to}`;
+        expect({ key: changeKey(id, index), kind: 'STATE_CHANGED', what, at: change.at }, owed);
       });
       // Answers and notices are audited with the change that completes the request.
       const completing = record.changes.findIndex((change) => change.to === 'COMPLETED');
       const completed = record.changes[completing];
-      if (completed !== undefined && completed.at.getTime() >= answersSince) {
-        const owed = completing >= record.auditedThrough && completed.at.getTime() > owedSince;
-        for (const answer of record.answers) {
-          const key = answerKey(id, answer.participant);
-          const what = `${answer.participant}: ${answer.outcome}`;
-          expected.set(key, {
-            deletionRequestId: id,
-            key,
-            kind: 'PARTICIPANT_ANSWERED',
-            what,
-            at: answer.at,
-            owed,
-          });
-        }
-        for (const notice of record.notices) {
-          const key = noticeKey(id, notice.key);
-          const what = `${notice.key} notice`;
-          expected.set(key, {
-            deletionRequestId: id,
-            key,
-            kind: 'NOTICE_SENT',
-            what,
-            at: notice.at,
-            owed,
-          });
-        }
+      if (completed === undefined || completed.at.getTime() < answersSince) continue;
+      const owed = completing >= record.auditedThrough && completed.at.getTime() > owedSince;
+      for (const { participant, outcome, at } of record.answers) {
+        if (!isServiceAnswer(outcome)) continue;
+        const what = `${participant}: ${outcome}`;
+        expect({ key: answerKey(id, participant), kind: 'PARTICIPANT_ANSWERED', what, at }, owed);
       }
+      for (const { key, at } of record.notices)
+        expect({ key: noticeKey(id, key), kind: 'NOTICE_SENT', what: `${key} notice`, at }, owed);
     }
     requests += page.length;
     const last = page.at(-1);

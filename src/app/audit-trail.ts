@@ -74,6 +74,9 @@ export const keyDestroyedEntry = (
   key: `${request.id}#key_destroyed`,
 });
 
+/** Whether an outcome is a linked service's own answer (MANUAL: an administrator's, audited as an admin action). */
+export const isServiceAnswer = (kind: ErasureOutcome['kind']): boolean => kind !== 'MANUAL';
+
 /**
  * The PARTICIPANT_ANSWERED entry of a linked service's final answer about a
  * request: owed by the write that completes the request, once per request
@@ -139,7 +142,7 @@ const entriesOfChange = (
     // What the completion rests on, recorded by the write that completes: each linked
     // service's final answer and each notice the subject was sent (the final one included).
     ...Object.entries(request.participants).flatMap(([participant, step]) =>
-      step.outcome === null || step.outcome.kind === 'MANUAL'
+      step.outcome === null || !isServiceAnswer(step.outcome.kind)
         ? []
         : [
             answerEntry(pseudonymOf, request, {

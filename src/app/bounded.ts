@@ -14,3 +14,16 @@ export const bounded = async <T>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
 };
+
+/** `work`'s value if it settles within `ms`, else `late` (its timer cleared either way). */
+export const within = async <T>(work: Promise<T>, ms: number, late: T): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late), ms);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+};

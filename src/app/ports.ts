@@ -94,10 +94,10 @@ export interface AuditRecords {
   readonly changes: readonly { readonly from: string; readonly to: string; readonly at: Date }[];
   /** How many of the changes the log is known to hold; the rest are owed. */
   readonly auditedThrough: number;
-  /** Linked services' final answers (MANUAL resolutions are admin actions, audited as such). */
+  /** Linked services' recorded outcomes (MANUAL: resolved by an administrator). */
   readonly answers: readonly {
     readonly participant: string;
-    readonly outcome: string;
+    readonly outcome: ErasureOutcome['kind'];
     readonly at: Date;
   }[];
   readonly notices: readonly { readonly key: string; readonly at: Date }[];

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose, { type Connection } from 'mongoose';
 import { classifyMongoError, mongoCall } from './classify-mongo-error.js';
+import { within } from '../../app/bounded.js';
 import { persistenceSpan } from '../../app/telemetry-catalogue.js';
 
 /** Where the database is and how to talk to it. */
@@ -103,22 +104,14 @@ export const serverTraits = (conn: Connection): Promise<ServerTraits> =>
   });
 
 /** Whether the database answers a ping within `timeoutMs` (false on any failure). */
-export const databaseAnswers = async (conn: Connection, timeoutMs: number): Promise<boolean> => {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
+export const databaseAnswers = (conn: Connection, timeoutMs: number): Promise<boolean> => {
   const ping = conn.db?.admin().ping();
   const answered =
     ping?.then(
       (reply) => reply.ok === 1,
       () => false,
     ) ?? Promise.resolve(false);
-  try {
-    return await Promise.race([answered, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(answered, timeoutMs, false);
 };
 
 /** Closes the connection, waiting for running operations. */

@@ -98,9 +98,7 @@ const auditRecordsOf = (
   // Older documents appended every change at once.
   auditedThrough: doc.auditedThrough ?? doc.history.length,
   answers: Object.entries(doc.participants ?? {}).flatMap(([participant, step]) =>
-    step.outcome === null || step.outcome.kind === 'MANUAL'
-      ? []
-      : [{ participant, outcome: step.outcome.kind, at: step.updatedAt }],
+    step.outcome === null ? [] : [{ participant, outcome: step.outcome.kind, at: step.updatedAt }],
   ),
   notices: (doc.sentNotices ?? []).map(({ key, at }) => ({ key, at })),
 });
