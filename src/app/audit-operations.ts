@@ -12,7 +12,8 @@ import { OWED_AUDIT_GRACE_MS } from './append-owed-audit.js';
 import { authorize } from '../domain/authorization.js';
 import { invalidArgument } from '../domain/domain-error.js';
 import type { Principal } from '../domain/principal.js';
-import { auditPrivilegedRead, isServiceAnswer, verifyAuditChain } from './audit-trail.js';
+import { isServiceAnswer } from '../domain/audit-marks.js';
+import { auditPrivilegedRead, verifyAuditChain } from './audit-trail.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { listAuditEventsInput, noInput, parseInput, type ListAuditEventsInput } from './inputs.js';
 import { decodePageToken, encodePageToken, tokenCount } from './page-token.js';
@@ -83,8 +84,8 @@ const expectedEvents = async (
 ): Promise<{ readonly expected: Map<string, AuditGap & { owed: boolean }>; requests: number }> => {
   const expected = new Map<string, AuditGap & { owed: boolean }>();
   const owedSince = deps.clock.now().getTime() - OWED_AUDIT_GRACE_MS;
-  // Requests an earlier version completed have no events of their answers and notices.
-  const answersSince = (await deps.audit.log.answersAuditedSince()).getTime();
+  // Answers and notices an earlier version recorded have no events.
+  const factsSince = (await deps.audit.log.factsAuditedSince()).getTime();
   let requests = 0;
   let after = '';
   for (;;) {
@@ -94,24 +95,26 @@ const expectedEvents = async (
       const expect = (gap: Omit<AuditGap, 'deletionRequestId'>, owed: boolean): void => {
         expected.set(gap.key, { ...gap, deletionRequestId: id, owed });
       };
+      const { audited } = record;
+      // Owed by a write of the last minute: its writer's outbox is appending it.
+      const recent = (at: Date) => at.getTime() > owedSince;
       record.changes.forEach((change, index) => {
-        // Owed by a write of the last minute: its writer's outbox is appending it.
-        const owed = index >= record.auditedThrough && change.at.getTime() > owedSince;
+        const owed = index >= audited.changes && recent(change.at);
         const what = `${change.from} → ${change.to}`;
         expect({ key: changeKey(id, index), kind: 'STATE_CHANGED', what, at: change.at }, owed);
       });
-      // Answers and notices are audited with the change that completes the request.
-      const completing = record.changes.findIndex((change) => change.to === 'COMPLETED');
-      const completed = record.changes[completing];
-      if (completed === undefined || completed.at.getTime() < answersSince) continue;
-      const owed = completing >= record.auditedThrough && completed.at.getTime() > owedSince;
+      const answered = new Set(audited.answers);
       for (const { participant, outcome, at } of record.answers) {
-        if (!isServiceAnswer(outcome)) continue;
+        if (!isServiceAnswer(outcome) || at.getTime() < factsSince) continue;
         const what = `${participant}: ${outcome}`;
+        const owed = !answered.has(participant) && recent(at);
         expect({ key: answerKey(id, participant), kind: 'PARTICIPANT_ANSWERED', what, at }, owed);
       }
-      for (const { key, at } of record.notices)
+      record.notices.forEach(({ key, at }, index) => {
+        if (at.getTime() < factsSince) return;
+        const owed = index >= audited.notices && recent(at);
         expect({ key: noticeKey(id, key), kind: 'NOTICE_SENT', what: `${key} notice`, at }, owed);
+      });
     }
     requests += page.length;
     const last = page.at(-1);
@@ -124,7 +127,7 @@ const expectedEvents = async (
 /**
  * Checks the whole chain (the first broken link) and its completeness: every
  * state change, final answer of a linked service and notice sent that a
- * request records has its event; the ones that do not are named (changes
+ * request records has its event; the ones that do not are named (events
  * owed by a write of the last minute are on their way, counted apart). The
  * records are read before the chain, so an event appended meanwhile is
  * seen. The check is audited after it ran, best effort: a log cut short

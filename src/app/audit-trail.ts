@@ -8,6 +8,15 @@ import {
   type AuditEvent,
   type AuditVerdict,
 } from '../domain/audit-event.js';
+import {
+  auditedWithin,
+  auditsAll,
+  everythingAudited,
+  mergeMarks,
+  NOTHING_AUDITED,
+  serviceAnswers,
+  type AuditMarks,
+} from '../domain/audit-marks.js';
 import type { ErasureOutcome } from '../domain/erasure-steps.js';
 import type { SentNotice } from '../domain/subject-notice.js';
 import type { Operation } from '../domain/authorization.js';
@@ -74,13 +83,9 @@ export const keyDestroyedEntry = (
   key: `${request.id}#key_destroyed`,
 });
 
-/** Whether an outcome is a linked service's own answer (MANUAL: an administrator's, audited as an admin action). */
-export const isServiceAnswer = (kind: ErasureOutcome['kind']): boolean => kind !== 'MANUAL';
-
 /**
  * The PARTICIPANT_ANSWERED entry of a linked service's final answer about a
- * request: owed by the write that completes the request, once per request
- * and service.
+ * request: owed by the write that records it, once per request and service.
  */
 export const answerEntry = (
   pseudonymOf: (subjectId: SubjectId) => string,
@@ -103,8 +108,8 @@ export const answerEntry = (
 
 /**
  * The NOTICE_SENT entry of a notice to the subject, sent or given up: owed
- * by the write that completes the request, once per request and notice.
- * Never the address.
+ * by the write that records it, once per request and notice. Never the
+ * address.
  */
 export const noticeEntry = (
   pseudonymOf: (subjectId: SubjectId) => string,
@@ -125,37 +130,46 @@ export const noticeEntry = (
   key: noticeKey(request.id, sent.key),
 });
 
-/**
- * The entries the `index`-th change of a request owes the log: its
- * STATE_CHANGED entry; for the change that completes the request, before it
- * each linked service's final answer and each notice sent, and after it
- * KEY_DESTROYED (the purge records all of them in that one write).
- */
+/** The entries the `index`-th change of a request owes the log: its STATE_CHANGED entry, then KEY_DESTROYED for the change that completes it once its key is destroyed. */
 const entriesOfChange = (
   pseudonymOf: (subjectId: SubjectId) => string,
   request: DeletionRequest,
   owed: { readonly change: StateChange; readonly index: number },
 ): AuditEntry[] => {
   const destroyedAt = request.subjectKeyDestroyedAt;
-  if (owed.change.to !== 'COMPLETED') return [transitionEntry(pseudonymOf, request, owed)];
   return [
-    // What the completion rests on, recorded by the write that completes: each linked
-    // service's final answer and each notice the subject was sent (the final one included).
-    ...Object.entries(request.participants).flatMap(([participant, step]) =>
-      step.outcome === null || !isServiceAnswer(step.outcome.kind)
-        ? []
-        : [
-            answerEntry(pseudonymOf, request, {
-              participant,
-              outcome: step.outcome,
-              at: step.updatedAt,
-              actor: systemActor('purge-worker'),
-            }),
-          ],
-    ),
-    ...request.sentNotices.map((sent) => noticeEntry(pseudonymOf, request, sent)),
     transitionEntry(pseudonymOf, request, owed),
-    ...(destroyedAt !== null ? [keyDestroyedEntry(pseudonymOf, request, destroyedAt)] : []),
+    ...(owed.change.to === 'COMPLETED' && destroyedAt !== null
+      ? [keyDestroyedEntry(pseudonymOf, request, destroyedAt)]
+      : []),
+  ];
+};
+
+/**
+ * The entries a request owes the log past `from`, in the order they go in:
+ * each linked service's final answer, each notice sent, each state change
+ * (the answers and the final notice the completing write records go in
+ * before COMPLETED). Each sequence in its own order, so the last of one in
+ * the log means all of it before is.
+ */
+const owedEntries = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: DeletionRequest,
+  from: AuditMarks,
+): AuditEntry[] => {
+  const answered = new Set(from.answers);
+  return [
+    ...serviceAnswers(request)
+      .filter(({ participant }) => !answered.has(participant))
+      .map((answer) =>
+        answerEntry(pseudonymOf, request, { ...answer, actor: systemActor('purge-worker') }),
+      ),
+    ...request.sentNotices
+      .slice(from.notices)
+      .map((sent) => noticeEntry(pseudonymOf, request, sent)),
+    ...request.history.flatMap((change, index) =>
+      index < from.changes ? [] : entriesOfChange(pseudonymOf, request, { change, index }),
+    ),
   ];
 };
 
@@ -165,105 +179,143 @@ const GATHER_MS = 25;
 const REMEMBERED = 10_000;
 
 /**
- * The audit outbox of one replica. A change is owed to the log in the same
- * write that makes it (the request's history past `auditedThrough`); what is
- * owed goes to the log in groups (one insert per group, see the log), and
- * what went is remembered here, so the request's next write records it
- * (no write of its own). A failed append leaves the changes owed on the
- * request: the worker appends them (`appendOwedAudit`), so none is lost.
+ * The audit outbox of one replica. A fact (state change, notice sent, final
+ * answer) is owed to the log in the same write that records it (past the
+ * request's `audited` marks); what is owed goes to the log in groups (one
+ * insert per group, see the log), and what went is remembered here, so the
+ * request's next write records it (no write of its own). A failed append
+ * leaves the facts owed on the request: the worker appends them
+ * (`appendOwedAudit`), so none is lost.
  */
 export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
-  /** Per request, how many of its changes are in the log (`done`), or handed to the outbox (`asked`). */
-  const done = rememberedCounts(REMEMBERED);
-  const asked = rememberedCounts(REMEMBERED);
-  const entriesOf = (request: DeletionRequest, index: number): AuditEntry[] => {
-    const change = request.history[index];
-    return change === undefined
-      ? []
-      : entriesOfChange(audit.pseudonymOf, request, { change, index });
-  };
+  /** Per request, what of it is in the log (`done`), or handed to the outbox (`asked`). */
+  const done = rememberedMarks(REMEMBERED);
+  const asked = rememberedMarks(REMEMBERED);
+  /** Whether the log holds the entry with this key; false when there is none. */
+  const holds = async (entry: AuditEntry | undefined): Promise<boolean> =>
+    entry !== undefined && (await audit.log.has(entry.key));
   /**
-   * Where the changes this replica must append start: past those it knows in
-   * the log, and past those earlier writes made (before `madeFrom`) when the
-   * last of them is in the log. A request's entries go in in order, each
+   * Where the facts this replica must append start: past those it knows in
+   * the log, and past those earlier writes recorded (`made`) when the last
+   * of their sequence is in the log. A request's entries go in in order, each
    * append after those before it are in, so the last one in means all are:
    * one read, where appending them again would cost two round trips each
-   * (another replica wrote the request before, and appended them).
+   * (another replica wrote the request before, and appended them); each
+   * answer (a set, not a sequence) is looked up alone.
    */
-  const appendFrom = async (request: DeletionRequest, madeFrom: number): Promise<number> => {
-    const from = Math.max(request.auditedThrough, done.get(request.id));
-    const made = Math.min(madeFrom, request.history.length);
-    if (from >= made) return from;
-    const last = entriesOf(request, made - 1).at(-1);
-    return last !== undefined && (await audit.log.has(last.key)) ? made : from;
+  const appendFrom = async (request: DeletionRequest, made: AuditMarks): Promise<AuditMarks> => {
+    const from = auditedWithin(request, mergeMarks(request.audited, done.get(request.id)));
+    const earlier = auditedWithin(request, made);
+    const lastChange = request.history[earlier.changes - 1];
+    const lastNotice = request.sentNotices[earlier.notices - 1];
+    const answered = new Set(from.answers);
+    const unknown = earlier.answers.filter((participant) => !answered.has(participant));
+    const [changes, notices, ...answers] = await Promise.all([
+      from.changes < earlier.changes &&
+        lastChange !== undefined &&
+        holds(
+          entriesOfChange(audit.pseudonymOf, request, {
+            change: lastChange,
+            index: earlier.changes - 1,
+          }).at(-1),
+        ),
+      from.notices < earlier.notices &&
+        lastNotice !== undefined &&
+        holds(noticeEntry(audit.pseudonymOf, request, lastNotice)),
+      ...unknown.map((participant) => audit.log.has(answerKey(request.id, participant))),
+    ]);
+    return {
+      changes: changes ? earlier.changes : from.changes,
+      notices: notices ? earlier.notices : from.notices,
+      answers: [...from.answers, ...unknown.filter((_, index) => answers[index] === true)],
+    };
   };
-  /** Appends the entries of the request's changes from `from` on, all in this tick (one group). */
-  const appendRange = async (request: DeletionRequest, from: number): Promise<void> => {
-    const entries = request.history.flatMap((_, index) =>
-      index < from ? [] : entriesOf(request, index),
-    );
+  /** Appends the entries the request owes past `from`, all in this tick (one group); how many. */
+  const appendRange = async (request: DeletionRequest, from: AuditMarks): Promise<number> => {
+    const entries = owedEntries(audit.pseudonymOf, request, from);
     await Promise.all(entries.map((entry) => audit.log.append(entry)));
-    done.raise(request.id, request.history.length);
+    done.raise(request.id, everythingAudited(request));
+    return entries.length;
   };
-  /** A request's changes to append, and where the changes its last write made start. */
-  let gathering: { readonly request: DeletionRequest; readonly madeFrom: number }[] = [];
+  /**
+   * The requests whose facts to append, each at its latest version written
+   * here, with what of them writes before the first of these recorded.
+   */
+  let gathering = new Map<
+    string,
+    { readonly request: DeletionRequest; readonly made: AuditMarks }
+  >();
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   /** Settles when the group gathering now has gone to the log. */
   let gathered: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** Per request, its append under way: a later one of the same request starts after it. */
+  const underWay = new Map<string, Promise<unknown>>();
   /**
-   * Appends what the group owes and then `after`, all handed to the log in
-   * one tick (one insert, in this order). A request whose append failed
-   * still owes it: its next write hands it over again, or the worker
-   * appends it. Throws only when `after` failed.
+   * Appends what the group owes and then `after`, handed to the log together
+   * (one insert, in this order), but for a request with an append under way
+   * here: its facts go once that one is in (or failed), so that this replica
+   * never hands the log a fact twice. A request whose append failed still
+   * owes it: its next write hands it over again, or the worker appends it.
+   * Throws only when `after` failed.
    */
   const appendGroup = async (
-    group: typeof gathering,
+    group: readonly { readonly request: DeletionRequest; readonly made: AuditMarks }[],
     after: AuditEntry | undefined,
   ): Promise<void> => {
     const failed = (request: DeletionRequest) => (error: unknown) => {
       asked.forget(request.id);
       audit.onFailure(error, request);
     };
-    const starts = await Promise.all(
-      group.map(({ request, madeFrom }) => appendFrom(request, madeFrom).catch(failed(request))),
-    );
-    const owed = group.map(({ request }, index) => {
-      const from = starts[index];
-      return from === undefined ? undefined : appendRange(request, from).catch(failed(request));
+    /** Appends what the request owes once its append under way is in (or failed), so it is known here. */
+    const appendOne = async (request: DeletionRequest, made: AuditMarks): Promise<void> => {
+      const before = underWay.get(request.id);
+      if (before !== undefined) await before;
+      await appendRange(request, await appendFrom(request, made));
+    };
+    const owed = group.map(({ request, made }) => {
+      const appending = appendOne(request, made).catch(failed(request));
+      underWay.set(request.id, appending);
+      void appending.then(() => {
+        if (underWay.get(request.id) === appending) underWay.delete(request.id);
+      });
+      return appending;
     });
     await Promise.all([...owed, after === undefined ? undefined : audit.log.append(after)]);
   };
   const flush = (after?: AuditEntry): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
-    const group = gathering;
+    const group = [...gathering.values()];
     const waiting = gathered;
-    gathering = [];
+    gathering = new Map();
     gathered = undefined;
     const appended = appendGroup(group, after);
     flushing = Promise.all([flushing, appended.catch(() => undefined)]).then(() => undefined);
     void flushing.then(() => waiting?.resolve());
     return Promise.all([flushing, appended]).then(() => undefined);
   };
-  const owe = (request: DeletionRequest, madeFrom: number): void => {
+  const owe = (request: DeletionRequest, made: AuditMarks): void => {
     // Handed over already (an append in flight): a later write of the same request adds nothing.
-    if (request.history.length <= Math.max(asked.get(request.id), request.auditedThrough)) return;
-    asked.raise(request.id, request.history.length);
-    gathering.push({ request, madeFrom });
+    if (auditsAll(request, mergeMarks(asked.get(request.id), request.audited))) return;
+    asked.raise(request.id, everythingAudited(request));
+    const earlier = gathering.get(request.id);
+    // Gathering already: its latest version holds every fact of the earlier one.
+    if (earlier === undefined || earlier.request.version < request.version)
+      gathering.set(request.id, { request, made: earlier?.made ?? made });
     gathered ??= settleable();
     timer ??= setTimeout(() => void flush(), GATHER_MS).unref();
   };
   return {
     owe,
     appendOwed: async (request) =>
-      appendRange(request, await appendFrom(request, request.history.length)),
+      appendRange(request, await appendFrom(request, everythingAudited(request))),
     appendAfter: async (request, entry) => {
-      owe(request, request.history.length);
+      owe(request, everythingAudited(request));
       await flush(entry);
     },
     appended: () => gathered?.promise ?? flushing,
-    knownThrough: (id) => done.get(id),
+    known: (id) => done.get(id),
     flush: () => flush(),
   };
 };
@@ -277,28 +329,28 @@ const settleable = (): { readonly promise: Promise<void>; readonly resolve: () =
   return { promise, resolve };
 };
 
-/** Counts per key that only grow, the least recently raised forgotten past `max` keys. */
-const rememberedCounts = (max: number) => {
-  const counts = new Map<string, number>();
+/** Audit marks per request that only grow, the least recently raised forgotten past `max` requests. */
+const rememberedMarks = (max: number) => {
+  const marks = new Map<string, AuditMarks>();
   return {
-    get: (key: string): number => counts.get(key) ?? 0,
-    raise: (key: string, count: number): void => {
-      if ((counts.get(key) ?? 0) >= count) return;
-      counts.delete(key);
-      counts.set(key, count);
-      if (counts.size > max) counts.delete(counts.keys().next().value ?? '');
+    get: (key: string): AuditMarks => marks.get(key) ?? NOTHING_AUDITED,
+    raise: (key: string, raised: AuditMarks): void => {
+      const merged = mergeMarks(marks.get(key) ?? NOTHING_AUDITED, raised);
+      marks.delete(key);
+      marks.set(key, merged);
+      if (marks.size > max) marks.delete(marks.keys().next().value ?? '');
     },
     forget: (key: string): void => {
-      counts.delete(key);
+      marks.delete(key);
     },
   };
 };
 
 /**
- * The repository, owing every state change it stores to the audit log in
- * the same write (the change is in the history; `auditedThrough` says how
- * far the log is known to have it), then handing it to the outbox. The
- * changes the outbox appended since are recorded in the same write.
+ * The repository, owing every fact it stores (state change, notice sent,
+ * final answer) to the audit log in the same write (past the request's
+ * `audited` marks), then handing it to the outbox. What the outbox appended
+ * since is recorded in the same write.
  */
 export const auditTransitions = (
   requests: DeletionRequestRepository,
@@ -306,11 +358,10 @@ export const auditTransitions = (
 ): DeletionRequestRepository => ({
   ...requests,
   update: async (next, previous) => {
-    const known = Math.min(outbox.knownThrough(next.id), next.history.length);
-    const recorded = { ...next, auditedThrough: Math.max(next.auditedThrough, known) };
+    const audited = auditedWithin(next, mergeMarks(next.audited, outbox.known(next.id)));
+    const recorded = { ...next, audited };
     const written = await requests.update(recorded, previous);
-    if (written && recorded.auditedThrough < recorded.history.length)
-      outbox.owe(recorded, previous.history.length);
+    if (written && !auditsAll(recorded, audited)) outbox.owe(recorded, everythingAudited(previous));
     return written;
   },
 });

@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditEvent, AuditFilter } from '../domain/audit-event.js';
+import type { AuditMarks } from '../domain/audit-marks.js';
 import type { BreakerState, PauseReason } from '../domain/erasure-breaker.js';
 import type { DeletionRequest, TraceLink } from '../domain/deletion-request.js';
 import type { DeletionState } from '../domain/deletion-state.js';
@@ -92,8 +93,8 @@ export interface DeletionRequestRepository {
 export interface AuditRecords {
   readonly id: DeletionRequestId;
   readonly changes: readonly { readonly from: string; readonly to: string; readonly at: Date }[];
-  /** How many of the changes the log is known to hold; the rest are owed. */
-  readonly auditedThrough: number;
+  /** How far the log is known to hold them; the rest is owed. */
+  readonly audited: AuditMarks;
   /** Linked services' recorded outcomes (MANUAL: resolved by an administrator). */
   readonly answers: readonly {
     readonly participant: string;
@@ -229,24 +230,28 @@ export interface AuditLog {
   /** Events matching `filter` in sequence order after `after`, at most `limit`. */
   list(filter: AuditFilter, after: number, limit: number): Promise<AuditEvent[]>;
   /**
-   * Since when the log holds every final answer and notice (this version's
-   * first start on the database): older ones were recorded without events.
+   * Since when the log holds every final answer and notice (the first start
+   * of a version that audits each on the database): older ones were
+   * recorded without events.
    */
-  answersAuditedSince(): Promise<Date>;
+  factsAuditedSince(): Promise<Date>;
 }
 
-/** The changes of requests owed to the audit log, appended in groups. */
+/** The facts of requests owed to the audit log, appended in groups. */
 export interface AuditOutbox {
   /**
-   * Appends the changes `request` owes (those past `auditedThrough`) soon,
-   * with others; never throws. Changes before `madeFrom` were made by earlier
+   * Appends the facts `request` owes (those past its `audited` marks) soon,
+   * with others; never throws. Those `made` covers were recorded by earlier
    * writes, maybe of another replica that appended them already.
    */
-  owe(request: DeletionRequest, madeFrom: number): void;
-  /** Appends the changes `request` owes now (made by earlier writes); throws when the log is away. */
-  appendOwed(request: DeletionRequest): Promise<void>;
+  owe(request: DeletionRequest, made: AuditMarks): void;
   /**
-   * Appends `entry` after the changes `request` owes (with what else is
+   * Appends the facts `request` owes now (made by earlier writes) that the
+   * log does not hold; how many it appended. Throws when the log is away.
+   */
+  appendOwed(request: DeletionRequest): Promise<number>;
+  /**
+   * Appends `entry` after the facts `request` owes (with what else is
    * gathering, in one group): its last event. Throws when the log is away.
    */
   appendAfter(request: DeletionRequest, entry: AuditEntry): Promise<void>;
@@ -255,8 +260,8 @@ export interface AuditOutbox {
    * failed to: it stays owed), without cutting the gathering short.
    */
   appended(): Promise<void>;
-  /** How many changes of the request this replica knows to be in the log. */
-  knownThrough(id: DeletionRequest['id']): number;
+  /** What of the request this replica knows to be in the log. */
+  known(id: DeletionRequest['id']): AuditMarks;
   /** Appends what is still gathering (at shutdown). */
   flush(): Promise<void>;
 }

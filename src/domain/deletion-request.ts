@@ -1,3 +1,4 @@
+import { NOTHING_AUDITED, type AuditMarks } from './audit-marks.js';
 import { invalidState } from './domain-error.js';
 import { canTransition, type DeletionState } from './deletion-state.js';
 import type { LocalErasureRecord, SignedErasureReport } from './erasure-report.js';
@@ -139,11 +140,12 @@ export interface DeletionRequest {
   readonly createdIn: TraceLink;
   readonly history: readonly StateChange[];
   /**
-   * How many changes of `history` are known to be in the audit log. The rest
-   * are owed: written with the change itself, appended from here (by the
-   * writer, or by the worker when the writer died first), so none is lost.
+   * How far the audit log is known to hold the request's changes, notices
+   * sent and final answers. The rest is owed: written with the fact itself,
+   * appended from here (by the writer, or by the worker when the writer died
+   * first), so none is lost.
    */
-  readonly auditedThrough: number;
+  readonly audited: AuditMarks;
 }
 
 /** Who, when and in which trace a change happens. */
@@ -247,7 +249,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     requestFingerprint: init.requestFingerprint,
     createdIn: init.trace ?? { traceId: '', spanId: '' },
     history: [],
-    auditedThrough: 0,
+    audited: NOTHING_AUDITED,
   };
   return oweNoticeOfState(created, init.now);
 };

@@ -14,7 +14,7 @@ export interface HousekeepingRun {
   readonly swept: number;
   /** Dev mailbox messages deleted. */
   readonly mailboxExpired: number;
-  /** Requests whose owed state changes this run appended to the audit log (their writer did not). */
+  /** Requests whose owed facts this run appended to the audit log (their writer did not). */
   readonly audited: number;
 }
 
@@ -23,7 +23,7 @@ export interface HousekeepingRun {
  * (taken or renewed first; others skip the run): a warning log line per open request near
  * its legal deadline (what a log alert matches, beside the
  * `deletion.requests.near_deadline` gauge), the retention sweep, the
- * expiry of dev mailbox messages, and the audit events requests still owe. Each part runs even if another failed; the
+ * expiry of dev mailbox messages, and (first) the audit events requests still owe. Each part runs even if another failed; the
  * run then rejects with the first failure (the periodic task logs it).
  */
 export const housekeeping =
@@ -43,12 +43,13 @@ export const housekeeping =
     const { logger } = options;
     if (!(await options.lease()))
       return { held: false, nearDeadline: 0, swept: 0, mailboxExpired: 0, audited: 0 };
-    const [warnings, swept, mailboxExpired, audited] = await Promise.allSettled([
+    // What requests owe the log first: the retention sweep waits for a request to owe nothing.
+    const [audited] = await Promise.allSettled([appendOwedAudit(deps)]);
+    const [warnings, swept, mailboxExpired] = await Promise.allSettled([
       findDeadlineWarnings(deps, options.warningMs),
       sweepRetention(deps),
       options.expireMailbox?.(new Date(deps.clock.now().getTime() - options.mailboxRetentionMs)) ??
         Promise.resolve(0),
-      appendOwedAudit(deps),
     ]);
     if (warnings.status === 'fulfilled')
       for (const warning of warnings.value)
@@ -71,7 +72,7 @@ export const housekeeping =
     if (audited.status === 'fulfilled' && audited.value > 0)
       logger.warn(
         { audited: audited.value },
-        'state changes appended to the audit log after their writer did not',
+        'facts appended to the audit log after their writer did not',
       );
     const failed = [warnings, swept, mailboxExpired, audited].find(
       (part) => part.status === 'rejected',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyErasureReport } from '../../clients/erasure-report/verify-erasure-report.js';
 import { verifyAuditChain } from '../../src/app/audit-trail.js';
+import { everythingAudited } from '../../src/domain/audit-marks.js';
 import type { WriteProtocol } from '../../src/persistence/mongo/request-writes.js';
 import {
   participantsConfig,
@@ -35,7 +36,7 @@ describe.each<WriteProtocol>(['compare-and-set', 'version-claims'])(
       const stored = await t.app.deps.requests.findById(id);
       expect(stored).toMatchObject({ state: 'COMPLETED', accountSynced: true });
       expect(stored?.subjectKeyDestroyedAt).not.toBeNull();
-      expect(stored?.auditedThrough).toBe(stored?.history.length);
+      expect(stored?.audited).toEqual(stored && everythingAudited(stored));
       expect(stored?.localErasure).toMatchObject({ accounts: 1, sessions: 0 });
       const publicKey = await (
         await fetch(`http://127.0.0.1:${String(t.ports.http)}/erasure-report-key`)

@@ -1,7 +1,9 @@
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
-import { changeKey } from '../../src/domain/audit-event.js';
+import { changeKey, noticeKey } from '../../src/domain/audit-event.js';
+import { everythingAudited } from '../../src/domain/audit-marks.js';
+import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
 import { startCuttableProxy } from '../support/cuttable-proxy.js';
 import {
   participantsConfig,
@@ -148,6 +150,107 @@ describe('audit completeness under faults', () => {
 
     const verdict = await t.client.verifyAuditLog({}, admin);
     expect(verdict).toMatchObject({ intact: true, complete: true, gapCount: '0' });
+  });
+
+  it('records the answers and notices of requests that never complete', async () => {
+    const crm = await startFakeParticipant('crm');
+    const billing = await startFakeParticipant('billing', { failFirst: 1000 });
+    cleanup(() => Promise.all([crm, billing].map((fake) => fake[Symbol.asyncDispose]())));
+    const t = await startTestApp({
+      PARTICIPANTS: participantsConfig([crm, billing]),
+      MAX_ATTEMPTS: '2',
+      GRACE_PERIOD_SECONDS: '60',
+    });
+    cleanup(() => t[Symbol.asyncDispose]());
+    // One needs attention: crm answered, billing never will.
+    const stuck = await t.scheduled({ prefix: 'stuck' });
+    // One is restored by its subject: its last notice goes after its last change.
+    const restored = await t.scheduled({ prefix: 'restored' });
+    await t.client.undeleteDeletionRequest({ name: restored.name }, restored.cast.self);
+    t.clock.advance(61_000);
+    const stateOf = async () => (await t.app.deps.requests.findById(stuck.id))?.state;
+    for (let pass = 0; pass < 10 && (await stateOf()) !== 'NEEDS_ATTENTION'; pass += 1) {
+      await t.app.runWorkerPass();
+      t.clock.advance(30_000);
+    }
+    await t.app.deps.audit.outbox.flush();
+    expect((await t.app.deps.requests.findById(stuck.id))?.state).toBe('NEEDS_ATTENTION');
+    expect((await t.app.deps.requests.findById(restored.id))?.sentNotices).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'RESTORED', outcome: 'SENT' })]),
+    );
+
+    const admin = await adminAuth('auditor-di');
+    const eventsOf = async (request: { readonly name: string }) =>
+      (await t.client.listAuditEvents({ deletionRequest: request.name, pageSize: 200 }, admin))
+        .auditEvents;
+    const answers = (await eventsOf(stuck))
+      .filter((event) => event.kind === AuditEventKind.AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED)
+      .map((event) => `${event.details.participant ?? ''}:${event.details.outcome ?? ''}`);
+    expect(answers).toEqual(['crm:ERASED']);
+    const notices = (await eventsOf(restored))
+      .filter((event) => event.kind === AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT)
+      .map((event) => `${event.details.kind ?? ''}:${event.details.outcome ?? ''}`);
+    expect(notices).toEqual(expect.arrayContaining(['SCHEDULED:SENT', 'RESTORED:SENT']));
+
+    // Each once, and the log holds everything the requests record. The notice sent after the
+    // last change has no later write to record it in: housekeeping does, appending nothing.
+    t.clock.advance(OWED_AUDIT_GRACE_MS + 1000);
+    expect(await t.app.runHousekeeping()).toMatchObject({ audited: 0 });
+    for (const { id } of [stuck, restored]) {
+      const settled = await t.app.deps.requests.findById(id);
+      expect(settled?.audited).toEqual(settled && everythingAudited(settled));
+    }
+    const keys = (await t.app.audit.log.read(0, 10_000)).map((event) => event.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    const verdict = await t.client.verifyAuditLog({}, admin);
+    expect(verdict).toMatchObject({ intact: true, complete: true, gapCount: '0', eventsOwed: '0' });
+  });
+
+  it('names a notice whose writer died before appending it, and appends it after the grace', async () => {
+    const t = await startTestApp();
+    cleanup(() => t[Symbol.asyncDispose]());
+    // A writer that recorded a notice and died before its outbox appended it: the raw repository.
+    const raw = createMongoDeletionRepository(t.app.connection, t.app.subjectData.cipher);
+    const request = aDeletionRequest({ createdAt: t.clock.now() });
+    await raw.insert(request);
+    const told = {
+      ...request,
+      version: request.version + 1,
+      sentNotices: [
+        {
+          key: 'RECEIPT',
+          kind: 'RECEIPT' as const,
+          outcome: 'SENT' as const,
+          channel: 'email',
+          messageId: null,
+          at: t.clock.now(),
+        },
+      ],
+    };
+    expect(await raw.update(told, request)).toBe(true);
+
+    const admin = await adminAuth('auditor-ed');
+    const key = noticeKey(request.id, 'RECEIPT');
+    expect(await t.client.verifyAuditLog({}, admin)).toMatchObject({
+      complete: true,
+      eventsOwed: '1',
+    });
+    t.clock.advance(OWED_AUDIT_GRACE_MS + 1000);
+    const gap = await t.client.verifyAuditLog({}, admin);
+    expect(gap).toMatchObject({ complete: false, gapCount: '1' });
+    expect(gap.gaps).toEqual([
+      expect.objectContaining({ key, kind: AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT }),
+    ]);
+
+    expect(await t.app.runHousekeeping()).toMatchObject({ audited: 1 });
+    expect((await t.app.deps.requests.findById(request.id))?.audited.notices).toBe(1);
+    expect(await t.client.verifyAuditLog({}, admin)).toMatchObject({
+      complete: true,
+      gapCount: '0',
+      eventsOwed: '0',
+    });
+    const logged = (await t.app.audit.log.read(0, 10_000)).filter((event) => event.key === key);
+    expect(logged).toHaveLength(1);
   });
 
   it('does not count the answers and notices an earlier version recorded without events', async () => {

@@ -321,7 +321,7 @@ describe('the audit log', () => {
       const logged = async () =>
         (await t.app.audit.log.read(0, 10_000)).filter((event) => event.key === key);
       expect(await logged()).toHaveLength(0);
-      expect((await t.app.deps.requests.findById(request.id))?.auditedThrough).toBe(0);
+      expect((await t.app.deps.requests.findById(request.id))?.audited.changes).toBe(0);
 
       // Within a minute it may still be its writer's to append; after that the worker's.
       expect(await t.app.runHousekeeping()).toMatchObject({ audited: 0 });
@@ -330,7 +330,10 @@ describe('the audit log', () => {
 
       expect(await logged()).toHaveLength(1);
       const recorded = await t.app.deps.requests.findById(request.id);
-      expect(recorded).toMatchObject({ auditedThrough: 1, updatedAt: cancelled.updatedAt });
+      expect(recorded).toMatchObject({
+        audited: { changes: 1 },
+        updatedAt: cancelled.updatedAt,
+      });
       expect(await t.app.runHousekeeping()).toMatchObject({ audited: 0 });
       expect(await verifyAuditChain(t.app.audit.log, t.app.audit.seal)).toMatchObject({
         intact: true,

@@ -1,3 +1,4 @@
+import { auditDueAt, isServiceAnswer, type AuditMarks } from '../../domain/audit-marks.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
 import { contactFrom } from '../../domain/notices.js';
@@ -146,8 +147,10 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
     traceId: c.traceId,
     spanId: c.spanId,
   })),
-  auditedThrough: r.auditedThrough,
-  auditDueAt: r.history[r.auditedThrough]?.at ?? null,
+  auditedThrough: r.audited.changes,
+  auditedNotices: r.audited.notices,
+  auditedAnswers: [...r.audited.answers],
+  auditDueAt: auditDueAt(r),
   activeKey: activeKeyOf(r),
 });
 
@@ -269,5 +272,33 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
     // Stored before span ids were kept: no span to link to.
     spanId: c.spanId ?? '',
   })),
-  auditedThrough: d.auditedThrough ?? d.history.length,
+  audited: auditMarksOf(d),
+});
+
+/**
+ * The audit marks a stored request records. A document written before notices
+ * and answers had marks (no `auditedNotices`) was written when they were
+ * audited only with a completion, or not at all (see the log's
+ * `facts_audited_since`): they count as in; so do the changes of one written
+ * when every change was appended at once (no `auditedThrough`).
+ */
+export const auditMarksOf = (
+  d: Pick<
+    DeletionRequestDocument,
+    | 'history'
+    | 'auditedThrough'
+    | 'auditedNotices'
+    | 'auditedAnswers'
+    | 'participants'
+    | 'sentNotices'
+  >,
+): AuditMarks => ({
+  changes: d.auditedThrough ?? d.history.length,
+  notices: d.auditedNotices ?? (d.sentNotices ?? []).length,
+  answers:
+    d.auditedNotices === undefined
+      ? Object.entries(d.participants ?? {}).flatMap(([participant, step]) =>
+          step.outcome === null || !isServiceAnswer(step.outcome.kind) ? [] : [participant],
+        )
+      : [...(d.auditedAnswers ?? [])],
 });

@@ -147,9 +147,13 @@ export interface DeletionRequestDocument {
   createTraceId?: string;
   createSpanId?: string;
   history: StateChangeDocument[];
-  /** Absent on documents written when every change was appended to the audit log at once. */
+  /** Changes known in the audit log; absent on documents written when every change was appended at once. */
   auditedThrough?: number;
-  /** When the first change not known in the audit log was made (null: none owed): what the worker queries by. */
+  /** Sent notices known in the audit log; absent on documents older than their events. */
+  auditedNotices?: number;
+  /** Linked services whose final answer is known in the audit log; absent on documents older than their events. */
+  auditedAnswers?: string[];
+  /** When the first fact not known in the audit log was recorded (null: none owed): what the worker queries by. */
   auditDueAt?: Date | null;
   /** The subject id while the request is active, else `closed:<id>`: one active request per subject. */
   activeKey: string;
@@ -455,6 +459,8 @@ const deletionRequestSchema = new Schema<DeletionRequestDocument>(
     createSpanId: { type: String, default: '' },
     history: { type: [stateChangeSchema], default: [] },
     auditedThrough: { type: Number, min: 0 },
+    auditedNotices: { type: Number, min: 0 },
+    auditedAnswers: { type: [String], default: undefined },
     auditDueAt: nullable(Date),
     activeKey: requiredString,
   },

@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { mongoCall } from './classify-mongo-error.js';
 import { DELETION_REQUESTS, deletionRequestIndexes } from './deletion-request-model.js';
-import { AUDIT_EVENTS, auditEventIndexes, markAnswersAudited } from './mongo-audit-log.js';
+import { AUDIT_EVENTS, auditEventIndexes, markFactsAudited } from './mongo-audit-log.js';
 import type { AccountCollectionNames } from './mongo-account-directory.js';
 import { RATE_LIMITS, rateLimitIndexes } from './mongo-rate-limiter.js';
 import { RATE_LIMIT_SLOTS, rateLimitSlotIndexes } from './rate-limit-slots.js';
@@ -75,7 +75,7 @@ export const migrate = (conn: Connection, names: AccountCollectionNames): Promis
       }
     }
     await deriveWorkFlags(conn);
-    await markAnswersAudited(conn);
+    await markFactsAudited(conn);
     for (const [collection, index] of retired) {
       if ((await indexNames(conn, collection)).includes(index))
         await conn.collection(collection).dropIndex(index);

@@ -122,15 +122,20 @@ const insertedBefore = async (insert: () => Promise<unknown>): Promise<number | 
 /** Facts about the log itself, by `_id`. */
 export const AUDIT_META = 'audit_meta';
 
-/** Since when final answers and notices are audited: the first start of a version that does it. */
-export const ANSWERS_AUDITED_SINCE = 'answers_audited_since';
+/**
+ * Since when every final answer and notice is audited, owed by the write
+ * that records it: the first start of a version that does it. (An earlier
+ * version, marked `answers_audited_since`, audited them only with a
+ * completion: requests that never completed lack theirs.)
+ */
+export const FACTS_AUDITED_SINCE = 'facts_audited_since';
 
 /** Records, once, that final answers and notices are audited from now on (at every start). */
-export const markAnswersAudited = async (conn: Connection): Promise<void> => {
+export const markFactsAudited = async (conn: Connection): Promise<void> => {
   await conn
     .collection<{ _id: string; at: Date }>(AUDIT_META)
     .updateOne(
-      { _id: ANSWERS_AUDITED_SINCE },
+      { _id: FACTS_AUDITED_SINCE },
       { $setOnInsert: { at: new Date() } },
       { upsert: true },
     );
@@ -300,12 +305,12 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
           toEvent,
         ),
       ),
-    answersAuditedSince: () =>
+    factsAuditedSince: () =>
       mongoCall(
-        persistenceSpan('audit_events', 'answers_audited_since'),
+        persistenceSpan('audit_events', 'facts_audited_since'),
         {},
         // Not marked (a database no replica of this version started on): from now.
-        async () => (await meta.findOne({ _id: ANSWERS_AUDITED_SINCE }))?.at ?? new Date(),
+        async () => (await meta.findOne({ _id: FACTS_AUDITED_SINCE }))?.at ?? new Date(),
       ),
   };
 };

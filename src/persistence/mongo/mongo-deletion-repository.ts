@@ -16,7 +16,7 @@ import {
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
-import { toDocument, toDomain } from './deletion-request-mapper.js';
+import { auditMarksOf, toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
 import { changeOf } from './request-change.js';
 import { createCompareAndSetWrites, reserveAttempt, type WriteProtocol } from './request-writes.js';
@@ -86,17 +86,21 @@ const refusal = async (
 
 const withId = (id: string) => ({ [attributeKeys.requestId]: id });
 
+/** The fields of a stored request that say what calls for audit events, and what is in. */
+type AuditMarkedFields =
+  | '_id'
+  | 'history'
+  | 'auditedThrough'
+  | 'auditedNotices'
+  | 'auditedAnswers'
+  | 'participants'
+  | 'sentNotices';
+
 /** What a stored request records that calls for audit events. */
-const auditRecordsOf = (
-  doc: Pick<
-    DeletionRequestDocument,
-    '_id' | 'history' | 'auditedThrough' | 'participants' | 'sentNotices'
-  >,
-): AuditRecords => ({
+const auditRecordsOf = (doc: Pick<DeletionRequestDocument, AuditMarkedFields>): AuditRecords => ({
   id: doc._id as DeletionRequestId,
   changes: doc.history.map(({ from, to, at }) => ({ from, to, at })),
-  // Older documents appended every change at once.
-  auditedThrough: doc.auditedThrough ?? doc.history.length,
+  audited: auditMarksOf(doc),
   answers: Object.entries(doc.participants ?? {}).flatMap(([participant, step]) =>
     step.outcome === null ? [] : [{ participant, outcome: step.outcome.kind, at: step.updatedAt }],
   ),
@@ -336,13 +340,15 @@ export const createMongoDeletionRepository = (
           .find({ _id: { $gt: afterId } })
           .sort({ _id: 1 })
           .limit(limit)
-          .select({ history: 1, auditedThrough: 1, participants: 1, sentNotices: 1 })
-          .lean<
-            Pick<
-              DeletionRequestDocument,
-              '_id' | 'history' | 'auditedThrough' | 'participants' | 'sentNotices'
-            >[]
-          >()
+          .select({
+            history: 1,
+            auditedThrough: 1,
+            auditedNotices: 1,
+            auditedAnswers: 1,
+            participants: 1,
+            sentNotices: 1,
+          })
+          .lean<Pick<DeletionRequestDocument, AuditMarkedFields>[]>()
           .exec();
         return docs.map((doc) => auditRecordsOf(doc));
       }),

@@ -44,6 +44,13 @@ const changedEntries = (
   );
 };
 
+/**
+ * Fields always set whole: the audit marks are raised by the repository on
+ * top of what a use case wrote, so the version a use case names as the one
+ * before may not show them, and a push after it would repeat an entry.
+ */
+const WHOLE_FIELDS: ReadonlySet<string> = new Set(['auditedAnswers']);
+
 /** Fields stored as maps whose entries change one at a time. */
 const MAP_FIELDS: ReadonlySet<string> = new Set(['participants']);
 
@@ -61,7 +68,7 @@ export const changeOf = (
       change.$unset[field] = '';
       continue;
     }
-    const pushed = appended(was[field], now[field]);
+    const pushed = WHOLE_FIELDS.has(field) ? null : appended(was[field], now[field]);
     if (pushed !== null) {
       change.$push[field] = { $each: pushed };
       continue;

@@ -2,7 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { auditTransitions, createAuditOutbox } from '../../../src/app/audit-trail.js';
 import type { AuditLog, DeletionRequestRepository } from '../../../src/app/ports.js';
 import type { AuditEntry } from '../../../src/domain/audit-event.js';
+import { NOTHING_AUDITED } from '../../../src/domain/audit-marks.js';
 import type { DeletionRequest, StateChange } from '../../../src/domain/deletion-request.js';
+import type { ParticipantStep } from '../../../src/domain/erasure-steps.js';
+import type { SentNotice } from '../../../src/domain/subject-notice.js';
 import { aDeletionRequest, BUILT_AT } from '../../fixtures/deletion-request-builder.js';
 
 const change = (to: StateChange['to'], n: number): StateChange => ({
@@ -81,7 +84,7 @@ describe('the audit outbox', () => {
     const { outbox, entries, request, repo, requests } = setup();
     const scheduled = next(request, 'SCHEDULED');
     expect(await requests.update(scheduled, request)).toBe(true);
-    expect(repo.stored().auditedThrough).toBe(0);
+    expect(repo.stored().audited.changes).toBe(0);
     expect(entries.size).toBe(0);
 
     await outbox.flush();
@@ -94,7 +97,7 @@ describe('the audit outbox', () => {
 
     const erasing = next(scheduled, 'ERASING');
     expect(await requests.update(erasing, scheduled)).toBe(true);
-    expect(repo.stored().auditedThrough).toBe(1);
+    expect(repo.stored().audited.changes).toBe(1);
     await outbox.flush();
     expect(entries.size).toBe(2);
   });
@@ -117,7 +120,7 @@ describe('the audit outbox', () => {
     await requests.update(scheduled, request);
     await outbox.flush();
     expect(onFailure).toHaveBeenCalledOnce();
-    expect(repo.stored().auditedThrough).toBe(0);
+    expect(repo.stored().audited.changes).toBe(0);
 
     state.down = false;
     const erasing = next(scheduled, 'ERASING');
@@ -163,10 +166,13 @@ describe('the audit outbox', () => {
 
   it('appends what a request owes at once on request, from where its record says', async () => {
     const { outbox, entries, request } = setup();
-    const owing = { ...next(next(request, 'SCHEDULED'), 'ERASING'), auditedThrough: 1 };
+    const owing = {
+      ...next(next(request, 'SCHEDULED'), 'ERASING'),
+      audited: { ...NOTHING_AUDITED, changes: 1 },
+    };
     await outbox.appendOwed(owing);
     expect([...entries.keys()]).toEqual([`${request.id}#change#1`]);
-    expect(outbox.knownThrough(request.id)).toBe(2);
+    expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [] });
   });
 
   it('settles appended() once the group gathering now is in the log, without cutting it short', async () => {
@@ -211,4 +217,93 @@ describe('the audit outbox', () => {
     await other.appendOwed(next(erasing, 'COMPLETED'));
     expect([...others.keys()].some((key) => key.endsWith('#key_destroyed'))).toBe(false);
   });
+
+  it('owes a notice sent and a final answer in the write that records them, each once', async () => {
+    const { outbox, entries, state, request, repo, requests } = setup();
+    const restored = next(request, 'RESTORED');
+    await requests.update(restored, request);
+    await outbox.flush();
+    // The notice of the restoration goes after the change, with no change of its own.
+    const told = {
+      ...restored,
+      version: restored.version + 1,
+      sentNotices: [sent('RESTORED', 5)],
+    };
+    await requests.update(told, restored);
+    await outbox.flush();
+    expect([...entries.keys()]).toEqual([
+      `${request.id}#change#0`,
+      `${request.id}#notice#RESTORED`,
+    ]);
+    expect(entries.get(`${request.id}#notice#RESTORED`)).toMatchObject({
+      kind: 'NOTICE_SENT',
+      details: { notice: 'RESTORED', outcome: 'SENT', channel: 'email' },
+    });
+    // A later write records it in, and hands nothing over again.
+    const appends = state.appends;
+    await requests.update({ ...told, version: told.version + 1 }, told);
+    await outbox.flush();
+    expect(repo.stored().audited).toEqual({ changes: 1, notices: 1, answers: [] });
+    expect(state.appends).toBe(appends);
+
+    const { outbox: other, entries: answered, request: erasing, requests: others } = setup();
+    const withAnswer = {
+      ...erasing,
+      version: erasing.version + 1,
+      participants: { crm: done('ERASED'), billing: { ...done('ERASED'), outcome: null } },
+    };
+    await others.update(withAnswer, erasing);
+    await other.flush();
+    expect([...answered.keys()]).toEqual([`${erasing.id}#answer#crm`]);
+    expect(answered.get(`${erasing.id}#answer#crm`)).toMatchObject({
+      kind: 'PARTICIPANT_ANSWERED',
+      details: { participant: 'crm', outcome: 'ERASED' },
+    });
+  });
+
+  it('skips the notices another replica recorded and appended: one read, not a repeat of each', async () => {
+    const { outbox, entries, state, request, repo, requests } = setup();
+    const replica = createAuditOutbox({
+      log: fakeLog(entries, state).log,
+      pseudonymOf: (id) => `psn_${id}`,
+      onFailure: vi.fn(),
+    });
+    const told = {
+      ...request,
+      version: 2,
+      sentNotices: [sent('RECEIPT', 1), sent('CONFIRMATION_CODE', 2)],
+    };
+    await auditTransitions(repo.requests, replica).update(told, request);
+    await replica.flush();
+    const before = { ...state };
+
+    await requests.update(next(told, 'SCHEDULED'), told);
+    await outbox.flush();
+    expect({ reads: state.reads - before.reads, appends: state.appends - before.appends }).toEqual({
+      reads: 1,
+      appends: 1,
+    });
+    expect(entries.size).toBe(3);
+  });
+});
+
+/** A notice recorded as sent `n` seconds after the build. */
+const sent = (kind: SentNotice['kind'], n: number): SentNotice => ({
+  key: kind,
+  kind,
+  outcome: 'SENT',
+  channel: 'email',
+  messageId: null,
+  at: new Date(BUILT_AT.getTime() + n * 1000),
+});
+
+/** A step a linked service answered. */
+const done = (kind: 'ERASED' | 'NOTHING_FOUND'): ParticipantStep => ({
+  status: 'DONE',
+  attempts: 1,
+  lastErrorCode: null,
+  nextAttemptAt: null,
+  expectedBy: null,
+  outcome: kind === 'ERASED' ? { kind, records: 1, categories: [] } : { kind },
+  updatedAt: BUILT_AT,
 });

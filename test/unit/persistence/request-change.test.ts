@@ -59,6 +59,15 @@ describe('changeOf', () => {
     expect(changeOf(base, rewritten)).toMatchObject({ $set: { history: [added] }, $push: {} });
   });
 
+  it('sets the audited answers whole: the version before may not show what the repository raised', () => {
+    const after = { ...base, auditedAnswers: ['billing'] };
+    expect(changeOf({ ...base, auditedAnswers: [] }, after)).toEqual({
+      $set: { auditedAnswers: ['billing'] },
+      $push: {},
+      $unset: {},
+    });
+  });
+
   it("sets one linked service's step by its path, and the whole map when one went away", () => {
     const done = { ...base, participants: { ...base.participants, billing: step('DONE') } };
     expect(changeOf(base, done).$set).toEqual({ 'participants.billing': step('DONE') });

@@ -56,14 +56,13 @@ export enum AuditEventKind {
   AUDIT_EVENT_KIND_RECORD_SWEPT = 7,
   /**
    * AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED - A linked service's final answer about a request (details: participant,
-   * outcome), owed by the write that completes the request, before its
-   * STATE_CHANGED event.
+   * outcome), owed by the write that records it.
    */
   AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED = 8,
   /**
    * AUDIT_EVENT_KIND_NOTICE_SENT - A notice to the subject sent, or given up as undeliverable (details:
    * notice, kind, outcome, channel; never the address), owed by the write
-   * that completes the request, before its STATE_CHANGED event.
+   * that records it.
    */
   AUDIT_EVENT_KIND_NOTICE_SENT = 9,
   UNRECOGNIZED = -1,
