@@ -19,12 +19,12 @@ module.exports = {
       name: 'no-transport-to-persistence',
       severity: 'error',
       from: { path: '^src/transports' },
-      to: { path: ['^src/persistence', '^src/notify', '^src/embedded', '^src/participants'] },
+      to: { path: ['^src/persistence', '^src/notify', '^src/dev', '^src/participants'] },
     },
     {
       name: 'no-adapter-to-transport',
       severity: 'error',
-      from: { path: '^src/(persistence|notify|auth|crypto|embedded|participants)' },
+      from: { path: '^src/(persistence|notify|auth|crypto|dev|participants)' },
       to: { path: '^src/transports' },
     },
     {
@@ -37,16 +37,27 @@ module.exports = {
     },
     {
       name: 'mongoose-stays-in-persistence',
-      comment: 'Only adapters and the composition root (which owns the connection) see mongoose.',
+      comment:
+        'Only adapters, the development modules and the composition root (which owns the connection) see mongoose.',
       severity: 'error',
-      from: { path: '^src', pathNot: ['^src/persistence', '^src/compose\\.ts$'] },
+      from: { path: '^src', pathNot: ['^src/persistence', '^src/dev/', '^src/compose\\.ts$'] },
       to: { path: '^node_modules/mongoose' },
     },
     {
       name: 'only-main-imports-compose',
+      comment:
+        'The entries (production main.ts, development dev/) and serve.ts, which runs what they compose.',
       severity: 'error',
-      from: { path: '^src', pathNot: '^src/main\\.ts$' },
+      from: { path: '^src', pathNot: ['^src/main\\.ts$', '^src/serve\\.ts$', '^src/dev/'] },
       to: { path: '^src/compose\\.ts$' },
+    },
+    {
+      name: 'production-never-imports-development',
+      comment:
+        'The embedded database, the dev mailbox and demo data (src/dev) are for npm start and tests; nothing the production entry reaches imports them.',
+      severity: 'error',
+      from: { path: '^src', pathNot: '^src/dev/' },
+      to: { path: '^src/dev/' },
     },
     {
       name: 'clients-use-no-server-code',

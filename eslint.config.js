@@ -22,7 +22,7 @@ export default tseslint.config(
         {
           selector: "MemberExpression[object.name='process'][property.name='env']",
           message:
-            'Only src/main.ts (and test/scripts support) read process.env; pass config instead.',
+            'Only the entries (src/main.ts, src/dev/main.ts) and test/scripts support read process.env; pass config instead.',
         },
       ],
       'no-restricted-exports': ['error', { restrictDefaultExports: { direct: true } }],
@@ -31,6 +31,7 @@ export default tseslint.config(
   {
     files: [
       'src/main.ts',
+      'src/dev/main.ts',
       'src/telemetry/otel-bootstrap.ts',
       'test/**',
       'scripts/**',

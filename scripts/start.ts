@@ -1,4 +1,5 @@
-// `npm start`: the service as built in dist/ and, in development when no
+// `npm start`: the service's development entry as built in dist/ (dev/main.js:
+// an embedded database, demo data, the dev mailbox) and, in development when no
 // PARTICIPANTS are configured, the three example linked services (billing,
 // messaging, analytics) registered as its participants, so a deletion shows a
 // full fan-out. EXAMPLE_SERVICES=false starts the service alone.
@@ -41,4 +42,4 @@ if (withExamples) {
   );
 }
 
-await import(new URL('../dist/main.js', import.meta.url).href);
+await import(new URL('../dist/dev/main.js', import.meta.url).href);

@@ -21,7 +21,7 @@ import { within } from './app/bounded.js';
 import { runWorkerPass, settleStragglers } from './app/run-worker-pass.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { gateByClientCertificate } from './auth/client-certificate.js';
-import type { Config } from './config/load-config.js';
+import { ConfigError, type Config } from './config/load-config.js';
 import { DomainError } from './domain/domain-error.js';
 import type { SubjectId } from './domain/ids.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
@@ -33,8 +33,7 @@ import { createSubjectCipher } from './crypto/subject-cipher.js';
 import { createHmacOneTimeCodes, createRandomIds } from './crypto/hmac-one-time-codes.js';
 import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
-import { createMailboxChannel } from './notify/mailbox-channel.js';
-import { createNotifier } from './notify/notifier.js';
+import { createNotifier, type Channel } from './notify/notifier.js';
 import { createPushChannel } from './notify/push-channel.js';
 import { createSmsChannel } from './notify/sms-channel.js';
 import { createSmtpChannel } from './notify/smtp-channel.js';
@@ -51,7 +50,6 @@ import { createMongoDeletionRepository } from './persistence/mongo/mongo-deletio
 import type { WriteProtocol } from './persistence/mongo/request-writes.js';
 import { createMongoErasedSubjects } from './persistence/mongo/mongo-erased-subjects.js';
 import { createMongoErasureBreaker } from './persistence/mongo/mongo-erasure-breaker.js';
-import { createMongoMailboxStore } from './persistence/mongo/mongo-mailbox-store.js';
 import { createMongoTaskLeases } from './persistence/mongo/mongo-task-leases.js';
 import { createMongoRateLimiter } from './persistence/mongo/mongo-rate-limiter.js';
 import {
@@ -59,7 +57,6 @@ import {
   migrateKeyVault,
 } from './persistence/mongo/mongo-subject-key-store.js';
 import { migrate } from './persistence/mongo/migrations.js';
-import { seedDemo } from './persistence/mongo/seed-demo.js';
 import { scrubAfterDestroy } from './persistence/mongo/scrubbed-key-store.js';
 import { createGrpcParticipants } from './participants/grpc-participants.js';
 import { createLogger } from './telemetry/logger.js';
@@ -97,7 +94,43 @@ export interface Overrides {
    * destruction of subject keys. Absent: nothing more than the delete.
    */
   readonly residue?: ((database: string) => Promise<void>) | undefined;
+  /** What only the development start brings (`src/dev`, which production never imports). */
+  readonly development?: DevelopmentKit | undefined;
 }
+
+/** The dev mailbox in the service's database: every notice goes to it with NOTIFIER=dev-mailbox. */
+export interface DevMailbox {
+  readonly channel: Channel;
+  /** The newest messages, to one address or all. */
+  list(to: string | undefined): Promise<readonly object[]>;
+  /** Deletes the messages sent before `before`; how many. */
+  expire(before: Date): Promise<number>;
+}
+
+/** The development pieces a replica can be given: the dev mailbox and the demo data. */
+export interface DevelopmentKit {
+  mailbox(connection: Connection): DevMailbox;
+  /** Seeds the demo accounts, sessions and API key (SEED_DEMO). */
+  seed(
+    connection: Connection,
+    names: { readonly accounts: string; readonly sessions: string; readonly apiTokens: string },
+    how: { readonly hashKey: (key: string) => string; readonly cipher: SubjectCipher },
+  ): Promise<void>;
+}
+
+/** The dev mailbox when the configuration asks for it; a ConfigError when this start has none. */
+const devMailboxOf = (
+  config: Config,
+  connection: Connection,
+  development: DevelopmentKit | undefined,
+): DevMailbox | undefined => {
+  if (config.NOTIFIER !== 'dev-mailbox') return undefined;
+  if (development === undefined)
+    throw new ConfigError(
+      'invalid configuration:\n  NOTIFIER: dev-mailbox needs the development start (npm start); set NOTIFIER=smtp and SMTP_URL',
+    );
+  return development.mailbox(connection);
+};
 
 /** The wired service of one replica. */
 export interface App {
@@ -155,10 +188,11 @@ const rateBudgets = (config: Config) => {
  */
 const makeNotifier = (
   config: Config,
-  connection: Connection,
+  devMailbox: DevMailbox | undefined,
 ): Notifier & { close?: () => void } => {
-  if (config.NOTIFIER !== 'smtp' || config.SMTP_URL === undefined)
-    return createNotifier({ email: createMailboxChannel(createMongoMailboxStore(connection)) });
+  if (devMailbox !== undefined) return createNotifier({ email: devMailbox.channel });
+  if (config.SMTP_URL === undefined)
+    throw new ConfigError('invalid configuration:\n  SMTP_URL: required when NOTIFIER=smtp');
   const email = createSmtpChannel({ url: config.SMTP_URL, from: config.SMTP_FROM });
   const http = { attempts: config.NOTICE_ATTEMPTS };
   const sms =
@@ -211,6 +245,7 @@ const makeDeps = (
   connection: Connection,
   adapters: {
     readonly overrides: Overrides;
+    readonly devMailbox: DevMailbox | undefined;
     readonly participants: Participants;
     readonly signer: ReportSigner;
     readonly traits: ServerTraits;
@@ -235,7 +270,7 @@ const makeDeps = (
     collectionNames(config),
     adapters.subjectData.cipher,
   ),
-  notifier: adapters.overrides.notifier ?? makeNotifier(config, connection),
+  notifier: adapters.overrides.notifier ?? makeNotifier(config, adapters.devMailbox),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
   clock: adapters.overrides.clock ?? systemClock,
   schedule: adapters.schedule,
@@ -371,27 +406,24 @@ const watchReadiness = (
   );
 };
 
-/** tRPC, health and readiness; the dev mailbox only outside production. */
+/** tRPC, health and readiness; the dev mailbox when there is one. */
 const makeHttpServer = (
-  config: Config,
   connection: Connection,
   served: {
     readonly reportKey: string;
     readonly trpc: RequestListener;
     /** Aborts when the replica starts shutting down: not ready from then on. */
     readonly closing: AbortSignal;
+    readonly devMailbox: DevMailbox | undefined;
   },
 ): HttpServer => {
-  const mailboxStore = createMongoMailboxStore(connection);
-  const devMailbox = config.NOTIFIER === 'dev-mailbox' && config.DELETION_ENV !== 'production';
+  const { devMailbox } = served;
   return createHttpServer({
     ready: async () =>
       !served.closing.aborted && (await databaseAnswers(connection, READY_TIMEOUT_MS)),
     reportKey: served.reportKey,
     trpc: served.trpc,
-    mailbox: devMailbox
-      ? (to: string | undefined) => mailboxStore.list({ to, limit: 20 })
-      : undefined,
+    mailbox: devMailbox && ((to: string | undefined) => devMailbox.list(to)),
   });
 };
 
@@ -461,13 +493,20 @@ export const composeApp = async (
     { residue: overrides.residue, database: vault.name, logger },
   );
   const subjectData = { keys, cipher: createSubjectCipher(keys) };
-  if (config.SEED_DEMO)
-    await seedDemo(connection, collectionNames(config), {
+  const devMailbox = devMailboxOf(config, connection, overrides.development);
+  if (config.SEED_DEMO) {
+    if (overrides.development === undefined)
+      throw new ConfigError(
+        'invalid configuration:\n  SEED_DEMO: demo data needs the development start (npm start)',
+      );
+    await overrides.development.seed(connection, collectionNames(config), {
       hashKey: hashApiKey,
       cipher: subjectData.cipher,
     });
+  }
   const deps = makeDeps(config, connection, {
     overrides,
+    devMailbox,
     participants,
     signer,
     traits,
@@ -504,7 +543,8 @@ export const composeApp = async (
     credentials: grpcCredentials,
   });
   const closing = new AbortController();
-  const http = makeHttpServer(config, connection, {
+  const http = makeHttpServer(connection, {
+    devMailbox,
     reportKey: signer.publicKeyPem,
     trpc: createTrpcHandler(service, {
       authenticate,
@@ -521,7 +561,6 @@ export const composeApp = async (
   let stopGauges: (() => void) | undefined;
   const tasks: PeriodicTask[] = [];
   const warningMs = config.DEADLINE_WARNING_DAYS * 24 * 3600 * 1000;
-  const mailbox = createMongoMailboxStore(connection);
   const leases = createMongoTaskLeases(connection);
   const housekeepingMs = config.HOUSEKEEPING_SECONDS * 1000;
   const keepHouse = housekeeping(deps, {
@@ -530,8 +569,7 @@ export const composeApp = async (
       leases.acquire('housekeeping', { owner, ttlMs: 2 * housekeepingMs, now: deps.clock.now() }),
     logger,
     warningMs,
-    expireMailbox:
-      config.NOTIFIER === 'dev-mailbox' ? (before: Date) => mailbox.expire(before) : undefined,
+    expireMailbox: devMailbox && ((before: Date) => devMailbox.expire(before)),
     mailboxRetentionMs: config.DEV_MAILBOX_RETENTION_HOURS * 3_600_000,
   });
   return {

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 
-import { startEmbeddedDatabase } from '../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../src/dev/embedded/embedded-database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -113,7 +113,7 @@ export const configSchema = z.object({
   MONGODB_URI: z
     .string()
     .optional()
-    .describe('MongoDB URI; unset: an embedded database (mongod or FerretDB) is started'),
+    .describe('MongoDB URI (required in production); unset under npm start: an embedded database'),
   MONGODB_DB: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,60}$/)

@@ -70,6 +70,8 @@ const channelProblems = (config: ConfigValues): string[] => {
 
 const productionProblems = (config: ConfigValues): string[] => {
   const problems: string[] = [];
+  if (config.MONGODB_URI === undefined)
+    problems.push('MONGODB_URI: required in production (an embedded database is for development)');
   if (config.OTP_SECRET === undefined) problems.push('OTP_SECRET: required in production');
   if (config.JWT_HS256_SECRET !== undefined)
     problems.push('JWT_HS256_SECRET: not allowed in production');

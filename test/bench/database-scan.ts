@@ -1,6 +1,6 @@
 // The database floor: what one round trip costs on the database the benchmarks run
 // on, by collection size. On the embedded FerretDB 1.24 on PostgreSQL, equality on an
-// indexed top-level field is served by an index (src/embedded/postgres-server.ts), so
+// indexed top-level field is served by an index (src/dev/embedded/postgres-server.ts), so
 // lookups stay flat as collections grow. On SQLite every filter, `_id` equality
 // included, is evaluated row by row (its pushdown is a json_each() per row; no index
 // is used), so a lookup costs in proportion to the rows before the match (all of them
@@ -9,7 +9,7 @@
 //   node --import tsx test/bench/database-scan.ts [--small=1000] [--large=8000] [--calls=20]
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/dev/embedded/embedded-database.js';
 import { median, numberArgs, reportResult, round3, type Figure, quick } from './lib/report.js';
 
 const args = numberArgs({

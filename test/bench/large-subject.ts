@@ -16,12 +16,13 @@ import { pino } from 'pino';
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
-import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/dev/embedded/embedded-database.js';
 import { dueRequest } from '../support/due-request.js';
 import type { MemorySample } from '../support/worker-process.js';
 import { killReplica, startReplica } from '../support/replica.js';
 import { numberArgs, reportResult, round3, quick } from './lib/report.js';
 import { benchAccount, benchEnv } from './lib/service.js';
+import { developmentKit } from '../../src/dev/development-kit.js';
 
 const args = numberArgs({
   records: quick ? 2_000 : 100_000,
@@ -96,9 +97,7 @@ const composeScheduler = (db: string) =>
   composeApp(
     loadConfig({ ...env(db), DELETION_ENV: 'test', WORKER_ENABLED: 'false' }),
     database.uri,
-    {
-      logger: pino({ level: 'silent' }),
-    },
+    { logger: pino({ level: 'silent' }), development: developmentKit },
   );
 
 /** A SCHEDULED request, confirmed with a step-up and its account already suspended. */

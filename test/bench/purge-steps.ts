@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/dev/embedded/embedded-database.js';
 import { dueRequest } from '../support/due-request.js';
 import { participantsConfig, startFakeParticipant } from '../support/fake-participant.js';
 import { installInMemoryTelemetry } from '../support/in-memory-telemetry.js';
 import { numberArgs } from './lib/report.js';
 import { benchEnv } from './lib/service.js';
+import { developmentKit } from '../../src/dev/development-kit.js';
 
 const args = numberArgs({ deletions: 100, participants: 5, delay: 20, concurrency: 0 });
 const telemetry = installInMemoryTelemetry();
@@ -42,6 +43,7 @@ const config = loadConfig({
 const separator = database.uri.includes('?') ? '&' : '?';
 const app = await composeApp(config, `${database.uri}${separator}monitorCommands=true`, {
   logger: pino({ level: 'silent' }),
+  development: developmentKit,
 });
 await app.start();
 const byCommand = new Map<string, { count: number; totalMs: number }>();

@@ -10,7 +10,7 @@
 //   node --import tsx test/bench/round-trips.ts [--deletions=20] [--participants=5]
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
-import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/dev/embedded/embedded-database.js';
 import { connectMongo, serverTraits } from '../../src/persistence/mongo/mongo-connection.js';
 import type { WriteProtocol } from '../../src/persistence/mongo/request-writes.js';
 import { participantsConfig, startFakeParticipant } from '../support/fake-participant.js';

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findPostgresBin } from '../../src/embedded/postgres-server.js';
+import { findPostgresBin } from '../../src/dev/embedded/postgres-server.js';
 import { quick, RESULT_PREFIX, round3, type BenchResult } from './lib/report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -16,7 +16,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
-import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/dev/embedded/embedded-database.js';
 import { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
 import { GetDeletionRequestRequest } from '../../src/gen/deletion/v1/deletion_service.js';
 import { startReplica, type Replica } from '../support/replica.js';

@@ -6,7 +6,7 @@
 //   node --import tsx test/bench/with-database.ts --postgresql -- npm run bench -- end-to-end
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { startEmbeddedDatabase } from '../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../src/dev/embedded/embedded-database.js';
 
 const separator = process.argv.indexOf('--');
 const flags = process.argv.slice(2, separator === -1 ? undefined : separator);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
 import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
-import { createMongoMailboxStore } from '../../src/persistence/mongo/mongo-mailbox-store.js';
+import { createMongoMailboxStore } from '../../src/dev/mongo-mailbox-store.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { installInMemoryTelemetry, totalOf } from '../support/in-memory-telemetry.js';
 import { castFor } from '../support/principals.js';

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startEmbeddedDatabase,
   type EmbeddedDatabase,
-} from '../../src/embedded/embedded-database.js';
-import { findPostgresBin } from '../../src/embedded/postgres-server.js';
+} from '../../src/dev/embedded/embedded-database.js';
+import { findPostgresBin } from '../../src/dev/embedded/postgres-server.js';
 
 const TEST_TIMEOUT_MS = 60_000;
 /** FerretDB's backends to test: PostgreSQL where it is installed (CI installs it), and SQLite. */

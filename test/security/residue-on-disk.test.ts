@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startEmbeddedDatabase,
   type EmbeddedDatabase,
-} from '../../src/embedded/embedded-database.js';
+} from '../../src/dev/embedded/embedded-database.js';
 import { SUBJECT_KEYS } from '../../src/persistence/mongo/mongo-subject-key-store.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

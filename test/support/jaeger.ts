@@ -1,10 +1,14 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isExecutableFile, spawnTracked, stopTracked } from '../../src/embedded/child-process.js';
-import { defaultCacheDir, waitUntilAccepting } from '../../src/embedded/embedded-database.js';
-import { findGo, runGo } from '../../src/embedded/ferretdb-binary.js';
-import { findFreePort } from '../../src/embedded/free-port.js';
+import {
+  isExecutableFile,
+  spawnTracked,
+  stopTracked,
+} from '../../src/dev/embedded/child-process.js';
+import { defaultCacheDir, waitUntilAccepting } from '../../src/dev/embedded/embedded-database.js';
+import { findGo, runGo } from '../../src/dev/embedded/ferretdb-binary.js';
+import { findFreePort } from '../../src/dev/embedded/free-port.js';
 
 /** The Jaeger release the trace backend check runs against (`tools/jaeger/go.mod` pins it). */
 export const JAEGER_VERSION = 'v1.76.0';

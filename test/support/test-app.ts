@@ -12,6 +12,7 @@ import { heldAfterwards } from './held-afterwards.js';
 import { sealAccountContact } from '../../src/persistence/mongo/mongo-account-directory.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET } from './tokens.js';
+import { developmentKit } from '../../src/dev/development-kit.js';
 
 /** A clock tests move forward by hand. */
 export interface TestClock {
@@ -135,6 +136,7 @@ export const startTestApp = async (
   const afterwards = heldAfterwards();
   const app = await composeApp(config, options.mongoUri ?? inject('mongoUri'), {
     clock,
+    development: developmentKit,
     logger: options.logger ?? pino({ level: 'silent' }),
     ...(options.immediateAfterwards !== true && { afterwards }),
     ...(options.notifier !== undefined && { notifier: options.notifier }),

@@ -9,6 +9,7 @@
 import { composeApp } from '../../src/compose.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { commandName } from './command-name.js';
+import { developmentKit } from '../../src/dev/development-kit.js';
 
 /** One sample of this process's memory, as sent to the parent. */
 export interface MemorySample {
@@ -34,7 +35,7 @@ const givenUri = process.env.MONGODB_URI ?? '';
 const mongoUri = countCommands
   ? `${givenUri}${givenUri.includes('?') ? '&' : '?'}monitorCommands=true`
   : givenUri;
-const app = await composeApp(config, mongoUri);
+const app = await composeApp(config, mongoUri, { development: developmentKit });
 if (countCommands) {
   const commands: Record<string, number> = {};
   app.connection.getClient().on('commandStarted', (event) => {

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
-import { startEmbeddedDatabase } from '../../../src/embedded/embedded-database.js';
+import { startEmbeddedDatabase } from '../../../src/dev/embedded/embedded-database.js';
 import { killReplica, startReplica, type Replica } from '../../support/replica.js';
 import { benchAccount, benchEnv, serviceToken } from './service.js';
 

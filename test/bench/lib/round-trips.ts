@@ -12,6 +12,7 @@ import {
 import { composeApp, type App } from '../../../src/compose.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { commandName } from '../../support/command-name.js';
+import { developmentKit } from '../../../src/dev/development-kit.js';
 
 /** The commands one call sent, by `command collection`, and their total. */
 export interface RoundTrips {
@@ -48,7 +49,9 @@ export const countRoundTrips = async (
     RATE_LIMIT_SWEEP_MS: String(3_600_000), // no sweep among the counted commands
   });
   const separator = setup.databaseUri.includes('?') ? '&' : '?';
-  const app = await composeApp(config, `${setup.databaseUri}${separator}monitorCommands=true`);
+  const app = await composeApp(config, `${setup.databaseUri}${separator}monitorCommands=true`, {
+    development: developmentKit,
+  });
   const ports = await app.start();
   const client = createDeletionClient({
     address: `127.0.0.1:${String(ports.grpcPort)}`,

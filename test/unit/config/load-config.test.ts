@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 /** A production environment with every secret but the pseudonym key. */
 const productionWithoutPseudonyms = {
   DELETION_ENV: 'production',
+  MONGODB_URI: 'mongodb://db.internal:27017',
   OTP_SECRET: 'x'.repeat(32),
   NOTIFIER: 'smtp',
   SMTP_URL: 'smtp://mail:25',
@@ -16,6 +17,15 @@ const productionWithoutPseudonyms = {
 describe('loadConfig', () => {
   it('fails safe: an empty environment is production and refuses to start', () => {
     expect(() => loadConfig({})).toThrow(/OTP_SECRET/);
+  });
+
+  it('requires MONGODB_URI in production: an embedded database is for development', () => {
+    const { MONGODB_URI: _uri, ...withoutDatabase } = productionWithoutPseudonyms;
+    const full = { ...withoutDatabase, PSEUDONYM_SECRET: 'p'.repeat(32) };
+    expect(() => loadConfig(full)).toThrow(/MONGODB_URI: required in production/);
+    expect(loadConfig({ ...full, MONGODB_URI: 'mongodb://db.internal:27017' }).MONGODB_URI).toBe(
+      'mongodb://db.internal:27017',
+    );
   });
 
   it('starts with development defaults when asked for development', () => {

@@ -1,4 +1,4 @@
-import type { Channel } from './notifier.js';
+import type { Channel } from '../notify/notifier.js';
 
 /** A message as the dev mailbox keeps it. */
 export interface MailboxMessage {

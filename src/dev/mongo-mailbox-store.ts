@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { MailboxMessage, MailboxStore } from '../../notify/mailbox-channel.js';
+import type { MailboxMessage, MailboxStore } from './mailbox-channel.js';
 
 interface MailboxDocument {
   to: string;

@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
-import type { SubjectCipher } from '../../app/ports.js';
-import { sealAccountContact } from './mongo-account-directory.js';
-import { putApiKey } from './mongo-api-key-store.js';
+import type { SubjectCipher } from '../app/ports.js';
+import { sealAccountContact } from '../persistence/mongo/mongo-account-directory.js';
+import { putApiKey } from '../persistence/mongo/mongo-api-key-store.js';
 
 interface DemoAccount {
   _id: string;
