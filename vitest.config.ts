@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     restoreMocks: true,
+    // Two files at a time, also on two cores: most of a test's time is spent waiting on
+    // the database server and other processes, not on this one's CPU.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -28,10 +31,24 @@ export default defineConfig({
             'test/security/**/*.test.ts',
           ],
           globalSetup: ['./test/global-setup.ts'],
-          // One file at a time: they share one database server and two cores, and
-          // the fan-out timing and crash tests must not compete with each other.
-          fileParallelism: false,
+          // Files run side by side: each has databases of its own on the shared server, and
+          // no test asserts on elapsed time.
+          fileParallelism: true,
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // The slow tier: several replicas, crashes, shutdowns and outages of real processes,
+        // the benchmark smoke run. `npm run test:slow`; CI runs it after `npm test`.
+        extends: true,
+        test: {
+          name: 'slow',
+          include: ['test/slow/**/*.test.ts'],
+          globalSetup: ['./test/global-setup.ts'],
+          // One file at a time: they start processes and kill them, on two cores.
+          fileParallelism: false,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },
