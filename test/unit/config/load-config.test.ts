@@ -20,8 +20,11 @@ describe('loadConfig', () => {
   });
 
   it('requires MONGODB_URI in production: an embedded database is for development', () => {
-    const { MONGODB_URI: _uri, ...withoutDatabase } = productionWithoutPseudonyms;
-    const full = { ...withoutDatabase, PSEUDONYM_SECRET: 'p'.repeat(32) };
+    const full = {
+      ...productionWithoutPseudonyms,
+      MONGODB_URI: undefined,
+      PSEUDONYM_SECRET: 'p'.repeat(32),
+    };
     expect(() => loadConfig(full)).toThrow(/MONGODB_URI: required in production/);
     expect(loadConfig({ ...full, MONGODB_URI: 'mongodb://db.internal:27017' }).MONGODB_URI).toBe(
       'mongodb://db.internal:27017',
