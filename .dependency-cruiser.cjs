@@ -1,4 +1,4 @@
-/** Layer rules (STYLE.md "Shape"): dependencies point inward. */
+/** Layer rules: dependencies point inward (docs/development.md, "Layout"). */
 module.exports = {
   forbidden: [
     {
@@ -10,10 +10,19 @@ module.exports = {
     },
     {
       name: 'no-app-to-infra',
-      comment: 'Use cases see ports only; adapters and transports are wired in compose.ts.',
+      comment:
+        'Use cases see ports only (and the names of their spans and metrics); adapters and transports are wired in compose.ts.',
       severity: 'error',
       from: { path: '^src/app' },
-      to: { pathNot: ['^src/(app|domain)', '^node_modules/zod'] },
+      to: { pathNot: ['^src/(app|domain)', '^src/telemetry/catalogue\\.ts$', '^node_modules/zod'] },
+    },
+    {
+      name: 'telemetry-catalogue-is-names-only',
+      comment:
+        'The catalogue of span, event, attribute and metric names imports nothing but the domain.',
+      severity: 'error',
+      from: { path: '^src/telemetry/catalogue\\.ts$' },
+      to: { pathNot: '^src/domain' },
     },
     {
       name: 'no-transport-to-persistence',

@@ -3,12 +3,12 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
-import { createAfterwards, type Afterwards } from './app/afterwards.js';
+import { createAfterwards, type Afterwards } from './app/shared/afterwards.js';
 import type { DeletionDeps } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
-import { auditTransitions, createAuditOutbox } from './app/audit-trail.js';
-import { auditPrivilegedCalls } from './app/audited-service.js';
-import { rateLimitDeletionService } from './app/rate-limited-service.js';
+import { auditTransitions, createAuditOutbox } from './app/audit/audit-trail.js';
+import { auditPrivilegedCalls } from './app/decorators/audited-service.js';
+import { rateLimitDeletionService } from './app/decorators/rate-limited-service.js';
 import type {
   Clock,
   Notifier,
@@ -17,8 +17,8 @@ import type {
   SubjectCipher,
   SubjectKeyStore,
 } from './app/ports.js';
-import { within } from './app/bounded.js';
-import { runWorkerPass, settleStragglers } from './app/run-worker-pass.js';
+import { within } from './app/shared/bounded.js';
+import { runWorkerPass, settleStragglers } from './app/worker/run-worker-pass.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { gateByClientCertificate } from './auth/client-certificate.js';
 import { ConfigError, type Config } from './config/load-config.js';

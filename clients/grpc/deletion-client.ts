@@ -229,6 +229,8 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
       const deadline = Date.now() + (callOptions.deadlineMs ?? options.deadlineMs ?? 10_000);
       const metadata = await metadataFor(callOptions.auth ?? options.auth);
       const signal = callOptions.signal;
+      // Not grpc-js's retryPolicy: that is per method, and whether a call may be repeated
+      // depends on the request (RequestDeletion only with a request_id).
       const tries = idempotent(request) ? attempts : 1;
       for (let attempt = 1; ; attempt += 1) {
         try {

@@ -1,15 +1,11 @@
 import type { DeletionRequest } from '../domain/deletion-request.js';
 import type { SignedErasureReport } from '../domain/erasure-report.js';
 import type { Principal } from '../domain/principal.js';
-import {
-  listAuditEvents,
-  verifyAuditLog,
-  type AuditPage,
-  type AuditVerification,
-} from './audit-operations.js';
-import { confirmDeletion } from './confirm-deletion.js';
-import { checkErasedSubjects, type ErasedSubjectAnswer } from './erased-subjects.js';
-import { getSafetyStatus, resumeErasures, type SafetyStatus } from './erasure-safety.js';
+import { listAuditEvents, type AuditPage } from './admin/list-audit-events.js';
+import { verifyAuditLog, type AuditVerification } from './admin/verify-audit-log.js';
+import { confirmDeletion } from './requests/confirm-deletion.js';
+import { checkErasedSubjects, type ErasedSubjectAnswer } from './admin/check-erased-subjects.js';
+import { getSafetyStatus, resumeErasures, type SafetyStatus } from './admin/erasure-breaker.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import type {
   ApproveDeletionInput,
@@ -29,22 +25,22 @@ import type {
   UndeleteDeletionRequestInput,
   WatchDeletionRequestInput,
 } from './inputs.js';
+import { getDeletionRequest } from './requests/get-deletion-request.js';
+import { getErasureReport } from './requests/get-erasure-report.js';
 import {
-  getDeletionRequest,
-  getErasureReport,
   listDeletionRequests,
   type DeletionRequestPage,
-} from './read-deletions.js';
-import {
-  reportErasureOutcome,
-  resolveParticipant,
-  retryParticipant,
-} from './participant-operations.js';
-import { extendDeadline } from './extend-deadline.js';
-import { requestDeletion } from './request-deletion.js';
-import { approveDeletion, rejectDeletion } from './review-deletion.js';
-import { watchDeletionRequest, type DeletionEvent } from './watch-deletion.js';
-import { cancelDeletion, undeleteDeletionRequest } from './withdraw-deletion.js';
+} from './requests/list-deletion-requests.js';
+import { reportErasureOutcome } from './participants/report-erasure-outcome.js';
+import { resolveParticipant } from './participants/resolve-participant.js';
+import { retryParticipant } from './participants/retry-participant.js';
+import { extendDeadline } from './requests/extend-deadline.js';
+import { requestDeletion } from './requests/request-deletion.js';
+import { approveDeletion } from './requests/approve-deletion.js';
+import { rejectDeletion } from './requests/reject-deletion.js';
+import { watchDeletionRequest, type DeletionEvent } from './requests/watch-deletion-request.js';
+import { cancelDeletion } from './requests/cancel-deletion.js';
+import { undeleteDeletionRequest } from './requests/undelete-deletion-request.js';
 
 /**
  * The domain service both transports call. Every method authorizes first
@@ -84,7 +80,7 @@ export interface DeletionService {
     principal: Principal,
     input: GetDeletionRequestInput,
   ) => Promise<DeletionRequest>;
-  /** Follows a request as it changes; see watch-deletion.ts. Stops when `signal` aborts. */
+  /** Follows a request as it changes; see requests/watch-deletion-request.ts. Stops when `signal` aborts. */
   readonly watchDeletionRequest: (
     principal: Principal,
     input: WatchDeletionRequestInput,

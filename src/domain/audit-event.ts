@@ -1,7 +1,7 @@
 import type { Actor } from './principal.js';
 
 /**
- * What the audit log records (DESIGN §4): every transition, approval,
+ * What the audit log records (docs/design.md §4): every transition, approval,
  * privileged read and admin action, each retention sweep of a request, each
  * linked service's final answer and each notice sent to a subject.
  */

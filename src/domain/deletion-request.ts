@@ -81,7 +81,7 @@ export interface PendingVerification {
 /** How a request was confirmed. */
 export type ConfirmationMethod = 'ONE_TIME_CODE' | 'STEP_UP';
 
-/** The unit of state and of concurrency (DESIGN §2): one document per request. */
+/** The unit of state and of concurrency (docs/design.md §2): one document per request. */
 export interface DeletionRequest {
   readonly id: DeletionRequestId;
   readonly subjectId: SubjectId;

@@ -1,4 +1,4 @@
-/** The lifecycle states of a deletion request (DESIGN §2). */
+/** The lifecycle states of a deletion request (docs/design.md §2). */
 export const deletionStates = [
   'REQUESTED',
   'AWAITING_APPROVAL',

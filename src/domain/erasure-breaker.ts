@@ -2,7 +2,7 @@ import type { DeletionRequest } from './deletion-request.js';
 import { DomainError } from './domain-error.js';
 import { isSubjectItself, type Actor } from './principal.js';
 
-/** The mass-deletion breaker's limits (DESIGN §4). */
+/** The mass-deletion breaker's limits (docs/design.md §4). */
 export interface BreakerPolicy {
   /** The sliding window erasure starts are counted in. */
   readonly windowMs: number;

@@ -76,7 +76,7 @@ export const hasAddress = (contact: Contact): boolean =>
  * The notice that tells the subject their account is gone. Its contact is
  * the only personal data a request holds, captured when the purge starts
  * (the account is erased before the notice can go) and deleted once the
- * notice is sent, or given up on: before COMPLETED (DESIGN §2).
+ * notice is sent, or given up on: before COMPLETED (docs/design.md §2).
  */
 export interface FinalNotice {
   /** Null once sent or given up: the contact is deleted. */

@@ -1,4 +1,4 @@
-/** The scopes of DESIGN §4. */
+/** The scopes of docs/design.md §4. */
 export const scopes = [
   'deletion:self',
   'deletion:request',

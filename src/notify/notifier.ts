@@ -1,5 +1,5 @@
 import type { DeliveryReceipt, NoticeDelivery, Notifier } from '../app/ports.js';
-import { attributeKeys, noticeSpans } from '../app/telemetry-catalogue.js';
+import { attributeKeys, noticeSpans } from '../telemetry/catalogue.js';
 import type { Contact } from '../domain/notices.js';
 import { noticeChannels, type NoticeChannel } from '../domain/subject-notice.js';
 import { DomainError } from '../domain/domain-error.js';

@@ -14,7 +14,7 @@ import {
 import { clientSpan, type OutcomeOf } from '../telemetry/rpc-spans.js';
 import { participantChannel } from './participant-channel.js';
 import type { ParticipantRegistration } from './participant-registration.js';
-import { attributeKeys, rpcServices } from '../app/telemetry-catalogue.js';
+import { attributeKeys, rpcServices } from '../telemetry/catalogue.js';
 
 /** gRPC codes worth another try later; anything else will fail the same way again. */
 const RETRYABLE = new Set<number>([

@@ -1,7 +1,7 @@
 import { context, metrics, type BatchObservableCallback } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { DeletionMetrics, DeletionRequestRepository, OpenCounts } from '../app/ports.js';
-import { attributeKeys, metricNames } from '../app/telemetry-catalogue.js';
+import { attributeKeys, metricNames } from './catalogue.js';
 import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
 import { openStates } from '../domain/deletion-state.js';
 import { currentInstruments } from './instruments.js';

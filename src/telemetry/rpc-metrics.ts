@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import { metricNames } from '../app/telemetry-catalogue.js';
+import { metricNames } from './catalogue.js';
 import { currentInstruments } from './instruments.js';
 
 const instruments = currentInstruments((meter) => ({

@@ -9,7 +9,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 import { recordRpcDuration } from './rpc-metrics.js';
-import { attributeKeys, rpcSpan } from '../app/telemetry-catalogue.js';
+import { attributeKeys, rpcSpan } from './catalogue.js';
 
 const tracer = trace.getTracer('account-deletion-service');
 

@@ -1,7 +1,7 @@
 import type { DeletionService } from '../app/deletion-service.js';
-import { aroundUseCases } from '../app/around-use-cases.js';
+import { aroundUseCases } from '../app/decorators/around-use-cases.js';
 import { withSpan } from './with-span.js';
-import { attributeKeys, useCaseSpans } from '../app/telemetry-catalogue.js';
+import { attributeKeys, useCaseSpans } from './catalogue.js';
 
 /** A span name for every use case: the compiler refuses a service without one. */
 const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = useCaseSpans;

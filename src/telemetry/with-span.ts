@@ -1,5 +1,5 @@
 import { SpanStatusCode, trace, TraceFlags, type Attributes, type Span } from '@opentelemetry/api';
-import { attributeKeys } from '../app/telemetry-catalogue.js';
+import { attributeKeys } from './catalogue.js';
 import { DomainError, isFault } from '../domain/domain-error.js';
 
 const tracer = trace.getTracer('account-deletion-service');

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { DeletionDeps } from '../app/deletion-deps.js';
-import { appendOwedAudit } from '../app/append-owed-audit.js';
-import { sweepRetention } from '../app/sweep-retention.js';
-import { findDeadlineWarnings } from '../app/watch-deadlines.js';
+import { appendOwedAudit } from '../app/worker/append-owed-audit.js';
+import { sweepRetention } from '../app/worker/sweep-retention.js';
+import { findDeadlineWarnings } from '../app/worker/find-deadline-warnings.js';
 
 /** What one housekeeping run did. */
 export interface HousekeepingRun {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WorkerPassResult } from '../app/run-worker-pass.js';
+import type { WorkerPassResult } from '../app/worker/run-worker-pass.js';
 import { DomainError } from '../domain/domain-error.js';
 
 /** A background loop that runs one pass of work, pauses, and repeats until stopped. */

@@ -53,7 +53,7 @@ const runScript = (name: string): Promise<BenchResult | { benchmark: string; err
 const cell = (value: string | number | boolean | undefined): string =>
   value === undefined ? '' : typeof value === 'boolean' ? (value ? 'yes' : 'NO') : String(value);
 
-/** The results as a Markdown table (the README keeps the latest). */
+/** The results as a Markdown table (docs/performance.md keeps the latest). */
 export const table = (results: readonly (BenchResult | { benchmark: string; error: string })[]) => {
   const rows = [
     '| Benchmark | Figure | Value | Floor | Ratio | Goal | Met |',

@@ -15,7 +15,7 @@ import {
   stepSpans,
   useCaseSpans,
   workerSpans,
-} from '../../src/app/telemetry-catalogue.js';
+} from '../../src/telemetry/catalogue.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
 import { installInMemoryTelemetry, totalOf } from '../support/in-memory-telemetry.js';
 import { castFor, newSubjectId } from '../support/principals.js';

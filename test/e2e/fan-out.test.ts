@@ -7,7 +7,7 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { purgeRequest } from '../../src/app/purge-request.js';
+import { purgeRequest } from '../../src/app/worker/purge-request.js';
 import { createGrpcParticipants } from '../../src/participants/grpc-participants.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * The subject is told once everything is erased, and the request completes
- * only then (DESIGN §2), with nothing of their contact left.
+ * only then (docs/design.md §2), with nothing of their contact left.
  */
 describe('final notice to the subject', () => {
   let t: TestApp;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyErasureReport } from '../../clients/erasure-report/verify-erasure-report.js';
-import { verifyAuditChain } from '../../src/app/audit-trail.js';
+import { verifyAuditChain } from '../../src/app/audit/audit-trail.js';
 import { everythingAudited } from '../../src/domain/audit-marks.js';
 import type { WriteProtocol } from '../../src/persistence/mongo/request-writes.js';
 import {

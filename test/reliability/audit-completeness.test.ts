@@ -1,6 +1,6 @@
 import { describe, expect, inject, it, vi } from 'vitest';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
-import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/worker/append-owed-audit.js';
 import { changeKey, noticeKey } from '../../src/domain/audit-event.js';
 import { everythingAudited } from '../../src/domain/audit-marks.js';
 import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';

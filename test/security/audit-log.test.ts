@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
-import { verifyAuditChain } from '../../src/app/audit-trail.js';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/worker/append-owed-audit.js';
+import { verifyAuditChain } from '../../src/app/audit/audit-trail.js';
 import { cancel } from '../../src/domain/lifecycle.js';
 import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
 import { aDeletionRequest } from '../fixtures/deletion-request-builder.js';

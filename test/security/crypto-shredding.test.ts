@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from 'mongoose';
-import { verifyAuditChain } from '../../src/app/audit-trail.js';
-import { purgeRequest } from '../../src/app/purge-request.js';
+import { verifyAuditChain } from '../../src/app/audit/audit-trail.js';
+import { purgeRequest } from '../../src/app/worker/purge-request.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
 import { createMongoDeletionRepository } from '../../src/persistence/mongo/mongo-deletion-repository.js';
 import { SUBJECT_KEYS } from '../../src/persistence/mongo/mongo-subject-key-store.js';
@@ -30,7 +30,7 @@ const restore = async (conn: Connection, dbName: string, backup: Backup): Promis
 };
 
 /**
- * Crypto-shredding (DESIGN §4): the subject's personal data the service keeps
+ * Crypto-shredding (docs/design.md §4): the subject's personal data the service keeps
  * is stored only encrypted with their data key, which lives in a key vault
  * apart from the data and is destroyed at completion, so every copy of the
  * data, backups included, stops yielding it.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import { grpcCodeName } from '../../clients/grpc/rich-error.js';
-import { admitToErasure } from '../../src/app/erasure-safety.js';
+import { admitToErasure } from '../../src/app/admin/erasure-breaker.js';
 import {
   AuditEventKind,
   SafetyStatus_PauseReason,

@@ -6,7 +6,7 @@ import {
   participantsConfig,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { OWED_AUDIT_GRACE_MS } from '../../src/app/append-owed-audit.js';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/worker/append-owed-audit.js';
 import { adminAuth, castFor, newSubjectId } from '../support/principals.js';
 import { killReplica, startReplica } from '../support/replica.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

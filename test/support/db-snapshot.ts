@@ -11,7 +11,7 @@ const bookkeeping = {
   /** Rate-limiter counters: refusing a call may count it. */
   skipped: (name: string) =>
     name.startsWith('rate_limit') || name.startsWith('system.') || name === 'audit_head',
-  /** A successful privileged read is an audit event by design (DESIGN §4); any other event is a write. */
+  /** A successful privileged read is an audit event by design (docs/design.md §4); any other event is a write. */
   filterOf: (name: string) => (name === 'audit_events' ? { kind: { $ne: 'PRIVILEGED_READ' } } : {}),
 };
 

@@ -1,4 +1,4 @@
-import type { Afterwards } from '../../src/app/afterwards.js';
+import type { Afterwards } from '../../src/app/shared/afterwards.js';
 
 /**
  * Afterwards that hold what calls leave to finish until `settled()` runs it

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { DomainError } from '../../domain/domain-error.js';
 import { withSpan } from '../../telemetry/with-span.js';
-import { attributeKeys } from '../../app/telemetry-catalogue.js';
+import { attributeKeys } from '../../telemetry/catalogue.js';
 
 const { mongo } = mongoose;
 

@@ -6,7 +6,7 @@ import type { AccountCollectionNames } from './mongo-account-directory.js';
 import { RATE_LIMITS, rateLimitIndexes } from './mongo-rate-limiter.js';
 import { RATE_LIMIT_SLOTS, rateLimitSlotIndexes } from './rate-limit-slots.js';
 import { DELETION_REQUEST_VERSIONS } from './version-claims.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 
 interface IndexSpec {
   readonly key: Readonly<Record<string, 1 | -1>>;

@@ -4,7 +4,7 @@ import type { SubjectId } from '../../domain/ids.js';
 import { isJurisdiction } from '../../domain/legal-deadline.js';
 import { isNoticeChannel } from '../../domain/subject-notice.js';
 import { mongoCall } from './classify-mongo-error.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 
 /** The collections of the company's account directory. */
 export interface AccountCollectionNames {

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { ApiKeyRecord, ApiKeyStore } from '../../app/ports.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 import { mongoCall } from './classify-mongo-error.js';
 
 /** An API key as stored: its SHA-256, never the key. */

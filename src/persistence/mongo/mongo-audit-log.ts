@@ -1,6 +1,6 @@
 import type { Connection, mongo } from 'mongoose';
 import type { AuditLog, AuditSeal } from '../../app/ports.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 import {
   chainedContent,
   GENESIS_HASH,
@@ -11,7 +11,7 @@ import {
 } from '../../domain/audit-event.js';
 import type { Actor } from '../../domain/principal.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { groupCommit } from '../../app/group-commit.js';
+import { groupCommit } from '../../app/shared/group-commit.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 export const AUDIT_EVENTS = 'audit_events';

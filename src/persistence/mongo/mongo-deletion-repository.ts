@@ -27,7 +27,7 @@ import {
   withoutPersonalData,
 } from './sealed-personal-data.js';
 import { createVersionClaimWrites } from './version-claims.js';
-import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { attributeKeys, persistenceSpan } from '../../telemetry/catalogue.js';
 
 type Filter = QueryFilter<DeletionRequestDocument>;
 

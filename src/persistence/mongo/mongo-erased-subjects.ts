@@ -2,7 +2,7 @@ import type { Connection } from 'mongoose';
 import type { ErasedSubject, ErasedSubjectLedger, ErasureEntry } from '../../app/ports.js';
 import type { LocalErasureRecord } from '../../domain/erasure-report.js';
 import type { SentNotice } from '../../domain/subject-notice.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
 import { insertedFirst, mongoCall } from './classify-mongo-error.js';
 

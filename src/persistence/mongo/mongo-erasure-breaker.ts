@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { BreakerStore } from '../../app/ports.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 import {
   initialBreaker,
   type BreakerState,

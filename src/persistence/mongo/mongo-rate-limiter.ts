@@ -1,7 +1,7 @@
 import type { Connection } from 'mongoose';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Clock, RateLimiter, RateVerdict } from '../../app/ports.js';
-import { attributeKeys, persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { attributeKeys, persistenceSpan } from '../../telemetry/catalogue.js';
 import {
   isPrincipalLimit,
   type PrincipalLimit,

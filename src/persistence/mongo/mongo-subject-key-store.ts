@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { KeyEncryptionKey, SubjectKeyStore } from '../../app/ports.js';
 import type { SubjectId } from '../../domain/ids.js';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 /** One subject's data key, as kept: only wrapped by the KEK. */

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { persistenceSpan } from '../../app/telemetry-catalogue.js';
+import { persistenceSpan } from '../../telemetry/catalogue.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 const TASK_LEASES = 'task_leases';

@@ -8,7 +8,7 @@ import { tolerantDecoding } from './malformed-request.js';
 import { createDescriptorIndex } from './reflection/descriptor-index.js';
 import { addReflection } from './reflection/reflection-service.js';
 import type { HandlerDeps } from './unary.js';
-import { rpcServices } from '../../app/telemetry-catalogue.js';
+import { rpcServices } from '../../telemetry/catalogue.js';
 
 /** The fully-qualified name health checks use for the service. */
 export const DELETION_SERVICE_NAME = rpcServices.deletion;

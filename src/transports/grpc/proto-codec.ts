@@ -1,5 +1,5 @@
 import type { Duration } from '../../gen/google/protobuf/duration.js';
-import type { DeletionRequestPage } from '../../app/read-deletions.js';
+import type { DeletionRequestPage } from '../../app/requests/list-deletion-requests.js';
 import { etagOf, type DeletionRequest, type StateChange } from '../../domain/deletion-request.js';
 import type { DeletionState } from '../../domain/deletion-state.js';
 import { deletionRequestName } from '../../domain/ids.js';

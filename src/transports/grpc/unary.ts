@@ -8,7 +8,7 @@ import { serverSpan, type RpcOutcome } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
 import { grpcStatusOf, toServiceError } from './grpc-errors.js';
 import { isMalformed, malformedRequest } from './malformed-request.js';
-import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
+import { attributeKeys, rpcServices } from '../../telemetry/catalogue.js';
 
 /** What every handler needs besides the service. */
 export interface HandlerDeps {

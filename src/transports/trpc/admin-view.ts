@@ -1,6 +1,7 @@
-import type { AuditPage, AuditVerification } from '../../app/audit-operations.js';
-import type { ErasedSubjectAnswer } from '../../app/erased-subjects.js';
-import type { SafetyStatus } from '../../app/erasure-safety.js';
+import type { AuditPage } from '../../app/admin/list-audit-events.js';
+import type { AuditVerification } from '../../app/admin/verify-audit-log.js';
+import type { ErasedSubjectAnswer } from '../../app/admin/check-erased-subjects.js';
+import type { SafetyStatus } from '../../app/admin/erasure-breaker.js';
 import type { AuditKind } from '../../domain/audit-event.js';
 import type { PauseReason } from '../../domain/erasure-breaker.js';
 import { deletionRequestName, type DeletionRequestId } from '../../domain/ids.js';

@@ -1,5 +1,5 @@
-import type { DeletionRequestPage } from '../../app/read-deletions.js';
-import type { DeletionEvent } from '../../app/watch-deletion.js';
+import type { DeletionRequestPage } from '../../app/requests/list-deletion-requests.js';
+import type { DeletionEvent } from '../../app/requests/watch-deletion-request.js';
 import {
   etagOf,
   type ConfirmationMethod,

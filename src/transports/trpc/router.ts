@@ -31,7 +31,7 @@ import {
 } from './admin-view.js';
 import { toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
-import { attributeKeys, rpcServices } from '../../app/telemetry-catalogue.js';
+import { attributeKeys, rpcServices } from '../../telemetry/catalogue.js';
 
 /** What every tRPC call starts with: the caller, authenticated once per HTTP request (a batch shares it). */
 export interface TrpcContext {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { auditTransitions, createAuditOutbox } from '../../../src/app/audit-trail.js';
+import { auditTransitions, createAuditOutbox } from '../../../src/app/audit/audit-trail.js';
 import type { AuditLog, DeletionRequestRepository } from '../../../src/app/ports.js';
 import type { AuditEntry } from '../../../src/domain/audit-event.js';
 import { NOTHING_AUDITED } from '../../../src/domain/audit-marks.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditPrivilegedCalls } from '../../../src/app/audited-service.js';
+import { auditPrivilegedCalls } from '../../../src/app/decorators/audited-service.js';
 import type { DeletionService } from '../../../src/app/deletion-service.js';
 import type { AuditLog } from '../../../src/app/ports.js';
 import type { AuditEntry } from '../../../src/domain/audit-event.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RateLimiter, RateVerdict } from '../../../src/app/ports.js';
-import { spendBudget } from '../../../src/app/spend-budget.js';
+import { spendBudget } from '../../../src/app/decorators/spend-budget.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
 import type { RateLimit } from '../../../src/domain/rate-limits.js';
 

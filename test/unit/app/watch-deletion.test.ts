@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DeletionDeps } from '../../../src/app/deletion-deps.js';
-import { watchDeletionRequest, type DeletionEvent } from '../../../src/app/watch-deletion.js';
+import {
+  watchDeletionRequest,
+  type DeletionEvent,
+} from '../../../src/app/requests/watch-deletion-request.js';
 import type { DeletionRequest, StateChange } from '../../../src/domain/deletion-request.js';
 import type { DeletionState } from '../../../src/domain/deletion-state.js';
 import type { ParticipantStep } from '../../../src/domain/erasure-steps.js';

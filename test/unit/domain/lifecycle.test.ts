@@ -82,7 +82,7 @@ const failure = (fn: () => unknown): DomainError => {
 };
 
 describe('state machine', () => {
-  it('has exactly the edges of DESIGN §2', () => {
+  it('has exactly the edges of docs/design.md §2', () => {
     const edges = deletionStates.flatMap((from) =>
       deletionStates.filter((to) => canTransition(from, to)).map((to) => `${from}>${to}`),
     );

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { WorkerPassResult } from '../../../src/app/run-worker-pass.js';
+import type { WorkerPassResult } from '../../../src/app/worker/run-worker-pass.js';
 import { startWorkerLoop, type WorkerLoop } from '../../../src/worker/worker-loop.js';
 
 const quiet: WorkerPassResult = {
