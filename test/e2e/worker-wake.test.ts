@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 describe('a request confirmed without a grace period', () => {
@@ -23,5 +24,35 @@ describe('a request confirmed without a grace period', () => {
     // fast belongs to the benchmarks.)
     await expect.poll(stateOf, { timeout: 15_000, interval: 20 }).not.toBe('SCHEDULED');
     await expect.poll(stateOf, { timeout: 15_000 }).toBe('COMPLETED');
+  });
+});
+
+describe('a purge whose start loses a race', () => {
+  const cleanup = cleanupsAfterEach();
+
+  it('asks for the next pass at once, which starts it', async () => {
+    const t = await startTestApp({});
+    cleanup(() => t[Symbol.asyncDispose]());
+    const request = await t.scheduled({ prefix: 'raced' });
+    // Another write of the request (a notice's record, say) lands between the pass's query
+    // and its claim of the purge.
+    const requests = t.app.deps.requests;
+    const find = requests.findDueForErasure.bind(requests);
+    const raced = vi
+      .spyOn(requests, 'findDueForErasure')
+      .mockImplementationOnce(async (...args) => {
+        const due = await find(...args);
+        const current = await requests.findById(request.id);
+        if (current !== null)
+          await requests.update({ ...current, version: current.version + 1 }, current);
+        return due;
+      });
+    const first = await t.app.runWorkerPass();
+    expect(raced).toHaveBeenCalled();
+    expect(first).toMatchObject({ completed: 0, more: true, failures: [] });
+    expect((await requests.findById(request.id))?.state).toBe('SCHEDULED');
+
+    const second = await t.app.runWorkerPass();
+    expect(second).toMatchObject({ completed: 1, more: false });
   });
 });

@@ -44,7 +44,7 @@ export interface WorkerPassResult {
   readonly held: number;
   /** True when an erasure of this pass tripped the breaker: an administrator must resume. */
   readonly tripped: boolean;
-  /** Purges may be due that this pass left (its batch was full): the next should start at once. */
+  /** Purges may be due that this pass left (its batch was full, or another write got to one first): the next should start at once. */
   readonly more: boolean;
   readonly failures: readonly WorkerFailure[];
 }
@@ -152,6 +152,8 @@ const purgeDue = async (deps: DeletionDeps, owner: string, stop: PassStop | unde
   const needsAttention: string[] = [];
   let held = 0;
   let tripped = false;
+  /** Purges another writer got to first (a notice's record, say): due still, tried again at once. */
+  let lostRaces = 0;
   // Replicas see the same due requests: each starts at a random point, so they rarely collide.
   const due = rotate(
     await deps.requests.findDueForErasure(deps.clock.now(), BATCH),
@@ -185,6 +187,7 @@ const purgeDue = async (deps: DeletionDeps, owner: string, stop: PassStop | unde
       if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
       if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
       if (outcome === 'TRIPPED') tripped = true;
+      if (outcome === 'LOST_RACE') lostRaces += 1;
       return outcome === 'COMPLETED';
     },
   });
@@ -194,7 +197,7 @@ const purgeDue = async (deps: DeletionDeps, owner: string, stop: PassStop | unde
     needsAttention,
     held,
     tripped,
-    more: due.length === BATCH,
+    more: due.length === BATCH || lostRaces > 0,
   };
 };
 
