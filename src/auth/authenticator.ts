@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -154,22 +155,19 @@ const TOKEN_CACHE_MS = 60_000;
  * a refused token is verified again every time.
  */
 const createTokenCache = (now: () => number) => {
-  const entries = new Map<string, { readonly principal: Principal; readonly until: number }>();
+  const entries = new LRUCache<string, Principal>({
+    max: TOKEN_CACHE_SIZE,
+    ttl: TOKEN_CACHE_MS,
+    ttlResolution: 0,
+    perf: { now },
+  });
   return {
-    get: (token: string): Principal | undefined => {
-      const entry = entries.get(token);
-      if (entry === undefined) return undefined;
-      entries.delete(token);
-      if (now() >= entry.until) return undefined;
-      entries.set(token, entry); // most recently used last
-      return entry.principal;
-    },
+    get: (token: string): Principal | undefined => entries.get(token),
     set: (token: string, principal: Principal, exp: number): void => {
-      entries.set(token, { principal, until: Math.min(exp * 1000, now() + TOKEN_CACHE_MS) });
-      if (entries.size > TOKEN_CACHE_SIZE) {
-        const oldest = entries.keys().next();
-        if (oldest.done !== true) entries.delete(oldest.value);
-      }
+      // An entry goes stale once more than its ttl has passed, and a token is refused from its
+      // `exp` on: kept until the millisecond before. (A ttl of 0 would keep it for ever.)
+      const ttl = Math.min(exp * 1000 - now() - 1, TOKEN_CACHE_MS);
+      if (ttl > 0) entries.set(token, principal, { ttl });
     },
   };
 };

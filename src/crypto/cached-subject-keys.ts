@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { SubjectKeyStore } from '../app/ports.js';
 import type { SubjectId } from '../domain/ids.js';
 
@@ -23,23 +24,16 @@ export const cacheSubjectKeys = (
 ): SubjectKeyStore => {
   if (options.ttlMs <= 0) return store;
   const now = options.now ?? Date.now;
-  const entries = new Map<SubjectId, { readonly key: Uint8Array; readonly until: number }>();
-  const cached = (subjectId: SubjectId): Uint8Array | undefined => {
-    const entry = entries.get(subjectId);
-    if (entry === undefined) return undefined;
-    entries.delete(subjectId);
-    if (entry.until <= now()) return undefined;
-    entries.set(subjectId, entry);
-    return entry.key;
-  };
+  // ttlResolution 0: staleness is checked against `now` every time (a test's clock jumps).
+  const entries = new LRUCache<SubjectId, Uint8Array>({
+    max: options.maxEntries,
+    ttl: options.ttlMs,
+    ttlResolution: 0,
+    perf: { now },
+  });
+  const cached = (subjectId: SubjectId): Uint8Array | undefined => entries.get(subjectId);
   const keep = (subjectId: SubjectId, key: Uint8Array): Uint8Array => {
-    entries.delete(subjectId);
-    entries.set(subjectId, { key, until: now() + options.ttlMs });
-    while (entries.size > options.maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest === undefined) break;
-      entries.delete(oldest);
-    }
+    entries.set(subjectId, key);
     return key;
   };
   return {

@@ -1,4 +1,7 @@
-/** Runs `work` over `items` with at most `limit` at once; resolves when all are done. */
+/**
+ * Runs `work` over `items` with at most `limit` at once; resolves when all are done.
+ * (Not p-limit: the app layer takes no npm package but zod, and this is the whole of it.)
+ */
 export const bounded = async <T>(
   items: readonly T[],
   limit: number,

@@ -26,19 +26,22 @@ const vault = () => {
   return { keys, asked, store };
 };
 
+/** A clock of a real epoch: lru-cache reads an entry stored at time 0 as one without a TTL. */
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
 const ana = 'ana' as SubjectId;
 const bob = 'bob' as SubjectId;
 
 describe('cached subject keys', () => {
   it('serves a key it used within the time to live without asking the vault', async () => {
-    let now = 0;
+    let now = T0;
     const { asked, store } = vault();
     const keys = cacheSubjectKeys(store, { ttlMs: 10_000, maxEntries: 10, now: () => now });
     const made = await keys.getOrCreate(ana);
     expect(await keys.find(ana)).toBe(made);
     expect(await keys.getOrCreate(ana)).toBe(made);
     expect(asked).toEqual({ getOrCreate: 1, find: 0 });
-    now = 10_000;
+    now = T0 + 10_001;
     expect(await keys.find(ana)).toBe(made);
     expect(asked.find).toBe(1);
   });
@@ -55,14 +58,14 @@ describe('cached subject keys', () => {
   });
 
   it('keeps a key another replica destroyed for at most the time to live', async () => {
-    let now = 0;
+    let now = T0;
     const { store } = vault();
     const keys = cacheSubjectKeys(store, { ttlMs: 5_000, maxEntries: 10, now: () => now });
     await keys.getOrCreate(ana);
     await store.destroy(ana); // another replica
-    now = 4_999;
+    now = T0 + 5_000;
     expect(await keys.find(ana)).not.toBeNull();
-    now = 5_000;
+    now = T0 + 5_001;
     expect(await keys.find(ana)).toBeNull();
   });
 
