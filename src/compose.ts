@@ -9,14 +9,11 @@ import { createDeletionService, type DeletionService } from './app/deletion-serv
 import { auditTransitions, createAuditOutbox } from './app/audit/audit-trail.js';
 import { auditPrivilegedCalls } from './app/decorators/audited-service.js';
 import { rateLimitDeletionService } from './app/decorators/rate-limited-service.js';
-import type {
-  Clock,
-  Notifier,
-  Participants,
-  ReportSigner,
-  SubjectCipher,
-  SubjectKeyStore,
-} from './app/ports.js';
+import type { Clock } from './app/ports/clock.js';
+import type { Notifier } from './app/ports/notifier.js';
+import type { Participants } from './app/ports/participants.js';
+import type { ReportSigner } from './app/ports/report-signer.js';
+import type { SubjectCipher, SubjectKeyStore } from './app/ports/subject-keys.js';
 import { within } from './app/shared/bounded.js';
 import { runWorkerPass, settleStragglers } from './app/worker/run-worker-pass.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';

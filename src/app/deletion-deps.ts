@@ -5,26 +5,21 @@ import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { SubjectId } from '../domain/ids.js';
 import type { RiskPolicyConfig } from '../domain/risk-policy.js';
 import type { Jurisdiction, LegalClock } from '../domain/legal-deadline.js';
-import type {
-  AuditOutbox,
-  WorkSchedule,
-  AccountDirectory,
-  AuditLog,
-  AuditSeal,
-  BreakerStore,
-  Clock,
-  DeletionMetrics,
-  DeletionRequestRepository,
-  ErasedSubjectLedger,
-  IdGenerator,
-  Notifier,
-  OneTimeCodes,
-  Participants,
-  RateLimiter,
-  ReportSigner,
-  SubjectKeyStore,
-  TraceContext,
-} from './ports.js';
+import type { AuditOutbox, AuditLog, AuditSeal } from './ports/audit-log.js';
+import type { WorkSchedule } from './ports/work-schedule.js';
+import type { AccountDirectory } from './ports/account-directory.js';
+import type { BreakerStore } from './ports/breaker-store.js';
+import type { Clock, IdGenerator } from './ports/clock.js';
+import type { DeletionMetrics } from './ports/deletion-metrics.js';
+import type { DeletionRequestRepository } from './ports/deletion-request-repository.js';
+import type { ErasedSubjectLedger } from './ports/erased-subject-ledger.js';
+import type { Notifier } from './ports/notifier.js';
+import type { OneTimeCodes } from './ports/one-time-codes.js';
+import type { Participants } from './ports/participants.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
+import type { ReportSigner } from './ports/report-signer.js';
+import type { SubjectKeyStore } from './ports/subject-keys.js';
+import type { TraceContext } from './ports/trace-context.js';
 
 /** The rules the use cases follow, from configuration. */
 export interface DeletionPolicy {

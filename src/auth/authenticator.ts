@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { PeerCertificate } from 'node:tls';
-import type { ApiKeyStore } from '../app/ports.js';
+import type { ApiKeyStore } from '../app/ports/api-key-store.js';
 import { DomainError } from '../domain/domain-error.js';
 import { isScope, type Principal, type Scope } from '../domain/principal.js';
 import { hashApiKey } from '../crypto/api-key-hash.js';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AuditSeal } from '../app/ports.js';
+import type { AuditSeal } from '../app/ports/audit-log.js';
 import { DomainError } from '../domain/domain-error.js';
 import { gcmDecrypt, gcmEncrypt, keysFrom } from './aes-gcm.js';
 

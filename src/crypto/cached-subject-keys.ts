@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { SubjectKeyStore } from '../app/ports.js';
+import type { SubjectKeyStore } from '../app/ports/subject-keys.js';
 import type { SubjectId } from '../domain/ids.js';
 
 /** How long and how many unwrapped keys one replica keeps. */

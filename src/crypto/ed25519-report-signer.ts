@@ -6,7 +6,7 @@ import {
   sign,
   type KeyObject,
 } from 'node:crypto';
-import type { ReportSigner } from '../app/ports.js';
+import type { ReportSigner } from '../app/ports/report-signer.js';
 
 /** The signer, and what verifiers need: the public key and its id. */
 export interface Ed25519ReportSigner extends ReportSigner {

@@ -1,5 +1,6 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { OneTimeCodes, IdGenerator } from '../app/ports.js';
+import type { OneTimeCodes } from '../app/ports/one-time-codes.js';
+import type { IdGenerator } from '../app/ports/clock.js';
 import type { DeletionRequestId } from '../domain/ids.js';
 
 /**

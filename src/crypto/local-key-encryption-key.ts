@@ -1,4 +1,4 @@
-import type { KeyEncryptionKey } from '../app/ports.js';
+import type { KeyEncryptionKey } from '../app/ports/subject-keys.js';
 import { DomainError } from '../domain/domain-error.js';
 import type { SubjectId } from '../domain/ids.js';
 import { gcmDecrypt, gcmEncrypt, keysFrom } from './aes-gcm.js';

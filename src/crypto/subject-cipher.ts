@@ -1,4 +1,4 @@
-import type { SubjectCipher, SubjectKeyStore } from '../app/ports.js';
+import type { SubjectCipher, SubjectKeyStore } from '../app/ports/subject-keys.js';
 import { DomainError } from '../domain/domain-error.js';
 import type { SubjectId } from '../domain/ids.js';
 import { gcmDecrypt, gcmEncrypt } from './aes-gcm.js';

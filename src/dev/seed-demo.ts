@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { SubjectCipher } from '../app/ports.js';
+import type { SubjectCipher } from '../app/ports/subject-keys.js';
 import { sealAccountContact } from '../persistence/mongo/mongo-account-directory.js';
 import { putApiKey } from '../persistence/mongo/mongo-api-key-store.js';
 

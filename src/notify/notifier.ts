@@ -1,4 +1,4 @@
-import type { DeliveryReceipt, NoticeDelivery, Notifier } from '../app/ports.js';
+import type { DeliveryReceipt, NoticeDelivery, Notifier } from '../app/ports/notifier.js';
 import { attributeKeys, noticeSpans } from '../telemetry/catalogue.js';
 import type { Contact } from '../domain/notices.js';
 import { noticeChannels, type NoticeChannel } from '../domain/subject-notice.js';

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { EraseAnswer, Participants } from '../app/ports.js';
+import type { EraseAnswer, Participants } from '../app/ports/participants.js';
 import { finalOutcomeFromProto } from '../codec/erasure-outcome.js';
 import { DomainError } from '../domain/domain-error.js';
 import { deletionRequestName, type DeletionRequestId, type SubjectId } from '../domain/ids.js';

@@ -1,6 +1,10 @@
 import { context, metrics, type BatchObservableCallback } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import type { DeletionMetrics, DeletionRequestRepository, OpenCounts } from '../app/ports.js';
+import type { DeletionMetrics } from '../app/ports/deletion-metrics.js';
+import type {
+  DeletionRequestRepository,
+  OpenCounts,
+} from '../app/ports/deletion-request-repository.js';
 import { attributeKeys, metricNames } from './catalogue.js';
 import { addedChanges, type DeletionRequest } from '../domain/deletion-request.js';
 import { openStates } from '../domain/deletion-state.js';

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Notifier } from '../../src/app/ports.js';
+import type { Notifier } from '../../src/app/ports/notifier.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
 import { castFor, newSubjectId } from '../support/principals.js';

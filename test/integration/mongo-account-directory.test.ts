@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AccountDirectory } from '../../src/app/ports.js';
+import type { AccountDirectory } from '../../src/app/ports/account-directory.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import type { DeletionRequestId, SubjectId } from '../../src/domain/ids.js';
 import { migrate } from '../../src/persistence/mongo/migrations.js';

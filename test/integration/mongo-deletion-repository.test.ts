@@ -7,7 +7,10 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { mongo } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import type { DeletionRequestRepository, ListQuery } from '../../src/app/ports.js';
+import type {
+  DeletionRequestRepository,
+  ListQuery,
+} from '../../src/app/ports/deletion-request-repository.js';
 import type { DeletionRequest } from '../../src/domain/deletion-request.js';
 import type { ParticipantStep } from '../../src/domain/erasure-steps.js';
 import { DomainError } from '../../src/domain/domain-error.js';
@@ -28,7 +31,7 @@ import {
 import { createMongoSubjectKeyStore } from '../../src/persistence/mongo/mongo-subject-key-store.js';
 import { createLocalKeyEncryptionKey } from '../../src/crypto/local-key-encryption-key.js';
 import { createSubjectCipher } from '../../src/crypto/subject-cipher.js';
-import type { SubjectCipher } from '../../src/app/ports.js';
+import type { SubjectCipher } from '../../src/app/ports/subject-keys.js';
 import {
   aDeletionRequest,
   aRequestId,

@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NoticeDelivery } from '../../src/app/ports.js';
+import type { NoticeDelivery } from '../../src/app/ports/notifier.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
 import type { Contact } from '../../src/domain/notices.js';
 import { createNotifier } from '../../src/notify/notifier.js';

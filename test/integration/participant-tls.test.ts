@@ -4,7 +4,7 @@ import {
   createParticipantServer,
   type ParticipantServerTls,
 } from '../../clients/participant-sdk/create-participant-server.js';
-import type { EraseCall } from '../../src/app/ports.js';
+import type { EraseCall } from '../../src/app/ports/participants.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import { createGrpcParticipants } from '../../src/participants/grpc-participants.js';
 import type { ParticipantTls } from '../../src/participants/participant-registration.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { inject } from 'vitest';
 import { composeApp, type App } from '../../src/compose.js';
-import type { Notifier } from '../../src/app/ports.js';
+import type { Notifier } from '../../src/app/ports/notifier.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
 import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';

@@ -5,7 +5,7 @@ import { auditPrivilegedRead } from '../audit/audit-trail.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { checkErasedSubjectsInput, parseInput, type CheckErasedSubjectsInput } from '../inputs.js';
 import { assertParticipantIdentity } from '../participants/report-erasure-outcome.js';
-import type { ErasedSubject } from '../ports.js';
+import type { ErasedSubject } from '../ports/erased-subject-ledger.js';
 
 /** A subject of the asked batch that was erased, named as the linked service named it. */
 export interface ErasedSubjectAnswer {

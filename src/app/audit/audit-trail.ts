@@ -29,7 +29,8 @@ import {
   type Principal,
 } from '../../domain/principal.js';
 import type { DeletionDeps } from '../deletion-deps.js';
-import type { AuditLog, AuditOutbox, AuditSeal, DeletionRequestRepository } from '../ports.js';
+import type { AuditLog, AuditOutbox, AuditSeal } from '../ports/audit-log.js';
+import type { DeletionRequestRepository } from '../ports/deletion-request-repository.js';
 
 /**
  * How the audit log names a request's subject: its keyed pseudonym, which a

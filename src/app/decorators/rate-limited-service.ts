@@ -2,7 +2,7 @@ import { operationPolicies, type Operation } from '../../domain/authorization.js
 import type { Principal } from '../../domain/principal.js';
 import { aroundUseCases } from './around-use-cases.js';
 import type { DeletionService } from '../deletion-service.js';
-import type { RateLimiter } from '../ports.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import { principalKey, spendBudget, type OnLimiterDown } from './spend-budget.js';
 
 /**

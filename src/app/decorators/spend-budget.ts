@@ -5,7 +5,7 @@ import {
   rateLimitUnavailable,
   type RateLimit,
 } from '../../domain/rate-limits.js';
-import type { RateLimiter } from '../ports.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 
 /** Told when a fail-open budget could not be checked and the call went on (limit name only). */
 export type OnLimiterDown = (limit: RateLimit, error: unknown) => void;

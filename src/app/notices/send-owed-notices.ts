@@ -9,7 +9,7 @@ import {
   type OwedNotice,
 } from '../../domain/subject-notice.js';
 import type { DeletionDeps } from '../deletion-deps.js';
-import type { Account } from '../ports.js';
+import type { Account } from '../ports/account-directory.js';
 
 /** An error of a notifier that says the notice can never go (no address, refused for good). */
 export const undeliverable = (error: unknown): boolean => {

@@ -11,7 +11,7 @@ import { mutateRequest } from './mutate-request.js';
 import { spendBudget, subjectKey } from '../decorators/spend-budget.js';
 import { oweNotices } from '../notices/owe-notices.js';
 import { outboxDueAt } from '../../domain/subject-notice.js';
-import type { Account } from '../ports.js';
+import type { Account } from '../ports/account-directory.js';
 import { alignAccount, settleAccount } from '../worker/settle-account.js';
 import { claimDueNotices, sendClaimedNotices } from '../notices/send-owed-notices.js';
 import { attributeKeys, stepSpans } from '../../telemetry/catalogue.js';

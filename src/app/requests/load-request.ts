@@ -2,7 +2,7 @@ import { assertReaches, type Operation, type Reach } from '../../domain/authoriz
 import { DomainError, deletionRequestNotFound } from '../../domain/domain-error.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
-import type { DeletionRequestRepository } from '../ports.js';
+import type { DeletionRequestRepository } from '../ports/deletion-request-repository.js';
 
 /**
  * Reads a request the caller may see. A caller limited to their own subject

@@ -3,7 +3,7 @@ import { DomainError } from '../../domain/domain-error.js';
 import { etagOf, type DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
 import { assertEtag, loadRequest } from './load-request.js';
-import type { DeletionRequestRepository } from '../ports.js';
+import type { DeletionRequestRepository } from '../ports/deletion-request-repository.js';
 
 const MAX_TRIES = 4;
 /** The first retry waits up to twice this (jittered), each later one twice as long. */

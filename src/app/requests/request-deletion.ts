@@ -8,7 +8,7 @@ import type { Principal } from '../../domain/principal.js';
 import { assessRisk } from '../../domain/risk-policy.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { parseInput, requestDeletionInput, type RequestDeletionInput } from '../inputs.js';
-import type { Account } from '../ports.js';
+import type { Account } from '../ports/account-directory.js';
 import { spendBudget, subjectKey } from '../decorators/spend-budget.js';
 import { claimDueNotices, sendClaimedNotices } from '../notices/send-owed-notices.js';
 

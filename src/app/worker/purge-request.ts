@@ -23,7 +23,7 @@ import { bounded } from '../shared/bounded.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import type { Admission } from '../../domain/erasure-breaker.js';
 import { admitToErasure } from '../admin/erasure-breaker.js';
-import type { EraseAnswer } from '../ports.js';
+import type { EraseAnswer } from '../ports/participants.js';
 import {
   sentNoticeOf,
   type NoticeSendResult,

@@ -1,11 +1,8 @@
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { accountConditionFor } from '../../domain/deletion-state.js';
-import type {
-  Account,
-  AccountDirectory,
-  DeletionRequestRepository,
-  TraceContext,
-} from '../ports.js';
+import type { Account, AccountDirectory } from '../ports/account-directory.js';
+import type { DeletionRequestRepository } from '../ports/deletion-request-repository.js';
+import type { TraceContext } from '../ports/trace-context.js';
 import { attributeKeys, stepSpans } from '../../telemetry/catalogue.js';
 
 const MAX_ROUNDS = 5;

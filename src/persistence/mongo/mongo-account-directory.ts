@@ -1,5 +1,6 @@
 import type { Collection, Connection, mongo } from 'mongoose';
-import type { Account, AccountDirectory, LocalErasure, SubjectCipher } from '../../app/ports.js';
+import type { Account, AccountDirectory, LocalErasure } from '../../app/ports/account-directory.js';
+import type { SubjectCipher } from '../../app/ports/subject-keys.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { isJurisdiction } from '../../domain/legal-deadline.js';
 import { isNoticeChannel } from '../../domain/subject-notice.js';

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { ApiKeyRecord, ApiKeyStore } from '../../app/ports.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../../app/ports/api-key-store.js';
 import { persistenceSpan } from '../../telemetry/catalogue.js';
 import { mongoCall } from './classify-mongo-error.js';
 

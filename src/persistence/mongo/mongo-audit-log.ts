@@ -1,5 +1,5 @@
 import type { Connection, mongo } from 'mongoose';
-import type { AuditLog, AuditSeal } from '../../app/ports.js';
+import type { AuditLog, AuditSeal } from '../../app/ports/audit-log.js';
 import { persistenceSpan } from '../../telemetry/catalogue.js';
 import {
   chainedContent,

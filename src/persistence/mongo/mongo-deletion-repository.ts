@@ -4,8 +4,8 @@ import type {
   AuditRecords,
   DeletionRequestRepository,
   InsertOutcome,
-  SubjectCipher,
-} from '../../app/ports.js';
+} from '../../app/ports/deletion-request-repository.js';
+import type { SubjectCipher } from '../../app/ports/subject-keys.js';
 import { DomainError } from '../../domain/domain-error.js';
 import {
   deletionStates,

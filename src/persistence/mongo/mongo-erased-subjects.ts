@@ -1,5 +1,9 @@
 import type { Connection } from 'mongoose';
-import type { ErasedSubject, ErasedSubjectLedger, ErasureEntry } from '../../app/ports.js';
+import type {
+  ErasedSubject,
+  ErasedSubjectLedger,
+  ErasureEntry,
+} from '../../app/ports/erased-subject-ledger.js';
 import type { LocalErasureRecord } from '../../domain/erasure-report.js';
 import type { SentNotice } from '../../domain/subject-notice.js';
 import { persistenceSpan } from '../../telemetry/catalogue.js';

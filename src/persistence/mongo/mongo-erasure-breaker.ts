@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { BreakerStore } from '../../app/ports.js';
+import type { BreakerStore } from '../../app/ports/breaker-store.js';
 import { persistenceSpan } from '../../telemetry/catalogue.js';
 import {
   initialBreaker,

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Clock, RateLimiter, RateVerdict } from '../../app/ports.js';
+import type { Clock } from '../../app/ports/clock.js';
+import type { RateLimiter, RateVerdict } from '../../app/ports/rate-limiter.js';
 import { attributeKeys, persistenceSpan } from '../../telemetry/catalogue.js';
 import {
   isPrincipalLimit,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import type { KeyEncryptionKey, SubjectKeyStore } from '../../app/ports.js';
+import type { KeyEncryptionKey, SubjectKeyStore } from '../../app/ports/subject-keys.js';
 import type { SubjectId } from '../../domain/ids.js';
 import { persistenceSpan } from '../../telemetry/catalogue.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { RateVerdict } from '../../app/ports.js';
+import type { RateVerdict } from '../../app/ports/rate-limiter.js';
 import type { RateBudget } from '../../domain/rate-limits.js';
 import { insertedFirst } from './classify-mongo-error.js';
 

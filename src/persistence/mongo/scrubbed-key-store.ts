@@ -1,4 +1,4 @@
-import type { SubjectKeyStore } from '../../app/ports.js';
+import type { SubjectKeyStore } from '../../app/ports/subject-keys.js';
 
 /** What a scrub reports: how long it took, and how long the oldest key it covers lay in the files. */
 export interface ScrubReport {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { SubjectCipher } from '../../app/ports.js';
+import type { SubjectCipher } from '../../app/ports/subject-keys.js';
 import { contactFrom, hasAddress, type Contact } from '../../domain/notices.js';
 import type { SubjectId } from '../../domain/ids.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';

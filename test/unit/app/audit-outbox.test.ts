@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { auditTransitions, createAuditOutbox } from '../../../src/app/audit/audit-trail.js';
-import type { AuditLog, DeletionRequestRepository } from '../../../src/app/ports.js';
+import type { AuditLog } from '../../../src/app/ports/audit-log.js';
+import type { DeletionRequestRepository } from '../../../src/app/ports/deletion-request-repository.js';
 import type { AuditEntry } from '../../../src/domain/audit-event.js';
 import { NOTHING_AUDITED } from '../../../src/domain/audit-marks.js';
 import type { DeletionRequest, StateChange } from '../../../src/domain/deletion-request.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditPrivilegedCalls } from '../../../src/app/decorators/audited-service.js';
 import type { DeletionService } from '../../../src/app/deletion-service.js';
-import type { AuditLog } from '../../../src/app/ports.js';
+import type { AuditLog } from '../../../src/app/ports/audit-log.js';
 import type { AuditEntry } from '../../../src/domain/audit-event.js';
 import { deletionRequestName } from '../../../src/domain/ids.js';
 import type { Principal } from '../../../src/domain/principal.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RateLimiter, RateVerdict } from '../../../src/app/ports.js';
+import type { RateLimiter, RateVerdict } from '../../../src/app/ports/rate-limiter.js';
 import { spendBudget } from '../../../src/app/decorators/spend-budget.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
 import type { RateLimit } from '../../../src/domain/rate-limits.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeletionDeps } from '../../../src/app/deletion-deps.js';
-import type { DeletionRequestRepository } from '../../../src/app/ports.js';
+import type { DeletionRequestRepository } from '../../../src/app/ports/deletion-request-repository.js';
 import { sweepRetention } from '../../../src/app/worker/sweep-retention.js';
 import type { AuditEntry } from '../../../src/domain/audit-event.js';
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';

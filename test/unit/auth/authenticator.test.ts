@@ -1,6 +1,6 @@
 import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '../../../src/app/ports.js';
+import type { ApiKeyRecord } from '../../../src/app/ports/api-key-store.js';
 import { createAuthenticator, type Authenticator } from '../../../src/auth/authenticator.js';
 import { grpcPeerAddress } from '../../../src/auth/failure-throttle.js';
 import { hashApiKey } from '../../../src/crypto/api-key-hash.js';

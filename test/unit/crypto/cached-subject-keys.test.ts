@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SubjectKeyStore } from '../../../src/app/ports.js';
+import type { SubjectKeyStore } from '../../../src/app/ports/subject-keys.js';
 import { cacheSubjectKeys } from '../../../src/crypto/cached-subject-keys.js';
 import type { SubjectId } from '../../../src/domain/ids.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { KeyEncryptionKey, SubjectKeyStore } from '../../../src/app/ports.js';
+import type { KeyEncryptionKey, SubjectKeyStore } from '../../../src/app/ports/subject-keys.js';
 import { createLocalKeyEncryptionKey } from '../../../src/crypto/local-key-encryption-key.js';
 import { createSubjectCipher } from '../../../src/crypto/subject-cipher.js';
 import type { SubjectId } from '../../../src/domain/ids.js';

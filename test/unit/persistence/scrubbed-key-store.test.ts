@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SubjectKeyStore } from '../../../src/app/ports.js';
+import type { SubjectKeyStore } from '../../../src/app/ports/subject-keys.js';
 import type { SubjectId } from '../../../src/domain/ids.js';
 import {
   scrubAfterDestroy,

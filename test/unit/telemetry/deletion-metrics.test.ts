@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeletionRequestRepository } from '../../../src/app/ports.js';
+import type { DeletionRequestRepository } from '../../../src/app/ports/deletion-request-repository.js';
 import type { DeletionRequest, StateChange } from '../../../src/domain/deletion-request.js';
 import { meteredRequests } from '../../../src/telemetry/deletion-metrics.js';
 import { aDeletionRequest, BUILT_AT } from '../../fixtures/deletion-request-builder.js';
