@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeletionDeps } from '../../../src/app/deletion-deps.js';
 import {
   watchDeletionRequest,
@@ -132,20 +132,35 @@ describe('watchDeletionRequest', () => {
   });
 
   it('stops reading once the watcher is gone', async () => {
-    const { store, start } = world(aDeletionRequest());
-    const controller = new AbortController();
-    const events = (await start(undefined, controller))[Symbol.asyncIterator]();
-    await events.next();
-    const pending = events.next();
-    controller.abort();
+    vi.useFakeTimers();
+    try {
+      const { store, start } = world(aDeletionRequest());
+      const controller = new AbortController();
+      const events = (await start(undefined, controller))[Symbol.asyncIterator]();
+      await events.next();
+      const pending = events.next();
+      controller.abort();
 
-    expect(await pending).toEqual({ done: true, value: undefined });
-    const reads = store.reads;
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(store.reads).toBe(reads);
+      expect(await pending).toEqual({ done: true, value: undefined });
+      const reads = store.reads;
+      // Six poll intervals pass: none reads.
+      await vi.advanceTimersByTimeAsync(30);
+      expect(store.reads).toBe(reads);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reads a request once per poll however many watch it, and tells each watcher', async () => {
+    vi.useFakeTimers();
+    try {
+      await readsOncePerPoll();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  const readsOncePerPoll = async (): Promise<void> => {
     const { store, start } = world(aDeletionRequest(), 50, 50);
     const watchers = await Promise.all(
       Array.from({ length: 20 }, async () => (await start())[Symbol.asyncIterator]()),
@@ -154,9 +169,9 @@ describe('watchDeletionRequest', () => {
     // Every watcher waits for what comes next, as a stream's consumer does.
     const next = watchers.map((events) => events.next());
     const before = store.reads;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    // About 20 polls of 5 ms in 100 ms: one loop's reads, where a loop per watcher made 400.
-    expect(store.reads - before).toBeLessThan(40);
+    await vi.advanceTimersByTimeAsync(100);
+    // 20 polls of 5 ms in 100 ms: one loop's reads, where a loop per watcher made 400.
+    expect(store.reads - before).toBeLessThanOrEqual(21);
 
     const current = store.current!;
     store.current = {
@@ -165,11 +180,12 @@ describe('watchDeletionRequest', () => {
       version: current.version + 1,
       history: [...current.history, change('REQUESTED', 'CANCELLED', Date.now())],
     };
+    await vi.advanceTimersByTimeAsync(5);
     for (const [index, events] of watchers.entries()) {
       expect((await next[index])?.value).toMatchObject({ kind: 'STATE_CHANGED' });
       expect(await events.next()).toEqual({ done: true, value: undefined });
     }
-  });
+  };
 
   it('serves at most maxWatchesPerCaller to one caller; others still watch', async () => {
     const { start } = world(aDeletionRequest(), 10, 2);
