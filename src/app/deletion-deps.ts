@@ -1,5 +1,5 @@
 import type { NoticeRetryPolicy } from '../domain/subject-notice.js';
-import type { Afterwards } from './shared/afterwards.js';
+import type { Afterwards } from './common/afterwards.js';
 import type { BreakerPolicy } from '../domain/erasure-breaker.js';
 import type { RetryPolicy } from '../domain/erasure-steps.js';
 import type { SubjectId } from '../domain/ids.js';

@@ -1,4 +1,4 @@
-import type { Afterwards } from '../../src/app/shared/afterwards.js';
+import type { Afterwards } from '../../src/app/common/afterwards.js';
 
 /**
  * Afterwards that hold what calls leave to finish until `settled()` runs it

@@ -5,7 +5,7 @@ import type { Principal } from '../../domain/principal.js';
 import { auditPrivilegedRead } from '../audit/audit-trail.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { listAuditEventsInput, parseInput, type ListAuditEventsInput } from '../inputs.js';
-import { decodePageToken, encodePageToken, tokenCount } from '../shared/page-token.js';
+import { decodePageToken, encodePageToken, tokenCount } from '../common/page-token.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;

@@ -10,7 +10,7 @@ import {
   type ReportErasureOutcomeInput,
 } from '../inputs.js';
 import { mutateRequest } from '../requests/mutate-request.js';
-import { changeContextOf } from '../shared/change-context.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * The caller must be a service (client credentials or a client certificate,

@@ -5,7 +5,7 @@ import type { Principal } from '../../domain/principal.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { parseInput, resolveParticipantInput, type ResolveParticipantInput } from '../inputs.js';
 import { mutateRequest } from '../requests/mutate-request.js';
-import { changeContextOf } from '../shared/change-context.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Records a manual erasure of a failed or waiting step, with a justification;

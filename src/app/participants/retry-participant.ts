@@ -5,7 +5,7 @@ import type { Principal } from '../../domain/principal.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { parseInput, retryParticipantInput, type RetryParticipantInput } from '../inputs.js';
 import { mutateRequest } from '../requests/mutate-request.js';
-import { changeContextOf } from '../shared/change-context.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Re-arms a failed linked-service step with a fresh budget; the purge resumes.

@@ -7,6 +7,7 @@ import { approveDeletionInput, parseInput, type ApproveDeletionInput } from '../
 import { mutateRequest } from './mutate-request.js';
 import { oweNotices } from '../notices/owe-notices.js';
 import { settleAccount } from '../worker/settle-account.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Approves a high-risk request; it is soft-deleted at once.
@@ -30,7 +31,7 @@ export const approveDeletion =
           approve(
             current,
             { gracePeriodMs: deps.policy.gracePeriodMs },
-            { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
+            changeContextOf(deps, principal),
           ),
         ),
     });

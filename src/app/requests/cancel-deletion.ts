@@ -5,6 +5,7 @@ import type { Principal } from '../../domain/principal.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { cancelDeletionInput, parseInput, type CancelDeletionInput } from '../inputs.js';
 import { mutateRequest } from './mutate-request.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Withdraws a request before it is scheduled (REQUESTED, AWAITING_APPROVAL).
@@ -21,11 +22,6 @@ export const cancelDeletion =
       operation: 'cancelDeletion',
       etag: input.etag,
       repeated: (current) => repeats(current, principal.actor, 'cancel'),
-      change: (current) =>
-        cancel(current, {
-          actor: principal.actor,
-          now: deps.clock.now(),
-          ...deps.trace.current(),
-        }),
+      change: (current) => cancel(current, changeContextOf(deps, principal)),
     });
   };

@@ -15,6 +15,7 @@ import type { Account } from '../ports/account-directory.js';
 import { alignAccount, settleAccount } from '../worker/settle-account.js';
 import { claimDueNotices, sendClaimedNotices } from '../notices/send-owed-notices.js';
 import { attributeKeys, stepSpans } from '../../telemetry/catalogue.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Out of attempts: the request ends (EXPIRED, `TOO_MANY_ATTEMPTS`) so the
@@ -112,7 +113,7 @@ export const confirmDeletion =
             confirm(
               current,
               { method, gracePeriodMs: deps.policy.gracePeriodMs },
-              { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
+              changeContextOf(deps, principal),
             ),
           ),
           deps.clock.now(),

@@ -5,6 +5,7 @@ import type { Principal } from '../../domain/principal.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { extendDeadlineInput, parseInput, type ExtendDeadlineInput } from '../inputs.js';
 import { mutateRequest } from './mutate-request.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Extends an open request's legal deadline once, by what its jurisdiction
@@ -27,7 +28,7 @@ export const extendDeadline =
         extend(
           current,
           { reason: input.reason, clocks: deps.policy.legalClocks },
-          { actor: principal.actor, now: deps.clock.now(), ...deps.trace.current() },
+          changeContextOf(deps, principal),
         ),
     });
   };

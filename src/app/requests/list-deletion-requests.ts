@@ -9,7 +9,7 @@ import {
   parseInput,
   type ListDeletionRequestsInput,
 } from '../inputs.js';
-import { decodePageToken, encodePageToken, tokenId, tokenTime } from '../shared/page-token.js';
+import { decodePageToken, encodePageToken, tokenId, tokenTime } from '../common/page-token.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;

@@ -6,6 +6,7 @@ import type { DeletionDeps } from '../deletion-deps.js';
 import { parseInput, rejectDeletionInput, type RejectDeletionInput } from '../inputs.js';
 import { mutateRequest } from './mutate-request.js';
 import { oweNotices } from '../notices/owe-notices.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /** Rejects a high-risk request. Errors as approveDeletion. */
 export const rejectDeletion =
@@ -20,13 +21,6 @@ export const rejectDeletion =
       etag: input.etag,
       repeated: (current) => repeats(current, principal.actor, 'reject'),
       change: (current) =>
-        oweNotices(
-          deps,
-          reject(current, input.reason, {
-            actor: principal.actor,
-            now: deps.clock.now(),
-            ...deps.trace.current(),
-          }),
-        ),
+        oweNotices(deps, reject(current, input.reason, changeContextOf(deps, principal))),
     });
   };

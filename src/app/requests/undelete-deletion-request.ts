@@ -11,6 +11,7 @@ import {
 import { mutateRequest } from './mutate-request.js';
 import { oweNotices } from '../notices/owe-notices.js';
 import { settleAccount } from '../worker/settle-account.js';
+import { changeContextOf } from '../common/change-context.js';
 
 /**
  * Restores a soft-deleted account within its grace period; its sessions stay revoked.
@@ -28,15 +29,7 @@ export const undeleteDeletionRequest =
       operation: 'undeleteDeletionRequest',
       etag: input.etag,
       repeated: (current) => repeats(current, principal.actor, 'undelete'),
-      change: (current) =>
-        oweNotices(
-          deps,
-          undelete(current, {
-            actor: principal.actor,
-            now: deps.clock.now(),
-            ...deps.trace.current(),
-          }),
-        ),
+      change: (current) => oweNotices(deps, undelete(current, changeContextOf(deps, principal))),
     });
     return (await settleAccount(deps, restored)) ?? restored;
   };

@@ -19,7 +19,7 @@ import {
   type FinalNotice,
 } from '../../domain/notices.js';
 import { systemActor } from '../../domain/principal.js';
-import { bounded } from '../shared/bounded.js';
+import { bounded } from '../common/bounded.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import type { Admission } from '../../domain/erasure-breaker.js';
 import { admitToErasure } from '../admin/erasure-breaker.js';

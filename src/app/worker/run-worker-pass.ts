@@ -3,7 +3,7 @@ import { traceLinks, type DeletionRequest } from '../../domain/deletion-request.
 import type { Admission } from '../../domain/erasure-breaker.js';
 import { expire } from '../../domain/lifecycle.js';
 import { systemActor } from '../../domain/principal.js';
-import { bounded } from '../shared/bounded.js';
+import { bounded } from '../common/bounded.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { admitToErasures } from '../admin/erasure-breaker.js';
 import { purgeRequest, type PassStop } from './purge-request.js';

@@ -11,7 +11,7 @@ import {
 } from '../../domain/audit-event.js';
 import type { Actor } from '../../domain/principal.js';
 import { DomainError } from '../../domain/domain-error.js';
-import { groupCommit } from '../../app/shared/group-commit.js';
+import { groupCommit } from '../../app/common/group-commit.js';
 import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 export const AUDIT_EVENTS = 'audit_events';

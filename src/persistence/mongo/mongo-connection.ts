@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose, { type Connection } from 'mongoose';
 import { classifyMongoError, mongoCall } from './classify-mongo-error.js';
-import { within } from '../../app/shared/bounded.js';
+import { within } from '../../app/common/bounded.js';
 import { persistenceSpan } from '../../telemetry/catalogue.js';
 
 /** Where the database is and how to talk to it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createAfterwards } from '../../../src/app/shared/afterwards.js';
+import { createAfterwards } from '../../../src/app/common/afterwards.js';
 
 describe('afterwards', () => {
   it('runs tasks without the caller waiting, and settles once all of them, later ones included, have', async () => {

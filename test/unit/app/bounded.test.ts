@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bounded } from '../../../src/app/shared/bounded.js';
+import { bounded } from '../../../src/app/common/bounded.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupCommit } from '../../../src/app/shared/group-commit.js';
+import { groupCommit } from '../../../src/app/common/group-commit.js';
 
 /** A write that records its groups and waits until released. */
 const recordingWrite = () => {
