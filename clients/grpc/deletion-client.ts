@@ -8,34 +8,10 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
-import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
+import * as messages from '../../src/gen/deletion/v1/deletion_service.js';
 import {
-  ApproveDeletionRequest,
-  CancelDeletionRequest,
-  CheckErasedSubjectsRequest,
-  ConfirmDeletionRequest,
   DeletionServiceClient,
-  ExtendDeadlineRequest,
-  GetDeletionRequestRequest,
-  GetErasureReportRequest,
-  GetSafetyStatusRequest,
-  ListAuditEventsRequest,
-  ListDeletionRequestsRequest,
-  RejectDeletionRequest,
-  ReportErasureOutcomeRequest,
-  RequestDeletionRequest,
-  ResolveParticipantRequest,
-  ResumeErasuresRequest,
-  RetryParticipantRequest,
-  UndeleteDeletionRequestRequest,
-  VerifyAuditLogRequest,
-  type CheckErasedSubjectsResponse,
-  type ListAuditEventsResponse,
-  type SafetyStatus,
-  type VerifyAuditLogResponse,
-  type ErasureReport,
-  type ListDeletionRequestsResponse,
-  type ReportErasureOutcomeResponse,
+  DeletionServiceService,
 } from '../../src/gen/deletion/v1/deletion_service.js';
 import { decodeRichError, grpcCodeName, type RichError } from './rich-error.js';
 
@@ -115,32 +91,47 @@ type Invoke<TReq, TRes> = (
   call: {
     readonly metadata: Metadata;
     readonly options: Partial<GrpcCallOptions>;
-    readonly callback: (error: ServiceError | null, response: TRes) => void;
+    readonly callback: (error: ServiceError | null, response?: TRes) => void;
   },
 ) => ClientUnaryCall;
 
-/** Every DeletionService RPC as a promise; inputs are partial (unset fields take proto defaults). */
-export interface DeletionClient {
-  requestDeletion: Unary<RequestDeletionRequest, DeletionRequest>;
-  confirmDeletion: Unary<ConfirmDeletionRequest, DeletionRequest>;
-  approveDeletion: Unary<ApproveDeletionRequest, DeletionRequest>;
-  rejectDeletion: Unary<RejectDeletionRequest, DeletionRequest>;
-  extendDeadline: Unary<ExtendDeadlineRequest, DeletionRequest>;
-  cancelDeletion: Unary<CancelDeletionRequest, DeletionRequest>;
-  undeleteDeletionRequest: Unary<UndeleteDeletionRequestRequest, DeletionRequest>;
-  getDeletionRequest: Unary<GetDeletionRequestRequest, DeletionRequest>;
-  listDeletionRequests: Unary<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
-  reportErasureOutcome: Unary<ReportErasureOutcomeRequest, ReportErasureOutcomeResponse>;
-  retryParticipant: Unary<RetryParticipantRequest, DeletionRequest>;
-  resolveParticipant: Unary<ResolveParticipantRequest, DeletionRequest>;
-  getErasureReport: Unary<GetErasureReportRequest, ErasureReport>;
-  listAuditEvents: Unary<ListAuditEventsRequest, ListAuditEventsResponse>;
-  verifyAuditLog: Unary<VerifyAuditLogRequest, VerifyAuditLogResponse>;
-  getSafetyStatus: Unary<GetSafetyStatusRequest, SafetyStatus>;
-  resumeErasures: Unary<ResumeErasuresRequest, SafetyStatus>;
-  checkErasedSubjects: Unary<CheckErasedSubjectsRequest, CheckErasedSubjectsResponse>;
+/** The RPCs of deletion.v1.DeletionService, as the generated definition names them. */
+type Rpc = keyof typeof DeletionServiceService;
+type RequestOf<M extends Rpc> = Parameters<
+  (typeof DeletionServiceService)[M]['requestSerialize']
+>[0];
+type ResponseOf<M extends Rpc> = ReturnType<
+  (typeof DeletionServiceService)[M]['responseDeserialize']
+>;
+
+/**
+ * Every DeletionService RPC as a promise, derived from the generated
+ * definition (a new RPC needs nothing here); inputs are partial (unset fields
+ * take proto defaults).
+ */
+export type DeletionClient = { readonly [M in Rpc]: Unary<RequestOf<M>, ResponseOf<M>> } & {
   close(): void;
-}
+};
+
+/**
+ * Whether a call may be sent again after UNAVAILABLE: reads (Get…, List…,
+ * Verify…, Check…) and RequestDeletion with a `request_id` (AIP-155). Not
+ * ResumeErasures: a resume that landed, then a new trip, then the retry would
+ * resume again.
+ */
+const repeatable = (rpc: Rpc, request: unknown): boolean =>
+  /^(get|list|verify|check)[A-Z]/.test(rpc) ||
+  (rpc === 'requestDeletion' && (request as { requestId?: string }).requestId !== '');
+
+/** The generated message type of an RPC's request (buf lint holds the `<Rpc>Request` naming). */
+const requestTypeOf = (rpc: Rpc): { fromPartial(value: unknown): unknown } => {
+  const name = `${rpc.charAt(0).toUpperCase()}${rpc.slice(1)}Request`;
+  const type = (messages as unknown as Record<string, { fromPartial(value: unknown): unknown }>)[
+    name
+  ];
+  if (type === undefined) throw new Error(`no generated message ${name}`);
+  return type;
+};
 
 const channelOf = (
   tls: DeletionClientOptions['tls'],
@@ -210,7 +201,7 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
         options: { deadline: call.deadline },
         callback: (error, response) => {
           call.signal?.removeEventListener('abort', cancel);
-          if (error) reject(error);
+          if (response === undefined || error) reject(error ?? new Error('no response'));
           else resolve(response);
         },
       });
@@ -219,19 +210,26 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
     });
 
   const unary =
-    <TReq, TRes>(
-      invoke: Invoke<TReq, TRes>,
-      type: { fromPartial(value: Partial<TReq>): TReq },
-      idempotent: (request: TReq) => boolean,
-    ): Unary<TReq, TRes> =>
+    <M extends Rpc>(rpc: M): Unary<RequestOf<M>, ResponseOf<M>> =>
     async (partial, callOptions = {}) => {
-      const request = type.fromPartial(partial);
+      const definition = DeletionServiceService[rpc];
+      const request = requestTypeOf(rpc).fromPartial(partial) as RequestOf<M>;
+      const invoke: Invoke<RequestOf<M>, ResponseOf<M>> = (value, c) =>
+        client.makeUnaryRequest(
+          definition.path,
+          definition.requestSerialize as (value: RequestOf<M>) => Buffer,
+          definition.responseDeserialize as (bytes: Buffer) => ResponseOf<M>,
+          value,
+          c.metadata,
+          c.options,
+          c.callback,
+        );
       const deadline = Date.now() + (callOptions.deadlineMs ?? options.deadlineMs ?? 10_000);
       const metadata = await metadataFor(callOptions.auth ?? options.auth);
       const signal = callOptions.signal;
       // Not grpc-js's retryPolicy: that is per method, and whether a call may be repeated
       // depends on the request (RequestDeletion only with a request_id).
-      const tries = idempotent(request) ? attempts : 1;
+      const tries = repeatable(rpc, request) ? attempts : 1;
       for (let attempt = 1; ; attempt += 1) {
         try {
           return await once(invoke, request, { metadata, deadline, signal });
@@ -248,101 +246,8 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
         }
       }
     };
-  const always = () => true;
-  const never = () => false;
-
-  return {
-    requestDeletion: unary(
-      (r, c) => client.requestDeletion(r, c.metadata, c.options, c.callback),
-      RequestDeletionRequest,
-      (request) => request.requestId !== '',
-    ),
-    confirmDeletion: unary(
-      (r, c) => client.confirmDeletion(r, c.metadata, c.options, c.callback),
-      ConfirmDeletionRequest,
-      never,
-    ),
-    approveDeletion: unary(
-      (r, c) => client.approveDeletion(r, c.metadata, c.options, c.callback),
-      ApproveDeletionRequest,
-      never,
-    ),
-    rejectDeletion: unary(
-      (r, c) => client.rejectDeletion(r, c.metadata, c.options, c.callback),
-      RejectDeletionRequest,
-      never,
-    ),
-    extendDeadline: unary(
-      (r, c) => client.extendDeadline(r, c.metadata, c.options, c.callback),
-      ExtendDeadlineRequest,
-      never,
-    ),
-    cancelDeletion: unary(
-      (r, c) => client.cancelDeletion(r, c.metadata, c.options, c.callback),
-      CancelDeletionRequest,
-      never,
-    ),
-    undeleteDeletionRequest: unary(
-      (r, c) => client.undeleteDeletionRequest(r, c.metadata, c.options, c.callback),
-      UndeleteDeletionRequestRequest,
-      never,
-    ),
-    getDeletionRequest: unary(
-      (r, c) => client.getDeletionRequest(r, c.metadata, c.options, c.callback),
-      GetDeletionRequestRequest,
-      always,
-    ),
-    listDeletionRequests: unary(
-      (r, c) => client.listDeletionRequests(r, c.metadata, c.options, c.callback),
-      ListDeletionRequestsRequest,
-      always,
-    ),
-    reportErasureOutcome: unary(
-      (r, c) => client.reportErasureOutcome(r, c.metadata, c.options, c.callback),
-      ReportErasureOutcomeRequest,
-      never,
-    ),
-    retryParticipant: unary(
-      (r, c) => client.retryParticipant(r, c.metadata, c.options, c.callback),
-      RetryParticipantRequest,
-      never,
-    ),
-    resolveParticipant: unary(
-      (r, c) => client.resolveParticipant(r, c.metadata, c.options, c.callback),
-      ResolveParticipantRequest,
-      never,
-    ),
-    getErasureReport: unary(
-      (r, c) => client.getErasureReport(r, c.metadata, c.options, c.callback),
-      GetErasureReportRequest,
-      always,
-    ),
-    listAuditEvents: unary(
-      (r, c) => client.listAuditEvents(r, c.metadata, c.options, c.callback),
-      ListAuditEventsRequest,
-      always,
-    ),
-    verifyAuditLog: unary(
-      (r, c) => client.verifyAuditLog(r, c.metadata, c.options, c.callback),
-      VerifyAuditLogRequest,
-      always,
-    ),
-    getSafetyStatus: unary(
-      (r, c) => client.getSafetyStatus(r, c.metadata, c.options, c.callback),
-      GetSafetyStatusRequest,
-      always,
-    ),
-    // Not retried: a resume that landed, then a new trip, then the retry would resume again.
-    resumeErasures: unary(
-      (r, c) => client.resumeErasures(r, c.metadata, c.options, c.callback),
-      ResumeErasuresRequest,
-      never,
-    ),
-    checkErasedSubjects: unary(
-      (r, c) => client.checkErasedSubjects(r, c.metadata, c.options, c.callback),
-      CheckErasedSubjectsRequest,
-      always,
-    ),
-    close: () => client.close(),
-  };
+  const methods = Object.fromEntries(
+    (Object.keys(DeletionServiceService) as Rpc[]).map((rpc) => [rpc, unary(rpc)]),
+  ) as { [M in Rpc]: Unary<RequestOf<M>, ResponseOf<M>> };
+  return { ...methods, close: () => client.close() };
 };

@@ -60,7 +60,11 @@ export interface DeletionPolicy {
   readonly noticeRetry: NoticeRetryPolicy;
 }
 
-/** The ports every use case may use. */
+/**
+ * The app layer's ports. Each use case and step declares the ones it uses
+ * (`Pick<DeletionDeps, 'requests' | 'clock'>`), so a test hands it those and
+ * nothing else, and the signature says what it touches.
+ */
 export interface DeletionDeps {
   readonly requests: DeletionRequestRepository;
   readonly accounts: AccountDirectory;

@@ -2,32 +2,6 @@ import { DomainError } from './domain-error.js';
 import type { Principal, Scope } from './principal.js';
 import type { PrincipalLimit } from './rate-limits.js';
 
-/** Every operation of the DeletionService; each transport maps its calls onto these. */
-export const operations = [
-  'requestDeletion',
-  'confirmDeletion',
-  'approveDeletion',
-  'rejectDeletion',
-  'extendDeadline',
-  'cancelDeletion',
-  'undeleteDeletionRequest',
-  'getDeletionRequest',
-  'watchDeletionRequest',
-  'listDeletionRequests',
-  'reportErasureOutcome',
-  'retryParticipant',
-  'resolveParticipant',
-  'getErasureReport',
-  'listAuditEvents',
-  'verifyAuditLog',
-  'getSafetyStatus',
-  'resumeErasures',
-  'checkErasedSubjects',
-] as const;
-
-/** One operation of the service. */
-export type Operation = (typeof operations)[number];
-
 /**
  * Who may call an operation: scopes that reach any subject, and whether
  * `deletion:self` reaches its own; and the budget each call spends.
@@ -45,8 +19,12 @@ const readers: readonly Scope[] = [
   'deletion:admin',
 ];
 
-/** Deny by default: an operation without an entry here (policy and rate limit) does not compile. */
-export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
+/**
+ * Every operation of the DeletionService, with who may call it and the budget
+ * it spends. Deny by default: a use case authorizes by its operation's name,
+ * and a name without an entry here does not compile.
+ */
+export const operationPolicies = {
   requestDeletion: {
     anySubject: ['deletion:request', 'deletion:admin'],
     ownSubject: true,
@@ -86,7 +64,13 @@ export const operationPolicies: Readonly<Record<Operation, OperationPolicy>> = {
     ownSubject: false,
     rateLimit: 'participant',
   },
-};
+} as const satisfies Readonly<Record<string, OperationPolicy>>;
+
+/** One operation of the service. */
+export type Operation = keyof typeof operationPolicies;
+
+/** Every operation, in the order of the table above. */
+export const operations = Object.keys(operationPolicies) as Operation[];
 
 /** How far a caller reaches for one operation. */
 export type Reach = { readonly kind: 'ANY' } | { readonly kind: 'OWN'; readonly subjectId: string };

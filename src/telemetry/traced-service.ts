@@ -1,10 +1,7 @@
 import type { DeletionService } from '../app/deletion-service.js';
 import { aroundUseCases } from '../app/decorators/around-use-cases.js';
 import { withSpan } from './with-span.js';
-import { attributeKeys, useCaseSpans } from './catalogue.js';
-
-/** A span name for every use case: the compiler refuses a service without one. */
-const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = useCaseSpans;
+import { attributeKeys, useCaseSpan } from './catalogue.js';
 
 /**
  * Wraps every use case in a span. Attributes say what kind of caller acted,
@@ -13,5 +10,5 @@ const useCaseSpanNames: Readonly<Record<keyof DeletionService, string>> = useCas
  */
 export const traceDeletionService = (service: DeletionService): DeletionService =>
   aroundUseCases(service, (useCase, principal, call) =>
-    withSpan(useCaseSpanNames[useCase], { [attributeKeys.actorKind]: principal.actor.kind }, call),
+    withSpan(useCaseSpan(useCase), { [attributeKeys.actorKind]: principal.actor.kind }, call),
   );

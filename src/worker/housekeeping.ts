@@ -28,7 +28,7 @@ export interface HousekeepingRun {
  */
 export const housekeeping =
   (
-    deps: DeletionDeps,
+    deps: Pick<DeletionDeps, 'audit' | 'clock' | 'policy' | 'pseudonymOf' | 'requests' | 'signer'>,
     options: {
       /** Takes or renews this replica's housekeeping lease; false while another holds it. */
       readonly lease: () => Promise<boolean>;

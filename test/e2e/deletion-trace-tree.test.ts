@@ -13,10 +13,11 @@ import {
   rpcSpan,
   spanEvents,
   stepSpans,
-  useCaseSpans,
+  useCaseSpan,
   workerSpans,
 } from '../../src/telemetry/catalogue.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
+import { operations } from '../../src/domain/authorization.js';
 import { installInMemoryTelemetry, totalOf } from '../support/in-memory-telemetry.js';
 import { castFor, newSubjectId } from '../support/principals.js';
 import { scenarioClient, type Transport } from '../support/scenario-clients.js';
@@ -26,7 +27,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 const catalogued = (name: string): boolean =>
   (
     [
-      ...Object.values(useCaseSpans),
+      ...operations.map(useCaseSpan),
       ...Object.values(stepSpans),
       ...Object.values(workerSpans),
     ] as string[]
@@ -154,25 +155,25 @@ describe.each<Transport>(['grpc', 'trpc'])(
         expect(server.status.code).toBe(SpanStatusCode.UNSET);
         return { server, useCase: onlyChild(server, useCase) };
       };
-      const request = served('RequestDeletion', useCaseSpans.requestDeletion);
+      const request = served('RequestDeletion', useCaseSpan('requestDeletion'));
       for (const step of [
         persistenceSpan('accounts', 'find'),
         persistenceSpan('deletion_requests', 'insert'),
         stepSpans.noticeConfirmationCode,
       ])
         onlyChild(request.useCase, step);
-      const confirm = served('ConfirmDeletion', useCaseSpans.confirmDeletion);
+      const confirm = served('ConfirmDeletion', useCaseSpan('confirmDeletion'));
       const verify = onlyChild(confirm.useCase, stepSpans.verify);
       expect(verify.attributes[attributeKeys.confirmMethod]).toBe('ONE_TIME_CODE');
-      const approve = served('ApproveDeletion', useCaseSpans.approveDeletion);
+      const approve = served('ApproveDeletion', useCaseSpan('approveDeletion'));
       const softDelete = onlyChild(approve.useCase, stepSpans.softDelete);
       // A database call's span says which database it is (the driver's own spans are opt-in).
       const suspendCall = onlyChild(softDelete, persistenceSpan('accounts', 'suspend'));
       expect(suspendCall.attributes[attributeKeys.dbSystem]).toBe('mongodb');
       for (const step of [
-        useCaseSpans.requestDeletion,
-        useCaseSpans.confirmDeletion,
-        useCaseSpans.approveDeletion,
+        useCaseSpan('requestDeletion'),
+        useCaseSpan('confirmDeletion'),
+        useCaseSpan('approveDeletion'),
         stepSpans.verify,
         stepSpans.softDelete,
         stepSpans.noticeConfirmationCode,

@@ -101,7 +101,7 @@ describe('the OpenTelemetry bootstrap exports OTLP from a running service', () =
         expect.arrayContaining([
           'grpc.deletion.v1.DeletionService/ListDeletionRequests',
           'trpc.deletion.v1.DeletionService/listDeletionRequests',
-          'deletion.list',
+          'deletion.list_deletion_requests',
         ]),
       );
     const spans = receiver.spans();

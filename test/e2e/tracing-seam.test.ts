@@ -67,7 +67,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     const confirmed = await t.client.confirmDeletion({ name: created.name, code }, cast.self);
 
     const spans = exporter.getFinishedSpans();
-    const root = spans.find((span) => span.name === 'deletion.request');
+    const root = spans.find((span) => span.name === 'deletion.request_deletion');
     expect(root).toBeDefined();
     const children = spans
       .filter((span) => span.spanContext().traceId === root!.spanContext().traceId)
@@ -79,7 +79,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
         'notify.confirmation_code',
       ]),
     );
-    const confirmSpan = spans.find((span) => span.name === 'deletion.confirm')!;
+    const confirmSpan = spans.find((span) => span.name === 'deletion.confirm_deletion')!;
     expect(confirmed.history.at(-1)?.traceId).toBe(confirmSpan.spanContext().traceId);
     const confirmChildren = spans
       .filter((s) => s.spanContext().traceId === confirmSpan.spanContext().traceId)
@@ -149,9 +149,9 @@ describe('tracing seam: every use case and adapter call is a span', () => {
     const [grpcGet, trpcGet, trpcList, refused] = servers;
     const childOf = (name: string, parent: (typeof servers)[number]) =>
       finished(name).filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
-    expect(childOf('deletion.get', grpcGet!)).toHaveLength(1);
-    expect(childOf('deletion.get', trpcGet!)).toHaveLength(1);
-    expect(childOf('deletion.list', trpcList!)).toHaveLength(1);
+    expect(childOf('deletion.get_deletion_request', grpcGet!)).toHaveLength(1);
+    expect(childOf('deletion.get_deletion_request', trpcGet!)).toHaveLength(1);
+    expect(childOf('deletion.list_deletion_requests', trpcList!)).toHaveLength(1);
     expect(grpcGet!.attributes).toMatchObject({
       'rpc.system': 'grpc',
       'rpc.service': 'deletion.v1.DeletionService',

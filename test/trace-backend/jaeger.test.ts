@@ -149,7 +149,7 @@ describe(`a real trace backend (Jaeger ${JAEGER_VERSION}) receives a deletion's 
       const names = new Set(spans.map((span) => span.operationName));
       for (const step of [
         'grpc.deletion.v1.DeletionService/RequestDeletion',
-        'deletion.request',
+        'deletion.request_deletion',
         'grpc.deletion.v1.DeletionService/ConfirmDeletion',
         'deletion.verify',
         'deletion.soft_delete',

@@ -22,7 +22,9 @@ export interface ErasedSubjectAnswer {
  * INVALID_ARGUMENT. Audited as a privileged read (how many were asked and found).
  */
 export const checkErasedSubjects =
-  (deps: DeletionDeps) =>
+  (
+    deps: Pick<DeletionDeps, 'audit' | 'clock' | 'ids' | 'ledger' | 'participants' | 'pseudonymOf'>,
+  ) =>
   async (principal: Principal, raw: CheckErasedSubjectsInput): Promise<ErasedSubjectAnswer[]> => {
     authorize(principal, 'checkErasedSubjects');
     const input = parseInput(checkErasedSubjectsInput, raw);

@@ -39,7 +39,7 @@ const turns = new WeakMap<object, ReturnType<typeof takeTurns>>();
  * only taken on a fresh read.
  */
 const changeBreaker = <T>(
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'breaker'>,
   step: (state: BreakerState) => { readonly state: BreakerState; readonly result: T },
 ): Promise<{ readonly state: BreakerState; readonly result: T }> => {
   const change = async () => {
@@ -68,7 +68,10 @@ const changeBreaker = <T>(
   return inTurn(change);
 };
 
-const statusOf = (deps: DeletionDeps, state: BreakerState): SafetyStatus => ({
+const statusOf = (
+  deps: Pick<DeletionDeps, 'clock' | 'policy'>,
+  state: BreakerState,
+): SafetyStatus => ({
   paused: state.pause,
   startedInWindow: startedInWindow(state, deps.clock.now(), deps.policy.breaker),
   policy: deps.policy.breaker,
@@ -84,7 +87,7 @@ const statusOf = (deps: DeletionDeps, state: BreakerState): SafetyStatus => ({
  * stay SCHEDULED until an administrator resumes. Answers in the requests' order.
  */
 export const admitToErasures = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'audit' | 'breaker' | 'clock' | 'metrics' | 'policy' | 'trace'>,
   requests: readonly DeletionRequest[],
 ): Promise<readonly Admission[]> => {
   if (requests.length === 0) return [];
@@ -127,13 +130,13 @@ export const admitToErasures = async (
 
 /** As admitToErasures, for one request. */
 export const admitToErasure = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'audit' | 'breaker' | 'clock' | 'metrics' | 'policy' | 'trace'>,
   request: DeletionRequest,
 ): Promise<Admission> => (await admitToErasures(deps, [request]))[0] ?? 'PAUSED';
 
 /** The breaker's state. Errors: PERMISSION_DENIED. Audited as a privileged read. */
 export const getSafetyStatus =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'audit' | 'breaker' | 'clock' | 'ids' | 'policy' | 'pseudonymOf'>) =>
   async (principal: Principal, raw?: unknown): Promise<SafetyStatus> => {
     authorize(principal, 'getSafetyStatus');
     parseInput(noInput, raw);
@@ -148,7 +151,7 @@ export const getSafetyStatus =
  * changes nothing. Errors: PERMISSION_DENIED, INVALID_ARGUMENT.
  */
 export const resumeErasures =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'audit' | 'breaker' | 'clock' | 'policy'>) =>
   async (principal: Principal, raw: ResumeErasuresInput): Promise<SafetyStatus> => {
     authorize(principal, 'resumeErasures');
     const input = parseInput(resumeErasuresInput, raw);

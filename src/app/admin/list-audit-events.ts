@@ -27,7 +27,7 @@ export interface AuditPage {
  * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (bad filter or page token).
  */
 export const listAuditEvents =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'audit' | 'clock' | 'ids' | 'pseudonymOf'>) =>
   async (principal: Principal, raw: ListAuditEventsInput): Promise<AuditPage> => {
     authorize(principal, 'listAuditEvents');
     const input = parseInput(listAuditEventsInput, raw);

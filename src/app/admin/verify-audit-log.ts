@@ -78,7 +78,7 @@ export type AuditVerification = AuditVerdict & { readonly completeness: AuditCom
  * record of asking.
  */
 export const verifyAuditLog =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'audit' | 'clock' | 'ids' | 'pseudonymOf' | 'requests'>) =>
   async (principal: Principal, raw?: unknown): Promise<AuditVerification> => {
     authorize(principal, 'verifyAuditLog');
     parseInput(noInput, raw);

@@ -10,7 +10,10 @@ import { oweNoticeOfState } from '../../domain/subject-notice.js';
  * linked services, set in the same update as the state change so they can
  * never be lost; the worker sends them.
  */
-export const oweNotices = (deps: DeletionDeps, request: DeletionRequest): DeletionRequest => {
+export const oweNotices = (
+  deps: Pick<DeletionDeps, 'clock' | 'participants'>,
+  request: DeletionRequest,
+): DeletionRequest => {
   const now = deps.clock.now();
   // The subject's notice is owed in the same update as the change: a crash cannot lose it.
   const told = oweNoticeOfState(request, now);
@@ -27,7 +30,7 @@ export const oweNotices = (deps: DeletionDeps, request: DeletionRequest): Deleti
  * by the request, so a repeat has one effect. False when nothing was left.
  */
 export const sendNotices = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'metrics' | 'participants' | 'policy' | 'requests' | 'trace'>,
   request: DeletionRequest,
 ): Promise<boolean> => {
   const notices = request.notices;

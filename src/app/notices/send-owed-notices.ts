@@ -21,7 +21,7 @@ const MAX_RECORD_TRIES = 4;
 
 /** How one send went, by the notifier's answer. */
 const sendOne = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'notifier'>,
   owed: OwedNotice & { readonly requestId: DeletionRequest['id'] },
   account: Account | null,
 ): Promise<NoticeSendResult> => {
@@ -52,7 +52,7 @@ interface SendResult {
  * written with the first try only, on the version it knows (true when it was).
  */
 const record = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'policy' | 'requests'>,
   request: DeletionRequest,
   sent: {
     readonly results: readonly SendResult[];
@@ -105,7 +105,7 @@ export const claimDueNotices = (
  * `also` was written.
  */
 export const sendClaimedNotices = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'notifier' | 'policy' | 'requests'>,
   claimed: DeletionRequest,
   options: {
     readonly until: Date;
@@ -141,7 +141,7 @@ export const sendClaimedNotices = async (
  * nothing was due or another worker claimed it.
  */
 export const sendOwedNotices = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'accounts' | 'clock' | 'notifier' | 'policy' | 'requests'>,
   request: DeletionRequest,
 ): Promise<boolean> => {
   const now = deps.clock.now();

@@ -18,7 +18,7 @@ import { changeContextOf } from '../common/change-context.js';
  * the participant it acts for; returns its registration.
  */
 export const assertParticipantIdentity = (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'participants'>,
   principal: Principal,
   participant: string,
 ): ParticipantSpec => {
@@ -46,7 +46,7 @@ export const assertParticipantIdentity = (
  * NOT_FOUND, INVALID_ARGUMENT (`SUBJECT_MISMATCH`), FAILED_PRECONDITION (`STEP_NOT_WAITING`).
  */
 export const reportErasureOutcome =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'clock' | 'participants' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: ReportErasureOutcomeInput): Promise<void> => {
     const reach = authorize(principal, 'reportErasureOutcome');
     const input = parseInput(reportErasureOutcomeInput, raw);

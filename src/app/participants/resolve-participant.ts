@@ -13,7 +13,7 @@ import { changeContextOf } from '../common/change-context.js';
  * NOT_FOUND, FAILED_PRECONDITION (`STEP_NOT_OPEN`), ABORTED.
  */
 export const resolveParticipant =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'clock' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: ResolveParticipantInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'resolveParticipant');
     const input = parseInput(resolveParticipantInput, raw);

@@ -12,7 +12,7 @@ import { changeContextOf } from '../common/change-context.js';
  * Errors: PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION (`STEP_NOT_FAILED`), ABORTED.
  */
 export const retryParticipant =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'clock' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: RetryParticipantInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'retryParticipant');
     const input = parseInput(retryParticipantInput, raw);

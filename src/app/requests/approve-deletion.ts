@@ -15,7 +15,12 @@ import { changeContextOf } from '../common/change-context.js';
  * FAILED_PRECONDITION (`INVALID_STATE`), ABORTED (`ETAG_MISMATCH`).
  */
 export const approveDeletion =
-  (deps: DeletionDeps) =>
+  (
+    deps: Pick<
+      DeletionDeps,
+      'accounts' | 'clock' | 'participants' | 'policy' | 'requests' | 'trace'
+    >,
+  ) =>
   async (principal: Principal, raw: ApproveDeletionInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'approveDeletion');
     const input = parseInput(approveDeletionInput, raw);

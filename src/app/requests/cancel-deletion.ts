@@ -12,7 +12,7 @@ import { changeContextOf } from '../common/change-context.js';
  * Errors: PERMISSION_DENIED, NOT_FOUND, FAILED_PRECONDITION (`INVALID_STATE`), ABORTED.
  */
 export const cancelDeletion =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'clock' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: CancelDeletionInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'cancelDeletion');
     const input = parseInput(cancelDeletionInput, raw);

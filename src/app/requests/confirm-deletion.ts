@@ -21,7 +21,10 @@ import { changeContextOf } from '../common/change-context.js';
  * Out of attempts: the request ends (EXPIRED, `TOO_MANY_ATTEMPTS`) so the
  * subject can start a new one, and the caller gets FAILED_PRECONDITION.
  */
-const lockOutAndRefuse = async (deps: DeletionDeps, request: DeletionRequest): Promise<never> => {
+const lockOutAndRefuse = async (
+  deps: Pick<DeletionDeps, 'clock' | 'requests' | 'trace'>,
+  request: DeletionRequest,
+): Promise<never> => {
   await mutateRequest(deps.requests, {
     id: request.id,
     reach: { kind: 'ANY' },
@@ -48,7 +51,7 @@ const lockOutAndRefuse = async (deps: DeletionDeps, request: DeletionRequest): P
  * Spending comes first, so concurrent guesses never outrun either budget.
  */
 const checkCode = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'codes' | 'limiter' | 'policy' | 'requests' | 'trace'>,
   request: DeletionRequest,
   code: string,
 ): Promise<void> => {
@@ -81,7 +84,22 @@ const checkCode = async (
  * RESOURCE_EXHAUSTED (`RATE_LIMITED`: too many codes tried for the subject), UNAVAILABLE.
  */
 export const confirmDeletion =
-  (deps: DeletionDeps) =>
+  (
+    deps: Pick<
+      DeletionDeps,
+      | 'accounts'
+      | 'afterwards'
+      | 'clock'
+      | 'codes'
+      | 'limiter'
+      | 'notifier'
+      | 'participants'
+      | 'policy'
+      | 'requests'
+      | 'schedule'
+      | 'trace'
+    >,
+  ) =>
   async (principal: Principal, raw: ConfirmDeletionInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'confirmDeletion');
     const input = parseInput(confirmDeletionInput, raw);
@@ -143,7 +161,7 @@ export const confirmDeletion =
  * Until recorded, both stay owed on the request for the worker.
  */
 const finishConfirmed = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'accounts' | 'clock' | 'notifier' | 'policy' | 'requests' | 'trace'>,
   confirmed: DeletionRequest,
   done: { readonly until: Date; readonly suspended: Account | null },
 ): Promise<void> => {

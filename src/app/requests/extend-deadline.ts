@@ -15,7 +15,7 @@ import { changeContextOf } from '../common/change-context.js';
  * ABORTED (`ETAG_MISMATCH`).
  */
 export const extendDeadline =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'clock' | 'policy' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: ExtendDeadlineInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'extendDeadline');
     const input = parseInput(extendDeadlineInput, raw);

@@ -7,7 +7,7 @@ import { loadRequest } from './load-request.js';
 
 /** Reads one request. Errors: PERMISSION_DENIED (also for a missing id when limited to one's own), NOT_FOUND. */
 export const getDeletionRequest =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'requests'>) =>
   async (principal: Principal, raw: GetDeletionRequestInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'getDeletionRequest');
     const input = parseInput(getDeletionRequestInput, raw);

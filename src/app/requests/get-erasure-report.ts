@@ -12,7 +12,7 @@ import { loadRequest } from './load-request.js';
  * (`NOT_COMPLETED`; `RECORD_SWEPT` once the retention period dropped it, it named the subject).
  */
 export const getErasureReport =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'requests'>) =>
   async (principal: Principal, raw: GetDeletionRequestInput): Promise<SignedErasureReport> => {
     const reach = authorize(principal, 'getErasureReport');
     const input = parseInput(getDeletionRequestInput, raw);

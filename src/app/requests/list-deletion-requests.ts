@@ -41,7 +41,7 @@ export interface DeletionRequestPage {
  * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (bad or mismatched page token).
  */
 export const listDeletionRequests =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'requests'>) =>
   async (principal: Principal, raw: ListDeletionRequestsInput): Promise<DeletionRequestPage> => {
     const reach = authorize(principal, 'listDeletionRequests');
     const input = parseInput(listDeletionRequestsInput, raw);

@@ -10,7 +10,7 @@ import { changeContextOf } from '../common/change-context.js';
 
 /** Rejects a high-risk request. Errors as approveDeletion. */
 export const rejectDeletion =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'clock' | 'participants' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: RejectDeletionInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'rejectDeletion');
     const input = parseInput(rejectDeletionInput, raw);

@@ -36,7 +36,7 @@ const replay = (existing: DeletionRequest, fingerprint: string): DeletionRequest
  * idempotency key this is a retry (same answer); otherwise ALREADY_EXISTS.
  */
 const conflict = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'requests'>,
   seen: {
     readonly key: string | null;
     readonly fingerprint: string;
@@ -48,7 +48,10 @@ const conflict = async (
   throw alreadyActive(seen.active);
 };
 
-const findAccount = async (deps: DeletionDeps, subjectId: SubjectId): Promise<Account> => {
+const findAccount = async (
+  deps: Pick<DeletionDeps, 'accounts'>,
+  subjectId: SubjectId,
+): Promise<Account> => {
   const account = await deps.accounts.find(subjectId);
   if (account !== null) return account;
   throw new DomainError({
@@ -70,7 +73,7 @@ interface Draft {
 
 /** A new request (risk assessed, deadline set) and its one-time code, kept only as a hash. */
 const draftRequest = (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'codes' | 'ids' | 'policy' | 'trace'>,
   draft: Draft,
 ): { request: DeletionRequest; code: string } => {
   const { principal, account } = draft;
@@ -109,7 +112,21 @@ const draftRequest = (
  * (`RATE_LIMITED`: too many codes sent to the subject), UNAVAILABLE.
  */
 export const requestDeletion =
-  (deps: DeletionDeps) =>
+  (
+    deps: Pick<
+      DeletionDeps,
+      | 'accounts'
+      | 'afterwards'
+      | 'clock'
+      | 'codes'
+      | 'ids'
+      | 'limiter'
+      | 'notifier'
+      | 'policy'
+      | 'requests'
+      | 'trace'
+    >,
+  ) =>
   async (principal: Principal, raw: RequestDeletionInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'requestDeletion');
     const input = parseInput(requestDeletionInput, raw);
@@ -161,7 +178,10 @@ const WITHDRAW_TRIES = 4;
  * code, so another writer is rare (an administrator); a lost race reads the
  * version again.
  */
-const withdrawUnconfirmed = async (deps: DeletionDeps, request: DeletionRequest): Promise<void> => {
+const withdrawUnconfirmed = async (
+  deps: Pick<DeletionDeps, 'requests'>,
+  request: DeletionRequest,
+): Promise<void> => {
   let version = request.version;
   for (let attempt = 0; attempt < WITHDRAW_TRIES; attempt += 1) {
     if (await deps.requests.remove(request.id, version)) return;
@@ -173,7 +193,7 @@ const withdrawUnconfirmed = async (deps: DeletionDeps, request: DeletionRequest)
 
 /** Sends the code; if it cannot be sent, the request is withdrawn so the caller can retry. */
 const deliverCode = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'notifier' | 'requests'>,
   sent: { readonly request: DeletionRequest; readonly account: Account; readonly code: string },
 ): Promise<void> => {
   try {

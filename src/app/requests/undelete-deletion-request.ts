@@ -19,7 +19,7 @@ import { changeContextOf } from '../common/change-context.js';
  * `GRACE_PERIOD_OVER`), ABORTED.
  */
 export const undeleteDeletionRequest =
-  (deps: DeletionDeps) =>
+  (deps: Pick<DeletionDeps, 'accounts' | 'clock' | 'participants' | 'requests' | 'trace'>) =>
   async (principal: Principal, raw: UndeleteDeletionRequestInput): Promise<DeletionRequest> => {
     const reach = authorize(principal, 'undeleteDeletionRequest');
     const input = parseInput(undeleteDeletionRequestInput, raw);

@@ -120,7 +120,7 @@ interface Feed {
   readonly waiting: Set<() => void>;
 }
 
-const createFeeds = (deps: DeletionDeps) => {
+const createFeeds = (deps: Pick<DeletionDeps, 'requests'>) => {
   const feeds = new Map<DeletionRequest['id'], Feed>();
   const wake = (feed: Feed) => {
     for (const resolve of [...feed.waiting]) resolve();
@@ -213,7 +213,7 @@ async function* follow(
  * progress. Ends when the request reaches a final state. All watches of one
  * request share one read of it per poll.
  */
-export const watchDeletionRequest = (deps: DeletionDeps) => {
+export const watchDeletionRequest = (deps: Pick<DeletionDeps, 'policy' | 'requests'>) => {
   const slots: WatchSlots = { active: 0, byCaller: new Map() };
   const feeds = createFeeds(deps);
   const exhausted = (reason: string, message: string, limit: number) =>
@@ -226,7 +226,7 @@ export const watchDeletionRequest = (deps: DeletionDeps) => {
   return async (
     principal: Principal,
     raw: WatchDeletionRequestInput,
-    options: WatchOptions,
+    signal: AbortSignal,
   ): Promise<AsyncIterable<DeletionEvent>> => {
     const reach = authorize(principal, 'watchDeletionRequest');
     const input = parseInput(watchDeletionRequestInput, raw);
@@ -258,7 +258,8 @@ export const watchDeletionRequest = (deps: DeletionDeps) => {
       if (left > 0) slots.byCaller.set(caller, left);
       else slots.byCaller.delete(caller);
     };
-    const feed = feeds.join(first, options.pollMs);
-    return follow({ first, after: input.after }, feed, { ...options, release });
+    const pollMs = deps.policy.watchPollMs;
+    const feed = feeds.join(first, pollMs);
+    return follow({ first, after: input.after }, feed, { signal, pollMs, release });
   };
 };

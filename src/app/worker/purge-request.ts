@@ -33,6 +33,25 @@ import { destroySubjectKey } from './shred-subject-key.js';
 import { undeliverable } from '../notices/send-owed-notices.js';
 import { attributeKeys, spanEvents, stepSpans } from '../../telemetry/catalogue.js';
 
+/** The ports a purge uses, from the breaker's admission to the ledger and the key's destruction. */
+export type PurgeDeps = Pick<
+  DeletionDeps,
+  | 'accounts'
+  | 'audit'
+  | 'breaker'
+  | 'clock'
+  | 'ledger'
+  | 'metrics'
+  | 'notifier'
+  | 'participants'
+  | 'policy'
+  | 'pseudonymOf'
+  | 'requests'
+  | 'shredding'
+  | 'signer'
+  | 'trace'
+>;
+
 /**
  * How a purge pass for one request ended. PAUSED: the mass-deletion breaker
  * holds erasures (the request stays SCHEDULED); TRIPPED: this request's start
@@ -52,7 +71,7 @@ export interface PassStop {
   readonly drainMs: number;
 }
 
-const context = (deps: DeletionDeps): ChangeContext => ({
+const context = (deps: Pick<DeletionDeps, 'clock' | 'trace'>): ChangeContext => ({
   actor: systemActor('purge-worker'),
   now: deps.clock.now(),
   ...deps.trace.current(),
@@ -71,7 +90,7 @@ const COALESCE_CAP_MS = 50;
  * commit), so twenty answers cost a few writes, not twenty; each caller's
  * promise resolves only once its change is durable.
  */
-const createRecorder = (deps: DeletionDeps, start: DeletionRequest) => {
+const createRecorder = (deps: Pick<DeletionDeps, 'clock' | 'requests'>, start: DeletionRequest) => {
   let current = start;
   const owner = start.leaseOwner;
   let pending: { change: Change; done: () => void; fail: (error: unknown) => void }[] = [];
@@ -143,7 +162,7 @@ const withStep = (
 
 /** Calls Erase on one linked service and records what came back, answer or failure. */
 const callOne = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'metrics' | 'participants' | 'policy' | 'trace'>,
   recorder: ReturnType<typeof createRecorder>,
   name: string,
 ): Promise<void> => {
@@ -211,7 +230,7 @@ const callOne = async (
 
 /** Erases the account's own data, unless an earlier pass recorded that it did. */
 const eraseLocal = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'accounts' | 'clock' | 'trace'>,
   request: DeletionRequest,
 ): Promise<LocalErasureRecord> =>
   request.localErasure ??
@@ -225,7 +244,7 @@ const eraseLocal = async (
  * and records what went at once: the fan-out may take days.
  */
 const recordLocalErasure = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'accounts' | 'clock' | 'trace'>,
   recorder: ReturnType<typeof createRecorder>,
 ): Promise<void> => {
   if (recorder.current().localErasure !== null) return;
@@ -235,7 +254,7 @@ const recordLocalErasure = async (
 
 /** Calls every due linked service (more as `after` orderings unblock them), in parallel, bounded. */
 const fanOut = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'metrics' | 'participants' | 'policy' | 'trace'>,
   recorder: ReturnType<typeof createRecorder>,
   stop: AbortSignal | undefined,
 ): Promise<void> => {
@@ -289,7 +308,7 @@ const drainOrStop = async (fanning: Promise<void>, stop: PassStop | undefined): 
  * released until its retry or report is due; all answered → go on.
  */
 const decide = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'trace'>,
   recorder: ReturnType<typeof createRecorder>,
 ): Promise<'NEEDS_ATTENTION' | 'WAITING' | 'ALL_ANSWERED'> => {
   if (judgeSteps(recorder.current().participants, deps.clock.now()).verdict.kind === 'ALL_ANSWERED')
@@ -320,7 +339,7 @@ const finalNoticeRecord = (
  * back-off, until the last attempt.
  */
 const tellSubject = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'notifier' | 'policy'>,
   id: DeletionRequest['id'],
   notice: FinalNotice | null,
 ): Promise<{ readonly notice: FinalNotice | null; readonly sent: SentNotice | null }> => {
@@ -367,7 +386,7 @@ const tellSubject = async (
  * nothing left to count or to send to) reports what the first one did.
  */
 const enterInLedger = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'clock' | 'ledger' | 'pseudonymOf'>,
   request: DeletionRequest,
   done: { readonly erased: LocalErasureRecord; readonly sent: SentNotice | null },
 ): Promise<{ readonly local: LocalErasureRecord; readonly told: SentNotice | null }> => {
@@ -399,7 +418,7 @@ const enterInLedger = async (
  * request id, a repeated call never doubles an effect.
  */
 export const purgeRequest = async (
-  deps: DeletionDeps,
+  deps: PurgeDeps,
   request: DeletionRequest,
   worker: {
     readonly owner: string;

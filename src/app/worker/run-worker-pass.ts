@@ -6,7 +6,7 @@ import { systemActor } from '../../domain/principal.js';
 import { bounded } from '../common/bounded.js';
 import type { DeletionDeps } from '../deletion-deps.js';
 import { admitToErasures } from '../admin/erasure-breaker.js';
-import { purgeRequest, type PassStop } from './purge-request.js';
+import { purgeRequest, type PassStop, type PurgeDeps } from './purge-request.js';
 import { sendNotices } from '../notices/owe-notices.js';
 import { sendOwedNotices } from '../notices/send-owed-notices.js';
 import { shredSubjectKey } from './shred-subject-key.js';
@@ -49,7 +49,7 @@ export interface WorkerPassResult {
   readonly failures: readonly WorkerFailure[];
 }
 
-const context = (deps: DeletionDeps, component: string) => ({
+const context = (deps: Pick<DeletionDeps, 'clock' | 'trace'>, component: string) => ({
   actor: systemActor(component),
   now: deps.clock.now(),
   ...deps.trace.current(),
@@ -61,7 +61,7 @@ const context = (deps: DeletionDeps, component: string) => ({
  * linked to the traces of the request's life so far; keeps going when one fails.
  */
 const eachRequest = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'policy' | 'trace'>,
   step: WorkerFailure['step'],
   work: {
     readonly requests: readonly DeletionRequest[];
@@ -97,7 +97,10 @@ const eachRequest = async (
 };
 
 /** Moves REQUESTED requests past their confirmation window to EXPIRED. */
-const expireUnconfirmed = async (deps: DeletionDeps, stop: PassStop | undefined) =>
+const expireUnconfirmed = async (
+  deps: Pick<DeletionDeps, 'clock' | 'policy' | 'requests' | 'trace'>,
+  stop: PassStop | undefined,
+) =>
   eachRequest(deps, 'expire', {
     stop,
     requests: await deps.requests.findExpired(deps.clock.now(), BATCH),
@@ -111,7 +114,10 @@ const expireUnconfirmed = async (deps: DeletionDeps, stop: PassStop | undefined)
  * replica (worker or not), so an account is settled within
  * `SETTLE_GRACE_MS` plus that period even when no worker runs.
  */
-export const settleStragglers = async (deps: DeletionDeps, stop?: PassStop) =>
+export const settleStragglers = async (
+  deps: Pick<DeletionDeps, 'accounts' | 'clock' | 'policy' | 'requests' | 'trace'>,
+  stop?: PassStop,
+) =>
   eachRequest(deps, 'settle', {
     stop,
     requests: await deps.requests.findUnsynced(
@@ -131,7 +137,13 @@ const rotate = <T>(items: readonly T[], random: () => number): T[] => {
  * Sends what is owed and due: Suspend and Restore calls to linked services,
  * then the notices to the subject (on the request as the first left it).
  */
-const sendDueNotices = async (deps: DeletionDeps, stop: PassStop | undefined) =>
+const sendDueNotices = async (
+  deps: Pick<
+    DeletionDeps,
+    'accounts' | 'clock' | 'metrics' | 'notifier' | 'participants' | 'policy' | 'requests' | 'trace'
+  >,
+  stop: PassStop | undefined,
+) =>
   eachRequest(deps, 'notify', {
     stop,
     requests: await deps.requests.findNoticesDue(deps.clock.now(), BATCH),
@@ -148,7 +160,7 @@ const sendDueNotices = async (deps: DeletionDeps, stop: PassStop | undefined) =>
  * or report due, or whose purge lost its worker. Requests that end up
  * needing attention are listed, for the alert.
  */
-const purgeDue = async (deps: DeletionDeps, owner: string, stop: PassStop | undefined) => {
+const purgeDue = async (deps: PurgeDeps, owner: string, stop: PassStop | undefined) => {
   const needsAttention: string[] = [];
   let held = 0;
   let tripped = false;
@@ -202,7 +214,13 @@ const purgeDue = async (deps: DeletionDeps, owner: string, stop: PassStop | unde
 };
 
 /** Destroys the data keys of subjects whose requests completed with them still there. */
-const shredCompleted = async (deps: DeletionDeps, stop: PassStop | undefined) =>
+const shredCompleted = async (
+  deps: Pick<
+    DeletionDeps,
+    'audit' | 'clock' | 'policy' | 'pseudonymOf' | 'requests' | 'shredding' | 'trace'
+  >,
+  stop: PassStop | undefined,
+) =>
   eachRequest(deps, 'shred', {
     stop,
     requests: await deps.requests.findUnshredded(BATCH),
@@ -219,7 +237,7 @@ const NOTHING = { done: 0, failures: [] as WorkerFailure[] };
  * stops the others. Once `stop` aborts, no step and no request starts.
  */
 export const runWorkerPass = async (
-  deps: DeletionDeps,
+  deps: PurgeDeps,
   owner: string,
   stop?: PassStop,
 ): Promise<WorkerPassResult> => {

@@ -1,17 +1,10 @@
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { accountConditionFor } from '../../domain/deletion-state.js';
-import type { Account, AccountDirectory } from '../ports/account-directory.js';
-import type { DeletionRequestRepository } from '../ports/deletion-request-repository.js';
-import type { TraceContext } from '../ports/trace-context.js';
+import type { Account } from '../ports/account-directory.js';
+import type { DeletionDeps } from '../deletion-deps.js';
 import { attributeKeys, stepSpans } from '../../telemetry/catalogue.js';
 
 const MAX_ROUNDS = 5;
-
-interface AccountDeps {
-  readonly requests: DeletionRequestRepository;
-  readonly accounts: AccountDirectory;
-  readonly trace: TraceContext;
-}
 
 /**
  * Brings the account in line with the request's state: suspended from soft
@@ -19,7 +12,7 @@ interface AccountDeps {
  * the account when this call suspended it (its contact as it is now).
  */
 export const alignAccount = async (
-  deps: Pick<AccountDeps, 'accounts' | 'trace'>,
+  deps: Pick<DeletionDeps, 'accounts' | 'trace'>,
   request: DeletionRequest,
 ): Promise<Account | null> => {
   const condition = accountConditionFor(request.state);
@@ -45,7 +38,7 @@ export const alignAccount = async (
  * by the worker. Starts from `request` as its caller just read or wrote it.
  */
 export const settleAccount = async (
-  deps: AccountDeps,
+  deps: Pick<DeletionDeps, 'requests' | 'accounts' | 'trace'>,
   start: DeletionRequest,
 ): Promise<DeletionRequest | null> => {
   const { id } = start;

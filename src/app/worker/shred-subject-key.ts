@@ -22,7 +22,7 @@ export const destroySubjectKey = (
  * Errors: UNAVAILABLE when the key vault, the audit log or the database is away.
  */
 export const shredSubjectKey = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'audit' | 'clock' | 'pseudonymOf' | 'requests' | 'shredding' | 'trace'>,
   request: DeletionRequest,
 ): Promise<boolean> => {
   if (request.state !== 'COMPLETED' || request.subjectKeyDestroyedAt !== null) return false;

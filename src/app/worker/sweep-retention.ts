@@ -8,7 +8,7 @@ const SWEEP_BATCH = 100;
 
 /** Cuts one request down, its RECORD_SWEPT event first; the cut version, or null when the request moved on. */
 const cutDown = async (
-  deps: DeletionDeps,
+  deps: Pick<DeletionDeps, 'audit' | 'pseudonymOf' | 'requests' | 'signer'>,
   request: DeletionRequest,
   now: Date,
 ): Promise<DeletionRequest | null> => {
@@ -42,7 +42,9 @@ const cutDown = async (
  * done again by the next sweep. Returns how many were cut.
  * Errors: UNAVAILABLE.
  */
-export const sweepRetention = async (deps: DeletionDeps): Promise<number> => {
+export const sweepRetention = async (
+  deps: Pick<DeletionDeps, 'audit' | 'clock' | 'policy' | 'pseudonymOf' | 'requests' | 'signer'>,
+): Promise<number> => {
   const now = deps.clock.now();
   const due = await deps.requests.findRetentionDue(
     new Date(now.getTime() - deps.policy.retentionMs),

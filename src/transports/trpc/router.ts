@@ -1,24 +1,6 @@
 import { initTRPC, tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { DeletionService } from '../../app/deletion-service.js';
-import type {
-  ApproveDeletionInput,
-  CancelDeletionInput,
-  CheckErasedSubjectsInput,
-  ConfirmDeletionInput,
-  GetDeletionRequestInput,
-  ListAuditEventsInput,
-  ListDeletionRequestsInput,
-  RejectDeletionInput,
-  ReportErasureOutcomeInput,
-  RequestDeletionInput,
-  ResolveParticipantInput,
-  ExtendDeadlineInput,
-  ResumeErasuresInput,
-  RetryParticipantInput,
-  UndeleteDeletionRequestInput,
-  WatchDeletionRequestInput,
-} from '../../app/inputs.js';
+import type { DeletionService, InputOf } from '../../app/deletion-service.js';
 import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
@@ -69,13 +51,13 @@ const fieldsOf = (value: unknown): Record<string, unknown> =>
 
 /** A final outcome as JSON carries it: `until` is an RFC 3339 string. */
 type WireOutcome =
-  | Exclude<ReportErasureOutcomeInput['outcome'], { kind: 'RETAINED' }>
-  | (Omit<Extract<ReportErasureOutcomeInput['outcome'], { kind: 'RETAINED' }>, 'until'> & {
+  | Exclude<InputOf<'reportErasureOutcome'>['outcome'], { kind: 'RETAINED' }>
+  | (Omit<Extract<InputOf<'reportErasureOutcome'>['outcome'], { kind: 'RETAINED' }>, 'until'> & {
       readonly until?: string | null;
     });
 
 /** Input of reportErasureOutcome over tRPC. */
-export type ReportErasureOutcomeWireInput = Omit<ReportErasureOutcomeInput, 'outcome'> & {
+export type ReportErasureOutcomeWireInput = Omit<InputOf<'reportErasureOutcome'>, 'outcome'> & {
   readonly outcome: WireOutcome;
 };
 
@@ -88,7 +70,7 @@ const outcomeFromWire = (outcome: unknown): unknown => {
 };
 
 /** Input of listAuditEvents over tRPC: times are RFC 3339 strings. */
-export type ListAuditEventsWireInput = Omit<ListAuditEventsInput, 'startTime' | 'endTime'> & {
+export type ListAuditEventsWireInput = Omit<InputOf<'listAuditEvents'>, 'startTime' | 'endTime'> & {
   readonly startTime?: string;
   readonly endTime?: string;
 };
@@ -162,42 +144,42 @@ export const createDeletionRouter = (
   const { t, authed } = rootFor(options);
   return t.router({
     requestDeletion: authed
-      .input(typed<RequestDeletionInput>())
+      .input(typed<InputOf<'requestDeletion'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.requestDeletion(ctx.principal, input)),
       ),
     confirmDeletion: authed
-      .input(typed<ConfirmDeletionInput>())
+      .input(typed<InputOf<'confirmDeletion'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.confirmDeletion(ctx.principal, input)),
       ),
     approveDeletion: authed
-      .input(typed<ApproveDeletionInput>())
+      .input(typed<InputOf<'approveDeletion'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.approveDeletion(ctx.principal, input)),
       ),
     rejectDeletion: authed
-      .input(typed<RejectDeletionInput>())
+      .input(typed<InputOf<'rejectDeletion'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.rejectDeletion(ctx.principal, input)),
       ),
     cancelDeletion: authed
-      .input(typed<CancelDeletionInput>())
+      .input(typed<InputOf<'cancelDeletion'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.cancelDeletion(ctx.principal, input)),
       ),
     undeleteDeletionRequest: authed
-      .input(typed<UndeleteDeletionRequestInput>())
+      .input(typed<InputOf<'undeleteDeletionRequest'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.undeleteDeletionRequest(ctx.principal, input)),
       ),
     getDeletionRequest: authed
-      .input(typed<GetDeletionRequestInput>())
+      .input(typed<InputOf<'getDeletionRequest'>>())
       .query(async ({ ctx, input }) =>
         toView(await service.getDeletionRequest(ctx.principal, input)),
       ),
     watchDeletionRequest: authed
-      .input(typed<WatchDeletionRequestWireInput>())
+      .input(typed<InputOf<'watchDeletionRequest'>>())
       .subscription(async function* ({ ctx, input, signal }) {
         const { lastEventId, ...fields } = fieldsOf(input);
         const gone = signal ?? new AbortController().signal;
@@ -206,7 +188,7 @@ export const createDeletionRouter = (
         try {
           const events = await service.watchDeletionRequest(
             ctx.principal,
-            { ...fields, after: lastEventId ?? undefined } as WatchDeletionRequestInput,
+            { ...fields, after: lastEventId ?? undefined } as InputOf<'watchDeletionRequest'>,
             closing === undefined ? gone : AbortSignal.any([gone, closing]),
           );
           for await (const event of events) {
@@ -222,44 +204,44 @@ export const createDeletionRouter = (
         throw new DOMException('the server is shutting down', 'AbortError');
       }),
     listDeletionRequests: authed
-      .input(typed<ListDeletionRequestsInput>())
+      .input(typed<InputOf<'listDeletionRequests'>>())
       .query(async ({ ctx, input }) =>
         toPageView(await service.listDeletionRequests(ctx.principal, input)),
       ),
     reportErasureOutcome: authed
-      .input(typed<ReportErasureOutcomeWireInput>())
+      .input(typed<InputOf<'reportErasureOutcome'>>())
       .mutation(async ({ ctx, input }) => {
         const { outcome, ...fields } = fieldsOf(input);
         await service.reportErasureOutcome(ctx.principal, {
           ...fields,
           outcome: outcomeFromWire(outcome),
-        } as ReportErasureOutcomeInput);
+        } as InputOf<'reportErasureOutcome'>);
         return {};
       }),
     retryParticipant: authed
-      .input(typed<RetryParticipantInput>())
+      .input(typed<InputOf<'retryParticipant'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.retryParticipant(ctx.principal, input)),
       ),
     extendDeadline: authed
-      .input(typed<ExtendDeadlineInput>())
+      .input(typed<InputOf<'extendDeadline'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.extendDeadline(ctx.principal, input)),
       ),
     resolveParticipant: authed
-      .input(typed<ResolveParticipantInput>())
+      .input(typed<InputOf<'resolveParticipant'>>())
       .mutation(async ({ ctx, input }) =>
         toView(await service.resolveParticipant(ctx.principal, input)),
       ),
     getErasureReport: authed
-      .input(typed<GetDeletionRequestInput>())
+      .input(typed<InputOf<'getErasureReport'>>())
       .query(async ({ ctx, input }) => {
         const report = await service.getErasureReport(ctx.principal, input);
         // The use case has validated the input by now.
         return { name: input.name, ...report };
       }),
     listAuditEvents: authed
-      .input(typed<ListAuditEventsWireInput>())
+      .input(typed<InputOf<'listAuditEvents'>>())
       .query(async ({ ctx, input }) => {
         const { startTime, endTime, ...fields } = fieldsOf(input);
         return toAuditPageView(
@@ -267,7 +249,7 @@ export const createDeletionRouter = (
             ...fields,
             startTime: dateFromWire(startTime),
             endTime: dateFromWire(endTime),
-          } as ListAuditEventsInput),
+          } as InputOf<'listAuditEvents'>),
         );
       }),
     verifyAuditLog: authed
@@ -281,12 +263,12 @@ export const createDeletionRouter = (
         toSafetyView(await service.getSafetyStatus(ctx.principal, input)),
       ),
     resumeErasures: authed
-      .input(typed<ResumeErasuresInput>())
+      .input(typed<InputOf<'resumeErasures'>>())
       .mutation(async ({ ctx, input }) =>
         toSafetyView(await service.resumeErasures(ctx.principal, input)),
       ),
     checkErasedSubjects: authed
-      .input(typed<CheckErasedSubjectsInput>())
+      .input(typed<InputOf<'checkErasedSubjects'>>())
       .query(async ({ ctx, input }) =>
         toErasedSubjectsView(await service.checkErasedSubjects(ctx.principal, input)),
       ),

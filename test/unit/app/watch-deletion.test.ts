@@ -49,14 +49,14 @@ const world = (request: DeletionRequest, maxWatches = 10, maxWatchesPerCaller = 
         return Promise.resolve(store.current);
       },
     },
-    policy: { maxWatches, maxWatchesPerCaller },
+    policy: { maxWatches, maxWatchesPerCaller, watchPollMs: 5 },
   } as unknown as DeletionDeps;
   const watch = watchDeletionRequest(deps);
   const start = (after?: string, controller = new AbortController(), principal = admin) =>
     watch(
       principal,
       { name: deletionRequestName(request.id), ...(after === undefined ? {} : { after }) },
-      { signal: controller.signal, pollMs: 5 },
+      controller.signal,
     );
   return { store, start };
 };
