@@ -191,7 +191,8 @@ export type ErasureVerdict =
 /**
  * The verdict on a purge's steps: every one answered for good, or some failed
  * (or an ACCEPTED one missed its promise, which then counts as failed), or the
- * earliest time something is due again.
+ * earliest retry or promised report (a pending step waits for the ones it
+ * comes after: judged after a round of calls, it was not due).
  */
 export const judgeSteps = (
   steps: Readonly<Record<string, ParticipantStep>>,
@@ -215,11 +216,12 @@ export const judgeSteps = (
       ? [step.nextAttemptAt.getTime()]
       : step.status === 'ACCEPTED' && step.expectedBy
         ? [step.expectedBy.getTime()]
-        : step.status === 'PENDING'
-          ? [now.getTime()]
-          : [],
+        : [],
   );
-  return { steps: judged, verdict: { kind: 'WAITING', wakeAt: new Date(Math.min(...wakeTimes)) } };
+  // A step still pending after a round of calls waits on one it comes `after`, whose retry or
+  // report is the time to look again; only with no such time is it due now.
+  const wakeAt = wakeTimes.length > 0 ? new Date(Math.min(...wakeTimes)) : now;
+  return { steps: judged, verdict: { kind: 'WAITING', wakeAt } };
 };
 
 /** Names in a dependency cycle of `after`, or [] when the order is a DAG. */

@@ -111,6 +111,20 @@ describe('erasure steps', () => {
     expect(judgeSteps({ a, b: done }, t0).verdict).toEqual({ kind: 'ALL_ANSWERED' });
   });
 
+  it('wakes a purge whose pending step waits behind an accepted one when the report is due, not at once', () => {
+    const steps = initialSteps([spec('billing'), spec('search', ['billing'])], t0);
+    const accepted = recordAnswer(steps.billing!, { expectedBy: at(60_000) }, t0);
+    expect(judgeSteps({ billing: accepted, search: steps.search! }, at(1000)).verdict).toEqual({
+      kind: 'WAITING',
+      wakeAt: at(60_000),
+    });
+    // Nothing else to wait for: a pending step is due now.
+    expect(judgeSteps({ search: steps.search! }, at(1000)).verdict).toEqual({
+      kind: 'WAITING',
+      wakeAt: at(1000),
+    });
+  });
+
   it('finds a cycle in the after order', () => {
     expect(dependencyCycle([spec('a', ['b']), spec('b', ['c']), spec('c')])).toEqual([]);
     expect(dependencyCycle([spec('a', ['b']), spec('b', ['c']), spec('c', ['a'])])).toEqual([
