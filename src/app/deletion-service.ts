@@ -12,6 +12,7 @@ import { cancelDeletion } from './requests/cancel-deletion.js';
 import { confirmDeletion } from './requests/confirm-deletion.js';
 import { extendDeadline } from './requests/extend-deadline.js';
 import { getDeletionRequest } from './requests/get-deletion-request.js';
+import { getErasurePlan } from './requests/get-erasure-plan.js';
 import { getErasureReport } from './requests/get-erasure-report.js';
 import { listDeletionRequests } from './requests/list-deletion-requests.js';
 import { rejectDeletion } from './requests/reject-deletion.js';
@@ -46,6 +47,7 @@ const useCases = {
   retryParticipant,
   resolveParticipant,
   getErasureReport,
+  getErasurePlan,
   listAuditEvents,
   verifyAuditLog,
   getSafetyStatus,

@@ -55,6 +55,7 @@ export const operationPolicies = {
   retryParticipant: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
   resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
   getErasureReport: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
+  getErasurePlan: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
   listAuditEvents: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
   verifyAuditLog: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
   getSafetyStatus: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },

@@ -15,7 +15,7 @@ import { newSubjectId } from '../support/principals.js';
 import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-/** A call of either transport: the 18 RPCs, and the tRPC-only live subscription. */
+/** A call of either transport: the 19 RPCs, and the tRPC-only live subscription. */
 type Rpc = DeletionRpc | 'watchDeletionRequest';
 type Transport = 'grpc' | 'trpc';
 type Caller =
@@ -134,6 +134,14 @@ const expected: Record<
     approver: [DENIED, DENIED],
     admin: [OK, OK],
   },
+  // Not the subject's: it shows the pipeline (breaker, leases), not their data.
+  getErasurePlan: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
   getErasureReport: {
     selfUser: [OK, DENIED],
     otherUser: [DENIED, DENIED],
@@ -195,7 +203,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
   if (transport === 'grpc') {
     it('has an explicit policy for every RPC of the service', () => {
       const methods = Object.keys(DeletionServiceService);
-      expect(methods).toHaveLength(18);
+      expect(methods).toHaveLength(19);
       expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
       for (const operation of Object.values(rpcOperations))
         expect(operationPolicies[operation]).toBeDefined();
@@ -227,6 +235,7 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
     'retryParticipant',
     'resolveParticipant',
     'getErasureReport',
+    'getErasurePlan',
   ];
 
   /** A request of `subjectId` in the state the RPC needs, and the code that was sent. */
@@ -328,6 +337,8 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
         );
       case 'getErasureReport':
         return client.getErasureReport({ name: target.name }, auth);
+      case 'getErasurePlan':
+        return client.getErasurePlan({ name: target.name }, auth);
       case 'retryParticipant':
         return client.retryParticipant({ name: target.name, participant: 'matrix-svc' }, auth);
       case 'resolveParticipant':
@@ -415,6 +426,8 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
         });
       case 'getErasureReport':
         return client.getErasureReport.query({ name: target.name });
+      case 'getErasurePlan':
+        return client.getErasurePlan.query({ name: target.name });
       case 'retryParticipant':
         return client.retryParticipant.mutate({ name: target.name, participant: 'matrix-svc' });
       case 'resolveParticipant':

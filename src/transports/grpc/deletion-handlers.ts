@@ -1,8 +1,15 @@
 import type { DeletionService } from '../../app/deletion-service.js';
 import type { Operation } from '../../domain/authorization.js';
-import type {
-  DeletionServiceServer,
-  DeletionServiceService,
+import type { ErasurePlan } from '../../app/requests/get-erasure-plan.js';
+import { deletionRequestName } from '../../domain/ids.js';
+import { DeletionRequest_State } from '../../gen/deletion/v1/deletion_request.js';
+import {
+  ErasurePlan_Blocker,
+  ErasurePlan_Call_Action,
+  ErasurePlan_LocalErasure,
+  type DeletionServiceServer,
+  type DeletionServiceService,
+  type ErasurePlan as ErasurePlanMessage,
 } from '../../gen/deletion/v1/deletion_service.js';
 import {
   listAuditEventsFromProto,
@@ -33,12 +40,35 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   retryParticipant: 'retryParticipant',
   resolveParticipant: 'resolveParticipant',
   getErasureReport: 'getErasureReport',
+  getErasurePlan: 'getErasurePlan',
   listAuditEvents: 'listAuditEvents',
   verifyAuditLog: 'verifyAuditLog',
   getSafetyStatus: 'getSafetyStatus',
   resumeErasures: 'resumeErasures',
   checkErasedSubjects: 'checkErasedSubjects',
 };
+
+/** A purge's dry run on the wire; each enum value is the domain's name with the enum's prefix. */
+const toPlanProto = (plan: ErasurePlan): ErasurePlanMessage => ({
+  name: deletionRequestName(plan.id),
+  state: DeletionRequest_State[`STATE_${plan.state}`],
+  blocker: ErasurePlan_Blocker[`BLOCKER_${plan.blocker}`],
+  startTime: plan.startAt ?? undefined,
+  calls: plan.calls.map((call) => ({
+    participant: call.participant,
+    action: ErasurePlan_Call_Action[`ACTION_${call.action}`],
+    attempts: call.attempts,
+    time: call.time ?? undefined,
+    waitingFor: [...call.waitingFor],
+    lastErrorCode: call.lastErrorCode ?? '',
+  })),
+  localErasure:
+    plan.localErasure === 'first'
+      ? ErasurePlan_LocalErasure.LOCAL_ERASURE_FIRST
+      : ErasurePlan_LocalErasure.LOCAL_ERASURE_AFTER_LINKED_SERVICES,
+  localErasureDone: plan.localErasureDone,
+  planTime: plan.plannedAt,
+});
 
 /** The DeletionService handlers: decode → use case → encode. */
 export const createDeletionHandlers = (
@@ -142,6 +172,9 @@ export const createDeletionHandlers = (
     const report = await service.getErasureReport(principal, { name: request.name });
     return { name: request.name, ...report };
   }),
+  getErasurePlan: unary(deps, 'GetErasurePlan', async (principal, request) =>
+    toPlanProto(await service.getErasurePlan(principal, { name: request.name })),
+  ),
   listAuditEvents: unary(deps, 'ListAuditEvents', async (principal, request) =>
     toAuditPageProto(await service.listAuditEvents(principal, listAuditEventsFromProto(request))),
   ),

@@ -11,7 +11,8 @@ import {
   toSafetyView,
   toVerificationView,
 } from './admin-view.js';
-import { toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
+import { deletionRequestName } from '../../domain/ids.js';
+import { time, toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
 import { attributeKeys, rpcServices } from '../../telemetry/catalogue.js';
 
@@ -239,6 +240,18 @@ export const createDeletionRouter = (
         const report = await service.getErasureReport(ctx.principal, input);
         // The use case has validated the input by now.
         return { name: input.name, ...report };
+      }),
+    getErasurePlan: authed
+      .input(typed<InputOf<'getErasurePlan'>>())
+      .query(async ({ ctx, input }) => {
+        const plan = await service.getErasurePlan(ctx.principal, input);
+        return {
+          ...plan,
+          name: deletionRequestName(plan.id),
+          startAt: time(plan.startAt),
+          calls: plan.calls.map((call) => ({ ...call, time: time(call.time) })),
+          plannedAt: time(plan.plannedAt),
+        };
       }),
     listAuditEvents: authed
       .input(typed<InputOf<'listAuditEvents'>>())

@@ -141,6 +141,247 @@ export interface GetErasureReportRequest {
   name: string;
 }
 
+export interface GetErasurePlanRequest {
+  /** The request, `deletionRequests/{deletion_request}`. Required. */
+  name: string;
+}
+
+/** What a purge of one request would do now (GetErasurePlan). */
+export interface ErasurePlan {
+  /** The request, `deletionRequests/{deletion_request}`. */
+  name: string;
+  /** The request's state now. */
+  state: DeletionRequest_State;
+  blocker: ErasurePlan_Blocker;
+  /** When the blocker lifts, where that is known (grace period, lease, retry). */
+  startTime?: Date | undefined;
+  /** Every linked service the purge calls, in registration order. */
+  calls: ErasurePlan_Call[];
+  localErasure: ErasurePlan_LocalErasure;
+  /** Whether the account's own data is already erased. */
+  localErasureDone: boolean;
+  /** When the plan was computed (the server's clock). */
+  planTime?: Date | undefined;
+}
+
+/** Why the purge would not run now. */
+export enum ErasurePlan_Blocker {
+  BLOCKER_UNSPECIFIED = 0,
+  /** BLOCKER_NONE - Nothing: a worker would start (or go on with) the purge now. */
+  BLOCKER_NONE = 1,
+  /** BLOCKER_NOT_CONFIRMED - Not confirmed or not approved yet. */
+  BLOCKER_NOT_CONFIRMED = 2,
+  /** BLOCKER_GRACE_PERIOD - SCHEDULED, in its grace period until `start_time`. */
+  BLOCKER_GRACE_PERIOD = 3,
+  /** BLOCKER_ERASURES_PAUSED - The mass-deletion breaker has paused erasures (ResumeErasures). */
+  BLOCKER_ERASURES_PAUSED = 4,
+  /** BLOCKER_WOULD_TRIP_BREAKER - Starting it now would trip the mass-deletion breaker. */
+  BLOCKER_WOULD_TRIP_BREAKER = 5,
+  /** BLOCKER_IN_PROGRESS - A worker holds the purge until `start_time` (its lease). */
+  BLOCKER_IN_PROGRESS = 6,
+  /** BLOCKER_WAITING - Waiting for a retry, a promised report or the final notice, due at `start_time`. */
+  BLOCKER_WAITING = 7,
+  /** BLOCKER_NEEDS_ATTENTION - A linked service failed for good: an operator retries or resolves it. */
+  BLOCKER_NEEDS_ATTENTION = 8,
+  /** BLOCKER_CLOSED - Done, cancelled, rejected, restored or expired: nothing left to purge. */
+  BLOCKER_CLOSED = 9,
+  UNRECOGNIZED = -1,
+}
+
+export function erasurePlan_BlockerFromJSON(object: any): ErasurePlan_Blocker {
+  switch (object) {
+    case 0:
+    case 'BLOCKER_UNSPECIFIED':
+      return ErasurePlan_Blocker.BLOCKER_UNSPECIFIED;
+    case 1:
+    case 'BLOCKER_NONE':
+      return ErasurePlan_Blocker.BLOCKER_NONE;
+    case 2:
+    case 'BLOCKER_NOT_CONFIRMED':
+      return ErasurePlan_Blocker.BLOCKER_NOT_CONFIRMED;
+    case 3:
+    case 'BLOCKER_GRACE_PERIOD':
+      return ErasurePlan_Blocker.BLOCKER_GRACE_PERIOD;
+    case 4:
+    case 'BLOCKER_ERASURES_PAUSED':
+      return ErasurePlan_Blocker.BLOCKER_ERASURES_PAUSED;
+    case 5:
+    case 'BLOCKER_WOULD_TRIP_BREAKER':
+      return ErasurePlan_Blocker.BLOCKER_WOULD_TRIP_BREAKER;
+    case 6:
+    case 'BLOCKER_IN_PROGRESS':
+      return ErasurePlan_Blocker.BLOCKER_IN_PROGRESS;
+    case 7:
+    case 'BLOCKER_WAITING':
+      return ErasurePlan_Blocker.BLOCKER_WAITING;
+    case 8:
+    case 'BLOCKER_NEEDS_ATTENTION':
+      return ErasurePlan_Blocker.BLOCKER_NEEDS_ATTENTION;
+    case 9:
+    case 'BLOCKER_CLOSED':
+      return ErasurePlan_Blocker.BLOCKER_CLOSED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ErasurePlan_Blocker.UNRECOGNIZED;
+  }
+}
+
+export function erasurePlan_BlockerToJSON(object: ErasurePlan_Blocker): string {
+  switch (object) {
+    case ErasurePlan_Blocker.BLOCKER_UNSPECIFIED:
+      return 'BLOCKER_UNSPECIFIED';
+    case ErasurePlan_Blocker.BLOCKER_NONE:
+      return 'BLOCKER_NONE';
+    case ErasurePlan_Blocker.BLOCKER_NOT_CONFIRMED:
+      return 'BLOCKER_NOT_CONFIRMED';
+    case ErasurePlan_Blocker.BLOCKER_GRACE_PERIOD:
+      return 'BLOCKER_GRACE_PERIOD';
+    case ErasurePlan_Blocker.BLOCKER_ERASURES_PAUSED:
+      return 'BLOCKER_ERASURES_PAUSED';
+    case ErasurePlan_Blocker.BLOCKER_WOULD_TRIP_BREAKER:
+      return 'BLOCKER_WOULD_TRIP_BREAKER';
+    case ErasurePlan_Blocker.BLOCKER_IN_PROGRESS:
+      return 'BLOCKER_IN_PROGRESS';
+    case ErasurePlan_Blocker.BLOCKER_WAITING:
+      return 'BLOCKER_WAITING';
+    case ErasurePlan_Blocker.BLOCKER_NEEDS_ATTENTION:
+      return 'BLOCKER_NEEDS_ATTENTION';
+    case ErasurePlan_Blocker.BLOCKER_CLOSED:
+      return 'BLOCKER_CLOSED';
+    case ErasurePlan_Blocker.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+/** When the account's own data is erased. */
+export enum ErasurePlan_LocalErasure {
+  LOCAL_ERASURE_UNSPECIFIED = 0,
+  /** LOCAL_ERASURE_FIRST - Before the linked services are called (`LOCAL_ERASURE=first`). */
+  LOCAL_ERASURE_FIRST = 1,
+  /** LOCAL_ERASURE_AFTER_LINKED_SERVICES - Once every linked service has answered for good (the default). */
+  LOCAL_ERASURE_AFTER_LINKED_SERVICES = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function erasurePlan_LocalErasureFromJSON(object: any): ErasurePlan_LocalErasure {
+  switch (object) {
+    case 0:
+    case 'LOCAL_ERASURE_UNSPECIFIED':
+      return ErasurePlan_LocalErasure.LOCAL_ERASURE_UNSPECIFIED;
+    case 1:
+    case 'LOCAL_ERASURE_FIRST':
+      return ErasurePlan_LocalErasure.LOCAL_ERASURE_FIRST;
+    case 2:
+    case 'LOCAL_ERASURE_AFTER_LINKED_SERVICES':
+      return ErasurePlan_LocalErasure.LOCAL_ERASURE_AFTER_LINKED_SERVICES;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ErasurePlan_LocalErasure.UNRECOGNIZED;
+  }
+}
+
+export function erasurePlan_LocalErasureToJSON(object: ErasurePlan_LocalErasure): string {
+  switch (object) {
+    case ErasurePlan_LocalErasure.LOCAL_ERASURE_UNSPECIFIED:
+      return 'LOCAL_ERASURE_UNSPECIFIED';
+    case ErasurePlan_LocalErasure.LOCAL_ERASURE_FIRST:
+      return 'LOCAL_ERASURE_FIRST';
+    case ErasurePlan_LocalErasure.LOCAL_ERASURE_AFTER_LINKED_SERVICES:
+      return 'LOCAL_ERASURE_AFTER_LINKED_SERVICES';
+    case ErasurePlan_LocalErasure.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+/** One linked service's part in the purge. */
+export interface ErasurePlan_Call {
+  /** The linked service's registered name. */
+  participant: string;
+  action: ErasurePlan_Call_Action;
+  /** Calls made so far. */
+  attempts: number;
+  /** The retry or the promised report, for WAIT_FOR_RETRY and WAIT_FOR_REPORT. */
+  time?: Date | undefined;
+  /** The linked services it comes after that have not answered for good. */
+  waitingFor: string[];
+  /** The reason of the last failed call, if any. */
+  lastErrorCode: string;
+}
+
+/** What the purge would do with this linked service now. */
+export enum ErasurePlan_Call_Action {
+  ACTION_UNSPECIFIED = 0,
+  /** ACTION_CALL - Call Erase. */
+  ACTION_CALL = 1,
+  /** ACTION_WAIT_FOR_RETRY - A failed call is tried again at `time`. */
+  ACTION_WAIT_FOR_RETRY = 2,
+  /** ACTION_WAIT_FOR_ORDER - Called once those in `waiting_for` have answered for good. */
+  ACTION_WAIT_FOR_ORDER = 3,
+  /** ACTION_WAIT_FOR_REPORT - It accepted the request and promised its answer by `time`. */
+  ACTION_WAIT_FOR_REPORT = 4,
+  /** ACTION_NONE_ANSWERED - Its final answer is in: nothing more to do. */
+  ACTION_NONE_ANSWERED = 5,
+  /** ACTION_NONE_FAILED - It failed for good (`last_error_code`): an operator retries or resolves it. */
+  ACTION_NONE_FAILED = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function erasurePlan_Call_ActionFromJSON(object: any): ErasurePlan_Call_Action {
+  switch (object) {
+    case 0:
+    case 'ACTION_UNSPECIFIED':
+      return ErasurePlan_Call_Action.ACTION_UNSPECIFIED;
+    case 1:
+    case 'ACTION_CALL':
+      return ErasurePlan_Call_Action.ACTION_CALL;
+    case 2:
+    case 'ACTION_WAIT_FOR_RETRY':
+      return ErasurePlan_Call_Action.ACTION_WAIT_FOR_RETRY;
+    case 3:
+    case 'ACTION_WAIT_FOR_ORDER':
+      return ErasurePlan_Call_Action.ACTION_WAIT_FOR_ORDER;
+    case 4:
+    case 'ACTION_WAIT_FOR_REPORT':
+      return ErasurePlan_Call_Action.ACTION_WAIT_FOR_REPORT;
+    case 5:
+    case 'ACTION_NONE_ANSWERED':
+      return ErasurePlan_Call_Action.ACTION_NONE_ANSWERED;
+    case 6:
+    case 'ACTION_NONE_FAILED':
+      return ErasurePlan_Call_Action.ACTION_NONE_FAILED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return ErasurePlan_Call_Action.UNRECOGNIZED;
+  }
+}
+
+export function erasurePlan_Call_ActionToJSON(object: ErasurePlan_Call_Action): string {
+  switch (object) {
+    case ErasurePlan_Call_Action.ACTION_UNSPECIFIED:
+      return 'ACTION_UNSPECIFIED';
+    case ErasurePlan_Call_Action.ACTION_CALL:
+      return 'ACTION_CALL';
+    case ErasurePlan_Call_Action.ACTION_WAIT_FOR_RETRY:
+      return 'ACTION_WAIT_FOR_RETRY';
+    case ErasurePlan_Call_Action.ACTION_WAIT_FOR_ORDER:
+      return 'ACTION_WAIT_FOR_ORDER';
+    case ErasurePlan_Call_Action.ACTION_WAIT_FOR_REPORT:
+      return 'ACTION_WAIT_FOR_REPORT';
+    case ErasurePlan_Call_Action.ACTION_NONE_ANSWERED:
+      return 'ACTION_NONE_ANSWERED';
+    case ErasurePlan_Call_Action.ACTION_NONE_FAILED:
+      return 'ACTION_NONE_FAILED';
+    case ErasurePlan_Call_Action.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** A signed erasure report. */
 export interface ErasureReport {
   /** The request, `deletionRequests/{deletion_request}`. */
@@ -625,6 +866,445 @@ export const GetErasureReportRequest: MessageFns<GetErasureReportRequest> = {
   fromPartial(object: DeepPartial<GetErasureReportRequest>): GetErasureReportRequest {
     const message = createBaseGetErasureReportRequest();
     message.name = object.name ?? '';
+    return message;
+  },
+};
+
+function createBaseGetErasurePlanRequest(): GetErasurePlanRequest {
+  return { name: '' };
+}
+
+export const GetErasurePlanRequest: MessageFns<GetErasurePlanRequest> = {
+  encode(message: GetErasurePlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetErasurePlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetErasurePlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetErasurePlanRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : '' };
+  },
+
+  toJSON(message: GetErasurePlanRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetErasurePlanRequest>): GetErasurePlanRequest {
+    return GetErasurePlanRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetErasurePlanRequest>): GetErasurePlanRequest {
+    const message = createBaseGetErasurePlanRequest();
+    message.name = object.name ?? '';
+    return message;
+  },
+};
+
+function createBaseErasurePlan(): ErasurePlan {
+  return {
+    name: '',
+    state: 0,
+    blocker: 0,
+    startTime: undefined,
+    calls: [],
+    localErasure: 0,
+    localErasureDone: false,
+    planTime: undefined,
+  };
+}
+
+export const ErasurePlan: MessageFns<ErasurePlan> = {
+  encode(message: ErasurePlan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.blocker !== 0) {
+      writer.uint32(24).int32(message.blocker);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(34).fork()).join();
+    }
+    for (const v of message.calls) {
+      ErasurePlan_Call.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.localErasure !== 0) {
+      writer.uint32(48).int32(message.localErasure);
+    }
+    if (message.localErasureDone !== false) {
+      writer.uint32(56).bool(message.localErasureDone);
+    }
+    if (message.planTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.planTime), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasurePlan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasurePlan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.blocker = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.calls.push(ErasurePlan_Call.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.localErasure = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.localErasureDone = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.planTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasurePlan {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      state: isSet(object.state) ? deletionRequest_StateFromJSON(object.state) : 0,
+      blocker: isSet(object.blocker) ? erasurePlan_BlockerFromJSON(object.blocker) : 0,
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+          ? fromJsonTimestamp(object.start_time)
+          : undefined,
+      calls: globalThis.Array.isArray(object?.calls)
+        ? object.calls.map((e: any) => ErasurePlan_Call.fromJSON(e))
+        : [],
+      localErasure: isSet(object.localErasure)
+        ? erasurePlan_LocalErasureFromJSON(object.localErasure)
+        : isSet(object.local_erasure)
+          ? erasurePlan_LocalErasureFromJSON(object.local_erasure)
+          : 0,
+      localErasureDone: isSet(object.localErasureDone)
+        ? globalThis.Boolean(object.localErasureDone)
+        : isSet(object.local_erasure_done)
+          ? globalThis.Boolean(object.local_erasure_done)
+          : false,
+      planTime: isSet(object.planTime)
+        ? fromJsonTimestamp(object.planTime)
+        : isSet(object.plan_time)
+          ? fromJsonTimestamp(object.plan_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: ErasurePlan): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.state !== 0) {
+      obj.state = deletionRequest_StateToJSON(message.state);
+    }
+    if (message.blocker !== 0) {
+      obj.blocker = erasurePlan_BlockerToJSON(message.blocker);
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.calls?.length) {
+      obj.calls = message.calls.map((e) => ErasurePlan_Call.toJSON(e));
+    }
+    if (message.localErasure !== 0) {
+      obj.localErasure = erasurePlan_LocalErasureToJSON(message.localErasure);
+    }
+    if (message.localErasureDone !== false) {
+      obj.localErasureDone = message.localErasureDone;
+    }
+    if (message.planTime !== undefined) {
+      obj.planTime = message.planTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ErasurePlan>): ErasurePlan {
+    return ErasurePlan.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ErasurePlan>): ErasurePlan {
+    const message = createBaseErasurePlan();
+    message.name = object.name ?? '';
+    message.state = object.state ?? 0;
+    message.blocker = object.blocker ?? 0;
+    message.startTime = object.startTime ?? undefined;
+    message.calls = object.calls?.map((e) => ErasurePlan_Call.fromPartial(e)) || [];
+    message.localErasure = object.localErasure ?? 0;
+    message.localErasureDone = object.localErasureDone ?? false;
+    message.planTime = object.planTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseErasurePlan_Call(): ErasurePlan_Call {
+  return {
+    participant: '',
+    action: 0,
+    attempts: 0,
+    time: undefined,
+    waitingFor: [],
+    lastErrorCode: '',
+  };
+}
+
+export const ErasurePlan_Call: MessageFns<ErasurePlan_Call> = {
+  encode(message: ErasurePlan_Call, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participant !== '') {
+      writer.uint32(10).string(message.participant);
+    }
+    if (message.action !== 0) {
+      writer.uint32(16).int32(message.action);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(24).int32(message.attempts);
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(34).fork()).join();
+    }
+    for (const v of message.waitingFor) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.lastErrorCode !== '') {
+      writer.uint32(50).string(message.lastErrorCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasurePlan_Call {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasurePlan_Call();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.action = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.waitingFor.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastErrorCode = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasurePlan_Call {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : '',
+      action: isSet(object.action) ? erasurePlan_Call_ActionFromJSON(object.action) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      waitingFor: globalThis.Array.isArray(object?.waitingFor)
+        ? object.waitingFor.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.waiting_for)
+          ? object.waiting_for.map((e: any) => globalThis.String(e))
+          : [],
+      lastErrorCode: isSet(object.lastErrorCode)
+        ? globalThis.String(object.lastErrorCode)
+        : isSet(object.last_error_code)
+          ? globalThis.String(object.last_error_code)
+          : '',
+    };
+  },
+
+  toJSON(message: ErasurePlan_Call): unknown {
+    const obj: any = {};
+    if (message.participant !== '') {
+      obj.participant = message.participant;
+    }
+    if (message.action !== 0) {
+      obj.action = erasurePlan_Call_ActionToJSON(message.action);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.waitingFor?.length) {
+      obj.waitingFor = message.waitingFor;
+    }
+    if (message.lastErrorCode !== '') {
+      obj.lastErrorCode = message.lastErrorCode;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ErasurePlan_Call>): ErasurePlan_Call {
+    return ErasurePlan_Call.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ErasurePlan_Call>): ErasurePlan_Call {
+    const message = createBaseErasurePlan_Call();
+    message.participant = object.participant ?? '';
+    message.action = object.action ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.time = object.time ?? undefined;
+    message.waitingFor = object.waitingFor?.map((e) => e) || [];
+    message.lastErrorCode = object.lastErrorCode ?? '';
     return message;
   },
 };
@@ -4165,6 +4845,28 @@ export const DeletionServiceService = {
     responseDeserialize: (value: Buffer): ErasureReport => ErasureReport.decode(value),
   },
   /**
+   * A dry run of the purge: what a worker would do with the request if it
+   * took it now, computed by the rules the purge follows, changing nothing
+   * (the mass-deletion breaker is asked without counting a start). Says why
+   * the purge would not run (grace period, breaker, another worker's lease,
+   * a retry or report not due yet) and, per linked service, whether Erase
+   * would be called, and if not what it waits for. For SREs and support
+   * asking "why is this deletion not done?". Scopes: `deletion:read`,
+   * `deletion:request`, `deletion:approve`, `deletion:admin`.
+   */
+  getErasurePlan: {
+    path: '/deletion.v1.DeletionService/GetErasurePlan' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetErasurePlanRequest): Buffer =>
+      Buffer.from(GetErasurePlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetErasurePlanRequest =>
+      GetErasurePlanRequest.decode(value),
+    responseSerialize: (value: ErasurePlan): Buffer =>
+      Buffer.from(ErasurePlan.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ErasurePlan => ErasurePlan.decode(value),
+  },
+  /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
    * details are decrypted for the caller. The listing is itself audited.
    * Scope: `deletion:admin`.
@@ -4338,6 +5040,17 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * Scopes as for Get. Errors: FAILED_PRECONDITION (`NOT_COMPLETED`).
    */
   getErasureReport: handleUnaryCall<GetErasureReportRequest, ErasureReport>;
+  /**
+   * A dry run of the purge: what a worker would do with the request if it
+   * took it now, computed by the rules the purge follows, changing nothing
+   * (the mass-deletion breaker is asked without counting a start). Says why
+   * the purge would not run (grace period, breaker, another worker's lease,
+   * a retry or report not due yet) and, per linked service, whether Erase
+   * would be called, and if not what it waits for. For SREs and support
+   * asking "why is this deletion not done?". Scopes: `deletion:read`,
+   * `deletion:request`, `deletion:approve`, `deletion:admin`.
+   */
+  getErasurePlan: handleUnaryCall<GetErasurePlanRequest, ErasurePlan>;
   /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
    * details are decrypted for the caller. The listing is itself audited.
@@ -4635,6 +5348,31 @@ export interface DeletionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ErasureReport) => void,
+  ): ClientUnaryCall;
+  /**
+   * A dry run of the purge: what a worker would do with the request if it
+   * took it now, computed by the rules the purge follows, changing nothing
+   * (the mass-deletion breaker is asked without counting a start). Says why
+   * the purge would not run (grace period, breaker, another worker's lease,
+   * a retry or report not due yet) and, per linked service, whether Erase
+   * would be called, and if not what it waits for. For SREs and support
+   * asking "why is this deletion not done?". Scopes: `deletion:read`,
+   * `deletion:request`, `deletion:approve`, `deletion:admin`.
+   */
+  getErasurePlan(
+    request: GetErasurePlanRequest,
+    callback: (error: ServiceError | null, response: ErasurePlan) => void,
+  ): ClientUnaryCall;
+  getErasurePlan(
+    request: GetErasurePlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ErasurePlan) => void,
+  ): ClientUnaryCall;
+  getErasurePlan(
+    request: GetErasurePlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ErasurePlan) => void,
   ): ClientUnaryCall;
   /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
