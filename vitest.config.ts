@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     restoreMocks: true,
+    // expect.poll waits for what another process or a background task does: on a loaded
+    // machine that can take seconds (the default is one).
+    expect: { poll: { timeout: 10_000 } },
     // Two files at a time, also on two cores: most of a test's time is spent waiting on
     // the database server and other processes, not on this one's CPU.
     maxWorkers: 2,
@@ -33,6 +36,19 @@ export default defineConfig({
           globalSetup: ['./test/global-setup.ts'],
           // Files run side by side: each has databases of its own on the shared server, and
           // no test asserts on elapsed time.
+          fileParallelism: true,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // One contract per port, run against its in-memory fake and its real adapter (each file
+        // has databases of its own on the shared server), so the two cannot drift apart.
+        extends: true,
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          globalSetup: ['./test/global-setup.ts'],
           fileParallelism: true,
           testTimeout: 60_000,
           hookTimeout: 120_000,

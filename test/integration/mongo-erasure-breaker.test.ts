@@ -15,6 +15,9 @@ const t0 = new Date('2026-12-06T10:00:00Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 const policy = { windowMs: 3_600_000, limit: 1000, requesterLimit: 1000 };
 
+// What every breaker store must do is pinned by test/contract/breaker-store.contract.ts (against
+// this adapter and the fake); here: how MongoDB keeps it, and versions of earlier releases.
+
 describe('the breaker in MongoDB', () => {
   it('stores counts by stretch: the record stays small however many erasures start', async () => {
     const store = createMongoErasureBreaker(db());
@@ -26,15 +29,13 @@ describe('the breaker in MongoDB', () => {
         at: at(pass * 90),
       }));
       const next = { ...admitErasures(state, starts, policy).state, version: state.version + 1 };
-      expect(await store.save(next, state)).toBe(true);
+      await store.save(next, state);
       state = next;
     }
-    const stored = await createMongoErasureBreaker(db()).load();
-    expect(stored).toEqual(state);
-    expect(startedInWindow(stored, at(39 * 90), policy)).toBe(800);
     const newest = await db()
       .collection('erasure_breaker')
       .findOne({ _id: state.version as never });
+    expect(newest).not.toBeNull();
     // 800 starts, two requesters; only the last minute's requests are remembered by id.
     expect(JSON.stringify(newest).length).toBeLessThan(10_000);
   });

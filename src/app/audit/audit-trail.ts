@@ -256,38 +256,51 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
   /** Settles when the group gathering now has gone to the log. */
   let gathered: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   /** Per request, its append under way: a later one of the same request starts after it. */
-  const underWay = new Map<string, Promise<unknown>>();
+  const underWay = new Map<string, Promise<Error | undefined>>();
   /**
-   * Appends what the group owes and then `after`, handed to the log together
-   * (one insert, in this order), but for a request with an append under way
-   * here: its facts go once that one is in (or failed), so that this replica
-   * never hands the log a fact twice. A request whose append failed still
-   * owes it: its next write hands it over again, or the worker appends it.
-   * Throws only when `after` failed.
+   * Appends what the group owes, then `after` once every fact its request
+   * owes is in (its last event: shredding's KEY_DESTROYED), but for a request
+   * with an append under way here: its facts go once that one is in (or
+   * failed), so that this replica never hands the log a fact twice. A request
+   * whose append failed still owes it: its next write hands it over again, or
+   * the worker appends it. Throws when `after` failed, or was not appended
+   * because its request's facts could not be.
    */
   const appendGroup = async (
     group: readonly { readonly request: DeletionRequest; readonly made: AuditMarks }[],
     after: AuditEntry | undefined,
   ): Promise<void> => {
-    const failed = (request: DeletionRequest) => (error: unknown) => {
-      asked.forget(request.id);
-      audit.onFailure(error, request);
-    };
     /** Appends what the request owes once its append under way is in (or failed), so it is known here. */
     const appendOne = async (request: DeletionRequest, made: AuditMarks): Promise<void> => {
       const before = underWay.get(request.id);
       if (before !== undefined) await before;
       await appendRange(request, await appendFrom(request, made));
     };
+    const mine = new Map<string, Promise<Error | undefined>>();
     const owed = group.map(({ request, made }) => {
-      const appending = appendOne(request, made).catch(failed(request));
+      // Settles with the error it failed with, if it did.
+      const appending = appendOne(request, made).then(
+        () => undefined,
+        (error: unknown) => {
+          asked.forget(request.id);
+          audit.onFailure(error, request);
+          return error instanceof Error ? error : new Error(String(error));
+        },
+      );
       underWay.set(request.id, appending);
+      mine.set(request.id, appending);
       void appending.then(() => {
         if (underWay.get(request.id) === appending) underWay.delete(request.id);
       });
       return appending;
     });
-    await Promise.all([...owed, after === undefined ? undefined : audit.log.append(after)]);
+    const ownId = after?.deletionRequestId ?? null;
+    const own = ownId === null ? undefined : (mine.get(ownId) ?? underWay.get(ownId));
+    await Promise.all(owed);
+    if (after === undefined) return;
+    const failure = await own;
+    if (failure !== undefined) throw failure;
+    await audit.log.append(after);
   };
   const flush = (after?: AuditEntry): Promise<void> => {
     clearTimeout(timer);

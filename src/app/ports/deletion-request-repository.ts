@@ -38,10 +38,11 @@ export interface DeletionRequestRepository {
   /** Deletes a request that never got anywhere (its code could not be sent); false when it moved on. */
   remove(id: DeletionRequestId, expectedVersion: number): Promise<boolean>;
   /**
-   * Stores `next`, made from `previous` (one version on), if no one else has
-   * written that version; false when the request moved on. Atomic across
-   * replicas, also on FerretDB. `previous` is what the change was made from,
-   * so that what changed (a state change, say) can be told.
+   * Writes what changed from `previous` to `next` (one version on), if no one
+   * else has written that version; false when the request moved on. Atomic
+   * across replicas, also on FerretDB. Only the difference is written: a
+   * field the change left alone keeps what is stored (e.g. audit marks the
+   * repository raised after `previous` was read).
    */
   update(next: DeletionRequest, previous: DeletionRequest): Promise<boolean>;
   /**

@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { auditTransitions } from '../../../src/app/audit/audit-trail.js';
+import { createAfterwards } from '../../../src/app/common/afterwards.js';
+import type { DeletionDeps, DeletionPolicy } from '../../../src/app/deletion-deps.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+import type { SubjectId } from '../../../src/domain/ids.js';
+import type { RateBudget, RateLimit } from '../../../src/domain/rate-limits.js';
+import { fakeAccountDirectory, type FakeAccountDirectory } from './account-directory.js';
+import {
+  fakeAuditLog,
+  fakeAuditOutbox,
+  fakeAuditSeal,
+  type FakeAuditLog,
+  type FakeAuditOutbox,
+} from './audit-log.js';
+import { fakeBreakerStore, type FakeBreakerStore } from './breaker-store.js';
+import { fakeClock, fakeIds, type FakeClock, type FakeIds } from './clock.js';
+import { fakeDeletionMetrics, type FakeDeletionMetrics } from './deletion-metrics.js';
+import {
+  fakeDeletionRequestRepository,
+  type FakeDeletionRequestRepository,
+} from './deletion-request-repository.js';
+import { fakeErasedSubjectLedger, type FakeErasedSubjectLedger } from './erased-subject-ledger.js';
+import { fakeNotifier, type FakeNotifier } from './notifier.js';
+import { fakeOneTimeCodes, type FakeOneTimeCodes } from './one-time-codes.js';
+import { fakeParticipants, type FakeParticipants } from './participants.js';
+import { fakeRateLimiter, type FakeRateLimiter } from './rate-limiter.js';
+import { fakeReportSigner, type FakeReportSigner } from './report-signer.js';
+import {
+  fakeSubjectCipher,
+  fakeSubjectKeyStore,
+  type FakeSubjectKeyStore,
+} from './subject-keys.js';
+import { fakeTraceContext, type FakeTraceContext } from './trace-context.js';
+import { fakeWorkSchedule, type FakeWorkSchedule } from './work-schedule.js';
+
+/** Every fake of a port, and the helpers they share, from one module. */
+export * from './account-directory.js';
+export * from './api-key-store.js';
+export * from './audit-log.js';
+export * from './breaker-store.js';
+export * from './clock.js';
+export * from './deletion-metrics.js';
+export * from './deletion-request-repository.js';
+export * from './erased-subject-ledger.js';
+export * from './notifier.js';
+export * from './one-time-codes.js';
+export * from './participants.js';
+export * from './rate-limiter.js';
+export * from './report-signer.js';
+export * from './store-away.js';
+export * from './subject-keys.js';
+export * from './trace-context.js';
+export * from './work-schedule.js';
+
+/** A keyed-looking, stable pseudonym of a subject (SHA-256, not keyed: a test can recompute it). */
+export const fakePseudonymOf = (subjectId: SubjectId): string =>
+  `psn_${createHash('sha256').update(`subject\0${subjectId}`).digest('base64url').slice(0, 32)}`;
+
+/** Requests one worker pass works on at once when configuration does not say (as in compose.ts). */
+const DEFAULT_WORKER_CONCURRENCY = 16;
+
+/** The jitter of every back-off: the middle of its range, so a test can tell when a retry falls due. */
+const FIXED_JITTER = (): number => 0.5;
+
+/** The configuration's defaults (of a test), as `compose.ts` makes the policy and the rate budgets of them. */
+const configured = () => {
+  const config = loadConfig({ DELETION_ENV: 'test' });
+  const principalMs = config.RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS * 1000;
+  const subjectMs = config.RATE_LIMIT_SUBJECT_WINDOW_SECONDS * 1000;
+  const budgets: Record<RateLimit, RateBudget> = {
+    mutation: { points: config.RATE_LIMIT_MUTATIONS, windowMs: principalMs },
+    read: { points: config.RATE_LIMIT_READS, windowMs: principalMs },
+    participant: { points: config.RATE_LIMIT_OUTCOME_REPORTS, windowMs: principalMs },
+    codeSend: { points: config.RATE_LIMIT_CODE_SENDS, windowMs: subjectMs },
+    confirmAttempt: { points: config.RATE_LIMIT_CONFIRM_ATTEMPTS, windowMs: subjectMs },
+  };
+  const policy: DeletionPolicy = {
+    gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
+    codeTtlMs: config.OTP_TTL_SECONDS * 1000,
+    maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
+    risk: {
+      privilegedRoles: config.RISK_PRIVILEGED_ROLES,
+      alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
+    },
+    stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
+    defaultJurisdiction: config.DEFAULT_JURISDICTION,
+    legalClocks: config.LEGAL_CLOCKS,
+    leaseMs: config.LEASE_SECONDS * 1000,
+    retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: FIXED_JITTER },
+    fanOutConcurrency: config.FANOUT_CONCURRENCY,
+    workerConcurrency: config.WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY,
+    localErasure: config.LOCAL_ERASURE,
+    watchPollMs: config.WATCH_POLL_MS,
+    maxWatches: config.WATCH_MAX,
+    maxWatchesPerCaller: config.WATCH_MAX_PER_CALLER,
+    breaker: {
+      windowMs: config.BREAKER_WINDOW_SECONDS * 1000,
+      limit: config.BREAKER_LIMIT,
+      requesterLimit: config.BREAKER_REQUESTER_LIMIT,
+    },
+    reportUrlTemplate: config.NOTICE_REPORT_URL ?? null,
+    retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
+    noticeRetry: {
+      baseMs: config.RETRY_BASE_MS,
+      capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
+      random: FIXED_JITTER,
+      giveUpMs: config.NOTICE_GIVE_UP_HOURS * 3_600_000,
+    },
+  };
+  return { policy, budgets, digits: config.OTP_DIGITS };
+};
+
+/** The fakes behind a fake DeletionDeps, for a test to drive and read. */
+export interface DeletionFakes {
+  readonly clock: FakeClock;
+  readonly ids: FakeIds;
+  /** The repository as stored: without the audit of state changes the deps' one adds. */
+  readonly requests: FakeDeletionRequestRepository;
+  readonly accounts: FakeAccountDirectory;
+  readonly notifier: FakeNotifier;
+  readonly codes: FakeOneTimeCodes;
+  readonly schedule: FakeWorkSchedule;
+  readonly trace: FakeTraceContext;
+  readonly metrics: FakeDeletionMetrics;
+  readonly participants: FakeParticipants;
+  readonly signer: FakeReportSigner;
+  readonly auditLog: FakeAuditLog;
+  readonly outbox: FakeAuditOutbox;
+  readonly breaker: FakeBreakerStore;
+  readonly ledger: FakeErasedSubjectLedger;
+  readonly limiter: FakeRateLimiter;
+  /** The subjects' data keys: the requests' personal data is sealed with them, and shredding destroys them. */
+  readonly keys: FakeSubjectKeyStore;
+  /** Failures of work left to finish after a call (it stays owed on the request). */
+  readonly afterwardsFailures: readonly unknown[];
+}
+
+/** What a test changes of fake deps: any port, and any rule of the policy. */
+export type FakeDeletionDepsOverrides = Partial<Omit<DeletionDeps, 'policy'>> & {
+  readonly policy?: Partial<DeletionPolicy>;
+};
+
+/** DeletionDeps over fakes, with `fakes` to drive them. */
+export type FakeDeletionDeps = DeletionDeps & { readonly fakes: DeletionFakes };
+
+/**
+ * A complete DeletionDeps of in-memory fakes, wired as `compose.ts` wires the
+ * real ones (state changes audited through the outbox, the policy and rate
+ * budgets from the configuration's defaults, back-off jitter fixed at the
+ * middle), on a fake clock that moves only when told. A port or rule in
+ * `overrides` replaces the fake's (its fake in `fakes` is then unused).
+ */
+export const fakeDeletionDeps = (overrides: FakeDeletionDepsOverrides = {}): FakeDeletionDeps => {
+  const { policy, budgets, digits } = configured();
+  const clock = fakeClock();
+  const keys = fakeSubjectKeyStore();
+  const requests = fakeDeletionRequestRepository(fakeSubjectCipher(keys));
+  const seal = fakeAuditSeal();
+  const auditLog = fakeAuditLog(seal);
+  const outbox = fakeAuditOutbox(auditLog, fakePseudonymOf);
+  const afterwardsFailures: unknown[] = [];
+  const fakes: DeletionFakes = {
+    clock,
+    ids: fakeIds(),
+    requests,
+    accounts: fakeAccountDirectory(),
+    notifier: fakeNotifier(),
+    codes: fakeOneTimeCodes({ digits }),
+    schedule: fakeWorkSchedule(),
+    trace: fakeTraceContext(),
+    metrics: fakeDeletionMetrics(),
+    participants: fakeParticipants([], fakePseudonymOf),
+    signer: fakeReportSigner(),
+    auditLog,
+    outbox,
+    breaker: fakeBreakerStore(),
+    ledger: fakeErasedSubjectLedger(),
+    limiter: fakeRateLimiter({ budgets, clock }),
+    keys,
+    afterwardsFailures,
+  };
+  const { policy: rules, ...ports } = overrides;
+  return {
+    requests: auditTransitions(requests, outbox),
+    accounts: fakes.accounts,
+    notifier: fakes.notifier,
+    codes: fakes.codes,
+    clock,
+    schedule: fakes.schedule,
+    afterwards: createAfterwards((error) => afterwardsFailures.push(error)),
+    ids: fakes.ids,
+    trace: fakes.trace,
+    metrics: fakes.metrics,
+    participants: fakes.participants,
+    signer: fakes.signer,
+    audit: { log: auditLog, seal, outbox },
+    pseudonymOf: fakePseudonymOf,
+    breaker: fakes.breaker,
+    ledger: fakes.ledger,
+    limiter: fakes.limiter,
+    shredding: { keys },
+    ...ports,
+    policy: { ...policy, ...rules },
+    fakes,
+  };
+};
