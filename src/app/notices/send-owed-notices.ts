@@ -1,3 +1,4 @@
+import { compareAndSet } from '../common/compare-and-set.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { contactOf, hasAddress } from '../../domain/notices.js';
@@ -60,26 +61,34 @@ const record = async (
   },
 ): Promise<boolean> => {
   const { results, also } = sent;
-  let current = request;
-  for (let attempt = 0; attempt < MAX_RECORD_TRIES; attempt += 1) {
-    const at = deps.clock.now();
-    const policy = { ...deps.policy.noticeRetry, now: at };
-    const told = results.reduce(
-      (written, result) => ({ ...written, ...afterNoticeSent(written, result, policy) }),
-      current,
-    );
-    const withAlso = attempt === 0 && also !== undefined;
-    const next = { ...(withAlso ? also(told) : told), version: current.version + 1, updatedAt: at };
-    if (await deps.requests.update(next, current)) return withAlso;
-    const fresh = await deps.requests.findById(request.id);
-    if (fresh === null) return false;
-    current = fresh;
-  }
-  throw new DomainError({
-    code: 'ABORTED',
-    reason: 'CONCURRENT_UPDATE',
-    message: 'a notice sent could not be recorded: the request kept changing',
-    metadata: { deletionRequest: request.id },
+  return compareAndSet<DeletionRequest, boolean>({
+    start: request,
+    tries: MAX_RECORD_TRIES,
+    decide: (current, attempt) => {
+      const at = deps.clock.now();
+      const policy = { ...deps.policy.noticeRetry, now: at };
+      const told = results.reduce(
+        (written, result) => ({ ...written, ...afterNoticeSent(written, result, policy) }),
+        current,
+      );
+      const withAlso = attempt === 0 && also !== undefined;
+      const changed = withAlso ? also(told) : told;
+      return {
+        next: { ...changed, version: current.version + 1, updatedAt: at },
+        result: withAlso,
+      };
+    },
+    save: (next, current) => deps.requests.update(next, current),
+    reread: () => deps.requests.findById(request.id),
+    gone: () => false,
+    exhausted: () => {
+      throw new DomainError({
+        code: 'ABORTED',
+        reason: 'CONCURRENT_UPDATE',
+        message: 'a notice sent could not be recorded: the request kept changing',
+        metadata: { deletionRequest: request.id },
+      });
+    },
   });
 };
 

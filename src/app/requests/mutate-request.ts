@@ -1,16 +1,14 @@
 import type { Operation, Reach } from '../../domain/authorization.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { DomainError, deletionRequestNotFound } from '../../domain/domain-error.js';
 import { etagOf, type DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
 import { assertEtag, loadRequest } from './load-request.js';
 import type { DeletionRequestRepository } from '../ports/deletion-request-repository.js';
+import { compareAndSet } from '../common/compare-and-set.js';
 
 const MAX_TRIES = 4;
 /** The first retry waits up to twice this (jittered), each later one twice as long. */
 const RETRY_PAUSE_MS = 5;
-
-/** The app layer keeps off Node's modules (dependency rule): a timer promise of its own. */
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What to change, on whose behalf. `change` is a pure domain function. */
 export interface Mutation {
@@ -38,24 +36,30 @@ export interface Mutation {
 export const mutateRequest = async (
   requests: DeletionRequestRepository,
   mutation: Mutation,
-): Promise<DeletionRequest> => {
-  for (let attempt = 0; attempt < MAX_TRIES; attempt += 1) {
+): Promise<DeletionRequest> =>
+  compareAndSet<DeletionRequest, DeletionRequest>({
+    start: mutation.loaded ?? (await loadRequest(requests, mutation)),
+    tries: MAX_TRIES,
     // The writer that won may not have finished (on FerretDB its claim comes before its write):
     // a short, growing, jittered pause lets it, instead of reading the same version again.
-    if (attempt > 0) await sleep(Math.random() * RETRY_PAUSE_MS * 2 ** attempt);
-    const current =
-      attempt === 0 && mutation.loaded !== undefined
-        ? mutation.loaded
-        : await loadRequest(requests, mutation);
-    if (mutation.repeated?.(current) === true) return current;
-    if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
-    const next = mutation.change(current);
-    if (await requests.update(next, current)) return next;
-  }
-  throw new DomainError({
-    code: 'ABORTED',
-    reason: 'CONCURRENT_UPDATE',
-    message: 'the deletion request is being changed concurrently; retry',
-    metadata: { deletionRequest: mutation.id },
+    pauseMs: (attempt) => Math.random() * RETRY_PAUSE_MS * 2 ** attempt,
+    reread: () => loadRequest(requests, mutation),
+    decide: (current, attempt) => {
+      if (mutation.repeated?.(current) === true) return { result: current };
+      if (attempt === 0) assertEtag(current, mutation.etag, etagOf(current));
+      const next = mutation.change(current);
+      return { next, result: next };
+    },
+    save: (next, current) => requests.update(next, current),
+    gone: () => {
+      throw deletionRequestNotFound(mutation.id);
+    },
+    exhausted: () => {
+      throw new DomainError({
+        code: 'ABORTED',
+        reason: 'CONCURRENT_UPDATE',
+        message: 'the deletion request is being changed concurrently; retry',
+        metadata: { deletionRequest: mutation.id },
+      });
+    },
   });
-};

@@ -1,3 +1,4 @@
+import { compareAndSet } from '../common/compare-and-set.js';
 import { assertReaches, authorize } from '../../domain/authorization.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { createDeletionRequest, type DeletionRequest } from '../../domain/deletion-request.js';
@@ -182,13 +183,19 @@ const withdrawUnconfirmed = async (
   deps: Pick<DeletionDeps, 'requests'>,
   request: DeletionRequest,
 ): Promise<void> => {
-  let version = request.version;
-  for (let attempt = 0; attempt < WITHDRAW_TRIES; attempt += 1) {
-    if (await deps.requests.remove(request.id, version)) return;
-    const current = await deps.requests.findById(request.id);
-    if (current?.state !== 'REQUESTED' || current.confirmationMethod !== null) return;
-    version = current.version;
-  }
+  await compareAndSet<DeletionRequest, undefined>({
+    start: request,
+    tries: WITHDRAW_TRIES,
+    // Only while unconfirmed: a request confirmed meanwhile stays.
+    decide: (current) =>
+      current.state === 'REQUESTED' && current.confirmationMethod === null
+        ? { next: current, result: undefined }
+        : { result: undefined },
+    save: (_next, current) => deps.requests.remove(current.id, current.version),
+    reread: () => deps.requests.findById(request.id),
+    gone: () => undefined,
+    exhausted: () => undefined,
+  });
 };
 
 /** Sends the code; if it cannot be sent, the request is withdrawn so the caller can retry. */

@@ -1,3 +1,4 @@
+import { compareAndSet } from '../common/compare-and-set.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { ChangeContext, DeletionRequest } from '../../domain/deletion-request.js';
 import {
@@ -79,6 +80,13 @@ const context = (deps: Pick<DeletionDeps, 'clock' | 'trace'>): ChangeContext => 
 
 type Change = (request: DeletionRequest) => DeletionRequest;
 
+const leaseLost = (): DomainError =>
+  new DomainError({
+    code: 'ABORTED',
+    reason: 'LEASE_LOST',
+    message: 'the purge lost its lease to another worker',
+  });
+
 /** The recorder writes once no new answer came for QUIET_MS, or COALESCE_CAP_MS after the first. */
 const QUIET_MS = 5;
 const COALESCE_CAP_MS = 50;
@@ -96,28 +104,31 @@ const createRecorder = (deps: Pick<DeletionDeps, 'clock' | 'requests'>, start: D
   let pending: { change: Change; done: () => void; fail: (error: unknown) => void }[] = [];
   let flushing: Promise<void> | undefined;
   const write = async (changes: readonly Change[]): Promise<void> => {
-    for (let attempt = 0; attempt < 4; attempt += 1) {
-      const changed = changes.reduce((request, change) => change(request), current);
-      const next = { ...changed, version: current.version + 1, updatedAt: deps.clock.now() };
-      if (await deps.requests.update(next, current)) {
-        current = next;
-        return;
-      }
-      const fresh = await deps.requests.findById(current.id);
-      // Another worker took the purge over (this one's lease ran out): its results win.
-      if (fresh?.state !== 'ERASING' || fresh.leaseOwner !== owner) {
+    current = await compareAndSet<DeletionRequest, DeletionRequest>({
+      start: current,
+      tries: 4,
+      decide: (base) => {
+        const changed = changes.reduce((request, change) => change(request), base);
+        const next = { ...changed, version: base.version + 1, updatedAt: deps.clock.now() };
+        return { next, result: next };
+      },
+      save: (next, base) => deps.requests.update(next, base),
+      reread: async () => {
+        const fresh = await deps.requests.findById(current.id);
+        // Another worker took the purge over (this one's lease ran out): its results win.
+        if (fresh?.state !== 'ERASING' || fresh.leaseOwner !== owner) throw leaseLost();
+        return fresh;
+      },
+      gone: () => {
+        throw leaseLost();
+      },
+      exhausted: () => {
         throw new DomainError({
           code: 'ABORTED',
-          reason: 'LEASE_LOST',
-          message: 'the purge lost its lease to another worker',
+          reason: 'CONCURRENT_UPDATE',
+          message: 'the purge lost its request',
         });
-      }
-      current = fresh;
-    }
-    throw new DomainError({
-      code: 'ABORTED',
-      reason: 'CONCURRENT_UPDATE',
-      message: 'the purge lost its request',
+      },
     });
   };
   let lastArrival = 0;

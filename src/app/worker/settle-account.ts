@@ -1,3 +1,4 @@
+import { compareAndSet } from '../common/compare-and-set.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
 import { accountConditionFor } from '../../domain/deletion-state.js';
 import type { Account } from '../ports/account-directory.js';
@@ -42,16 +43,20 @@ export const settleAccount = async (
   start: DeletionRequest,
 ): Promise<DeletionRequest | null> => {
   const { id } = start;
-  let raced = false;
-  let request: DeletionRequest | null = start;
-  for (let round = 0; round < MAX_ROUNDS && request !== null; round += 1) {
-    if (request.accountSynced && !raced) return request;
-    await alignAccount(deps, request);
-    if (request.accountSynced) return request;
-    const synced = { ...request, accountSynced: true, version: request.version + 1 };
-    if (await deps.requests.update(synced, request)) return synced;
-    raced = true;
-    request = await deps.requests.findById(id);
-  }
-  return request;
+  return compareAndSet<DeletionRequest, DeletionRequest | null>({
+    start,
+    tries: MAX_ROUNDS,
+    decide: async (request, attempt) => {
+      // After a lost race the latest state is applied again, synced or not.
+      if (request.accountSynced && attempt === 0) return { result: request };
+      await alignAccount(deps, request);
+      if (request.accountSynced) return { result: request };
+      const synced = { ...request, accountSynced: true, version: request.version + 1 };
+      return { next: synced, result: synced };
+    },
+    save: (next, current) => deps.requests.update(next, current),
+    reread: () => deps.requests.findById(id),
+    gone: () => null,
+    exhausted: () => deps.requests.findById(id),
+  });
 };
