@@ -41,8 +41,9 @@ describe('final notice to the subject', () => {
     const request = await t.client.getDeletionRequest({ name }, cast.self);
     expect(request.finalNoticeTime).toBeInstanceOf(Date);
     // The request and every stored version of it forget the address (older snapshots are pruned).
-    await vi.waitFor(async () =>
-      expect(JSON.stringify(await storedDocuments(id))).not.toContain(address),
+    await vi.waitFor(
+      async () => expect(JSON.stringify(await storedDocuments(id))).not.toContain(address),
+      { timeout: 10_000 },
     );
   });
 
@@ -126,14 +127,17 @@ describe('final notice to the subject', () => {
       channel: 'email',
     });
     expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(1);
-    await vi.waitFor(async () => {
-      const events = await t.app.deps.audit.log.list({ deletionRequestId: id }, 0, 100);
-      expect(events.map((event) => event.kind).slice(-2)).toEqual([
-        'STATE_CHANGED',
-        'KEY_DESTROYED',
-      ]);
-      expect(events.filter((event) => event.kind === 'KEY_DESTROYED')).toHaveLength(1);
-    });
+    await vi.waitFor(
+      async () => {
+        const events = await t.app.deps.audit.log.list({ deletionRequestId: id }, 0, 100);
+        expect(events.map((event) => event.kind).slice(-2)).toEqual([
+          'STATE_CHANGED',
+          'KEY_DESTROYED',
+        ]);
+        expect(events.filter((event) => event.kind === 'KEY_DESTROYED')).toHaveLength(1);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('drops the address unsent when the mail server refuses it for good, and completes', async () => {

@@ -163,14 +163,18 @@ describe('notices to the subject', () => {
     const { cast, name, id } = await ask(t, { id: subjectId });
     const stored = () => t.app.deps.requests.findById(id as never);
     // The receipt goes after the answer: the insert claimed it, so no worker would find it due.
-    await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(1));
+    await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(1), {
+      timeout: 10_000,
+    });
     expect(await stored()).toMatchObject({ version: 2, outbox: [] });
     const code = await t.smtp.waitForCode(t.emailOf(subjectId));
 
     await t.client.confirmDeletion({ name, code }, cast.self);
     expect(await t.accountStatus(subjectId)).toBe('DEACTIVATED');
 
-    await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(2));
+    await vi.waitFor(async () => expect((await stored())?.sentNotices).toHaveLength(2), {
+      timeout: 10_000,
+    });
     // Confirmed (version 3), then the scheduled notice and the account's settlement: one write.
     expect(await stored()).toMatchObject({
       version: 4,
