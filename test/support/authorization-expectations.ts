@@ -1,0 +1,146 @@
+import type { Operation } from '../../src/domain/authorization.js';
+
+/** Outcomes by canonical code name: every layer is held to one table. */
+export const OK = 'OK';
+export const DENIED = 'PERMISSION_DENIED';
+/** `OK`, or the canonical name of the code the call failed with. */
+export type Outcome = string;
+
+/**
+ * The authenticated callers of the matrix: a user with `deletion:self` (on
+ * their own subject, and a stranger), a service with `deletion:request` and
+ * `deletion:read`, an approver (`deletion:approve`, `deletion:read`), an
+ * administrator (`deletion:admin`).
+ */
+export const roles = ['selfUser', 'otherUser', 'service', 'approver', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+const ADMIN_ONLY: Record<Role, [Outcome, Outcome]> = {
+  selfUser: [DENIED, DENIED],
+  otherUser: [DENIED, DENIED],
+  service: [DENIED, DENIED],
+  approver: [DENIED, DENIED],
+  admin: [OK, OK],
+};
+
+/**
+ * Who may do what: the expected outcome per operation and role, for [the
+ * role's own subject, another subject]. Written out by hand, apart from
+ * src/domain/authorization.ts, so a change of a policy fails here.
+ */
+export const expectedAccess: Record<Operation, Record<Role, [Outcome, Outcome]>> = {
+  requestDeletion: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
+  confirmDeletion: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [DENIED, DENIED],
+    admin: [DENIED, DENIED],
+  },
+  approveDeletion: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [OK, OK],
+    admin: [DENIED, DENIED],
+  },
+  rejectDeletion: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [OK, OK],
+    admin: [DENIED, DENIED],
+  },
+  extendDeadline: ADMIN_ONLY,
+  cancelDeletion: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
+  undeleteDeletionRequest: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
+  getDeletionRequest: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
+  watchDeletionRequest: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
+  listDeletionRequests: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
+  // Only a linked service's own identity may report (test/e2e/participant-operations.test.ts).
+  reportErasureOutcome: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [DENIED, DENIED],
+  },
+  retryParticipant: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
+  // Not the subject's: it shows the pipeline (breaker, leases), not their data.
+  getErasurePlan: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
+  getErasureReport: {
+    selfUser: [OK, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
+  resolveParticipant: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [OK, OK],
+  },
+  // The audit log and the breaker are the administrators' alone; none of them names a subject.
+  listAuditEvents: ADMIN_ONLY,
+  verifyAuditLog: ADMIN_ONLY,
+  getSafetyStatus: ADMIN_ONLY,
+  resumeErasures: ADMIN_ONLY,
+  // Only a linked service's own identity may ask (test/e2e/erased-subjects.test.ts).
+  checkErasedSubjects: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [DENIED, DENIED],
+    approver: [DENIED, DENIED],
+    admin: [DENIED, DENIED],
+  },
+};
