@@ -65,3 +65,28 @@ export const accountConditionFor = (state: DeletionState): AccountCondition => {
       return 'UNTOUCHED';
   }
 };
+
+/** What each change into a state is called where it is named (the audit log's `transition`). */
+const transitions: Readonly<Record<DeletionState, string>> = {
+  REQUESTED: 'REQUESTED',
+  AWAITING_APPROVAL: 'CONFIRMED',
+  SCHEDULED: 'CONFIRMED',
+  RESTORED: 'UNDELETED',
+  CANCELLED: 'CANCELLED',
+  REJECTED: 'REJECTED',
+  EXPIRED: 'EXPIRED',
+  ERASING: 'ERASURE_STARTED',
+  COMPLETED: 'COMPLETED',
+  NEEDS_ATTENTION: 'ATTENTION_NEEDED',
+};
+
+/**
+ * The name of a change of state: what happened (CONFIRMED, APPROVED,
+ * UNDELETED, ERASURE_STARTED, ERASURE_RESUMED …), so an auditor reads the
+ * action and not only two states.
+ */
+export const transitionName = (from: DeletionState, to: DeletionState): string => {
+  if (from === 'AWAITING_APPROVAL' && to === 'SCHEDULED') return 'APPROVED';
+  if (from === 'NEEDS_ATTENTION' && to === 'ERASING') return 'ERASURE_RESUMED';
+  return transitions[to];
+};

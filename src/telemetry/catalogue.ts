@@ -30,14 +30,14 @@ export const stepSpans = {
   participantSuspend: 'participant.suspend',
   participantRestore: 'participant.restore',
   /** A notice to the subject, one name per kind (see {@link noticeSpans}). */
-  noticeReceipt: 'notify.receipt',
-  noticeConfirmationCode: 'notify.confirmation_code',
-  noticeScheduled: 'notify.scheduled',
-  noticeAwaitingApproval: 'notify.awaiting_approval',
-  noticeRejected: 'notify.rejected',
-  noticeRestored: 'notify.restored',
-  noticeDeadlineExtended: 'notify.deadline_extended',
-  noticeErasureCompleted: 'notify.erasure_completed',
+  noticeReceipt: 'notice.receipt',
+  noticeConfirmationCode: 'notice.confirmation_code',
+  noticeScheduled: 'notice.scheduled',
+  noticeAwaitingApproval: 'notice.awaiting_approval',
+  noticeRejected: 'notice.rejected',
+  noticeRestored: 'notice.restored',
+  noticeDeadlineExtended: 'notice.deadline_extended',
+  noticeErasureCompleted: 'notice.erasure_completed',
   /** Destroying the subject's data key after completion (crypto-shredding). */
   shredKey: 'deletion.shred_key',
 } as const;
@@ -61,7 +61,8 @@ export const noticeSpans: Readonly<Record<SubjectNoticeKind, string>> = {
 export const workerSpans = {
   expire: 'deletion.expire',
   settle: 'deletion.settle',
-  notify: 'deletion.notify',
+  /** Suspend and Restore calls to linked services, then notices to the subject: what is owed and due. */
+  sendOwed: 'deletion.send_owed',
   purge: 'deletion.purge',
   shred: 'deletion.shred',
 } as const;
@@ -119,9 +120,9 @@ export const attributeKeys = {
   state: 'deletion.state',
   fromState: 'deletion.from_state',
   toState: 'deletion.to_state',
-  channel: 'notify.channel',
+  channel: 'notice.channel',
   /** The id the notice's provider gave the message (SMTP Message-ID, SMS sid, push id): no personal data. */
-  messageId: 'notify.message_id',
+  messageId: 'notice.message_id',
   /** TOTAL_LIMIT or REQUESTER_LIMIT: why the mass-deletion breaker paused erasures. */
   breakerReason: 'deletion.breaker_reason',
   /** The budget a call spent (mutation, read, participant, codeSend, confirmAttempt). */

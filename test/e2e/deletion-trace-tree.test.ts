@@ -198,7 +198,7 @@ describe.each<Transport>(['grpc', 'trpc'])(
       const linksOf = (span: ReadableSpan) => span.links.map((link) => link.context.traceId);
 
       // The soft delete's Suspend calls: a worker trace of its own, linked to the approval's.
-      const notify = one(workerSpans.notify);
+      const notify = one(workerSpans.sendOwed);
       expect(notify.parentSpanContext).toBeUndefined();
       expect(linksOf(notify)).toContain(traceOf(approve.server));
       const suspend = onlyChild(notify, stepSpans.participantSuspend);

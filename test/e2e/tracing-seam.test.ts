@@ -76,7 +76,7 @@ describe('tracing seam: every use case and adapter call is a span', () => {
       expect.arrayContaining([
         'persistence.accounts.find',
         'persistence.deletion_requests.insert',
-        'notify.confirmation_code',
+        'notice.confirmation_code',
       ]),
     );
     const confirmSpan = spans.find((span) => span.name === 'deletion.confirm_deletion')!;

@@ -114,6 +114,8 @@ describe('audit completeness under faults', () => {
       admin,
     );
     expect(events.auditEvents.map((event) => event.details.to)).toEqual(['SCHEDULED']);
+    // The event names what happened, not only the two states.
+    expect(events.auditEvents[0]?.details.transition).toBe('CONFIRMED');
   });
 
   it('records each linked service’s final answer and each notice sent as events', async () => {

@@ -1,3 +1,4 @@
+import { transitionName } from '../../domain/deletion-state.js';
 import {
   answerKey,
   changeKey,
@@ -65,7 +66,13 @@ const transitionEntry = (
       : change.actor,
     deletionRequestId: request.id,
     subjectPseudonym: pseudonym,
-    details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },
+    details: {
+      transition: transitionName(change.from, change.to),
+      from: change.from,
+      to: change.to,
+      note: change.note,
+      traceId: change.traceId,
+    },
     // The n-th change of a request is audited once, whoever appends it.
     key: changeKey(request.id, index),
   };
@@ -137,7 +144,7 @@ export const noticeEntry = (
 });
 
 /** The entries the `index`-th change of a request owes the log: its STATE_CHANGED entry, then KEY_DESTROYED for the change that completes it once its key is destroyed. */
-const entriesOfChange = (
+export const entriesOfChange = (
   pseudonymOf: (subjectId: SubjectId) => string,
   request: DeletionRequest,
   owed: { readonly change: StateChange; readonly index: number },

@@ -20,7 +20,7 @@ const SETTLE_GRACE_MS = 10_000;
 /** One request the pass could not handle; it stays as it was and is retried next pass. */
 export interface WorkerFailure {
   readonly deletionRequest: string;
-  readonly step: 'expire' | 'settle' | 'notify' | 'purge' | 'shred';
+  readonly step: 'expire' | 'settle' | 'sendOwed' | 'purge' | 'shred';
   readonly code: string;
   readonly reason: string;
 }
@@ -144,7 +144,7 @@ const sendDueNotices = async (
   >,
   stop: PassStop | undefined,
 ) =>
-  eachRequest(deps, 'notify', {
+  eachRequest(deps, 'sendOwed', {
     stop,
     requests: await deps.requests.findNoticesDue(deps.clock.now(), BATCH),
     run: async (request) => {

@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { subjectPseudonymOf } from '../../../src/app/audit/audit-trail.js';
-import { answerEntry, keyDestroyedEntry, noticeEntry } from '../../../src/app/audit/audit-trail.js';
+import { answerEntry, entriesOfChange, noticeEntry } from '../../../src/app/audit/audit-trail.js';
 import type { AuditLog, AuditOutbox, AuditSeal } from '../../../src/app/ports/audit-log.js';
 import {
-  changeKey,
   chainedContent,
   GENESIS_HASH,
   type AuditEntry,
@@ -21,7 +19,7 @@ import {
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
 import type { SubjectId } from '../../../src/domain/ids.js';
-import { isSubjectItself, systemActor } from '../../../src/domain/principal.js';
+import { systemActor } from '../../../src/domain/principal.js';
 import { outageSwitch, type Outage } from './store-away.js';
 
 const SEALED = 'fake-audit-seal:';
@@ -116,34 +114,6 @@ export const fakeAuditLog = (
   };
 };
 
-/** The STATE_CHANGED entry of a request's `index`-th change, the subject only by pseudonym. */
-const changeEntry = (
-  pseudonymOf: (subjectId: SubjectId) => string,
-  request: DeletionRequest,
-  index: number,
-): AuditEntry[] => {
-  const change = request.history[index];
-  if (change === undefined) return [];
-  const pseudonym = subjectPseudonymOf(pseudonymOf, request);
-  const destroyedAt = request.subjectKeyDestroyedAt;
-  return [
-    {
-      kind: 'STATE_CHANGED',
-      at: change.at,
-      actor: isSubjectItself(change.actor, request.subjectId)
-        ? { kind: 'USER', id: pseudonym }
-        : change.actor,
-      deletionRequestId: request.id,
-      subjectPseudonym: pseudonym,
-      details: { from: change.from, to: change.to, note: change.note, traceId: change.traceId },
-      key: changeKey(request.id, index),
-    },
-    ...(change.to === 'COMPLETED' && destroyedAt !== null
-      ? [keyDestroyedEntry(pseudonymOf, request, destroyedAt)]
-      : []),
-  ];
-};
-
 /**
  * The entries a request owes past `from`, in the order they go in: the
  * linked services' own final answers, the notices sent, the state changes
@@ -160,8 +130,8 @@ const owedEntries = (
       answerEntry(pseudonymOf, request, { ...answer, actor: systemActor('purge-worker') }),
     ),
   ...request.sentNotices.slice(from.notices).map((sent) => noticeEntry(pseudonymOf, request, sent)),
-  ...request.history.flatMap((_, index) =>
-    index < from.changes ? [] : changeEntry(pseudonymOf, request, index),
+  ...request.history.flatMap((change, index) =>
+    index < from.changes ? [] : entriesOfChange(pseudonymOf, request, { change, index }),
   ),
 ];
 
