@@ -8,6 +8,7 @@ import {
 } from '../../clients/trpc/deletion-client.js';
 import { DeletionServiceService } from '../../src/gen/deletion/v1/deletion_service.js';
 import { operationPolicies, operations } from '../../src/domain/authorization.js';
+import type { DeletionRequest } from '../../src/domain/deletion-request.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
 import { rpcOperations, type DeletionRpc } from '../../src/transports/grpc/deletion-handlers.js';
 import { createDeletionRouter } from '../../src/transports/trpc/router.js';
@@ -15,7 +16,15 @@ import { CallError, type Auth } from '../support/grpc-test-client.js';
 import { newSubjectId } from '../support/principals.js';
 import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-import { expectedAccess, OK, type Outcome } from '../support/authorization-expectations.js';
+import {
+  expectedAccess,
+  MATRIX_PARTICIPANT,
+  matrixInputs,
+  matrixStates,
+  OK,
+  type MatrixTarget,
+  type Outcome,
+} from '../support/authorization-expectations.js';
 
 /** A call of either transport: the 19 RPCs, and the tRPC-only live subscription. */
 type Rpc = DeletionRpc | 'watchDeletionRequest';
@@ -75,150 +84,54 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
     });
   }
 
-  /** The RPCs that act on one existing request. */
-  const requestRpcs: readonly Rpc[] = [
-    'confirmDeletion',
-    'approveDeletion',
-    'rejectDeletion',
-    'extendDeadline',
-    'cancelDeletion',
-    'undeleteDeletionRequest',
-    'getDeletionRequest',
-    'watchDeletionRequest',
-    'reportErasureOutcome',
-    'retryParticipant',
-    'resolveParticipant',
-    'getErasureReport',
-    'getErasurePlan',
-  ];
-
-  /** A request of `subjectId` in the state the RPC needs, and the code that was sent. */
-  const fixture = async (rpc: Rpc, subjectId: string): Promise<{ name: string; code: string }> => {
-    await t.seedAccount({
-      id: subjectId,
-      roles: rpc === 'approveDeletion' || rpc === 'rejectDeletion' ? ['owner'] : ['member'],
-    });
-    if (!requestRpcs.includes(rpc)) return { name: '', code: '' };
-    // Approval needs a high-risk request: the subject is an organisation owner.
-    const self = { token: await mintToken({ sub: subjectId, scope: 'deletion:self' }) };
-    const since = t.smtp.messages.length;
-    const created = await t.client.requestDeletion({ subjectId }, self);
-    const code = await t.smtp.waitForCode(t.emailOf(subjectId), since);
-    if (['approveDeletion', 'rejectDeletion', 'undeleteDeletionRequest'].includes(rpc)) {
-      await t.client.confirmDeletion({ name: created.name, code }, self);
-    }
-    // A completed request: it has a report, and a watch of it ends after its first event.
-    if (rpc === 'getErasureReport' || rpc === 'watchDeletionRequest') {
-      const request = (await t.app.deps.requests.findById(
-        created.name.split('/')[1] as DeletionRequestId,
-      ))!;
-      const report = {
-        payload: '{}',
-        signature: 'c2ln',
-        keyId: 'k',
-        algorithm: 'Ed25519' as const,
-      };
-      await t.app.deps.requests.update(
-        { ...request, state: 'COMPLETED', report, version: request.version + 1 },
-        request,
-      );
-    }
-    if (['reportErasureOutcome', 'retryParticipant', 'resolveParticipant'].includes(rpc)) {
-      // A purge in progress: stuck on a failed step, or waiting for an ACCEPTED one's report.
-      const request = (await t.app.deps.requests.findById(
-        created.name.split('/')[1] as DeletionRequestId,
-      ))!;
-      const waiting = rpc === 'reportErasureOutcome';
-      const step = waiting
-        ? {
-            ...failedStep,
-            status: 'ACCEPTED' as const,
-            expectedBy: new Date(Date.now() + 3_600_000),
-          }
-        : failedStep;
-      await t.app.deps.requests.update(
-        {
-          ...request,
-          state: waiting ? 'ERASING' : 'NEEDS_ATTENTION',
-          participants: { 'matrix-svc': step },
-          version: request.version + 1,
-        },
-        request,
-      );
-    }
-    return { name: created.name, code };
+  /** Moves a request where use cases alone cannot take it without a worker (as the worker would). */
+  const force = async (name: string, change: Partial<DeletionRequest>) => {
+    const request = (await t.app.deps.requests.findById(name.split('/')[1] as DeletionRequestId))!;
+    const next = { ...request, ...change, version: request.version + 1 } as DeletionRequest;
+    expect(await t.app.deps.requests.update(next, request)).toBe(true);
   };
 
-  const invokeGrpc = async (
-    rpc: Rpc,
-    target: { subjectId: string; name: string; code: string },
-    auth: Auth,
-  ): Promise<unknown> => {
-    const { client } = t;
-    switch (rpc) {
-      case 'watchDeletionRequest':
-        throw new Error('tRPC only');
-      case 'requestDeletion':
-        return client.requestDeletion({ subjectId: target.subjectId }, auth);
-      case 'confirmDeletion':
-        return client.confirmDeletion({ name: target.name, code: target.code }, auth);
-      case 'approveDeletion':
-        return client.approveDeletion({ name: target.name }, auth);
-      case 'rejectDeletion':
-        return client.rejectDeletion({ name: target.name, reason: 'matrix' }, auth);
-      case 'extendDeadline':
-        return client.extendDeadline(
-          { name: target.name, reason: 'matrix: complex request' },
-          auth,
-        );
-      case 'cancelDeletion':
-        return client.cancelDeletion({ name: target.name }, auth);
-      case 'undeleteDeletionRequest':
-        return client.undeleteDeletionRequest({ name: target.name }, auth);
-      case 'getDeletionRequest':
-        return client.getDeletionRequest({ name: target.name }, auth);
-      case 'listDeletionRequests':
-        return client.listDeletionRequests({ subjectId: target.subjectId }, auth);
-      case 'reportErasureOutcome':
-        return client.reportErasureOutcome(
-          {
-            name: target.name,
-            participant: 'matrix-svc',
-            subjectId: target.subjectId,
-            outcome: { $case: 'nothingFound', value: {} },
-          },
-          auth,
-        );
-      case 'getErasureReport':
-        return client.getErasureReport({ name: target.name }, auth);
-      case 'getErasurePlan':
-        return client.getErasurePlan({ name: target.name }, auth);
-      case 'retryParticipant':
-        return client.retryParticipant({ name: target.name, participant: 'matrix-svc' }, auth);
-      case 'resolveParticipant':
-        return client.resolveParticipant(
-          {
-            name: target.name,
-            participant: 'matrix-svc',
-            justification: 'erased by hand, ticket OPS-1',
-            records: '1',
-          },
-          auth,
-        );
-      case 'listAuditEvents':
-        return client.listAuditEvents({ pageSize: 1 }, auth);
-      case 'verifyAuditLog':
-        return client.verifyAuditLog({}, auth);
-      case 'getSafetyStatus':
-        return client.getSafetyStatus({}, auth);
-      case 'resumeErasures':
-        return client.resumeErasures({ justification: 'matrix: nothing is paused' }, auth);
-      case 'checkErasedSubjects':
-        return client.checkErasedSubjects(
-          { participant: 'matrix-svc', subjectIds: [target.subjectId] },
-          auth,
-        );
-    }
+  /** A request of `subjectId` in the state the RPC needs (matrixStates), and the code that was sent. */
+  const fixture = async (rpc: Rpc, subjectId: string): Promise<{ name: string; code: string }> => {
+    const state = matrixStates[rpc];
+    // Approval needs a high-risk request: the subject is an organisation owner.
+    const roles = state === 'AWAITING_APPROVAL' ? ['owner'] : ['member'];
+    await t.seedAccount({ id: subjectId, roles });
+    if (state === undefined) return { name: '', code: '' };
+    const self = { token: await mintToken({ sub: subjectId, scope: 'deletion:self' }) };
+    const since = t.smtp.messages.length;
+    const { name } = await t.client.requestDeletion({ subjectId }, self);
+    const code = await t.smtp.waitForCode(t.emailOf(subjectId), since);
+    if (state === 'AWAITING_APPROVAL' || state === 'SCHEDULED')
+      await t.client.confirmDeletion({ name, code }, self);
+    // A completed request: it has a report, and a watch of it ends after its first event.
+    const report = { payload: '{}', signature: 'c2ln', keyId: 'k', algorithm: 'Ed25519' as const };
+    if (state === 'COMPLETED') await force(name, { state, report });
+    // A purge in progress waiting for an ACCEPTED step's report, or stuck on a failed one.
+    const accepted = { ...failedStep, status: 'ACCEPTED' as const, lastErrorCode: null };
+    const expectedBy = new Date(Date.now() + 3_600_000);
+    if (state === 'ERASING')
+      await force(name, {
+        state,
+        participants: { [MATRIX_PARTICIPANT]: { ...accepted, expectedBy } },
+      });
+    if (state === 'NEEDS_ATTENTION')
+      await force(name, { state, participants: { [MATRIX_PARTICIPANT]: failedStep } });
+    return { name, code };
+  };
+
+  /** The matrix's input of an RPC as gRPC takes it: proto field shapes where they differ. */
+  const grpcInput = (rpc: DeletionRpc, target: MatrixTarget): unknown => {
+    if (rpc === 'reportErasureOutcome')
+      return { ...matrixInputs[rpc](target), outcome: { $case: 'nothingFound', value: {} } };
+    if (rpc === 'resolveParticipant') return { ...matrixInputs[rpc](target), records: '1' };
+    return matrixInputs[rpc](target) ?? {};
+  };
+
+  const invokeGrpc = async (rpc: Rpc, target: MatrixTarget, auth: Auth): Promise<unknown> => {
+    if (rpc === 'watchDeletionRequest') throw new Error('tRPC only');
+    const call = t.client[rpc] as (request: unknown, auth: Auth) => Promise<unknown>;
+    return call(grpcInput(rpc, target), auth);
   };
 
   /** The first event of a watch (it ends after it: the request is COMPLETED), or its error. */
@@ -236,75 +149,29 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
       );
     });
 
-  interface Cell {
-    readonly subjectId: string;
-    readonly name: string;
-    readonly code: string;
-  }
+  type Cell = MatrixTarget;
+
+  /** Each procedure's kind, as the router declares it: query, mutation or subscription. */
+  const procedureKind = (rpc: Rpc): string => {
+    const procedures = createDeletionRouter(t.app.service)._def.procedures as Record<
+      string,
+      { _def: { type: string } }
+    >;
+    return procedures[rpc]?._def.type ?? 'missing';
+  };
 
   const invokeTrpc = async (
     client: DeletionClient,
     rpc: Rpc,
-    target: { subjectId: string; name: string; code: string },
+    target: MatrixTarget,
   ): Promise<unknown> => {
-    switch (rpc) {
-      case 'requestDeletion':
-        return client.requestDeletion.mutate({ subjectId: target.subjectId });
-      case 'confirmDeletion':
-        return client.confirmDeletion.mutate({ name: target.name, code: target.code });
-      case 'approveDeletion':
-        return client.approveDeletion.mutate({ name: target.name });
-      case 'rejectDeletion':
-        return client.rejectDeletion.mutate({ name: target.name, reason: 'matrix' });
-      case 'extendDeadline':
-        return client.extendDeadline.mutate({
-          name: target.name,
-          reason: 'matrix: complex request',
-        });
-      case 'cancelDeletion':
-        return client.cancelDeletion.mutate({ name: target.name });
-      case 'undeleteDeletionRequest':
-        return client.undeleteDeletionRequest.mutate({ name: target.name });
-      case 'getDeletionRequest':
-        return client.getDeletionRequest.query({ name: target.name });
-      case 'watchDeletionRequest':
-        return watchOnce(client, target.name);
-      case 'listDeletionRequests':
-        return client.listDeletionRequests.query({ subjectId: target.subjectId });
-      case 'reportErasureOutcome':
-        return client.reportErasureOutcome.mutate({
-          name: target.name,
-          participant: 'matrix-svc',
-          subjectId: target.subjectId,
-          outcome: { kind: 'NOTHING_FOUND' },
-        });
-      case 'getErasureReport':
-        return client.getErasureReport.query({ name: target.name });
-      case 'getErasurePlan':
-        return client.getErasurePlan.query({ name: target.name });
-      case 'retryParticipant':
-        return client.retryParticipant.mutate({ name: target.name, participant: 'matrix-svc' });
-      case 'resolveParticipant':
-        return client.resolveParticipant.mutate({
-          name: target.name,
-          participant: 'matrix-svc',
-          justification: 'erased by hand, ticket OPS-1',
-          records: 1,
-        });
-      case 'listAuditEvents':
-        return client.listAuditEvents.query({ pageSize: 1 });
-      case 'verifyAuditLog':
-        return client.verifyAuditLog.query();
-      case 'getSafetyStatus':
-        return client.getSafetyStatus.query();
-      case 'resumeErasures':
-        return client.resumeErasures.mutate({ justification: 'matrix: nothing is paused' });
-      case 'checkErasedSubjects':
-        return client.checkErasedSubjects.query({
-          participant: 'matrix-svc',
-          subjectIds: [target.subjectId],
-        });
-    }
+    if (rpc === 'watchDeletionRequest') return watchOnce(client, target.name);
+    const input = matrixInputs[rpc](target);
+    const procedure = client[rpc] as unknown as {
+      query: (input: unknown) => Promise<unknown>;
+      mutate: (input: unknown) => Promise<unknown>;
+    };
+    return procedureKind(rpc) === 'query' ? procedure.query(input) : procedure.mutate(input);
   };
 
   const trpcClient = (auth: Auth, batch: false | { maxItems: number }, counted?: string[]) =>

@@ -1,4 +1,6 @@
+import type { InputOf } from '../../src/app/deletion-service.js';
 import type { Operation } from '../../src/domain/authorization.js';
+import type { DeletionState } from '../../src/domain/deletion-state.js';
 
 /** Outcomes by canonical code name: every layer is held to one table. */
 export const OK = 'OK';
@@ -143,4 +145,73 @@ export const expectedAccess: Record<Operation, Record<Role, [Outcome, Outcome]>>
     approver: [DENIED, DENIED],
     admin: [DENIED, DENIED],
   },
+};
+
+/** The request (or subject) a cell of the matrix acts on. */
+export interface MatrixTarget {
+  readonly subjectId: string;
+  /** `deletionRequests/{id}`, or '' for an operation on no request. */
+  readonly name: string;
+  /** The request's one-time code, as the subject was sent it. */
+  readonly code: string;
+}
+
+/**
+ * The state of the request each operation on one acts on in the matrix (an
+ * operation not listed acts on none): one the operation can be allowed on.
+ */
+export const matrixStates: Partial<Record<Operation, DeletionState>> = {
+  confirmDeletion: 'REQUESTED',
+  approveDeletion: 'AWAITING_APPROVAL',
+  rejectDeletion: 'AWAITING_APPROVAL',
+  extendDeadline: 'REQUESTED',
+  cancelDeletion: 'REQUESTED',
+  undeleteDeletionRequest: 'SCHEDULED',
+  getDeletionRequest: 'REQUESTED',
+  watchDeletionRequest: 'COMPLETED',
+  reportErasureOutcome: 'ERASING',
+  retryParticipant: 'NEEDS_ATTENTION',
+  resolveParticipant: 'NEEDS_ATTENTION',
+  getErasureReport: 'COMPLETED',
+  getErasurePlan: 'REQUESTED',
+};
+
+/** The linked service the matrix's services register, and its requests' steps name. */
+export const MATRIX_PARTICIPANT = 'matrix-svc';
+
+/** What each operation is called with in the matrix, as the domain service and tRPC take it. */
+export const matrixInputs: { readonly [Op in Operation]: (target: MatrixTarget) => InputOf<Op> } = {
+  requestDeletion: ({ subjectId }) => ({ subjectId }),
+  confirmDeletion: ({ name, code }) => ({ name, code }),
+  approveDeletion: ({ name }) => ({ name }),
+  rejectDeletion: ({ name }) => ({ name, reason: 'matrix' }),
+  extendDeadline: ({ name }) => ({ name, reason: 'matrix: complex request' }),
+  cancelDeletion: ({ name }) => ({ name }),
+  undeleteDeletionRequest: ({ name }) => ({ name }),
+  getDeletionRequest: ({ name }) => ({ name }),
+  watchDeletionRequest: ({ name }) => ({ name }),
+  listDeletionRequests: ({ subjectId }) => ({ subjectId }),
+  reportErasureOutcome: ({ name, subjectId }) => ({
+    name,
+    participant: MATRIX_PARTICIPANT,
+    subjectId,
+    outcome: { kind: 'NOTHING_FOUND' },
+  }),
+  retryParticipant: ({ name }) => ({ name, participant: MATRIX_PARTICIPANT }),
+  resolveParticipant: ({ name }) => ({
+    name,
+    participant: MATRIX_PARTICIPANT,
+    justification: 'erased by hand, ticket OPS-1',
+    records: 1,
+  }),
+  getErasureReport: ({ name }) => ({ name }),
+  getErasurePlan: ({ name }) => ({ name }),
+  listAuditEvents: () => ({ pageSize: 1 }),
+  verifyAuditLog: () => undefined,
+  getSafetyStatus: () => undefined,
+  resumeErasures: () => ({ justification: 'matrix: nothing is paused' }),
+  checkErasedSubjects: ({ subjectId }) => ({
+    participant: MATRIX_PARTICIPANT,
+    subjectIds: [subjectId],
+  }),
 };

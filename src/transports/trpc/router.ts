@@ -1,6 +1,12 @@
 import { initTRPC, tracked, TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { DeletionService, InputOf } from '../../app/deletion-service.js';
+import type {
+  DeletionService,
+  InputOf,
+  ResultOf,
+  UseCaseName,
+} from '../../app/deletion-service.js';
+import { operationPolicies } from '../../domain/authorization.js';
 import { DomainError, forCaller, isFault } from '../../domain/domain-error.js';
 import { serverSpan, type OutcomeOf } from '../../telemetry/rpc-spans.js';
 import { errorAttributes } from '../../telemetry/with-span.js';
@@ -11,8 +17,7 @@ import {
   toSafetyView,
   toVerificationView,
 } from './admin-view.js';
-import { deletionRequestName } from '../../domain/ids.js';
-import { time, toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
+import { toEventView, toPageView, toView, type DeletionEventView } from './deletion-view.js';
 import { formatError, toTRPCError } from './trpc-errors.js';
 import { attributeKeys, rpcServices } from '../../telemetry/catalogue.js';
 
@@ -138,12 +143,68 @@ const rootFor = (options: RouterOptions) => {
   return { t, authed };
 };
 
+/** A value as JSON carries it: dates become RFC 3339 strings. */
+export type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer Item)[]
+    ? Json<Item>[]
+    : T extends object
+      ? { [Key in keyof T]: Json<T[Key]> }
+      : T;
+
+/** The use cases of the service that no procedure of the router spells out. */
+type AsIs<Explicit> = Exclude<UseCaseName, keyof Explicit>;
+
+/**
+ * The procedures of the use cases that need no view of their own: a query
+ * when the operation reads (its budget is `read`), else a mutation; the input
+ * passed on as it came (the use case validates it), the answer as JSON. A new
+ * use case is served here without a line in this file.
+ */
+const servedAsIs = <Explicit extends object>(
+  service: DeletionService,
+  authed: ReturnType<typeof rootFor>['authed'],
+  explicit: Explicit,
+) => {
+  const call = async <Name extends UseCaseName>(
+    name: Name,
+    principal: Principal,
+    input: InputOf<Name>,
+  ): Promise<Json<ResultOf<Name>>> => {
+    const useCase = service[name] as (
+      principal: Principal,
+      input: InputOf<Name>,
+    ) => Promise<ResultOf<Name>>;
+    return JSON.parse(JSON.stringify(await useCase(principal, input))) as Json<ResultOf<Name>>;
+  };
+  const query = <Name extends UseCaseName>(name: Name) =>
+    authed
+      .input(typed<InputOf<Name>>())
+      .query(({ ctx, input }) => call(name, ctx.principal, input));
+  const mutation = <Name extends UseCaseName>(name: Name) =>
+    authed
+      .input(typed<InputOf<Name>>())
+      .mutation(({ ctx, input }) => call(name, ctx.principal, input));
+  type Served = {
+    readonly [Name in AsIs<Explicit>]: (typeof operationPolicies)[Name]['rateLimit'] extends 'read'
+      ? ReturnType<typeof query<Name>>
+      : ReturnType<typeof mutation<Name>>;
+  };
+  const names = (Object.keys(service) as UseCaseName[]).filter((name) => !(name in explicit));
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      operationPolicies[name].rateLimit === 'read' ? query(name) : mutation(name),
+    ]),
+  ) as Served;
+};
+
 export const createDeletionRouter = (
   service: DeletionService,
   options: RouterOptions = { watchStreamMs: 10 * 60_000 },
 ) => {
   const { t, authed } = rootFor(options);
-  return t.router({
+  const explicit = {
     requestDeletion: authed
       .input(typed<InputOf<'requestDeletion'>>())
       .mutation(async ({ ctx, input }) =>
@@ -241,18 +302,6 @@ export const createDeletionRouter = (
         // The use case has validated the input by now.
         return { name: input.name, ...report };
       }),
-    getErasurePlan: authed
-      .input(typed<InputOf<'getErasurePlan'>>())
-      .query(async ({ ctx, input }) => {
-        const plan = await service.getErasurePlan(ctx.principal, input);
-        return {
-          ...plan,
-          name: deletionRequestName(plan.id),
-          startAt: time(plan.startAt),
-          calls: plan.calls.map((call) => ({ ...call, time: time(call.time) })),
-          plannedAt: time(plan.plannedAt),
-        };
-      }),
     listAuditEvents: authed
       .input(typed<InputOf<'listAuditEvents'>>())
       .query(async ({ ctx, input }) => {
@@ -285,7 +334,8 @@ export const createDeletionRouter = (
       .query(async ({ ctx, input }) =>
         toErasedSubjectsView(await service.checkErasedSubjects(ctx.principal, input)),
       ),
-  });
+  };
+  return t.router({ ...explicit, ...servedAsIs(service, authed, explicit) });
 };
 
 /** The router's type: what `clients/trpc` imports (as a type only) for end-to-end types. */

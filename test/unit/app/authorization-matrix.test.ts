@@ -7,8 +7,12 @@ import { deletionRequestName, type SubjectId } from '../../../src/domain/ids.js'
 import type { Principal, Scope } from '../../../src/domain/principal.js';
 import {
   expectedAccess,
+  MATRIX_PARTICIPANT,
+  matrixInputs,
+  matrixStates,
   OK,
   roles,
+  type MatrixTarget,
   type Outcome,
   type Role,
 } from '../../support/authorization-expectations.js';
@@ -23,7 +27,7 @@ import {
 // service over fakes; test/e2e/authorization-matrix.test.ts holds the transports to the same
 // table (authentication, and the codes on the wire).
 
-const participants = fakeParticipants([participantSpec('matrix-svc')], fakePseudonymOf);
+const participants = fakeParticipants([participantSpec(MATRIX_PARTICIPANT)], fakePseudonymOf);
 const deps = fakeDeletionDeps({ participants, policy: { gracePeriodMs: 86_400_000 } });
 const service: DeletionService = createDeletionService(deps);
 const { fakes } = deps;
@@ -61,23 +65,6 @@ const principalOf = (role: Role, selfSubject: SubjectId): Principal => {
   }
 };
 
-/** The operations that act on one existing request, and the state each needs. */
-const needs: Partial<Record<Operation, DeletionRequest['state'] | 'REQUESTED'>> = {
-  confirmDeletion: 'REQUESTED',
-  approveDeletion: 'AWAITING_APPROVAL',
-  rejectDeletion: 'AWAITING_APPROVAL',
-  extendDeadline: 'REQUESTED',
-  cancelDeletion: 'REQUESTED',
-  undeleteDeletionRequest: 'SCHEDULED',
-  getDeletionRequest: 'REQUESTED',
-  watchDeletionRequest: 'COMPLETED',
-  reportErasureOutcome: 'ERASING',
-  retryParticipant: 'NEEDS_ATTENTION',
-  resolveParticipant: 'NEEDS_ATTENTION',
-  getErasureReport: 'COMPLETED',
-  getErasurePlan: 'REQUESTED',
-};
-
 const step = (status: 'FAILED' | 'ACCEPTED') => ({
   status,
   attempts: 3,
@@ -96,7 +83,7 @@ const force = async (request: DeletionRequest, change: Partial<DeletionRequest>)
 
 /** A request of `subjectId` in the state the operation needs, and its code. */
 const fixture = async (operation: Operation, subjectId: SubjectId) => {
-  const state = needs[operation];
+  const state = matrixStates[operation];
   // Approval needs a high-risk request: the subject is an organisation owner.
   const roles = state === 'AWAITING_APPROVAL' ? ['owner'] : ['member'];
   fakes.accounts.seed({ subjectId, email: `${subjectId}@mail.test`, roles });
@@ -114,78 +101,23 @@ const fixture = async (operation: Operation, subjectId: SubjectId) => {
     await force(stored, { state: 'COMPLETED', report });
   }
   if (state === 'ERASING')
-    await force(stored, { state, participants: { 'matrix-svc': step('ACCEPTED') } });
+    await force(stored, { state, participants: { [MATRIX_PARTICIPANT]: step('ACCEPTED') } });
   if (state === 'NEEDS_ATTENTION')
-    await force(stored, { state, participants: { 'matrix-svc': step('FAILED') } });
+    await force(stored, { state, participants: { [MATRIX_PARTICIPANT]: step('FAILED') } });
   return { name, code };
 };
 
-/** Calls the use case as the e2e matrix calls its RPC: the same inputs. */
-const invoke = async (
-  operation: Operation,
-  caller: Principal,
-  target: { readonly subjectId: SubjectId; readonly name: string; readonly code: string },
-): Promise<unknown> => {
-  const { subjectId, name, code } = target;
-  switch (operation) {
-    case 'requestDeletion':
-      return service.requestDeletion(caller, { subjectId });
-    case 'confirmDeletion':
-      return service.confirmDeletion(caller, { name, code });
-    case 'approveDeletion':
-      return service.approveDeletion(caller, { name });
-    case 'rejectDeletion':
-      return service.rejectDeletion(caller, { name, reason: 'matrix' });
-    case 'extendDeadline':
-      return service.extendDeadline(caller, { name, reason: 'matrix: complex request' });
-    case 'cancelDeletion':
-      return service.cancelDeletion(caller, { name });
-    case 'undeleteDeletionRequest':
-      return service.undeleteDeletionRequest(caller, { name });
-    case 'getDeletionRequest':
-      return service.getDeletionRequest(caller, { name });
-    case 'watchDeletionRequest': {
-      const stop = new AbortController();
-      const events = await service.watchDeletionRequest(caller, { name }, stop.signal);
-      stop.abort();
-      return events;
-    }
-    case 'listDeletionRequests':
-      return service.listDeletionRequests(caller, { subjectId });
-    case 'reportErasureOutcome':
-      return service.reportErasureOutcome(caller, {
-        name,
-        participant: 'matrix-svc',
-        subjectId,
-        outcome: { kind: 'NOTHING_FOUND' },
-      });
-    case 'retryParticipant':
-      return service.retryParticipant(caller, { name, participant: 'matrix-svc' });
-    case 'resolveParticipant':
-      return service.resolveParticipant(caller, {
-        name,
-        participant: 'matrix-svc',
-        justification: 'erased by hand, ticket OPS-1',
-        records: 1,
-      });
-    case 'getErasureReport':
-      return service.getErasureReport(caller, { name });
-    case 'getErasurePlan':
-      return service.getErasurePlan(caller, { name });
-    case 'listAuditEvents':
-      return service.listAuditEvents(caller, { pageSize: 1 });
-    case 'verifyAuditLog':
-      return service.verifyAuditLog(caller);
-    case 'getSafetyStatus':
-      return service.getSafetyStatus(caller);
-    case 'resumeErasures':
-      return service.resumeErasures(caller, { justification: 'matrix: nothing is paused' });
-    case 'checkErasedSubjects':
-      return service.checkErasedSubjects(caller, {
-        participant: 'matrix-svc',
-        subjectIds: [subjectId],
-      });
+/** Calls the use case with the matrix's input for it (the e2e matrix sends the same). */
+const invoke = async (operation: Operation, caller: Principal, target: MatrixTarget) => {
+  const input = matrixInputs[operation](target);
+  if (operation === 'watchDeletionRequest') {
+    const stop = new AbortController();
+    const events = await service.watchDeletionRequest(caller, input as never, stop.signal);
+    stop.abort();
+    return events;
   }
+  const useCase = service[operation] as (principal: Principal, input: unknown) => Promise<unknown>;
+  return useCase(caller, input);
 };
 
 const outcomeOf = (error: unknown): Outcome => {
