@@ -26,7 +26,7 @@ import {
   type Outcome,
 } from '../support/authorization-expectations.js';
 
-/** A call of either transport: the 19 RPCs, and the tRPC-only live subscription. */
+/** A call of either transport: every RPC, and the tRPC-only live subscription. */
 type Rpc = DeletionRpc | 'watchDeletionRequest';
 type Transport = 'grpc' | 'trpc';
 type Caller =
@@ -66,7 +66,6 @@ describe.each(['grpc', 'trpc'] as const)('authorization matrix over %s', (transp
   if (transport === 'grpc') {
     it('has an explicit policy for every RPC of the service', () => {
       const methods = Object.keys(DeletionServiceService);
-      expect(methods).toHaveLength(19);
       expect(Object.keys(rpcOperations).sort()).toEqual(methods.sort());
       for (const operation of Object.values(rpcOperations))
         expect(operationPolicies[operation]).toBeDefined();
