@@ -5,6 +5,7 @@ import { verifyAuditLog } from './admin/verify-audit-log.js';
 import type { Operation } from '../domain/authorization.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { reportErasureOutcome } from './participants/report-erasure-outcome.js';
+import { listLinkedServices } from './participants/list-linked-services.js';
 import { resolveParticipant } from './participants/resolve-participant.js';
 import { retryParticipant } from './participants/retry-participant.js';
 import { approveDeletion } from './requests/approve-deletion.js';
@@ -46,6 +47,7 @@ const useCases = {
   reportErasureOutcome,
   retryParticipant,
   resolveParticipant,
+  listLinkedServices,
   getErasureReport,
   getErasurePlan,
   listAuditEvents,

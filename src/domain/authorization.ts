@@ -56,6 +56,7 @@ export const operationPolicies = {
   resolveParticipant: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'mutation' },
   getErasureReport: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
   getErasurePlan: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
+  listLinkedServices: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
   listAuditEvents: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
   verifyAuditLog: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
   getSafetyStatus: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },

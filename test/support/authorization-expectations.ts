@@ -118,6 +118,14 @@ export const expectedAccess: Record<Operation, Record<Role, [Outcome, Outcome]>>
     approver: [OK, OK],
     admin: [OK, OK],
   },
+  // The registry names services, never a subject: for the people who run deletions.
+  listLinkedServices: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
   getErasureReport: {
     selfUser: [OK, DENIED],
     otherUser: [DENIED, DENIED],
@@ -206,6 +214,7 @@ export const matrixInputs: { readonly [Op in Operation]: (target: MatrixTarget) 
   }),
   getErasureReport: ({ name }) => ({ name }),
   getErasurePlan: ({ name }) => ({ name }),
+  listLinkedServices: () => undefined,
   listAuditEvents: () => ({ pageSize: 1 }),
   verifyAuditLog: () => undefined,
   getSafetyStatus: () => undefined,

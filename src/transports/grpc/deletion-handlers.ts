@@ -7,6 +7,8 @@ import {
   ErasurePlan_Blocker,
   ErasurePlan_Call_Action,
   ErasurePlan_LocalErasure,
+  LinkedService_Phase,
+  LinkedService_SubjectIdForm,
   type DeletionServiceServer,
   type DeletionServiceService,
   type ErasurePlan as ErasurePlanMessage,
@@ -41,12 +43,17 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   resolveParticipant: 'resolveParticipant',
   getErasureReport: 'getErasureReport',
   getErasurePlan: 'getErasurePlan',
+  listLinkedServices: 'listLinkedServices',
   listAuditEvents: 'listAuditEvents',
   verifyAuditLog: 'verifyAuditLog',
   getSafetyStatus: 'getSafetyStatus',
   resumeErasures: 'resumeErasures',
   checkErasedSubjects: 'checkErasedSubjects',
 };
+
+/** A domain name as the enum values of the contract spell it. */
+const upper = <Name extends string>(name: Name): Uppercase<Name> =>
+  name.toUpperCase() as Uppercase<Name>;
 
 /** A purge's dry run on the wire; each enum value is the domain's name with the enum's prefix. */
 const toPlanProto = (plan: ErasurePlan): ErasurePlanMessage => ({
@@ -175,6 +182,15 @@ export const createDeletionHandlers = (
   getErasurePlan: unary(deps, 'GetErasurePlan', async (principal, request) =>
     toPlanProto(await service.getErasurePlan(principal, { name: request.name })),
   ),
+  listLinkedServices: unary(deps, 'ListLinkedServices', async (principal) => ({
+    linkedServices: (await service.listLinkedServices(principal)).map((linked) => ({
+      name: linked.name,
+      phases: linked.phases.map((phase) => LinkedService_Phase[`PHASE_${upper(phase)}`]),
+      after: [...linked.after],
+      maxAttempts: linked.maxAttempts,
+      subjectIdForm: LinkedService_SubjectIdForm[`SUBJECT_ID_FORM_${upper(linked.subjectIdForm)}`],
+    })),
+  })),
   listAuditEvents: unary(deps, 'ListAuditEvents', async (principal, request) =>
     toAuditPageProto(await service.listAuditEvents(principal, listAuditEventsFromProto(request))),
   ),

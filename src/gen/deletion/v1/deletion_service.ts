@@ -141,6 +141,115 @@ export interface GetErasureReportRequest {
   name: string;
 }
 
+export interface ListLinkedServicesRequest {}
+
+/** A service that holds subjects' data and is called to erase it. */
+export interface LinkedService {
+  /** Its registered name (the `participant` of the other RPCs). */
+  name: string;
+  phases: LinkedService_Phase[];
+  /** Services that must have answered Erase for good before it is called. */
+  after: string[];
+  /** Calls, the first included, before a failing Erase needs attention. */
+  maxAttempts: number;
+  subjectIdForm: LinkedService_SubjectIdForm;
+}
+
+/** A call a linked service takes part in. */
+export enum LinkedService_Phase {
+  PHASE_UNSPECIFIED = 0,
+  /** PHASE_SUSPEND - Suspend at soft delete. */
+  PHASE_SUSPEND = 1,
+  /** PHASE_RESTORE - Restore at undelete. */
+  PHASE_RESTORE = 2,
+  /** PHASE_ERASE - Erase at the purge. */
+  PHASE_ERASE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function linkedService_PhaseFromJSON(object: any): LinkedService_Phase {
+  switch (object) {
+    case 0:
+    case 'PHASE_UNSPECIFIED':
+      return LinkedService_Phase.PHASE_UNSPECIFIED;
+    case 1:
+    case 'PHASE_SUSPEND':
+      return LinkedService_Phase.PHASE_SUSPEND;
+    case 2:
+    case 'PHASE_RESTORE':
+      return LinkedService_Phase.PHASE_RESTORE;
+    case 3:
+    case 'PHASE_ERASE':
+      return LinkedService_Phase.PHASE_ERASE;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return LinkedService_Phase.UNRECOGNIZED;
+  }
+}
+
+export function linkedService_PhaseToJSON(object: LinkedService_Phase): string {
+  switch (object) {
+    case LinkedService_Phase.PHASE_UNSPECIFIED:
+      return 'PHASE_UNSPECIFIED';
+    case LinkedService_Phase.PHASE_SUSPEND:
+      return 'PHASE_SUSPEND';
+    case LinkedService_Phase.PHASE_RESTORE:
+      return 'PHASE_RESTORE';
+    case LinkedService_Phase.PHASE_ERASE:
+      return 'PHASE_ERASE';
+    case LinkedService_Phase.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+/** Which id of the subject the service is given. */
+export enum LinkedService_SubjectIdForm {
+  SUBJECT_ID_FORM_UNSPECIFIED = 0,
+  /** SUBJECT_ID_FORM_REAL - The subject's own id. */
+  SUBJECT_ID_FORM_REAL = 1,
+  /** SUBJECT_ID_FORM_PSEUDONYM - A keyed pseudonym (`psn_…`), the same for every such service. */
+  SUBJECT_ID_FORM_PSEUDONYM = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function linkedService_SubjectIdFormFromJSON(object: any): LinkedService_SubjectIdForm {
+  switch (object) {
+    case 0:
+    case 'SUBJECT_ID_FORM_UNSPECIFIED':
+      return LinkedService_SubjectIdForm.SUBJECT_ID_FORM_UNSPECIFIED;
+    case 1:
+    case 'SUBJECT_ID_FORM_REAL':
+      return LinkedService_SubjectIdForm.SUBJECT_ID_FORM_REAL;
+    case 2:
+    case 'SUBJECT_ID_FORM_PSEUDONYM':
+      return LinkedService_SubjectIdForm.SUBJECT_ID_FORM_PSEUDONYM;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return LinkedService_SubjectIdForm.UNRECOGNIZED;
+  }
+}
+
+export function linkedService_SubjectIdFormToJSON(object: LinkedService_SubjectIdForm): string {
+  switch (object) {
+    case LinkedService_SubjectIdForm.SUBJECT_ID_FORM_UNSPECIFIED:
+      return 'SUBJECT_ID_FORM_UNSPECIFIED';
+    case LinkedService_SubjectIdForm.SUBJECT_ID_FORM_REAL:
+      return 'SUBJECT_ID_FORM_REAL';
+    case LinkedService_SubjectIdForm.SUBJECT_ID_FORM_PSEUDONYM:
+      return 'SUBJECT_ID_FORM_PSEUDONYM';
+    case LinkedService_SubjectIdForm.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
+export interface ListLinkedServicesResponse {
+  linkedServices: LinkedService[];
+}
+
 export interface GetErasurePlanRequest {
   /** The request, `deletionRequests/{deletion_request}`. Required. */
   name: string;
@@ -866,6 +975,293 @@ export const GetErasureReportRequest: MessageFns<GetErasureReportRequest> = {
   fromPartial(object: DeepPartial<GetErasureReportRequest>): GetErasureReportRequest {
     const message = createBaseGetErasureReportRequest();
     message.name = object.name ?? '';
+    return message;
+  },
+};
+
+function createBaseListLinkedServicesRequest(): ListLinkedServicesRequest {
+  return {};
+}
+
+export const ListLinkedServicesRequest: MessageFns<ListLinkedServicesRequest> = {
+  encode(_: ListLinkedServicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLinkedServicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLinkedServicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListLinkedServicesRequest {
+    return {};
+  },
+
+  toJSON(_: ListLinkedServicesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLinkedServicesRequest>): ListLinkedServicesRequest {
+    return ListLinkedServicesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListLinkedServicesRequest>): ListLinkedServicesRequest {
+    const message = createBaseListLinkedServicesRequest();
+    return message;
+  },
+};
+
+function createBaseLinkedService(): LinkedService {
+  return { name: '', phases: [], after: [], maxAttempts: 0, subjectIdForm: 0 };
+}
+
+export const LinkedService: MessageFns<LinkedService> = {
+  encode(message: LinkedService, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.phases.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.phases) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.after) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.maxAttempts !== 0) {
+      writer.uint32(32).int32(message.maxAttempts);
+    }
+    if (message.subjectIdForm !== 0) {
+      writer.uint32(40).int32(message.subjectIdForm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinkedService {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinkedService();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.phases.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.phases.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.after.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxAttempts = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.subjectIdForm = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinkedService {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      phases: globalThis.Array.isArray(object?.phases)
+        ? object.phases.map((e: any) => linkedService_PhaseFromJSON(e))
+        : [],
+      after: globalThis.Array.isArray(object?.after)
+        ? object.after.map((e: any) => globalThis.String(e))
+        : [],
+      maxAttempts: isSet(object.maxAttempts)
+        ? globalThis.Number(object.maxAttempts)
+        : isSet(object.max_attempts)
+          ? globalThis.Number(object.max_attempts)
+          : 0,
+      subjectIdForm: isSet(object.subjectIdForm)
+        ? linkedService_SubjectIdFormFromJSON(object.subjectIdForm)
+        : isSet(object.subject_id_form)
+          ? linkedService_SubjectIdFormFromJSON(object.subject_id_form)
+          : 0,
+    };
+  },
+
+  toJSON(message: LinkedService): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.phases?.length) {
+      obj.phases = message.phases.map((e) => linkedService_PhaseToJSON(e));
+    }
+    if (message.after?.length) {
+      obj.after = message.after;
+    }
+    if (message.maxAttempts !== 0) {
+      obj.maxAttempts = Math.round(message.maxAttempts);
+    }
+    if (message.subjectIdForm !== 0) {
+      obj.subjectIdForm = linkedService_SubjectIdFormToJSON(message.subjectIdForm);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LinkedService>): LinkedService {
+    return LinkedService.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LinkedService>): LinkedService {
+    const message = createBaseLinkedService();
+    message.name = object.name ?? '';
+    message.phases = object.phases?.map((e) => e) || [];
+    message.after = object.after?.map((e) => e) || [];
+    message.maxAttempts = object.maxAttempts ?? 0;
+    message.subjectIdForm = object.subjectIdForm ?? 0;
+    return message;
+  },
+};
+
+function createBaseListLinkedServicesResponse(): ListLinkedServicesResponse {
+  return { linkedServices: [] };
+}
+
+export const ListLinkedServicesResponse: MessageFns<ListLinkedServicesResponse> = {
+  encode(
+    message: ListLinkedServicesResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    for (const v of message.linkedServices) {
+      LinkedService.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLinkedServicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLinkedServicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.linkedServices.push(LinkedService.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLinkedServicesResponse {
+    return {
+      linkedServices: globalThis.Array.isArray(object?.linkedServices)
+        ? object.linkedServices.map((e: any) => LinkedService.fromJSON(e))
+        : globalThis.Array.isArray(object?.linked_services)
+          ? object.linked_services.map((e: any) => LinkedService.fromJSON(e))
+          : [],
+    };
+  },
+
+  toJSON(message: ListLinkedServicesResponse): unknown {
+    const obj: any = {};
+    if (message.linkedServices?.length) {
+      obj.linkedServices = message.linkedServices.map((e) => LinkedService.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLinkedServicesResponse>): ListLinkedServicesResponse {
+    return ListLinkedServicesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLinkedServicesResponse>): ListLinkedServicesResponse {
+    const message = createBaseListLinkedServicesResponse();
+    message.linkedServices = object.linkedServices?.map((e) => LinkedService.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4867,6 +5263,27 @@ export const DeletionServiceService = {
     responseDeserialize: (value: Buffer): ErasurePlan => ErasurePlan.decode(value),
   },
   /**
+   * The linked services this replica calls, as registered in its
+   * configuration (PARTICIPANTS), in registration order: which phases each
+   * takes part in, which it comes after, its retry budget and whether it is
+   * given the subject's id or a pseudonym. The registry is small: one page.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`.
+   */
+  listLinkedServices: {
+    path: '/deletion.v1.DeletionService/ListLinkedServices' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLinkedServicesRequest): Buffer =>
+      Buffer.from(ListLinkedServicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLinkedServicesRequest =>
+      ListLinkedServicesRequest.decode(value),
+    responseSerialize: (value: ListLinkedServicesResponse): Buffer =>
+      Buffer.from(ListLinkedServicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLinkedServicesResponse =>
+      ListLinkedServicesResponse.decode(value),
+  },
+  /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
    * details are decrypted for the caller. The listing is itself audited.
    * Scope: `deletion:admin`.
@@ -5051,6 +5468,15 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * `deletion:request`, `deletion:approve`, `deletion:admin`.
    */
   getErasurePlan: handleUnaryCall<GetErasurePlanRequest, ErasurePlan>;
+  /**
+   * The linked services this replica calls, as registered in its
+   * configuration (PARTICIPANTS), in registration order: which phases each
+   * takes part in, which it comes after, its retry budget and whether it is
+   * given the subject's id or a pseudonym. The registry is small: one page.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`.
+   */
+  listLinkedServices: handleUnaryCall<ListLinkedServicesRequest, ListLinkedServicesResponse>;
   /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
    * details are decrypted for the caller. The listing is itself audited.
@@ -5373,6 +5799,29 @@ export interface DeletionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ErasurePlan) => void,
+  ): ClientUnaryCall;
+  /**
+   * The linked services this replica calls, as registered in its
+   * configuration (PARTICIPANTS), in registration order: which phases each
+   * takes part in, which it comes after, its retry budget and whether it is
+   * given the subject's id or a pseudonym. The registry is small: one page.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`.
+   */
+  listLinkedServices(
+    request: ListLinkedServicesRequest,
+    callback: (error: ServiceError | null, response: ListLinkedServicesResponse) => void,
+  ): ClientUnaryCall;
+  listLinkedServices(
+    request: ListLinkedServicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLinkedServicesResponse) => void,
+  ): ClientUnaryCall;
+  listLinkedServices(
+    request: ListLinkedServicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLinkedServicesResponse) => void,
   ): ClientUnaryCall;
   /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
