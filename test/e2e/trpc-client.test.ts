@@ -196,17 +196,17 @@ describe('clients/trpc against the running service', () => {
       token: 'any',
       timeoutMs: 300,
     });
-    const started = performance.now();
 
     const error = await trpcFailure(
       client.getDeletionRequest.query({ name: 'deletionRequests/x' }),
     );
 
-    const waited = performance.now() - started;
     silent.closeAllConnections();
     silent.close();
-    expect(waited).toBeGreaterThanOrEqual(280);
-    expect(waited).toBeLessThan(3000);
+    // Its own deadline ended it (not the test's timeout, not a refused connection); how long
+    // that takes on a loaded machine is the benchmarks' business.
+    expect(error.message).toBe('the deadline passed');
+    expect(error.cause).toMatchObject({ name: 'TimeoutError' });
     expect(error.data).toBeUndefined();
   });
 
