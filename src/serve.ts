@@ -16,9 +16,12 @@ export const serve = async (
     readonly database: string;
     /** Let go of what the start brought besides the replica (an embedded database). */
     readonly release?: () => Promise<void>;
+    /** Runs once the replica listens, with its ports (development writes its tools' credentials). */
+    readonly started?: (ports: { grpcPort: number; httpPort: number }) => Promise<void>;
   },
 ): Promise<void> => {
   const { grpcPort, httpPort } = await app.start();
+  await how.started?.({ grpcPort, httpPort });
   app.logger.info(
     { grpcPort, httpPort, database: how.database, env: config.DELETION_ENV },
     `account deletion service listening: gRPC ${config.GRPC_HOST}:${grpcPort}, HTTP ${config.HTTP_HOST}:${httpPort}`,

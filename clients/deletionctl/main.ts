@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import {
   DeletionRequest,
@@ -89,6 +90,31 @@ export interface Io {
 
 class UsageError extends Error {}
 
+const DEFAULT_ADDRESS = '127.0.0.1:50051';
+
+/**
+ * The credentials `npm start` writes for development tools
+ * (`<DATA_DIR>/dev-credentials.json`, DATA_DIR `.data` by default), when they
+ * are for the service at `address` and not expired; undefined otherwise.
+ */
+const developmentCredentials = (
+  env: Io['env'],
+  address: string,
+): { readonly token: string; readonly path: string } | undefined => {
+  const path = join(env.DATA_DIR ?? '.data', 'dev-credentials.json');
+  let written: unknown;
+  try {
+    written = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof written !== 'object' || written === null) return undefined;
+  const { address: at, token, expiresAt } = written as Record<string, unknown>;
+  if (at !== address || typeof token !== 'string' || typeof expiresAt !== 'string')
+    return undefined;
+  return Date.parse(expiresAt) > Date.now() ? { token, path } : undefined;
+};
+
 /** An RFC 3339 option as a Date; a usage error when it is not one. */
 const timeOption = (flag: string, value: string | undefined): Date | undefined => {
   if (value === undefined) return undefined;
@@ -123,13 +149,25 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
   let client: DeletionClient | undefined;
   /** A command that ran but found something wrong (a broken audit chain) sets its own exit. */
   let exitCode: number = EXIT.OK;
+  const addressOf = (options: Connection) =>
+    options.address ?? io.env.DELETION_ADDRESS ?? DEFAULT_ADDRESS;
+  let toldOfDevelopment = false;
   const credentials = (options: Connection): { token: string } | { apiKey: string } | undefined => {
     const token =
       options.token ??
       (options.tokenFile ? readFileSync(options.tokenFile, 'utf8').trim() : undefined) ??
       io.env.DELETION_TOKEN;
     const apiKey = options.apiKey ?? io.env.DELETION_API_KEY;
-    return token ? { token } : apiKey ? { apiKey } : undefined;
+    if (token) return { token };
+    if (apiKey) return { apiKey };
+    const development = developmentCredentials(io.env, addressOf(options));
+    if (development === undefined) return undefined;
+    if (!toldOfDevelopment)
+      io.err(
+        `deletionctl: no credentials given: using the development operator's that npm start wrote to ${development.path} (--token or DELETION_TOKEN to act as someone else)`,
+      );
+    toldOfDevelopment = true;
+    return { token: development.token };
   };
   /** TLS when any TLS option is set: the CA of the service, and a client certificate for mutual TLS. */
   const tlsOf = (options: Connection): TlsOptions | undefined => {
@@ -154,7 +192,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     if (!Number.isInteger(deadlineMs) || deadlineMs <= 0)
       throw new UsageError('--deadline-ms must be a positive integer');
     client = createDeletionClient({
-      address: options.address ?? io.env.DELETION_ADDRESS ?? '127.0.0.1:50051',
+      address: addressOf(options),
       ...(auth ? { auth } : {}),
       ...(tls ? { tls } : {}),
       deadlineMs,

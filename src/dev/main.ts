@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { composeApp } from '../compose.js';
 import { loadConfig } from '../config/load-config.js';
 import { serve, startFailed } from '../serve.js';
+import { developmentSigningKey, writeDevelopmentCredentials } from './dev-files.js';
 import { developmentKit } from './development-kit.js';
 import { startEmbeddedDatabase } from './embedded/embedded-database.js';
 
@@ -9,13 +10,21 @@ import { startEmbeddedDatabase } from './embedded/embedded-database.js';
  * The development entry (`npm start`): without `MONGODB_URI`, an embedded
  * database under `DATA_DIR` (FerretDB over PostgreSQL or SQLite, or a local
  * mongod) with demo data in development; the dev mailbox when configured.
+ * In development it also keeps the report signing key under DATA_DIR and
+ * writes the credentials deletionctl finds by itself (dev-files.ts).
  */
 const main = async (): Promise<void> => {
   const development = process.env.DELETION_ENV === 'development';
-  const config = loadConfig({
+  const env = {
     SEED_DEMO: development && !process.env.MONGODB_URI ? 'true' : 'false',
     ...process.env,
-  });
+  };
+  const first = loadConfig(env);
+  // In development the report key lives under DATA_DIR: reports verify after a restart.
+  const config =
+    development && first.REPORT_SIGNING_KEY === undefined
+      ? loadConfig({ ...env, REPORT_SIGNING_KEY: await developmentSigningKey(first.DATA_DIR) })
+      : first;
   const database = await startEmbeddedDatabase({
     externalUri: config.MONGODB_URI,
     dataDir: join(config.DATA_DIR, 'db'),
@@ -24,7 +33,16 @@ const main = async (): Promise<void> => {
     residue: database.scrub,
     development: developmentKit,
   });
-  await serve(app, config, { database: database.kind, release: () => database.stop() });
+  await serve(app, config, {
+    database: database.kind,
+    release: () => database.stop(),
+    started: async (ports) => {
+      if (!development) return;
+      const written = await writeDevelopmentCredentials(config, ports);
+      if (written !== undefined)
+        app.logger.info({ path: written }, 'development credentials written for deletionctl');
+    },
+  });
 };
 
 main().catch(startFailed);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -231,6 +231,36 @@ describe('deletionctl', () => {
     expect((await ctl(['get', id], { DELETION_ADDRESS: '127.0.0.1:1' })).code).toBe(
       EXIT.UNAVAILABLE,
     );
+  });
+
+  it('finds the development credentials npm start wrote, says so, and only for that service', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'deletionctl-dev-'));
+    const address = `127.0.0.1:${String(t.ports.grpc)}`;
+    writeFileSync(
+      join(dataDir, 'dev-credentials.json'),
+      JSON.stringify({
+        address,
+        httpUrl: `http://127.0.0.1:${String(t.ports.http)}`,
+        token: adminToken,
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    );
+    const withoutToken = { DELETION_TOKEN: '', DATA_DIR: dataDir };
+
+    const found = await ctl(['timeline', id], withoutToken);
+    expect(found.code).toBe(EXIT.OK);
+    expect(found.out).toContain('COMPLETED');
+    expect(found.err).toContain(
+      `using the development operator's that npm start wrote to ${dataDir}`,
+    );
+
+    // Another service's address: the development token is not sent there.
+    const elsewhere = await ctl(['timeline', id], {
+      ...withoutToken,
+      DELETION_ADDRESS: `localhost:${String(t.ports.grpc)}`,
+    });
+    expect(elsewhere.code).toBe(EXIT.DENIED);
+    expect(elsewhere.err).not.toContain('development');
   });
 
   it('runs as `npx deletionctl` from the repository', async () => {
