@@ -98,8 +98,11 @@ export interface Overrides {
 /** The dev mailbox in the service's database: every notice goes to it with NOTIFIER=dev-mailbox. */
 export interface DevMailbox {
   readonly channel: Channel;
-  /** The newest messages, to one address or all. */
-  list(to: string | undefined): Promise<readonly object[]>;
+  /** The newest messages, to one address and about one request (`deletionRequests/{id}`) when given. */
+  list(filter: {
+    readonly to?: string | undefined;
+    readonly deletionRequest?: string | undefined;
+  }): Promise<readonly object[]>;
   /** Deletes the messages sent before `before`; how many. */
   expire(before: Date): Promise<number>;
 }
@@ -420,7 +423,7 @@ const makeHttpServer = (
       !served.closing.aborted && (await databaseAnswers(connection, READY_TIMEOUT_MS)),
     reportKey: served.reportKey,
     trpc: served.trpc,
-    mailbox: devMailbox && ((to: string | undefined) => devMailbox.list(to)),
+    mailbox: devMailbox && ((filter) => devMailbox.list(filter)),
   });
 };
 

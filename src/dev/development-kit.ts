@@ -9,7 +9,7 @@ export const developmentKit: DevelopmentKit = {
     const store = createMongoMailboxStore(connection);
     return {
       channel: createMailboxChannel(store),
-      list: (to) => store.list({ to, limit: 20 }),
+      list: (filter) => store.list({ ...filter, limit: 20 }),
       expire: (before) => store.expire(before),
     };
   },

@@ -3,6 +3,7 @@ import type { MailboxMessage, MailboxStore } from './mailbox-channel.js';
 
 interface MailboxDocument {
   to: string;
+  deletionRequest?: string;
   subject: string;
   text: string;
   sentAt: Date;
@@ -20,14 +21,18 @@ export const createMongoMailboxStore = (
     },
     expire: async (before) =>
       (await collection.deleteMany({ sentAt: { $lt: before } })).deletedCount,
-    list: async ({ to, limit }) => {
+    list: async ({ to, deletionRequest, limit }) => {
       const rows = await collection
-        .find(to === undefined ? {} : { to })
+        .find({
+          ...(to === undefined ? {} : { to }),
+          ...(deletionRequest === undefined ? {} : { deletionRequest }),
+        })
         .sort({ sentAt: -1 })
         .limit(limit)
         .toArray();
       return rows.map((row): MailboxMessage => ({
         to: row.to,
+        ...(row.deletionRequest === undefined ? {} : { deletionRequest: row.deletionRequest }),
         subject: row.subject,
         text: row.text,
         sentAt: row.sentAt,

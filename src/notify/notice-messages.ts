@@ -1,3 +1,4 @@
+import { deletionRequestName } from '../domain/ids.js';
 import { DomainError } from '../domain/domain-error.js';
 import type { DeletionRequestId } from '../domain/ids.js';
 import type { SubjectNotice } from '../domain/subject-notice.js';
@@ -54,6 +55,7 @@ const english = (notice: SubjectNotice, format: Formats): Wording => {
           'Someone asked to delete your account. If it was you, confirm with this code:',
           notice.code,
           `The code is valid for ${String(minutes)} minutes. If it was not you, ignore this message: nothing will be deleted.`,
+          `Reference: ${deletionRequestName(notice.deletionRequestId)}`,
         ],
         short: `Your code to confirm the deletion of your account: ${notice.code} (valid ${String(minutes)} min). Not you? Ignore this.`,
       };
@@ -139,6 +141,7 @@ const german = (notice: SubjectNotice, format: Formats): Wording => {
           'Jemand hat die Löschung Ihres Kontos beantragt. Wenn Sie es waren, bestätigen Sie mit diesem Code:',
           notice.code,
           `Der Code ist ${String(minutes)} Minuten gültig. Wenn Sie es nicht waren, ignorieren Sie diese Nachricht: es wird nichts gelöscht.`,
+          `Referenz: ${deletionRequestName(notice.deletionRequestId)}`,
         ],
         short: `Ihr Code zur Bestätigung der Kontolöschung: ${notice.code} (${String(minutes)} Min. gültig). Nicht Sie? Ignorieren.`,
       };

@@ -12,7 +12,10 @@ import { TRPC_BASE_PATH } from '../trpc/trpc-handler.js';
 export type ReadinessCheck = () => Promise<boolean>;
 
 /** Development only: the messages of the dev mailbox, newest first (absent in production). */
-export type DevMailboxReader = (to: string | undefined) => Promise<readonly object[]>;
+export type DevMailboxReader = (filter: {
+  readonly to?: string | undefined;
+  readonly deletionRequest?: string | undefined;
+}) => Promise<readonly object[]>;
 
 /** The HTTP side of the service: tRPC, health, the report key, the dev mailbox. */
 export interface HttpServer {
@@ -62,7 +65,10 @@ const route = async (
   }
   if (path === '/dev/mailbox' && mailbox !== undefined) {
     return send(response, 200, {
-      messages: await mailbox(url.searchParams.get('to') ?? undefined),
+      messages: await mailbox({
+        to: url.searchParams.get('to') ?? undefined,
+        deletionRequest: url.searchParams.get('request') ?? undefined,
+      }),
     });
   }
   send(response, 404, { error: 'not found' });
@@ -71,7 +77,7 @@ const route = async (
 /**
  * `/trpc/*` (the tRPC router), `/healthz` (the process is alive), `/readyz` (the database answers),
  * `/erasure-report-key` (the public key of signed erasure reports) and, in
- * development only, `/dev/mailbox?to=<address>`.
+ * development only, `/dev/mailbox?to=<address>&request=deletionRequests/<id>` (both optional).
  */
 export const createHttpServer = (routes: Routes): HttpServer => {
   let closing = false;

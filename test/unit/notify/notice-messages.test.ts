@@ -53,10 +53,9 @@ describe('notice templates', () => {
         [en, '29 December 2026'],
         [de, '29. Dezember 2026'],
       ] as const) {
-        // The code is all its notice needs; every other notice names its request.
-        for (const part of [message.text, message.html, message.short])
-          if (kind === 'CONFIRMATION_CODE') expect(part).not.toContain('req-42');
-          else expect(part).toContain('req-42');
+        // Every notice names its request (the code's SMS or push is the code alone: it is short).
+        for (const part of [message.text, message.html]) expect(part).toContain('req-42');
+        if (kind !== 'CONFIRMATION_CODE') expect(message.short).toContain('req-42');
         if (dated[kind]) {
           expect(message.text).toContain(date);
           expect(message.html).toContain(date);
