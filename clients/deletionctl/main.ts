@@ -68,6 +68,9 @@ export const EXIT = {
   AUDIT_BROKEN: 8,
 } as const;
 
+/** Failures of the tool itself, not answers of the service: a person reads just the message. */
+const ownCodes = new Set(['USAGE', 'REPORT_INVALID', 'FAILED']);
+
 const exitOf: Readonly<Record<string, number>> = {
   NOT_FOUND: EXIT.NOT_FOUND,
   UNAUTHENTICATED: EXIT.DENIED,
@@ -210,6 +213,7 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
         : renderRequest(request, colours(options)),
     );
 
+  const json = argv.includes('--json');
   const program = new Command()
     .name('deletionctl')
     .description(
@@ -227,8 +231,35 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
     .option('--http-url <url>', 'HTTP base of the service (watch, report key, dev mailbox)')
     .option('--json', 'machine-readable output')
     .option('--no-color', 'no colours')
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  ${String(EXIT.OK)}  done
+  ${String(EXIT.FAILED)}  failed otherwise
+  ${String(EXIT.USAGE)}  usage: a wrong command, option or value
+  ${String(EXIT.NOT_FOUND)}  no such request
+  ${String(EXIT.DENIED)}  not allowed, or no valid credentials
+  ${String(EXIT.CONFLICT)}  the request is not in a state that allows it, or changed meanwhile
+  ${String(EXIT.UNAVAILABLE)}  the service or its database could not be reached: try again
+  ${String(EXIT.REPORT_INVALID)}  the erasure report does not verify
+  ${String(EXIT.AUDIT_BROKEN)}  the audit chain is broken or incomplete
+With --json, a failure is one JSON object on stderr: {"error":{"code","reason","message","exitCode"}}.`,
+    )
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({
+      writeOut: io.out,
+      // Under --json a usage error is a JSON object too.
+      writeErr: (text) => {
+        io.err(
+          json
+            ? JSON.stringify({
+                error: { code: 'USAGE', reason: '', message: text.trim(), exitCode: EXIT.USAGE },
+              })
+            : text,
+        );
+      },
+    });
 
   program
     .command('get')
@@ -513,33 +544,37 @@ export const main = async (argv: readonly string[], io: Io): Promise<number> => 
       );
     });
 
+  /** A failure on stderr: one line for a person, one JSON object under --json; its exit code. */
+  const failed = (failure: { code: string; reason?: string; message: string }, exit: number) => {
+    const { code, reason = '', message } = failure;
+    io.err(
+      json
+        ? JSON.stringify({ error: { code, reason, message, exitCode: exit } })
+        : `deletionctl: ${ownCodes.has(code) ? '' : `${code}${reason ? ` ${reason}` : ''}: `}${message}`,
+    );
+    return exit;
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-    if (error instanceof UsageError) {
-      io.err(`deletionctl: ${error.message}`);
-      return EXIT.USAGE;
-    }
-    if (error instanceof DeletionServiceError) {
-      io.err(
-        `deletionctl: ${error.code}${error.reason ? ` ${error.reason}` : ''}: ${error.message}`,
-      );
-      return exitOf[error.code] ?? EXIT.FAILED;
-    }
+    if (error instanceof UsageError)
+      return failed({ code: 'USAGE', message: error.message }, EXIT.USAGE);
+    if (error instanceof DeletionServiceError)
+      return failed(error, exitOf[error.code] ?? EXIT.FAILED);
     if (isDeletionClientError(error)) {
-      const status = error.data?.status ?? 'UNAVAILABLE';
+      const code = error.data?.status ?? 'UNAVAILABLE';
       const reason = error.data?.reason ?? '';
-      io.err(`deletionctl: ${status}${reason ? ` ${reason}` : ''}: ${error.message}`);
-      return exitOf[status] ?? EXIT.FAILED;
+      return failed({ code, reason, message: error.message }, exitOf[code] ?? EXIT.FAILED);
     }
-    if (error instanceof ErasureReportInvalid) {
-      io.err(`deletionctl: the erasure report does not verify: ${error.message}`);
-      return EXIT.REPORT_INVALID;
-    }
-    io.err(`deletionctl: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT.FAILED;
+    if (error instanceof ErasureReportInvalid)
+      return failed(
+        { code: 'REPORT_INVALID', message: `the erasure report does not verify: ${error.message}` },
+        EXIT.REPORT_INVALID,
+      );
+    const message = error instanceof Error ? error.message : String(error);
+    return failed({ code: 'FAILED', message }, EXIT.FAILED);
   } finally {
     client?.close();
   }

@@ -72,7 +72,8 @@ export class DeletionServiceError extends Error {
 
   constructor(error: ServiceError) {
     const rich = decodeRichError(error.metadata);
-    super(rich?.message ?? error.details);
+    // grpc-js ends a connection failure with "Resolution note: " and nothing after it.
+    super(rich?.message ?? error.details.replace(/\s*Resolution note:\s*$/, ''));
     this.status = rich;
     this.grpcCode = error.code;
     this.code = grpcCodeName(error.code);

@@ -228,9 +228,31 @@ describe('deletionctl', () => {
       (await ctl(['resolve', id, 'billing', '--justification', 'x', '--records', 'many'])).code,
     ).toBe(EXIT.USAGE);
     expect((await ctl(['mailbox'])).code).toBe(EXIT.USAGE); // SMTP here: no dev mailbox
-    expect((await ctl(['get', id], { DELETION_ADDRESS: '127.0.0.1:1' })).code).toBe(
-      EXIT.UNAVAILABLE,
-    );
+    const away = await ctl(['get', id], { DELETION_ADDRESS: '127.0.0.1:1' });
+    expect(away.code).toBe(EXIT.UNAVAILABLE);
+    expect(away.err).toMatch(/^deletionctl: UNAVAILABLE: /);
+    expect(away.err).not.toMatch(/Resolution note:\s*$/);
+  });
+
+  it('reports failures as JSON under --json, and lists its exit codes in --help', async () => {
+    for (const [args, env, exitCode, code] of [
+      [['get', 'no-such-request', '--json'], {}, EXIT.NOT_FOUND, 'NOT_FOUND'],
+      [['retry', id, 'billing', '--json'], {}, EXIT.CONFLICT, 'FAILED_PRECONDITION'],
+      [['get', '--json'], {}, EXIT.USAGE, 'USAGE'],
+      [['get', id, '--json'], { DELETION_ADDRESS: '127.0.0.1:1' }, EXIT.UNAVAILABLE, 'UNAVAILABLE'],
+    ] as const) {
+      const failure = await ctl([...args], env);
+      expect(failure.code).toBe(exitCode);
+      const parsed = JSON.parse(failure.err) as { error: Record<string, unknown> };
+      expect(parsed.error).toMatchObject({ code, exitCode });
+      expect(typeof parsed.error.message).toBe('string');
+    }
+    const out: string[] = [];
+    const help = await ctl(['--help'], {}, out);
+    expect(help.code).toBe(EXIT.OK);
+    expect(help.out).toContain('Exit codes:');
+    for (const code of Object.values(EXIT))
+      expect(help.out).toMatch(new RegExp(`^  ${String(code)}  \\S`, 'm'));
   });
 
   it('finds the development credentials npm start wrote, says so, and only for that service', async () => {
