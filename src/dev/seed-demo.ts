@@ -52,7 +52,8 @@ export const DEMO_API_KEY = {
 
 /**
  * Seeds demo accounts with sessions and API tokens, and one API key, when
- * missing (development only; `SEED_DEMO=true`). Accounts that exist are left as they are.
+ * missing (development only; `SEED_DEMO=true`), at every start: an account
+ * a deletion erased is made again, one that exists is left as it is.
  */
 export const seedDemo = async (
   connection: Connection,
@@ -60,7 +61,7 @@ export const seedDemo = async (
   how: { readonly hashKey: (key: string) => string; readonly cipher: SubjectCipher },
 ): Promise<void> => {
   for (const account of accounts) {
-    // Inserted once: a demo account erased by a deletion stays gone until the data is reset.
+    // Inserted when missing: a demo account a deletion erased comes back at the next start.
     const result = await connection
       .collection<DemoAccount>(names.accounts)
       .updateOne(

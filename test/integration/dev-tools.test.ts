@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
 import { castFor, newSubjectId } from '../support/principals.js';
+import { mintToken } from '../support/tokens.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const exec = promisify(execFile);
@@ -82,5 +84,39 @@ describe('npm run mailbox', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: npm run -s mailbox/);
     expect(help.stdout).not.toContain('(no messages)');
+  });
+});
+
+describe('the demo data of npm start', () => {
+  it('makes a demo account a deletion erased again at the next start', async () => {
+    const first = await startTestApp(
+      { SEED_DEMO: 'true', GRACE_PERIOD_SECONDS: '0' },
+      { keepDatabase: true },
+    );
+    const self = { token: await mintToken({ sub: 'alice', scope: 'deletion:self' }) };
+    try {
+      const since = first.smtp.messages.length;
+      const { name } = await first.client.requestDeletion({ subjectId: 'alice' }, self);
+      const code = await first.smtp.waitForCode('alice@example.test', since);
+      await first.client.confirmDeletion({ name, code }, self);
+      await first.app.runWorkerPass();
+      expect((await first.client.getDeletionRequest({ name }, self)).state).toBe(
+        DeletionRequest_State.STATE_COMPLETED,
+      );
+      expect(await first.accountStatus('alice')).toBeUndefined();
+    } finally {
+      await first[Symbol.asyncDispose]();
+    }
+
+    const again = await startTestApp({ SEED_DEMO: 'true' }, { dbName: first.dbName });
+    try {
+      expect(await again.accountStatus('alice')).toBe('ACTIVE');
+      expect(await again.count('sessions', { subjectId: 'alice' })).toBe(2);
+      // And it can be deleted again.
+      const asked = await again.client.requestDeletion({ subjectId: 'alice' }, self);
+      expect(asked.state).toBe(DeletionRequest_State.STATE_REQUESTED);
+    } finally {
+      await again[Symbol.asyncDispose]();
+    }
   });
 });
