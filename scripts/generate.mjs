@@ -10,7 +10,9 @@ const buf = (args, options = {}) =>
     ...options,
   });
 
-buf(['generate']);
+// The reflection protocol's own files are in proto/ for the descriptor set only (reflection
+// answers for itself); grpc-js serves it from @grpc/reflection's copy, so no code is made of them.
+buf(['generate', '--exclude-path', 'proto/grpc/reflection']);
 const descriptorSet = buf([
   'build',
   '--as-file-descriptor-set',

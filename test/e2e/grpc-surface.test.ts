@@ -54,9 +54,15 @@ describe('gRPC surface: health, reflection, rich errors', () => {
       `http://${grpcAddress}/deletion.v1.DeletionService/RequestDeletion`,
     ]);
 
-    expect(services.stdout.split('\n')).toEqual(
-      expect.arrayContaining(['deletion.v1.DeletionService', 'grpc.health.v1.Health']),
-    );
+    // What this port serves, the reflection service included; not the participant contract.
+    expect(services.stdout.trim().split('\n').sort()).toEqual([
+      'deletion.v1.DeletionService',
+      'grpc.health.v1.Health',
+      'grpc.reflection.v1.ServerReflection',
+      'grpc.reflection.v1alpha.ServerReflection',
+    ]);
+    const methods = await run('npx', [...curl, '--list-methods', `http://${grpcAddress}`]);
+    expect(methods.stdout).toContain('grpc.reflection.v1.ServerReflection/ServerReflectionInfo');
     expect(JSON.parse(created.stdout)).toMatchObject({ state: 'STATE_REQUESTED', subjectId });
   });
 

@@ -63,7 +63,19 @@ export const createGrpcServer = (
   });
   health.addToServer(server);
   if (deps.reflection) {
-    addReflection(server, createDescriptorIndex(Buffer.from(descriptorSetBase64, 'base64')));
+    addReflection(
+      server,
+      createDescriptorIndex(Buffer.from(descriptorSetBase64, 'base64'), {
+        // What this port serves (not the participant contract, which linked services serve).
+        services: [
+          DELETION_SERVICE_NAME,
+          'grpc.health.v1.Health',
+          'grpc.reflection.v1.ServerReflection',
+          'grpc.reflection.v1alpha.ServerReflection',
+        ],
+        companions: ['google/rpc/error_details.proto'],
+      }),
+    );
   }
   const state = { listening: false, ready: true, closing: false };
   const report = () => {

@@ -72,8 +72,23 @@ export interface DescriptorIndex {
   fileContainingSymbol(symbol: string): Uint8Array[] | undefined;
 }
 
-/** Indexes an encoded FileDescriptorSet (its field 1 holds the files). */
-export const createDescriptorIndex = (descriptorSet: Uint8Array): DescriptorIndex => {
+/** What a server serves, and the files every answer about its services comes with. */
+export interface ServedSchema {
+  /** The services the server serves (fully qualified): the only ones listed. */
+  readonly services: readonly string[];
+  /**
+   * Files sent along with every file a client asks for: the `google.rpc`
+   * error details each RPC may answer with, which no served file imports,
+   * so that `buf curl` and grpcurl can decode them.
+   */
+  readonly companions: readonly string[];
+}
+
+/** Indexes an encoded FileDescriptorSet (its field 1 holds the files) for the services a server serves. */
+export const createDescriptorIndex = (
+  descriptorSet: Uint8Array,
+  served: ServedSchema,
+): DescriptorIndex => {
   const files = (fields(descriptorSet).get(1) ?? []).map(indexFile);
   const byName = new Map(files.map((file) => [file.name, file]));
   const bySymbol = new Map(
@@ -92,10 +107,15 @@ export const createDescriptorIndex = (descriptorSet: Uint8Array): DescriptorInde
         }),
       ];
     };
-    return visit(file).map((found) => found.bytes);
+    const companions = served.companions.flatMap((name) => {
+      const found = byName.get(name);
+      return found ? visit(found) : [];
+    });
+    return [...visit(file), ...companions].map((found) => found.bytes);
   };
+  const present = new Set(files.flatMap((file) => file.services));
   return {
-    services: files.flatMap((file) => file.services),
+    services: served.services.filter((name) => present.has(name)),
     fileByName: (name) => {
       const file = byName.get(name);
       return file && withImports(file);
