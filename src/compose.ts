@@ -23,7 +23,11 @@ import { DomainError } from './domain/domain-error.js';
 import type { SubjectId } from './domain/ids.js';
 import { hashApiKey } from './crypto/api-key-hash.js';
 import { createAuditSeal } from './crypto/audit-seal.js';
-import { createEd25519ReportSigner } from './crypto/ed25519-report-signer.js';
+import {
+  createEd25519ReportSigner,
+  reportKeySet,
+  type ReportKeySet,
+} from './crypto/ed25519-report-signer.js';
 import { createLocalKeyEncryptionKey } from './crypto/local-key-encryption-key.js';
 import { cacheSubjectKeys } from './crypto/cached-subject-keys.js';
 import { createSubjectCipher } from './crypto/subject-cipher.js';
@@ -411,6 +415,7 @@ const makeHttpServer = (
   connection: Connection,
   served: {
     readonly reportKey: string;
+    readonly reportKeys: ReportKeySet;
     readonly trpc: RequestListener;
     /** Aborts when the replica starts shutting down: not ready from then on. */
     readonly closing: AbortSignal;
@@ -422,6 +427,7 @@ const makeHttpServer = (
     ready: async () =>
       !served.closing.aborted && (await databaseAnswers(connection, READY_TIMEOUT_MS)),
     reportKey: served.reportKey,
+    reportKeys: served.reportKeys,
     trpc: served.trpc,
     mailbox: devMailbox && ((filter) => devMailbox.list(filter)),
   });
@@ -546,6 +552,10 @@ export const composeApp = async (
   const http = makeHttpServer(connection, {
     devMailbox,
     reportKey: signer.publicKeyPem,
+    reportKeys: reportKeySet(signer, {
+      since: config.REPORT_SIGNING_KEY_SINCE,
+      previous: config.REPORT_PREVIOUS_KEYS,
+    }),
     trpc: createTrpcHandler(service, {
       authenticate,
       logger,

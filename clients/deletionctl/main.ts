@@ -17,6 +17,8 @@ import {
 import {
   ErasureReportInvalid,
   verifyErasureReport,
+  verifyErasureReportWithKeySet,
+  type ReportKeySet,
 } from '../erasure-report/verify-erasure-report.js';
 import {
   createDeletionClient,
@@ -394,14 +396,24 @@ With --json, a failure is one JSON object on stderr: {"error":{"code","reason","
     .command('report')
     .description('fetch the signed erasure report and verify it')
     .argument('<id>')
-    .option('--key-file <path>', 'the public key (PEM); default: fetched from the service')
+    .option('--key-file <path>', 'one public key (PEM) to verify with')
+    .option(
+      '--key-set <path>',
+      'a saved key set (JSON of GET /erasure-report-keys); default: fetched from the service',
+    )
     .action(async (id, local) => {
       const options = program.opts();
       const report = await connect(options).getErasureReport({ name: nameOf(id) });
-      const key = local.keyFile
-        ? readFileSync(local.keyFile, 'utf8')
-        : await (await fetch(`${httpBase(options)}/erasure-report-key`)).text();
-      const content = verifyErasureReport(report, key);
+      const content = local.keyFile
+        ? verifyErasureReport(report, readFileSync(local.keyFile, 'utf8'))
+        : verifyErasureReportWithKeySet(
+            report,
+            local.keySet
+              ? (JSON.parse(readFileSync(local.keySet, 'utf8')) as ReportKeySet)
+              : ((await (
+                  await fetch(`${httpBase(options)}/erasure-report-keys`)
+                ).json()) as ReportKeySet),
+          );
       io.out(
         options.json
           ? JSON.stringify(content, null, 2)

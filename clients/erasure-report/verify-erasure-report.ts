@@ -64,3 +64,44 @@ export const verifyErasureReport = (report: SignedReport, publicKeyPem: string):
   if (!valid) throw new ErasureReportInvalid('the signature does not match the report');
   return JSON.parse(report.payload) as ErasureReport;
 };
+
+/** One key of a service's published key set (`GET /erasure-report-keys`). */
+export interface PublishedReportKey {
+  readonly keyId: string;
+  readonly algorithm: string;
+  /** SPKI PEM. */
+  readonly publicKey: string;
+  /** When it began signing (RFC 3339), if known. */
+  readonly validFrom: string | null;
+  /** When it stopped signing (RFC 3339); null for the key that signs now. */
+  readonly validUntil: string | null;
+}
+
+/** Every key that verifies a service's reports: the current one and those before a rotation. */
+export interface ReportKeySet {
+  readonly keys: readonly PublishedReportKey[];
+}
+
+/**
+ * Verifies a signed erasure report against a service's key set (from
+ * `GET /erasure-report-keys`, saved or fetched): the key the report names,
+ * and a completion time within that key's validity, so a report signed
+ * before a key rotation still verifies, and a key retired after a leak does
+ * not vouch for a report dated later. Works offline once the set is saved.
+ * Throws ErasureReportInvalid otherwise.
+ */
+export const verifyErasureReportWithKeySet = (
+  report: SignedReport,
+  keySet: ReportKeySet,
+): ErasureReport => {
+  const key = keySet.keys.find((candidate) => candidate.keyId === report.keyId);
+  if (key === undefined)
+    throw new ErasureReportInvalid('the report names a key the key set does not have');
+  const content = verifyErasureReport(report, key.publicKey);
+  const signedAt = Date.parse(content.completedAt);
+  if (key.validUntil !== null && signedAt > Date.parse(key.validUntil))
+    throw new ErasureReportInvalid('the report is dated after its key stopped signing');
+  if (key.validFrom !== null && signedAt < Date.parse(key.validFrom))
+    throw new ErasureReportInvalid('the report is dated before its key began signing');
+  return content;
+};

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { scopes } from '../domain/principal.js';
 import { jurisdictions, parseLegalClocks } from '../domain/legal-deadline.js';
@@ -55,18 +56,19 @@ const participant = z
     identity: registration.identity ?? registration.name,
   }));
 
-/** A JSON array of linked services (never registered through an API: no SSRF by registration). */
-const participants = z
-  .string()
-  .transform((text, ctx) => {
+/** A setting holding JSON, parsed (`what` names it in the error when it is not JSON). */
+const json = (what: string) =>
+  z.string().transform((text, ctx) => {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of linked services' });
+      ctx.addIssue({ code: 'custom', message: `must be ${what}` });
       return z.NEVER;
     }
-  })
-  .pipe(z.array(participant));
+  });
+
+/** A JSON array of linked services (never registered through an API: no SSRF by registration). */
+const participants = json('a JSON array of linked services').pipe(z.array(participant));
 
 /** One allow-listed client certificate identity and the service principal it stands for. */
 const clientPrincipal = z.strictObject({
@@ -79,20 +81,29 @@ const clientPrincipal = z.strictObject({
 });
 
 /** A JSON array of allow-listed client certificate identities, each named once. */
-const clientPrincipals = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of client principals' });
-      return z.NEVER;
-    }
-  })
+const clientPrincipals = json('a JSON array of client principals')
   .pipe(z.array(clientPrincipal).min(1))
   .refine((entries) => new Set(entries.map((entry) => entry.identity)).size === entries.length, {
     error: 'an identity is listed twice',
   });
+
+/** A public key that signed erasure reports before a rotation, and when it did. */
+const previousReportKey = z.strictObject({
+  /** SPKI PEM of the Ed25519 public key. */
+  publicKey: z.string().refine(
+    (pem) => {
+      try {
+        return createPublicKey(pem).asymmetricKeyType === 'ed25519';
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be an Ed25519 public key (SPKI PEM)' },
+  ),
+  validFrom: z.iso.datetime({ offset: true }).optional(),
+  /** When it stopped signing: a report it signed after that does not verify. */
+  validUntil: z.iso.datetime({ offset: true }),
+});
 
 /**
  * Every setting of the service, read from the environment (variable name =
@@ -444,6 +455,16 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'Ed25519 private key (PKCS#8 PEM) that signs erasure reports (required in production)',
+    ),
+  REPORT_SIGNING_KEY_SINCE: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('When REPORT_SIGNING_KEY began signing (RFC 3339), published with its key'),
+  REPORT_PREVIOUS_KEYS: json('a JSON array of previous report keys')
+    .pipe(z.array(previousReportKey))
+    .optional()
+    .describe(
+      'Public keys that signed reports before a rotation, published so those reports still verify: JSON [{"publicKey": SPKI PEM, "validFrom"?: RFC 3339, "validUntil": RFC 3339}]',
     ),
   RATE_LIMIT_MUTATIONS: z.coerce
     .number()

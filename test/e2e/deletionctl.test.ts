@@ -137,6 +137,18 @@ describe('deletionctl', () => {
     const forged = await ctl(['report', id, '--key-file', other]);
     expect(forged.code).toBe(EXIT.REPORT_INVALID);
     expect(forged.err).toContain('does not verify');
+
+    // A saved key set verifies offline; one without the report's key does not.
+    const keySet = (await (
+      await fetch(`http://127.0.0.1:${String(t.ports.http)}/erasure-report-keys`)
+    ).json()) as { keys: unknown[] };
+    const saved = join(tmpdir(), `key-set-${String(process.pid)}.json`);
+    writeFileSync(saved, JSON.stringify(keySet));
+    expect((await ctl(['report', id, '--key-set', saved])).code).toBe(EXIT.OK);
+    writeFileSync(saved, JSON.stringify({ keys: [] }));
+    const unknown = await ctl(['report', id, '--key-set', saved]);
+    expect(unknown.code).toBe(EXIT.REPORT_INVALID);
+    expect(unknown.err).toContain('a key the key set does not have');
   });
 
   it('follows a request live with `watch` until it completes, as lines or JSON lines', async () => {

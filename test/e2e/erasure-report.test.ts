@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   ErasureReportInvalid,
   verifyErasureReport,
+  verifyErasureReportWithKeySet,
+  type ReportKeySet,
 } from '../../clients/erasure-report/verify-erasure-report.js';
 import { callError } from '../support/grpc-test-client.js';
 import {
@@ -104,5 +107,78 @@ describe('signed erasure report', () => {
         otherKey.export({ type: 'spki', format: 'pem' }).toString(),
       ),
     ).toThrow(/signature/);
+  });
+});
+
+describe('the report key set, across a key rotation', () => {
+  const pem = () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    return {
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  };
+
+  /** A request of a new subject taken to COMPLETED on `t`; its signed report. */
+  const completedReport = async (t: TestApp) => {
+    const { cast, name } = await t.scheduled();
+    await t.app.runWorkerPass();
+    return t.client.getErasureReport({ name }, cast.self);
+  };
+
+  const keySetOf = async (t: TestApp): Promise<ReportKeySet> =>
+    (await (
+      await fetch(`http://127.0.0.1:${String(t.ports.http)}/erasure-report-keys`)
+    ).json()) as ReportKeySet;
+
+  it('verifies a report signed before the rotation with the set published after it', async () => {
+    const [old, next] = [pem(), pem()];
+    const before = await startTestApp(
+      { GRACE_PERIOD_SECONDS: '0', REPORT_SIGNING_KEY: old.privateKey },
+      { keepDatabase: true },
+    );
+    let signedBefore;
+    try {
+      signedBefore = await completedReport(before);
+    } finally {
+      await before[Symbol.asyncDispose]();
+    }
+    const rotatedAt = new Date(Date.now() + 1000).toISOString();
+    const after = await startTestApp(
+      {
+        GRACE_PERIOD_SECONDS: '0',
+        REPORT_SIGNING_KEY: next.privateKey,
+        REPORT_SIGNING_KEY_SINCE: rotatedAt,
+        REPORT_PREVIOUS_KEYS: JSON.stringify([{ publicKey: old.publicKey, validUntil: rotatedAt }]),
+      },
+      { dbName: before.dbName },
+    );
+    try {
+      const keySet = await keySetOf(after);
+      expect(keySet.keys).toEqual([
+        expect.objectContaining({ current: true, validFrom: rotatedAt, validUntil: null }),
+        expect.objectContaining({ current: false, validFrom: null, validUntil: rotatedAt }),
+      ]);
+      expect(keySet.keys[1]?.keyId).toBe(signedBefore.keyId);
+      // Saved once, the set verifies offline: the report signed before, and one signed after.
+      const saved = JSON.parse(JSON.stringify(keySet)) as ReportKeySet;
+      expect(verifyErasureReportWithKeySet(signedBefore, saved).completedAt).toBeTruthy();
+      after.clock.advance(2000);
+      const signedAfter = await completedReport(after);
+      expect(signedAfter.keyId).toBe(keySet.keys[0]?.keyId);
+      expect(verifyErasureReportWithKeySet(signedAfter, saved).completedAt).toBeTruthy();
+      // Without the new key, or with the old one's validity ended before it signed, it does not.
+      expect(() =>
+        verifyErasureReportWithKeySet(signedAfter, { keys: saved.keys.slice(1) }),
+      ).toThrow(ErasureReportInvalid);
+      const retiredEarly = saved.keys.map((key) =>
+        key.keyId === signedBefore.keyId ? { ...key, validUntil: '2000-01-01T00:00:00Z' } : key,
+      );
+      expect(() => verifyErasureReportWithKeySet(signedBefore, { keys: retiredEarly })).toThrow(
+        /dated after its key stopped signing/,
+      );
+    } finally {
+      await after[Symbol.asyncDispose]();
+    }
   });
 });

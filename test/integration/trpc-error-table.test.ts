@@ -34,6 +34,7 @@ describe('tRPC error table: every domain error code on the wire', () => {
     server = createHttpServer({
       ready: () => Promise.resolve(true),
       reportKey: '',
+      reportKeys: { keys: [] },
       mailbox: undefined,
       trpc: createTrpcHandler(service, {
         authenticate,

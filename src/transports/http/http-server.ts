@@ -38,8 +38,10 @@ const send = (response: ServerResponse, statusCode: number, body: object): void 
 
 interface Routes {
   readonly ready: ReadinessCheck;
-  /** The public key (SPKI PEM) that verifies erasure reports. */
+  /** The public key (SPKI PEM) that verifies the erasure reports signed now. */
   readonly reportKey: string;
+  /** Every key that verifies this service's reports, with its id and validity (JSON). */
+  readonly reportKeys: object;
   readonly mailbox: DevMailboxReader | undefined;
   /** Serves `/trpc/*`. */
   readonly trpc?: RequestListener;
@@ -48,7 +50,7 @@ interface Routes {
 const route = async (
   request: IncomingMessage,
   response: ServerResponse,
-  { ready, mailbox, reportKey, trpc }: Routes,
+  { ready, mailbox, reportKey, reportKeys, trpc }: Routes,
 ): Promise<void> => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
@@ -59,6 +61,7 @@ const route = async (
     response.end(reportKey);
     return;
   }
+  if (path === '/erasure-report-keys') return send(response, 200, reportKeys);
   if (path === '/readyz') {
     const ok = await ready().catch(() => false);
     return send(response, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
@@ -76,7 +79,8 @@ const route = async (
 
 /**
  * `/trpc/*` (the tRPC router), `/healthz` (the process is alive), `/readyz` (the database answers),
- * `/erasure-report-key` (the public key of signed erasure reports) and, in
+ * `/erasure-report-key` (the public key that signs erasure reports now),
+ * `/erasure-report-keys` (every key that verifies them: the key set) and, in
  * development only, `/dev/mailbox?to=<address>&request=deletionRequests/<id>` (both optional).
  */
 export const createHttpServer = (routes: Routes): HttpServer => {

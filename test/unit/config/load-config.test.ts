@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
 
@@ -59,6 +60,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...dev, GRPC_PORT: 'abc' })).toThrow(ConfigError);
     expect(() => loadConfig({ ...dev, GRPC_PORT: 'abc' })).toThrow(/GRPC_PORT/);
     expect(() => loadConfig({ ...dev, OTP_DIGITS: '4' })).toThrow(/OTP_DIGITS/);
+  });
+
+  it('reads the previous report keys, and refuses ones that are not Ed25519 public keys', () => {
+    const dev = { DELETION_ENV: 'development' };
+    const publicKey = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    const validUntil = '2026-12-01T00:00:00Z';
+    expect(
+      loadConfig({ ...dev, REPORT_PREVIOUS_KEYS: JSON.stringify([{ publicKey, validUntil }]) })
+        .REPORT_PREVIOUS_KEYS,
+    ).toEqual([{ publicKey, validUntil }]);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    for (const wrong of [
+      'not json',
+      JSON.stringify([{ publicKey: rsa, validUntil }]),
+      JSON.stringify([{ publicKey }]),
+      JSON.stringify([{ publicKey, validUntil: 'yesterday' }]),
+    ])
+      expect(() => loadConfig({ ...dev, REPORT_PREVIOUS_KEYS: wrong })).toThrow(
+        /REPORT_PREVIOUS_KEYS/,
+      );
   });
 
   it('refuses development-only settings in production', () => {
