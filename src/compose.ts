@@ -13,6 +13,8 @@ import type { Clock } from './app/ports/clock.js';
 import type { Notifier } from './app/ports/notifier.js';
 import type { Participants } from './app/ports/participants.js';
 import type { ReportSigner } from './app/ports/report-signer.js';
+import { createReportLinks } from './crypto/report-links.js';
+import { getReportByLink } from './app/requests/get-report-by-link.js';
 import type { SubjectCipher, SubjectKeyStore } from './app/ports/subject-keys.js';
 import { within } from './app/common/bounded.js';
 import { runWorkerPass, settleStragglers } from './app/worker/run-worker-pass.js';
@@ -290,6 +292,11 @@ const makeDeps = (
   metrics: deletionMetrics,
   participants: adapters.participants,
   signer: adapters.signer,
+  reportLinks: createReportLinks({
+    template: config.NOTICE_REPORT_URL ?? null,
+    keyMaterial: config.AUDIT_KEY ?? '',
+    ttlMs: config.REPORT_LINK_DAYS * 86_400_000,
+  }),
   audit: adapters.audit,
   pseudonymOf: adapters.pseudonymOf,
   breaker: createMongoErasureBreaker(connection),
@@ -325,7 +332,6 @@ const makeDeps = (
       limit: config.BREAKER_LIMIT,
       requesterLimit: config.BREAKER_REQUESTER_LIMIT,
     },
-    reportUrlTemplate: config.NOTICE_REPORT_URL ?? null,
     retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
     noticeRetry: {
       baseMs: config.RETRY_BASE_MS,
@@ -417,6 +423,7 @@ const makeHttpServer = (
     readonly reportKey: string;
     readonly reportKeys: ReportKeySet;
     readonly trpc: RequestListener;
+    readonly reportByLink: ReturnType<typeof getReportByLink>;
     /** Aborts when the replica starts shutting down: not ready from then on. */
     readonly closing: AbortSignal;
     readonly devMailbox: DevMailbox | undefined;
@@ -429,6 +436,7 @@ const makeHttpServer = (
     reportKey: served.reportKey,
     reportKeys: served.reportKeys,
     trpc: served.trpc,
+    reportByLink: served.reportByLink,
     mailbox: devMailbox && ((filter) => devMailbox.list(filter)),
   });
 };
@@ -561,6 +569,7 @@ export const composeApp = async (
       logger,
       router: { watchStreamMs: config.WATCH_STREAM_SECONDS * 1000, closing: closing.signal },
     }),
+    reportByLink: getReportByLink(deps),
     closing: closing.signal,
   });
   const owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;

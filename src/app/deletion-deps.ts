@@ -17,6 +17,7 @@ import type { Notifier } from './ports/notifier.js';
 import type { OneTimeCodes } from './ports/one-time-codes.js';
 import type { Participants } from './ports/participants.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
+import type { ReportLinks } from './ports/report-links.js';
 import type { ReportSigner } from './ports/report-signer.js';
 import type { SubjectKeyStore } from './ports/subject-keys.js';
 import type { TraceContext } from './ports/trace-context.js';
@@ -49,11 +50,6 @@ export interface DeletionPolicy {
   readonly localErasure: 'after-participants' | 'first';
   /** The mass-deletion breaker's limits. */
   readonly breaker: BreakerPolicy;
-  /**
-   * Where the subject can fetch their erasure report, `{request}` standing for
-   * the request's id (the completion notice links to it); null: ask support.
-   */
-  readonly reportUrlTemplate: string | null;
   /** How long a closed request is kept whole (since its last change) before it is cut down to what the audit needs. */
   readonly retentionMs: number;
   /** Back-off of notices to the subject whose channel is down, and when to give up on one. */
@@ -80,6 +76,8 @@ export interface DeletionDeps {
   readonly metrics: DeletionMetrics;
   readonly participants: Participants;
   readonly signer: ReportSigner;
+  /** Links to a completed request's report that work without an account (the completion notice's). */
+  readonly reportLinks: ReportLinks;
   /** The audit log, the keys that seal and verify it, and the outbox of owed state changes. */
   readonly audit: {
     readonly log: AuditLog;

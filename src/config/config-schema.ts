@@ -285,8 +285,15 @@ export const configSchema = z.object({
     .refine((url) => url.includes('{request}'), { error: 'must contain {request}' })
     .optional()
     .describe(
-      'Where a subject fetches their erasure report ({request}: the request id), linked from the completion notice',
+      'Where a subject fetches their erasure report, linked from the completion notice: {request} is the request id, {token} an expiring access token (the service serves GET /erasure-reports/{request}?token={token} itself); default in development: that path on HTTP_HOST:HTTP_PORT; unset: the notice says to ask support',
     ),
+  REPORT_LINK_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(366)
+    .default(30)
+    .describe('How long the report link of a completion notice works'),
   ACCOUNTS_COLLECTION: z.string().default('accounts').describe('Collection of accounts'),
   SESSIONS_COLLECTION: z.string().default('sessions').describe('Collection of sessions'),
   API_TOKENS_COLLECTION: z

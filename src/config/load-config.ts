@@ -13,6 +13,16 @@ const DEV_OTP_SECRET = 'development-only-otp-secret-do-not-use-in-prod';
 const DEV_JWT_SECRET = 'development-only-jwt-secret-do-not-use-in-prod';
 const DEV_PSEUDONYM_SECRET = 'development-only-pseudonym-secret-do-not-use';
 const DEV_AUDIT_KEY = 'development-only-audit-key-do-not-use-in-production';
+
+/** In development the completion notice links to this service's own report path; elsewhere only what is set. */
+const developmentReportUrl = (config: {
+  readonly DELETION_ENV: string;
+  readonly HTTP_HOST: string;
+  readonly HTTP_PORT: number;
+}): string | undefined =>
+  config.DELETION_ENV === 'development' && config.HTTP_PORT !== 0
+    ? `http://${config.HTTP_HOST}:${String(config.HTTP_PORT)}/erasure-reports/{request}?token={token}`
+    : undefined;
 const DEV_DATA_KEK = 'development-only-data-kek-do-not-use-in-production';
 
 /** Names are unique, `after` names a known service, and the order has no cycle. */
@@ -134,6 +144,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>>): C
     OTP_SECRET: config.OTP_SECRET ?? DEV_OTP_SECRET,
     PSEUDONYM_SECRET: config.PSEUDONYM_SECRET ?? DEV_PSEUDONYM_SECRET,
     AUDIT_KEY: config.AUDIT_KEY ?? DEV_AUDIT_KEY,
+    NOTICE_REPORT_URL: config.NOTICE_REPORT_URL ?? developmentReportUrl(config),
     DATA_KEK: config.DATA_KEK ?? DEV_DATA_KEK,
     KEY_VAULT_DB: keyVault,
     JWT_HS256_SECRET: config.JWT_HS256_SECRET ?? (noKeys ? DEV_JWT_SECRET : undefined),

@@ -1,3 +1,4 @@
+import type { SignedErasureReport } from './erasure-report.js';
 import type { DeletionRequestId } from './ids.js';
 import { retryAt, type RetryPolicy } from './erasure-steps.js';
 
@@ -39,12 +40,17 @@ export type SubjectNotice =
       readonly deadline: Date;
       readonly reason: string;
     }
-  /** Erased: the last message; `reportUrl` is where the signed erasure report can be fetched. */
+  /**
+   * Erased: the last message, with the signed erasure report (an e-mail
+   * attaches it) and `reportUrl`, a link to it that works without an account
+   * (null: none configured).
+   */
   | {
       readonly kind: 'COMPLETED';
       readonly deletionRequestId: DeletionRequestId;
       readonly completedAt: Date;
       readonly reportUrl: string | null;
+      readonly report: SignedErasureReport | null;
     };
 
 export type SubjectNoticeKind = SubjectNotice['kind'];

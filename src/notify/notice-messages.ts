@@ -110,12 +110,22 @@ const english = (notice: SubjectNotice, format: Formats): Wording => {
         subject: 'Your account has been deleted',
         paragraphs: [
           `Your account and the data our services held about you have been erased, as you asked (request ${ref}, completed ${format.date(notice.completedAt)}).`,
+          ...(notice.report === null
+            ? []
+            : [
+                'The signed erasure report is attached (erasure-report.json): it states what each of our services erased, and what the law requires us to keep (for example invoices) and why. Its signature can be checked with our published keys.',
+              ]),
           notice.reportUrl === null
-            ? 'Where the law requires us to keep some records (for example invoices), the erasure report names them and the reason; quote the request to our support team to receive it.'
+            ? notice.report === null
+              ? 'Where the law requires us to keep some records (for example invoices), the erasure report names them and the reason; quote the request to our support team to receive it.'
+              : 'Keep it: our copy of your data is gone, and the report is the evidence.'
             : `Where the law requires us to keep some records (for example invoices), the erasure report names them and the reason: ${notice.reportUrl}`,
           'This is the last message you will receive from us: your address is deleted with it.',
         ],
-        short: `Your account has been deleted (${ref}). This is our last message to you.`,
+        short:
+          notice.reportUrl === null
+            ? `Your account has been deleted (${ref}). This is our last message to you.`
+            : `Your account has been deleted (${ref}). Your erasure report: ${notice.reportUrl}`,
       };
   }
 };
@@ -196,12 +206,22 @@ const german = (notice: SubjectNotice, format: Formats): Wording => {
         subject: 'Ihr Konto wurde gelöscht',
         paragraphs: [
           `Ihr Konto und die Daten, die unsere Dienste über Sie gespeichert hatten, wurden wie gewünscht gelöscht (Antrag ${ref}, abgeschlossen am ${format.date(notice.completedAt)}).`,
+          ...(notice.report === null
+            ? []
+            : [
+                'Der signierte Löschbericht ist angehängt (erasure-report.json): Er nennt, was jeder unserer Dienste gelöscht hat und was wir aufbewahren müssen (etwa Rechnungen) und warum. Seine Signatur lässt sich mit unseren veröffentlichten Schlüsseln prüfen.',
+              ]),
           notice.reportUrl === null
-            ? 'Wo das Gesetz verlangt, dass wir Unterlagen aufbewahren (etwa Rechnungen), nennt der Löschbericht sie und den Grund; nennen Sie unserem Support den Antrag, um ihn zu erhalten.'
+            ? notice.report === null
+              ? 'Wo das Gesetz verlangt, dass wir Unterlagen aufbewahren (etwa Rechnungen), nennt der Löschbericht sie und den Grund; nennen Sie unserem Support den Antrag, um ihn zu erhalten.'
+              : 'Bewahren Sie ihn auf: Unsere Kopie Ihrer Daten ist gelöscht, der Bericht ist der Nachweis.'
             : `Wo das Gesetz verlangt, dass wir Unterlagen aufbewahren (etwa Rechnungen), nennt der Löschbericht sie und den Grund: ${notice.reportUrl}`,
           'Dies ist die letzte Nachricht von uns: Ihre Adresse wird mit ihr gelöscht.',
         ],
-        short: `Ihr Konto wurde gelöscht (${ref}). Dies ist unsere letzte Nachricht an Sie.`,
+        short:
+          notice.reportUrl === null
+            ? `Ihr Konto wurde gelöscht (${ref}). Dies ist unsere letzte Nachricht an Sie.`
+            : `Ihr Konto wurde gelöscht (${ref}). Ihr Löschbericht: ${notice.reportUrl}`,
       };
   }
 };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { DomainError } from '../domain/domain-error.js';
+import { deletionRequestName } from '../domain/ids.js';
+import type { SubjectNotice } from '../domain/subject-notice.js';
 import type { Channel } from './notifier.js';
 
 /** SMTP settings: a `smtp://` or `smtps://` URL and the sender address. */
@@ -29,6 +31,25 @@ export const messageIdOf = (key: string, from: string): string => {
   return `<${createHash('sha256').update(key).digest('hex').slice(0, 40)}@${domain}>`;
 };
 
+/** The file a completion notice's e-mail carries: the signed report, as GetErasureReport answers it. */
+export const REPORT_ATTACHMENT = 'erasure-report.json';
+
+/** The signed report as an attachment of the completion notice; none for other notices. */
+const reportAttachment = (notice: SubjectNotice) =>
+  notice.kind === 'COMPLETED' && notice.report !== null
+    ? [
+        {
+          filename: REPORT_ATTACHMENT,
+          contentType: 'application/json',
+          content: `${JSON.stringify(
+            { name: deletionRequestName(notice.deletionRequestId), ...notice.report },
+            null,
+            2,
+          )}\n`,
+        },
+      ]
+    : [];
+
 export const createSmtpChannel = (options: SmtpOptions): Channel & { close(): void } => {
   // Every step of a send is bounded: a mail server that hangs is a mail server that is down.
   const timeouts = options.timeoutsMs ?? { connect: 10_000, reply: 30_000 };
@@ -51,6 +72,7 @@ export const createSmtpChannel = (options: SmtpOptions): Channel & { close(): vo
           text: rendered.text,
           html: rendered.html,
           messageId: messageIdOf(delivery.key, options.from),
+          attachments: reportAttachment(delivery.notice),
         })) as { messageId?: string };
         return info.messageId ?? null;
       } catch (error) {

@@ -82,6 +82,8 @@ describe('final notice to the subject', () => {
       finalNotice: { contact: null, attempts: 2 },
     });
     expect(JSON.parse(done.report!.payload)).toMatchObject({ local: { accounts: 1 } });
+    // The report the retried notice carried is the one kept while waiting: not signed again.
+    expect(done.report).toEqual(waiting.report);
     expect((await t.client.getDeletionRequest({ name }, cast.self)).finalNoticeTime).toBeInstanceOf(
       Date,
     );
@@ -103,12 +105,15 @@ describe('final notice to the subject', () => {
     const first = await t.app.runWorkerPass().finally(() => died.mockRestore());
     expect(first).toMatchObject({ completed: 0, failures: [{ step: 'purge' }] });
     const stuck = (await t.app.deps.requests.findById(id))!;
-    expect(stuck).toMatchObject({ state: 'ERASING', localErasure: null });
+    // What went here and the signed report were kept before the subject was told.
+    expect(stuck).toMatchObject({ state: 'ERASING', localErasure: { accounts: 1 } });
+    expect(stuck.report).not.toBeNull();
     expect(await t.count('accounts', { _id: subjectId })).toBe(0);
     expect(mailTo(address).filter((mail) => mail.raw.includes('has been deleted'))).toHaveLength(1);
 
     // Once the dead worker's lease runs out, the next one finishes: nothing left to erase or to
-    // send to (the key is gone), so the counts and the notice's outcome come from the ledger.
+    // send to (the key is gone), so the counts and the report are the ones kept, and the notice's
+    // outcome comes from the ledger.
     t.clock.advance(61_000);
     try {
       expect(await t.app.runWorkerPass()).toMatchObject({ completed: 1, failures: [] });
@@ -121,6 +126,10 @@ describe('final notice to the subject', () => {
     // A purge counting afresh would find no account left: 0.
     expect(done.localErasure).toMatchObject({ accounts: 1 });
     expect(JSON.parse(done.report!.payload)).toMatchObject({ local: { accounts: 1 } });
+    // The report the subject was sent is the one kept: not signed again.
+    expect(done.report).toEqual(stuck.report);
+    // The report the subject was sent is the one kept: not signed again.
+    expect(done.report).toEqual(stuck.report);
     expect(done.finalNotice).toMatchObject({ contact: null, sentAt: expect.any(Date) as Date });
     expect(done.sentNotices.find((sent) => sent.kind === 'COMPLETED')).toMatchObject({
       outcome: 'SENT',

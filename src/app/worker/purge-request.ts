@@ -11,7 +11,7 @@ import {
   type ParticipantStep,
 } from '../../domain/erasure-steps.js';
 import { erasureReportContent } from '../../domain/erasure-report-content.js';
-import type { LocalErasureRecord } from '../../domain/erasure-report.js';
+import type { LocalErasureRecord, SignedErasureReport } from '../../domain/erasure-report.js';
 import { complete, needAttention, startErasing } from '../../domain/lifecycle.js';
 import {
   afterFinalNotice,
@@ -47,6 +47,7 @@ export type PurgeDeps = Pick<
   | 'participants'
   | 'policy'
   | 'pseudonymOf'
+  | 'reportLinks'
   | 'requests'
   | 'shredding'
   | 'signer'
@@ -337,6 +338,18 @@ const decide = async (
   return decision;
 };
 
+/** The signed erasure report of a request whose erasure is complete now, with what went here. */
+const signedReport = (
+  deps: Pick<DeletionDeps, 'clock' | 'signer'>,
+  request: DeletionRequest,
+  local: LocalErasureRecord,
+): SignedErasureReport => {
+  const { accounts, sessions, apiTokens } = local;
+  const counts = { accounts, sessions, apiTokens };
+  const payload = JSON.stringify(erasureReportContent(request, counts, deps.clock.now()));
+  return { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' };
+};
+
 /** The final notice's entry in the request's `sentNotices`. */
 const finalNoticeRecord = (
   result: Exclude<NoticeSendResult, { readonly outcome: 'RETRY' }>,
@@ -345,15 +358,16 @@ const finalNoticeRecord = (
 
 /**
  * Sends the final notice, once everything is erased and before COMPLETED
- * (docs/design.md §2): sent or undeliverable → the contact is dropped and the
- * outcome recorded (`sent`); the channel is down → due again after
- * back-off, until the last attempt.
+ * (docs/design.md §2), with the signed report (attached to an e-mail) and a
+ * link to it that works without an account: sent or undeliverable → the
+ * contact is dropped and the outcome recorded (`sent`); the channel is down
+ * → due again after back-off, until the last attempt.
  */
 const tellSubject = async (
-  deps: Pick<DeletionDeps, 'clock' | 'notifier' | 'policy'>,
-  id: DeletionRequest['id'],
-  notice: FinalNotice | null,
+  deps: Pick<DeletionDeps, 'clock' | 'notifier' | 'policy' | 'reportLinks'>,
+  request: Pick<DeletionRequest, 'id' | 'finalNotice' | 'report'>,
 ): Promise<{ readonly notice: FinalNotice | null; readonly sent: SentNotice | null }> => {
+  const { id, finalNotice: notice, report } = request;
   if (!notice?.contact) return { notice, sent: null };
   const policy = { ...deps.policy.retry, now: deps.clock.now() };
   const dropped = () => ({
@@ -362,15 +376,14 @@ const tellSubject = async (
   });
   // No address left (the subject's key was destroyed early): nowhere to send it.
   if (!hasAddress(notice.contact)) return dropped();
-  const template = deps.policy.reportUrlTemplate;
   try {
     const receipt = await deps.notifier.send({
       notice: {
         kind: 'COMPLETED',
         deletionRequestId: id,
         completedAt: policy.now,
-        reportUrl:
-          template === null ? null : template.replaceAll('{request}', encodeURIComponent(id)),
+        reportUrl: deps.reportLinks.urlFor(id, policy.now),
+        report,
       },
       to: notice.contact,
       key: `${id}/COMPLETED`,
@@ -481,11 +494,14 @@ export const purgeRequest = async (
   const decided = await decide(deps, recorder);
   if (decided !== 'ALL_ANSWERED') return decided;
   const erased = await eraseLocal(deps, recorder.current());
-  const { notice, sent } = await tellSubject(
-    deps,
-    recorder.current().id,
-    recorder.current().finalNotice,
-  );
+  // Signed once everything is erased and kept with what went here, before the subject is told:
+  // the final notice carries it, and a purge repeated after a crash sends and keeps the same one.
+  await recorder.apply((current) => {
+    const local = current.localErasure ?? erased;
+    if (current.report !== null) return { ...current, localErasure: local };
+    return { ...current, localErasure: local, report: signedReport(deps, current, local) };
+  });
+  const { notice, sent } = await tellSubject(deps, recorder.current());
   if (notice?.contact) {
     // The channel is down: the purge waits and tries the notice again.
     await recorder.apply((current) => ({
@@ -513,11 +529,8 @@ export const purgeRequest = async (
       sentNotices: told === null ? current.sentNotices : [...current.sentNotices, told],
       subjectKeyDestroyedAt: completedAt,
     };
-    const { accounts, sessions, apiTokens } = local;
-    const counts = { accounts, sessions, apiTokens };
-    const payload = JSON.stringify(erasureReportContent(done, counts, completedAt));
-    const signed = { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' as const };
-    return complete(done, signed, { ...context(deps), now: completedAt });
+    const report = current.report ?? signedReport(deps, done, local);
+    return complete(done, report, { ...context(deps), now: completedAt });
   });
   // COMPLETED and KEY_DESTROYED go to the log with their group; recording that takes one more write.
   await deps.audit.outbox.appended();

@@ -45,12 +45,17 @@ interface Routes {
   readonly mailbox: DevMailboxReader | undefined;
   /** Serves `/trpc/*`. */
   readonly trpc?: RequestListener;
+  /** A completed request's signed report for a completion notice's link (null: no such link). */
+  readonly reportByLink?: (link: {
+    readonly deletionRequest: string;
+    readonly token: string;
+  }) => Promise<object | null>;
 }
 
 const route = async (
   request: IncomingMessage,
   response: ServerResponse,
-  { ready, mailbox, reportKey, reportKeys, trpc }: Routes,
+  { ready, mailbox, reportKey, reportKeys, trpc, reportByLink }: Routes,
 ): Promise<void> => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
@@ -62,6 +67,17 @@ const route = async (
     return;
   }
   if (path === '/erasure-report-keys') return send(response, 200, reportKeys);
+  const linked = /^\/erasure-reports\/([A-Za-z0-9-]{1,64})$/.exec(path);
+  if (linked !== null && reportByLink !== undefined) {
+    const deletionRequest = linked[1] ?? '';
+    const report = await reportByLink({
+      deletionRequest,
+      token: url.searchParams.get('token') ?? '',
+    });
+    // One answer for a wrong, expired or unknown link: it reveals nothing.
+    if (report === null) return send(response, 404, { error: 'no report at this link' });
+    return send(response, 200, { name: `deletionRequests/${deletionRequest}`, ...report });
+  }
   if (path === '/readyz') {
     const ok = await ready().catch(() => false);
     return send(response, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
@@ -80,7 +96,8 @@ const route = async (
 /**
  * `/trpc/*` (the tRPC router), `/healthz` (the process is alive), `/readyz` (the database answers),
  * `/erasure-report-key` (the public key that signs erasure reports now),
- * `/erasure-report-keys` (every key that verifies them: the key set) and, in
+ * `/erasure-report-keys` (every key that verifies them: the key set),
+ * `/erasure-reports/<id>?token=` (a report for its completion notice's link) and, in
  * development only, `/dev/mailbox?to=<address>&request=deletionRequests/<id>` (both optional).
  */
 export const createHttpServer = (routes: Routes): HttpServer => {

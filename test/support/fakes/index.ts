@@ -3,6 +3,7 @@ import { auditTransitions } from '../../../src/app/audit/audit-trail.js';
 import { createAfterwards } from '../../../src/app/common/afterwards.js';
 import type { DeletionDeps, DeletionPolicy } from '../../../src/app/deletion-deps.js';
 import { loadConfig } from '../../../src/config/load-config.js';
+import { createReportLinks } from '../../../src/crypto/report-links.js';
 import type { SubjectId } from '../../../src/domain/ids.js';
 import type { RateBudget, RateLimit } from '../../../src/domain/rate-limits.js';
 import { fakeAccountDirectory, type FakeAccountDirectory } from './account-directory.js';
@@ -99,7 +100,6 @@ const configured = () => {
       limit: config.BREAKER_LIMIT,
       requesterLimit: config.BREAKER_REQUESTER_LIMIT,
     },
-    reportUrlTemplate: config.NOTICE_REPORT_URL ?? null,
     retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
     noticeRetry: {
       baseMs: config.RETRY_BASE_MS,
@@ -194,6 +194,12 @@ export const fakeDeletionDeps = (overrides: FakeDeletionDepsOverrides = {}): Fak
     metrics: fakes.metrics,
     participants: fakes.participants,
     signer: fakes.signer,
+    // The real links: stateless, with a fixed secret and no template unless a test gives one.
+    reportLinks: createReportLinks({
+      template: null,
+      keyMaterial: 'fake-report-links',
+      ttlMs: 86_400_000,
+    }),
     audit: { log: auditLog, seal, outbox },
     pseudonymOf: fakePseudonymOf,
     breaker: fakes.breaker,

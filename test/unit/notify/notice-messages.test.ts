@@ -30,9 +30,20 @@ const notices: Readonly<Record<SubjectNoticeKind, SubjectNotice>> = {
     deadline: day,
     reason: 'backups must be restored to find every copy',
   },
-  COMPLETED: { kind: 'COMPLETED', deletionRequestId: id, completedAt: day, reportUrl: null },
+  COMPLETED: {
+    kind: 'COMPLETED',
+    deletionRequestId: id,
+    completedAt: day,
+    reportUrl: null,
+    report: null,
+  },
 };
-const completed = { kind: 'COMPLETED', deletionRequestId: id, completedAt: day } as const;
+const completed = {
+  kind: 'COMPLETED',
+  deletionRequestId: id,
+  completedAt: day,
+  report: null,
+} as const;
 
 /** The dates each kind names, as the language writes them. */
 const dated: Partial<Record<SubjectNoticeKind, true>> = {
@@ -103,5 +114,18 @@ describe('notice templates', () => {
     const href = url.replace('&', '&amp;');
     expect(linked.html).toContain(`<a href="${href}">${href}</a>`);
     expect(renderNotice(notices.COMPLETED, null, now).text).toContain('quote the request');
+    // By SMS or push the link is all there is room for, and all the subject needs.
+    expect(linked.short).toContain(url);
+  });
+
+  it('says the signed report is attached when it is, in English and German', () => {
+    const report = { payload: '{}', signature: 'c2ln', keyId: 'k', algorithm: 'Ed25519' } as const;
+    const attached = { ...completed, reportUrl: null, report };
+    expect(renderNotice(attached, null, now).text).toContain('erasure-report.json');
+    expect(renderNotice(attached, null, now).text).not.toContain('quote the request');
+    expect(renderNotice(attached, 'de', now).text).toContain('Löschbericht ist angehängt');
+    expect(renderNotice({ ...completed, reportUrl: null }, null, now).text).not.toContain(
+      'attached',
+    );
   });
 });
