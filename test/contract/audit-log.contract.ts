@@ -106,6 +106,9 @@ export const describeAuditLogContract = (
       expect((await log.read(2, 2)).map(({ sequence }) => sequence)).toEqual([3, 4]);
       expect((await log.read(3, 10)).map(({ sequence }) => sequence)).toEqual([4, 5]);
       expect(await log.read(5, 10)).toEqual([]);
+      // At most none is none (MongoDB's limit(0) would mean no limit).
+      expect(await log.read(0, 0)).toEqual([]);
+      expect(await log.list({}, 0, 0)).toEqual([]);
     });
 
     it('names a head that never runs ahead of what was written', async () => {

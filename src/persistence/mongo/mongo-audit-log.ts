@@ -284,13 +284,16 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       mongoCall(persistenceSpan('audit_events', 'append'), {}, () => appendInGroups(entry)),
     read: (after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'read'), {}, async () =>
-        (
-          await events
-            .find({ _id: { $gt: after } })
-            .sort({ _id: 1 })
-            .limit(limit)
-            .toArray()
-        ).map(toEvent),
+        // MongoDB reads limit(0) as no limit; the port's "at most 0" is none.
+        limit <= 0
+          ? []
+          : (
+              await events
+                .find({ _id: { $gt: after } })
+                .sort({ _id: 1 })
+                .limit(limit)
+                .toArray()
+            ).map(toEvent),
       ),
     head: () => mongoCall(persistenceSpan('audit_events', 'head'), {}, hint),
     has: (key) =>
@@ -301,9 +304,11 @@ export const createMongoAuditLog = (conn: Connection, seal: AuditSeal): AuditLog
       ),
     list: (filter, after, limit) =>
       mongoCall(persistenceSpan('audit_events', 'list'), {}, async () =>
-        (await events.find(listQuery(filter, after)).sort({ _id: 1 }).limit(limit).toArray()).map(
-          toEvent,
-        ),
+        limit <= 0
+          ? []
+          : (
+              await events.find(listQuery(filter, after)).sort({ _id: 1 }).limit(limit).toArray()
+            ).map(toEvent),
       ),
     factsAuditedSince: () =>
       mongoCall(
