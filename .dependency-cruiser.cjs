@@ -71,18 +71,32 @@ module.exports = {
     {
       name: 'clients-use-no-server-code',
       comment:
-        "Client packages may use generated stubs, and the tRPC router's types (never its code).",
+        "Client packages ship alone: their own generated stubs (clients/*/gen), and the tRPC router's types (never its code).",
       severity: 'error',
       from: { path: '^clients' },
-      to: { path: '^src', pathNot: ['^src/gen', '^src/transports/trpc/'] },
+      to: { path: '^src', pathNot: '^src/transports/trpc/' },
     },
     {
       name: 'clients-import-trpc-types-only',
       comment:
-        'The tRPC client gets end-to-end types from the router without shipping server code.',
+        "The tRPC client gets end-to-end types from the router without shipping server code; only its server-types.ts (the package's #router) reaches them.",
       severity: 'error',
-      from: { path: '^clients' },
-      to: { path: '^src/transports/trpc/', dependencyTypesNot: ['type-only'] },
+      from: { path: '^clients', pathNot: '^clients/trpc/server-types\\.ts$' },
+      to: { path: '^src/transports/trpc/' },
+    },
+    {
+      name: 'server-types-are-types-only',
+      severity: 'error',
+      from: { path: '^clients/trpc/server-types\\.ts$' },
+      to: { path: '^src', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'client-packages-by-name',
+      comment:
+        'A client package uses another through its package name (@account-deletion/...), never by a relative path into its folder.',
+      severity: 'error',
+      from: { path: '^clients/([^/]+)/' },
+      to: { path: '^clients/', pathNot: '^clients/$1/', dependencyTypes: ['local'] },
     },
     {
       name: 'examples-are-clients-too',
@@ -95,12 +109,14 @@ module.exports = {
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],
   options: {
+    // Built packages (clients/*/dist) are build output, not code to check.
+    exclude: { path: '^clients/[^/]+/dist/' },
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
-      conditionNames: ['import', 'require', 'node', 'default'],
+      conditionNames: ['account-deletion-source', 'import', 'require', 'node', 'default'],
     },
   },
 };

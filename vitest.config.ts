@@ -1,6 +1,12 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// The client packages (clients/*, imported by their names @account-deletion/…) resolve to
+// their TypeScript source, as in tsc (tsconfig.json customConditions), not to their build.
+const conditions = ['account-deletion-source', ...defaultServerConditions];
+
 export default defineConfig({
+  ssr: { resolve: { conditions } },
   test: {
     restoreMocks: true,
     // expect.poll waits for what another process or a background task does: on a loaded

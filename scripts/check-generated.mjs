@@ -1,11 +1,14 @@
-// Fails when src/gen is not what `npm run generate` produces from proto/.
+// Fails when src/gen, or the copies in the client packages (clients/*/gen), are not what
+// `npm run generate` produces from proto/.
 import { execFileSync } from 'node:child_process';
 
 execFileSync('node', ['scripts/generate.mjs'], { stdio: 'inherit' });
-const diff = execFileSync('git', ['status', '--porcelain', '--', 'src/gen'], { encoding: 'utf8' });
+const diff = execFileSync('git', ['status', '--porcelain', '--', 'src/gen', 'clients/*/gen'], {
+  encoding: 'utf8',
+});
 if (diff.trim() !== '') {
   console.error(
-    `src/gen differs from what proto/ generates; run \`npm run generate\` and commit:\n${diff}`,
+    `generated code differs from what proto/ generates; run \`npm run generate\` and commit:\n${diff}`,
   );
   process.exit(1);
 }

@@ -1,8 +1,11 @@
 // Regenerates src/gen from proto/: ts-proto code through buf, plus the file
 // descriptor set that gRPC server reflection serves (embedded as base64 so the
-// build needs no asset copying).
+// build needs no asset copying). Then copies into each client package (clients/*/gen)
+// the generated files it uses, with every file they import, so a published package
+// never reaches into the server's src/.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 
 const buf = (args, options = {}) =>
   execFileSync('npx', ['--no-install', 'buf', ...args], {
@@ -29,3 +32,41 @@ writeFileSync(
 execFileSync('npx', ['--no-install', 'prettier', '--log-level', 'warn', '--write', 'src/gen'], {
   stdio: 'inherit',
 });
+
+/** The generated files each client package uses (paths under src/gen); their imports follow. */
+const clientGen = {
+  'clients/grpc': [
+    'deletion/v1/deletion_service.ts',
+    'deletion/v1/deletion_request.ts',
+    'google/rpc/error_details.ts',
+    'google/rpc/status.ts',
+  ],
+  'clients/participant-sdk': ['deletion/participant/v1/erasure_participant_service.ts'],
+  'clients/participant-conformance': ['deletion/participant/v1/erasure_participant_service.ts'],
+};
+
+/** The file and every generated file it imports (relative `./` or `../` imports), transitively. */
+const closure = (roots) => {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join('src/gen', file), 'utf8');
+    for (const [, specifier] of text.matchAll(/from ["'](\.{1,2}\/[^"']+)\.js["']/g)) {
+      const target = normalize(join(dirname(file), `${specifier}.ts`));
+      if (!existsSync(join('src/gen', target))) throw new Error(`${file} imports ${target}`);
+      visit(target);
+    }
+  };
+  roots.forEach(visit);
+  return [...seen].sort();
+};
+
+for (const [pkg, roots] of Object.entries(clientGen)) {
+  const out = join(pkg, 'gen');
+  rmSync(out, { recursive: true, force: true });
+  for (const file of closure(roots)) {
+    mkdirSync(dirname(join(out, file)), { recursive: true });
+    cpSync(join('src/gen', file), join(out, file));
+  }
+}

@@ -5,7 +5,7 @@ import {
   DeletionRequest,
   DeletionRequest_State,
   deletionRequest_StateFromJSON,
-} from '../../src/gen/deletion/v1/deletion_request.js';
+} from '@account-deletion/grpc-client/gen/deletion/v1/deletion_request.js';
 import {
   AuditEventKind,
   auditEventKindFromJSON,
@@ -13,25 +13,25 @@ import {
   ListDeletionRequestsResponse,
   SafetyStatus,
   VerifyAuditLogResponse,
-} from '../../src/gen/deletion/v1/deletion_service.js';
+} from '@account-deletion/grpc-client/gen/deletion/v1/deletion_service.js';
 import {
   ErasureReportInvalid,
   verifyErasureReport,
   verifyErasureReportWithKeySet,
   type ReportKeySet,
-} from '../erasure-report/verify-erasure-report.js';
+} from '@account-deletion/erasure-report';
 import {
   createDeletionClient,
   DeletionServiceError,
   type Auth,
   type DeletionClient,
   type TlsOptions,
-} from '../grpc/deletion-client.js';
+} from '@account-deletion/grpc-client';
 import {
   createDeletionClient as createTrpcClient,
   isDeletionClientError,
   type DeletionEventView,
-} from '../trpc/deletion-client.js';
+} from '@account-deletion/trpc-client';
 import {
   paint,
   renderAuditEvents,

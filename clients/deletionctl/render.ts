@@ -3,7 +3,7 @@ import {
   participantProgress_StatusToJSON as statusName,
   type DeletionRequest,
   type ParticipantProgress,
-} from '../../src/gen/deletion/v1/deletion_request.js';
+} from '@account-deletion/grpc-client/gen/deletion/v1/deletion_request.js';
 import {
   auditEventKindToJSON,
   safetyStatus_PauseReasonToJSON,
@@ -11,8 +11,8 @@ import {
   type AuditEvent,
   type SafetyStatus,
   type VerifyAuditLogResponse,
-} from '../../src/gen/deletion/v1/deletion_service.js';
-import type { DeletionEventView } from '../trpc/deletion-client.js';
+} from '@account-deletion/grpc-client/gen/deletion/v1/deletion_service.js';
+import type { DeletionEventView } from '@account-deletion/trpc-client';
 
 /** ANSI colours, or none (not a TTY, NO_COLOR set, or --json). */
 export interface Paint {

@@ -8,11 +8,11 @@ import {
   type ServiceError,
 } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
-import * as messages from '../../src/gen/deletion/v1/deletion_service.js';
+import * as messages from './gen/deletion/v1/deletion_service.js';
 import {
   DeletionServiceClient,
   DeletionServiceService,
-} from '../../src/gen/deletion/v1/deletion_service.js';
+} from './gen/deletion/v1/deletion_service.js';
 import { decodeRichError, grpcCodeName, type RichError } from './rich-error.js';
 
 /** How a call proves who makes it: a bearer token (or a function giving a fresh one), or an API key. */

@@ -2,7 +2,7 @@
 // With `npm start` running (it seeds the API key used here):
 //   node --import tsx clients/grpc/example.ts
 // Elsewhere: DELETION_ADDRESS=host:port DELETION_API_KEY=... (or DELETION_TOKEN=...).
-import { deletionRequest_StateToJSON as stateName } from '../../src/gen/deletion/v1/deletion_request.js';
+import { deletionRequest_StateToJSON as stateName } from './gen/deletion/v1/deletion_request.js';
 import { createDeletionClient, DeletionServiceError } from './deletion-client.js';
 
 const auth = process.env.DELETION_TOKEN

@@ -1,6 +1,6 @@
 import { status, type Metadata } from '@grpc/grpc-js';
-import { BadRequest, ErrorInfo, RetryInfo } from '../../src/gen/google/rpc/error_details.js';
-import { Status } from '../../src/gen/google/rpc/status.js';
+import { BadRequest, ErrorInfo, RetryInfo } from './gen/google/rpc/error_details.js';
+import { Status } from './gen/google/rpc/status.js';
 
 /** The name of a gRPC status code, e.g. DEADLINE_EXCEEDED (the number when unknown). */
 export const grpcCodeName = (code: number): string =>

@@ -13,8 +13,11 @@ import {
   SuspendRequest,
   type EraseResponse,
   type Subject,
-} from '../../src/gen/deletion/participant/v1/erasure_participant_service.js';
-import { grpcCodeName } from '../grpc/rich-error.js';
+} from './gen/deletion/participant/v1/erasure_participant_service.js';
+
+/** The name of a gRPC status code, e.g. DEADLINE_EXCEEDED (the number when unknown). */
+const grpcCodeName = (code: number): string =>
+  (status as unknown as Readonly<Record<number, string | undefined>>)[code] ?? String(code);
 
 /** Where the linked service is and what the kit may use. */
 export interface ConformanceOptions {

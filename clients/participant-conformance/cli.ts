@@ -1,4 +1,6 @@
-// Runs the participant contract's rules against a linked service:
+#!/usr/bin/env node
+// Runs the participant contract's rules against a linked service (the package's
+// `participant-conformance` bin; `npm run conformance` in the repository):
 //   npm run conformance -- --address 127.0.0.1:50061 [--subject alice] [--timeout-ms 5000]
 //     [--tls] [--ca ca.pem] [--cert client.pem --key client-key.pem]
 // --tls: TLS with the system's CAs; --ca: with these; --cert/--key: mutual TLS.

@@ -19,7 +19,7 @@ import {
   type EraseRequest,
   type EraseResponse,
   type Subject,
-} from '../../src/gen/deletion/participant/v1/erasure_participant_service.js';
+} from './gen/deletion/participant/v1/erasure_participant_service.js';
 
 /** Which subject, for which deletion request (`deletionRequests/{id}`: the idempotency key). */
 export interface ParticipantSubject {

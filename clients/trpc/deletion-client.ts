@@ -10,12 +10,14 @@ import {
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { context, propagation } from '@opentelemetry/api';
 import { EventSource } from 'eventsource';
+// The server's router and the views it answers with, as types only: `#router` is
+// server-types.ts in the repository, and its emitted declarations in the published package.
 import type {
+  DeletionErrorData,
   DeletionEventView,
   DeletionRequestView,
-} from '../../src/transports/trpc/deletion-view.js';
-import type { DeletionRouter } from '../../src/transports/trpc/router.js';
-import type { DeletionErrorData } from '../../src/transports/trpc/trpc-errors.js';
+  DeletionRouter,
+} from '#router';
 
 export type { DeletionErrorData, DeletionEventView, DeletionRequestView, DeletionRouter };
 

@@ -1,5 +1,6 @@
-declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
+/** A nominal type over T. A string key, not a unique symbol, so that emitted declarations of
+ * types that reach it (the tRPC client package's router types) can name it. */
+type Brand<T, B extends string> = T & { readonly __brand: B };
 
 /** The random, unguessable id of a deletion request (the `{deletion_request}` of its name). */
 export type DeletionRequestId = Brand<string, 'DeletionRequestId'>;

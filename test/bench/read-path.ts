@@ -8,8 +8,8 @@
 // and each run's response bytes per call must be the message's frame.
 // Loopback only, bounded by rounds × levels × seconds. MONGODB_URI to use a running database.
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
-import { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
-import { GetDeletionRequestRequest } from '../../src/gen/deletion/v1/deletion_service.js';
+import { DeletionRequest } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
+import { GetDeletionRequestRequest } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { startBenchEnv } from './lib/bench-env.js';
 import {
   assertWholeAnswers,

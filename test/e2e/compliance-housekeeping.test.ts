@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
-import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { DeletionRequest_State } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
+import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { createMongoMailboxStore } from '../../src/dev/mongo-mailbox-store.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { installInMemoryTelemetry, totalOf } from '../support/in-memory-telemetry.js';

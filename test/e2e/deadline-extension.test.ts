@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { castFor } from '../support/principals.js';
 import { refusal, scenarioClient, type Transport } from '../support/scenario-clients.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

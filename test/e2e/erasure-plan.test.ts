@@ -5,8 +5,8 @@ import {
   erasurePlan_BlockerToJSON,
   erasurePlan_Call_ActionToJSON,
   erasurePlan_LocalErasureToJSON,
-} from '../../src/gen/deletion/v1/deletion_service.js';
-import { deletionRequest_StateToJSON } from '../../src/gen/deletion/v1/deletion_request.js';
+} from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
+import { deletionRequest_StateToJSON } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
 import {
   participantsConfig,
   startFakeParticipant,

@@ -3,7 +3,7 @@ import { createDeletionClient } from '../../clients/trpc/deletion-client.js';
 import {
   linkedService_PhaseToJSON,
   linkedService_SubjectIdFormToJSON,
-} from '../../src/gen/deletion/v1/deletion_service.js';
+} from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { adminAuth, castFor, newSubjectId } from '../support/principals.js';
 import type { Transport } from '../support/scenario-clients.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

@@ -1,10 +1,10 @@
-import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DeletionRequest_State as State,
   ParticipantProgress_Status as Step,
-} from '../../src/gen/deletion/v1/deletion_request.js';
+} from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
 import { callError } from '../support/grpc-test-client.js';
 import {
   startFakeParticipant,

@@ -10,7 +10,7 @@ import {
   startFakeParticipant,
   type FakeParticipant,
 } from '../support/fake-participant.js';
-import { AuditEventKind } from '../../src/gen/deletion/v1/deletion_service.js';
+import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { aDeletionRequest } from '../fixtures/deletion-request-builder.js';
 import { adminAuth, participantAuth } from '../support/principals.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';

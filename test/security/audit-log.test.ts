@@ -16,7 +16,7 @@ import { grpcCodeName } from '../../clients/grpc/rich-error.js';
 import {
   AuditEventKind,
   VerifyAuditLogResponse_Problem,
-} from '../../src/gen/deletion/v1/deletion_service.js';
+} from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { callError } from '../support/grpc-test-client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

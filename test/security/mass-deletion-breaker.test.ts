@@ -5,7 +5,7 @@ import { admitToErasure } from '../../src/app/admin/erasure-breaker.js';
 import {
   AuditEventKind,
   SafetyStatus_PauseReason,
-} from '../../src/gen/deletion/v1/deletion_service.js';
+} from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { callError } from '../support/grpc-test-client.js';
 import { adminAuth, castFor, newSubjectId } from '../support/principals.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';

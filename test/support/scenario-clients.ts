@@ -8,7 +8,7 @@ import {
   Actor_Kind,
   DeletionRequest_State,
   type DeletionRequest,
-} from '../../src/gen/deletion/v1/deletion_request.js';
+} from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
 import { CallError } from './grpc-test-client.js';
 import type { TestApp } from './test-app.js';
 

@@ -5,7 +5,7 @@ import { composeApp, type App } from '../../src/compose.js';
 import type { Notifier } from '../../src/app/ports/notifier.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { DeletionRequestId } from '../../src/domain/ids.js';
-import type { DeletionRequest } from '../../src/gen/deletion/v1/deletion_request.js';
+import type { DeletionRequest } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
 import { createTestClient, type TestClient } from './grpc-test-client.js';
 import { castFor, newSubjectId, type Cast } from './principals.js';
 import { heldAfterwards } from './held-afterwards.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDeletionClient } from '../../clients/grpc/deletion-client.js';
-import { DeletionRequest_State } from '../../src/gen/deletion/v1/deletion_request.js';
+import { DeletionRequest_State } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
 import {
   participantsConfig,
   startFakeParticipant,

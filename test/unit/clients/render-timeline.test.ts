@@ -4,7 +4,7 @@ import {
   DeletionRequest,
   DeletionRequest_State,
   StateChange,
-} from '../../../src/gen/deletion/v1/deletion_request.js';
+} from '../../../clients/grpc/gen/deletion/v1/deletion_request.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 29, 9, minute));
 

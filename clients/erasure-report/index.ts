@@ -1,0 +1,2 @@
+// Verifies signed erasure reports.
+export * from './verify-erasure-report.js';
