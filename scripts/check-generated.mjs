@@ -3,9 +3,11 @@
 import { execFileSync } from 'node:child_process';
 
 execFileSync('node', ['scripts/generate.mjs'], { stdio: 'inherit' });
-const diff = execFileSync('git', ['status', '--porcelain', '--', 'src/gen', 'clients/*/gen'], {
-  encoding: 'utf8',
-});
+const diff = execFileSync(
+  'git',
+  ['status', '--porcelain', '--untracked-files=all', '--', 'src/gen', ':(glob)clients/*/gen/**'],
+  { encoding: 'utf8' },
+);
 if (diff.trim() !== '') {
   console.error(
     `generated code differs from what proto/ generates; run \`npm run generate\` and commit:\n${diff}`,
