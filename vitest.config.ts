@@ -3,7 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 // The client packages (clients/*, imported by their names @account-deletion/…) resolve to
 // their TypeScript source, as in tsc (tsconfig.json customConditions), not to their build.
-const conditions = ['account-deletion-source', ...defaultServerConditions];
+// Otherwise vitest's own default: Vite's server conditions without `module` (not always
+// native ESM).
+const conditions = [
+  'account-deletion-source',
+  ...defaultServerConditions.filter((condition) => condition !== 'module'),
+];
 
 export default defineConfig({
   ssr: { resolve: { conditions } },
