@@ -50,6 +50,15 @@ const participant = z
     subjectId: z.enum(['real', 'pseudonym']).default('real'),
     /** The data categories the deletion covers at this service; empty: all it holds. */
     categories: z.array(z.string().min(1)).default([]),
+    /** The team that owns the service, and where its alerts go (an HTTP webhook). */
+    owner: z
+      .strictObject({
+        team: z.string().min(1).max(200),
+        webhook: z.url({ protocol: /^https?$/ }).optional(),
+      })
+      .optional(),
+    /** The legal basis the service cites when it keeps something (e.g. tax law, 10 years). */
+    legalBasis: z.string().min(1).max(500).optional(),
   })
   .transform((registration) => ({
     ...registration,

@@ -13,6 +13,12 @@ export interface ParticipantSpec {
   readonly identity: string;
   /** Which subject id the service is given: the real one (default) or its keyed pseudonym. */
   readonly subjectId?: 'real' | 'pseudonym';
+  /** The data categories the deletion covers there (empty or absent: all it holds). */
+  readonly categories?: readonly string[];
+  /** The team that owns the service, and the webhook its alerts go to. */
+  readonly owner?: { readonly team: string; readonly webhook?: string | undefined } | undefined;
+  /** The legal basis it cites when it keeps something. */
+  readonly legalBasis?: string | undefined;
 }
 
 /** A final answer to Erase. */

@@ -10,7 +10,14 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** Two linked services as PARTICIPANTS registers them: addresses and secrets never leave. */
 const PARTICIPANTS = [
-  { name: 'billing', address: '127.0.0.1:9', phases: ['suspend', 'restore', 'erase'] },
+  {
+    name: 'billing',
+    address: '127.0.0.1:9',
+    phases: ['suspend', 'restore', 'erase'],
+    categories: ['invoices', 'payment-methods'],
+    owner: { team: 'payments', webhook: 'https://alerts.payments.internal/deletion' },
+    legalBasis: 'tax law: invoices are kept 10 years',
+  },
   {
     name: 'analytics',
     address: '127.0.0.1:9',
@@ -34,13 +41,21 @@ describe.each<Transport>(['grpc', 'trpc'])('the linked-service registry over %s'
       return createDeletionClient({ url: t.trpcUrl, token: auth.token }).listLinkedServices.query();
     const { linkedServices } = await t.client.listLinkedServices({}, auth);
     return linkedServices.map((linked) => ({
-      ...linked,
+      name: linked.name,
       phases: linked.phases.map((phase) =>
         linkedService_PhaseToJSON(phase).replace('PHASE_', '').toLowerCase(),
       ),
+      after: linked.after,
+      maxAttempts: linked.maxAttempts,
       subjectIdForm: linkedService_SubjectIdFormToJSON(linked.subjectIdForm)
         .replace('SUBJECT_ID_FORM_', '')
         .toLowerCase(),
+      categories: linked.dataCategories,
+      owner:
+        linked.ownerTeam === ''
+          ? null
+          : { team: linked.ownerTeam, alertsConfigured: linked.ownerAlertsConfigured },
+      legalBasis: linked.legalBasis === '' ? null : linked.legalBasis,
     }));
   };
 
@@ -53,6 +68,9 @@ describe.each<Transport>(['grpc', 'trpc'])('the linked-service registry over %s'
         after: [],
         maxAttempts: 8,
         subjectIdForm: 'real',
+        categories: ['invoices', 'payment-methods'],
+        owner: { team: 'payments', alertsConfigured: true },
+        legalBasis: 'tax law: invoices are kept 10 years',
       },
       {
         name: 'analytics',
@@ -60,9 +78,14 @@ describe.each<Transport>(['grpc', 'trpc'])('the linked-service registry over %s'
         after: ['billing'],
         maxAttempts: 3,
         subjectIdForm: 'pseudonym',
+        categories: [],
+        owner: null,
+        legalBasis: null,
       },
     ]);
+    // Where it is and where its alerts go are for the service, not for its readers.
     expect(JSON.stringify(answer)).not.toContain('127.0.0.1');
+    expect(JSON.stringify(answer)).not.toContain('alerts.payments.internal');
   });
 
   it('is for the people who run deletions, not for a subject', async () => {

@@ -189,6 +189,10 @@ export const createDeletionHandlers = (
       after: [...linked.after],
       maxAttempts: linked.maxAttempts,
       subjectIdForm: LinkedService_SubjectIdForm[`SUBJECT_ID_FORM_${upper(linked.subjectIdForm)}`],
+      dataCategories: [...linked.categories],
+      ownerTeam: linked.owner?.team ?? '',
+      ownerAlertsConfigured: linked.owner?.alertsConfigured ?? false,
+      legalBasis: linked.legalBasis ?? '',
     })),
   })),
   listAuditEvents: unary(deps, 'ListAuditEvents', async (principal, request) =>

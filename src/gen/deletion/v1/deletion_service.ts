@@ -153,6 +153,14 @@ export interface LinkedService {
   /** Calls, the first included, before a failing Erase needs attention. */
   maxAttempts: number;
   subjectIdForm: LinkedService_SubjectIdForm;
+  /** The data categories the deletion covers there; empty: all it holds. */
+  dataCategories: string[];
+  /** The team that owns it; empty when none is registered. */
+  ownerTeam: string;
+  /** Whether its owner's alerts have somewhere to go (a webhook is registered; never its URL). */
+  ownerAlertsConfigured: boolean;
+  /** The legal basis it cites when it keeps something; empty when none is registered. */
+  legalBasis: string;
 }
 
 /** A call a linked service takes part in. */
@@ -1032,7 +1040,17 @@ export const ListLinkedServicesRequest: MessageFns<ListLinkedServicesRequest> = 
 };
 
 function createBaseLinkedService(): LinkedService {
-  return { name: '', phases: [], after: [], maxAttempts: 0, subjectIdForm: 0 };
+  return {
+    name: '',
+    phases: [],
+    after: [],
+    maxAttempts: 0,
+    subjectIdForm: 0,
+    dataCategories: [],
+    ownerTeam: '',
+    ownerAlertsConfigured: false,
+    legalBasis: '',
+  };
 }
 
 export const LinkedService: MessageFns<LinkedService> = {
@@ -1055,6 +1073,18 @@ export const LinkedService: MessageFns<LinkedService> = {
     }
     if (message.subjectIdForm !== 0) {
       writer.uint32(40).int32(message.subjectIdForm);
+    }
+    for (const v of message.dataCategories) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.ownerTeam !== '') {
+      writer.uint32(58).string(message.ownerTeam);
+    }
+    if (message.ownerAlertsConfigured !== false) {
+      writer.uint32(64).bool(message.ownerAlertsConfigured);
+    }
+    if (message.legalBasis !== '') {
+      writer.uint32(74).string(message.legalBasis);
     }
     return writer;
   },
@@ -1122,6 +1152,38 @@ export const LinkedService: MessageFns<LinkedService> = {
             message.subjectIdForm = reader.int32() as any;
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dataCategories.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.ownerTeam = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.ownerAlertsConfigured = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.legalBasis = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1153,6 +1215,26 @@ export const LinkedService: MessageFns<LinkedService> = {
         : isSet(object.subject_id_form)
           ? linkedService_SubjectIdFormFromJSON(object.subject_id_form)
           : 0,
+      dataCategories: globalThis.Array.isArray(object?.dataCategories)
+        ? object.dataCategories.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.data_categories)
+          ? object.data_categories.map((e: any) => globalThis.String(e))
+          : [],
+      ownerTeam: isSet(object.ownerTeam)
+        ? globalThis.String(object.ownerTeam)
+        : isSet(object.owner_team)
+          ? globalThis.String(object.owner_team)
+          : '',
+      ownerAlertsConfigured: isSet(object.ownerAlertsConfigured)
+        ? globalThis.Boolean(object.ownerAlertsConfigured)
+        : isSet(object.owner_alerts_configured)
+          ? globalThis.Boolean(object.owner_alerts_configured)
+          : false,
+      legalBasis: isSet(object.legalBasis)
+        ? globalThis.String(object.legalBasis)
+        : isSet(object.legal_basis)
+          ? globalThis.String(object.legal_basis)
+          : '',
     };
   },
 
@@ -1173,6 +1255,18 @@ export const LinkedService: MessageFns<LinkedService> = {
     if (message.subjectIdForm !== 0) {
       obj.subjectIdForm = linkedService_SubjectIdFormToJSON(message.subjectIdForm);
     }
+    if (message.dataCategories?.length) {
+      obj.dataCategories = message.dataCategories;
+    }
+    if (message.ownerTeam !== '') {
+      obj.ownerTeam = message.ownerTeam;
+    }
+    if (message.ownerAlertsConfigured !== false) {
+      obj.ownerAlertsConfigured = message.ownerAlertsConfigured;
+    }
+    if (message.legalBasis !== '') {
+      obj.legalBasis = message.legalBasis;
+    }
     return obj;
   },
 
@@ -1186,6 +1280,10 @@ export const LinkedService: MessageFns<LinkedService> = {
     message.after = object.after?.map((e) => e) || [];
     message.maxAttempts = object.maxAttempts ?? 0;
     message.subjectIdForm = object.subjectIdForm ?? 0;
+    message.dataCategories = object.dataCategories?.map((e) => e) || [];
+    message.ownerTeam = object.ownerTeam ?? '';
+    message.ownerAlertsConfigured = object.ownerAlertsConfigured ?? false;
+    message.legalBasis = object.legalBasis ?? '';
     return message;
   },
 };
