@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { createAfterwards, type Afterwards } from './app/common/afterwards.js';
-import type { DeletionDeps } from './app/deletion-deps.js';
+import type { DeletionDeps, DeletionPolicy } from './app/deletion-deps.js';
 import { createDeletionService, type DeletionService } from './app/deletion-service.js';
 import { auditTransitions, createAuditOutbox } from './app/audit/audit-trail.js';
 import { auditPrivilegedCalls } from './app/decorators/audited-service.js';
@@ -176,7 +176,7 @@ const collectionNames = (config: Config) => ({
 });
 
 /** The budgets of the rate limits, from configuration. */
-const rateBudgets = (config: Config) => {
+export const rateBudgets = (config: Config) => {
   const principalMs = config.RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS * 1000;
   const subjectMs = config.RATE_LIMIT_SUBJECT_WINDOW_SECONDS * 1000;
   return {
@@ -187,6 +187,40 @@ const rateBudgets = (config: Config) => {
     confirmAttempt: { points: config.RATE_LIMIT_CONFIRM_ATTEMPTS, windowMs: subjectMs },
   };
 };
+
+/** The rules the use cases follow, from configuration; `random` is the back-offs' jitter. */
+export const deletionPolicyOf = (config: Config, random: () => number): DeletionPolicy => ({
+  gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
+  codeTtlMs: config.OTP_TTL_SECONDS * 1000,
+  maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
+  risk: {
+    privilegedRoles: config.RISK_PRIVILEGED_ROLES,
+    alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
+  },
+  stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
+  defaultJurisdiction: config.DEFAULT_JURISDICTION,
+  legalClocks: config.LEGAL_CLOCKS,
+  leaseMs: config.LEASE_SECONDS * 1000,
+  retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random },
+  fanOutConcurrency: config.FANOUT_CONCURRENCY,
+  workerConcurrency: config.WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY,
+  localErasure: config.LOCAL_ERASURE,
+  watchPollMs: config.WATCH_POLL_MS,
+  maxWatches: config.WATCH_MAX,
+  maxWatchesPerCaller: config.WATCH_MAX_PER_CALLER,
+  breaker: {
+    windowMs: config.BREAKER_WINDOW_SECONDS * 1000,
+    limit: config.BREAKER_LIMIT,
+    requesterLimit: config.BREAKER_REQUESTER_LIMIT,
+  },
+  retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
+  noticeRetry: {
+    baseMs: config.RETRY_BASE_MS,
+    capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
+    random,
+    giveUpMs: config.NOTICE_GIVE_UP_HOURS * 3_600_000,
+  },
+});
 
 /**
  * The notifier over every configured channel: e-mail (SMTP, or the dev
@@ -308,38 +342,7 @@ const makeDeps = (
     protocol: writeProtocol(config, adapters.traits),
   }),
   shredding: { keys: adapters.subjectData.keys },
-  policy: {
-    gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
-    codeTtlMs: config.OTP_TTL_SECONDS * 1000,
-    maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
-    risk: {
-      privilegedRoles: config.RISK_PRIVILEGED_ROLES,
-      alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
-    },
-    stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
-    defaultJurisdiction: config.DEFAULT_JURISDICTION,
-    legalClocks: config.LEGAL_CLOCKS,
-    leaseMs: config.LEASE_SECONDS * 1000,
-    retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: Math.random },
-    fanOutConcurrency: config.FANOUT_CONCURRENCY,
-    workerConcurrency: config.WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY,
-    localErasure: config.LOCAL_ERASURE,
-    watchPollMs: config.WATCH_POLL_MS,
-    maxWatches: config.WATCH_MAX,
-    maxWatchesPerCaller: config.WATCH_MAX_PER_CALLER,
-    breaker: {
-      windowMs: config.BREAKER_WINDOW_SECONDS * 1000,
-      limit: config.BREAKER_LIMIT,
-      requesterLimit: config.BREAKER_REQUESTER_LIMIT,
-    },
-    retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
-    noticeRetry: {
-      baseMs: config.RETRY_BASE_MS,
-      capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
-      random: Math.random,
-      giveUpMs: config.NOTICE_GIVE_UP_HOURS * 3_600_000,
-    },
-  },
+  policy: deletionPolicyOf(config, Math.random),
 });
 
 const makeAuthenticator = (config: Config, connection: Connection) =>

@@ -30,15 +30,19 @@ export const DAY = 24 * 60 * MINUTE;
 /** `offsetMs` after the builder's moment. */
 export const at = (offsetMs: number): Date => new Date(BUILT_AT.getTime() + offsetMs);
 
-const ids = (requests: readonly DeletionRequest[]): string[] => requests.map((r) => r.id).sort();
+/** The ids of requests, sorted. */
+export const ids = (requests: readonly DeletionRequest[]): string[] =>
+  requests.map((r) => r.id).sort();
 
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
+/** What a promise was rejected with (an Error saying so when it was not). */
+export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(
     () => new Error('expected a rejection'),
     (error: unknown) => error,
   );
 
-const query = (q: Partial<ListQuery>): ListQuery => ({
+/** A list query: every filter off, 50 at most, unless given. */
+export const query = (q: Partial<ListQuery>): ListQuery => ({
   state: undefined,
   subjectId: undefined,
   limit: 50,
@@ -197,6 +201,27 @@ const pending: ParticipantStep = {
  * The contract of DeletionRequestRepository: what the use cases rely on, for
  * any adapter. `makeSubject` gives an empty repository for each test.
  */
+/**
+ * `request` as read back once its subject's key is gone: every sealed value
+ * blank (the reason, the review note, the extension's reason and an owed
+ * extension notice's), the final notice's contact as given.
+ */
+const unsealable = (
+  request: DeletionRequest,
+  contact: NonNullable<DeletionRequest['finalNotice']>['contact'],
+): DeletionRequest => ({
+  ...request,
+  reason: '',
+  reviewNote: null,
+  deadlineExtension: request.deadlineExtension && { ...request.deadlineExtension, reason: '' },
+  outbox: request.outbox.map((owed) =>
+    owed.notice.kind === 'DEADLINE_EXTENDED'
+      ? { ...owed, notice: { ...owed.notice, reason: '' } }
+      : owed,
+  ),
+  finalNotice: request.finalNotice && { ...request.finalNotice, contact },
+});
+
 export const describeDeletionRequestRepositoryContract = (
   name: string,
   makeSubject: () => Promise<RepositorySubject>,
@@ -726,27 +751,15 @@ export const describeDeletionRequestRepositoryContract = (
         await repo.insert(request);
         await keys.destroy(request.subjectId);
 
-        expect(await repo.findById(request.id)).toEqual({
-          ...request,
-          reason: '',
-          reviewNote: null,
-          deadlineExtension: { ...request.deadlineExtension, reason: '' },
-          outbox: request.outbox.map((owed) =>
-            owed.notice.kind === 'DEADLINE_EXTENDED'
-              ? { ...owed, notice: { ...owed.notice, reason: '' } }
-              : owed,
-          ),
-          finalNotice: {
-            ...request.finalNotice,
-            contact: {
-              email: null,
-              phone: null,
-              pushToken: null,
-              preferredChannel: null,
-              locale: null,
-            },
-          },
-        });
+        expect(await repo.findById(request.id)).toEqual(
+          unsealable(request, {
+            email: null,
+            phone: null,
+            pushToken: null,
+            preferredChannel: null,
+            locale: null,
+          }),
+        );
       });
 
       it('makes no new key for a request that records its key as destroyed, and drops what it held', async () => {
@@ -754,18 +767,7 @@ export const describeDeletionRequestRepositoryContract = (
         await repo.insert(request);
 
         expect(await keys.find(request.subjectId)).toBeNull();
-        expect(await repo.findById(request.id)).toEqual({
-          ...request,
-          reason: '',
-          reviewNote: null,
-          deadlineExtension: { ...request.deadlineExtension, reason: '' },
-          outbox: request.outbox.map((owed) =>
-            owed.notice.kind === 'DEADLINE_EXTENDED'
-              ? { ...owed, notice: { ...owed.notice, reason: '' } }
-              : owed,
-          ),
-          finalNotice: { ...request.finalNotice, contact: null },
-        });
+        expect(await repo.findById(request.id)).toEqual(unsealable(request, null));
       });
     });
   });

@@ -2,15 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { castFor } from '../support/principals.js';
 import { refusal, scenarioClient, type Transport } from '../support/scenario-clients.js';
+import { mimeParts } from '../support/mime.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const DAY_MS = 86_400_000;
-
-/** A mail's raw text with quoted-printable soft breaks and escapes undone. */
-const quotedPrintable = (raw: string): string =>
-  raw
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 describe.each<Transport>(['grpc', 'trpc'])('deadline extension over %s', (transport) => {
   let t: TestApp;
@@ -70,7 +65,9 @@ describe.each<Transport>(['grpc', 'trpc'])('deadline extension over %s', (transp
       .filter((message) => message.to.includes(t.emailOf(request.subjectId)))
       .at(-1);
     expect(mail?.raw).toMatch(/^Subject: We need more time to delete your account\r?$/m);
-    const plain = quotedPrintable(mail?.raw ?? '');
+    const plain = mimeParts(mail?.raw ?? '')
+      .map((part) => part.body)
+      .join('\n');
     expect(plain).toContain(reason);
     expect(plain).toContain(
       new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(expected),

@@ -7,10 +7,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { mongo } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import type {
-  DeletionRequestRepository,
-  ListQuery,
-} from '../../src/app/ports/deletion-request-repository.js';
+import type { DeletionRequestRepository } from '../../src/app/ports/deletion-request-repository.js';
 import type { DeletionRequest } from '../../src/domain/deletion-request.js';
 import type { ParticipantStep } from '../../src/domain/erasure-steps.js';
 import { DomainError } from '../../src/domain/domain-error.js';
@@ -34,7 +31,10 @@ import {
   at,
   DAY,
   erasing,
+  ids,
   MINUTE,
+  query,
+  rejection,
   scheduled,
 } from '../contract/deletion-request-repository.contract.js';
 
@@ -47,19 +47,6 @@ const uri = inject('mongoUri');
 const protocols: readonly WriteProtocol[] = ['compare-and-set', 'version-claims'];
 const dbName = `test_repo_${process.pid}_${Date.now()}`;
 const names = { accounts: 'accounts', sessions: 'sessions', apiTokens: 'api_tokens' };
-const ids = (requests: readonly DeletionRequest[]): string[] => requests.map((r) => r.id).sort();
-const rejection = (promise: Promise<unknown>): Promise<unknown> =>
-  promise.then(
-    () => new Error('expected a rejection'),
-    (error: unknown) => error,
-  );
-const query = (q: Partial<ListQuery>): ListQuery => ({
-  state: undefined,
-  subjectId: undefined,
-  limit: 50,
-  after: undefined,
-  ...q,
-});
 
 let conn: Connection | undefined;
 /** A second connection whose commands are recorded in `commands`. */

@@ -12,13 +12,12 @@ import type { DeletionDeps } from '../deletion-deps.js';
 export const getReportByLink =
   (deps: Pick<DeletionDeps, 'clock' | 'reportLinks' | 'requests'>) =>
   async (link: {
+    /** The request's id, as the link's path carries it. */
     readonly deletionRequest: string;
     readonly token: string;
   }): Promise<SignedErasureReport | null> => {
     const id: DeletionRequestId | undefined = parseDeletionRequestName(
-      link.deletionRequest.startsWith('deletionRequests/')
-        ? link.deletionRequest
-        : `deletionRequests/${link.deletionRequest}`,
+      `deletionRequests/${link.deletionRequest}`,
     );
     if (id === undefined || !deps.reportLinks.verify(id, link.token, deps.clock.now())) return null;
     const request = await deps.requests.findById(id);

@@ -2,7 +2,6 @@ import type { DeletionService } from '../../app/deletion-service.js';
 import type { Operation } from '../../domain/authorization.js';
 import type { ErasurePlan } from '../../app/requests/get-erasure-plan.js';
 import { deletionRequestName } from '../../domain/ids.js';
-import { DeletionRequest_State } from '../../gen/deletion/v1/deletion_request.js';
 import {
   ErasurePlan_Blocker,
   ErasurePlan_Call_Action,
@@ -21,7 +20,7 @@ import {
   toVerdictProto,
 } from './admin-codec.js';
 import { reportFromProto } from './participant-codec.js';
-import { optional, stateFromProto, toListResponse, toProto } from './proto-codec.js';
+import { optional, stateFromProto, stateToProto, toListResponse, toProto } from './proto-codec.js';
 import { unary, type HandlerDeps } from './unary.js';
 
 /** The RPC methods of the service, as the generated definition names them. */
@@ -55,10 +54,10 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
 const upper = <Name extends string>(name: Name): Uppercase<Name> =>
   name.toUpperCase() as Uppercase<Name>;
 
-/** A purge's dry run on the wire; each enum value is the domain's name with the enum's prefix. */
+/** A purge's dry run on the wire; its own enums' values are the domain's names with their prefix. */
 const toPlanProto = (plan: ErasurePlan): ErasurePlanMessage => ({
   name: deletionRequestName(plan.id),
-  state: DeletionRequest_State[`STATE_${plan.state}`],
+  state: stateToProto(plan.state),
   blocker: ErasurePlan_Blocker[`BLOCKER_${plan.blocker}`],
   startTime: plan.startAt ?? undefined,
   calls: plan.calls.map((call) => ({

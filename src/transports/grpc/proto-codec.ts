@@ -28,6 +28,9 @@ const states: Readonly<Record<DeletionState, DeletionRequest_State>> = {
   NEEDS_ATTENTION: DeletionRequest_State.STATE_NEEDS_ATTENTION,
 };
 
+/** Domain state → proto state. */
+export const stateToProto = (state: DeletionState): DeletionRequest_State => states[state];
+
 /** Proto state → domain state; undefined for UNSPECIFIED (no filter). */
 export const stateFromProto = (state: DeletionRequest_State): DeletionState | undefined =>
   (Object.keys(states) as DeletionState[]).find((key) => states[key] === state);

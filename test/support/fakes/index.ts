@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { auditTransitions } from '../../../src/app/audit/audit-trail.js';
 import { createAfterwards } from '../../../src/app/common/afterwards.js';
 import type { DeletionDeps, DeletionPolicy } from '../../../src/app/deletion-deps.js';
+import { deletionPolicyOf, rateBudgets } from '../../../src/compose.js';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { createReportLinks } from '../../../src/crypto/report-links.js';
 import type { SubjectId } from '../../../src/domain/ids.js';
@@ -58,56 +59,14 @@ export * from './work-schedule.js';
 export const fakePseudonymOf = (subjectId: SubjectId): string =>
   `psn_${createHash('sha256').update(`subject\0${subjectId}`).digest('base64url').slice(0, 32)}`;
 
-/** Requests one worker pass works on at once when configuration does not say (as in compose.ts). */
-const DEFAULT_WORKER_CONCURRENCY = 16;
-
 /** The jitter of every back-off: the middle of its range, so a test can tell when a retry falls due. */
 const FIXED_JITTER = (): number => 0.5;
 
-/** The configuration's defaults (of a test), as `compose.ts` makes the policy and the rate budgets of them. */
+/** The configuration's defaults (of a test), made into the policy and rate budgets as `compose.ts` does. */
 const configured = () => {
   const config = loadConfig({ DELETION_ENV: 'test' });
-  const principalMs = config.RATE_LIMIT_PRINCIPAL_WINDOW_SECONDS * 1000;
-  const subjectMs = config.RATE_LIMIT_SUBJECT_WINDOW_SECONDS * 1000;
-  const budgets: Record<RateLimit, RateBudget> = {
-    mutation: { points: config.RATE_LIMIT_MUTATIONS, windowMs: principalMs },
-    read: { points: config.RATE_LIMIT_READS, windowMs: principalMs },
-    participant: { points: config.RATE_LIMIT_OUTCOME_REPORTS, windowMs: principalMs },
-    codeSend: { points: config.RATE_LIMIT_CODE_SENDS, windowMs: subjectMs },
-    confirmAttempt: { points: config.RATE_LIMIT_CONFIRM_ATTEMPTS, windowMs: subjectMs },
-  };
-  const policy: DeletionPolicy = {
-    gracePeriodMs: config.GRACE_PERIOD_SECONDS * 1000,
-    codeTtlMs: config.OTP_TTL_SECONDS * 1000,
-    maxConfirmAttempts: config.OTP_MAX_ATTEMPTS,
-    risk: {
-      privilegedRoles: config.RISK_PRIVILEGED_ROLES,
-      alwaysRequireApproval: config.RISK_ALWAYS_REQUIRE_APPROVAL,
-    },
-    stepUp: { allowed: config.STEP_UP_ALLOWED, maxAgeMs: config.STEP_UP_MAX_AGE_SECONDS * 1000 },
-    defaultJurisdiction: config.DEFAULT_JURISDICTION,
-    legalClocks: config.LEGAL_CLOCKS,
-    leaseMs: config.LEASE_SECONDS * 1000,
-    retry: { baseMs: config.RETRY_BASE_MS, capMs: config.RETRY_CAP_MS, random: FIXED_JITTER },
-    fanOutConcurrency: config.FANOUT_CONCURRENCY,
-    workerConcurrency: config.WORKER_CONCURRENCY ?? DEFAULT_WORKER_CONCURRENCY,
-    localErasure: config.LOCAL_ERASURE,
-    watchPollMs: config.WATCH_POLL_MS,
-    maxWatches: config.WATCH_MAX,
-    maxWatchesPerCaller: config.WATCH_MAX_PER_CALLER,
-    breaker: {
-      windowMs: config.BREAKER_WINDOW_SECONDS * 1000,
-      limit: config.BREAKER_LIMIT,
-      requesterLimit: config.BREAKER_REQUESTER_LIMIT,
-    },
-    retentionMs: config.RECORD_RETENTION_DAYS * 86_400_000,
-    noticeRetry: {
-      baseMs: config.RETRY_BASE_MS,
-      capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
-      random: FIXED_JITTER,
-      giveUpMs: config.NOTICE_GIVE_UP_HOURS * 3_600_000,
-    },
-  };
+  const budgets: Record<RateLimit, RateBudget> = rateBudgets(config);
+  const policy = deletionPolicyOf(config, FIXED_JITTER);
   return { policy, budgets, digits: config.OTP_DIGITS };
 };
 
