@@ -81,9 +81,15 @@ describe('the erasure report in the subject’s hands', () => {
     const forOther = new URL(url);
     forOther.pathname = `/erasure-reports/${other.request.id}`;
     const token = url.searchParams.get('token')!;
+    // Its last character, and a character whose every bit counts (the MAC's first).
+    const dot = token.indexOf('.');
+    const flip = (at: number) =>
+      `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
     const tampered = new URL(url);
-    tampered.searchParams.set('token', `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`);
-    for (const wrong of [forOther, tampered]) {
+    tampered.searchParams.set('token', flip(token.length - 1));
+    const tamperedFirst = new URL(url);
+    tamperedFirst.searchParams.set('token', flip(dot + 1));
+    for (const wrong of [forOther, tampered, tamperedFirst]) {
       const refused = await fetch(wrong);
       expect(refused.status).toBe(404);
       expect(await refused.json()).toEqual({ error: 'no report at this link' });
