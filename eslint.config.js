@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   {
@@ -8,6 +9,7 @@ export default tseslint.config(
       'dist/**',
       'clients/*/dist/**',
       'clients/*/gen/**',
+      'test-results/**',
       'coverage/**',
       'src/gen/**',
       '.data/**',
@@ -52,7 +54,18 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['test/global-setup.ts', '*.config.*', 'eslint.config.js'],
+    // The console: React's rules of hooks, and its own tsconfig (DOM, JSX).
+    ...reactHooks.configs.flat['recommended-latest'],
+    files: ['clients/console/**/*.{ts,tsx}'],
+  },
+  {
+    files: [
+      'test/global-setup.ts',
+      'test/console/build-console.ts',
+      '*.config.*',
+      'clients/console/vite.config.ts',
+      'eslint.config.js',
+    ],
     rules: { 'no-restricted-exports': 'off' },
   },
   {

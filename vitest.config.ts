@@ -80,6 +80,20 @@ export default defineConfig({
         },
       },
       {
+        // The operations console in headless Chromium (Debian's `chromium`; CHROMIUM_PATH
+        // elsewhere), driven by playwright-core against a service on a free port. Not part of
+        // `npm test`: run with `npm run test:console` (CI does).
+        extends: true,
+        test: {
+          name: 'console',
+          include: ['test/console/**/*.test.ts'],
+          globalSetup: ['./test/global-setup.ts', './test/console/build-console.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // A real trace backend (Jaeger, built once with go: about ten minutes the first
         // time). Not part of `npm test`: run with `npm run test:trace-backend` (CI does).
         extends: true,

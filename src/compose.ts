@@ -1,5 +1,7 @@
+import { access } from 'node:fs/promises';
 import type { RequestListener } from 'node:http';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
@@ -79,6 +81,8 @@ import {
 import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server.js';
 import { grpcServerCredentials } from './transports/grpc/server-credentials.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
+import { createConsoleRoutes, type ConsoleOptions } from './transports/http/console-routes.js';
+import { createConsoleSessions } from './crypto/console-sessions.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
 import { housekeeping, type HousekeepingRun } from './worker/housekeeping.js';
 import { startPeriodicTask, type PeriodicTask } from './worker/periodic-task.js';
@@ -419,6 +423,30 @@ const watchReadiness = (
   );
 };
 
+/** The built console of this checkout (npm run build writes it). */
+const BUILT_CONSOLE = fileURLToPath(new URL('../clients/console/dist', import.meta.url));
+
+/** The console's sessions and pages; its folder is null when the console was not built. */
+const consoleOptionsOf = async (
+  config: Config,
+  deps: Pick<ConsoleOptions, 'authenticate' | 'now'>,
+): Promise<ConsoleOptions> => {
+  const folder = config.CONSOLE_DIR ?? BUILT_CONSOLE;
+  const built = await access(`${folder}/index.html`).then(
+    () => true,
+    () => false,
+  );
+  return {
+    ...deps,
+    assetsDir: built ? folder : null,
+    sessions: createConsoleSessions({
+      keyMaterial: config.AUDIT_KEY ?? '',
+      ttlMs: config.CONSOLE_SESSION_HOURS * 3_600_000,
+    }),
+    traceUrlTemplate: config.CONSOLE_TRACE_URL ?? null,
+  };
+};
+
 /** tRPC, health and readiness; the dev mailbox when there is one. */
 const makeHttpServer = (
   connection: Connection,
@@ -426,6 +454,7 @@ const makeHttpServer = (
     readonly reportKey: string;
     readonly reportKeys: ReportKeySet;
     readonly trpc: RequestListener;
+    readonly console: ConsoleOptions | undefined;
     readonly reportByLink: ReturnType<typeof getReportByLink>;
     /** Aborts when the replica starts shutting down: not ready from then on. */
     readonly closing: AbortSignal;
@@ -439,6 +468,7 @@ const makeHttpServer = (
     reportKey: served.reportKey,
     reportKeys: served.reportKeys,
     trpc: served.trpc,
+    ...(served.console !== undefined && { console: createConsoleRoutes(served.console) }),
     reportByLink: served.reportByLink,
     mailbox: devMailbox && ((filter) => devMailbox.list(filter)),
   });
@@ -560,7 +590,11 @@ export const composeApp = async (
     credentials: grpcCredentials,
   });
   const closing = new AbortController();
+  const consoleOptions = config.CONSOLE_ENABLED
+    ? await consoleOptionsOf(config, { authenticate, now: () => deps.clock.now() })
+    : undefined;
   const http = makeHttpServer(connection, {
+    console: consoleOptions,
     devMailbox,
     reportKey: signer.publicKeyPem,
     reportKeys: reportKeySet(signer, {
@@ -569,6 +603,7 @@ export const composeApp = async (
     }),
     trpc: createTrpcHandler(service, {
       authenticate,
+      ...(consoleOptions !== undefined && { console: consoleOptions }),
       logger,
       router: { watchStreamMs: config.WATCH_STREAM_SECONDS * 1000, closing: closing.signal },
     }),

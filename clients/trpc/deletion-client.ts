@@ -48,6 +48,8 @@ export type DeletionClientOptions = DeletionClientAuth & {
   readonly batch?: false | { readonly maxItems?: number };
   /** A fetch to use instead of the global one (tests count requests with it). */
   readonly fetch?: typeof fetch;
+  /** Headers every request carries besides the credentials (the console sends its own). */
+  readonly headers?: Readonly<Record<string, string>>;
 };
 
 type LinkFetch = NonNullable<Parameters<typeof httpLink>[0]['fetch']>;
@@ -70,7 +72,7 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
     // The caller's trace context (W3C traceparent), when it has one: the service continues it.
     const trace: Record<string, string> = {};
     propagation.inject(context.active(), trace);
-    return { ...trace, ...(await authHeaders()) };
+    return { ...options.headers, ...trace, ...(await authHeaders()) };
   };
   const authHeaders = async (): Promise<Record<string, string>> => {
     if (options.token !== undefined) {
@@ -87,8 +89,8 @@ export const createDeletionClient = (options: DeletionClientOptions): DeletionCl
       controller.abort(new DOMException('the deadline passed', 'TimeoutError'));
     }, timeoutMs);
     // The deadline also covers reading the body, so the timer is not cleared at the headers;
-    // unref() keeps it from holding a finished process open.
-    timer.unref();
+    // unref() keeps it from holding a finished process open (a browser's timers have none).
+    (timer as { unref?: () => void }).unref?.();
     const caller = init?.signal;
     if (caller) {
       if (caller.aborted) controller.abort(caller.reason);

@@ -303,6 +303,31 @@ export const configSchema = z.object({
     .max(366)
     .default(30)
     .describe('How long the report link of a completion notice works'),
+  CONSOLE_ENABLED: flag
+    .default(true)
+    .describe('Serve the operations console under /console (its sessions and pages)'),
+  CONSOLE_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Folder of the built console (index.html, assets/); default: clients/console/dist of this checkout, built by npm run build',
+    ),
+  CONSOLE_SESSION_HOURS: z.coerce
+    .number()
+    .min(0.05)
+    .max(24)
+    .default(8)
+    .describe(
+      'How long a console sign-in lasts (the credential is checked on every call too, so it ends with the token)',
+    ),
+  CONSOLE_TRACE_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => url.includes('{traceId}'), { error: 'must contain {traceId}' })
+    .optional()
+    .describe(
+      "The trace backend's page of one trace, for the console's links: {traceId} is the W3C trace id (e.g. http://localhost:16686/trace/{traceId} for Jaeger); unset: ids only",
+    ),
   ACCOUNTS_COLLECTION: z.string().default('accounts').describe('Collection of accounts'),
   SESSIONS_COLLECTION: z.string().default('sessions').describe('Collection of sessions'),
   API_TOKENS_COLLECTION: z

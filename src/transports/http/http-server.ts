@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TRPC_BASE_PATH } from '../trpc/trpc-handler.js';
+import { CONSOLE_PATH } from './console-routes.js';
 
 /** Readiness: resolves when the service can take work (the database answers). */
 export type ReadinessCheck = () => Promise<boolean>;
@@ -45,6 +46,8 @@ interface Routes {
   readonly mailbox: DevMailboxReader | undefined;
   /** Serves `/trpc/*`. */
   readonly trpc?: RequestListener;
+  /** Serves `/console` and everything under it (the operations console). */
+  readonly console?: (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   /** A completed request's signed report for a completion notice's link (null: no such link). */
   readonly reportByLink?: (link: {
     readonly deletionRequest: string;
@@ -55,11 +58,13 @@ interface Routes {
 const route = async (
   request: IncomingMessage,
   response: ServerResponse,
-  { ready, mailbox, reportKey, reportKeys, trpc, reportByLink }: Routes,
+  { ready, mailbox, reportKey, reportKeys, trpc, reportByLink, console }: Routes,
 ): Promise<void> => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
   if (trpc !== undefined && path.startsWith(TRPC_BASE_PATH)) return trpc(request, response);
+  if (console !== undefined && (path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`)))
+    return console(request, response);
   if (path === '/healthz') return send(response, 200, { status: 'ok' });
   if (path === '/erasure-report-key') {
     response.writeHead(200, { 'content-type': 'application/x-pem-file' });
@@ -94,7 +99,8 @@ const route = async (
 };
 
 /**
- * `/trpc/*` (the tRPC router), `/healthz` (the process is alive), `/readyz` (the database answers),
+ * `/trpc/*` (the tRPC router), `/console/*` (the operations console), `/healthz` (the process
+ * is alive), `/readyz` (the database answers),
  * `/erasure-report-key` (the public key that signs erasure reports now),
  * `/erasure-report-keys` (every key that verifies them: the key set),
  * `/erasure-reports/<id>?token=` (a report for its completion notice's link) and, in

@@ -7,6 +7,7 @@ import { DomainError } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { createDeletionRouter, type RouterOptions, type TrpcContext } from './router.js';
 import { retryAfterOf } from './trpc-errors.js';
+import { consoleCredentials, type ConsoleOptions } from '../http/console-routes.js';
 
 /** Where tRPC is served on the HTTP server. */
 export const TRPC_BASE_PATH = '/trpc/';
@@ -19,13 +20,16 @@ const header = (request: IncomingMessage, name: string): string | undefined => {
 /** What the handler needs besides the service. */
 export interface TrpcHandlerDeps {
   readonly authenticate: Authenticator;
+  /** The console's sessions: a call from the console with no credentials of its own uses its session's. */
+  readonly console?: Pick<ConsoleOptions, 'sessions' | 'now'>;
   readonly logger: Logger;
   readonly router: RouterOptions;
 }
 
 /**
  * The tRPC router behind the standalone adapter, for `/trpc/*` of the HTTP
- * server: credentials from the `authorization` or `x-api-key` header, batches
+ * server: credentials from the `authorization` or `x-api-key` header (or,
+ * for a call of the console that has neither, its session cookie), batches
  * of at most 50 calls, bodies of at most 1 MiB. A rate-limited call answers
  * TOO_MANY_REQUESTS with `Retry-After`. Failures are logged by procedure,
  * code and reason only.
@@ -45,11 +49,13 @@ export const createTrpcHandler = (
     },
     createContext: ({ req }): TrpcContext => {
       let principal: Promise<Principal> | undefined;
-      const credentials = {
-        authorization: header(req, 'authorization'),
-        apiKey: header(req, 'x-api-key'),
-        peer: req.socket.remoteAddress,
-      };
+      const authorization = header(req, 'authorization');
+      const apiKey = header(req, 'x-api-key');
+      const fromConsole =
+        authorization === undefined && apiKey === undefined && deps.console !== undefined
+          ? consoleCredentials(req, deps.console)
+          : undefined;
+      const credentials = fromConsole ?? { authorization, apiKey, peer: req.socket.remoteAddress };
       return {
         principal: () => (principal ??= deps.authenticate(credentials)),
         traceHeaders: {
