@@ -48,7 +48,14 @@ describe('the client packages, packed and installed outside the repository', () 
     await mkdir(tarballs);
     await npm(ROOT, ['run', 'build', '--workspaces']);
     const packed = JSON.parse(
-      await npm(ROOT, ['pack', '--json', '--workspaces', '--pack-destination', tarballs]),
+      // The published packages (the console is private: the service serves it, nobody installs it).
+      await npm(ROOT, [
+        'pack',
+        '--json',
+        ...PACKAGES.flatMap((name) => ['--workspace', name]),
+        '--pack-destination',
+        tarballs,
+      ]),
     ) as { name: string; filename: string; files: { path: string }[] }[];
     expect(packed.map((p) => p.name).sort()).toEqual([...PACKAGES].sort());
     for (const p of packed) {
