@@ -25,9 +25,29 @@ export interface LinkedServices {
     readonly address: string;
     readonly phases: readonly ('suspend' | 'restore' | 'erase')[];
     readonly after: readonly string[];
+    /** What the registry says of it: the data it holds, its owner, the basis it keeps data on. */
+    readonly categories: readonly string[];
+    readonly owner: { readonly team: string };
+    readonly legalBasis?: string;
   }[];
   close(): Promise<void>;
 }
+
+/** What each example holds and who owns it, as a company's registry would say. */
+const REGISTRY: Readonly<
+  Record<
+    string,
+    Pick<LinkedServices['participants'][number], 'categories' | 'owner' | 'legalBasis'>
+  >
+> = {
+  billing: {
+    categories: ['payment_methods', 'invoices'],
+    owner: { team: 'payments' },
+    legalBasis: 'Tax law: invoices are kept for 10 years (AO §147, HGB §257)',
+  },
+  messaging: { categories: ['messages', 'attachments'], owner: { team: 'messaging' } },
+  analytics: { categories: ['events'], owner: { team: 'data-platform' } },
+};
 
 /**
  * Starts the three example linked services: billing (retains invoices),
@@ -68,7 +88,13 @@ export const startLinkedServices = async (
   try {
     for (const [name, server, port, phases, after] of services) {
       const bound = await server.listen(host, port);
-      participants.push({ name, address: `${host}:${String(bound)}`, phases, after });
+      participants.push({
+        name,
+        address: `${host}:${String(bound)}`,
+        phases,
+        after,
+        ...(REGISTRY[name] ?? { categories: [], owner: { team: 'unknown' } }),
+      });
     }
   } catch (error) {
     await Promise.all(services.map(([, server]) => server.close()));

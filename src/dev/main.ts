@@ -41,6 +41,14 @@ const main = async (): Promise<void> => {
       const written = await writeDevelopmentCredentials(config, ports);
       if (written !== undefined)
         app.logger.info({ path: written }, 'development credentials written for deletionctl');
+      if (config.CONSOLE_ENABLED)
+        app.logger.info(
+          {
+            url: `http://${config.HTTP_HOST}:${String(ports.httpPort)}/console`,
+            ...(written !== undefined && { signInWith: `the token in ${written}` }),
+          },
+          'operations console',
+        );
     },
   });
 };

@@ -285,6 +285,7 @@ describe('the README quick start, as written, on a fresh npm start in a scratch 
   let service: Service | undefined;
   let twoCommands: ReadmeSection;
   let deletion: ReadmeSection;
+  let consoleSection: ReadmeSection;
   const values: { -readonly [key in keyof Placeholders]: Placeholders[key] } = {};
 
   let failed: string | undefined;
@@ -300,6 +301,7 @@ describe('the README quick start, as written, on a fresh npm start in a scratch 
     const readme = await readFile(join(clone, 'README.md'), 'utf8');
     twoCommands = readmeSection(readme, 'Two commands');
     deletion = readmeSection(readme, 'A deletion from the command line');
+    consoleSection = readmeSection(readme, 'The operations console');
     shell = await startShell(clone, terminalEnvironment());
   }, 120_000);
 
@@ -567,6 +569,37 @@ describe('the README quick start, as written, on a fresh npm start in a scratch 
       ],
     ]);
   }, 180_000);
+
+  it('serves the console where the README says, and signs in with the key and the token it names', async () => {
+    const url = theCommand(consoleSection.inline, /^http:\/\/127\.0\.0\.1:8080\/console$/).text;
+    const page = await fetch(url);
+    expect(page.status, url).toBe(200);
+    expect(await page.text(), url).toMatch(
+      /<script type="module" crossorigin src="\/console\/assets\//,
+    );
+    const signIn = (credential: string) =>
+      fetch(`${url}/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-console-request': '1' },
+        body: JSON.stringify({ credential }),
+      });
+    const key = theCommand(consoleSection.inline, /^dev-support-console-key$/).text;
+    const operator = await signIn(key);
+    expect(operator.status, key).toBe(200);
+    const { allowed } = (await operator.json()) as { allowed: string[] };
+    expect(allowed, key).toEqual(
+      expect.arrayContaining(['approveDeletion', 'resumeErasures', 'listAuditEvents']),
+    );
+    const { stdout, what } = await run(
+      theCommand(consoleSection.blocks.flat(), /^npm run -s token /),
+    );
+    const approver = await signIn(stdout.trim());
+    expect(approver.status, what).toBe(200);
+    const viewer = (await approver.json()) as { actor: { id: string }; allowed: string[] };
+    expect(viewer.actor.id, what).toBe('ada');
+    expect(viewer.allowed, what).toContain('approveDeletion');
+    expect(viewer.allowed, what).not.toContain('resumeErasures');
+  }, 120_000);
 
   it('stops on SIGTERM', async () => {
     await stop();
