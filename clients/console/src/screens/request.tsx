@@ -199,7 +199,24 @@ const Plan = ({ name, state }: { readonly name: string; readonly state: RequestV
   );
 };
 
+/** Each linked service's owning team, from the registry (when the viewer may read it). */
+const useOwners = (): ReadonlyMap<string, string> => {
+  const allowed = useAllowed('listLinkedServices');
+  const services = useQuery({
+    queryKey: ['linked-services'],
+    queryFn: () => api.listLinkedServices.query({}),
+    enabled: allowed,
+    staleTime: 60_000,
+  });
+  return new Map(
+    (services.data ?? []).flatMap((service) =>
+      service.owner === null ? [] : [[service.name, service.owner.team] as const],
+    ),
+  );
+};
+
 const Participants = ({ request }: { readonly request: RequestView }) => {
+  const owners = useOwners();
   if (request.participants.length === 0)
     return <p className="muted">No linked service has been asked yet.</p>;
   return (
@@ -207,6 +224,7 @@ const Participants = ({ request }: { readonly request: RequestView }) => {
       <thead>
         <tr>
           <th>Service</th>
+          <th>Owner</th>
           <th>Status</th>
           <th>Attempts</th>
           <th>Last error</th>
@@ -219,6 +237,7 @@ const Participants = ({ request }: { readonly request: RequestView }) => {
         {request.participants.map((step) => (
           <tr key={step.participant}>
             <td>{step.participant}</td>
+            <td>{owners.get(step.participant) ?? '—'}</td>
             <td>
               <Badge value={step.status} />
             </td>
