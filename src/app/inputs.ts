@@ -3,6 +3,7 @@ import { auditKinds } from '../domain/audit-event.js';
 import { invalidArgument } from '../domain/domain-error.js';
 import { deletionStates } from '../domain/deletion-state.js';
 import { isSubjectId, parseDeletionRequestName, type DeletionRequestId } from '../domain/ids.js';
+import { jurisdictions } from '../domain/legal-deadline.js';
 
 const subjectId = z
   .string()
@@ -61,15 +62,32 @@ export const watchDeletionRequestInput = z.strictObject({
     .regex(/^[0-9]{1,6}$/, 'a cursor of an earlier event')
     .optional(),
 });
-/** Input of listDeletionRequests. */
+const participant = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a registered linked service name');
+
+/** The filters of the queue that the list and the counts share. */
+const queueFilters = {
+  jurisdiction: z.enum(jurisdictions).optional(),
+  /** Requests whose Erase step at this linked service is not finished (waiting, or failed). */
+  linkedService: participant.optional(),
+};
+
+/** Input of listDeletionRequests; `deadlineBefore` lists open requests due before it, soonest first. */
 export const listDeletionRequestsInput = z.strictObject({
   pageSize: z.number().int().min(0).default(0),
   pageToken: z.string().max(512).optional(),
   state: z.enum(deletionStates).optional(),
   subjectId: subjectId.optional(),
+  ...queueFilters,
+  deadlineBefore: z.date().optional(),
 });
 
-const participant = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a registered linked service name');
+/** Input of countDeletionRequests: `dueWithinDays` is how far ahead a deadline counts as due soon. */
+export const countDeletionRequestsInput = z
+  .strictObject({
+    ...queueFilters,
+    dueWithinDays: z.number().int().min(1).max(366).default(7),
+  })
+  .default({ dueWithinDays: 7 });
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const categories = z.array(z.string().max(100)).max(100).default([]);
 
@@ -149,6 +167,8 @@ export type GetDeletionRequestInput = z.input<typeof getDeletionRequestInput>;
 export type WatchDeletionRequestInput = z.input<typeof watchDeletionRequestInput>;
 /** Input of listDeletionRequests, before parsing. */
 export type ListDeletionRequestsInput = z.input<typeof listDeletionRequestsInput>;
+/** Input of countDeletionRequests, before parsing. */
+export type CountDeletionRequestsInput = z.input<typeof countDeletionRequestsInput>;
 
 /** Input of reportErasureOutcome, before parsing. */
 export type ReportErasureOutcomeInput = z.input<typeof reportErasureOutcomeInput>;

@@ -42,6 +42,19 @@ export type ErasureOutcome =
 /** Where one participant's Erase stands. */
 export type StepStatus = 'PENDING' | 'RETRYING' | 'ACCEPTED' | 'DONE' | 'FAILED';
 
+/** Steps whose service has not answered yet: the purge waits on it (not failed, not done). */
+export const waitingStatuses = [
+  'PENDING',
+  'RETRYING',
+  'ACCEPTED',
+] as const satisfies readonly StepStatus[];
+
+/** Steps not finished at their service: waiting on it, or failed there (only DONE is finished). */
+export const unfinishedStatuses = [
+  ...waitingStatuses,
+  'FAILED',
+] as const satisfies readonly StepStatus[];
+
 /** One participant's progress, kept in the request document under its name. */
 export interface ParticipantStep {
   readonly status: StepStatus;

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type {
+  CountQuery,
   DeletionRequestRepository,
   ListQuery,
 } from '../../src/app/ports/deletion-request-repository.js';
@@ -45,10 +46,31 @@ export const rejection = (promise: Promise<unknown>): Promise<unknown> =>
 export const query = (q: Partial<ListQuery>): ListQuery => ({
   state: undefined,
   subjectId: undefined,
+  jurisdiction: undefined,
+  linkedService: undefined,
+  deadlineBefore: undefined,
   limit: 50,
   after: undefined,
   ...q,
 });
+
+/** The ids of every page of `q` (at most four), each after the last one's sort time and id. */
+const pagesOf = async (
+  repo: DeletionRequestRepository,
+  q: ListQuery,
+  sortTime: (last: DeletionRequest) => Date,
+): Promise<string[][]> => {
+  const pages: string[][] = [];
+  let after: ListQuery['after'];
+  for (let round = 0; round < 4; round += 1) {
+    const page = await repo.list({ ...q, after });
+    const last = page.at(-1);
+    if (last === undefined) break;
+    pages.push(page.map((r) => r.id));
+    after = { at: sortTime(last), id: last.id };
+  }
+  return pages;
+};
 
 /** A change of state by the system at `when`. */
 const change = (from: DeletionState, to: DeletionState, when: Date): StateChange => ({
@@ -195,6 +217,13 @@ const pending: ParticipantStep = {
   expectedBy: null,
   outcome: null,
   updatedAt: at(0),
+};
+
+const done: ParticipantStep = {
+  ...pending,
+  status: 'DONE',
+  attempts: 1,
+  outcome: { kind: 'NOTHING_FOUND' },
 };
 
 /**
@@ -486,15 +515,7 @@ export const describeDeletionRequestRepositoryContract = (
           .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1))
           .map((r) => r.id);
 
-        const pages: string[][] = [];
-        let after: ListQuery['after'];
-        for (let round = 0; round < 4; round += 1) {
-          const page = await repo.list(query({ limit: 3, after }));
-          if (page.length === 0) break;
-          pages.push(page.map((r) => r.id));
-          const last = page.at(-1)!;
-          after = { createdAt: last.createdAt, id: last.id };
-        }
+        const pages = await pagesOf(repo, query({ limit: 3 }), (last) => last.createdAt);
         expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
         expect(pages.flat()).toEqual(expected);
       });
@@ -513,6 +534,136 @@ export const describeDeletionRequestRepositoryContract = (
           older.id,
         ]);
         expect(await listed({ limit: 0 })).toEqual([]);
+      });
+
+      it('filters by jurisdiction and by a linked service whose step is not finished', async () => {
+        const gdpr = scheduled({ createdAt: at(0) });
+        const ccpa = scheduled({ jurisdiction: 'CCPA', createdAt: at(MINUTE) });
+        const waiting = erasing({
+          createdAt: at(2 * MINUTE),
+          participants: { crm: { ...pending, status: 'RETRYING' }, billing: done },
+        });
+        const failed = erasing({
+          state: 'NEEDS_ATTENTION',
+          createdAt: at(3 * MINUTE),
+          participants: { crm: { ...pending, status: 'FAILED' } },
+        });
+        const answered = erasing({ createdAt: at(4 * MINUTE), participants: { crm: done } });
+        await Promise.all([gdpr, ccpa, waiting, failed, answered].map((r) => repo.insert(r)));
+
+        const listed = async (q: Partial<ListQuery>) =>
+          (await repo.list(query(q))).map((r) => r.id);
+        expect(await listed({ jurisdiction: 'GDPR' })).toEqual([gdpr.id]);
+        expect(await listed({ jurisdiction: 'CCPA' })).toEqual([
+          answered.id,
+          failed.id,
+          waiting.id,
+          ccpa.id,
+        ]);
+        expect(await listed({ linkedService: 'crm' })).toEqual([failed.id, waiting.id]);
+        expect(await listed({ linkedService: 'billing' })).toEqual([]);
+        expect(await listed({ linkedService: 'crm', state: 'ERASING' })).toEqual([waiting.id]);
+        expect(await listed({ linkedService: 'search' })).toEqual([]);
+      });
+
+      it('lists open requests due before a time, the soonest deadline first, a page at a time', async () => {
+        const deadlines = [3 * DAY, DAY, DAY, DAY, 2 * DAY];
+        const open = deadlines.map((offset) => scheduled({ legalDeadline: at(offset) }));
+        const later = scheduled({ legalDeadline: at(5 * DAY) });
+        const closed = scheduled({ state: 'COMPLETED', legalDeadline: at(0) });
+        await Promise.all([...open, later, closed].map((r) => repo.insert(r)));
+        const expected = [...open]
+          .sort(
+            (a, b) =>
+              a.legalDeadline.getTime() - b.legalDeadline.getTime() || (a.id < b.id ? -1 : 1),
+          )
+          .map((r) => r.id);
+
+        const pages = await pagesOf(
+          repo,
+          query({ deadlineBefore: at(4 * DAY), limit: 2 }),
+          (last) => last.legalDeadline,
+        );
+        expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+        expect(pages.flat()).toEqual(expected);
+        expect(
+          (await repo.list(query({ deadlineBefore: at(4 * DAY), state: 'COMPLETED' }))).length,
+        ).toBe(0);
+      });
+    });
+
+    describe('counts', () => {
+      it('counts requests by state under the filters, and open ones past or near their deadline', async () => {
+        const requests = [
+          aDeletionRequest({ legalDeadline: at(DAY - 1) }),
+          scheduled({ legalDeadline: at(DAY + MINUTE) }),
+          scheduled({ jurisdiction: 'CCPA', legalDeadline: at(3 * DAY) }),
+          scheduled({ state: 'COMPLETED', legalDeadline: at(0) }),
+          aDeletionRequest({ state: 'EXPIRED', legalDeadline: at(0) }),
+          erasing({ legalDeadline: at(0), participants: { crm: pending } }),
+          erasing({
+            state: 'NEEDS_ATTENTION',
+            legalDeadline: at(DAY + 1),
+            participants: { crm: { ...pending, status: 'FAILED' }, billing: done },
+          }),
+        ];
+        await Promise.all(requests.map((r) => repo.insert(r)));
+        const count = (filter: Partial<CountQuery>) =>
+          repo.count({
+            jurisdiction: undefined,
+            linkedService: undefined,
+            now: at(DAY),
+            dueBefore: at(2 * DAY),
+            ...filter,
+          });
+
+        expect(await count({})).toEqual({
+          byState: {
+            REQUESTED: 1,
+            SCHEDULED: 2,
+            COMPLETED: 1,
+            EXPIRED: 1,
+            ERASING: 1,
+            NEEDS_ATTENTION: 1,
+          },
+          pastDeadline: 2,
+          dueSoon: 2,
+        });
+        expect(await count({ jurisdiction: 'GDPR' })).toEqual({
+          byState: { REQUESTED: 1, SCHEDULED: 1, COMPLETED: 1, EXPIRED: 1 },
+          pastDeadline: 1,
+          dueSoon: 1,
+        });
+        expect(await count({ linkedService: 'crm' })).toEqual({
+          byState: { ERASING: 1, NEEDS_ATTENTION: 1 },
+          pastDeadline: 1,
+          dueSoon: 1,
+        });
+        expect(await count({ linkedService: 'billing', jurisdiction: 'CCPA' })).toEqual({
+          byState: {},
+          pastDeadline: 0,
+          dueSoon: 0,
+        });
+      });
+
+      it('counts per linked service the requests waiting on it and those failed there', async () => {
+        const requests = [
+          erasing({ participants: { crm: pending, billing: { ...pending, status: 'ACCEPTED' } } }),
+          erasing({ participants: { crm: { ...pending, status: 'RETRYING' }, billing: done } }),
+          erasing({
+            state: 'NEEDS_ATTENTION',
+            participants: { crm: { ...pending, status: 'FAILED' }, billing: pending },
+          }),
+          erasing({ state: 'COMPLETED', participants: { crm: done, billing: done } }),
+        ];
+        await Promise.all(requests.map((r) => repo.insert(r)));
+
+        expect(await repo.countByLinkedService(['crm', 'billing', 'search'])).toEqual({
+          crm: { waiting: 2, needingAttention: 1 },
+          billing: { waiting: 2, needingAttention: 0 },
+          search: { waiting: 0, needingAttention: 0 },
+        });
+        expect(await repo.countByLinkedService([])).toEqual({});
       });
     });
 

@@ -21,8 +21,8 @@ export const tokenId = z.string().min(1).max(128);
 
 /**
  * Reads a token made by `encodePageToken` for the same query: every field of
- * `query` must be in it unchanged (a token cannot carry a page over to other
- * filters), and its position must have `position`'s shape (in range: a token
+ * `query` must be in it unchanged, a missing one standing for '' (a token
+ * cannot carry a page over to other filters), and its position must have `position`'s shape (in range: a token
  * edited by hand must not reach the database). INVALID_ARGUMENT otherwise.
  */
 export const decodePageToken = <T extends z.ZodRawShape>(
@@ -38,7 +38,9 @@ export const decodePageToken = <T extends z.ZodRawShape>(
   }
   if (typeof token !== 'object' || token === null) throw badPageToken();
   const fields = token as Record<string, unknown>;
-  if (Object.entries(query).some(([key, value]) => fields[key] !== value)) throw badPageToken();
+  // A filter a token does not name was not set (the token is older than the filter).
+  if (Object.entries(query).some(([key, value]) => (fields[key] ?? '') !== value))
+    throw badPageToken();
   const parsed = z.object(position).safeParse(fields);
   if (!parsed.success) throw badPageToken();
   return parsed.data;

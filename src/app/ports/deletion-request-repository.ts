@@ -3,6 +3,7 @@ import type { DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionState } from '../../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
 import type { ErasureOutcome } from '../../domain/erasure-steps.js';
+import type { Jurisdiction } from '../../domain/legal-deadline.js';
 
 /** Outcome of inserting a new request; the two unique keys are reported apart. */
 export type InsertOutcome =
@@ -10,12 +11,57 @@ export type InsertOutcome =
   | { readonly kind: 'DUPLICATE_IDEMPOTENCY_KEY' }
   | { readonly kind: 'DUPLICATE_ACTIVE_SUBJECT' };
 
-/** A page of requests, newest first (keyset pagination on createdAt, id). */
-export interface ListQuery {
+/**
+ * Which requests a list or a count takes; each filter set narrows it (they
+ * combine with AND).
+ */
+export interface RequestFilter {
+  readonly jurisdiction: Jurisdiction | undefined;
+  /**
+   * Requests whose Erase step at this linked service is not finished: waiting
+   * on it (PENDING, RETRYING, ACCEPTED) or FAILED there. Owed Suspend and
+   * Restore calls do not count.
+   */
+  readonly linkedService: string | undefined;
+}
+
+/**
+ * A page of requests (keyset pagination): newest first (createdAt, id
+ * descending); with `deadlineBefore`, the soonest legal deadline first
+ * (legalDeadline, id ascending).
+ */
+export interface ListQuery extends RequestFilter {
   readonly state: DeletionState | undefined;
   readonly subjectId: SubjectId | undefined;
+  /** Only open requests whose legal deadline is before this time; orders by deadline. */
+  readonly deadlineBefore: Date | undefined;
   readonly limit: number;
-  readonly after: { readonly createdAt: Date; readonly id: DeletionRequestId } | undefined;
+  /** Where the previous page ended: its last request's sort time (creation, or deadline) and id. */
+  readonly after: { readonly at: Date; readonly id: DeletionRequestId } | undefined;
+}
+
+/** A count of requests by state (RequestFilter), with open ones by legal deadline. */
+export interface CountQuery extends RequestFilter {
+  /** Open requests whose deadline is before it are past their deadline. */
+  readonly now: Date;
+  /** Open requests whose deadline is from `now` to before this are due soon. */
+  readonly dueBefore: Date;
+}
+
+/** How many requests a CountQuery takes. */
+export interface RequestCounts {
+  /** A state with none may be missing. */
+  readonly byState: Partial<Readonly<Record<DeletionState, number>>>;
+  readonly pastDeadline: number;
+  readonly dueSoon: number;
+}
+
+/** How many open requests one linked service holds up. */
+export interface LinkedServiceLoad {
+  /** Requests whose step there waits for its answer (PENDING, RETRYING, ACCEPTED). */
+  readonly waiting: number;
+  /** NEEDS_ATTENTION requests whose step there FAILED. */
+  readonly needingAttention: number;
 }
 
 /**
@@ -51,6 +97,10 @@ export interface DeletionRequestRepository {
    */
   reserveConfirmationAttempt(id: DeletionRequestId, maxAttempts: number): Promise<boolean>;
   list(query: ListQuery): Promise<DeletionRequest[]>;
+  /** How many requests match, by state, and how many open ones are past or near their legal deadline. */
+  count(query: CountQuery): Promise<RequestCounts>;
+  /** How many requests each named linked service holds up (every name answered, zeros included). */
+  countByLinkedService(names: readonly string[]): Promise<Record<string, LinkedServiceLoad>>;
   /** SCHEDULED requests past purgeAt, and ERASING ones whose lease expired. */
   findDueForErasure(now: Date, limit: number): Promise<DeletionRequest[]>;
   /** Requests owing Suspend or Restore calls that are due. */

@@ -14,9 +14,27 @@ import { decodePageToken, encodePageToken, tokenId, tokenTime } from '../common/
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 
-/** Where the previous page of this list ended: the last request's creation time and id. */
-const listPosition = (raw: string, filter: { s: string; u: string }) =>
-  decodePageToken(raw, filter, { c: tokenTime, i: tokenId });
+/** The filters of a list as a page token carries them (short keys; '' when not set). */
+type TokenFilter = Readonly<Record<'s' | 'u' | 'j' | 'l' | 'd', string>>;
+
+/**
+ * Where the previous page of this list ended: the last request's creation
+ * time (`c`), or its legal deadline (`t`) in a list by deadline, and its id.
+ */
+const listPosition = (raw: string, filter: TokenFilter): { at: Date; id: DeletionRequestId } => {
+  if (filter.d === '') {
+    const { c, i } = decodePageToken(raw, filter, { c: tokenTime, i: tokenId });
+    return { at: new Date(c), id: i as DeletionRequestId };
+  }
+  const { t, i } = decodePageToken(raw, filter, { t: tokenTime, i: tokenId });
+  return { at: new Date(t), id: i as DeletionRequestId };
+};
+
+/** The token after `last`, in the list's order. */
+const tokenAfter = (last: DeletionRequest, filter: TokenFilter): string =>
+  filter.d === ''
+    ? encodePageToken({ c: last.createdAt.getTime(), i: last.id, ...filter })
+    : encodePageToken({ t: last.legalDeadline.getTime(), i: last.id, ...filter });
 
 const subjectFilter = (reach: Reach, asked: SubjectId | undefined): SubjectId | undefined => {
   if (reach.kind === 'ANY') return asked;
@@ -36,9 +54,14 @@ export interface DeletionRequestPage {
 }
 
 /**
- * Lists requests newest first with keyset pagination (AIP-158). A caller
- * limited to their own subject sees only their own requests.
- * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (bad or mismatched page token).
+ * Lists requests newest first with keyset pagination (AIP-158), so paging
+ * stays stable while new requests arrive. Filters: state, subject,
+ * jurisdiction, a linked service whose Erase step is not finished (waiting
+ * on it, or failed there), and `deadlineBefore` (open requests whose legal
+ * deadline is before it, listed soonest deadline first). A page token holds
+ * its filters: another filter with it is INVALID_ARGUMENT. A caller limited
+ * to their own subject sees only their own requests.
+ * Errors: PERMISSION_DENIED, INVALID_ARGUMENT (bad input, bad or mismatched page token).
  */
 export const listDeletionRequests =
   (deps: Pick<DeletionDeps, 'requests'>) =>
@@ -46,20 +69,25 @@ export const listDeletionRequests =
     const reach = authorize(principal, 'listDeletionRequests');
     const input = parseInput(listDeletionRequestsInput, raw);
     const subjectId = subjectFilter(reach, input.subjectId);
-    const filter = { s: input.state ?? '', u: subjectId ?? '' };
-    const token = input.pageToken ? listPosition(input.pageToken, filter) : undefined;
+    const filter: TokenFilter = {
+      s: input.state ?? '',
+      u: subjectId ?? '',
+      j: input.jurisdiction ?? '',
+      l: input.linkedService ?? '',
+      d: input.deadlineBefore === undefined ? '' : String(input.deadlineBefore.getTime()),
+    };
     const limit = Math.min(input.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const rows = await deps.requests.list({
       state: input.state,
       subjectId,
+      jurisdiction: input.jurisdiction,
+      linkedService: input.linkedService,
+      deadlineBefore: input.deadlineBefore,
       limit: limit + 1,
-      after: token && { createdAt: new Date(token.c), id: token.i as DeletionRequestId },
+      after: input.pageToken ? listPosition(input.pageToken, filter) : undefined,
     });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const nextPageToken =
-      rows.length > limit && last
-        ? encodePageToken({ c: last.createdAt.getTime(), i: last.id, ...filter })
-        : '';
+    const nextPageToken = rows.length > limit && last ? tokenAfter(last, filter) : '';
     return { deletionRequests: page, nextPageToken };
   };

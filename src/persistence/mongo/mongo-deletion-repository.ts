@@ -19,6 +19,7 @@ import { isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 import { auditMarksOf, toDocument, toDomain } from './deletion-request-mapper.js';
 import { deletionRequestModel, type DeletionRequestDocument } from './deletion-request-model.js';
 import { changeOf } from './request-change.js';
+import { countByLinkedService, countRequests, listQueryOf } from './request-queries.js';
 import { createCompareAndSetWrites, reserveAttempt, type WriteProtocol } from './request-writes.js';
 import {
   openPersonalData,
@@ -223,15 +224,12 @@ export const createMongoDeletionRepository = (
       call('reserve_confirmation_attempt', withId(id), () => reserve(id, maxAttempts)),
     list: (query) =>
       call('list', {}, () => {
-        const filter: Filter = {};
-        if (query.state !== undefined) filter.state = query.state;
-        if (query.subjectId !== undefined) filter.subjectId = query.subjectId;
-        if (query.after !== undefined) {
-          const { createdAt, id } = query.after;
-          filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }];
-        }
-        return findMany(filter, { createdAt: -1, _id: -1 }, query.limit);
+        const { filter, sort } = listQueryOf(query);
+        return findMany(filter, sort, query.limit);
       }),
+    count: (query) => call('count', {}, () => countRequests(model, query)),
+    countByLinkedService: (names) =>
+      call('count_by_linked_service', {}, () => countByLinkedService(model, names)),
     findDueForErasure: (now, limit) =>
       call('find_due_for_erasure', {}, async () => {
         // Two queries, each led by an equality on the state (one `$or` would reach every request

@@ -1,4 +1,4 @@
-import type { DeletionService } from '../../app/deletion-service.js';
+import type { DeletionService, InputOf } from '../../app/deletion-service.js';
 import type { Operation } from '../../domain/authorization.js';
 import type { ErasurePlan } from '../../app/requests/get-erasure-plan.js';
 import { deletionRequestName } from '../../domain/ids.js';
@@ -138,6 +138,11 @@ export const createDeletionHandlers = (
         pageToken: optional(request.pageToken),
         state: stateFromProto(request.state),
         subjectId: optional(request.subjectId),
+        jurisdiction: optional(
+          request.jurisdiction,
+        ) as InputOf<'listDeletionRequests'>['jurisdiction'],
+        linkedService: optional(request.linkedService),
+        deadlineBefore: request.deadlineBefore,
       }),
     ),
   ),

@@ -267,9 +267,15 @@ export const createDeletionRouter = (
       }),
     listDeletionRequests: authed
       .input(typed<InputOf<'listDeletionRequests'>>())
-      .query(async ({ ctx, input }) =>
-        toPageView(await service.listDeletionRequests(ctx.principal, input)),
-      ),
+      .query(async ({ ctx, input }) => {
+        const { deadlineBefore, ...fields } = fieldsOf(input);
+        return toPageView(
+          await service.listDeletionRequests(ctx.principal, {
+            ...fields,
+            deadlineBefore: dateFromWire(deadlineBefore),
+          } as InputOf<'listDeletionRequests'>),
+        );
+      }),
     reportErasureOutcome: authed
       .input(typed<InputOf<'reportErasureOutcome'>>())
       .mutation(async ({ ctx, input }) => {

@@ -4,7 +4,9 @@ import type {
   DeletionRequestRepository,
   InsertOutcome,
   ListQuery,
+  RequestFilter,
 } from '../../../src/app/ports/deletion-request-repository.js';
+import { unfinishedStatuses, waitingStatuses } from '../../../src/domain/erasure-steps.js';
 import type { SubjectCipher } from '../../../src/app/ports/subject-keys.js';
 import { auditDueAt } from '../../../src/domain/audit-marks.js';
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
@@ -240,6 +242,15 @@ export const fakeDeletionRequestRepository = (
     throw aborted('CONCURRENT_INSERT', request.id);
   };
   const isOpen = (request: DeletionRequest) => openStates.includes(request.state);
+  const matches = (request: DeletionRequest, filter: RequestFilter): boolean => {
+    const { linkedService } = filter;
+    const step = linkedService === undefined ? undefined : request.participants[linkedService];
+    return (
+      (filter.jurisdiction === undefined || request.jurisdiction === filter.jurisdiction) &&
+      (linkedService === undefined ||
+        (step !== undefined && (unfinishedStatuses as readonly string[]).includes(step.status)))
+    );
+  };
   return {
     setDown: outage.setDown,
     all: () => Promise.all([...requests.values()].map(open)),
@@ -309,16 +320,65 @@ export const fakeDeletionRequestRepository = (
       }),
     list: (query: ListQuery) =>
       outage.guard(() => {
-        const { after } = query;
+        const { after, deadlineBefore } = query;
+        const sortTime = (request: DeletionRequest) =>
+          deadlineBefore === undefined ? request.createdAt : request.legalDeadline;
+        // Newest first by creation; soonest first by deadline.
+        const direction = deadlineBefore === undefined ? -1 : 1;
+        const order = (a: DeletionRequest, b: DeletionRequest) =>
+          direction * byTime(sortTime)(a, b);
+        const beyond = (request: DeletionRequest, last: NonNullable<ListQuery['after']>) => {
+          const diff = sortTime(request).getTime() - last.at.getTime();
+          const ids = request.id < last.id ? -1 : request.id > last.id ? 1 : 0;
+          return direction * (diff === 0 ? ids : diff) > 0;
+        };
         return select(
           (request) =>
+            matches(request, query) &&
             (query.state === undefined || request.state === query.state) &&
             (query.subjectId === undefined || request.subjectId === query.subjectId) &&
-            (after === undefined ||
-              request.createdAt < after.createdAt ||
-              (request.createdAt.getTime() === after.createdAt.getTime() && request.id < after.id)),
-          (a, b) => -byTime((request) => request.createdAt)(a, b),
+            (deadlineBefore === undefined ||
+              (isOpen(request) && request.legalDeadline < deadlineBefore)) &&
+            (after === undefined || beyond(request, after)),
+          order,
           query.limit,
+        );
+      }),
+    count: (query) =>
+      outage.guard(() => {
+        const taken = [...requests.values()]
+          .map(({ request }) => request)
+          .filter((request) => matches(request, query));
+        const byState: Partial<Record<DeletionState, number>> = {};
+        for (const request of taken) byState[request.state] = (byState[request.state] ?? 0) + 1;
+        const open = taken.filter(isOpen);
+        return {
+          byState,
+          pastDeadline: open.filter((request) => request.legalDeadline < query.now).length,
+          dueSoon: open.filter(
+            (request) =>
+              request.legalDeadline >= query.now && request.legalDeadline < query.dueBefore,
+          ).length,
+        };
+      }),
+    countByLinkedService: (names) =>
+      outage.guard(() => {
+        const all = [...requests.values()].map(({ request }) => request);
+        const statusAt = (request: DeletionRequest, name: string) =>
+          request.participants[name]?.status;
+        return Object.fromEntries(
+          names.map((name) => [
+            name,
+            {
+              waiting: all.filter((request) =>
+                (waitingStatuses as readonly string[]).includes(statusAt(request, name) ?? ''),
+              ).length,
+              needingAttention: all.filter(
+                (request) =>
+                  request.state === 'NEEDS_ATTENTION' && statusAt(request, name) === 'FAILED',
+              ).length,
+            },
+          ]),
         );
       }),
     findDueForErasure: (now, limit) =>

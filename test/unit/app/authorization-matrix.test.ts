@@ -129,7 +129,15 @@ const outcomeOf = (error: unknown): Outcome => {
 const snapshot = async (subjects: readonly SubjectId[]) => ({
   requests: await Promise.all(
     subjects.map(async (subjectId) =>
-      deps.requests.list({ subjectId, limit: 10, state: undefined, after: undefined }),
+      deps.requests.list({
+        subjectId,
+        limit: 10,
+        state: undefined,
+        jurisdiction: undefined,
+        linkedService: undefined,
+        deadlineBefore: undefined,
+        after: undefined,
+      }),
     ),
   ),
   accounts: subjects.map((subjectId) => [

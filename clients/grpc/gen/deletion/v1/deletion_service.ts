@@ -645,11 +645,27 @@ export interface ListDeletionRequestsRequest {
   state: DeletionRequest_State;
   /** Only requests for this subject. */
   subjectId: string;
+  /** Only requests under this jurisdiction: `GDPR` or `CCPA`. Empty: all. */
+  jurisdiction: string;
+  /**
+   * Only requests whose Erase step at this linked service (its registered
+   * name) is not finished: waiting for its answer (pending, retrying, or
+   * accepted and awaiting its report) or failed there. Steps exist from the
+   * purge on (ERASING, NEEDS_ATTENTION); owed Suspend and Restore calls do
+   * not count. Empty: all.
+   */
+  linkedService: string;
+  /**
+   * Only open requests (not in a terminal state) whose legal deadline is
+   * before this time; the list is then ordered by legal deadline, soonest
+   * first. Unset: all, newest first.
+   */
+  deadlineBefore?: Date | undefined;
 }
 
 /** Output of ListDeletionRequests. */
 export interface ListDeletionRequestsResponse {
-  /** The requests, newest first. */
+  /** The requests, newest first (soonest deadline first with `deadline_before`). */
   deletionRequests: DeletionRequest[];
   /** Pass it as `page_token` for the next page; empty on the last page. */
   nextPageToken: string;
@@ -3148,7 +3164,15 @@ export const GetDeletionRequestRequest: MessageFns<GetDeletionRequestRequest> = 
 };
 
 function createBaseListDeletionRequestsRequest(): ListDeletionRequestsRequest {
-  return { pageSize: 0, pageToken: '', state: 0, subjectId: '' };
+  return {
+    pageSize: 0,
+    pageToken: '',
+    state: 0,
+    subjectId: '',
+    jurisdiction: '',
+    linkedService: '',
+    deadlineBefore: undefined,
+  };
 }
 
 export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest> = {
@@ -3167,6 +3191,15 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
     }
     if (message.subjectId !== '') {
       writer.uint32(34).string(message.subjectId);
+    }
+    if (message.jurisdiction !== '') {
+      writer.uint32(42).string(message.jurisdiction);
+    }
+    if (message.linkedService !== '') {
+      writer.uint32(50).string(message.linkedService);
+    }
+    if (message.deadlineBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.deadlineBefore), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -3216,6 +3249,30 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
             message.subjectId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.jurisdiction = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.linkedService = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.deadlineBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3246,6 +3303,17 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
         : isSet(object.subject_id)
           ? globalThis.String(object.subject_id)
           : '',
+      jurisdiction: isSet(object.jurisdiction) ? globalThis.String(object.jurisdiction) : '',
+      linkedService: isSet(object.linkedService)
+        ? globalThis.String(object.linkedService)
+        : isSet(object.linked_service)
+          ? globalThis.String(object.linked_service)
+          : '',
+      deadlineBefore: isSet(object.deadlineBefore)
+        ? fromJsonTimestamp(object.deadlineBefore)
+        : isSet(object.deadline_before)
+          ? fromJsonTimestamp(object.deadline_before)
+          : undefined,
     };
   },
 
@@ -3263,6 +3331,15 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
     if (message.subjectId !== '') {
       obj.subjectId = message.subjectId;
     }
+    if (message.jurisdiction !== '') {
+      obj.jurisdiction = message.jurisdiction;
+    }
+    if (message.linkedService !== '') {
+      obj.linkedService = message.linkedService;
+    }
+    if (message.deadlineBefore !== undefined) {
+      obj.deadlineBefore = message.deadlineBefore.toISOString();
+    }
     return obj;
   },
 
@@ -3275,6 +3352,9 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
     message.pageToken = object.pageToken ?? '';
     message.state = object.state ?? 0;
     message.subjectId = object.subjectId ?? '';
+    message.jurisdiction = object.jurisdiction ?? '';
+    message.linkedService = object.linkedService ?? '';
+    message.deadlineBefore = object.deadlineBefore ?? undefined;
     return message;
   },
 };
@@ -5226,8 +5306,12 @@ export const DeletionServiceService = {
     responseDeserialize: (value: Buffer): DeletionRequest => DeletionRequest.decode(value),
   },
   /**
-   * Lists requests, newest first, including soft-deleted (SCHEDULED) ones.
+   * Lists requests, newest first, including soft-deleted (SCHEDULED) ones;
+   * with `deadline_before`, open requests by legal deadline, soonest first.
+   * Filters combine with AND. Paging is by position (keyset), so it stays
+   * stable while new requests arrive; a page token is bound to its filters.
    * Scopes as for Get; a `deletion:self` caller sees only their own requests.
+   * Errors: INVALID_ARGUMENT (a filter out of range, a page token of other filters).
    */
   listDeletionRequests: {
     path: '/deletion.v1.DeletionService/ListDeletionRequests' as const,
@@ -5511,8 +5595,12 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    */
   getDeletionRequest: handleUnaryCall<GetDeletionRequestRequest, DeletionRequest>;
   /**
-   * Lists requests, newest first, including soft-deleted (SCHEDULED) ones.
+   * Lists requests, newest first, including soft-deleted (SCHEDULED) ones;
+   * with `deadline_before`, open requests by legal deadline, soonest first.
+   * Filters combine with AND. Paging is by position (keyset), so it stays
+   * stable while new requests arrive; a page token is bound to its filters.
    * Scopes as for Get; a `deletion:self` caller sees only their own requests.
+   * Errors: INVALID_ARGUMENT (a filter out of range, a page token of other filters).
    */
   listDeletionRequests: handleUnaryCall<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
   /**
@@ -5745,8 +5833,12 @@ export interface DeletionServiceClient extends Client {
     callback: (error: ServiceError | null, response: DeletionRequest) => void,
   ): ClientUnaryCall;
   /**
-   * Lists requests, newest first, including soft-deleted (SCHEDULED) ones.
+   * Lists requests, newest first, including soft-deleted (SCHEDULED) ones;
+   * with `deadline_before`, open requests by legal deadline, soonest first.
+   * Filters combine with AND. Paging is by position (keyset), so it stays
+   * stable while new requests arrive; a page token is bound to its filters.
    * Scopes as for Get; a `deletion:self` caller sees only their own requests.
+   * Errors: INVALID_ARGUMENT (a filter out of range, a page token of other filters).
    */
   listDeletionRequests(
     request: ListDeletionRequestsRequest,

@@ -1,0 +1,107 @@
+import { status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeletionClient } from '../../clients/trpc/deletion-client.js';
+import { deletionRequest_StateToJSON } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
+import {
+  participantsConfig,
+  startFakeParticipant,
+  type FakeParticipant,
+} from '../support/fake-participant.js';
+import { adminAuth } from '../support/principals.js';
+import type { Transport } from '../support/scenario-clients.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+// The operations console's queue over both transports: the list's filters and its order by
+// deadline. The filters' edge cases are the contract suite's and test/unit/app's.
+
+const DAY_MS = 86_400_000;
+
+/** A listed request as both transports can say it. */
+interface Listed {
+  readonly name: string;
+  readonly state: string;
+  readonly legalDeadline: string;
+}
+
+interface ListFilters {
+  readonly jurisdiction?: 'GDPR' | 'CCPA';
+  readonly linkedService?: string;
+  readonly deadlineBefore?: Date;
+  readonly pageSize?: number;
+  readonly pageToken?: string;
+}
+
+describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transport) => {
+  let t: TestApp;
+  let crm: FakeParticipant;
+  let auth: { token: string };
+  const requests: Record<'gdpr' | 'ccpa' | 'stuck', string> = { gdpr: '', ccpa: '', stuck: '' };
+
+  beforeAll(async () => {
+    // crm refuses the first Erase for good: the purge of `stuck` needs attention because of it.
+    crm = await startFakeParticipant('crm', { failFirst: 1, failWith: status.FAILED_PRECONDITION });
+    t = await startTestApp({
+      PARTICIPANTS: participantsConfig([crm], { maxAttempts: 1 }),
+    });
+    auth = await adminAuth('admin-queue');
+    requests.gdpr = (await t.requested({ prefix: 'queue-gdpr' })).name;
+    requests.ccpa = (await t.requested({ prefix: 'queue-ccpa', jurisdiction: 'CCPA' })).name;
+    requests.stuck = (await t.scheduled({ prefix: 'queue-stuck' })).name;
+    await t.app.runWorkerPass();
+  });
+  afterAll(async () => {
+    await t[Symbol.asyncDispose]();
+    await crm[Symbol.asyncDispose]();
+  });
+
+  /** One page of ListDeletionRequests. */
+  const list = async (
+    filters: ListFilters,
+  ): Promise<{ requests: Listed[]; nextPageToken: string }> => {
+    if (transport === 'trpc') {
+      const page = await createDeletionClient({
+        url: t.trpcUrl,
+        token: auth.token,
+      }).listDeletionRequests.query(filters);
+      return { requests: page.deletionRequests, nextPageToken: page.nextPageToken };
+    }
+    const page = await t.client.listDeletionRequests(filters, auth);
+    return {
+      requests: page.deletionRequests.map((request) => ({
+        name: request.name,
+        state: deletionRequest_StateToJSON(request.state).replace('STATE_', ''),
+        legalDeadline: request.legalDeadline?.toISOString() ?? '',
+      })),
+      nextPageToken: page.nextPageToken,
+    };
+  };
+  const namesOf = async (filters: ListFilters) =>
+    (await list(filters)).requests.map((request) => request.name);
+
+  it('filters the queue by jurisdiction and by a linked service whose step is not finished', async () => {
+    expect(await namesOf({ jurisdiction: 'CCPA' })).toEqual([requests.ccpa]);
+    expect(await namesOf({ linkedService: 'crm' })).toEqual([requests.stuck]);
+    expect((await list({ linkedService: 'crm' })).requests[0]?.state).toBe('NEEDS_ATTENTION');
+    expect(await namesOf({ linkedService: 'crm', jurisdiction: 'CCPA' })).toEqual([]);
+  });
+
+  it('pages the open requests due before a time soonest deadline first', async () => {
+    const deadlineBefore = new Date(Date.now() + 60 * DAY_MS);
+    const seen: Listed[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await list({ deadlineBefore, pageSize: 1, ...(pageToken && { pageToken }) });
+      seen.push(...page.requests);
+      pageToken = page.nextPageToken || undefined;
+    } while (pageToken !== undefined);
+
+    expect(seen.map((request) => request.name).sort()).toEqual(
+      [requests.gdpr, requests.ccpa, requests.stuck].sort(),
+    );
+    const deadlines = seen.map((request) => request.legalDeadline);
+    expect(deadlines).toEqual([...deadlines].sort());
+    // GDPR's month comes before CCPA's 45 days.
+    expect(seen.at(-1)?.name).toBe(requests.ccpa);
+    expect(await namesOf({ deadlineBefore: new Date(Date.now() - DAY_MS) })).toEqual([]);
+  });
+});
