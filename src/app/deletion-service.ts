@@ -11,6 +11,7 @@ import { retryParticipant } from './participants/retry-participant.js';
 import { approveDeletion } from './requests/approve-deletion.js';
 import { cancelDeletion } from './requests/cancel-deletion.js';
 import { confirmDeletion } from './requests/confirm-deletion.js';
+import { countDeletionRequests } from './requests/count-deletion-requests.js';
 import { extendDeadline } from './requests/extend-deadline.js';
 import { getDeletionRequest } from './requests/get-deletion-request.js';
 import { getErasurePlan } from './requests/get-erasure-plan.js';
@@ -44,6 +45,7 @@ const useCases = {
   getDeletionRequest,
   watchDeletionRequest,
   listDeletionRequests,
+  countDeletionRequests,
   reportErasureOutcome,
   retryParticipant,
   resolveParticipant,

@@ -47,6 +47,7 @@ export const operationPolicies = {
   getDeletionRequest: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
   watchDeletionRequest: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
   listDeletionRequests: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
+  countDeletionRequests: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
   reportErasureOutcome: {
     anySubject: ['deletion:participant'],
     ownSubject: false,

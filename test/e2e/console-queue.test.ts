@@ -7,12 +7,14 @@ import {
   startFakeParticipant,
   type FakeParticipant,
 } from '../support/fake-participant.js';
+import { deletionStates } from '../../src/domain/deletion-state.js';
 import { adminAuth } from '../support/principals.js';
 import type { Transport } from '../support/scenario-clients.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-// The operations console's queue over both transports: the list's filters and its order by
-// deadline. The filters' edge cases are the contract suite's and test/unit/app's.
+// The operations console's queue over both transports: the list's filters, its order by
+// deadline, and the counts. The filters' edge cases are the contract suite's and test/unit/app's;
+// who may call is the authorization matrix's.
 
 const DAY_MS = 86_400_000;
 
@@ -21,6 +23,12 @@ interface Listed {
   readonly name: string;
   readonly state: string;
   readonly legalDeadline: string;
+}
+
+interface CountFilters {
+  readonly jurisdiction?: 'GDPR' | 'CCPA';
+  readonly linkedService?: string;
+  readonly dueWithinDays?: number;
 }
 
 interface ListFilters {
@@ -103,5 +111,49 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
     // GDPR's month comes before CCPA's 45 days.
     expect(seen.at(-1)?.name).toBe(requests.ccpa);
     expect(await namesOf({ deadlineBefore: new Date(Date.now() - DAY_MS) })).toEqual([]);
+  });
+
+  /** CountDeletionRequests, in the domain's words. */
+  const count = async (filters: CountFilters) => {
+    if (transport === 'trpc') {
+      const counts = await createDeletionClient({
+        url: t.trpcUrl,
+        token: auth.token,
+      }).countDeletionRequests.query(filters);
+      return { ...counts, countedAt: new Date(counts.countedAt) };
+    }
+    const counts = await t.client.countDeletionRequests(filters, auth);
+    return {
+      byState: Object.fromEntries(
+        counts.stateCounts.map(({ state, count }) => [
+          deletionRequest_StateToJSON(state).replace('STATE_', ''),
+          Number(count),
+        ]),
+      ),
+      pastDeadline: Number(counts.pastDeadlineCount),
+      dueSoon: Number(counts.dueSoonCount),
+      dueWithinDays: counts.dueWithinDays,
+      countedAt: counts.countTime,
+    };
+  };
+
+  it('counts the queue by state, every state named, and the open requests by deadline', async () => {
+    const none = Object.fromEntries(deletionStates.map((state) => [state, 0]));
+    const all = await count({});
+    expect(all).toEqual({
+      byState: { ...none, REQUESTED: 2, NEEDS_ATTENTION: 1 },
+      pastDeadline: 0,
+      dueSoon: 0,
+      dueWithinDays: 7,
+      countedAt: expect.any(Date) as Date,
+    });
+    // Every open request is due within 60 days: GDPR's month, CCPA's 45 days.
+    expect(await count({ dueWithinDays: 60 })).toMatchObject({ dueSoon: 3, dueWithinDays: 60 });
+    expect(await count({ jurisdiction: 'CCPA' })).toMatchObject({
+      byState: { ...none, REQUESTED: 1 },
+    });
+    expect(await count({ linkedService: 'crm' })).toMatchObject({
+      byState: { ...none, NEEDS_ATTENTION: 1 },
+    });
   });
 });

@@ -95,6 +95,14 @@ export const expectedAccess: Record<Operation, Record<Role, [Outcome, Outcome]>>
     approver: [OK, OK],
     admin: [OK, OK],
   },
+  // The queue in numbers names no subject: for the people who run deletions.
+  countDeletionRequests: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
   // Only a linked service's own identity may report (test/e2e/participant-operations.test.ts).
   reportErasureOutcome: {
     selfUser: [DENIED, DENIED],
@@ -199,6 +207,7 @@ export const matrixInputs: { readonly [Op in Operation]: (target: MatrixTarget) 
   getDeletionRequest: ({ name }) => ({ name }),
   watchDeletionRequest: ({ name }) => ({ name }),
   listDeletionRequests: ({ subjectId }) => ({ subjectId }),
+  countDeletionRequests: () => ({ dueWithinDays: 7 }),
   reportErasureOutcome: ({ name, subjectId }) => ({
     name,
     participant: MATRIX_PARTICIPANT,

@@ -1,4 +1,4 @@
-import type { DeletionService, InputOf } from '../../app/deletion-service.js';
+import type { DeletionService } from '../../app/deletion-service.js';
 import type { Operation } from '../../domain/authorization.js';
 import type { ErasurePlan } from '../../app/requests/get-erasure-plan.js';
 import { deletionRequestName } from '../../domain/ids.js';
@@ -21,6 +21,7 @@ import {
 } from './admin-codec.js';
 import { reportFromProto } from './participant-codec.js';
 import { optional, stateFromProto, stateToProto, toListResponse, toProto } from './proto-codec.js';
+import { countsInputFromProto, queueFiltersFromProto, toCountsProto } from './queue-codec.js';
 import { unary, type HandlerDeps } from './unary.js';
 
 /** The RPC methods of the service, as the generated definition names them. */
@@ -37,6 +38,7 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   undeleteDeletionRequest: 'undeleteDeletionRequest',
   getDeletionRequest: 'getDeletionRequest',
   listDeletionRequests: 'listDeletionRequests',
+  countDeletionRequests: 'countDeletionRequests',
   reportErasureOutcome: 'reportErasureOutcome',
   retryParticipant: 'retryParticipant',
   resolveParticipant: 'resolveParticipant',
@@ -138,13 +140,13 @@ export const createDeletionHandlers = (
         pageToken: optional(request.pageToken),
         state: stateFromProto(request.state),
         subjectId: optional(request.subjectId),
-        jurisdiction: optional(
-          request.jurisdiction,
-        ) as InputOf<'listDeletionRequests'>['jurisdiction'],
-        linkedService: optional(request.linkedService),
+        ...queueFiltersFromProto(request),
         deadlineBefore: request.deadlineBefore,
       }),
     ),
+  ),
+  countDeletionRequests: unary(deps, 'CountDeletionRequests', async (principal, request) =>
+    toCountsProto(await service.countDeletionRequests(principal, countsInputFromProto(request))),
   ),
   reportErasureOutcome: unary(deps, 'ReportErasureOutcome', async (principal, request) => {
     await service.reportErasureOutcome(principal, reportFromProto(request));

@@ -671,6 +671,45 @@ export interface ListDeletionRequestsResponse {
   nextPageToken: string;
 }
 
+/** Input of CountDeletionRequests. Filters combine with AND. */
+export interface CountDeletionRequestsRequest {
+  /** Only requests under this jurisdiction: `GDPR` or `CCPA`. Empty: all. */
+  jurisdiction: string;
+  /**
+   * Only requests whose Erase step at this linked service is not finished
+   * (as `ListDeletionRequestsRequest.linked_service`). Empty: all.
+   */
+  linkedService: string;
+  /**
+   * How many days ahead a legal deadline counts as due soon: 1 to 366.
+   * Unset (0): 7.
+   */
+  dueWithinDays: number;
+}
+
+/** Output of CountDeletionRequests. */
+export interface CountDeletionRequestsResponse {
+  /** Every state, in the order of the enum, zeros included. */
+  stateCounts: CountDeletionRequestsResponse_StateCount[];
+  /** Open requests (not in a terminal state) whose legal deadline has passed. */
+  pastDeadlineCount: string;
+  /**
+   * Open requests whose legal deadline is from `count_time` to
+   * `due_within_days` days after it.
+   */
+  dueSoonCount: string;
+  /** The window of `due_soon_count`, in days. */
+  dueWithinDays: number;
+  /** When the counts were taken. */
+  countTime?: Date | undefined;
+}
+
+/** How many requests are in one state. */
+export interface CountDeletionRequestsResponse_StateCount {
+  state: DeletionRequest_State;
+  count: string;
+}
+
 /** Input of ListAuditEvents. Every filter is optional; they combine with AND. */
 export interface ListAuditEventsRequest {
   /** At most this many events (default 100, at most 1000). */
@@ -3456,6 +3495,383 @@ export const ListDeletionRequestsResponse: MessageFns<ListDeletionRequestsRespon
   },
 };
 
+function createBaseCountDeletionRequestsRequest(): CountDeletionRequestsRequest {
+  return { jurisdiction: '', linkedService: '', dueWithinDays: 0 };
+}
+
+export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsRequest> = {
+  encode(
+    message: CountDeletionRequestsRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.jurisdiction !== '') {
+      writer.uint32(10).string(message.jurisdiction);
+    }
+    if (message.linkedService !== '') {
+      writer.uint32(18).string(message.linkedService);
+    }
+    if (message.dueWithinDays !== 0) {
+      writer.uint32(24).int32(message.dueWithinDays);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountDeletionRequestsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountDeletionRequestsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jurisdiction = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.linkedService = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dueWithinDays = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountDeletionRequestsRequest {
+    return {
+      jurisdiction: isSet(object.jurisdiction) ? globalThis.String(object.jurisdiction) : '',
+      linkedService: isSet(object.linkedService)
+        ? globalThis.String(object.linkedService)
+        : isSet(object.linked_service)
+          ? globalThis.String(object.linked_service)
+          : '',
+      dueWithinDays: isSet(object.dueWithinDays)
+        ? globalThis.Number(object.dueWithinDays)
+        : isSet(object.due_within_days)
+          ? globalThis.Number(object.due_within_days)
+          : 0,
+    };
+  },
+
+  toJSON(message: CountDeletionRequestsRequest): unknown {
+    const obj: any = {};
+    if (message.jurisdiction !== '') {
+      obj.jurisdiction = message.jurisdiction;
+    }
+    if (message.linkedService !== '') {
+      obj.linkedService = message.linkedService;
+    }
+    if (message.dueWithinDays !== 0) {
+      obj.dueWithinDays = Math.round(message.dueWithinDays);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CountDeletionRequestsRequest>): CountDeletionRequestsRequest {
+    return CountDeletionRequestsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CountDeletionRequestsRequest>): CountDeletionRequestsRequest {
+    const message = createBaseCountDeletionRequestsRequest();
+    message.jurisdiction = object.jurisdiction ?? '';
+    message.linkedService = object.linkedService ?? '';
+    message.dueWithinDays = object.dueWithinDays ?? 0;
+    return message;
+  },
+};
+
+function createBaseCountDeletionRequestsResponse(): CountDeletionRequestsResponse {
+  return {
+    stateCounts: [],
+    pastDeadlineCount: '0',
+    dueSoonCount: '0',
+    dueWithinDays: 0,
+    countTime: undefined,
+  };
+}
+
+export const CountDeletionRequestsResponse: MessageFns<CountDeletionRequestsResponse> = {
+  encode(
+    message: CountDeletionRequestsResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    for (const v of message.stateCounts) {
+      CountDeletionRequestsResponse_StateCount.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.pastDeadlineCount !== '0') {
+      writer.uint32(16).int64(message.pastDeadlineCount);
+    }
+    if (message.dueSoonCount !== '0') {
+      writer.uint32(24).int64(message.dueSoonCount);
+    }
+    if (message.dueWithinDays !== 0) {
+      writer.uint32(32).int32(message.dueWithinDays);
+    }
+    if (message.countTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.countTime), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountDeletionRequestsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountDeletionRequestsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stateCounts.push(
+              CountDeletionRequestsResponse_StateCount.decode(reader, reader.uint32()),
+            );
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pastDeadlineCount = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dueSoonCount = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dueWithinDays = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.countTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountDeletionRequestsResponse {
+    return {
+      stateCounts: globalThis.Array.isArray(object?.stateCounts)
+        ? object.stateCounts.map((e: any) => CountDeletionRequestsResponse_StateCount.fromJSON(e))
+        : globalThis.Array.isArray(object?.state_counts)
+          ? object.state_counts.map((e: any) =>
+              CountDeletionRequestsResponse_StateCount.fromJSON(e),
+            )
+          : [],
+      pastDeadlineCount: isSet(object.pastDeadlineCount)
+        ? globalThis.String(object.pastDeadlineCount)
+        : isSet(object.past_deadline_count)
+          ? globalThis.String(object.past_deadline_count)
+          : '0',
+      dueSoonCount: isSet(object.dueSoonCount)
+        ? globalThis.String(object.dueSoonCount)
+        : isSet(object.due_soon_count)
+          ? globalThis.String(object.due_soon_count)
+          : '0',
+      dueWithinDays: isSet(object.dueWithinDays)
+        ? globalThis.Number(object.dueWithinDays)
+        : isSet(object.due_within_days)
+          ? globalThis.Number(object.due_within_days)
+          : 0,
+      countTime: isSet(object.countTime)
+        ? fromJsonTimestamp(object.countTime)
+        : isSet(object.count_time)
+          ? fromJsonTimestamp(object.count_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: CountDeletionRequestsResponse): unknown {
+    const obj: any = {};
+    if (message.stateCounts?.length) {
+      obj.stateCounts = message.stateCounts.map((e) =>
+        CountDeletionRequestsResponse_StateCount.toJSON(e),
+      );
+    }
+    if (message.pastDeadlineCount !== '0') {
+      obj.pastDeadlineCount = message.pastDeadlineCount;
+    }
+    if (message.dueSoonCount !== '0') {
+      obj.dueSoonCount = message.dueSoonCount;
+    }
+    if (message.dueWithinDays !== 0) {
+      obj.dueWithinDays = Math.round(message.dueWithinDays);
+    }
+    if (message.countTime !== undefined) {
+      obj.countTime = message.countTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CountDeletionRequestsResponse>): CountDeletionRequestsResponse {
+    return CountDeletionRequestsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CountDeletionRequestsResponse>): CountDeletionRequestsResponse {
+    const message = createBaseCountDeletionRequestsResponse();
+    message.stateCounts =
+      object.stateCounts?.map((e) => CountDeletionRequestsResponse_StateCount.fromPartial(e)) || [];
+    message.pastDeadlineCount = object.pastDeadlineCount ?? '0';
+    message.dueSoonCount = object.dueSoonCount ?? '0';
+    message.dueWithinDays = object.dueWithinDays ?? 0;
+    message.countTime = object.countTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCountDeletionRequestsResponse_StateCount(): CountDeletionRequestsResponse_StateCount {
+  return { state: 0, count: '0' };
+}
+
+export const CountDeletionRequestsResponse_StateCount: MessageFns<CountDeletionRequestsResponse_StateCount> =
+  {
+    encode(
+      message: CountDeletionRequestsResponse_StateCount,
+      writer: BinaryWriter = new BinaryWriter(),
+    ): BinaryWriter {
+      if (message.state !== 0) {
+        writer.uint32(8).int32(message.state);
+      }
+      if (message.count !== '0') {
+        writer.uint32(16).int64(message.count);
+      }
+      return writer;
+    },
+
+    decode(
+      input: BinaryReader | Uint8Array,
+      length?: number,
+    ): CountDeletionRequestsResponse_StateCount {
+      const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+      if (previousRecursionDepth >= 100) {
+        throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      }
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+      try {
+        const end = length === undefined ? reader.len : reader.pos + length;
+        const message = createBaseCountDeletionRequestsResponse_StateCount();
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              if (tag !== 8) {
+                break;
+              }
+
+              message.state = reader.int32() as any;
+              continue;
+            }
+            case 2: {
+              if (tag !== 16) {
+                break;
+              }
+
+              message.count = reader.int64().toString();
+              continue;
+            }
+          }
+          if ((tag & 7) === 4 || tag === 0) {
+            break;
+          }
+          reader.skip(tag & 7);
+        }
+        return message;
+      } finally {
+        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      }
+    },
+
+    fromJSON(object: any): CountDeletionRequestsResponse_StateCount {
+      return {
+        state: isSet(object.state) ? deletionRequest_StateFromJSON(object.state) : 0,
+        count: isSet(object.count) ? globalThis.String(object.count) : '0',
+      };
+    },
+
+    toJSON(message: CountDeletionRequestsResponse_StateCount): unknown {
+      const obj: any = {};
+      if (message.state !== 0) {
+        obj.state = deletionRequest_StateToJSON(message.state);
+      }
+      if (message.count !== '0') {
+        obj.count = message.count;
+      }
+      return obj;
+    },
+
+    create(
+      base?: DeepPartial<CountDeletionRequestsResponse_StateCount>,
+    ): CountDeletionRequestsResponse_StateCount {
+      return CountDeletionRequestsResponse_StateCount.fromPartial(base ?? {});
+    },
+    fromPartial(
+      object: DeepPartial<CountDeletionRequestsResponse_StateCount>,
+    ): CountDeletionRequestsResponse_StateCount {
+      const message = createBaseCountDeletionRequestsResponse_StateCount();
+      message.state = object.state ?? 0;
+      message.count = object.count ?? '0';
+      return message;
+    },
+  };
+
 function createBaseListAuditEventsRequest(): ListAuditEventsRequest {
   return {
     pageSize: 0,
@@ -5327,6 +5743,28 @@ export const DeletionServiceService = {
       ListDeletionRequestsResponse.decode(value),
   },
   /**
+   * The queue in numbers: how many requests are in each state (every state,
+   * zeros included), and how many open ones are past their legal deadline or
+   * due within `due_within_days`, under the filters of ListDeletionRequests
+   * (jurisdiction, linked service). Counted when asked, over the whole
+   * history: for a console's summary, not for polling many times a second.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`; not a subject's own. Errors: INVALID_ARGUMENT.
+   */
+  countDeletionRequests: {
+    path: '/deletion.v1.DeletionService/CountDeletionRequests' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CountDeletionRequestsRequest): Buffer =>
+      Buffer.from(CountDeletionRequestsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CountDeletionRequestsRequest =>
+      CountDeletionRequestsRequest.decode(value),
+    responseSerialize: (value: CountDeletionRequestsResponse): Buffer =>
+      Buffer.from(CountDeletionRequestsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CountDeletionRequestsResponse =>
+      CountDeletionRequestsResponse.decode(value),
+  },
+  /**
    * A linked service that answered Erase with ACCEPTED reports its final
    * outcome. Scope: `deletion:participant`, and the caller must be a service
    * (client credentials or a client certificate, never a person's token) that
@@ -5604,6 +6042,19 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    */
   listDeletionRequests: handleUnaryCall<ListDeletionRequestsRequest, ListDeletionRequestsResponse>;
   /**
+   * The queue in numbers: how many requests are in each state (every state,
+   * zeros included), and how many open ones are past their legal deadline or
+   * due within `due_within_days`, under the filters of ListDeletionRequests
+   * (jurisdiction, linked service). Counted when asked, over the whole
+   * history: for a console's summary, not for polling many times a second.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`; not a subject's own. Errors: INVALID_ARGUMENT.
+   */
+  countDeletionRequests: handleUnaryCall<
+    CountDeletionRequestsRequest,
+    CountDeletionRequestsResponse
+  >;
+  /**
    * A linked service that answered Erase with ACCEPTED reports its final
    * outcome. Scope: `deletion:participant`, and the caller must be a service
    * (client credentials or a client certificate, never a person's token) that
@@ -5854,6 +6305,30 @@ export interface DeletionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListDeletionRequestsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The queue in numbers: how many requests are in each state (every state,
+   * zeros included), and how many open ones are past their legal deadline or
+   * due within `due_within_days`, under the filters of ListDeletionRequests
+   * (jurisdiction, linked service). Counted when asked, over the whole
+   * history: for a console's summary, not for polling many times a second.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`; not a subject's own. Errors: INVALID_ARGUMENT.
+   */
+  countDeletionRequests(
+    request: CountDeletionRequestsRequest,
+    callback: (error: ServiceError | null, response: CountDeletionRequestsResponse) => void,
+  ): ClientUnaryCall;
+  countDeletionRequests(
+    request: CountDeletionRequestsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CountDeletionRequestsResponse) => void,
+  ): ClientUnaryCall;
+  countDeletionRequests(
+    request: CountDeletionRequestsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CountDeletionRequestsResponse) => void,
   ): ClientUnaryCall;
   /**
    * A linked service that answered Erase with ACCEPTED reports its final
