@@ -5,6 +5,7 @@ import { verifyAuditLog } from './admin/verify-audit-log.js';
 import type { Operation } from '../domain/authorization.js';
 import type { DeletionDeps } from './deletion-deps.js';
 import { reportErasureOutcome } from './participants/report-erasure-outcome.js';
+import { getLinkedServiceHealth } from './participants/get-linked-service-health.js';
 import { listLinkedServices } from './participants/list-linked-services.js';
 import { resolveParticipant } from './participants/resolve-participant.js';
 import { retryParticipant } from './participants/retry-participant.js';
@@ -50,6 +51,7 @@ const useCases = {
   retryParticipant,
   resolveParticipant,
   listLinkedServices,
+  getLinkedServiceHealth,
   getErasureReport,
   getErasurePlan,
   listAuditEvents,

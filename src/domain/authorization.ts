@@ -58,6 +58,7 @@ export const operationPolicies = {
   getErasureReport: { anySubject: readers, ownSubject: true, rateLimit: 'read' },
   getErasurePlan: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
   listLinkedServices: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
+  getLinkedServiceHealth: { anySubject: readers, ownSubject: false, rateLimit: 'read' },
   listAuditEvents: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
   verifyAuditLog: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },
   getSafetyStatus: { anySubject: ['deletion:admin'], ownSubject: false, rateLimit: 'read' },

@@ -12,6 +12,7 @@ import {
   type EraseResponse,
 } from '../gen/deletion/participant/v1/erasure_participant_service.js';
 import { clientSpan, type OutcomeOf } from '../telemetry/rpc-spans.js';
+import { createCallWindow, type CallWindow, type CallWindowOptions } from './call-window.js';
 import { participantChannel } from './participant-channel.js';
 import type { ParticipantRegistration } from './participant-registration.js';
 import { attributeKeys, rpcServices } from '../telemetry/catalogue.js';
@@ -95,6 +96,22 @@ const traced = <T>(
     (headers) => run(metadataOf(headers)),
   );
 
+/** Recent calls of each service: the last 15 minutes, at most 1,000 calls per service. */
+const RECENT_CALLS: CallWindowOptions = { windowMs: 15 * 60_000, maxSamples: 1000 };
+
+/** Runs a call and records in the window how long it took and whether it failed. */
+const timed = async <T>(window: CallWindow, name: string, call: () => Promise<T>): Promise<T> => {
+  const started = performance.now();
+  let failed = true;
+  try {
+    const answer = await call();
+    failed = false;
+    return answer;
+  } finally {
+    window.record(name, { at: Date.now(), ms: performance.now() - started, failed });
+  }
+};
+
 /**
  * The linked services from configuration, called over gRPC: every call has a
  * deadline, carries the trace context, and is keyed by the request's name
@@ -105,6 +122,7 @@ const traced = <T>(
 export const createGrpcParticipants = (
   registrations: readonly ParticipantRegistration[],
   pseudonymOf: (subjectId: SubjectId) => string,
+  window: CallWindow = createCallWindow(RECENT_CALLS),
 ): Participants & { close(): void } => {
   const channels = registrations.map((registration) => ({
     registration,
@@ -148,29 +166,31 @@ export const createGrpcParticipants = (
         categories: [...entry.registration.categories],
         finalAnswerDeadline: call.finalAnswerDeadline,
       });
-      return traced(
-        'Erase',
-        name,
-        (metadata) =>
-          new Promise((resolve, reject) => {
-            entry.client.erase(
-              request,
-              metadata,
-              { deadline: Date.now() + entry.registration.timeoutMs },
-              (error, response) => {
-                if (error) reject(classify(error));
-                else {
-                  try {
-                    resolve(toAnswer(response, subject));
-                  } catch (mismatch) {
-                    reject(
-                      mismatch instanceof Error ? mismatch : failed('ANSWER_INCOMPLETE', false),
-                    );
+      return timed(window, name, () =>
+        traced(
+          'Erase',
+          name,
+          (metadata) =>
+            new Promise((resolve, reject) => {
+              entry.client.erase(
+                request,
+                metadata,
+                { deadline: Date.now() + entry.registration.timeoutMs },
+                (error, response) => {
+                  if (error) reject(classify(error));
+                  else {
+                    try {
+                      resolve(toAnswer(response, subject));
+                    } catch (mismatch) {
+                      reject(
+                        mismatch instanceof Error ? mismatch : failed('ANSWER_INCOMPLETE', false),
+                      );
+                    }
                   }
-                }
-              },
-            );
-          }),
+                },
+              );
+            }),
+        ),
       );
     },
     notify: (name, phase, call) => {
@@ -179,44 +199,47 @@ export const createGrpcParticipants = (
       const subject = subjectFor(entry.registration, call);
       const options = { deadline: Date.now() + entry.registration.timeoutMs };
       const method = phase === 'suspend' ? 'Suspend' : 'Restore';
-      return traced(
-        method,
-        name,
-        (metadata) =>
-          new Promise<void>((resolve, reject) => {
-            const done = (
-              error: ServiceError | null,
-              response: { subject?: Subject | undefined } | undefined,
-            ) => {
-              if (error) return reject(classify(error));
-              try {
-                checkEcho(subject, response?.subject);
-                resolve();
-              } catch (mismatch) {
-                reject(mismatch instanceof Error ? mismatch : failed('ANSWER_MISMATCH', false));
+      return timed(window, name, () =>
+        traced(
+          method,
+          name,
+          (metadata) =>
+            new Promise<void>((resolve, reject) => {
+              const done = (
+                error: ServiceError | null,
+                response: { subject?: Subject | undefined } | undefined,
+              ) => {
+                if (error) return reject(classify(error));
+                try {
+                  checkEcho(subject, response?.subject);
+                  resolve();
+                } catch (mismatch) {
+                  reject(mismatch instanceof Error ? mismatch : failed('ANSWER_MISMATCH', false));
+                }
+              };
+              if (phase === 'suspend') {
+                entry.client.suspend(
+                  SuspendRequest.fromPartial({
+                    subject,
+                    categories: [...entry.registration.categories],
+                  }),
+                  metadata,
+                  options,
+                  done,
+                );
+              } else {
+                entry.client.restore(
+                  RestoreRequest.fromPartial({ subject }),
+                  metadata,
+                  options,
+                  done,
+                );
               }
-            };
-            if (phase === 'suspend') {
-              entry.client.suspend(
-                SuspendRequest.fromPartial({
-                  subject,
-                  categories: [...entry.registration.categories],
-                }),
-                metadata,
-                options,
-                done,
-              );
-            } else {
-              entry.client.restore(
-                RestoreRequest.fromPartial({ subject }),
-                metadata,
-                options,
-                done,
-              );
-            }
-          }),
+            }),
+        ),
       );
     },
+    recentCalls: (name) => window.stats(name, Date.now()),
     close: () => {
       for (const { client } of clients.values()) client.close();
     },

@@ -12,8 +12,8 @@ import { adminAuth } from '../support/principals.js';
 import type { Transport } from '../support/scenario-clients.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-// The operations console's queue over both transports: the list's filters, its order by
-// deadline, and the counts. The filters' edge cases are the contract suite's and test/unit/app's;
+// The operations console's reads over both transports: the list's filters, its order by
+// deadline, the counts, and the linked services' health. The filters' edge cases are the contract suite's and test/unit/app's;
 // who may call is the authorization matrix's.
 
 const DAY_MS = 86_400_000;
@@ -42,14 +42,19 @@ interface ListFilters {
 describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transport) => {
   let t: TestApp;
   let crm: FakeParticipant;
+  let billing: FakeParticipant;
   let auth: { token: string };
   const requests: Record<'gdpr' | 'ccpa' | 'stuck', string> = { gdpr: '', ccpa: '', stuck: '' };
 
   beforeAll(async () => {
     // crm refuses the first Erase for good: the purge of `stuck` needs attention because of it.
     crm = await startFakeParticipant('crm', { failFirst: 1, failWith: status.FAILED_PRECONDITION });
+    // billing accepts, to report later: the request waits on it too.
+    billing = await startFakeParticipant('billing', {
+      acceptUntil: new Date(Date.now() + DAY_MS),
+    });
     t = await startTestApp({
-      PARTICIPANTS: participantsConfig([crm], { maxAttempts: 1 }),
+      PARTICIPANTS: participantsConfig([crm, billing], { maxAttempts: 1 }),
     });
     auth = await adminAuth('admin-queue');
     requests.gdpr = (await t.requested({ prefix: 'queue-gdpr' })).name;
@@ -60,6 +65,7 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
   afterAll(async () => {
     await t[Symbol.asyncDispose]();
     await crm[Symbol.asyncDispose]();
+    await billing[Symbol.asyncDispose]();
   });
 
   /** One page of ListDeletionRequests. */
@@ -155,5 +161,52 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
     expect(await count({ linkedService: 'crm' })).toMatchObject({
       byState: { ...none, NEEDS_ATTENTION: 1 },
     });
+  });
+
+  /** GetLinkedServiceHealth, in the domain's words (latencies in milliseconds). */
+  const health = async () => {
+    if (transport === 'trpc')
+      return (
+        await createDeletionClient({
+          url: t.trpcUrl,
+          token: auth.token,
+        }).getLinkedServiceHealth.query()
+      ).linkedServices;
+    const millis = (duration?: { seconds: string; nanos: number }) =>
+      duration && Number(duration.seconds) * 1000 + duration.nanos / 1e6;
+    return (await t.client.getLinkedServiceHealth({}, auth)).linkedServices.map((service) => ({
+      name: service.name,
+      waiting: Number(service.waitingCount),
+      needingAttention: Number(service.attentionCount),
+      recentCalls: {
+        windowMs: millis(service.recentCalls?.window),
+        calls: Number(service.recentCalls?.callCount),
+        failures: Number(service.recentCalls?.failureCount),
+        p50Ms: millis(service.recentCalls?.latencyP50) ?? null,
+        p95Ms: millis(service.recentCalls?.latencyP95) ?? null,
+      },
+    }));
+  };
+
+  it('tells per linked service what waits on it, what failed there, and this replica’s recent calls', async () => {
+    const [crmHealth, billingHealth] = await health();
+    const recent = { windowMs: 15 * 60_000, calls: 1 };
+    expect(crmHealth).toMatchObject({
+      name: 'crm',
+      waiting: 0,
+      needingAttention: 1,
+      recentCalls: { ...recent, failures: 1 },
+    });
+    expect(billingHealth).toMatchObject({
+      name: 'billing',
+      waiting: 1,
+      needingAttention: 0,
+      recentCalls: { ...recent, failures: 0 },
+    });
+    for (const service of [crmHealth, billingHealth]) {
+      const p50 = service?.recentCalls.p50Ms ?? null;
+      expect(p50).toBeGreaterThan(0);
+      expect(service?.recentCalls.p95Ms).toBeGreaterThanOrEqual(p50 ?? Infinity);
+    }
   });
 });

@@ -134,6 +134,14 @@ export const expectedAccess: Record<Operation, Record<Role, [Outcome, Outcome]>>
     approver: [OK, OK],
     admin: [OK, OK],
   },
+  // Like the registry: services and counts, never a subject.
+  getLinkedServiceHealth: {
+    selfUser: [DENIED, DENIED],
+    otherUser: [DENIED, DENIED],
+    service: [OK, OK],
+    approver: [OK, OK],
+    admin: [OK, OK],
+  },
   getErasureReport: {
     selfUser: [OK, DENIED],
     otherUser: [DENIED, DENIED],
@@ -224,6 +232,7 @@ export const matrixInputs: { readonly [Op in Operation]: (target: MatrixTarget) 
   getErasureReport: ({ name }) => ({ name }),
   getErasurePlan: ({ name }) => ({ name }),
   listLinkedServices: () => undefined,
+  getLinkedServiceHealth: () => undefined,
   listAuditEvents: () => ({ pageSize: 1 }),
   verifyAuditLog: () => undefined,
   getSafetyStatus: () => undefined,

@@ -12,6 +12,18 @@ export interface EraseCall {
   readonly finalAnswerDeadline: Date;
 }
 
+/** The calls (Suspend, Restore, Erase) this replica made to one linked service lately. */
+export interface RecentCalls {
+  /** How far back the figures reach. */
+  readonly windowMs: number;
+  readonly calls: number;
+  /** Calls that failed: an error status, a timeout, or an answer refused as a mismatch. */
+  readonly failures: number;
+  /** Latency percentiles of those calls (milliseconds); null when there were none. */
+  readonly p50Ms: number | null;
+  readonly p95Ms: number | null;
+}
+
 /**
  * The linked services from configuration. A failed call throws a DomainError
  * whose code says what happened (UNAVAILABLE, DEADLINE_EXCEEDED, …) and whose
@@ -29,4 +41,6 @@ export interface Participants {
     phase: 'suspend' | 'restore',
     call: Omit<EraseCall, 'finalAnswerDeadline'>,
   ): Promise<void>;
+  /** The calls this replica made to `name` in its recent window (in memory: per replica, lost at restart). */
+  recentCalls(name: string): RecentCalls;
 }

@@ -21,7 +21,12 @@ import {
 } from './admin-codec.js';
 import { reportFromProto } from './participant-codec.js';
 import { optional, stateFromProto, stateToProto, toListResponse, toProto } from './proto-codec.js';
-import { countsInputFromProto, queueFiltersFromProto, toCountsProto } from './queue-codec.js';
+import {
+  countsInputFromProto,
+  queueFiltersFromProto,
+  toCountsProto,
+  toHealthProto,
+} from './queue-codec.js';
 import { unary, type HandlerDeps } from './unary.js';
 
 /** The RPC methods of the service, as the generated definition names them. */
@@ -45,6 +50,7 @@ export const rpcOperations: Readonly<Record<DeletionRpc, Operation>> = {
   getErasureReport: 'getErasureReport',
   getErasurePlan: 'getErasurePlan',
   listLinkedServices: 'listLinkedServices',
+  getLinkedServiceHealth: 'getLinkedServiceHealth',
   listAuditEvents: 'listAuditEvents',
   verifyAuditLog: 'verifyAuditLog',
   getSafetyStatus: 'getSafetyStatus',
@@ -201,6 +207,9 @@ export const createDeletionHandlers = (
       legalBasis: linked.legalBasis ?? '',
     })),
   })),
+  getLinkedServiceHealth: unary(deps, 'GetLinkedServiceHealth', async (principal) =>
+    toHealthProto(await service.getLinkedServiceHealth(principal)),
+  ),
   listAuditEvents: unary(deps, 'ListAuditEvents', async (principal, request) =>
     toAuditPageProto(await service.listAuditEvents(principal, listAuditEventsFromProto(request))),
   ),

@@ -1,11 +1,14 @@
 import type { InputOf } from '../../app/deletion-service.js';
 import type { DeletionRequestCounts } from '../../app/requests/count-deletion-requests.js';
 import { deletionStates } from '../../domain/deletion-state.js';
+import type { LinkedServicesHealth } from '../../app/participants/get-linked-service-health.js';
+import type { Duration } from '../../gen/google/protobuf/duration.js';
 import type {
   CountDeletionRequestsRequest,
   CountDeletionRequestsResponse,
+  GetLinkedServiceHealthResponse,
 } from '../../gen/deletion/v1/deletion_service.js';
-import { optional, stateToProto } from './proto-codec.js';
+import { durationOf, optional, stateToProto } from './proto-codec.js';
 
 type QueueFilters = Pick<InputOf<'listDeletionRequests'>, 'jurisdiction' | 'linkedService'>;
 
@@ -39,4 +42,29 @@ export const toCountsProto = (counts: DeletionRequestCounts): CountDeletionReque
   dueSoonCount: String(counts.dueSoon),
   dueWithinDays: counts.dueWithinDays,
   countTime: counts.countedAt,
+});
+
+/** A latency (fractional milliseconds) as a Duration, to the nanosecond; unset when there is none. */
+const latencyOf = (ms: number | null): Duration | undefined => {
+  if (ms === null) return undefined;
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1_000_000));
+  return { seconds: String(seconds), nanos };
+};
+
+/** The linked services' health on the wire. */
+export const toHealthProto = (health: LinkedServicesHealth): GetLinkedServiceHealthResponse => ({
+  linkedServices: health.linkedServices.map((service) => ({
+    name: service.name,
+    waitingCount: String(service.waiting),
+    attentionCount: String(service.needingAttention),
+    recentCalls: {
+      window: durationOf(service.recentCalls.windowMs),
+      callCount: String(service.recentCalls.calls),
+      failureCount: String(service.recentCalls.failures),
+      latencyP50: latencyOf(service.recentCalls.p50Ms),
+      latencyP95: latencyOf(service.recentCalls.p95Ms),
+    },
+  })),
+  readTime: health.readAt,
 });

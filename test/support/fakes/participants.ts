@@ -1,4 +1,9 @@
-import type { EraseAnswer, EraseCall, Participants } from '../../../src/app/ports/participants.js';
+import type {
+  EraseAnswer,
+  EraseCall,
+  Participants,
+  RecentCalls,
+} from '../../../src/app/ports/participants.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
 import type { ParticipantSpec } from '../../../src/domain/erasure-steps.js';
 import type { SubjectId } from '../../../src/domain/ids.js';
@@ -30,7 +35,18 @@ export interface FakeParticipants extends Participants {
   answerErase(name: string, behaviour: EraseBehaviour): void;
   /** How `name` answers Suspend and Restore from now on: null acknowledges (the default). */
   failNotify(name: string, error: DomainError | null): void;
+  /** What `recentCalls(name)` answers from now on (default: no calls in a 15-minute window). */
+  seeRecentCalls(name: string, recent: RecentCalls): void;
 }
+
+/** A recent window without calls. */
+export const NO_RECENT_CALLS: RecentCalls = {
+  windowMs: 15 * 60_000,
+  calls: 0,
+  failures: 0,
+  p50Ms: null,
+  p95Ms: null,
+};
 
 /** A linked service's registration with the defaults of configuration. */
 export const participantSpec = (
@@ -58,6 +74,7 @@ export const fakeParticipants = (
   const calls: ParticipantCall[] = [];
   const erasing = new Map<string, EraseBehaviour>();
   const notifying = new Map<string, DomainError | null>();
+  const seen = new Map<string, RecentCalls>();
   const specOf = (name: string): ParticipantSpec | undefined =>
     specs.find((spec) => spec.name === name);
   const subjectIdFor = (name: string, subjectId: SubjectId): string =>
@@ -83,6 +100,10 @@ export const fakeParticipants = (
     failNotify: (name, error) => {
       notifying.set(name, error);
     },
+    seeRecentCalls: (name, recent) => {
+      seen.set(name, recent);
+    },
+    recentCalls: (name) => seen.get(name) ?? NO_RECENT_CALLS,
     subjectIdFor,
     erase: (name, call) => {
       if (specOf(name) === undefined)

@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createDeletionService } from '../../../src/app/deletion-service.js';
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
-import type { ParticipantStep } from '../../../src/domain/erasure-steps.js';
 import type { Principal } from '../../../src/domain/principal.js';
-import { aDeletionRequest } from '../../fixtures/deletion-request-builder.js';
+import { aDeletionRequest, aStep } from '../../fixtures/deletion-request-builder.js';
 import { FAKE_START, fakeDeletionDeps } from '../../support/fakes/index.js';
 
 const DAY = 86_400_000;
@@ -18,18 +17,6 @@ const reader: Principal = {
   authTime: null,
   amr: [],
 };
-
-const failedAt = (name: string): Record<string, ParticipantStep> => ({
-  [name]: {
-    status: 'FAILED',
-    attempts: 8,
-    lastErrorCode: 'UNAVAILABLE',
-    nextAttemptAt: null,
-    expectedBy: null,
-    outcome: null,
-    updatedAt: at(0),
-  },
-});
 
 const countsOver = async (requests: readonly DeletionRequest[]) => {
   const deps = fakeDeletionDeps();
@@ -61,7 +48,7 @@ describe('CountDeletionRequests', () => {
         state: 'NEEDS_ATTENTION',
         jurisdiction: 'CCPA',
         legalDeadline: at(DAY),
-        participants: failedAt('crm'),
+        participants: { crm: aStep('FAILED') },
       }),
     ]);
 

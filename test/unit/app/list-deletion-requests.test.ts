@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createDeletionService } from '../../../src/app/deletion-service.js';
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
 import { DomainError } from '../../../src/domain/domain-error.js';
-import type { ParticipantStep } from '../../../src/domain/erasure-steps.js';
 import type { Principal } from '../../../src/domain/principal.js';
-import { aDeletionRequest, BUILT_AT } from '../../fixtures/deletion-request-builder.js';
+import { aDeletionRequest, aStep, BUILT_AT } from '../../fixtures/deletion-request-builder.js';
 import { fakeDeletionDeps } from '../../support/fakes/index.js';
 
 // The queue's filters and paging on fakes; the contract suite holds the Mongo adapter to the
@@ -20,16 +19,6 @@ const reader: Principal = {
   authTime: null,
   amr: [],
 };
-
-const step = (status: ParticipantStep['status']): ParticipantStep => ({
-  status,
-  attempts: 1,
-  lastErrorCode: status === 'FAILED' ? 'UNAVAILABLE' : null,
-  nextAttemptAt: null,
-  expectedBy: null,
-  outcome: status === 'DONE' ? { kind: 'NOTHING_FOUND' } : null,
-  updatedAt: at(0),
-});
 
 /** The service over fakes holding `requests`. */
 const queue = async (requests: readonly DeletionRequest[]) => {
@@ -108,14 +97,14 @@ describe('ListDeletionRequests filters and pages', () => {
   });
 
   it('lists the requests whose step at a linked service is not finished', async () => {
-    const erasing = (participants: Record<string, ParticipantStep>, state = 'ERASING' as const) =>
+    const erasing = (participants: DeletionRequest['participants'], state = 'ERASING' as const) =>
       aDeletionRequest({ state, participants });
-    const waiting = erasing({ crm: step('ACCEPTED') });
+    const waiting = erasing({ crm: aStep('ACCEPTED') });
     const failed = aDeletionRequest({
       state: 'NEEDS_ATTENTION',
-      participants: { crm: step('FAILED') },
+      participants: { crm: aStep('FAILED') },
     });
-    const answered = erasing({ crm: step('DONE'), billing: step('PENDING') });
+    const answered = erasing({ crm: aStep('DONE'), billing: aStep('PENDING') });
     const service = await queue([waiting, failed, answered]);
 
     const listed = await service.listDeletionRequests(reader, { linkedService: 'crm' });

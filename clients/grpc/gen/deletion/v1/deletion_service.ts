@@ -258,6 +258,47 @@ export interface ListLinkedServicesResponse {
   linkedServices: LinkedService[];
 }
 
+export interface GetLinkedServiceHealthRequest {}
+
+/** How one linked service is doing. */
+export interface LinkedServiceHealth {
+  /** Its registered name (the `linked_service` of the queue's filters). */
+  name: string;
+  /**
+   * Open requests whose Erase step there waits for its answer: pending,
+   * retrying, or accepted and awaiting its report.
+   */
+  waitingCount: string;
+  /** Requests in NEEDS_ATTENTION whose Erase step there failed. */
+  attentionCount: string;
+  /** The calls the answering replica made to it in its recent window. */
+  recentCalls?: LinkedServiceHealth_RecentCalls | undefined;
+}
+
+/** Calls to the service as one replica saw them lately. */
+export interface LinkedServiceHealth_RecentCalls {
+  /** How far back the figures reach. */
+  window?: Duration | undefined;
+  /** Suspend, Restore and Erase calls made in the window. */
+  callCount: string;
+  /**
+   * Those that failed: an error status, a missed deadline, or an answer
+   * refused (about another request or subject, or incomplete).
+   */
+  failureCount: string;
+  /** The median latency of those calls; unset when there were none. */
+  latencyP50?: Duration | undefined;
+  /** The 95th percentile latency (nearest rank); unset when there were none. */
+  latencyP95?: Duration | undefined;
+}
+
+export interface GetLinkedServiceHealthResponse {
+  /** Every registered linked service, in registration order. */
+  linkedServices: LinkedServiceHealth[];
+  /** When the figures were read. */
+  readTime?: Date | undefined;
+}
+
 export interface GetErasurePlanRequest {
   /** The request, `deletionRequests/{deletion_request}`. Required. */
   name: string;
@@ -1415,6 +1456,459 @@ export const ListLinkedServicesResponse: MessageFns<ListLinkedServicesResponse> 
   fromPartial(object: DeepPartial<ListLinkedServicesResponse>): ListLinkedServicesResponse {
     const message = createBaseListLinkedServicesResponse();
     message.linkedServices = object.linkedServices?.map((e) => LinkedService.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetLinkedServiceHealthRequest(): GetLinkedServiceHealthRequest {
+  return {};
+}
+
+export const GetLinkedServiceHealthRequest: MessageFns<GetLinkedServiceHealthRequest> = {
+  encode(
+    _: GetLinkedServiceHealthRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLinkedServiceHealthRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLinkedServiceHealthRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetLinkedServiceHealthRequest {
+    return {};
+  },
+
+  toJSON(_: GetLinkedServiceHealthRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLinkedServiceHealthRequest>): GetLinkedServiceHealthRequest {
+    return GetLinkedServiceHealthRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetLinkedServiceHealthRequest>): GetLinkedServiceHealthRequest {
+    const message = createBaseGetLinkedServiceHealthRequest();
+    return message;
+  },
+};
+
+function createBaseLinkedServiceHealth(): LinkedServiceHealth {
+  return { name: '', waitingCount: '0', attentionCount: '0', recentCalls: undefined };
+}
+
+export const LinkedServiceHealth: MessageFns<LinkedServiceHealth> = {
+  encode(message: LinkedServiceHealth, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.waitingCount !== '0') {
+      writer.uint32(16).int64(message.waitingCount);
+    }
+    if (message.attentionCount !== '0') {
+      writer.uint32(24).int64(message.attentionCount);
+    }
+    if (message.recentCalls !== undefined) {
+      LinkedServiceHealth_RecentCalls.encode(message.recentCalls, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinkedServiceHealth {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinkedServiceHealth();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.waitingCount = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.attentionCount = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recentCalls = LinkedServiceHealth_RecentCalls.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinkedServiceHealth {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      waitingCount: isSet(object.waitingCount)
+        ? globalThis.String(object.waitingCount)
+        : isSet(object.waiting_count)
+          ? globalThis.String(object.waiting_count)
+          : '0',
+      attentionCount: isSet(object.attentionCount)
+        ? globalThis.String(object.attentionCount)
+        : isSet(object.attention_count)
+          ? globalThis.String(object.attention_count)
+          : '0',
+      recentCalls: isSet(object.recentCalls)
+        ? LinkedServiceHealth_RecentCalls.fromJSON(object.recentCalls)
+        : isSet(object.recent_calls)
+          ? LinkedServiceHealth_RecentCalls.fromJSON(object.recent_calls)
+          : undefined,
+    };
+  },
+
+  toJSON(message: LinkedServiceHealth): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.waitingCount !== '0') {
+      obj.waitingCount = message.waitingCount;
+    }
+    if (message.attentionCount !== '0') {
+      obj.attentionCount = message.attentionCount;
+    }
+    if (message.recentCalls !== undefined) {
+      obj.recentCalls = LinkedServiceHealth_RecentCalls.toJSON(message.recentCalls);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LinkedServiceHealth>): LinkedServiceHealth {
+    return LinkedServiceHealth.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LinkedServiceHealth>): LinkedServiceHealth {
+    const message = createBaseLinkedServiceHealth();
+    message.name = object.name ?? '';
+    message.waitingCount = object.waitingCount ?? '0';
+    message.attentionCount = object.attentionCount ?? '0';
+    message.recentCalls =
+      object.recentCalls !== undefined && object.recentCalls !== null
+        ? LinkedServiceHealth_RecentCalls.fromPartial(object.recentCalls)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseLinkedServiceHealth_RecentCalls(): LinkedServiceHealth_RecentCalls {
+  return {
+    window: undefined,
+    callCount: '0',
+    failureCount: '0',
+    latencyP50: undefined,
+    latencyP95: undefined,
+  };
+}
+
+export const LinkedServiceHealth_RecentCalls: MessageFns<LinkedServiceHealth_RecentCalls> = {
+  encode(
+    message: LinkedServiceHealth_RecentCalls,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.window !== undefined) {
+      Duration.encode(message.window, writer.uint32(10).fork()).join();
+    }
+    if (message.callCount !== '0') {
+      writer.uint32(16).int64(message.callCount);
+    }
+    if (message.failureCount !== '0') {
+      writer.uint32(24).int64(message.failureCount);
+    }
+    if (message.latencyP50 !== undefined) {
+      Duration.encode(message.latencyP50, writer.uint32(34).fork()).join();
+    }
+    if (message.latencyP95 !== undefined) {
+      Duration.encode(message.latencyP95, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinkedServiceHealth_RecentCalls {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinkedServiceHealth_RecentCalls();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.window = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.callCount = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.failureCount = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.latencyP50 = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.latencyP95 = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LinkedServiceHealth_RecentCalls {
+    return {
+      window: isSet(object.window) ? Duration.fromJSON(object.window) : undefined,
+      callCount: isSet(object.callCount)
+        ? globalThis.String(object.callCount)
+        : isSet(object.call_count)
+          ? globalThis.String(object.call_count)
+          : '0',
+      failureCount: isSet(object.failureCount)
+        ? globalThis.String(object.failureCount)
+        : isSet(object.failure_count)
+          ? globalThis.String(object.failure_count)
+          : '0',
+      latencyP50: isSet(object.latencyP50)
+        ? Duration.fromJSON(object.latencyP50)
+        : isSet(object.latency_p50)
+          ? Duration.fromJSON(object.latency_p50)
+          : undefined,
+      latencyP95: isSet(object.latencyP95)
+        ? Duration.fromJSON(object.latencyP95)
+        : isSet(object.latency_p95)
+          ? Duration.fromJSON(object.latency_p95)
+          : undefined,
+    };
+  },
+
+  toJSON(message: LinkedServiceHealth_RecentCalls): unknown {
+    const obj: any = {};
+    if (message.window !== undefined) {
+      obj.window = Duration.toJSON(message.window);
+    }
+    if (message.callCount !== '0') {
+      obj.callCount = message.callCount;
+    }
+    if (message.failureCount !== '0') {
+      obj.failureCount = message.failureCount;
+    }
+    if (message.latencyP50 !== undefined) {
+      obj.latencyP50 = Duration.toJSON(message.latencyP50);
+    }
+    if (message.latencyP95 !== undefined) {
+      obj.latencyP95 = Duration.toJSON(message.latencyP95);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LinkedServiceHealth_RecentCalls>): LinkedServiceHealth_RecentCalls {
+    return LinkedServiceHealth_RecentCalls.fromPartial(base ?? {});
+  },
+  fromPartial(
+    object: DeepPartial<LinkedServiceHealth_RecentCalls>,
+  ): LinkedServiceHealth_RecentCalls {
+    const message = createBaseLinkedServiceHealth_RecentCalls();
+    message.window =
+      object.window !== undefined && object.window !== null
+        ? Duration.fromPartial(object.window)
+        : undefined;
+    message.callCount = object.callCount ?? '0';
+    message.failureCount = object.failureCount ?? '0';
+    message.latencyP50 =
+      object.latencyP50 !== undefined && object.latencyP50 !== null
+        ? Duration.fromPartial(object.latencyP50)
+        : undefined;
+    message.latencyP95 =
+      object.latencyP95 !== undefined && object.latencyP95 !== null
+        ? Duration.fromPartial(object.latencyP95)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseGetLinkedServiceHealthResponse(): GetLinkedServiceHealthResponse {
+  return { linkedServices: [], readTime: undefined };
+}
+
+export const GetLinkedServiceHealthResponse: MessageFns<GetLinkedServiceHealthResponse> = {
+  encode(
+    message: GetLinkedServiceHealthResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    for (const v of message.linkedServices) {
+      LinkedServiceHealth.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.readTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.readTime), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLinkedServiceHealthResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLinkedServiceHealthResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.linkedServices.push(LinkedServiceHealth.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.readTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLinkedServiceHealthResponse {
+    return {
+      linkedServices: globalThis.Array.isArray(object?.linkedServices)
+        ? object.linkedServices.map((e: any) => LinkedServiceHealth.fromJSON(e))
+        : globalThis.Array.isArray(object?.linked_services)
+          ? object.linked_services.map((e: any) => LinkedServiceHealth.fromJSON(e))
+          : [],
+      readTime: isSet(object.readTime)
+        ? fromJsonTimestamp(object.readTime)
+        : isSet(object.read_time)
+          ? fromJsonTimestamp(object.read_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: GetLinkedServiceHealthResponse): unknown {
+    const obj: any = {};
+    if (message.linkedServices?.length) {
+      obj.linkedServices = message.linkedServices.map((e) => LinkedServiceHealth.toJSON(e));
+    }
+    if (message.readTime !== undefined) {
+      obj.readTime = message.readTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLinkedServiceHealthResponse>): GetLinkedServiceHealthResponse {
+    return GetLinkedServiceHealthResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLinkedServiceHealthResponse>): GetLinkedServiceHealthResponse {
+    const message = createBaseGetLinkedServiceHealthResponse();
+    message.linkedServices =
+      object.linkedServices?.map((e) => LinkedServiceHealth.fromPartial(e)) || [];
+    message.readTime = object.readTime ?? undefined;
     return message;
   },
 };
@@ -5904,6 +6398,32 @@ export const DeletionServiceService = {
       ListLinkedServicesResponse.decode(value),
   },
   /**
+   * How the linked services are doing, for SREs: per registered service (in
+   * registration order), how many open requests wait for its answer, how
+   * many need attention because their step there failed (both counted in
+   * the database, for every replica), and the calls the replica that answers
+   * made to it in its recent window (15 minutes, at most its last 1,000
+   * calls per service): how many, how many failed, and their latency p50
+   * and p95. Those call figures live in that replica's memory: each replica
+   * answers what it saw, and a restart starts them afresh. Reads the
+   * database (two counts per service), unlike ListLinkedServices.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`.
+   */
+  getLinkedServiceHealth: {
+    path: '/deletion.v1.DeletionService/GetLinkedServiceHealth' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLinkedServiceHealthRequest): Buffer =>
+      Buffer.from(GetLinkedServiceHealthRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLinkedServiceHealthRequest =>
+      GetLinkedServiceHealthRequest.decode(value),
+    responseSerialize: (value: GetLinkedServiceHealthResponse): Buffer =>
+      Buffer.from(GetLinkedServiceHealthResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLinkedServiceHealthResponse =>
+      GetLinkedServiceHealthResponse.decode(value),
+  },
+  /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
    * details are decrypted for the caller. The listing is itself audited.
    * Scope: `deletion:admin`.
@@ -6114,6 +6634,23 @@ export interface DeletionServiceServer extends UntypedServiceImplementation {
    * `deletion:admin`.
    */
   listLinkedServices: handleUnaryCall<ListLinkedServicesRequest, ListLinkedServicesResponse>;
+  /**
+   * How the linked services are doing, for SREs: per registered service (in
+   * registration order), how many open requests wait for its answer, how
+   * many need attention because their step there failed (both counted in
+   * the database, for every replica), and the calls the replica that answers
+   * made to it in its recent window (15 minutes, at most its last 1,000
+   * calls per service): how many, how many failed, and their latency p50
+   * and p95. Those call figures live in that replica's memory: each replica
+   * answers what it saw, and a restart starts them afresh. Reads the
+   * database (two counts per service), unlike ListLinkedServices.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`.
+   */
+  getLinkedServiceHealth: handleUnaryCall<
+    GetLinkedServiceHealthRequest,
+    GetLinkedServiceHealthResponse
+  >;
   /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
    * details are decrypted for the caller. The listing is itself audited.
@@ -6487,6 +7024,34 @@ export interface DeletionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListLinkedServicesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * How the linked services are doing, for SREs: per registered service (in
+   * registration order), how many open requests wait for its answer, how
+   * many need attention because their step there failed (both counted in
+   * the database, for every replica), and the calls the replica that answers
+   * made to it in its recent window (15 minutes, at most its last 1,000
+   * calls per service): how many, how many failed, and their latency p50
+   * and p95. Those call figures live in that replica's memory: each replica
+   * answers what it saw, and a restart starts them afresh. Reads the
+   * database (two counts per service), unlike ListLinkedServices.
+   * Scopes: `deletion:read`, `deletion:request`, `deletion:approve`,
+   * `deletion:admin`.
+   */
+  getLinkedServiceHealth(
+    request: GetLinkedServiceHealthRequest,
+    callback: (error: ServiceError | null, response: GetLinkedServiceHealthResponse) => void,
+  ): ClientUnaryCall;
+  getLinkedServiceHealth(
+    request: GetLinkedServiceHealthRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLinkedServiceHealthResponse) => void,
+  ): ClientUnaryCall;
+  getLinkedServiceHealth(
+    request: GetLinkedServiceHealthRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLinkedServiceHealthResponse) => void,
   ): ClientUnaryCall;
   /**
    * Lists audit events in chain order (oldest first), filtered and paged; their
