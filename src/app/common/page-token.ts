@@ -22,8 +22,9 @@ export const tokenId = z.string().min(1).max(128);
 /**
  * Reads a token made by `encodePageToken` for the same query: every field of
  * `query` must be in it unchanged, a missing one standing for '' (a token
- * cannot carry a page over to other filters), and its position must have `position`'s shape (in range: a token
- * edited by hand must not reach the database). INVALID_ARGUMENT otherwise.
+ * cannot carry a page over to other filters), and its position must have
+ * `position`'s shape (in range: a token edited by hand must not reach the
+ * database). INVALID_ARGUMENT otherwise.
  */
 export const decodePageToken = <T extends z.ZodRawShape>(
   raw: string,

@@ -370,8 +370,10 @@ export const fakeDeletionRequestRepository = (
           names.map((name) => [
             name,
             {
-              waiting: all.filter((request) =>
-                (waitingStatuses as readonly string[]).includes(statusAt(request, name) ?? ''),
+              waiting: all.filter(
+                (request) =>
+                  isOpen(request) &&
+                  (waitingStatuses as readonly string[]).includes(statusAt(request, name) ?? ''),
               ).length,
               needingAttention: all.filter(
                 (request) =>
