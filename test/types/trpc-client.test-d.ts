@@ -56,6 +56,26 @@ describe('clients/trpc: end-to-end types from the router', () => {
     );
   });
 
+  it('types the console’s reads: queue filters, counts, linked-service health', () => {
+    void client.listDeletionRequests.query({
+      jurisdiction: 'CCPA',
+      linkedService: 'crm',
+      deadlineBefore: new Date(),
+    });
+    // @ts-expect-error not a jurisdiction
+    void client.listDeletionRequests.query({ jurisdiction: 'LGPD' });
+    type Counts = Awaited<ReturnType<DeletionClient['countDeletionRequests']['query']>>;
+    expectTypeOf<Counts['byState']>().toEqualTypeOf<Readonly<Record<Read['state'], number>>>();
+    expectTypeOf<Counts['countedAt']>().toEqualTypeOf<string>();
+    // @ts-expect-error a count is a query
+    void client.countDeletionRequests.mutate({});
+    type Health = Awaited<ReturnType<DeletionClient['getLinkedServiceHealth']['query']>>;
+    type Service = Health['linkedServices'][number];
+    expectTypeOf<Service['waiting']>().toEqualTypeOf<number>();
+    expectTypeOf<Service['recentCalls']['p95Ms']>().toEqualTypeOf<number | null>();
+    expectTypeOf<Health['readAt']>().toEqualTypeOf<string>();
+  });
+
   it('refuses a wrong input shape at compile time', () => {
     // @ts-expect-error subjectId is required
     void client.requestDeletion.mutate({ reason: 'leaving' });
