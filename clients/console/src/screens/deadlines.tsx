@@ -1,52 +1,55 @@
-import { useQuery } from '@tanstack/react-query';
-import { api, describeError, type RequestView } from '../api.js';
-import { FINAL_STATES, Pending, useNow } from '../format.js';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { api, describeError } from '../api.js';
+import { Pending, useNow } from '../format.js';
 import { RequestTable } from './queue.js';
 
 const SOON_DAYS = 7;
 
-/** Open requests past their legal deadline, then those due within a week, soonest first. */
+/**
+ * Open requests past their legal deadline, then those due within a week,
+ * soonest first: the service orders them by deadline (keyset pages, so the
+ * list stays stable while it loads more).
+ */
 export const DeadlinesScreen = () => {
   const now = useNow();
-  const open = useQuery({
-    queryKey: ['requests', 'open'],
-    queryFn: async () => {
-      const found: RequestView[] = [];
-      let pageToken = '';
-      // Newest first: bounded to the newest thousand requests on this screen.
-      for (let page = 0; page < 4; page += 1) {
-        const answer = await api.listDeletionRequests.query({
-          pageSize: 250,
-          ...(pageToken !== '' && { pageToken }),
-        });
-        found.push(
-          ...answer.deletionRequests.filter((request) => !FINAL_STATES.includes(request.state)),
-        );
-        pageToken = answer.nextPageToken;
-        if (pageToken === '') break;
-      }
-      return found;
-    },
+  // The horizon moves with the screen's clock (every 15 s), not with every render.
+  const horizon = new Date(now + SOON_DAYS * 86_400_000);
+  const pages = useInfiniteQuery({
+    queryKey: ['requests', 'deadline-before', horizon.toISOString()],
+    queryFn: ({ pageParam }) =>
+      api.listDeletionRequests.query({
+        deadlineBefore: horizon,
+        pageSize: 100,
+        ...(pageParam !== '' && { pageToken: pageParam }),
+      }),
+    initialPageParam: '',
+    getNextPageParam: (last) => (last.nextPageToken === '' ? undefined : last.nextPageToken),
     refetchInterval: 30_000,
   });
-  if (open.isPending || open.isError)
-    return <Pending error={open.isError ? describeError(open.error) : null} />;
-  const soon = now + SOON_DAYS * 86_400_000;
-  const byDeadline = [...open.data].sort((a, b) => a.legalDeadline.localeCompare(b.legalDeadline));
-  const overdue = byDeadline.filter((request) => Date.parse(request.legalDeadline) < now);
-  const due = byDeadline.filter((request) => {
-    const at = Date.parse(request.legalDeadline);
-    return at >= now && at < soon;
-  });
+  if (pages.isPending || pages.isError)
+    return <Pending error={pages.isError ? describeError(pages.error) : null} />;
+  const open = pages.data.pages.flatMap((page) => page.deletionRequests);
+  const overdue = open.filter((request) => Date.parse(request.legalDeadline) < now);
+  const due = open.filter((request) => Date.parse(request.legalDeadline) >= now);
   return (
     <section>
       <h1>Deadlines</h1>
       <h2>Past their legal deadline ({overdue.length})</h2>
       <RequestTable requests={overdue} />
       <h2>
-        Due within {SOON_DAYS} days ({due.length})
+        Due within {SOON_DAYS} days ({due.length}
+        {pages.hasNextPage ? '+' : ''})
       </h2>
       <RequestTable requests={due} />
+      {pages.hasNextPage && (
+        <button
+          type="button"
+          onClick={() => void pages.fetchNextPage()}
+          disabled={pages.isFetchingNextPage}
+        >
+          Load more
+        </button>
+      )}
     </section>
   );
 };

@@ -1,29 +1,69 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, describeError, type Inputs, type RequestView } from '../api.js';
 import { Badge, idOf, Pending, relative, STATES, useNow } from '../format.js';
 import { Link, navigate, useLocation } from '../router.js';
 
 type State = RequestView['state'];
+type Jurisdiction = NonNullable<Inputs['listDeletionRequests']['jurisdiction']>;
+
+/** Every jurisdiction the service knows (a new one does not compile until added). */
+const JURISDICTIONS = Object.keys({ GDPR: true, CCPA: true } satisfies Record<
+  Jurisdiction,
+  true
+>) as Jurisdiction[];
 
 /** The queue's filters, kept in the screen's URL (so a view can be shared), never a credential. */
-const filtersOf = (query: URLSearchParams): { readonly state: State | undefined } => {
-  const state = query.get('state');
-  return { state: STATES.find((candidate) => candidate === state) };
+interface Filters {
+  readonly state: State | undefined;
+  readonly jurisdiction: Jurisdiction | undefined;
+  readonly linkedService: string | undefined;
+}
+
+const filtersOf = (query: URLSearchParams): Filters => ({
+  state: STATES.find((state) => state === query.get('state')),
+  jurisdiction: JURISDICTIONS.find((jurisdiction) => jurisdiction === query.get('jurisdiction')),
+  linkedService: query.get('service') ?? undefined,
+});
+
+/** The queue's address with these filters. */
+export const queueAt = (filters: Filters): string => {
+  const query = new URLSearchParams();
+  if (filters.state !== undefined) query.set('state', filters.state);
+  if (filters.jurisdiction !== undefined) query.set('jurisdiction', filters.jurisdiction);
+  if (filters.linkedService !== undefined) query.set('service', filters.linkedService);
+  const text = query.toString();
+  return text === '' ? '/' : `/?${text}`;
 };
 
 /**
- * Requests newest first, filtered by state. Pages are keyset pages (the
- * service's page token names where the last one ended), so new requests
- * arriving meanwhile never shift or repeat what is loaded.
+ * Requests newest first, filtered by state, jurisdiction and linked service,
+ * with the number in each state under the same filters. Pages are keyset
+ * pages (the service's page token names where the last one ended), so new
+ * requests arriving meanwhile never shift or repeat what is loaded.
  */
 export const QueueScreen = () => {
   const { query } = useLocation();
   const filters = filtersOf(query);
+  const scope = {
+    ...(filters.jurisdiction !== undefined && { jurisdiction: filters.jurisdiction }),
+    ...(filters.linkedService !== undefined && { linkedService: filters.linkedService }),
+  };
+  const counts = useQuery({
+    queryKey: ['counts', scope],
+    queryFn: () => api.countDeletionRequests.query(scope),
+    refetchInterval: 15_000,
+  });
+  const services = useQuery({
+    queryKey: ['linked-services'],
+    queryFn: () => api.listLinkedServices.query({}),
+    staleTime: 60_000,
+  });
   const pages = useInfiniteQuery({
     queryKey: ['requests', filters],
     queryFn: ({ pageParam }) => {
       const input: Inputs['listDeletionRequests'] = {
         pageSize: 25,
+        ...scope,
         ...(pageParam !== '' && { pageToken: pageParam }),
         ...(filters.state !== undefined && { state: filters.state }),
       };
@@ -34,24 +74,72 @@ export const QueueScreen = () => {
     refetchInterval: 15_000,
   });
   const requests = pages.data?.pages.flatMap((page) => page.deletionRequests) ?? [];
+  const choose = (change: Partial<Filters>) => navigate(queueAt({ ...filters, ...change }));
   return (
     <section>
       <h1>Queue</h1>
+      {counts.data && (
+        <ul className="counts" aria-label="Requests by state">
+          {STATES.map((state) => (
+            <li key={state} className={filters.state === state ? 'current' : ''}>
+              <Link
+                to={queueAt({ ...filters, state: filters.state === state ? undefined : state })}
+              >
+                <Badge value={state} /> <strong>{counts.data.byState[state]}</strong>
+              </Link>
+            </li>
+          ))}
+          <li className={counts.data.pastDeadline > 0 ? 'overdue' : ''}>
+            <Link to="/deadlines">
+              past deadline <strong>{counts.data.pastDeadline}</strong>, due within{' '}
+              {counts.data.dueWithinDays} d <strong>{counts.data.dueSoon}</strong>
+            </Link>
+          </li>
+        </ul>
+      )}
       <div className="filters">
         <label>
           State{' '}
           <select
             aria-label="State"
             value={filters.state ?? ''}
-            onChange={(event) =>
-              navigate(event.target.value === '' ? '/' : `/?state=${event.target.value}`)
-            }
+            onChange={(event) => choose({ state: STATES.find((s) => s === event.target.value) })}
           >
             <option value="">any</option>
             {STATES.map((state) => (
               <option key={state} value={state}>
                 {state}
               </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Jurisdiction{' '}
+          <select
+            aria-label="Jurisdiction"
+            value={filters.jurisdiction ?? ''}
+            onChange={(event) =>
+              choose({ jurisdiction: JURISDICTIONS.find((j) => j === event.target.value) })
+            }
+          >
+            <option value="">any</option>
+            {JURISDICTIONS.map((jurisdiction) => (
+              <option key={jurisdiction}>{jurisdiction}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Waiting on{' '}
+          <select
+            aria-label="Linked service"
+            value={filters.linkedService ?? ''}
+            onChange={(event) =>
+              choose({ linkedService: event.target.value === '' ? undefined : event.target.value })
+            }
+          >
+            <option value="">any linked service</option>
+            {(services.data ?? []).map((service) => (
+              <option key={service.name}>{service.name}</option>
             ))}
           </select>
         </label>
