@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '../domain/domain-error.js';
-import type { ChannelMessage } from './notifier.js';
 
 /** How a channel over an HTTP provider tries: attempts per send, bound of a call, first pause. */
 export interface HttpProviderOptions {
@@ -32,16 +31,18 @@ const pauseAfter = (response: Response | null, backoffMs: number): number => {
 };
 
 /**
- * Sends one message to an HTTP provider (`request` builds the call; it gets
- * the timeout's signal) and returns the JSON of a 2xx answer (`{}` if it has
+ * Sends one message about a request to an HTTP provider (`request` builds
+ * the call; it gets the timeout's signal) and returns the JSON of a 2xx answer (`{}` if it has
  * none). A 400, 410 or 422 is FAILED_PRECONDITION (the address is refused);
  * any other failure (network, timeout, 401, 403, 404, 429, 5xx) is tried
  * again a few times, then UNAVAILABLE. Errors name the request and the
  * status, never the address or the text.
  */
 export const deliverOverHttp = async (
-  provider: HttpProviderOptions & { readonly what: 'SMS provider' | 'push gateway' },
-  message: ChannelMessage,
+  provider: HttpProviderOptions & {
+    readonly what: 'SMS provider' | 'push gateway' | 'owner webhook';
+  },
+  about: { readonly deletionRequestId: string },
   request: (signal: AbortSignal) => Promise<Response>,
 ): Promise<Readonly<Record<string, unknown>>> => {
   const { what, ...options } = provider;
@@ -60,7 +61,7 @@ export const deliverOverHttp = async (
           ? `the ${what} did not accept the message`
           : `the ${what} refused the address for good`,
       metadata: {
-        deletionRequest: message.delivery.notice.deletionRequestId,
+        deletionRequest: about.deletionRequestId,
         ...(status !== undefined && { status: String(status) }),
       },
       cause,

@@ -29,7 +29,7 @@ export const createSmsChannel = (options: SmsOptions): Channel => {
     deliver: async (message) => {
       const answer = await deliverOverHttp(
         { ...options, what: 'SMS provider' },
-        message,
+        message.delivery.notice,
         (signal) =>
           fetch(endpoint, {
             method: 'POST',
