@@ -40,6 +40,7 @@ import { createRateLimitKeys } from './crypto/rate-limit-keys.js';
 import { createSubjectPseudonyms } from './crypto/subject-pseudonyms.js';
 import { createNotifier, type Channel } from './notify/notifier.js';
 import { createPushChannel } from './notify/push-channel.js';
+import { createOwnerAlertWebhook } from './notify/owner-alert-webhook.js';
 import { createSmsChannel } from './notify/sms-channel.js';
 import { createSmtpChannel } from './notify/smtp-channel.js';
 import { createMongoAccountDirectory } from './persistence/mongo/mongo-account-directory.js';
@@ -224,6 +225,12 @@ export const deletionPolicyOf = (config: Config, random: () => number): Deletion
     random,
     giveUpMs: config.NOTICE_GIVE_UP_HOURS * 3_600_000,
   },
+  ownerAlerts: {
+    baseMs: config.RETRY_BASE_MS,
+    capMs: config.NOTICE_RETRY_CAP_SECONDS * 1000,
+    random,
+    maxAttempts: config.OWNER_ALERT_ATTEMPTS,
+  },
 });
 
 /**
@@ -315,6 +322,11 @@ const makeDeps = (
     adapters.subjectData.cipher,
   ),
   notifier: adapters.overrides.notifier ?? makeNotifier(config, adapters.devMailbox),
+  ownerAlerts: createOwnerAlertWebhook({
+    keyMaterial: config.AUDIT_KEY ?? '',
+    timeoutMs: config.OWNER_ALERT_TIMEOUT_MS,
+    logger: adapters.logger,
+  }),
   codes: createHmacOneTimeCodes({ key: config.OTP_SECRET ?? '', digits: config.OTP_DIGITS }),
   clock: adapters.overrides.clock ?? systemClock,
   schedule: adapters.schedule,

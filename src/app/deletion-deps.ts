@@ -1,4 +1,5 @@
 import type { NoticeRetryPolicy } from '../domain/subject-notice.js';
+import type { OwnerAlertPolicy } from '../domain/owner-alerts.js';
 import type { Afterwards } from './common/afterwards.js';
 import type { BreakerPolicy } from '../domain/erasure-breaker.js';
 import type { RetryPolicy } from '../domain/erasure-steps.js';
@@ -15,6 +16,7 @@ import type { DeletionRequestRepository } from './ports/deletion-request-reposit
 import type { ErasedSubjectLedger } from './ports/erased-subject-ledger.js';
 import type { Notifier } from './ports/notifier.js';
 import type { OneTimeCodes } from './ports/one-time-codes.js';
+import type { OwnerAlerts } from './ports/owner-alerts.js';
 import type { Participants } from './ports/participants.js';
 import type { RateLimiter } from './ports/rate-limiter.js';
 import type { ReportLinks } from './ports/report-links.js';
@@ -54,6 +56,8 @@ export interface DeletionPolicy {
   readonly retentionMs: number;
   /** Back-off of notices to the subject whose channel is down, and when to give up on one. */
   readonly noticeRetry: NoticeRetryPolicy;
+  /** Back-off of alerts to linked services' owners whose webhook fails, and how many deliveries in all. */
+  readonly ownerAlerts: OwnerAlertPolicy;
 }
 
 /**
@@ -65,6 +69,8 @@ export interface DeletionDeps {
   readonly requests: DeletionRequestRepository;
   readonly accounts: AccountDirectory;
   readonly notifier: Notifier;
+  /** Alerts to the teams owning linked services a request needs attention on. */
+  readonly ownerAlerts: OwnerAlerts;
   readonly codes: OneTimeCodes;
   readonly clock: Clock;
   /** Wakes this replica's worker when work falls due sooner than its next pass. */

@@ -289,6 +289,22 @@ export const configSchema = z.object({
     .describe(
       'How long after it was owed a notice is still tried; then it is recorded undeliverable',
     ),
+  OWNER_ALERT_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50)
+    .default(8)
+    .describe(
+      "Deliveries of one alert to a linked service owner's webhook (back-off from RETRY_BASE_MS up to NOTICE_RETRY_CAP_SECONDS) before it is given up and logged",
+    ),
+  OWNER_ALERT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(5000)
+    .describe("Bound of one call to a linked service owner's webhook"),
   NOTICE_REPORT_URL: z
     .url({ protocol: /^https?$/ })
     .refine((url) => url.includes('{request}'), { error: 'must contain {request}' })

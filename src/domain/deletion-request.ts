@@ -4,7 +4,13 @@ import { canTransition, type DeletionState } from './deletion-state.js';
 import type { LocalErasureRecord, SignedErasureReport } from './erasure-report.js';
 import type { ParticipantStep } from './erasure-steps.js';
 import type { FinalNotice, PendingNotices } from './notices.js';
-import { oweNoticeOfState, type OwedNotice, type SentNotice } from './subject-notice.js';
+import { ownerAlertsDueAt, type OwnerAlert } from './owner-alerts.js';
+import {
+  oweNoticeOfState,
+  outboxDueAt,
+  type OwedNotice,
+  type SentNotice,
+} from './subject-notice.js';
 import type { DeletionRequestId, SubjectId } from './ids.js';
 import type { Jurisdiction } from './legal-deadline.js';
 import type { Actor } from './principal.js';
@@ -121,6 +127,11 @@ export interface DeletionRequest {
   /** What the subject was told (or could not be), oldest first. */
   readonly sentNotices: readonly SentNotice[];
   /**
+   * Alerts to the teams owning linked services the request needed attention
+   * on: owed ones (the outbox) and settled ones (the record), one per service.
+   */
+  readonly ownerAlerts: readonly OwnerAlert[];
+  /**
    * When the subject's data key was destroyed after completion (crypto-shredding:
    * the personal data of the subject's requests is unreadable from then on); null before.
    */
@@ -147,6 +158,19 @@ export interface DeletionRequest {
    */
   readonly audited: AuditMarks;
 }
+
+/**
+ * The earliest time something in a request's outbox is due: a notice to its
+ * subject or an alert to a linked service's owner (null when nothing is owed).
+ */
+export const owedDueAt = (
+  request: Pick<DeletionRequest, 'outbox' | 'ownerAlerts'>,
+): Date | null => {
+  const times = [outboxDueAt(request.outbox), ownerAlertsDueAt(request.ownerAlerts)].filter(
+    (at): at is Date => at !== null,
+  );
+  return times.length === 0 ? null : new Date(Math.min(...times.map((at) => at.getTime())));
+};
 
 /** Who, when and in which trace a change happens. */
 export interface ChangeContext {
@@ -240,6 +264,7 @@ export const createDeletionRequest = (init: NewDeletionRequest): DeletionRequest
     finalNotice: null,
     outbox: [],
     sentNotices: [],
+    ownerAlerts: [],
     subjectKeyDestroyedAt: null,
     retention: null,
     notices: null,

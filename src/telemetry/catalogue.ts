@@ -40,6 +40,8 @@ export const stepSpans = {
   noticeErasureCompleted: 'notice.erasure_completed',
   /** Destroying the subject's data key after completion (crypto-shredding). */
   shredKey: 'deletion.shred_key',
+  /** One delivery of an alert to the webhook of a linked service's owning team. */
+  ownerAlert: 'owner.alert',
 } as const;
 
 /** The span of sending each kind of notice. */
@@ -61,7 +63,10 @@ export const noticeSpans: Readonly<Record<SubjectNoticeKind, string>> = {
 export const workerSpans = {
   expire: 'deletion.expire',
   settle: 'deletion.settle',
-  /** Suspend and Restore calls to linked services, then notices to the subject: what is owed and due. */
+  /**
+   * Suspend and Restore calls to linked services, then notices to the subject, then alerts to
+   * linked services' owners: what is owed and due.
+   */
   sendOwed: 'deletion.send_owed',
   purge: 'deletion.purge',
   shred: 'deletion.shred',
@@ -117,6 +122,8 @@ export const attributeKeys = {
   /** Suspend, restore or erase. */
   phase: 'deletion.participant.phase',
   retryInMs: 'deletion.participant.retry_in_ms',
+  /** 1 for the first delivery of an alert to a linked service's owner. */
+  alertAttempt: 'deletion.owner_alert.attempt',
   state: 'deletion.state',
   fromState: 'deletion.from_state',
   toState: 'deletion.to_state',

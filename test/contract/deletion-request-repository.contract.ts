@@ -9,6 +9,7 @@ import type { DeletionRequest, StateChange } from '../../src/domain/deletion-req
 import type { DeletionState } from '../../src/domain/deletion-state.js';
 import { DomainError } from '../../src/domain/domain-error.js';
 import type { ParticipantStep } from '../../src/domain/erasure-steps.js';
+import type { OwnerAlert } from '../../src/domain/owner-alerts.js';
 import {
   aDeletionRequest,
   aRequestId,
@@ -718,6 +719,36 @@ export const describeDeletionRequestRepositoryContract = (
           suspend.id,
         ]);
         expect(await repo.findNoticesDue(now, 1)).toHaveLength(1);
+      });
+
+      it('finds requests owing an alert to a linked service owner that is due, and keeps it whole', async () => {
+        const alert = (dueAt: Date | null, status: 'OWED' | 'SENT'): OwnerAlert => ({
+          participant: 'billing',
+          team: 'payments',
+          reason: 'UNAVAILABLE',
+          traceId: 'trace-1',
+          owedAt: at(0),
+          status,
+          attempts: status === 'SENT' ? 1 : 0,
+          dueAt,
+          settledAt: status === 'SENT' ? at(MINUTE) : null,
+        });
+        const stuck = { state: 'NEEDS_ATTENTION', outbox: [] } as const;
+        const owing = scheduled({ ...stuck, ownerAlerts: [alert(at(DAY - 1), 'OWED')] });
+        const later = scheduled({ ...stuck, ownerAlerts: [alert(at(DAY + 1), 'OWED')] });
+        const sent = scheduled({ ...stuck, ownerAlerts: [alert(null, 'SENT')] });
+        await Promise.all([owing, later, sent].map((r) => repo.insert(r)));
+
+        expect(ids(await repo.findNoticesDue(now, 10))).toEqual([owing.id]);
+        expect((await repo.findById(sent.id))?.ownerAlerts).toEqual(sent.ownerAlerts);
+        const settled = {
+          ...owing,
+          ownerAlerts: [alert(null, 'SENT')],
+          version: owing.version + 1,
+        };
+        expect(await repo.update(settled, owing)).toBe(true);
+        expect((await repo.findById(owing.id))?.ownerAlerts).toEqual(settled.ownerAlerts);
+        expect(await repo.findNoticesDue(now, 10)).toEqual([]);
       });
 
       it('finds requests still REQUESTED past their confirmation window', async () => {

@@ -151,6 +151,10 @@ export const participantsConfig = (
     /** Services given the subject's pseudonym instead of its id. */
     pseudonymous: readonly string[];
     categories: Record<string, string[]>;
+    /** Owning teams (and their alerts' webhooks), by service. */
+    owners: Record<string, { team: string; webhook?: string }>;
+    /** The legal basis each service cites when it keeps something. */
+    legalBasis: Record<string, string>;
   }> = {},
 ): string =>
   JSON.stringify(
@@ -163,5 +167,7 @@ export const participantsConfig = (
       after: extra.after?.[fake.name] ?? [],
       subjectId: extra.pseudonymous?.includes(fake.name) ? 'pseudonym' : 'real',
       categories: extra.categories?.[fake.name] ?? [],
+      owner: extra.owners?.[fake.name],
+      legalBasis: extra.legalBasis?.[fake.name],
     })),
   );

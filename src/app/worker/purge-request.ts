@@ -19,6 +19,7 @@ import {
   hasAddress,
   type FinalNotice,
 } from '../../domain/notices.js';
+import { oweOwnerAlerts } from '../../domain/owner-alerts.js';
 import { systemActor } from '../../domain/principal.js';
 import { bounded } from '../common/bounded.js';
 import type { DeletionDeps } from '../deletion-deps.js';
@@ -44,6 +45,7 @@ export type PurgeDeps = Pick<
   | 'ledger'
   | 'metrics'
   | 'notifier'
+  | 'ownerAlerts'
   | 'participants'
   | 'policy'
   | 'pseudonymOf'
@@ -316,11 +318,12 @@ const drainOrStop = async (fanning: Promise<void>, stop: PassStop | undefined): 
 
 /**
  * Judges the steps on the newest version (a report that came in during the
- * pass counts): a failed one → NEEDS_ATTENTION; one still owed → the lease is
+ * pass counts): a failed one → NEEDS_ATTENTION, owing an alert to each
+ * failed service's owner in the same write; one still owed → the lease is
  * released until its retry or report is due; all answered → go on.
  */
 const decide = async (
-  deps: Pick<DeletionDeps, 'clock' | 'trace'>,
+  deps: Pick<DeletionDeps, 'clock' | 'participants' | 'trace'>,
   recorder: ReturnType<typeof createRecorder>,
 ): Promise<'NEEDS_ATTENTION' | 'WAITING' | 'ALL_ANSWERED'> => {
   if (judgeSteps(recorder.current().participants, deps.clock.now()).verdict.kind === 'ALL_ANSWERED')
@@ -329,8 +332,12 @@ const decide = async (
   await recorder.apply((current) => {
     const { steps, verdict } = judgeSteps(current.participants, deps.clock.now());
     decision = verdict.kind;
-    if (verdict.kind === 'NEEDS_ATTENTION')
-      return needAttention({ ...current, participants: steps }, verdict.failed, context(deps));
+    if (verdict.kind === 'NEEDS_ATTENTION') {
+      const changed = context(deps);
+      const stuck = needAttention({ ...current, participants: steps }, verdict.failed, changed);
+      const registry = { specs: deps.participants.specs, now: changed.now };
+      return oweOwnerAlerts(stuck, verdict.failed, registry);
+    }
     if (verdict.kind === 'WAITING')
       return { ...current, participants: steps, leaseOwner: null, leaseUntil: verdict.wakeAt };
     return { ...current, participants: steps };

@@ -9,6 +9,7 @@ import { admitToErasures } from '../admin/erasure-breaker.js';
 import { purgeRequest, type PassStop, type PurgeDeps } from './purge-request.js';
 import { sendNotices } from '../notices/owe-notices.js';
 import { sendOwedNotices } from '../notices/send-owed-notices.js';
+import { sendOwnerAlerts } from '../notices/send-owner-alerts.js';
 import { shredSubjectKey } from './shred-subject-key.js';
 import { settleAccount } from './settle-account.js';
 import { attributeKeys, workerSpans } from '../../telemetry/catalogue.js';
@@ -135,12 +136,21 @@ const rotate = <T>(items: readonly T[], random: () => number): T[] => {
 
 /**
  * Sends what is owed and due: Suspend and Restore calls to linked services,
- * then the notices to the subject (on the request as the first left it).
+ * then the notices to the subject, then alerts to linked services' owners
+ * (each on the request as the one before left it).
  */
 const sendDueNotices = async (
   deps: Pick<
     DeletionDeps,
-    'accounts' | 'clock' | 'metrics' | 'notifier' | 'participants' | 'policy' | 'requests' | 'trace'
+    | 'accounts'
+    | 'clock'
+    | 'metrics'
+    | 'notifier'
+    | 'ownerAlerts'
+    | 'participants'
+    | 'policy'
+    | 'requests'
+    | 'trace'
   >,
   stop: PassStop | undefined,
 ) =>
@@ -149,9 +159,11 @@ const sendDueNotices = async (
     requests: await deps.requests.findNoticesDue(deps.clock.now(), BATCH),
     run: async (request) => {
       const called = await sendNotices(deps, request);
-      const current = called ? await deps.requests.findById(request.id) : request;
-      const told = current !== null && (await sendOwedNotices(deps, current));
-      return called || told;
+      const afterCalls = called ? await deps.requests.findById(request.id) : request;
+      const told = afterCalls !== null && (await sendOwedNotices(deps, afterCalls));
+      const afterTold = told ? await deps.requests.findById(request.id) : afterCalls;
+      const alerted = afterTold !== null && (await sendOwnerAlerts(deps, afterTold));
+      return called || told || alerted;
     },
   });
 
@@ -196,7 +208,12 @@ const purgeDue = async (deps: PurgeDeps, owner: string, stop: PassStop | undefin
         admitted: admissions.get(request.id),
         stop,
       });
-      if (outcome === 'NEEDS_ATTENTION') needsAttention.push(request.id);
+      if (outcome === 'NEEDS_ATTENTION') {
+        needsAttention.push(request.id);
+        // The owners hear at once, not a pass later; a failure here leaves them owed, not lost.
+        const stuck = await deps.requests.findById(request.id);
+        if (stuck !== null) await sendOwnerAlerts(deps, stuck).catch(() => false);
+      }
       if (outcome === 'PAUSED' || outcome === 'TRIPPED') held += 1;
       if (outcome === 'TRIPPED') tripped = true;
       if (outcome === 'LOST_RACE') lostRaces += 1;

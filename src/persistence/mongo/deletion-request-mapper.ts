@@ -1,10 +1,10 @@
 import { auditDueAt, isServiceAnswer, type AuditMarks } from '../../domain/audit-marks.js';
-import type { DeletionRequest } from '../../domain/deletion-request.js';
+import { owedDueAt, type DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
 import { contactFrom } from '../../domain/notices.js';
 import type { Actor } from '../../domain/principal.js';
 import type { ErasureOutcome, ParticipantStep } from '../../domain/erasure-steps.js';
-import { outboxDueAt, type OutboxNotice, type OwedNotice } from '../../domain/subject-notice.js';
+import type { OutboxNotice, OwedNotice } from '../../domain/subject-notice.js';
 import {
   activeKeyOf,
   type OwedNoticeDocument,
@@ -122,8 +122,9 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
     contact: r.finalNotice.contact && { ...r.finalNotice.contact },
   },
   outbox: r.outbox.map(owedToDocument),
-  outboxDueAt: outboxDueAt(r.outbox),
-  noticesOwed: r.notices !== null || r.outbox.length > 0,
+  ownerAlerts: r.ownerAlerts.map((alert) => ({ ...alert })),
+  outboxDueAt: owedDueAt(r),
+  noticesOwed: r.notices !== null || owedDueAt(r) !== null,
   keyToShred: r.state === 'COMPLETED' && r.subjectKeyDestroyedAt === null,
   sentNotices: r.sentNotices.map((sent) => ({ ...sent })),
   subjectKeyDestroyedAt: r.subjectKeyDestroyedAt,
@@ -246,6 +247,17 @@ export const toDomain = (d: DeletionRequestDocument): DeletionRequest => ({
     owedToDomain(d._id as DeletionRequestId, d.deadlineExtension?.reason ?? ''),
   ),
   sentNotices: (d.sentNotices ?? []).map((sent) => ({ ...sent })),
+  ownerAlerts: (d.ownerAlerts ?? []).map((alert) => ({
+    participant: alert.participant,
+    team: alert.team,
+    reason: alert.reason ?? null,
+    traceId: alert.traceId,
+    owedAt: alert.owedAt,
+    status: alert.status,
+    attempts: alert.attempts,
+    dueAt: alert.dueAt ?? null,
+    settledAt: alert.settledAt ?? null,
+  })),
   subjectKeyDestroyedAt: d.subjectKeyDestroyedAt ?? null,
   retention: d.retention
     ? {

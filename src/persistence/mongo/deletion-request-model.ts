@@ -3,6 +3,7 @@ import { deletionStates, isActive, type DeletionState } from '../../domain/delet
 import type { ConfirmationMethod } from '../../domain/deletion-request.js';
 import type { ErasureOutcome, StepStatus } from '../../domain/erasure-steps.js';
 import type { Jurisdiction } from '../../domain/legal-deadline.js';
+import type { OwnerAlertStatus } from '../../domain/owner-alerts.js';
 import type { Actor } from '../../domain/principal.js';
 import type { RiskReason } from '../../domain/risk-policy.js';
 import { noticeChannels, subjectNoticeKinds } from '../../domain/subject-notice.js';
@@ -258,6 +259,25 @@ const sentNoticePaths = {
 export type SentNoticeDocument = Stored<typeof sentNoticePaths>;
 const sentNoticeSchema = new Schema<SentNoticeDocument>(sentNoticePaths, subdocument);
 
+const ownerAlertPaths = {
+  participant: requiredString,
+  team: requiredString,
+  reason: nullable(String),
+  traceId: { type: String, default: '' },
+  owedAt: requiredDate,
+  status: {
+    type: String,
+    enum: every<OwnerAlertStatus>({ OWED: true, SENT: true, GIVEN_UP: true, NO_WEBHOOK: true }),
+    required: true,
+  },
+  attempts: count,
+  dueAt: nullable(Date),
+  settledAt: nullable(Date),
+};
+/** An alert to a linked service's owner, owed or settled. */
+export type OwnerAlertDocument = Stored<typeof ownerAlertPaths>;
+const ownerAlertSchema = new Schema<OwnerAlertDocument>(ownerAlertPaths, subdocument);
+
 const deletionRequestPaths = {
   _id: requiredString,
   subjectId: requiredString,
@@ -291,7 +311,12 @@ const deletionRequestPaths = {
   finalNotice: addedLater(nullable(finalNoticeSchema)),
   /** Absent on documents written before the outbox existed. */
   outbox: addedLater({ type: [owedNoticeSchema], default: [] }),
-  /** The earliest `dueAt` of the outbox (null when empty): what the worker queries by. */
+  /** Absent on documents written before owners were alerted. */
+  ownerAlerts: addedLater({ type: [ownerAlertSchema], default: [] }),
+  /**
+   * The earliest `dueAt` of the outbox and of the owner alerts owed (null when
+   * none is owed): what the worker queries by.
+   */
   outboxDueAt: addedLater(nullable(Date)),
   /**
    * Notices are owed (Suspend/Restore calls, or the outbox): the equality the

@@ -9,7 +9,7 @@ import type {
 import { unfinishedStatuses, waitingStatuses } from '../../../src/domain/erasure-steps.js';
 import type { SubjectCipher } from '../../../src/app/ports/subject-keys.js';
 import { auditDueAt } from '../../../src/domain/audit-marks.js';
-import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
+import { owedDueAt, type DeletionRequest } from '../../../src/domain/deletion-request.js';
 import {
   deletionStates,
   isActive,
@@ -20,7 +20,6 @@ import {
 import { DomainError } from '../../../src/domain/domain-error.js';
 import type { DeletionRequestId, SubjectId } from '../../../src/domain/ids.js';
 import { contactFrom, contactOf, hasAddress, type Contact } from '../../../src/domain/notices.js';
-import { outboxDueAt } from '../../../src/domain/subject-notice.js';
 import { outageSwitch, type Outage } from './store-away.js';
 import { fakeSubjectCipher, fakeSubjectKeyStore } from './subject-keys.js';
 
@@ -399,7 +398,7 @@ export const fakeDeletionRequestRepository = (
       outage.guard(() =>
         select(
           (request) => {
-            const outboxDue = outboxDueAt(request.outbox);
+            const outboxDue = owedDueAt(request);
             return (
               (request.notices !== null && request.notices.dueAt <= now) ||
               (outboxDue !== null && outboxDue <= now)
@@ -450,7 +449,7 @@ export const fakeDeletionRequestRepository = (
             request.retention?.snapshotsPruned === false ||
             (request.retention === null &&
               request.updatedAt <= closedBefore &&
-              request.outbox.length === 0 &&
+              owedDueAt(request) === null &&
               auditDueAt(request) === null &&
               request.notices === null &&
               request.accountSynced &&

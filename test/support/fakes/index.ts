@@ -25,6 +25,7 @@ import {
 import { fakeErasedSubjectLedger, type FakeErasedSubjectLedger } from './erased-subject-ledger.js';
 import { fakeNotifier, type FakeNotifier } from './notifier.js';
 import { fakeOneTimeCodes, type FakeOneTimeCodes } from './one-time-codes.js';
+import { fakeOwnerAlerts, type FakeOwnerAlerts } from './owner-alerts.js';
 import { fakeParticipants, type FakeParticipants } from './participants.js';
 import { fakeRateLimiter, type FakeRateLimiter } from './rate-limiter.js';
 import { fakeReportSigner, type FakeReportSigner } from './report-signer.js';
@@ -47,6 +48,7 @@ export * from './deletion-request-repository.js';
 export * from './erased-subject-ledger.js';
 export * from './notifier.js';
 export * from './one-time-codes.js';
+export * from './owner-alerts.js';
 export * from './participants.js';
 export * from './rate-limiter.js';
 export * from './report-signer.js';
@@ -78,6 +80,7 @@ export interface DeletionFakes {
   readonly requests: FakeDeletionRequestRepository;
   readonly accounts: FakeAccountDirectory;
   readonly notifier: FakeNotifier;
+  readonly ownerAlerts: FakeOwnerAlerts;
   readonly codes: FakeOneTimeCodes;
   readonly schedule: FakeWorkSchedule;
   readonly trace: FakeTraceContext;
@@ -125,6 +128,7 @@ export const fakeDeletionDeps = (overrides: FakeDeletionDepsOverrides = {}): Fak
     requests,
     accounts: fakeAccountDirectory(),
     notifier: fakeNotifier(),
+    ownerAlerts: fakeOwnerAlerts(),
     codes: fakeOneTimeCodes({ digits }),
     schedule: fakeWorkSchedule(),
     trace: fakeTraceContext(),
@@ -144,6 +148,7 @@ export const fakeDeletionDeps = (overrides: FakeDeletionDepsOverrides = {}): Fak
     requests: auditTransitions(requests, outbox),
     accounts: fakes.accounts,
     notifier: fakes.notifier,
+    ownerAlerts: fakes.ownerAlerts,
     codes: fakes.codes,
     clock,
     schedule: fakes.schedule,

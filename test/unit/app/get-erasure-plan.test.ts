@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createDeletionService } from '../../../src/app/deletion-service.js';
 import { runWorkerPass } from '../../../src/app/worker/run-worker-pass.js';
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
-import { deletionRequestName, type SubjectId } from '../../../src/domain/ids.js';
+import { deletionRequestName } from '../../../src/domain/ids.js';
 import type { Principal } from '../../../src/domain/principal.js';
+import { confirmedOnFakes } from '../../support/confirmed-on-fakes.js';
 import {
   fakeDeletionDeps,
   fakeParticipants,
@@ -38,27 +39,8 @@ const world = (localErasure: 'first' | 'after-participants' = 'after-participant
   const deps = fakeDeletionDeps({ participants, policy: { gracePeriodMs: HOUR_MS, localErasure } });
   const service = createDeletionService(deps);
   /** A request of a new subject, confirmed, past its grace period. */
-  const due = async (subjectId: string): Promise<DeletionRequest> => {
-    const id = subjectId as SubjectId;
-    deps.fakes.accounts.seed({ subjectId: id, email: `${subjectId}@mail.test` });
-    const self: Principal = {
-      actor: { kind: 'USER', id },
-      scopes: new Set(['deletion:self']),
-      ownSubjectId: id,
-      authTime: null,
-      amr: [],
-    };
-    const created = await service.requestDeletion(self, { subjectId: id });
-    await deps.afterwards.settled();
-    const name = deletionRequestName(created.id);
-    await service.confirmDeletion(self, {
-      name,
-      code: deps.fakes.notifier.codeFor(created.id) ?? '',
-    });
-    await deps.afterwards.settled();
-    deps.fakes.clock.advance(HOUR_MS);
-    return (await deps.requests.findById(created.id))!;
-  };
+  const due = (subjectId: string): Promise<DeletionRequest> =>
+    confirmedOnFakes({ deps, service }, subjectId, HOUR_MS);
   const plan = (request: DeletionRequest) =>
     service.getErasurePlan(admin, { name: deletionRequestName(request.id) });
   return { deps, participants, service, due, plan };
