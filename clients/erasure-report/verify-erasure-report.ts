@@ -7,21 +7,41 @@ export interface SignedReport {
   readonly keyId?: string;
 }
 
+/** What a linked service holds as registered (version 2 reports). */
+export interface RegisteredHoldings {
+  /** The team that owns the service. */
+  readonly team: string | null;
+  /** The data categories the deletion covers there; empty: everything it holds. */
+  readonly categories: readonly string[];
+  /** The legal basis it cites when it keeps something. */
+  readonly legalBasis: string | null;
+}
+
 /** One linked service's answer, as the report states it. */
 export interface ReportedParticipant {
   readonly name: string;
   readonly outcome: 'ERASED' | 'NOTHING_FOUND' | 'RETAINED' | 'MANUAL';
+  /** Records erased (for RETAINED: those erased besides what was kept). */
   readonly records: number;
+  /** ERASED: the categories erased; RETAINED: the categories kept. */
   readonly categories: readonly string[];
+  /** Why data was kept (RETAINED). From version 2: the answer's basis, else the registered one. */
   readonly legalBasis: string | null;
   readonly retainedUntil: string | null;
   readonly justification: string | null;
   readonly answeredAt: string;
+  /** Version 2: where `legalBasis` comes from (absent in version 1 reports). */
+  readonly legalBasisSource?: 'ANSWER' | 'REGISTRATION' | null;
+  /** Version 2: what the service holds as registered; null when it was no longer registered. */
+  readonly registered?: RegisteredHoldings | null;
 }
 
-/** The verified content of an erasure report. */
+/** The report versions this verifier reads; a report of another version is refused. */
+export const REPORT_VERSIONS = [1, 2] as const;
+
+/** The verified content of an erasure report (version 1, or 2 with `registered` per service). */
 export interface ErasureReport {
-  readonly version: 1;
+  readonly version: (typeof REPORT_VERSIONS)[number];
   readonly deletionRequest: string;
   readonly subjectId: string;
   readonly jurisdiction: string;
@@ -44,8 +64,9 @@ export class ErasureReportInvalid extends Error {
 /**
  * Verifies a signed erasure report with the service's Ed25519 public key
  * (SPKI PEM, from `GET /erasure-report-key` or your key inventory) and returns
- * its content. Throws ErasureReportInvalid when the signature does not match the
- * exact payload bytes, or the report names another key.
+ * its content (version 1 or 2). Throws ErasureReportInvalid when the signature
+ * does not match the exact payload bytes, the report names another key, or it
+ * is of a version this verifier does not read.
  */
 export const verifyErasureReport = (report: SignedReport, publicKeyPem: string): ErasureReport => {
   const key = createPublicKey(publicKeyPem);
@@ -62,7 +83,10 @@ export const verifyErasureReport = (report: SignedReport, publicKeyPem: string):
     Buffer.from(report.signature, 'base64'),
   );
   if (!valid) throw new ErasureReportInvalid('the signature does not match the report');
-  return JSON.parse(report.payload) as ErasureReport;
+  const content = JSON.parse(report.payload) as ErasureReport;
+  if (!REPORT_VERSIONS.includes(content.version))
+    throw new ErasureReportInvalid('the report is of a version this verifier does not read');
+  return content;
 };
 
 /** One key of a service's published key set (`GET /erasure-report-keys`). */

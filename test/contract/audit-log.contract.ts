@@ -13,7 +13,11 @@ import type { DeletionRequest, StateChange } from '../../src/domain/deletion-req
 import type { DeletionState } from '../../src/domain/deletion-state.js';
 import type { ParticipantStep } from '../../src/domain/erasure-steps.js';
 import type { Actor } from '../../src/domain/principal.js';
-import { aDeletionRequest, BUILT_AT } from '../fixtures/deletion-request-builder.js';
+import {
+  aDeletionRequest,
+  anAnsweredStep,
+  BUILT_AT,
+} from '../fixtures/deletion-request-builder.js';
 import { fakePseudonymOf } from '../support/fakes/index.js';
 
 const rejection = (promise: Promise<unknown>): Promise<unknown> =>
@@ -175,15 +179,8 @@ const change = (to: DeletionState, seconds: number, actor: Actor): StateChange =
   spanId: 'b'.repeat(16),
 });
 
-const answered = (outcome: ParticipantStep['outcome'], seconds: number): ParticipantStep => ({
-  status: 'DONE',
-  attempts: 1,
-  lastErrorCode: null,
-  nextAttemptAt: null,
-  expectedBy: null,
-  outcome,
-  updatedAt: at(seconds),
-});
+const answered = (outcome: ParticipantStep['outcome'], seconds: number): ParticipantStep =>
+  anAnsweredStep(outcome, at(seconds));
 
 /** A request that recorded two state changes, the first by its subject, nothing of it audited. */
 const twoChanges = (): DeletionRequest => {

@@ -18,6 +18,7 @@ describe('signed erasure report', () => {
   let t: TestApp;
   let billing: FakeParticipant;
   let archive: FakeParticipant;
+  let vault: FakeParticipant;
   beforeAll(async () => {
     billing = await startFakeParticipant('billing');
     archive = await startFakeParticipant('archive', {
@@ -31,15 +32,33 @@ describe('signed erasure report', () => {
         },
       },
     });
+    // Keeps data and names no basis in its answer: the report gives its registered one.
+    vault = await startFakeParticipant('vault', {
+      outcome: {
+        $case: 'retained',
+        value: { legalBasis: '', categories: ['kyc'], until: undefined, erasedRecords: '0' },
+      },
+    });
     t = await startTestApp({
       GRACE_PERIOD_SECONDS: '0',
-      PARTICIPANTS: participantsConfig([billing, archive]),
+      PARTICIPANTS: participantsConfig([billing, archive, vault], {
+        categories: { billing: ['profile', 'payment-methods'], archive: ['invoices'] },
+        owners: {
+          billing: { team: 'payments', webhook: 'https://hooks.example.test/payments' },
+          archive: { team: 'finance' },
+        },
+        legalBasis: {
+          archive: 'tax law: invoices are kept 10 years',
+          vault: 'anti-money-laundering law: 5 years',
+        },
+      }),
     });
   });
   afterAll(async () => {
     await t[Symbol.asyncDispose]();
     await billing[Symbol.asyncDispose]();
     await archive[Symbol.asyncDispose]();
+    await vault[Symbol.asyncDispose]();
   });
 
   const completed = () => t.scheduled({ sessions: 3, tokens: 2 });
@@ -68,21 +87,51 @@ describe('signed erasure report', () => {
       // Sessions and tokens were revoked at soft delete already; the purge found none left.
       local: { accounts: 1, sessions: 0, apiTokens: 0 },
     });
+    // What was erased, what was kept and why, and what each service holds as registered.
+    expect(content.version).toBe(2);
     expect(content.participants).toEqual([
       expect.objectContaining({
         name: 'archive',
         outcome: 'RETAINED',
         records: 4,
+        categories: ['invoices'],
         legalBasis: 'commercial law: invoices, 10 years',
+        legalBasisSource: 'ANSWER',
         retainedUntil: '2036-12-31T00:00:00.000Z',
+        registered: {
+          team: 'finance',
+          categories: ['invoices'],
+          legalBasis: 'tax law: invoices are kept 10 years',
+        },
       }),
       expect.objectContaining({
         name: 'billing',
         outcome: 'ERASED',
         records: 3,
         categories: ['profile'],
+        legalBasis: null,
+        registered: {
+          team: 'payments',
+          categories: ['profile', 'payment-methods'],
+          legalBasis: null,
+        },
+      }),
+      expect.objectContaining({
+        name: 'vault',
+        outcome: 'RETAINED',
+        categories: ['kyc'],
+        legalBasis: 'anti-money-laundering law: 5 years',
+        legalBasisSource: 'REGISTRATION',
+        retainedUntil: null,
+        registered: {
+          team: null,
+          categories: [],
+          legalBasis: 'anti-money-laundering law: 5 years',
+        },
       }),
     ]);
+    // The registration's webhook stays out of the report.
+    expect(report.payload).not.toContain('hooks.example.test');
   });
 
   it('does not verify once a byte is changed, or with another key', async () => {

@@ -347,13 +347,14 @@ const decide = async (
 
 /** The signed erasure report of a request whose erasure is complete now, with what went here. */
 const signedReport = (
-  deps: Pick<DeletionDeps, 'clock' | 'signer'>,
+  deps: Pick<DeletionDeps, 'clock' | 'participants' | 'signer'>,
   request: DeletionRequest,
   local: LocalErasureRecord,
 ): SignedErasureReport => {
   const { accounts, sessions, apiTokens } = local;
   const counts = { accounts, sessions, apiTokens };
-  const payload = JSON.stringify(erasureReportContent(request, counts, deps.clock.now()));
+  const at = { completedAt: deps.clock.now(), specs: deps.participants.specs };
+  const payload = JSON.stringify(erasureReportContent(request, counts, at));
   return { payload, ...deps.signer.sign(payload), algorithm: 'Ed25519' };
 };
 
