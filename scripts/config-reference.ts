@@ -46,7 +46,8 @@ Checks across variables (\`src/config/load-config.ts\`), each of which stops sta
 - In production: \`MONGODB_URI\`, \`OTP_SECRET\`, \`REPORT_SIGNING_KEY\`, \`AUDIT_KEY\`,
   \`PSEUDONYM_SECRET\`, \`DATA_KEK\` and \`JWT_JWKS_URL\` (or \`JWT_PUBLIC_KEYS\`) are required;
   \`JWT_HS256_SECRET\`, \`NOTIFIER=dev-mailbox\` and \`SEED_DEMO\` are refused; \`SMS_API_URL\`,
-  \`PUSH_WEBHOOK_URL\` and \`NOTICE_REPORT_URL\` must be \`https://\`.
+  \`PUSH_WEBHOOK_URL\`, \`NOTICE_REPORT_URL\` and each \`owner.webhook\` in \`PARTICIPANTS\` must be
+  \`https://\`.
 - \`KEY_VAULT_DB\` is never \`MONGODB_DB\`.
 
 More on some settings:

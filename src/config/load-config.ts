@@ -75,6 +75,9 @@ const channelProblems = (config: ConfigValues): string[] => {
     problems.push('SMS_API_URL: must be https:// in production');
   if (config.DELETION_ENV === 'production' && clear(config.NOTICE_REPORT_URL))
     problems.push('NOTICE_REPORT_URL: must be https:// in production');
+  for (const { name, owner } of config.PARTICIPANTS)
+    if (config.DELETION_ENV === 'production' && clear(owner?.webhook))
+      problems.push(`PARTICIPANTS: ${name}'s owner.webhook must be https:// in production`);
   return problems;
 };
 

@@ -162,6 +162,27 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes an owner’s alert webhook over HTTPS only in production', () => {
+    const registration = (webhook: string) =>
+      JSON.stringify([
+        { name: 'billing', address: 'billing:443', owner: { team: 'payments', webhook } },
+      ]);
+    const production = { ...productionWithoutPseudonyms, PSEUDONYM_SECRET: 'p'.repeat(32) };
+    expect(
+      loadConfig({ ...production, PARTICIPANTS: registration('https://hooks.internal/a') })
+        .PARTICIPANTS[0]?.owner,
+    ).toEqual({ team: 'payments', webhook: 'https://hooks.internal/a' });
+    expect(() =>
+      loadConfig({ ...production, PARTICIPANTS: registration('http://hooks.internal/a') }),
+    ).toThrow(/PARTICIPANTS: billing's owner.webhook must be https:\/\/ in production/);
+    expect(
+      loadConfig({
+        DELETION_ENV: 'development',
+        PARTICIPANTS: registration('http://127.0.0.1:9/a'),
+      }).PARTICIPANTS,
+    ).toHaveLength(1);
+  });
+
   it('requires a pseudonym key in production (the audit log and the ledger name subjects by it)', () => {
     const production = productionWithoutPseudonyms;
     const pseudonymous = JSON.stringify([
