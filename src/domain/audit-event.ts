@@ -3,7 +3,8 @@ import type { Actor } from './principal.js';
 /**
  * What the audit log records (docs/design.md §4): every transition, approval,
  * privileged read and admin action, each retention sweep of a request, each
- * linked service's final answer and each notice sent to a subject.
+ * linked service's final answer, each notice sent to a subject and each
+ * alert to a linked service's owner sent or given up.
  */
 export const auditKinds = [
   'STATE_CHANGED',
@@ -15,6 +16,7 @@ export const auditKinds = [
   'RECORD_SWEPT',
   'PARTICIPANT_ANSWERED',
   'NOTICE_SENT',
+  'OWNER_ALERTED',
 ] as const;
 
 /** A kind of audit event. */
@@ -140,6 +142,10 @@ export const answerKey = (deletionRequestId: string, participant: string): strin
 /** The key of the event of a notice sent (or given up) about a request. */
 export const noticeKey = (deletionRequestId: string, notice: string): string =>
   `${deletionRequestId}#notice#${notice}`;
+
+/** The key of the event of an alert to a linked service's owner about a request. */
+export const alertKey = (deletionRequestId: string, participant: string): string =>
+  `${deletionRequestId}#owner_alert#${participant}`;
 
 /** Something a request records that has no event in the log: what completeness names. */
 export interface AuditGap {

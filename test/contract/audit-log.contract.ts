@@ -237,17 +237,20 @@ export const describeAuditOutboxContract = (
         { kind: 'SYSTEM', id: 'system/purge-worker' },
       ]);
       expect(JSON.stringify(events)).not.toContain(request.subjectId);
-      expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [] });
+      expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [], alerts: [] });
     });
 
     it('owes only what lies past the request’s marks', async () => {
       const { outbox, log } = subject;
-      const request = { ...twoChanges(), audited: { changes: 1, notices: 0, answers: [] } };
+      const request = {
+        ...twoChanges(),
+        audited: { changes: 1, notices: 0, answers: [], alerts: [] },
+      };
       outbox.owe(request, NOTHING_AUDITED);
       await outbox.appended();
       expect(await eventsOf(log, request)).toEqual([['STATE_CHANGED', `${request.id}#change#1`]]);
 
-      const all = { ...request, audited: { changes: 2, notices: 0, answers: [] } };
+      const all = { ...request, audited: { changes: 2, notices: 0, answers: [], alerts: [] } };
       outbox.owe(all, NOTHING_AUDITED);
       await outbox.appended();
       expect(await eventsOf(log, request)).toHaveLength(1);
@@ -293,7 +296,12 @@ export const describeAuditOutboxContract = (
         ['STATE_CHANGED', `${request.id}#change#2`],
         ['KEY_DESTROYED', `${request.id}#key_destroyed`],
       ]);
-      expect(outbox.known(request.id)).toEqual({ changes: 3, notices: 1, answers: ['billing'] });
+      expect(outbox.known(request.id)).toEqual({
+        changes: 3,
+        notices: 1,
+        answers: ['billing'],
+        alerts: [],
+      });
     });
 
     it('never throws at the writer while the log is away: the facts stay owed for appendOwed', async () => {
@@ -310,7 +318,7 @@ export const describeAuditOutboxContract = (
       expect(await outbox.appendOwed(request)).toBe(2);
       expect(await eventsOf(log, request)).toHaveLength(2);
       expect(await outbox.appendOwed(request)).toBe(0);
-      expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [] });
+      expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [], alerts: [] });
     });
 
     it('appends nothing owed that another replica appended already', async () => {

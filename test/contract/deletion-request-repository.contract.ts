@@ -443,7 +443,7 @@ export const describeDeletionRequestRepositoryContract = (
         });
         await repo.insert(request);
         // A decorator records on version 2 that the audit log holds the change...
-        const marked = { changes: 1, notices: 0, answers: [] };
+        const marked = { changes: 1, notices: 0, answers: [], alerts: [] };
         expect(await repo.update({ ...request, version: 2, audited: marked }, request)).toBe(true);
         // ...which the use case's own copy of version 2 does not show.
         const mine = { ...request, version: 2 };
@@ -884,7 +884,7 @@ export const describeDeletionRequestRepositoryContract = (
         const audited = aDeletionRequest({
           state: 'CANCELLED',
           history: [change('REQUESTED', 'CANCELLED', at(MINUTE))],
-          audited: { changes: 1, notices: 0, answers: [] },
+          audited: { changes: 1, notices: 0, answers: [], alerts: [] },
         });
         const recent = aDeletionRequest({
           state: 'CANCELLED',
@@ -903,7 +903,31 @@ export const describeDeletionRequestRepositoryContract = (
             billing: { ...pending, status: 'DONE', outcome: { kind: 'NOTHING_FOUND' } },
             crm: pending,
           },
-          audited: { changes: 1, notices: 0, answers: ['billing'] },
+          ownerAlerts: [
+            {
+              participant: 'crm',
+              team: 'care',
+              reason: null,
+              traceId: '',
+              owedAt: at(0),
+              status: 'GIVEN_UP',
+              attempts: 3,
+              dueAt: null,
+              settledAt: at(MINUTE),
+            },
+            {
+              participant: 'search',
+              team: 'discovery',
+              reason: null,
+              traceId: '',
+              owedAt: at(0),
+              status: 'OWED',
+              attempts: 0,
+              dueAt: at(DAY),
+              settledAt: null,
+            },
+          ],
+          audited: { changes: 1, notices: 0, answers: ['billing'], alerts: [] },
         });
         const plain = aDeletionRequest();
         await Promise.all([answered, plain].map((r) => repo.insert(r)));
@@ -920,9 +944,11 @@ export const describeDeletionRequestRepositoryContract = (
         expect(record).toEqual({
           id: answered.id,
           changes: answered.history.map(({ from, to, at: when }) => ({ from, to, at: when })),
-          audited: { changes: 1, notices: 0, answers: ['billing'] },
+          audited: { changes: 1, notices: 0, answers: ['billing'], alerts: [] },
           answers: [{ participant: 'billing', outcome: 'NOTHING_FOUND', at: pending.updatedAt }],
           notices: [{ key: 'RECEIPT@0', at: everyFieldSet.sentNotices[0]!.at }],
+          // Settled alerts only: one still owed calls for no event yet.
+          alerts: [{ participant: 'crm', at: at(MINUTE) }],
         });
       });
     });

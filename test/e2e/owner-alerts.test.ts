@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OWED_AUDIT_GRACE_MS } from '../../src/app/worker/append-owed-audit.js';
 import { ownerAlertSecret } from '../../src/crypto/owner-alert-keys.js';
+import { everythingAudited } from '../../src/domain/audit-marks.js';
 import {
   verifyWebhookSignature,
   WEBHOOK_SIGNATURE_HEADER,
 } from '../../src/notify/webhook-signature.js';
 import { stepSpans } from '../../src/telemetry/catalogue.js';
+import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
+import { adminAuth } from '../support/principals.js';
 import { installInMemoryTelemetry } from '../support/in-memory-telemetry.js';
 import { participantsConfig, startFakeParticipant } from '../support/fake-participant.js';
 import { startProviderStub, type ProviderRequest } from '../support/provider-stub.js';
@@ -207,5 +211,32 @@ describe('alerts to the owners of linked services', () => {
     );
     expect(settled).toHaveLength(2);
     expect(JSON.stringify(lines)).not.toContain(request.subjectId);
+
+    // Each alert that settled is in the audit log, once, and the log is complete.
+    await t.app.deps.audit.outbox.flush();
+    const admin = await adminAuth('auditor-alerts');
+    const events = await t.client.listAuditEvents(
+      { deletionRequest: request.name, kind: AuditEventKind.AUDIT_EVENT_KIND_OWNER_ALERTED },
+      admin,
+    );
+    expect(
+      events.auditEvents
+        .map((event) => `${event.details.participant ?? ''}:${event.details.outcome ?? ''}`)
+        .sort(),
+    ).toEqual(['billing:GIVEN_UP', 'search:NO_WEBHOOK']);
+    expect(JSON.stringify(events)).not.toContain(receiver.url);
+    expect(await t.client.verifyAuditLog({}, admin)).toMatchObject({
+      intact: true,
+      complete: true,
+      gapCount: '0',
+    });
+    // The request records that they are in (housekeeping, past the grace, appends nothing again).
+    t.clock.advance(OWED_AUDIT_GRACE_MS + 1000);
+    await t.app.runHousekeeping();
+    const settledRecord = await t.app.deps.requests.findById(request.id);
+    expect([...(settledRecord?.audited.alerts ?? [])].sort()).toEqual(['billing', 'search']);
+    expect(settledRecord?.audited).toEqual(settledRecord && everythingAudited(settledRecord));
+    const keys = (await t.app.audit.log.read(0, 10_000)).map((event) => event.key);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  alertKey,
   answerKey,
   changeKey,
   MAX_NAMED_GAPS,
@@ -50,6 +51,12 @@ const expectedEvents = async (
         const owed = !answered.has(participant) && recent(at);
         expect({ key: answerKey(id, participant), kind: 'PARTICIPANT_ANSWERED', what, at }, owed);
       }
+      const alerted = new Set(audited.alerts);
+      for (const { participant, at } of record.alerts) {
+        const owed = !alerted.has(participant) && recent(at);
+        const what = `${participant} owner alert`;
+        expect({ key: alertKey(id, participant), kind: 'OWNER_ALERTED', what, at }, owed);
+      }
       record.notices.forEach(({ key, at }, index) => {
         if (at.getTime() < factsSince) return;
         const owed = index >= audited.notices && recent(at);
@@ -69,8 +76,8 @@ export type AuditVerification = AuditVerdict & { readonly completeness: AuditCom
 
 /**
  * Checks the whole chain (the first broken link) and its completeness: every
- * state change, final answer of a linked service and notice sent that a
- * request records has its event; the ones that do not are named (events
+ * state change, final answer of a linked service, notice sent and owner
+ * alert settled that a request records has its event; the ones that do not are named (events
  * owed by a write of the last minute are on their way, counted apart). The
  * records are read before the chain, so an event appended meanwhile is
  * seen. The check is audited after it ran, best effort: a log cut short

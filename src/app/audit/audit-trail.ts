@@ -1,5 +1,6 @@
 import { transitionName } from '../../domain/deletion-state.js';
 import {
+  alertKey,
   answerKey,
   changeKey,
   checkStretch,
@@ -16,10 +17,12 @@ import {
   mergeMarks,
   NOTHING_AUDITED,
   serviceAnswers,
+  settledAlerts,
   type AuditMarks,
 } from '../../domain/audit-marks.js';
 import type { ErasureOutcome } from '../../domain/erasure-steps.js';
 import type { SentNotice } from '../../domain/subject-notice.js';
+import type { OwnerAlert } from '../../domain/owner-alerts.js';
 import type { Operation } from '../../domain/authorization.js';
 import type { DeletionRequest, StateChange } from '../../domain/deletion-request.js';
 import type { SubjectId } from '../../domain/ids.js';
@@ -143,6 +146,43 @@ export const noticeEntry = (
   key: noticeKey(request.id, sent.key),
 });
 
+/**
+ * The OWNER_ALERTED entry of an alert to a linked service's owner, sent or
+ * given up: owed by the write that records it, once per request and
+ * service. Never the webhook.
+ */
+export const alertEntry = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: Pick<DeletionRequest, 'id' | 'subjectId' | 'retention'>,
+  alert: Pick<OwnerAlert, 'participant' | 'team' | 'status' | 'attempts'> & { readonly at: Date },
+): AuditEntry => ({
+  kind: 'OWNER_ALERTED',
+  at: alert.at,
+  actor: systemActor('owner-alerts'),
+  deletionRequestId: request.id,
+  subjectPseudonym: subjectPseudonymOf(pseudonymOf, request),
+  details: {
+    participant: alert.participant,
+    team: alert.team,
+    outcome: alert.status,
+    attempts: String(alert.attempts),
+  },
+  key: alertKey(request.id, alert.participant),
+});
+
+/** The OWNER_ALERTED entries a request owes past the services in `alerted`. */
+export const alertEntries = (
+  pseudonymOf: (subjectId: SubjectId) => string,
+  request: DeletionRequest,
+  alerted: readonly string[],
+): AuditEntry[] =>
+  settledAlerts(request)
+    .filter(({ participant }) => !alerted.includes(participant))
+    .flatMap(({ participant, at }) => {
+      const alert = request.ownerAlerts.find((candidate) => candidate.participant === participant);
+      return alert === undefined ? [] : [alertEntry(pseudonymOf, request, { ...alert, at })];
+    });
+
 /** The entries the `index`-th change of a request owes the log: its STATE_CHANGED entry, then KEY_DESTROYED for the change that completes it once its key is destroyed. */
 export const entriesOfChange = (
   pseudonymOf: (subjectId: SubjectId) => string,
@@ -160,7 +200,8 @@ export const entriesOfChange = (
 
 /**
  * The entries a request owes the log past `from`, in the order they go in:
- * each linked service's final answer, each notice sent, each state change
+ * each linked service's final answer, each notice sent, each owner alert
+ * settled, each state change
  * (the answers and the final notice the completing write records go in
  * before COMPLETED). Each sequence in its own order, so the last of one in
  * the log means all of it before is.
@@ -180,6 +221,7 @@ const owedEntries = (
     ...request.sentNotices
       .slice(from.notices)
       .map((sent) => noticeEntry(pseudonymOf, request, sent)),
+    ...alertEntries(pseudonymOf, request, from.alerts),
     ...request.history.flatMap((change, index) =>
       index < from.changes ? [] : entriesOfChange(pseudonymOf, request, { change, index }),
     ),
@@ -193,7 +235,7 @@ const REMEMBERED = 10_000;
 
 /**
  * The audit outbox of one replica. A fact (state change, notice sent, final
- * answer) is owed to the log in the same write that records it (past the
+ * answer, owner alert settled) is owed to the log in the same write that records it (past the
  * request's `audited` marks); what is owed goes to the log in groups (one
  * insert per group, see the log), and what went is remembered here, so the
  * request's next write records it (no write of its own). A failed append
@@ -223,6 +265,11 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
     const lastNotice = request.sentNotices[earlier.notices - 1];
     const answered = new Set(from.answers);
     const unknown = earlier.answers.filter((participant) => !answered.has(participant));
+    const alerted = new Set(from.alerts);
+    const unknownAlerts = earlier.alerts.filter((participant) => !alerted.has(participant));
+    const alertsIn = Promise.all(
+      unknownAlerts.map((participant) => audit.log.has(alertKey(request.id, participant))),
+    );
     const [changes, notices, ...answers] = await Promise.all([
       from.changes < earlier.changes &&
         lastChange !== undefined &&
@@ -237,10 +284,12 @@ export const createAuditOutbox = (audit: TransitionAudit): AuditOutbox => {
         holds(noticeEntry(audit.pseudonymOf, request, lastNotice)),
       ...unknown.map((participant) => audit.log.has(answerKey(request.id, participant))),
     ]);
+    const alertsFound = await alertsIn;
     return {
       changes: changes ? earlier.changes : from.changes,
       notices: notices ? earlier.notices : from.notices,
       answers: [...from.answers, ...unknown.filter((_, index) => answers[index] === true)],
+      alerts: [...from.alerts, ...unknownAlerts.filter((_, index) => alertsFound[index] === true)],
     };
   };
   /** Appends the entries the request owes past `from`, all in this tick (one group); how many. */
@@ -374,7 +423,7 @@ const rememberedMarks = (max: number) => {
 
 /**
  * The repository, owing every fact it stores (state change, notice sent,
- * final answer) to the audit log in the same write (past the request's
+ * final answer, owner alert settled) to the audit log in the same write (past the request's
  * `audited` marks), then handing it to the outbox. What the outbox appended
  * since is recorded in the same write.
  */

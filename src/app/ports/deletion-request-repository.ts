@@ -146,6 +146,8 @@ export interface AuditRecords {
     readonly at: Date;
   }[];
   readonly notices: readonly { readonly key: string; readonly at: Date }[];
+  /** Alerts to linked services' owners that settled (sent or given up), by service. */
+  readonly alerts: readonly { readonly participant: string; readonly at: Date }[];
 }
 
 /** Open requests, for the gauges SREs alert on. */

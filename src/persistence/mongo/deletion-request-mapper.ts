@@ -151,6 +151,7 @@ export const toDocument = (r: DeletionRequest): DeletionRequestDocument => ({
   auditedThrough: r.audited.changes,
   auditedNotices: r.audited.notices,
   auditedAnswers: [...r.audited.answers],
+  auditedAlerts: [...r.audited.alerts],
   auditDueAt: auditDueAt(r),
   activeKey: activeKeyOf(r),
 });
@@ -301,6 +302,7 @@ export const auditMarksOf = (
     | 'auditedThrough'
     | 'auditedNotices'
     | 'auditedAnswers'
+    | 'auditedAlerts'
     | 'participants'
     | 'sentNotices'
   >,
@@ -313,4 +315,6 @@ export const auditMarksOf = (
           step.outcome === null || !isServiceAnswer(step.outcome.kind) ? [] : [participant],
         )
       : [...(d.auditedAnswers ?? [])],
+  // Alerts to owners came after every other mark: a document without it has none settled.
+  alerts: [...(d.auditedAlerts ?? [])],
 });

@@ -353,6 +353,8 @@ const deletionRequestPaths = {
   auditedNotices: addedLater({ type: Number, min: 0 }),
   /** Linked services whose final answer is known in the audit log; absent on documents older than their events. */
   auditedAnswers: addedLater({ type: [String], default: undefined }),
+  /** Linked services whose settled owner alert is known in the audit log; absent on documents older than their events. */
+  auditedAlerts: addedLater({ type: [String], default: undefined }),
   /** When the first fact not known in the audit log was recorded (null: none owed): what the worker queries by. */
   auditDueAt: addedLater(nullable(Date)),
   /** The subject id while the request is active, else `closed:<id>`: one active request per subject. */

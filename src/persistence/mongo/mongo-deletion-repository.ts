@@ -94,8 +94,10 @@ type AuditMarkedFields =
   | 'auditedThrough'
   | 'auditedNotices'
   | 'auditedAnswers'
+  | 'auditedAlerts'
   | 'participants'
-  | 'sentNotices';
+  | 'sentNotices'
+  | 'ownerAlerts';
 
 /** What a stored request records that calls for audit events. */
 const auditRecordsOf = (doc: Pick<DeletionRequestDocument, AuditMarkedFields>): AuditRecords => ({
@@ -106,6 +108,9 @@ const auditRecordsOf = (doc: Pick<DeletionRequestDocument, AuditMarkedFields>): 
     step.outcome === null ? [] : [{ participant, outcome: step.outcome.kind, at: step.updatedAt }],
   ),
   notices: (doc.sentNotices ?? []).map(({ key, at }) => ({ key, at })),
+  alerts: (doc.ownerAlerts ?? []).flatMap(({ participant, status, settledAt }) =>
+    status === 'OWED' || settledAt === null ? [] : [{ participant, at: settledAt }],
+  ),
 });
 
 /**
@@ -343,8 +348,10 @@ export const createMongoDeletionRepository = (
             auditedThrough: 1,
             auditedNotices: 1,
             auditedAnswers: 1,
+            auditedAlerts: 1,
             participants: 1,
             sentNotices: 1,
+            ownerAlerts: 1,
           })
           .lean<Pick<DeletionRequestDocument, AuditMarkedFields>[]>()
           .exec();

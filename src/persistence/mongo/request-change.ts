@@ -49,7 +49,7 @@ const changedEntries = (
  * top of what a use case wrote, so the version a use case names as the one
  * before may not show them, and a push after it would repeat an entry.
  */
-const WHOLE_FIELDS: ReadonlySet<string> = new Set(['auditedAnswers']);
+const WHOLE_FIELDS: ReadonlySet<string> = new Set(['auditedAnswers', 'auditedAlerts']);
 
 /** Fields stored as maps whose entries change one at a time. */
 const MAP_FIELDS: ReadonlySet<string> = new Set(['participants']);

@@ -27,6 +27,7 @@ const kinds: Readonly<Record<AuditKind, AuditEventKind>> = {
   RECORD_SWEPT: AuditEventKind.AUDIT_EVENT_KIND_RECORD_SWEPT,
   PARTICIPANT_ANSWERED: AuditEventKind.AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED,
   NOTICE_SENT: AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT,
+  OWNER_ALERTED: AuditEventKind.AUDIT_EVENT_KIND_OWNER_ALERTED,
 };
 
 /** The kind filter: none for UNSPECIFIED; a value this version does not know stays as it came, for the input check to refuse. */

@@ -1,5 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { answerEntry, entriesOfChange, noticeEntry } from '../../../src/app/audit/audit-trail.js';
+import {
+  alertEntries,
+  answerEntry,
+  entriesOfChange,
+  noticeEntry,
+} from '../../../src/app/audit/audit-trail.js';
 import type { AuditLog, AuditOutbox, AuditSeal } from '../../../src/app/ports/audit-log.js';
 import {
   chainedContent,
@@ -116,7 +121,8 @@ export const fakeAuditLog = (
 
 /**
  * The entries a request owes past `from`, in the order they go in: the
- * linked services' own final answers, the notices sent, the state changes
+ * linked services' own final answers, the notices sent, the owner alerts
+ * settled, the state changes
  * (with KEY_DESTROYED after the one that completed a shredded request).
  */
 const owedEntries = (
@@ -130,6 +136,7 @@ const owedEntries = (
       answerEntry(pseudonymOf, request, { ...answer, actor: systemActor('purge-worker') }),
     ),
   ...request.sentNotices.slice(from.notices).map((sent) => noticeEntry(pseudonymOf, request, sent)),
+  ...alertEntries(pseudonymOf, request, from.alerts),
   ...request.history.flatMap((change, index) =>
     index < from.changes ? [] : entriesOfChange(pseudonymOf, request, { change, index }),
   ),

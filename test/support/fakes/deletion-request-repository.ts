@@ -8,7 +8,7 @@ import type {
 } from '../../../src/app/ports/deletion-request-repository.js';
 import { unfinishedStatuses, waitingStatuses } from '../../../src/domain/erasure-steps.js';
 import type { SubjectCipher } from '../../../src/app/ports/subject-keys.js';
-import { auditDueAt } from '../../../src/domain/audit-marks.js';
+import { auditDueAt, settledAlerts } from '../../../src/domain/audit-marks.js';
 import { owedDueAt, type DeletionRequest } from '../../../src/domain/deletion-request.js';
 import {
   deletionStates,
@@ -496,6 +496,7 @@ export const fakeDeletionRequestRepository = (
                 : [{ participant, outcome: step.outcome.kind, at: step.updatedAt }],
             ),
             notices: request.sentNotices.map(({ key, at }) => ({ key, at })),
+            alerts: settledAlerts(request).map(({ participant, at }) => ({ participant, at })),
           })),
       ),
   };

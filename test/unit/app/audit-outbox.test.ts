@@ -173,7 +173,7 @@ describe('the audit outbox', () => {
     };
     await outbox.appendOwed(owing);
     expect([...entries.keys()]).toEqual([`${request.id}#change#1`]);
-    expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [] });
+    expect(outbox.known(request.id)).toEqual({ changes: 2, notices: 0, answers: [], alerts: [] });
   });
 
   it('settles appended() once the group gathering now is in the log, without cutting it short', async () => {
@@ -244,7 +244,7 @@ describe('the audit outbox', () => {
     const appends = state.appends;
     await requests.update({ ...told, version: told.version + 1 }, told);
     await outbox.flush();
-    expect(repo.stored().audited).toEqual({ changes: 1, notices: 1, answers: [] });
+    expect(repo.stored().audited).toEqual({ changes: 1, notices: 1, answers: [], alerts: [] });
     expect(state.appends).toBe(appends);
 
     const { outbox: other, entries: answered, request: erasing, requests: others } = setup();

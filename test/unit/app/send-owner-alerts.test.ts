@@ -3,6 +3,8 @@ import { createDeletionService } from '../../../src/app/deletion-service.js';
 import { sendOwnerAlerts } from '../../../src/app/notices/send-owner-alerts.js';
 import { purgeRequest } from '../../../src/app/worker/purge-request.js';
 import { runWorkerPass } from '../../../src/app/worker/run-worker-pass.js';
+import { alertKey } from '../../../src/domain/audit-event.js';
+import { auditDueAt } from '../../../src/domain/audit-marks.js';
 import type { DeletionRequest } from '../../../src/domain/deletion-request.js';
 import { deletionRequestName } from '../../../src/domain/ids.js';
 import type { Principal } from '../../../src/domain/principal.js';
@@ -95,6 +97,13 @@ describe('alerts to linked services’ owners, on fakes', () => {
     expect(fakes.ownerAlerts.settledAlerts).toEqual([
       expect.objectContaining({ linkedService: 'billing', status: 'SENT', team: 'payments' }),
     ]);
+    // Owed to the audit log by the write that recorded it, and appended once.
+    await deps.audit.outbox.appended();
+    const alerted = fakes.auditLog.events().filter((event) => event.kind === 'OWNER_ALERTED');
+    expect(alerted.map((event) => event.key)).toEqual([alertKey(request.id, 'billing')]);
+    // The outbox knows it is in; the request's next write records that.
+    expect(deps.audit.outbox.known(request.id).alerts).toEqual(['billing']);
+    expect(auditDueAt(await read(request))).not.toBeNull();
   });
 
   it('alerts in the pass that finds the request stuck, one alert per owner', async () => {

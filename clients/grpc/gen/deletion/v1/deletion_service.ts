@@ -65,6 +65,12 @@ export enum AuditEventKind {
    * that records it.
    */
   AUDIT_EVENT_KIND_NOTICE_SENT = 9,
+  /**
+   * AUDIT_EVENT_KIND_OWNER_ALERTED - An alert to the team owning a linked service a request is stuck on, sent
+   * or given up (details: participant, team, outcome, attempts; never the
+   * webhook), owed by the write that records it.
+   */
+  AUDIT_EVENT_KIND_OWNER_ALERTED = 10,
   UNRECOGNIZED = -1,
 }
 
@@ -100,6 +106,9 @@ export function auditEventKindFromJSON(object: any): AuditEventKind {
     case 9:
     case 'AUDIT_EVENT_KIND_NOTICE_SENT':
       return AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT;
+    case 10:
+    case 'AUDIT_EVENT_KIND_OWNER_ALERTED':
+      return AuditEventKind.AUDIT_EVENT_KIND_OWNER_ALERTED;
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -129,6 +138,8 @@ export function auditEventKindToJSON(object: AuditEventKind): string {
       return 'AUDIT_EVENT_KIND_PARTICIPANT_ANSWERED';
     case AuditEventKind.AUDIT_EVENT_KIND_NOTICE_SENT:
       return 'AUDIT_EVENT_KIND_NOTICE_SENT';
+    case AuditEventKind.AUDIT_EVENT_KIND_OWNER_ALERTED:
+      return 'AUDIT_EVENT_KIND_OWNER_ALERTED';
     case AuditEventKind.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED';
