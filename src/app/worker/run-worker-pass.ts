@@ -2,6 +2,7 @@ import { DomainError } from '../../domain/domain-error.js';
 import { traceLinks, type DeletionRequest } from '../../domain/deletion-request.js';
 import type { Admission } from '../../domain/erasure-breaker.js';
 import { expire } from '../../domain/lifecycle.js';
+import { ownerAlertsDueAt } from '../../domain/owner-alerts.js';
 import { systemActor } from '../../domain/principal.js';
 import { bounded } from '../common/bounded.js';
 import type { DeletionDeps } from '../deletion-deps.js';
@@ -161,6 +162,9 @@ const sendDueNotices = async (
       const called = await sendNotices(deps, request);
       const afterCalls = called ? await deps.requests.findById(request.id) : request;
       const told = afterCalls !== null && (await sendOwedNotices(deps, afterCalls));
+      // Read again only for alerts due: most requests here owe none, and a read each would cost.
+      const alertsDueAt = ownerAlertsDueAt(request.ownerAlerts);
+      if (alertsDueAt === null || alertsDueAt > deps.clock.now()) return called || told;
       const afterTold = told ? await deps.requests.findById(request.id) : afterCalls;
       const alerted = afterTold !== null && (await sendOwnerAlerts(deps, afterTold));
       return called || told || alerted;
