@@ -190,6 +190,13 @@ describe('the operations console in Chromium', () => {
     await t.app.runWorkerPass();
     await page.getByRole('heading').filter({ hasText: 'COMPLETED' }).waitFor();
     await page.getByText('The signature verifies with key').waitFor();
+    // The report says what each service holds as registered, and who owns it.
+    const reported = page.getByRole('table').filter({ hasText: 'Holds (registered)' });
+    await reported
+      .getByRole('row')
+      .filter({ hasText: 'team-billing' })
+      .getByRole('cell', { name: 'invoices, payment-methods' })
+      .waitFor();
     await screenshot(page, 'request-completed');
 
     await page.getByRole('link', { name: 'Audit' }).click();

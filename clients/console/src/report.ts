@@ -10,6 +10,9 @@ export type ReportCheck =
   | { readonly verified: true; readonly keyId: string; readonly content: ErasureReport }
   | { readonly verified: false; readonly problem: string };
 
+/** The report versions the console reads (the erasure-report package's). */
+const READ_VERSIONS = [1, 2] as const satisfies readonly ErasureReport['version'][];
+
 const bytesOf = (base64: string): Uint8Array<ArrayBuffer> =>
   Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
 
@@ -47,6 +50,8 @@ export const checkReport = async (report: SignedReport): Promise<ReportCheck> =>
   );
   if (!valid) return { verified: false, problem: 'the signature does not match the report' };
   const content = JSON.parse(report.payload) as ErasureReport;
+  if (!READ_VERSIONS.includes(content.version))
+    return { verified: false, problem: `it is of a version this console does not read` };
   const signedAt = Date.parse(content.completedAt);
   if (key.validUntil !== null && signedAt > Date.parse(key.validUntil))
     return { verified: false, problem: 'it is dated after its key stopped signing' };

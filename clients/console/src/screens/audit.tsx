@@ -17,6 +17,7 @@ const KINDS = Object.keys({
   RECORD_SWEPT: true,
   PARTICIPANT_ANSWERED: true,
   NOTICE_SENT: true,
+  OWNER_ALERTED: true,
 } satisfies Record<Kind, true>) as Kind[];
 
 interface Filters {

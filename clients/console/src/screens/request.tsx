@@ -483,16 +483,50 @@ const Report = ({ name }: { readonly name: string }) => {
         </p>
       )}
       {check.verified && (
-        <ul>
-          {check.content.participants.map((participant) => (
-            <li key={participant.name}>
-              <strong>{participant.name}</strong>: {participant.outcome}, {participant.records}{' '}
-              records
-              {participant.categories.length > 0 && <> ({participant.categories.join(', ')})</>}
-              {participant.legalBasis && <> — kept under {participant.legalBasis}</>}
-            </li>
-          ))}
-        </ul>
+        <table className="report-services">
+          <thead>
+            <tr>
+              <th>Linked service</th>
+              <th>Owner</th>
+              <th>Holds (registered)</th>
+              <th>Answer</th>
+              <th>Kept, and why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {check.content.participants.map((participant) => (
+              <tr key={participant.name}>
+                <td>{participant.name}</td>
+                <td>{participant.registered?.team ?? '—'}</td>
+                <td>
+                  {participant.registered === undefined
+                    ? '—'
+                    : participant.registered === null
+                      ? 'no longer registered'
+                      : participant.registered.categories.join(', ') || 'all it holds'}
+                </td>
+                <td>
+                  {participant.outcome}, {participant.records} records
+                  {participant.categories.length > 0 && <> ({participant.categories.join(', ')})</>}
+                  {participant.justification && <> — {participant.justification}</>}
+                </td>
+                <td>
+                  {participant.legalBasis === null ? (
+                    'nothing'
+                  ) : (
+                    <>
+                      {participant.legalBasis}
+                      {participant.retainedUntil && <> until {when(participant.retainedUntil)}</>}
+                      {participant.legalBasisSource === 'REGISTRATION' && (
+                        <span className="muted"> (the registered basis)</span>
+                      )}
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </div>
   );
