@@ -178,6 +178,7 @@ describe('the operations console in Chromium', () => {
     const billingRow = page.getByRole('row').filter({ hasText: 'billing' });
     await billingRow.getByText('FAILED').waitFor();
     await page.getByText('live', { exact: true }).waitFor();
+    await page.getByText('Alert to team-billing (owner of billing)').waitFor();
     await screenshot(page, 'request-needs-attention');
 
     billing.behaviour = {};

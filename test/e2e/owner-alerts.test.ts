@@ -8,6 +8,8 @@ import {
 } from '../../src/notify/webhook-signature.js';
 import { stepSpans } from '../../src/telemetry/catalogue.js';
 import { AuditEventKind } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
+import { OwnerAlert_Status } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
+import { createDeletionClient as createTrpcClient } from '../../clients/trpc/deletion-client.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { adminAuth } from '../support/principals.js';
 import { installInMemoryTelemetry } from '../support/in-memory-telemetry.js';
@@ -153,6 +155,28 @@ describe('alerts to the owners of linked services', () => {
     expect(
       records?.ownerAlerts.map((alert) => `${alert.participant}:${alert.status}`).sort(),
     ).toEqual(['billing:SENT', 'ledger:SENT']);
+    // Both transports show them on the request: team, status, attempts, the change's trace.
+    const overGrpc = await t.client.getDeletionRequest({ name: onBoth.name }, admin);
+    expect(
+      overGrpc.ownerAlerts.map((alert) => `${alert.linkedService}:${alert.team}:${alert.status}`),
+    ).toEqual(
+      expect.arrayContaining([
+        `billing:payments:${String(OwnerAlert_Status.STATUS_SENT)}`,
+        `ledger:finance:${String(OwnerAlert_Status.STATUS_SENT)}`,
+      ]),
+    );
+    const overTrpc = await createTrpcClient({ url: t.trpcUrl, ...admin }).getDeletionRequest.query({
+      name: onBoth.name,
+    });
+    expect(overTrpc.ownerAlerts).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ linkedService: 'billing', team: 'payments', status: 'SENT' }),
+        expect.objectContaining({ linkedService: 'ledger', team: 'finance', status: 'SENT' }),
+      ]),
+    );
+    expect(
+      overTrpc.ownerAlerts.every((alert) => alert.traceId === overGrpc.ownerAlerts[0]?.traceId),
+    ).toBe(true);
   });
 
   it('gives an alert up after its attempts and logs an owner without a webhook', async () => {

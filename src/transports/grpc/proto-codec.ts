@@ -4,11 +4,13 @@ import { etagOf, type DeletionRequest, type StateChange } from '../../domain/del
 import type { DeletionState } from '../../domain/deletion-state.js';
 import { deletionRequestName } from '../../domain/ids.js';
 import type { Actor } from '../../domain/principal.js';
+import type { OwnerAlertStatus } from '../../domain/owner-alerts.js';
 import {
   Actor_Kind,
   DeletionRequest as DeletionRequestMessage,
   DeletionRequest_ConfirmationMethod,
   DeletionRequest_State,
+  OwnerAlert_Status,
   type Actor as ActorMessage,
   type StateChange as StateChangeMessage,
 } from '../../gen/deletion/v1/deletion_request.js';
@@ -105,7 +107,24 @@ export const toProto = (request: DeletionRequest): DeletionRequestMessage =>
       messageId: sent.messageId ?? '',
       sendTime: sent.at,
     })),
+    ownerAlerts: request.ownerAlerts.map((alert) => ({
+      linkedService: alert.participant,
+      team: alert.team,
+      status: alertStatusToProto[alert.status],
+      attempts: alert.attempts,
+      oweTime: alert.owedAt,
+      settleTime: alert.settledAt ?? undefined,
+      traceId: alert.traceId,
+    })),
   });
+
+/** An owner alert's status as the proto enum names it (total: a new status does not compile). */
+const alertStatusToProto: Readonly<Record<OwnerAlertStatus, OwnerAlert_Status>> = {
+  OWED: OwnerAlert_Status.STATUS_OWED,
+  SENT: OwnerAlert_Status.STATUS_SENT,
+  GIVEN_UP: OwnerAlert_Status.STATUS_GIVEN_UP,
+  NO_WEBHOOK: OwnerAlert_Status.STATUS_NO_WEBHOOK,
+};
 
 /** A page → ListDeletionRequestsResponse. */
 export const toListResponse = (page: DeletionRequestPage): ListDeletionRequestsResponse => ({

@@ -11,6 +11,7 @@ import type { ErasureOutcome, ParticipantStep, StepStatus } from '../../domain/e
 import { deletionRequestName } from '../../domain/ids.js';
 import type { Actor } from '../../domain/principal.js';
 import type { SentNotice, SubjectNoticeKind } from '../../domain/subject-notice.js';
+import type { OwnerAlertStatus } from '../../domain/owner-alerts.js';
 
 /** Who acted: ids only. */
 export interface ActorView {
@@ -93,6 +94,19 @@ export interface DeletionRequestView {
   readonly deadlineExtension: DeadlineExtensionView | null;
   /** What the subject was told (or could not be), oldest first; never the address. */
   readonly sentNotices: readonly SentNoticeView[];
+  /** The alerts to linked services' owning teams it called for, one per service. */
+  readonly ownerAlerts: readonly OwnerAlertView[];
+}
+
+/** An alert to the team that owns a linked service the request needed attention because of. */
+export interface OwnerAlertView {
+  readonly linkedService: string;
+  readonly team: string;
+  readonly status: OwnerAlertStatus;
+  readonly attempts: number;
+  readonly oweTime: string;
+  readonly settleTime: string | null;
+  readonly traceId: string;
 }
 
 /** The one extension of a request's legal deadline. */
@@ -226,6 +240,15 @@ export const toView = (request: DeletionRequest): DeletionRequestView => ({
     channel: sent.channel,
     messageId: sent.messageId,
     sendTime: sent.at.toISOString(),
+  })),
+  ownerAlerts: request.ownerAlerts.map((alert) => ({
+    linkedService: alert.participant,
+    team: alert.team,
+    status: alert.status,
+    attempts: alert.attempts,
+    oweTime: alert.owedAt.toISOString(),
+    settleTime: time(alert.settledAt),
+    traceId: alert.traceId,
   })),
 });
 

@@ -51,6 +51,17 @@ const timelineOf = (request: RequestView): Moment[] =>
         </>
       ),
     })),
+    ...request.ownerAlerts.map((alert) => ({
+      time: alert.settleTime ?? alert.oweTime,
+      what: (
+        <>
+          Alert to <strong>{alert.team}</strong> (owner of {alert.linkedService}):{' '}
+          <Badge value={alert.status} />
+          {alert.attempts > 1 && <> after {alert.attempts} attempts</>}
+        </>
+      ),
+      traceId: alert.traceId,
+    })),
     ...(request.deadlineExtension
       ? [
           {

@@ -85,6 +85,11 @@ export interface DeletionRequest {
    * channel and the provider's message id, never the address. Output only.
    */
   sentNotices: SentNotice[];
+  /**
+   * The alerts to linked services' owning teams this request called for (it
+   * needed attention because of their service): one per service, ever.
+   */
+  ownerAlerts: OwnerAlert[];
 }
 
 /** Where the request is in its lifecycle. */
@@ -265,6 +270,83 @@ export interface SentNotice {
   messageId: string;
   /** When it was sent or given up on. */
   sendTime?: Date | undefined;
+}
+
+/**
+ * An alert to the team that owns a linked service: a request needed attention
+ * because of it. Sent to the owner's registered webhook, durably and once.
+ */
+export interface OwnerAlert {
+  /** The linked service the request needed attention because of. */
+  linkedService: string;
+  /** The team that owns it, as registered when the alert was owed. */
+  team: string;
+  status: OwnerAlert_Status;
+  /** Deliveries tried so far. */
+  attempts: number;
+  /** When the request needed attention (the alert's time). */
+  oweTime?: Date | undefined;
+  /** When it was sent or given up; unset while owed. */
+  settleTime?: Date | undefined;
+  /** The trace of the change to NEEDS_ATTENTION. */
+  traceId: string;
+}
+
+/** Where the alert stands. */
+export enum OwnerAlert_Status {
+  /** STATUS_UNSPECIFIED - Not set. */
+  STATUS_UNSPECIFIED = 0,
+  /** STATUS_OWED - Not delivered yet; tried again with back-off. */
+  STATUS_OWED = 1,
+  /** STATUS_SENT - The owner's webhook took it. */
+  STATUS_SENT = 2,
+  /** STATUS_GIVEN_UP - Refused for good, or out of attempts (logged as an error). */
+  STATUS_GIVEN_UP = 3,
+  /** STATUS_NO_WEBHOOK - The owner registered no webhook: logged only. */
+  STATUS_NO_WEBHOOK = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function ownerAlert_StatusFromJSON(object: any): OwnerAlert_Status {
+  switch (object) {
+    case 0:
+    case 'STATUS_UNSPECIFIED':
+      return OwnerAlert_Status.STATUS_UNSPECIFIED;
+    case 1:
+    case 'STATUS_OWED':
+      return OwnerAlert_Status.STATUS_OWED;
+    case 2:
+    case 'STATUS_SENT':
+      return OwnerAlert_Status.STATUS_SENT;
+    case 3:
+    case 'STATUS_GIVEN_UP':
+      return OwnerAlert_Status.STATUS_GIVEN_UP;
+    case 4:
+    case 'STATUS_NO_WEBHOOK':
+      return OwnerAlert_Status.STATUS_NO_WEBHOOK;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return OwnerAlert_Status.UNRECOGNIZED;
+  }
+}
+
+export function ownerAlert_StatusToJSON(object: OwnerAlert_Status): string {
+  switch (object) {
+    case OwnerAlert_Status.STATUS_UNSPECIFIED:
+      return 'STATUS_UNSPECIFIED';
+    case OwnerAlert_Status.STATUS_OWED:
+      return 'STATUS_OWED';
+    case OwnerAlert_Status.STATUS_SENT:
+      return 'STATUS_SENT';
+    case OwnerAlert_Status.STATUS_GIVEN_UP:
+      return 'STATUS_GIVEN_UP';
+    case OwnerAlert_Status.STATUS_NO_WEBHOOK:
+      return 'STATUS_NO_WEBHOOK';
+    case OwnerAlert_Status.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
 }
 
 /** One linked service's progress through Erase. */
@@ -461,6 +543,7 @@ function createBaseDeletionRequest(): DeletionRequest {
     createTraceId: '',
     deadlineExtension: undefined,
     sentNotices: [],
+    ownerAlerts: [],
   };
 }
 
@@ -537,6 +620,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     }
     for (const v of message.sentNotices) {
       SentNotice.encode(v!, writer.uint32(194).fork()).join();
+    }
+    for (const v of message.ownerAlerts) {
+      OwnerAlert.encode(v!, writer.uint32(202).fork()).join();
     }
     return writer;
   },
@@ -746,6 +832,14 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
             message.sentNotices.push(SentNotice.decode(reader, reader.uint32()));
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.ownerAlerts.push(OwnerAlert.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -848,6 +942,11 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
         : globalThis.Array.isArray(object?.sent_notices)
           ? object.sent_notices.map((e: any) => SentNotice.fromJSON(e))
           : [],
+      ownerAlerts: globalThis.Array.isArray(object?.ownerAlerts)
+        ? object.ownerAlerts.map((e: any) => OwnerAlert.fromJSON(e))
+        : globalThis.Array.isArray(object?.owner_alerts)
+          ? object.owner_alerts.map((e: any) => OwnerAlert.fromJSON(e))
+          : [],
     };
   },
 
@@ -925,6 +1024,9 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
     if (message.sentNotices?.length) {
       obj.sentNotices = message.sentNotices.map((e) => SentNotice.toJSON(e));
     }
+    if (message.ownerAlerts?.length) {
+      obj.ownerAlerts = message.ownerAlerts.map((e) => OwnerAlert.toJSON(e));
+    }
     return obj;
   },
 
@@ -967,6 +1069,7 @@ export const DeletionRequest: MessageFns<DeletionRequest> = {
         ? DeadlineExtension.fromPartial(object.deadlineExtension)
         : undefined;
     message.sentNotices = object.sentNotices?.map((e) => SentNotice.fromPartial(e)) || [];
+    message.ownerAlerts = object.ownerAlerts?.map((e) => OwnerAlert.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1262,6 +1365,195 @@ export const SentNotice: MessageFns<SentNotice> = {
     message.channel = object.channel ?? '';
     message.messageId = object.messageId ?? '';
     message.sendTime = object.sendTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseOwnerAlert(): OwnerAlert {
+  return {
+    linkedService: '',
+    team: '',
+    status: 0,
+    attempts: 0,
+    oweTime: undefined,
+    settleTime: undefined,
+    traceId: '',
+  };
+}
+
+export const OwnerAlert: MessageFns<OwnerAlert> = {
+  encode(message: OwnerAlert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.linkedService !== '') {
+      writer.uint32(10).string(message.linkedService);
+    }
+    if (message.team !== '') {
+      writer.uint32(18).string(message.team);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(32).int32(message.attempts);
+    }
+    if (message.oweTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.oweTime), writer.uint32(42).fork()).join();
+    }
+    if (message.settleTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.settleTime), writer.uint32(50).fork()).join();
+    }
+    if (message.traceId !== '') {
+      writer.uint32(58).string(message.traceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OwnerAlert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOwnerAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.linkedService = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.team = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.oweTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.settleTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OwnerAlert {
+    return {
+      linkedService: isSet(object.linkedService)
+        ? globalThis.String(object.linkedService)
+        : isSet(object.linked_service)
+          ? globalThis.String(object.linked_service)
+          : '',
+      team: isSet(object.team) ? globalThis.String(object.team) : '',
+      status: isSet(object.status) ? ownerAlert_StatusFromJSON(object.status) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      oweTime: isSet(object.oweTime)
+        ? fromJsonTimestamp(object.oweTime)
+        : isSet(object.owe_time)
+          ? fromJsonTimestamp(object.owe_time)
+          : undefined,
+      settleTime: isSet(object.settleTime)
+        ? fromJsonTimestamp(object.settleTime)
+        : isSet(object.settle_time)
+          ? fromJsonTimestamp(object.settle_time)
+          : undefined,
+      traceId: isSet(object.traceId)
+        ? globalThis.String(object.traceId)
+        : isSet(object.trace_id)
+          ? globalThis.String(object.trace_id)
+          : '',
+    };
+  },
+
+  toJSON(message: OwnerAlert): unknown {
+    const obj: any = {};
+    if (message.linkedService !== '') {
+      obj.linkedService = message.linkedService;
+    }
+    if (message.team !== '') {
+      obj.team = message.team;
+    }
+    if (message.status !== 0) {
+      obj.status = ownerAlert_StatusToJSON(message.status);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.oweTime !== undefined) {
+      obj.oweTime = message.oweTime.toISOString();
+    }
+    if (message.settleTime !== undefined) {
+      obj.settleTime = message.settleTime.toISOString();
+    }
+    if (message.traceId !== '') {
+      obj.traceId = message.traceId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OwnerAlert>): OwnerAlert {
+    return OwnerAlert.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OwnerAlert>): OwnerAlert {
+    const message = createBaseOwnerAlert();
+    message.linkedService = object.linkedService ?? '';
+    message.team = object.team ?? '';
+    message.status = object.status ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.oweTime = object.oweTime ?? undefined;
+    message.settleTime = object.settleTime ?? undefined;
+    message.traceId = object.traceId ?? '';
     return message;
   },
 };
