@@ -83,7 +83,8 @@ import { createGrpcServer, type GrpcServer } from './transports/grpc/grpc-server
 import { grpcServerCredentials } from './transports/grpc/server-credentials.js';
 import { createHttpServer, type HttpServer } from './transports/http/http-server.js';
 import { createConsoleRoutes, type ConsoleOptions } from './transports/http/console-routes.js';
-import { createConsoleSessions } from './crypto/console-sessions.js';
+import { createConsoleSessionSeal } from './crypto/console-sessions.js';
+import { createMongoConsoleSessions } from './persistence/mongo/mongo-console-sessions.js';
 import { createTrpcHandler } from './transports/trpc/trpc-handler.js';
 import { housekeeping, type HousekeepingRun } from './worker/housekeeping.js';
 import { startPeriodicTask, type PeriodicTask } from './worker/periodic-task.js';
@@ -441,21 +442,23 @@ const BUILT_CONSOLE = fileURLToPath(new URL('../clients/console/dist', import.me
 /** The console's sessions and pages; its folder is null when the console was not built. */
 const consoleOptionsOf = async (
   config: Config,
-  deps: Pick<ConsoleOptions, 'authenticate' | 'now'>,
+  deps: Pick<ConsoleOptions, 'authenticate' | 'now'> & { readonly connection: Connection },
 ): Promise<ConsoleOptions> => {
+  const { connection, ...served } = deps;
   const folder = config.CONSOLE_DIR ?? BUILT_CONSOLE;
   const built = await access(`${folder}/index.html`).then(
     () => true,
     () => false,
   );
   return {
-    ...deps,
+    ...served,
     assetsDir: built ? folder : null,
-    sessions: createConsoleSessions({
-      keyMaterial: config.AUDIT_KEY ?? '',
+    sessions: createMongoConsoleSessions(connection, {
+      seal: createConsoleSessionSeal(config.AUDIT_KEY ?? ''),
       ttlMs: config.CONSOLE_SESSION_HOURS * 3_600_000,
     }),
     traceUrlTemplate: config.CONSOLE_TRACE_URL ?? null,
+    secureAlways: config.DELETION_ENV === 'production',
   };
 };
 
@@ -603,7 +606,7 @@ export const composeApp = async (
   });
   const closing = new AbortController();
   const consoleOptions = config.CONSOLE_ENABLED
-    ? await consoleOptionsOf(config, { authenticate, now: () => deps.clock.now() })
+    ? await consoleOptionsOf(config, { authenticate, now: () => deps.clock.now(), connection })
     : undefined;
   const http = makeHttpServer(connection, {
     console: consoleOptions,

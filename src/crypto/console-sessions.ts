@@ -1,54 +1,43 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ConsoleCredential } from '../app/ports/console-sessions.js';
 import { gcmDecrypt, gcmEncrypt, keysFrom } from './aes-gcm.js';
 
-/** What a console session is made of: the secret that seals it, how long it lasts. */
-export interface ConsoleSessionOptions {
-  /** Key material the sealing key is derived from (HKDF, a purpose of its own). */
-  readonly keyMaterial: string;
-  readonly ttlMs: number;
+/** Seals a session's credential at rest, bound to the session it belongs to. */
+export interface ConsoleSessionSeal {
+  /** A fresh session id (256 random bits, base64url) and the key it is stored under (its SHA-256). */
+  newId(): { readonly id: string; readonly key: string };
+  /** The key a presented id is stored under; null when it is not the shape of an id we issue. */
+  keyOf(id: string): string | null;
+  seal(credential: ConsoleCredential, key: string): string;
+  /** The credential sealed for this session key; null when it does not open. */
+  open(sealed: string, key: string): ConsoleCredential | null;
 }
 
-/** The credential a console session carries: a bearer token or an API key, as the caller gave it. */
-export type ConsoleCredential =
-  | { readonly kind: 'token'; readonly value: string }
-  | { readonly kind: 'apiKey'; readonly value: string };
+const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
-/** Seals and opens console sessions (the cookie's value). */
-export interface ConsoleSessions {
-  /** The sealed session for `credential`, valid for the configured time from `now`. */
-  seal(credential: ConsoleCredential, now: Date): string;
-  /** The credential of a session this service sealed and that has not expired; null otherwise. */
-  open(sealed: string, now: Date): ConsoleCredential | null;
-  readonly ttlMs: number;
-}
-
-const AAD = 'account-deletion/console-session/v1';
+const keyOfId = (id: string): string => createHash('sha256').update(id).digest('hex');
 
 /**
- * Console sessions sealed with AES-256-GCM under a key of their own: the
- * cookie holds the caller's credential and its expiry, readable by no one but
- * this service (not by the browser's scripts: the cookie is HttpOnly; not by
- * someone who copies it from the browser's disk without the service's key).
- * The credential is checked again on every call, so an expired or revoked
- * token or key ends the session too.
+ * Session ids and the sealing of their credentials: AES-256-GCM under a key
+ * of its own (HKDF from the configured secret), each credential bound to its
+ * session's key, so a stolen copy of the collection opens nothing without the
+ * service's secret, and a session id is never stored (only its hash).
  */
-export const createConsoleSessions = (options: ConsoleSessionOptions): ConsoleSessions => {
-  const key = keysFrom(options.keyMaterial, 'console')('session');
+export const createConsoleSessionSeal = (keyMaterial: string): ConsoleSessionSeal => {
+  const key = keysFrom(keyMaterial, 'console')('session');
   return {
-    ttlMs: options.ttlMs,
-    seal: (credential, now) =>
-      gcmEncrypt(
-        key,
-        AAD,
-        Buffer.from(JSON.stringify({ ...credential, expires: now.getTime() + options.ttlMs })),
-      ).toString('base64url'),
-    open: (sealed, now) => {
-      if (!/^[A-Za-z0-9_-]{40,8192}$/.test(sealed)) return null;
+    newId: () => {
+      const id = randomBytes(32).toString('base64url');
+      return { id, key: keyOfId(id) };
+    },
+    keyOf: (id) => (ID_SHAPE.test(id) ? keyOfId(id) : null),
+    seal: (credential, sessionKey) =>
+      gcmEncrypt(key, sessionKey, Buffer.from(JSON.stringify(credential))).toString('base64'),
+    open: (sealed, sessionKey) => {
       try {
-        const opened = JSON.parse(
-          gcmDecrypt(key, AAD, Buffer.from(sealed, 'base64url')).toString('utf8'),
-        ) as { kind?: unknown; value?: unknown; expires?: unknown };
-        const { kind, value, expires } = opened;
-        if (typeof expires !== 'number' || expires <= now.getTime()) return null;
+        const { kind, value } = JSON.parse(
+          gcmDecrypt(key, sessionKey, Buffer.from(sealed, 'base64')).toString('utf8'),
+        ) as { kind?: unknown; value?: unknown };
         if ((kind !== 'token' && kind !== 'apiKey') || typeof value !== 'string') return null;
         return { kind, value };
       } catch {

@@ -97,6 +97,16 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
     expect(await namesOf({ linkedService: 'crm' })).toEqual([requests.stuck]);
     expect((await list({ linkedService: 'crm' })).requests[0]?.state).toBe('NEEDS_ATTENTION');
     expect(await namesOf({ linkedService: 'crm', jurisdiction: 'CCPA' })).toEqual([]);
+    // The privileged read is audited with what was asked for.
+    const reads = await t.app.audit.log.list({ kind: 'PRIVILEGED_READ' }, 0, 10_000);
+    const asked = reads
+      .map((event) => t.app.audit.seal.open(event.sealedDetails))
+      .filter((details) => details.operation === 'listDeletionRequests');
+    expect(asked.at(-1)).toMatchObject({
+      jurisdiction: 'CCPA',
+      linkedService: 'crm',
+      returned: '0',
+    });
   });
 
   it('pages the open requests due before a time soonest deadline first', async () => {

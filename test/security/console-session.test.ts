@@ -74,6 +74,8 @@ describe('console sessions and pages', () => {
       '/console/%2e%2e/%2e%2e/package.json',
       '/console/assets/..%2f..%2fpackage.json',
       '/console/missing.js',
+      // A hashed asset that is not there is not the page (which must never be cached for good).
+      '/console/assets/nope',
     ])
       expect((await fetch(base + path)).status, path).toBe(404);
     expect((await fetch(`${base}/console/`, { method: 'POST' })).status).toBe(405);
@@ -92,15 +94,37 @@ describe('console sessions and pages', () => {
     expect(viewer.allowed).not.toContain('approveDeletion');
     const set = response.headers.get('set-cookie') ?? '';
     expect(set).toMatch(
-      /^console_session=[A-Za-z0-9_-]+; Path=\/; Max-Age=3600; HttpOnly; SameSite=Strict$/,
+      /^console_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Strict$/,
     );
-    // The cookie is sealed: the token is not in it.
-    expect(set).not.toContain(admin.token);
+    // The cookie is a session id: the token stays with the service, sealed, under the id's hash.
     expect(set).not.toContain(admin.token.split('.')[1]);
+    const id = sessionCookie(response).split('=')[1] ?? '';
+    const stored = JSON.stringify(
+      await t.app.connection.collection('console_sessions').find().toArray(),
+    );
+    expect(stored).not.toContain(admin.token.split('.')[1]);
+    expect(stored).not.toContain(id);
 
-    // Behind TLS (a proxy says so), the cookie is Secure.
+    // Behind TLS (a proxy says so), the cookie is Secure, under the __Host- prefix.
     const proxied = await signIn(admin.token, { ...CONSOLE, 'x-forwarded-proto': 'https' });
-    expect(proxied.headers.get('set-cookie')).toMatch(/; Secure$/);
+    expect(proxied.headers.get('set-cookie')).toMatch(
+      /^__Host-console_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Strict; Secure$/,
+    );
+    expect((await listCall({ cookie: sessionCookie(proxied), ...CONSOLE })).status).toBe(200);
+
+    // A long token (an identity provider's, with many groups) makes no longer a cookie.
+    const long = await mintToken({
+      sub: 'admin-groups',
+      scope: [
+        'deletion:admin',
+        ...Array.from({ length: 300 }, (_, n) => `group-${String(n)}`),
+      ].join(' '),
+    });
+    expect(long.length).toBeGreaterThan(4000);
+    const big = await signIn(long);
+    expect(big.status).toBe(200);
+    expect((big.headers.get('set-cookie') ?? '').length).toBeLessThan(200);
+    expect((await listCall({ cookie: sessionCookie(big), ...CONSOLE })).status).toBe(200);
   });
 
   it('counts the cookie only with the console header and never on a cross-site call', async () => {
@@ -120,8 +144,12 @@ describe('console sessions and pages', () => {
       { headers: { cookie, ...CONSOLE } },
     );
     expect(byGet.status).toBe(405);
-    // A tampered cookie is no session.
-    const tampered = cookie.replace(/.$/, (last) => (last === 'A' ? 'B' : 'A'));
+    // A changed id names no session.
+    const tampered = cookie.replace(
+      /=(.{20})(.)/,
+      (_, head: string, char: string) => `=${head}${char === 'A' ? 'B' : 'A'}`,
+    );
+    expect(tampered).not.toBe(cookie);
     expect((await listCall({ cookie: tampered, ...CONSOLE })).status).toBe(401);
   });
 
@@ -146,12 +174,17 @@ describe('console sessions and pages', () => {
     expect(out.headers.get('set-cookie')).toMatch(
       /^console_session=; Path=\/; Max-Age=0; HttpOnly/,
     );
-
-    // An hour later the sealed session has expired, whatever the browser still sends.
-    t.clock.advance(3_600_001);
+    // Ended for every copy: a cookie kept from before sign-out opens nothing.
     expect((await listCall({ cookie, ...CONSOLE })).status).toBe(401);
     expect(
       (await fetch(`${base}/console/session`, { headers: { cookie, ...CONSOLE } })).status,
     ).toBe(401);
+
+    // A session not ended lasts its hour, and not longer, whatever the browser still sends.
+    const kept = sessionCookie(await signIn(approver));
+    t.clock.advance(3_599_000);
+    expect((await listCall({ cookie: kept, ...CONSOLE })).status).toBe(200);
+    t.clock.advance(2_000);
+    expect((await listCall({ cookie: kept, ...CONSOLE })).status).toBe(401);
   });
 });

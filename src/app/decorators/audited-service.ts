@@ -92,7 +92,16 @@ export const auditPrivilegedCalls = (
       if (privileged(principal, 'listDeletionRequests'))
         await auditPrivilegedRead(deps, principal, {
           operation: 'listDeletionRequests',
-          details: { returned: String(page.deletionRequests.length) },
+          // What was asked for, as well as how much came back.
+          details: {
+            returned: String(page.deletionRequests.length),
+            ...(input.state !== undefined && { state: input.state }),
+            ...(input.jurisdiction !== undefined && { jurisdiction: input.jurisdiction }),
+            ...(input.linkedService !== undefined && { linkedService: input.linkedService }),
+            ...(input.deadlineBefore instanceof Date && {
+              deadlineBefore: input.deadlineBefore.toISOString(),
+            }),
+          },
           ...(input.subjectId !== undefined && { subjectId: input.subjectId as SubjectId }),
         });
       return page;

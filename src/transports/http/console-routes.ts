@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Authenticator, Credentials } from '../../auth/authenticator.js';
-import type { ConsoleCredential, ConsoleSessions } from '../../crypto/console-sessions.js';
+import type { ConsoleCredential, ConsoleSessionStore } from '../../app/ports/console-sessions.js';
 import { DomainError } from '../../domain/domain-error.js';
 import type { Principal, Scope } from '../../domain/principal.js';
 import { operationPolicies, operations } from '../../domain/authorization.js';
@@ -18,8 +18,13 @@ export const CONSOLE_PATH = '/console';
  */
 export const CONSOLE_REQUEST_HEADER = 'x-console-request';
 
-/** The session cookie: HttpOnly, SameSite=Strict, sealed (see console-sessions.ts). */
+/**
+ * The session cookie (an unguessable id; the session is kept by the service):
+ * HttpOnly, SameSite=Strict, Path=/. When Secure it takes the `__Host-`
+ * prefix, so no sibling subdomain can set one in its place.
+ */
 export const CONSOLE_COOKIE = 'console_session';
+const SECURE_COOKIE = `__Host-${CONSOLE_COOKIE}`;
 
 /**
  * The console's page and assets come only from this origin; no inline script
@@ -63,14 +68,20 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 export interface ConsoleOptions {
   /** The built console (index.html and assets/); null: not built, /console says how to build it. */
   readonly assetsDir: string | null;
-  readonly sessions: ConsoleSessions;
+  readonly sessions: ConsoleSessionStore;
   readonly authenticate: Authenticator;
   readonly now: () => Date;
+  /**
+   * Whether every cookie is Secure (production). Otherwise (development,
+   * tests) only one set over TLS, or behind a proxy that says it terminated TLS.
+   */
+  readonly secureAlways: boolean;
   /** A trace backend's URL with `{traceId}`, for the console's trace links; null: ids only. */
   readonly traceUrlTemplate: string | null;
 }
 
-const header = (request: IncomingMessage, name: string): string | undefined => {
+/** A request header's value; undefined when absent or repeated. */
+export const header = (request: IncomingMessage, name: string): string | undefined => {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 };
@@ -107,14 +118,22 @@ export const isConsoleCall = (request: IncomingMessage): boolean => {
   return site === undefined || site === 'same-origin';
 };
 
-/** The credentials a call's console session carries; undefined when it has no valid one. */
-export const consoleCredentials = (
+/** The session id a console call presents: the `__Host-` cookie, or (not in production) the plain one. */
+const sessionIdOf = (
   request: IncomingMessage,
-  options: Pick<ConsoleOptions, 'sessions' | 'now'>,
-): Credentials | undefined => {
+  options: Pick<ConsoleOptions, 'secureAlways'>,
+): string | undefined =>
+  cookieOf(request, SECURE_COOKIE) ??
+  (options.secureAlways ? undefined : cookieOf(request, CONSOLE_COOKIE));
+
+/** The credentials a call's console session carries; undefined when it has no live one. */
+export const consoleCredentials = async (
+  request: IncomingMessage,
+  options: Pick<ConsoleOptions, 'sessions' | 'now' | 'secureAlways'>,
+): Promise<Credentials | undefined> => {
   if (!isConsoleCall(request)) return undefined;
-  const sealed = cookieOf(request, CONSOLE_COOKIE);
-  const credential = sealed === undefined ? null : options.sessions.open(sealed, options.now());
+  const id = sessionIdOf(request, options);
+  const credential = id === undefined ? null : await options.sessions.find(id, options.now());
   return credential === null ? undefined : credentialsOf(credential, request);
 };
 
@@ -125,11 +144,16 @@ const credentialsOf = (credential: ConsoleCredential, request: IncomingMessage):
   peer: request.socket.remoteAddress,
 });
 
-/** A JWT has three dot-separated parts; anything else given at the login is an API key. */
-const credentialFrom = (given: string): ConsoleCredential =>
-  given.split('.').length === 3
+/**
+ * What was pasted at the sign-in: a bearer token (`Bearer ` optional, a JWT
+ * of three base64url parts), anything else an API key.
+ */
+const credentialFrom = (pasted: string): ConsoleCredential => {
+  const given = pasted.replace(/^Bearer\s+/i, '');
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(given)
     ? { kind: 'token', value: given }
     : { kind: 'apiKey', value: given };
+};
 
 const MAX_LOGIN_BYTES = 16 * 1024;
 
@@ -167,20 +191,17 @@ const viewerOf = (principal: Principal, options: ConsoleOptions, expiresAt: Date
 });
 
 /**
- * Whether the cookie is `Secure`: always, but on plain HTTP from this very
- * machine (development on loopback). A browser keeps no Secure cookie it got
- * over plain HTTP from elsewhere, so the console works only behind TLS there.
+ * Whether the cookie is `Secure`: always in production; elsewhere when the
+ * call came over TLS or a proxy says it did (which can only add the flag).
  */
-const secureFor = (request: IncomingMessage): boolean => {
-  if ((request.socket as { encrypted?: boolean }).encrypted === true) return true;
-  if (header(request, 'x-forwarded-proto') === 'https') return true;
-  const peer = request.socket.remoteAddress ?? '';
-  return !(peer === '::1' || peer.startsWith('127.') || peer.startsWith('::ffff:127.'));
-};
+const secureFor = (request: IncomingMessage, options: Pick<ConsoleOptions, 'secureAlways'>) =>
+  options.secureAlways ||
+  (request.socket as { encrypted?: boolean }).encrypted === true ||
+  header(request, 'x-forwarded-proto') === 'https';
 
 const cookie = (value: string, maxAgeSeconds: number, secure: boolean): string =>
   [
-    `${CONSOLE_COOKIE}=${value}`,
+    `${secure ? SECURE_COOKIE : CONSOLE_COOKIE}=${value}`,
     'Path=/',
     `Max-Age=${String(maxAgeSeconds)}`,
     'HttpOnly',
@@ -202,10 +223,12 @@ const refuse = (response: ServerResponse, error: unknown): void => {
 
 /**
  * The session: `POST /console/session` with `{"credential": "<token or API
- * key>"}` signs in (the credential is checked, then sealed into an HttpOnly,
- * SameSite=Strict cookie: never in a URL or in storage a script can read);
- * `GET /console/session` says who is signed in; `POST /console/session/end`
- * signs out. Each needs the console's header.
+ * key>"}` signs in (the credential is checked, kept sealed by the service,
+ * and the browser gets an unguessable session id in an HttpOnly,
+ * SameSite=Strict cookie: the credential is never in a URL or anywhere a
+ * script can read); `GET /console/session` says who is signed in;
+ * `POST /console/session/end` ends the session for every copy of the cookie.
+ * Each needs the console's header.
  */
 const serveSession = async (
   request: IncomingMessage,
@@ -215,11 +238,18 @@ const serveSession = async (
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   if (!isConsoleCall(request))
     return answer(response)(403, { error: `the ${CONSOLE_REQUEST_HEADER} header is required` });
-  if (path === `${CONSOLE_PATH}/session/end` && request.method === 'POST')
-    return answer(response, { 'set-cookie': cookie('', 0, secureFor(request)) })(204, null);
+  if (path === `${CONSOLE_PATH}/session/end` && request.method === 'POST') {
+    // Ended for every copy of the cookie: the service forgets the session.
+    const id = sessionIdOf(request, options);
+    if (id !== undefined) await options.sessions.end(id);
+    return answer(response, { 'set-cookie': cookie('', 0, secureFor(request, options)) })(
+      204,
+      null,
+    );
+  }
   if (path !== `${CONSOLE_PATH}/session`) return answer(response)(404, { error: 'not found' });
   if (request.method === 'GET') {
-    const credentials = consoleCredentials(request, options);
+    const credentials = await consoleCredentials(request, options);
     if (credentials === undefined)
       return answer(response)(401, { error: 'not signed in', reason: 'UNAUTHENTICATED' });
     try {
@@ -240,9 +270,9 @@ const serveSession = async (
   try {
     const principal = await options.authenticate(credentialsOf(credential, request));
     const now = options.now();
-    const sealed = options.sessions.seal(credential, now);
+    const id = await options.sessions.start(credential, now);
     const maxAge = Math.floor(options.sessions.ttlMs / 1000);
-    return answer(response, { 'set-cookie': cookie(sealed, maxAge, secureFor(request)) })(
+    return answer(response, { 'set-cookie': cookie(id, maxAge, secureFor(request, options)) })(
       200,
       viewerOf(principal, options, new Date(now.getTime() + options.sessions.ttlMs)),
     );
@@ -278,22 +308,23 @@ const serveAsset = async (
   assetsDir: string | null,
 ): Promise<void> => {
   if (request.method !== 'GET' && request.method !== 'HEAD')
-    return answer(response, { allow: 'GET' })(405, { error: 'use GET' });
+    return answer(response, { allow: 'GET, HEAD' })(405, { error: 'use GET' });
   if (assetsDir === null)
     return answer(response)(404, {
       error: 'the console is not built: run `npm run build` (npm start does)',
     });
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   const relative = path.slice(CONSOLE_PATH.length).replace(/^\/+/, '');
-  const screen = extname(relative) === '';
+  // A screen is a path with no extension outside assets/; an asset is only ever a file.
+  const hashed = relative.startsWith('assets/');
+  const screen = !hashed && extname(relative) === '';
   const asset = await assetAt(assetsDir, screen ? 'index.html' : relative);
   if (asset === null) return answer(response)(404, { error: 'not found' });
   response.writeHead(200, {
     ...SECURITY_HEADERS,
     'content-type': asset.type,
-    'cache-control': relative.startsWith('assets/')
-      ? 'public, max-age=31536000, immutable'
-      : 'no-store',
+    'content-length': String(asset.body.length),
+    'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-store',
   });
   response.end(request.method === 'HEAD' ? undefined : asset.body);
 };

@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Logger } from 'pino';
 import type { DeletionService } from '../../app/deletion-service.js';
@@ -7,21 +7,16 @@ import { DomainError } from '../../domain/domain-error.js';
 import type { Principal } from '../../domain/principal.js';
 import { createDeletionRouter, type RouterOptions, type TrpcContext } from './router.js';
 import { retryAfterOf } from './trpc-errors.js';
-import { consoleCredentials, type ConsoleOptions } from '../http/console-routes.js';
+import { consoleCredentials, header, type ConsoleOptions } from '../http/console-routes.js';
 
 /** Where tRPC is served on the HTTP server. */
 export const TRPC_BASE_PATH = '/trpc/';
-
-const header = (request: IncomingMessage, name: string): string | undefined => {
-  const value = request.headers[name];
-  return typeof value === 'string' ? value : undefined;
-};
 
 /** What the handler needs besides the service. */
 export interface TrpcHandlerDeps {
   readonly authenticate: Authenticator;
   /** The console's sessions: a call from the console with no credentials of its own uses its session's. */
-  readonly console?: Pick<ConsoleOptions, 'sessions' | 'now'>;
+  readonly console?: Pick<ConsoleOptions, 'sessions' | 'now' | 'secureAlways'>;
   readonly logger: Logger;
   readonly router: RouterOptions;
 }
@@ -51,13 +46,14 @@ export const createTrpcHandler = (
       let principal: Promise<Principal> | undefined;
       const authorization = header(req, 'authorization');
       const apiKey = header(req, 'x-api-key');
-      const fromConsole =
+      const own = { authorization, apiKey, peer: req.socket.remoteAddress };
+      // A call of the console with no credentials of its own uses its session's.
+      const credentials = async () =>
         authorization === undefined && apiKey === undefined && deps.console !== undefined
-          ? consoleCredentials(req, deps.console)
-          : undefined;
-      const credentials = fromConsole ?? { authorization, apiKey, peer: req.socket.remoteAddress };
+          ? ((await consoleCredentials(req, deps.console)) ?? own)
+          : own;
       return {
-        principal: () => (principal ??= deps.authenticate(credentials)),
+        principal: () => (principal ??= credentials().then(deps.authenticate)),
         traceHeaders: {
           traceparent: header(req, 'traceparent'),
           tracestate: header(req, 'tracestate'),
