@@ -160,7 +160,7 @@ describe('the operations console in Chromium', () => {
     await requester.page.goto(
       `http://127.0.0.1:${String(t.ports.http)}/console/requests/${own.id}`,
     );
-    await requester.page.getByText('Four eyes: another approver must approve').waitFor();
+    await requester.page.getByText('Four eyes: another person must review').waitFor();
     expect(await requester.page.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
     expect(requester.complaints).toEqual([]);
     await requester.context.close();
@@ -247,6 +247,10 @@ describe('the operations console in Chromium', () => {
     await page.getByRole('link', { name: stuck.id }).waitFor();
     expect(page.url()).toMatch(/state=NEEDS_ATTENTION&service=billing$/);
     expect(await page.getByRole('row').count()).toBe(stuckOnBilling + 1);
+    // A session that ends under an open console (here: its cookie gone) goes back to the sign-in.
+    await viewer.context.clearCookies();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByLabel('Token or API key').waitFor();
     expect(viewer.complaints).toEqual([]);
     await viewer.context.close();
   });

@@ -5,7 +5,12 @@ import type {
   SignedReport,
 } from '@account-deletion/erasure-report';
 
-/** Whether a report verifies, checked here in the browser (WebCrypto), not taken from the service's word. */
+/**
+ * Whether a report verifies, checked here in the browser (WebCrypto) against
+ * the published key set: the signature, not a flag the service sets. (The key
+ * set comes from the same service; an independent check uses a saved copy:
+ * `deletionctl report --key-set`.)
+ */
 export type ReportCheck =
   | { readonly verified: true; readonly keyId: string; readonly content: ErasureReport }
   | { readonly verified: false; readonly problem: string };

@@ -1,4 +1,5 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { api, describeError } from '../api.js';
 import { Pending, useNow } from '../format.js';
 import { RequestTable } from './queue.js';
@@ -12,8 +13,8 @@ const SOON_DAYS = 7;
  */
 export const DeadlinesScreen = () => {
   const now = useNow();
-  // The horizon moves with the screen's clock (every 15 s), not with every render.
-  const horizon = new Date(now + SOON_DAYS * 86_400_000);
+  // Fixed while the screen is open, so pages loaded stay loaded (Refresh moves it on).
+  const [horizon, setHorizon] = useState(() => new Date(now + SOON_DAYS * 86_400_000));
   const pages = useInfiniteQuery({
     queryKey: ['requests', 'deadline-before', horizon.toISOString()],
     queryFn: ({ pageParam }) =>
@@ -24,7 +25,6 @@ export const DeadlinesScreen = () => {
       }),
     initialPageParam: '',
     getNextPageParam: (last) => (last.nextPageToken === '' ? undefined : last.nextPageToken),
-    refetchInterval: 30_000,
   });
   if (pages.isPending || pages.isError)
     return <Pending error={pages.isError ? describeError(pages.error) : null} />;
@@ -33,8 +33,20 @@ export const DeadlinesScreen = () => {
   const due = open.filter((request) => Date.parse(request.legalDeadline) >= now);
   return (
     <section>
-      <h1>Deadlines</h1>
-      <h2>Past their legal deadline ({overdue.length})</h2>
+      <h1>
+        Deadlines{' '}
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => setHorizon(new Date(now + SOON_DAYS * 86_400_000))}
+        >
+          Refresh
+        </button>
+      </h1>
+      <h2>
+        Past their legal deadline ({overdue.length}
+        {pages.hasNextPage && due.length === 0 ? '+' : ''})
+      </h2>
       <RequestTable requests={overdue} />
       <h2>
         Due within {SOON_DAYS} days ({due.length}

@@ -4,6 +4,7 @@ import { useAllowed } from '../viewer.js';
 import { Pending } from '../format.js';
 import { Link } from '../router.js';
 import { queueAt } from './queue.js';
+import { useLinkedServices } from '../linked-services.js';
 
 const millis = (value: number | null): string =>
   value === null ? '—' : `${String(Math.round(value))} ms`;
@@ -15,10 +16,7 @@ const millis = (value: number | null): string =>
  */
 export const LinkedServicesScreen = () => {
   const readsHealth = useAllowed('getLinkedServiceHealth');
-  const services = useQuery({
-    queryKey: ['linked-services'],
-    queryFn: () => api.listLinkedServices.query({}),
-  });
+  const services = useLinkedServices();
   const health = useQuery({
     queryKey: ['linked-service-health'],
     queryFn: () => api.getLinkedServiceHealth.query(),

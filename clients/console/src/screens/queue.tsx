@@ -2,6 +2,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, describeError, type Inputs, type RequestView } from '../api.js';
 import { Badge, idOf, Pending, relative, STATES, useNow } from '../format.js';
 import { Link, navigate, useLocation } from '../router.js';
+import { useLinkedServices } from '../linked-services.js';
 
 type State = RequestView['state'];
 type Jurisdiction = NonNullable<Inputs['listDeletionRequests']['jurisdiction']>;
@@ -19,10 +20,14 @@ interface Filters {
   readonly linkedService: string | undefined;
 }
 
+/** A query parameter's value; undefined when absent or empty (`?service=`). */
+const nonEmpty = (value: string | null): string | undefined =>
+  value === null || value === '' ? undefined : value;
+
 const filtersOf = (query: URLSearchParams): Filters => ({
   state: STATES.find((state) => state === query.get('state')),
   jurisdiction: JURISDICTIONS.find((jurisdiction) => jurisdiction === query.get('jurisdiction')),
-  linkedService: query.get('service') ?? undefined,
+  linkedService: nonEmpty(query.get('service')),
 });
 
 /** The queue's address with these filters. */
@@ -37,9 +42,11 @@ export const queueAt = (filters: Filters): string => {
 
 /**
  * Requests newest first, filtered by state, jurisdiction and linked service,
- * with the number in each state under the same filters. Pages are keyset
- * pages (the service's page token names where the last one ended), so new
- * requests arriving meanwhile never shift or repeat what is loaded.
+ * with the number in each state under the same filters (refreshed every
+ * 15 s). Pages are keyset pages (the service's page token names where the
+ * last one ended), so new requests arriving meanwhile never shift or repeat
+ * what is loaded. The list refreshes when asked: each read of it is a
+ * privileged read in the audit log.
  */
 export const QueueScreen = () => {
   const { query } = useLocation();
@@ -53,11 +60,7 @@ export const QueueScreen = () => {
     queryFn: () => api.countDeletionRequests.query(scope),
     refetchInterval: 15_000,
   });
-  const services = useQuery({
-    queryKey: ['linked-services'],
-    queryFn: () => api.listLinkedServices.query({}),
-    staleTime: 60_000,
-  });
+  const services = useLinkedServices();
   const pages = useInfiniteQuery({
     queryKey: ['requests', filters],
     queryFn: ({ pageParam }) => {
@@ -71,7 +74,6 @@ export const QueueScreen = () => {
     },
     initialPageParam: '',
     getNextPageParam: (last) => (last.nextPageToken === '' ? undefined : last.nextPageToken),
-    refetchInterval: 15_000,
   });
   const requests = pages.data?.pages.flatMap((page) => page.deletionRequests) ?? [];
   const choose = (change: Partial<Filters>) => navigate(queueAt({ ...filters, ...change }));
@@ -143,6 +145,14 @@ export const QueueScreen = () => {
             ))}
           </select>
         </label>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => void pages.refetch()}
+          disabled={pages.isFetching}
+        >
+          Refresh
+        </button>
       </div>
       {pages.isPending || pages.isError ? (
         <Pending error={pages.isError ? describeError(pages.error) : null} />

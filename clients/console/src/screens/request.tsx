@@ -2,8 +2,9 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
 import { api, describeError, type RequestView } from '../api.js';
 import { useAllowed, useViewer } from '../viewer.js';
-import { Badge, Field, FINAL_STATES, Pending, TraceLink, when } from '../format.js';
+import { Badge, Field, FINAL_STATES, Pending, TraceLink, useNow, when } from '../format.js';
 import { checkReport } from '../report.js';
+import { useLinkedServices } from '../linked-services.js';
 
 type Participant = RequestView['participants'][number];
 
@@ -212,13 +213,7 @@ const Plan = ({ name, state }: { readonly name: string; readonly state: RequestV
 
 /** Each linked service's owning team, from the registry (when the viewer may read it). */
 const useOwners = (): ReadonlyMap<string, string> => {
-  const allowed = useAllowed('listLinkedServices');
-  const services = useQuery({
-    queryKey: ['linked-services'],
-    queryFn: () => api.listLinkedServices.query({}),
-    enabled: allowed,
-    staleTime: 60_000,
-  });
+  const services = useLinkedServices(useAllowed('listLinkedServices'));
   return new Map(
     (services.data ?? []).flatMap((service) =>
       service.owner === null ? [] : [[service.name, service.owner.team] as const],
@@ -321,6 +316,19 @@ const Failure = ({ error }: { readonly error: unknown }) =>
     </p>
   ) : null;
 
+/**
+ * The four-eyes rule as the service applies it to reviewing, resolving and
+ * extending: the viewer is neither the requester nor the subject. Said
+ * before the service would refuse.
+ */
+const useSecondPerson = (request: RequestView): boolean => {
+  const { actor } = useViewer();
+  return actor.id !== request.requester.id && actor.id !== request.subjectId;
+};
+
+const FOUR_EYES =
+  'You made this request or it is about you. Four eyes: another person must review, extend or resolve it.';
+
 /** Retry a failed linked service, or resolve it by hand with a justification (administrators). */
 const StepActions = ({
   request,
@@ -330,8 +338,10 @@ const StepActions = ({
   readonly step: Participant;
 }) => {
   const canRetry = useAllowed('retryParticipant');
-  const canResolve = useAllowed('resolveParticipant');
+  const secondPerson = useSecondPerson(request);
+  const canResolve = useAllowed('resolveParticipant') && secondPerson;
   const [justification, setJustification] = useState('');
+  const [records, setRecords] = useState('0');
   const retry = useRequestMutation(request.name, () =>
     api.retryParticipant.mutate({
       name: request.name,
@@ -344,7 +354,8 @@ const StepActions = ({
       name: request.name,
       participant: step.participant,
       justification,
-      records: 0,
+      records: Number(records),
+      etag: request.etag,
     }),
   );
   if (!canRetry && !canResolve) return null;
@@ -352,6 +363,7 @@ const StepActions = ({
     event.preventDefault();
     resolve.mutate(undefined);
   };
+  const valid = justification.trim().length >= 10 && /^[0-9]{1,12}$/.test(records);
   return (
     <div className="step-actions">
       {canRetry && (
@@ -367,7 +379,14 @@ const StepActions = ({
             value={justification}
             onChange={(event) => setJustification(event.target.value)}
           />
-          <button type="submit" disabled={justification.trim().length < 10 || resolve.isPending}>
+          <input
+            aria-label={`Records ${step.participant} erased by hand`}
+            className="records"
+            inputMode="numeric"
+            value={records}
+            onChange={(event) => setRecords(event.target.value.trim())}
+          />
+          <button type="submit" disabled={!valid || resolve.isPending}>
             Resolve {step.participant}
           </button>
         </form>
@@ -378,17 +397,21 @@ const StepActions = ({
 };
 
 /**
- * The actions the viewer's scopes allow on this request in its state. The
- * four-eyes rule is explained before it refuses: the person who made a
- * request cannot approve it.
+ * The actions the viewer's scopes allow on this request in its state, each
+ * with its own input: a reject note stays internal, an extension's reason is
+ * what the subject is told. The four-eyes rule is explained before the
+ * service would refuse; a cancel asks to be confirmed.
  */
 const Actions = ({ request }: { readonly request: RequestView }) => {
-  const viewer = useViewer();
+  const now = useNow();
+  const secondPerson = useSecondPerson(request);
   const canApprove = useAllowed('approveDeletion');
   const canReject = useAllowed('rejectDeletion');
   const canExtend = useAllowed('extendDeadline');
   const canCancel = useAllowed('cancelDeletion');
   const [note, setNote] = useState('');
+  const [reason, setReason] = useState('');
+  const [cancelling, setCancelling] = useState(false);
   const approve = useRequestMutation(request.name, () =>
     api.approveDeletion.mutate({ name: request.name, etag: request.etag }),
   );
@@ -396,71 +419,95 @@ const Actions = ({ request }: { readonly request: RequestView }) => {
     api.rejectDeletion.mutate({ name: request.name, reason: note, etag: request.etag }),
   );
   const extend = useRequestMutation(request.name, () =>
-    api.extendDeadline.mutate({ name: request.name, reason: note }),
+    api.extendDeadline.mutate({ name: request.name, reason, etag: request.etag }),
   );
   const cancel = useRequestMutation(request.name, () =>
     api.cancelDeletion.mutate({ name: request.name, etag: request.etag }),
   );
   const awaiting = request.state === 'AWAITING_APPROVAL';
-  const ownRequest = request.requester.id === viewer.actor.id;
   const open = !FINAL_STATES.includes(request.state);
   const offers = {
     review: awaiting && (canApprove || canReject),
-    extend: canExtend && open && request.deadlineExtension === null,
+    // One extension, before the deadline has passed (the service refuses it after).
+    extend:
+      canExtend &&
+      open &&
+      request.deadlineExtension === null &&
+      Date.parse(request.legalDeadline) > now,
     cancel: canCancel && (request.state === 'REQUESTED' || awaiting),
   };
   if (!offers.review && !offers.extend && !offers.cancel) return null;
   return (
     <div className="actions" aria-label="Actions">
-      {offers.review && ownRequest && (
-        <p className="notice">
-          You made this request. Four eyes: another approver must approve or reject it.
-        </p>
-      )}
-      {(offers.review || offers.extend) && (
-        <input
-          aria-label="Note"
-          placeholder="Reason (rejecting, extending: at least 10 characters)"
-          value={note}
-          onChange={(event) => setNote(event.target.value)}
-        />
-      )}
-      {offers.review && canApprove && (
-        <button
-          type="button"
-          disabled={ownRequest || approve.isPending}
-          onClick={() => approve.mutate(undefined)}
-        >
-          Approve
-        </button>
-      )}
-      {offers.review && canReject && (
-        <button
-          type="button"
-          disabled={ownRequest || note.trim() === '' || reject.isPending}
-          onClick={() => reject.mutate(undefined)}
-        >
-          Reject
-        </button>
+      {(offers.review || offers.extend) && !secondPerson && <p className="notice">{FOUR_EYES}</p>}
+      {offers.review && (
+        <div className="action">
+          <input
+            aria-label="Review note"
+            placeholder="Note (a rejection needs one; internal)"
+            value={note}
+            onChange={(event) => setNote(event.target.value)}
+          />
+          {canApprove && (
+            <button
+              type="button"
+              disabled={!secondPerson || approve.isPending}
+              onClick={() => approve.mutate(undefined)}
+            >
+              Approve
+            </button>
+          )}
+          {canReject && (
+            <button
+              type="button"
+              disabled={!secondPerson || note.trim() === '' || reject.isPending}
+              onClick={() => reject.mutate(undefined)}
+            >
+              Reject
+            </button>
+          )}
+        </div>
       )}
       {offers.extend && (
-        <button
-          type="button"
-          disabled={note.trim().length < 10 || extend.isPending}
-          onClick={() => extend.mutate(undefined)}
-        >
-          Extend deadline
-        </button>
+        <div className="action">
+          <input
+            aria-label="Extension reason"
+            placeholder="Why more time is needed (the subject is told; at least 10 characters)"
+            value={reason}
+            onChange={(event) => setReason(event.target.value)}
+          />
+          <button
+            type="button"
+            disabled={!secondPerson || reason.trim().length < 10 || extend.isPending}
+            onClick={() => extend.mutate(undefined)}
+          >
+            Extend deadline
+          </button>
+        </div>
       )}
       {offers.cancel && (
-        <button
-          type="button"
-          className="danger"
-          disabled={cancel.isPending}
-          onClick={() => cancel.mutate(undefined)}
-        >
-          Cancel request
-        </button>
+        <div className="action">
+          {cancelling ? (
+            <>
+              <span>Cancel this request for good?</span>
+              <button
+                type="button"
+                className="danger"
+                disabled={cancel.isPending}
+                onClick={() => cancel.mutate(undefined)}
+              >
+                Yes, cancel it
+              </button>
+              <button type="button" className="link" onClick={() => setCancelling(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <button type="button" className="danger" onClick={() => setCancelling(true)}>
+              Cancel request
+            </button>
+          )}
+        </div>
       )}
       <Failure error={approve.error ?? reject.error ?? extend.error ?? cancel.error} />
     </div>
