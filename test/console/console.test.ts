@@ -149,6 +149,20 @@ describe('the operations console in Chromium', () => {
     expect(kept).toEqual({ local: 0, session: 0, cookie: '' });
     expect(page.url()).not.toMatch(/token|eyJ/);
     expect(approver.complaints).toEqual([]);
+    // The browser enforces the CSP: a script written into the page does not run.
+    await page.addScriptTag({ content: 'window.inlineRan = true' }).catch(() => undefined);
+    expect(await page.evaluate('window.inlineRan === true')).toBe(false);
+    expect(approver.complaints.join('\n')).toMatch(/Content Security Policy|TrustedScript/);
+    // And refuses to show the console inside another site's frame.
+    const framing = await approver.context.newPage();
+    // setContent waits for the page's load event, which waits for its frame.
+    await framing.setContent(
+      `<iframe src="http://127.0.0.1:${String(t.ports.http)}/console" width="800" height="600"></iframe>`,
+      { waitUntil: 'load' },
+    );
+    const framed = framing.frames().find((frame) => frame.url().includes('/console'));
+    const shown = framed === undefined ? 0 : await framed.locator('#root').count();
+    expect(shown).toBe(0);
     await approver.context.close();
 
     // The subject, also an approver, is told why they cannot approve their own request.

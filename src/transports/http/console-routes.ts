@@ -34,13 +34,15 @@ export const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self'",
   "font-src 'self'",
   "connect-src 'self'",
   "manifest-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
+  // No script may write markup into the page (React never needs to).
+  "require-trusted-types-for 'script'",
 ].join('; ');
 
 const SECURITY_HEADERS = {
