@@ -6,7 +6,7 @@ import {
   type BreakerState,
   type ErasureStart,
 } from '../../domain/erasure-breaker.js';
-import { insertedFirst, mongoCall } from './classify-mongo-error.js';
+import { insertedFirst, isDuplicateKey, mongoCall } from './classify-mongo-error.js';
 
 const ERASURE_BREAKER = 'erasure_breaker';
 
@@ -99,8 +99,15 @@ export const createMongoErasureBreaker = (conn: Connection): BreakerStore => {
           return false;
         }
         known = next;
-        // Best effort: a lagging hint costs a few reads, never a wrong state.
-        await versions.updateOne({ _id: 'head' }, { $max: { version } }, { upsert: true });
+        // Best effort: a lagging hint costs a few reads, never a wrong state. Two first writers
+        // may both try to create it (FerretDB does not retry such an upsert, MongoDB does): the
+        // one that loses moves the head the other made.
+        const raise = (upsert: boolean) =>
+          versions.updateOne({ _id: 'head' }, { $max: { version } }, { upsert });
+        await raise(true).catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+          return raise(false);
+        });
         // Versions are consecutive: emptying the one that just fell behind keeps them all small.
         await versions.updateOne(
           { _id: version - KEPT_VERSIONS },
