@@ -4,6 +4,7 @@ import { invalidArgument } from '../domain/domain-error.js';
 import { deletionStates } from '../domain/deletion-state.js';
 import { isSubjectId, parseDeletionRequestName, type DeletionRequestId } from '../domain/ids.js';
 import { jurisdictions } from '../domain/legal-deadline.js';
+import { linkedServiceSteps } from '../domain/linked-service-step.js';
 
 const subjectId = z
   .string()
@@ -69,17 +70,28 @@ const queueFilters = {
   jurisdiction: z.enum(jurisdictions).optional(),
   /** Requests whose Erase step at this linked service is not finished (waiting, or failed). */
   linkedService: participant.optional(),
+  /** Narrows `linkedService` to waiting or failed steps there; only with it. */
+  linkedServiceStep: z.enum(linkedServiceSteps).optional(),
 };
 
+/** A step filter names the linked service it is about. */
+const stepNeedsService = (input: {
+  readonly linkedService?: string | undefined;
+  readonly linkedServiceStep?: unknown;
+}): boolean => input.linkedServiceStep === undefined || input.linkedService !== undefined;
+const stepWithoutService = { error: 'only with linkedService', path: ['linkedServiceStep'] };
+
 /** Input of listDeletionRequests; `deadlineBefore` lists open requests due before it, soonest first. */
-export const listDeletionRequestsInput = z.strictObject({
-  pageSize: z.number().int().min(0).default(0),
-  pageToken: z.string().max(512).optional(),
-  state: z.enum(deletionStates).optional(),
-  subjectId: subjectId.optional(),
-  ...queueFilters,
-  deadlineBefore: z.date().optional(),
-});
+export const listDeletionRequestsInput = z
+  .strictObject({
+    pageSize: z.number().int().min(0).default(0),
+    pageToken: z.string().max(512).optional(),
+    state: z.enum(deletionStates).optional(),
+    subjectId: subjectId.optional(),
+    ...queueFilters,
+    deadlineBefore: z.date().optional(),
+  })
+  .refine(stepNeedsService, stepWithoutService);
 
 /** Input of countDeletionRequests: `dueWithinDays` is how far ahead a deadline counts as due soon. */
 export const countDeletionRequestsInput = z
@@ -87,6 +99,7 @@ export const countDeletionRequestsInput = z
     ...queueFilters,
     dueWithinDays: z.number().int().min(1).max(366).default(7),
   })
+  .refine(stepNeedsService, stepWithoutService)
   .default({ dueWithinDays: 7 });
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const categories = z.array(z.string().max(100)).max(100).default([]);

@@ -49,6 +49,7 @@ export const query = (q: Partial<ListQuery>): ListQuery => ({
   subjectId: undefined,
   jurisdiction: undefined,
   linkedService: undefined,
+  linkedServiceStep: undefined,
   deadlineBefore: undefined,
   limit: 50,
   after: undefined,
@@ -567,6 +568,64 @@ export const describeDeletionRequestRepositoryContract = (
         expect(await listed({ linkedService: 'search' })).toEqual([]);
       });
 
+      it('narrows a linked service to its waiting or its failed steps, as its health counts them', async () => {
+        const accepted = erasing({
+          createdAt: at(0),
+          participants: { crm: { ...pending, status: 'ACCEPTED' }, billing: pending },
+        });
+        // Stuck because crm failed: its billing step still waits.
+        const stuck = erasing({
+          state: 'NEEDS_ATTENTION',
+          createdAt: at(MINUTE),
+          participants: { crm: { ...pending, status: 'FAILED' }, billing: pending },
+        });
+        const retrying = erasing({
+          createdAt: at(2 * MINUTE),
+          participants: { crm: { ...pending, status: 'RETRYING' }, billing: done },
+        });
+        // Closed with steps never finished: nothing waits on them any more.
+        const closed = erasing({
+          state: 'CANCELLED',
+          createdAt: at(3 * MINUTE),
+          participants: { crm: { ...pending, status: 'FAILED' }, billing: pending },
+        });
+        await Promise.all([accepted, stuck, retrying, closed].map((r) => repo.insert(r)));
+
+        const listed = async (q: Partial<ListQuery>) =>
+          (await repo.list(query(q))).map((r) => r.id);
+        const step = (linkedService: string, linkedServiceStep: 'WAITING' | 'FAILED') => ({
+          linkedService,
+          linkedServiceStep,
+        });
+        expect(await listed(step('crm', 'WAITING'))).toEqual([retrying.id, accepted.id]);
+        expect(await listed(step('crm', 'FAILED'))).toEqual([closed.id, stuck.id]);
+        expect(await listed({ ...step('crm', 'FAILED'), state: 'NEEDS_ATTENTION' })).toEqual([
+          stuck.id,
+        ]);
+        expect(await listed(step('billing', 'WAITING'))).toEqual([stuck.id, accepted.id]);
+        expect(await listed({ ...step('billing', 'FAILED'), state: 'NEEDS_ATTENTION' })).toEqual(
+          [],
+        );
+        expect(await listed({ ...step('billing', 'WAITING'), state: 'CANCELLED' })).toEqual([]);
+        expect(
+          await listed({ ...step('billing', 'WAITING'), deadlineBefore: at(365 * DAY) }),
+        ).toHaveLength(2);
+        expect(await repo.countByLinkedService(['crm', 'billing'])).toEqual({
+          crm: { waiting: 2, needingAttention: 1 },
+          billing: { waiting: 2, needingAttention: 0 },
+        });
+
+        const counted = async (q: Pick<CountQuery, 'linkedService' | 'linkedServiceStep'>) =>
+          (await repo.count({ jurisdiction: undefined, now: at(0), dueBefore: at(DAY), ...q }))
+            .byState;
+        expect(await counted(step('crm', 'WAITING'))).toEqual({ ERASING: 2 });
+        expect(await counted(step('crm', 'FAILED'))).toEqual({ NEEDS_ATTENTION: 1, CANCELLED: 1 });
+        expect(await counted(step('billing', 'WAITING'))).toEqual({
+          ERASING: 1,
+          NEEDS_ATTENTION: 1,
+        });
+      });
+
       it('lists open requests due before a time, the soonest deadline first, a page at a time', async () => {
         const deadlines = [3 * DAY, DAY, DAY, DAY, 2 * DAY];
         const open = deadlines.map((offset) => scheduled({ legalDeadline: at(offset) }));
@@ -613,6 +672,7 @@ export const describeDeletionRequestRepositoryContract = (
           repo.count({
             jurisdiction: undefined,
             linkedService: undefined,
+            linkedServiceStep: undefined,
             now: at(DAY),
             dueBefore: at(2 * DAY),
             ...filter,

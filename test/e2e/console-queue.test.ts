@@ -1,7 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeletionClient } from '../../clients/trpc/deletion-client.js';
-import { deletionRequest_StateToJSON } from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
+import {
+  deletionRequest_StateFromJSON,
+  deletionRequest_StateToJSON,
+} from '../../clients/grpc/gen/deletion/v1/deletion_request.js';
+import { linkedServiceStepFromJSON } from '../../clients/grpc/gen/deletion/v1/deletion_service.js';
 import {
   participantsConfig,
   startFakeParticipant,
@@ -28,16 +32,23 @@ interface Listed {
 interface CountFilters {
   readonly jurisdiction?: 'GDPR' | 'CCPA';
   readonly linkedService?: string;
+  readonly linkedServiceStep?: 'WAITING' | 'FAILED';
   readonly dueWithinDays?: number;
 }
 
 interface ListFilters {
   readonly jurisdiction?: 'GDPR' | 'CCPA';
   readonly linkedService?: string;
+  readonly linkedServiceStep?: 'WAITING' | 'FAILED';
+  readonly state?: 'NEEDS_ATTENTION';
   readonly deadlineBefore?: Date;
   readonly pageSize?: number;
   readonly pageToken?: string;
 }
+
+/** A step filter as the gRPC request names it. */
+const grpcStep = (step: 'WAITING' | 'FAILED' | undefined) =>
+  step && { linkedServiceStep: linkedServiceStepFromJSON(`LINKED_SERVICE_STEP_${step}`) };
 
 describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transport) => {
   let t: TestApp;
@@ -79,7 +90,15 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
       }).listDeletionRequests.query(filters);
       return { requests: page.deletionRequests, nextPageToken: page.nextPageToken };
     }
-    const page = await t.client.listDeletionRequests(filters, auth);
+    const { state, linkedServiceStep, ...rest } = filters;
+    const page = await t.client.listDeletionRequests(
+      {
+        ...rest,
+        ...(state && { state: deletionRequest_StateFromJSON(`STATE_${state}`) }),
+        ...grpcStep(linkedServiceStep),
+      },
+      auth,
+    );
     return {
       requests: page.deletionRequests.map((request) => ({
         name: request.name,
@@ -138,7 +157,11 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
       }).countDeletionRequests.query(filters);
       return { ...counts, countedAt: new Date(counts.countedAt) };
     }
-    const counts = await t.client.countDeletionRequests(filters, auth);
+    const { linkedServiceStep, ...rest } = filters;
+    const counts = await t.client.countDeletionRequests(
+      { ...rest, ...grpcStep(linkedServiceStep) },
+      auth,
+    );
     return {
       byState: Object.fromEntries(
         counts.stateCounts.map(({ state, count }) => [
@@ -218,5 +241,51 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
       expect(p50).toBeGreaterThan(0);
       expect(service?.recentCalls.p95Ms).toBeGreaterThanOrEqual(p50 ?? Infinity);
     }
+  });
+
+  it('lists under each health count exactly the requests it counts', async () => {
+    const services = await health();
+    expect(services.map((service) => service.name)).toEqual(['crm', 'billing']);
+    for (const service of services) {
+      const failed = await namesOf({
+        linkedService: service.name,
+        linkedServiceStep: 'FAILED',
+        state: 'NEEDS_ATTENTION',
+      });
+      const waiting = await namesOf({ linkedService: service.name, linkedServiceStep: 'WAITING' });
+      expect(failed).toHaveLength(service.needingAttention);
+      expect(waiting).toHaveLength(service.waiting);
+    }
+    // `stuck` needs attention because crm failed; billing's step there still waits.
+    expect(
+      await namesOf({
+        linkedService: 'billing',
+        linkedServiceStep: 'FAILED',
+        state: 'NEEDS_ATTENTION',
+      }),
+    ).toEqual([]);
+    expect(await namesOf({ linkedService: 'billing', linkedServiceStep: 'WAITING' })).toEqual([
+      requests.stuck,
+    ]);
+    expect(await namesOf({ linkedService: 'crm', linkedServiceStep: 'WAITING' })).toEqual([]);
+    expect(await namesOf({ linkedService: 'crm', linkedServiceStep: 'FAILED' })).toEqual([
+      requests.stuck,
+    ]);
+  });
+
+  it('counts the queue under a step filter as the list takes it', async () => {
+    const none = Object.fromEntries(deletionStates.map((state) => [state, 0]));
+    expect(await count({ linkedService: 'billing', linkedServiceStep: 'WAITING' })).toMatchObject({
+      byState: { ...none, NEEDS_ATTENTION: 1 },
+    });
+    expect(await count({ linkedService: 'billing', linkedServiceStep: 'FAILED' })).toMatchObject({
+      byState: none,
+    });
+  });
+
+  it('refuses a step filter without a linked service', async () => {
+    await expect(list({ linkedServiceStep: 'FAILED' })).rejects.toMatchObject(
+      transport === 'grpc' ? { code: status.INVALID_ARGUMENT } : { data: { code: 'BAD_REQUEST' } },
+    );
   });
 });

@@ -4,6 +4,7 @@ import type { DeletionState } from '../../domain/deletion-state.js';
 import type { DeletionRequestId, SubjectId } from '../../domain/ids.js';
 import type { ErasureOutcome } from '../../domain/erasure-steps.js';
 import type { Jurisdiction } from '../../domain/legal-deadline.js';
+import type { LinkedServiceStep } from '../../domain/linked-service-step.js';
 
 /** Outcome of inserting a new request; the two unique keys are reported apart. */
 export type InsertOutcome =
@@ -23,6 +24,8 @@ export interface RequestFilter {
    * Restore calls do not count.
    */
   readonly linkedService: string | undefined;
+  /** Narrows `linkedService` to one kind of step there (`stepSelection`); only with it. */
+  readonly linkedServiceStep: LinkedServiceStep | undefined;
 }
 
 /**
@@ -58,9 +61,9 @@ export interface RequestCounts {
 
 /** How many open requests one linked service holds up. */
 export interface LinkedServiceLoad {
-  /** Requests whose step there waits for its answer (PENDING, RETRYING, ACCEPTED). */
+  /** Requests a `linkedServiceStep` WAITING filter takes. */
   readonly waiting: number;
-  /** NEEDS_ATTENTION requests whose step there FAILED. */
+  /** NEEDS_ATTENTION requests a `linkedServiceStep` FAILED filter takes. */
   readonly needingAttention: number;
 }
 

@@ -26,7 +26,8 @@ export interface DeletionRequestCounts {
  * How many requests there are in each state, and how many open ones are
  * past their legal deadline or due within `dueWithinDays` (default 7), under
  * the queue's filters (jurisdiction, a linked service whose step is not
- * finished, as ListDeletionRequests takes them). Names no subject: not
+ * finished or, with `linkedServiceStep`, waiting or failed there, as
+ * ListDeletionRequests takes them). Names no subject: not
  * audited. Errors: PERMISSION_DENIED, INVALID_ARGUMENT, UNAVAILABLE.
  */
 export const countDeletionRequests =
@@ -41,6 +42,7 @@ export const countDeletionRequests =
     const counts = await deps.requests.count({
       jurisdiction: input.jurisdiction,
       linkedService: input.linkedService,
+      linkedServiceStep: input.linkedServiceStep,
       now,
       dueBefore: new Date(now.getTime() + input.dueWithinDays * DAY_MS),
     });

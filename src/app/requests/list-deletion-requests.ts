@@ -14,8 +14,11 @@ import { decodePageToken, encodePageToken, tokenId, tokenTime } from '../common/
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 
-/** The filters of a list as a page token carries them (short keys; '' when not set). */
-type TokenFilter = Readonly<Record<'s' | 'u' | 'j' | 'l' | 'd', string>>;
+/**
+ * The filters of a list as a page token carries them (short keys; '' when
+ * not set, so a token older than a filter reads as one without it).
+ */
+type TokenFilter = Readonly<Record<'s' | 'u' | 'j' | 'l' | 'p' | 'd', string>>;
 
 /**
  * Where the previous page of this list ended: the last request's creation
@@ -57,7 +60,8 @@ export interface DeletionRequestPage {
  * Lists requests newest first with keyset pagination (AIP-158), so paging
  * stays stable while new requests arrive. Filters: state, subject,
  * jurisdiction, a linked service whose Erase step is not finished (waiting
- * on it, or failed there), and `deadlineBefore` (open requests whose legal
+ * on it, or failed there; `linkedServiceStep` narrows it to WAITING or
+ * FAILED, as `stepSelection` defines them), and `deadlineBefore` (open requests whose legal
  * deadline is before it, listed soonest deadline first). A page token holds
  * its filters: another filter with it is INVALID_ARGUMENT. A caller limited
  * to their own subject sees only their own requests.
@@ -74,6 +78,7 @@ export const listDeletionRequests =
       u: subjectId ?? '',
       j: input.jurisdiction ?? '',
       l: input.linkedService ?? '',
+      p: input.linkedServiceStep ?? '',
       d: input.deadlineBefore === undefined ? '' : String(input.deadlineBefore.getTime()),
     };
     const limit = Math.min(input.pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
@@ -82,6 +87,7 @@ export const listDeletionRequests =
       subjectId,
       jurisdiction: input.jurisdiction,
       linkedService: input.linkedService,
+      linkedServiceStep: input.linkedServiceStep,
       deadlineBefore: input.deadlineBefore,
       limit: limit + 1,
       after: input.pageToken ? listPosition(input.pageToken, filter) : undefined,

@@ -7,7 +7,11 @@ import type {
   RequestFilter,
 } from '../../app/ports/deletion-request-repository.js';
 import { openStates, type DeletionState } from '../../domain/deletion-state.js';
-import { unfinishedStatuses, waitingStatuses } from '../../domain/erasure-steps.js';
+import {
+  bothStates,
+  stepSelection,
+  type LinkedServiceStep,
+} from '../../domain/linked-service-step.js';
 import type { DeletionRequestDocument } from './deletion-request-model.js';
 
 type Filter = QueryFilter<DeletionRequestDocument>;
@@ -20,18 +24,29 @@ type Filter = QueryFilter<DeletionRequestDocument>;
  */
 const stepStatus = (name: string): string => `participants.${name}.status`;
 
-/** The filters of a list or count, as a query. */
-const filterOf = (filter: RequestFilter): Filter => {
+/**
+ * The filters of a list or count, as a query, with the states they allow
+ * besides (`state`: undefined is any). A step filter may allow only some
+ * states (`stepSelection`); an empty list takes nothing.
+ */
+const filterOf = (filter: RequestFilter, states: readonly DeletionState[] | undefined): Filter => {
   const query: Filter = {};
   if (filter.jurisdiction !== undefined) query.jurisdiction = filter.jurisdiction;
-  if (filter.linkedService !== undefined)
-    query[stepStatus(filter.linkedService)] = { $in: unfinishedStatuses };
+  let allowed = states;
+  if (filter.linkedService !== undefined) {
+    const selection = stepSelection(filter.linkedServiceStep);
+    query[stepStatus(filter.linkedService)] = { $in: selection.statuses };
+    allowed = bothStates(states, selection.states);
+  }
+  const [only, ...others] = allowed ?? [];
+  if (only !== undefined && others.length === 0) query.state = only;
+  else if (allowed !== undefined) query.state = { $in: allowed };
   return query;
 };
 
-/** Open states, or the one asked for when it is open; none when it is closed. */
-const openStatesOf = (state: DeletionState | undefined): readonly DeletionState[] =>
-  state === undefined ? openStates : openStates.filter((open) => open === state);
+/** The one state asked for, as a list (undefined: any). */
+const stateOf = (state: DeletionState | undefined): readonly DeletionState[] | undefined =>
+  state === undefined ? undefined : [state];
 
 /**
  * A page of a list: the query and its order. Newest first on (createdAt,
@@ -41,11 +56,14 @@ const openStatesOf = (state: DeletionState | undefined): readonly DeletionState[
 export const listQueryOf = (
   query: ListQuery,
 ): { readonly filter: Filter; readonly sort: Record<string, 1 | -1> } => {
-  const filter = filterOf(query);
-  if (query.subjectId !== undefined) filter.subjectId = query.subjectId;
   const { after, deadlineBefore } = query;
+  const states = stateOf(query.state);
+  const filter = filterOf(
+    query,
+    deadlineBefore === undefined ? states : bothStates(states, openStates),
+  );
+  if (query.subjectId !== undefined) filter.subjectId = query.subjectId;
   if (deadlineBefore === undefined) {
-    if (query.state !== undefined) filter.state = query.state;
     if (after !== undefined)
       filter.$or = [
         { createdAt: { $lt: after.at } },
@@ -53,7 +71,6 @@ export const listQueryOf = (
       ];
     return { filter, sort: { createdAt: -1, _id: -1 } };
   }
-  filter.state = { $in: openStatesOf(query.state) };
   filter.legalDeadline = { $lt: deadlineBefore };
   if (after !== undefined)
     filter.$or = [
@@ -71,12 +88,11 @@ export const countRequests = async (
   model: Model<DeletionRequestDocument>,
   query: CountQuery,
 ): Promise<RequestCounts> => {
-  const filter = filterOf(query);
-  const open = { ...filter, state: { $in: openStates } };
+  const open = filterOf(query, openStates);
   const [groups, pastDeadline, dueSoon] = await Promise.all([
     model
       .aggregate<{ _id: DeletionState; count: number }>([
-        { $match: filter },
+        { $match: filterOf(query, undefined) },
         { $group: { _id: '$state', count: { $sum: 1 } } },
       ])
       .exec(),
@@ -92,7 +108,26 @@ export const countRequests = async (
   };
 };
 
-/** Per linked service, two counts led by the state (steps exist only from ERASING on). */
+/** Requests a step filter at `name` takes, in `states` besides. */
+const stepCount = (
+  model: Model<DeletionRequestDocument>,
+  name: string,
+  step: { readonly kind: LinkedServiceStep; readonly states: readonly DeletionState[] | undefined },
+): Promise<number> =>
+  model
+    .countDocuments(
+      filterOf(
+        { jurisdiction: undefined, linkedService: name, linkedServiceStep: step.kind },
+        step.states,
+      ),
+    )
+    .exec();
+
+/**
+ * Per linked service, two counts led by the state (steps exist only from
+ * ERASING on), by the step filters the queue takes: WAITING, and FAILED in
+ * NEEDS_ATTENTION.
+ */
 export const countByLinkedService = async (
   model: Model<DeletionRequestDocument>,
   names: readonly string[],
@@ -100,13 +135,8 @@ export const countByLinkedService = async (
   const loads = await Promise.all(
     names.map(async (name): Promise<[string, LinkedServiceLoad]> => {
       const [waiting, needingAttention] = await Promise.all([
-        model
-          .countDocuments({
-            state: { $in: openStates },
-            [stepStatus(name)]: { $in: waitingStatuses },
-          })
-          .exec(),
-        model.countDocuments({ state: 'NEEDS_ATTENTION', [stepStatus(name)]: 'FAILED' }).exec(),
+        stepCount(model, name, { kind: 'WAITING', states: undefined }),
+        stepCount(model, name, { kind: 'FAILED', states: ['NEEDS_ATTENTION'] }),
       ]);
       return [name, { waiting, needingAttention }];
     }),

@@ -1,16 +1,38 @@
 import type { InputOf } from '../../app/deletion-service.js';
 import type { DeletionRequestCounts } from '../../app/requests/count-deletion-requests.js';
 import { deletionStates } from '../../domain/deletion-state.js';
+import {
+  linkedServiceSteps,
+  type LinkedServiceStep as DomainStep,
+} from '../../domain/linked-service-step.js';
 import type { LinkedServicesHealth } from '../../app/participants/get-linked-service-health.js';
 import type { Duration } from '../../gen/google/protobuf/duration.js';
-import type {
-  CountDeletionRequestsRequest,
-  CountDeletionRequestsResponse,
-  GetLinkedServiceHealthResponse,
+import {
+  LinkedServiceStep,
+  type CountDeletionRequestsRequest,
+  type CountDeletionRequestsResponse,
+  type GetLinkedServiceHealthResponse,
 } from '../../gen/deletion/v1/deletion_service.js';
 import { durationOf, optional, stateToProto } from './proto-codec.js';
 
-type QueueFilters = Pick<InputOf<'listDeletionRequests'>, 'jurisdiction' | 'linkedService'>;
+type QueueFilters = Pick<
+  InputOf<'listDeletionRequests'>,
+  'jurisdiction' | 'linkedService' | 'linkedServiceStep'
+>;
+
+const steps: Readonly<Record<DomainStep, LinkedServiceStep>> = {
+  WAITING: LinkedServiceStep.LINKED_SERVICE_STEP_WAITING,
+  FAILED: LinkedServiceStep.LINKED_SERVICE_STEP_FAILED,
+};
+
+/** The step filter: none for UNSPECIFIED; a value this version does not know stays as it came, for the input check to refuse. */
+const stepFromProto = (step: LinkedServiceStep): DomainStep | undefined => {
+  if (step === LinkedServiceStep.LINKED_SERVICE_STEP_UNSPECIFIED) return undefined;
+  return (
+    linkedServiceSteps.find((candidate) => steps[candidate] === step) ??
+    (String(step) as DomainStep)
+  );
+};
 
 /**
  * The queue's filters as the use cases take them: unset ('') is no filter;
@@ -19,9 +41,11 @@ type QueueFilters = Pick<InputOf<'listDeletionRequests'>, 'jurisdiction' | 'link
 export const queueFiltersFromProto = (request: {
   readonly jurisdiction: string;
   readonly linkedService: string;
+  readonly linkedServiceStep: LinkedServiceStep;
 }): QueueFilters => ({
   jurisdiction: optional(request.jurisdiction) as QueueFilters['jurisdiction'],
   linkedService: optional(request.linkedService),
+  linkedServiceStep: stepFromProto(request.linkedServiceStep),
 });
 
 /** CountDeletionRequestsRequest → the use case's input (0 days: the default). */

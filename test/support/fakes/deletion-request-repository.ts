@@ -6,7 +6,7 @@ import type {
   ListQuery,
   RequestFilter,
 } from '../../../src/app/ports/deletion-request-repository.js';
-import { unfinishedStatuses, waitingStatuses } from '../../../src/domain/erasure-steps.js';
+import { stepSelection, type LinkedServiceStep } from '../../../src/domain/linked-service-step.js';
 import type { SubjectCipher } from '../../../src/app/ports/subject-keys.js';
 import { auditDueAt, settledAlerts } from '../../../src/domain/audit-marks.js';
 import { owedDueAt, type DeletionRequest } from '../../../src/domain/deletion-request.js';
@@ -244,10 +244,13 @@ export const fakeDeletionRequestRepository = (
   const matches = (request: DeletionRequest, filter: RequestFilter): boolean => {
     const { linkedService } = filter;
     const step = linkedService === undefined ? undefined : request.participants[linkedService];
+    const { statuses, states } = stepSelection(filter.linkedServiceStep);
     return (
       (filter.jurisdiction === undefined || request.jurisdiction === filter.jurisdiction) &&
       (linkedService === undefined ||
-        (step !== undefined && (unfinishedStatuses as readonly string[]).includes(step.status)))
+        (step !== undefined &&
+          statuses.includes(step.status) &&
+          (states === undefined || states.includes(request.state))))
     );
   };
   return {
@@ -363,21 +366,20 @@ export const fakeDeletionRequestRepository = (
     countByLinkedService: (names) =>
       outage.guard(() => {
         const all = [...requests.values()].map(({ request }) => request);
-        const statusAt = (request: DeletionRequest, name: string) =>
-          request.participants[name]?.status;
+        const at = (name: string, step: LinkedServiceStep) => (request: DeletionRequest) =>
+          matches(request, {
+            jurisdiction: undefined,
+            linkedService: name,
+            linkedServiceStep: step,
+          });
         return Object.fromEntries(
           names.map((name) => [
             name,
             {
-              waiting: all.filter(
-                (request) =>
-                  isOpen(request) &&
-                  (waitingStatuses as readonly string[]).includes(statusAt(request, name) ?? ''),
-              ).length,
-              needingAttention: all.filter(
-                (request) =>
-                  request.state === 'NEEDS_ATTENTION' && statusAt(request, name) === 'FAILED',
-              ).length,
+              waiting: all.filter(at(name, 'WAITING')).length,
+              needingAttention: all
+                .filter(at(name, 'FAILED'))
+                .filter((request) => request.state === 'NEEDS_ATTENTION').length,
             },
           ]),
         );

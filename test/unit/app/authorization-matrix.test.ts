@@ -135,6 +135,7 @@ const snapshot = async (subjects: readonly SubjectId[]) => ({
         state: undefined,
         jurisdiction: undefined,
         linkedService: undefined,
+        linkedServiceStep: undefined,
         deadlineBefore: undefined,
         after: undefined,
       }),

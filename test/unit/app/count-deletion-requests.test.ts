@@ -67,6 +67,18 @@ describe('CountDeletionRequests', () => {
       await service.countDeletionRequests(reader, { jurisdiction: 'CCPA', linkedService: 'crm' }),
     ).toMatchObject({ byState: { ...noneByState, NEEDS_ATTENTION: 1 }, pastDeadline: 0 });
     expect(await service.countDeletionRequests(reader)).toMatchObject({ dueWithinDays: 7 });
+    expect(
+      await service.countDeletionRequests(reader, {
+        linkedService: 'crm',
+        linkedServiceStep: 'WAITING',
+      }),
+    ).toMatchObject({ byState: noneByState });
+    expect(
+      await service.countDeletionRequests(reader, {
+        linkedService: 'crm',
+        linkedServiceStep: 'FAILED',
+      }),
+    ).toMatchObject({ byState: { ...noneByState, NEEDS_ATTENTION: 1 } });
   });
 
   it('is for readers of any subject, not for a subject, and refuses a window out of range', async () => {
@@ -88,5 +100,8 @@ describe('CountDeletionRequests', () => {
     expect(await codeOf(service.countDeletionRequests(reader, { dueWithinDays: 367 }))).toBe(
       'INVALID_ARGUMENT',
     );
+    expect(
+      await codeOf(service.countDeletionRequests(reader, { linkedServiceStep: 'FAILED' })),
+    ).toBe('INVALID_ARGUMENT');
   });
 });

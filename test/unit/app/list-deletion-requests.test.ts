@@ -113,4 +113,59 @@ describe('ListDeletionRequests filters and pages', () => {
       await refusal(service.listDeletionRequests(reader, { linkedService: 'Not A Name' })),
     ).toBe('INVALID_ARGUMENT INVALID_ARGUMENT');
   });
+
+  it('narrows a linked service to its waiting or failed steps, and only with a linked service', async () => {
+    const waiting = aDeletionRequest({
+      state: 'ERASING',
+      participants: { crm: aStep('RETRYING') },
+    });
+    const failed = aDeletionRequest({
+      state: 'NEEDS_ATTENTION',
+      participants: { crm: aStep('FAILED') },
+    });
+    const service = await queue([waiting, failed]);
+    const listed = async (linkedServiceStep: 'WAITING' | 'FAILED') =>
+      names(
+        await service.listDeletionRequests(reader, { linkedService: 'crm', linkedServiceStep }),
+      );
+
+    expect(await listed('WAITING')).toEqual([waiting.id]);
+    expect(await listed('FAILED')).toEqual([failed.id]);
+    expect(
+      await refusal(service.listDeletionRequests(reader, { linkedServiceStep: 'WAITING' })),
+    ).toBe('INVALID_ARGUMENT INVALID_ARGUMENT');
+  });
+
+  it('holds the step filter in its page token, and takes a token from before the filter', async () => {
+    const requests = Array.from({ length: 3 }, (_, n) =>
+      aDeletionRequest({
+        state: 'ERASING',
+        createdAt: at(n),
+        participants: { crm: aStep('PENDING') },
+      }),
+    );
+    const service = await queue(requests);
+    const first = { linkedService: 'crm', pageSize: 1 } as const;
+    const { nextPageToken } = await service.listDeletionRequests(reader, {
+      ...first,
+      linkedServiceStep: 'WAITING',
+    });
+    const next = (input: object) =>
+      refusal(
+        service.listDeletionRequests(reader, { ...first, pageToken: nextPageToken, ...input }),
+      );
+    expect(await next({ linkedServiceStep: 'WAITING' })).toBe('OK');
+    expect(await next({})).toBe('INVALID_ARGUMENT INVALID_ARGUMENT');
+    expect(await next({ linkedServiceStep: 'FAILED' })).toBe('INVALID_ARGUMENT INVALID_ARGUMENT');
+
+    // A token issued before the step filter existed names no step: it pages the unfiltered list.
+    const before = { ...tokenFields(nextPageToken), p: undefined };
+    const old = btoa(JSON.stringify(before)).replaceAll('=', '');
+    const page = await service.listDeletionRequests(reader, { ...first, pageToken: old });
+    expect(names(page)).toEqual([requests[1]?.id]);
+  });
 });
+
+/** What a page token holds. */
+const tokenFields = (token: string): Record<string, unknown> =>
+  JSON.parse(atob(token.replaceAll('-', '+').replaceAll('_', '/'))) as Record<string, unknown>;

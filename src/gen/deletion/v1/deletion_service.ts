@@ -33,6 +33,59 @@ export const protobufPackage = 'deletion.v1';
 
 export const protobufFileName = 'deletion/v1/deletion_service.proto';
 
+/**
+ * Which of a linked service's Erase steps a queue filter takes: the same
+ * meaning as the counts of GetLinkedServiceHealth.
+ */
+export enum LinkedServiceStep {
+  /** LINKED_SERVICE_STEP_UNSPECIFIED - Not set: the step is not finished (waiting or failed), in any state. */
+  LINKED_SERVICE_STEP_UNSPECIFIED = 0,
+  /**
+   * LINKED_SERVICE_STEP_WAITING - Open requests whose step waits for the service's answer (pending,
+   * retrying, or accepted and awaiting its report): `waiting_count` of
+   * GetLinkedServiceHealth.
+   */
+  LINKED_SERVICE_STEP_WAITING = 1,
+  /**
+   * LINKED_SERVICE_STEP_FAILED - Requests whose step FAILED there, in any state; with `state`
+   * NEEDS_ATTENTION, `attention_count` of GetLinkedServiceHealth.
+   */
+  LINKED_SERVICE_STEP_FAILED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function linkedServiceStepFromJSON(object: any): LinkedServiceStep {
+  switch (object) {
+    case 0:
+    case 'LINKED_SERVICE_STEP_UNSPECIFIED':
+      return LinkedServiceStep.LINKED_SERVICE_STEP_UNSPECIFIED;
+    case 1:
+    case 'LINKED_SERVICE_STEP_WAITING':
+      return LinkedServiceStep.LINKED_SERVICE_STEP_WAITING;
+    case 2:
+    case 'LINKED_SERVICE_STEP_FAILED':
+      return LinkedServiceStep.LINKED_SERVICE_STEP_FAILED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return LinkedServiceStep.UNRECOGNIZED;
+  }
+}
+
+export function linkedServiceStepToJSON(object: LinkedServiceStep): string {
+  switch (object) {
+    case LinkedServiceStep.LINKED_SERVICE_STEP_UNSPECIFIED:
+      return 'LINKED_SERVICE_STEP_UNSPECIFIED';
+    case LinkedServiceStep.LINKED_SERVICE_STEP_WAITING:
+      return 'LINKED_SERVICE_STEP_WAITING';
+    case LinkedServiceStep.LINKED_SERVICE_STEP_FAILED:
+      return 'LINKED_SERVICE_STEP_FAILED';
+    case LinkedServiceStep.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 /** What an audit event records. */
 export enum AuditEventKind {
   /** AUDIT_EVENT_KIND_UNSPECIFIED - Not set: in a filter, any kind. */
@@ -713,6 +766,12 @@ export interface ListDeletionRequestsRequest {
    * first. Unset: all, newest first.
    */
   deadlineBefore?: Date | undefined;
+  /**
+   * Narrows `linked_service` to one kind of step there (only with
+   * `linked_service`, else INVALID_ARGUMENT). Unspecified: not finished, as
+   * `linked_service` says.
+   */
+  linkedServiceStep: LinkedServiceStep;
 }
 
 /** Output of ListDeletionRequests. */
@@ -737,6 +796,12 @@ export interface CountDeletionRequestsRequest {
    * Unset (0): 7.
    */
   dueWithinDays: number;
+  /**
+   * Narrows `linked_service` to one kind of step there (as
+   * `ListDeletionRequestsRequest.linked_service_step`; only with
+   * `linked_service`, else INVALID_ARGUMENT).
+   */
+  linkedServiceStep: LinkedServiceStep;
 }
 
 /** Output of CountDeletionRequests. */
@@ -3716,6 +3781,7 @@ function createBaseListDeletionRequestsRequest(): ListDeletionRequestsRequest {
     jurisdiction: '',
     linkedService: '',
     deadlineBefore: undefined,
+    linkedServiceStep: 0,
   };
 }
 
@@ -3744,6 +3810,9 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
     }
     if (message.deadlineBefore !== undefined) {
       Timestamp.encode(toTimestamp(message.deadlineBefore), writer.uint32(58).fork()).join();
+    }
+    if (message.linkedServiceStep !== 0) {
+      writer.uint32(64).int32(message.linkedServiceStep);
     }
     return writer;
   },
@@ -3817,6 +3886,14 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
             message.deadlineBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.linkedServiceStep = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3858,6 +3935,11 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
         : isSet(object.deadline_before)
           ? fromJsonTimestamp(object.deadline_before)
           : undefined,
+      linkedServiceStep: isSet(object.linkedServiceStep)
+        ? linkedServiceStepFromJSON(object.linkedServiceStep)
+        : isSet(object.linked_service_step)
+          ? linkedServiceStepFromJSON(object.linked_service_step)
+          : 0,
     };
   },
 
@@ -3884,6 +3966,9 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
     if (message.deadlineBefore !== undefined) {
       obj.deadlineBefore = message.deadlineBefore.toISOString();
     }
+    if (message.linkedServiceStep !== 0) {
+      obj.linkedServiceStep = linkedServiceStepToJSON(message.linkedServiceStep);
+    }
     return obj;
   },
 
@@ -3899,6 +3984,7 @@ export const ListDeletionRequestsRequest: MessageFns<ListDeletionRequestsRequest
     message.jurisdiction = object.jurisdiction ?? '';
     message.linkedService = object.linkedService ?? '';
     message.deadlineBefore = object.deadlineBefore ?? undefined;
+    message.linkedServiceStep = object.linkedServiceStep ?? 0;
     return message;
   },
 };
@@ -4001,7 +4087,7 @@ export const ListDeletionRequestsResponse: MessageFns<ListDeletionRequestsRespon
 };
 
 function createBaseCountDeletionRequestsRequest(): CountDeletionRequestsRequest {
-  return { jurisdiction: '', linkedService: '', dueWithinDays: 0 };
+  return { jurisdiction: '', linkedService: '', dueWithinDays: 0, linkedServiceStep: 0 };
 }
 
 export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsRequest> = {
@@ -4017,6 +4103,9 @@ export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsReque
     }
     if (message.dueWithinDays !== 0) {
       writer.uint32(24).int32(message.dueWithinDays);
+    }
+    if (message.linkedServiceStep !== 0) {
+      writer.uint32(32).int32(message.linkedServiceStep);
     }
     return writer;
   },
@@ -4058,6 +4147,14 @@ export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsReque
             message.dueWithinDays = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.linkedServiceStep = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4083,6 +4180,11 @@ export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsReque
         : isSet(object.due_within_days)
           ? globalThis.Number(object.due_within_days)
           : 0,
+      linkedServiceStep: isSet(object.linkedServiceStep)
+        ? linkedServiceStepFromJSON(object.linkedServiceStep)
+        : isSet(object.linked_service_step)
+          ? linkedServiceStepFromJSON(object.linked_service_step)
+          : 0,
     };
   },
 
@@ -4097,6 +4199,9 @@ export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsReque
     if (message.dueWithinDays !== 0) {
       obj.dueWithinDays = Math.round(message.dueWithinDays);
     }
+    if (message.linkedServiceStep !== 0) {
+      obj.linkedServiceStep = linkedServiceStepToJSON(message.linkedServiceStep);
+    }
     return obj;
   },
 
@@ -4108,6 +4213,7 @@ export const CountDeletionRequestsRequest: MessageFns<CountDeletionRequestsReque
     message.jurisdiction = object.jurisdiction ?? '';
     message.linkedService = object.linkedService ?? '';
     message.dueWithinDays = object.dueWithinDays ?? 0;
+    message.linkedServiceStep = object.linkedServiceStep ?? 0;
     return message;
   },
 };
