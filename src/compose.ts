@@ -516,7 +516,11 @@ export const composeApp = async (
   );
   await migrate(connection, collectionNames(config));
   const pseudonymOf = createSubjectPseudonyms(config.PSEUDONYM_SECRET ?? '');
-  const participants = createGrpcParticipants(config.PARTICIPANTS, pseudonymOf);
+  const participants = createGrpcParticipants(
+    config.PARTICIPANTS,
+    pseudonymOf,
+    overrides.clock ?? systemClock,
+  );
   const signer = createEd25519ReportSigner(config.REPORT_SIGNING_KEY);
   const traits = await serverTraits(connection);
   const seal = createAuditSeal(config.AUDIT_KEY ?? '');

@@ -1,4 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import type { Clock } from '../app/ports/clock.js';
 import type { EraseAnswer, Participants } from '../app/ports/participants.js';
 import { finalOutcomeFromProto } from '../codec/erasure-outcome.js';
 import { DomainError } from '../domain/domain-error.js';
@@ -97,7 +98,7 @@ const traced = <T>(
   );
 
 /** Recent calls of each service: the last 15 minutes, at most 1,000 calls per service. */
-const RECENT_CALLS: CallWindowOptions = { windowMs: 15 * 60_000, maxSamples: 1000 };
+const RECENT_CALLS: Omit<CallWindowOptions, 'clock'> = { windowMs: 15 * 60_000, maxSamples: 1000 };
 
 /** Runs a call and records in the window how long it took and whether it failed. */
 const timed = async <T>(window: CallWindow, name: string, call: () => Promise<T>): Promise<T> => {
@@ -108,7 +109,7 @@ const timed = async <T>(window: CallWindow, name: string, call: () => Promise<T>
     failed = false;
     return answer;
   } finally {
-    window.record(name, { at: Date.now(), ms: performance.now() - started, failed });
+    window.record(name, { ms: performance.now() - started, failed });
   }
 };
 
@@ -118,12 +119,14 @@ const timed = async <T>(window: CallWindow, name: string, call: () => Promise<T>
  * (the participant's idempotency key). This is the only place that holds raw
  * clients of linked services. TLS files are read here, once: a missing or
  * unusable one throws (naming the service and the file) before any client exists.
+ * The recent calls are stamped with `clock`, the service's, as the reads that report them.
  */
 export const createGrpcParticipants = (
   registrations: readonly ParticipantRegistration[],
   pseudonymOf: (subjectId: SubjectId) => string,
-  window: CallWindow = createCallWindow(RECENT_CALLS),
+  clock: Clock,
 ): Participants & { close(): void } => {
+  const window = createCallWindow({ ...RECENT_CALLS, clock });
   const channels = registrations.map((registration) => ({
     registration,
     channel: participantChannel(registration),
@@ -239,7 +242,7 @@ export const createGrpcParticipants = (
         ),
       );
     },
-    recentCalls: (name) => window.stats(name, Date.now()),
+    recentCalls: (name) => window.stats(name),
     close: () => {
       for (const { client } of clients.values()) client.close();
     },

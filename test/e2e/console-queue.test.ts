@@ -288,4 +288,11 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
       transport === 'grpc' ? { code: status.INVALID_ARGUMENT } : { data: { code: 'BAD_REQUEST' } },
     );
   });
+
+  // Last: it moves the service's clock on.
+  it('reads the recent calls by the service’s clock, as it reads readAt', async () => {
+    t.clock.advance(15 * 60_000 + 1);
+    for (const service of await health())
+      expect(service.recentCalls).toMatchObject({ windowMs: 15 * 60_000, calls: 0 });
+  });
 });

@@ -199,7 +199,11 @@ describe('fan-out to linked services at purge', () => {
       subjectId: 'real' as const,
       categories: [],
     }));
-    const participants = createGrpcParticipants(registry, (subjectId) => subjectId);
+    const participants = createGrpcParticipants(
+      registry,
+      (subjectId) => subjectId,
+      t.app.deps.clock,
+    );
     try {
       const outcome = await purgeRequest({ ...t.app.deps, participants }, await stored(t, id), {
         owner: 'replica-2',

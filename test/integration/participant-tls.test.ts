@@ -51,6 +51,7 @@ const connect = (address: string, tls: ParticipantTls | null) => {
       },
     ],
     (subjectId) => `pseudonym-of-${subjectId}`,
+    { now: () => new Date() },
   );
   return Object.assign(participants, { [Symbol.dispose]: () => participants.close() });
 };

@@ -14,7 +14,10 @@ export interface EraseCall {
 
 /** The calls (Suspend, Restore, Erase) this replica made to one linked service lately. */
 export interface RecentCalls {
-  /** How far back the figures reach. */
+  /**
+   * How far back the figures reach: the whole window, or less when more
+   * calls were made in it than are kept (only those after the newest dropped one count).
+   */
   readonly windowMs: number;
   readonly calls: number;
   /** Calls that failed: an error status, a timeout, or an answer refused as a mismatch. */

@@ -341,7 +341,12 @@ export interface LinkedServiceHealth {
 
 /** Calls to the service as one replica saw them lately. */
 export interface LinkedServiceHealth_RecentCalls {
-  /** How far back the figures reach. */
+  /**
+   * How far back the figures reach, by the service's clock (as
+   * `read_time`): 15 minutes, or less when more calls were made in them
+   * than a replica keeps (its last 1,000 per service); then the figures
+   * cover only the calls after the newest one it dropped.
+   */
   window?: Duration | undefined;
   /** Suspend, Restore and Erase calls made in the window. */
   callCount: string;
