@@ -271,6 +271,12 @@ describe.each<Transport>(['grpc', 'trpc'])('the console queue over %s', (transpo
     expect(await namesOf({ linkedService: 'crm', linkedServiceStep: 'FAILED' })).toEqual([
       requests.stuck,
     ]);
+    // The privileged read is audited with the step asked for.
+    const reads = await t.app.audit.log.list({ kind: 'PRIVILEGED_READ' }, 0, 10_000);
+    const asked = reads
+      .map((event) => t.app.audit.seal.open(event.sealedDetails))
+      .filter((details) => details.operation === 'listDeletionRequests');
+    expect(asked.at(-1)).toMatchObject({ linkedService: 'crm', linkedServiceStep: 'FAILED' });
   });
 
   it('counts the queue under a step filter as the list takes it', async () => {

@@ -60,8 +60,12 @@ describe('clients/trpc: end-to-end types from the router', () => {
     void client.listDeletionRequests.query({
       jurisdiction: 'CCPA',
       linkedService: 'crm',
+      linkedServiceStep: 'WAITING',
       deadlineBefore: new Date(),
     });
+    void client.countDeletionRequests.query({ linkedService: 'crm', linkedServiceStep: 'FAILED' });
+    // @ts-expect-error not a step filter
+    void client.listDeletionRequests.query({ linkedService: 'crm', linkedServiceStep: 'DONE' });
     // @ts-expect-error not a jurisdiction
     void client.listDeletionRequests.query({ jurisdiction: 'LGPD' });
     type Counts = Awaited<ReturnType<DeletionClient['countDeletionRequests']['query']>>;

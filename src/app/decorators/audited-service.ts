@@ -98,6 +98,9 @@ export const auditPrivilegedCalls = (
             ...(input.state !== undefined && { state: input.state }),
             ...(input.jurisdiction !== undefined && { jurisdiction: input.jurisdiction }),
             ...(input.linkedService !== undefined && { linkedService: input.linkedService }),
+            ...(input.linkedServiceStep !== undefined && {
+              linkedServiceStep: input.linkedServiceStep,
+            }),
             ...(input.deadlineBefore instanceof Date && {
               deadlineBefore: input.deadlineBefore.toISOString(),
             }),
