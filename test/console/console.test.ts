@@ -259,7 +259,7 @@ describe('the operations console in Chromium', () => {
     expect(stuckOnBilling).toBeGreaterThanOrEqual(1);
     await attention.click();
     await page.getByRole('link', { name: stuck.id }).waitFor();
-    expect(page.url()).toMatch(/state=NEEDS_ATTENTION&service=billing$/);
+    expect(page.url()).toMatch(/state=NEEDS_ATTENTION&service=billing&step=FAILED$/);
     expect(await page.getByRole('row').count()).toBe(stuckOnBilling + 1);
     // A session that ends under an open console (here: its cookie gone) goes back to the sign-in.
     await viewer.context.clearCookies();

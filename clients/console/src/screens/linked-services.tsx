@@ -74,6 +74,7 @@ export const LinkedServicesScreen = () => {
                         state: undefined,
                         jurisdiction: undefined,
                         linkedService: service.name,
+                        step: 'WAITING',
                       })}
                     >
                       {seen.waiting}
@@ -89,6 +90,7 @@ export const LinkedServicesScreen = () => {
                         state: 'NEEDS_ATTENTION',
                         jurisdiction: undefined,
                         linkedService: service.name,
+                        step: 'FAILED',
                       })}
                     >
                       {seen.needingAttention}

@@ -6,6 +6,10 @@ import { useLinkedServices } from '../linked-services.js';
 
 type State = RequestView['state'];
 type Jurisdiction = NonNullable<Inputs['listDeletionRequests']['jurisdiction']>;
+type Step = NonNullable<Inputs['listDeletionRequests']['linkedServiceStep']>;
+
+/** How a request's step at the chosen linked service stands (a new one does not compile until added). */
+const STEPS = Object.keys({ WAITING: true, FAILED: true } satisfies Record<Step, true>) as Step[];
 
 /** Every jurisdiction the service knows (a new one does not compile until added). */
 const JURISDICTIONS = Object.keys({ GDPR: true, CCPA: true } satisfies Record<
@@ -18,6 +22,8 @@ interface Filters {
   readonly state: State | undefined;
   readonly jurisdiction: Jurisdiction | undefined;
   readonly linkedService: string | undefined;
+  /** With a linked service: its step waiting (pending, retrying, accepted) or failed. */
+  readonly step?: Step | undefined;
 }
 
 /** A query parameter's value; undefined when absent or empty (`?service=`). */
@@ -28,6 +34,7 @@ const filtersOf = (query: URLSearchParams): Filters => ({
   state: STATES.find((state) => state === query.get('state')),
   jurisdiction: JURISDICTIONS.find((jurisdiction) => jurisdiction === query.get('jurisdiction')),
   linkedService: nonEmpty(query.get('service')),
+  step: STEPS.find((step) => step === query.get('step')),
 });
 
 /** The queue's address with these filters. */
@@ -36,6 +43,8 @@ export const queueAt = (filters: Filters): string => {
   if (filters.state !== undefined) query.set('state', filters.state);
   if (filters.jurisdiction !== undefined) query.set('jurisdiction', filters.jurisdiction);
   if (filters.linkedService !== undefined) query.set('service', filters.linkedService);
+  if (filters.linkedService !== undefined && filters.step !== undefined)
+    query.set('step', filters.step);
   const text = query.toString();
   return text === '' ? '/' : `/?${text}`;
 };
@@ -54,6 +63,8 @@ export const QueueScreen = () => {
   const scope = {
     ...(filters.jurisdiction !== undefined && { jurisdiction: filters.jurisdiction }),
     ...(filters.linkedService !== undefined && { linkedService: filters.linkedService }),
+    ...(filters.linkedService !== undefined &&
+      filters.step !== undefined && { linkedServiceStep: filters.step }),
   };
   const counts = useQuery({
     queryKey: ['counts', scope],
@@ -136,7 +147,10 @@ export const QueueScreen = () => {
             aria-label="Linked service"
             value={filters.linkedService ?? ''}
             onChange={(event) =>
-              choose({ linkedService: event.target.value === '' ? undefined : event.target.value })
+              choose({
+                linkedService: event.target.value === '' ? undefined : event.target.value,
+                step: undefined,
+              })
             }
           >
             <option value="">any linked service</option>
@@ -145,6 +159,23 @@ export const QueueScreen = () => {
             ))}
           </select>
         </label>
+        {filters.linkedService !== undefined && (
+          <label>
+            Its step{' '}
+            <select
+              aria-label="Step"
+              value={filters.step ?? ''}
+              onChange={(event) => choose({ step: STEPS.find((s) => s === event.target.value) })}
+            >
+              <option value="">not done</option>
+              {STEPS.map((step) => (
+                <option key={step} value={step}>
+                  {step.toLowerCase()}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <button
           type="button"
           className="secondary"
