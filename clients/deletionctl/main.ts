@@ -9,6 +9,8 @@ import {
 import {
   AuditEventKind,
   auditEventKindFromJSON,
+  LinkedServiceStep,
+  linkedServiceStepFromJSON,
   ListAuditEventsResponse,
   ListDeletionRequestsResponse,
   SafetyStatus,
@@ -277,6 +279,10 @@ With --json, a failure is one JSON object on stderr: {"error":{"code","reason","
     .description('deletion requests, newest first')
     .option('--state <state>', 'e.g. NEEDS_ATTENTION')
     .option('--subject <id>', 'one subject')
+    .option('--jurisdiction <name>', 'GDPR or CCPA')
+    .option('--service <name>', 'waiting on this linked service (its step not done)')
+    .option('--step <step>', 'with --service: its step waiting or failed')
+    .option('--deadline-before <time>', 'open requests due before (RFC 3339), soonest first')
     .option('--page-size <n>', 'how many', '50')
     .option('--page-token <token>', 'the next page of an earlier list')
     .action(async (local) => {
@@ -287,9 +293,23 @@ With --json, a failure is one JSON object on stderr: {"error":{"code","reason","
           : deletionRequest_StateFromJSON(`STATE_${local.state.toUpperCase()}`);
       if (state === DeletionRequest_State.UNRECOGNIZED)
         throw new UsageError(`unknown state ${local.state ?? ''}`);
+      const step =
+        local.step === undefined
+          ? LinkedServiceStep.LINKED_SERVICE_STEP_UNSPECIFIED
+          : linkedServiceStepFromJSON(`LINKED_SERVICE_STEP_${local.step.toUpperCase()}`);
+      if (step === LinkedServiceStep.UNRECOGNIZED)
+        throw new UsageError(`unknown step ${local.step ?? ''} (waiting or failed)`);
+      const deadlineBefore =
+        local.deadlineBefore === undefined ? undefined : new Date(local.deadlineBefore);
+      if (deadlineBefore !== undefined && Number.isNaN(deadlineBefore.getTime()))
+        throw new UsageError(`not a time: ${local.deadlineBefore ?? ''}`);
       const page = await connect(options).listDeletionRequests({
         state,
         subjectId: local.subject ?? '',
+        jurisdiction: local.jurisdiction?.toUpperCase() ?? '',
+        linkedService: local.service ?? '',
+        linkedServiceStep: step,
+        ...(deadlineBefore !== undefined && { deadlineBefore }),
         pageSize: Number(local.pageSize),
         pageToken: local.pageToken ?? '',
       });

@@ -1,6 +1,7 @@
 import {
   deletionRequest_StateToJSON as stateName,
   participantProgress_StatusToJSON as statusName,
+  ownerAlert_StatusToJSON as alertStatusName,
   type DeletionRequest,
   type ParticipantProgress,
 } from '@account-deletion/grpc-client/gen/deletion/v1/deletion_request.js';
@@ -139,6 +140,15 @@ export const renderTimeline = (r: DeletionRequest, p: Paint): string => {
       });
   if (r.finalNoticeTime)
     events.push({ at: r.finalNoticeTime, text: 'subject told: erasure complete' });
+  for (const alert of r.ownerAlerts)
+    events.push({
+      at: alert.settleTime ?? alert.oweTime,
+      text:
+        `owner ${p.bold(alert.team)} of ${alert.linkedService} alerted: ` +
+        colourOf(p, alertStatusName(alert.status).replace(/^STATUS_/, '')) +
+        (alert.attempts > 1 ? ` after ${String(alert.attempts)} attempts` : '') +
+        (alert.traceId ? p.dim(`  trace ${alert.traceId}`) : ''),
+    });
   events.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
   return [
     `${p.bold(short(r.name))}  ${colourOf(p, state(r.state))}  subject ${r.subjectId}`,

@@ -121,6 +121,22 @@ describe('deletionctl', () => {
       JSON.parse(list.out) as { deletionRequests: { name: string }[] }
     ).deletionRequests.map((request) => request.name);
     expect(names).toContain(`deletionRequests/${id}`);
+    // The queue's filters: its jurisdiction, and by a linked service's step (all answered here).
+    const filtered = async (...flags: string[]) =>
+      (
+        JSON.parse((await ctl(['--json', 'list', ...flags])).out) as {
+          deletionRequests?: { name: string }[];
+        }
+      ).deletionRequests?.map((request) => request.name) ?? [];
+    expect(await filtered('--jurisdiction', 'gdpr', '--state', 'completed')).toContain(
+      `deletionRequests/${id}`,
+    );
+    expect(await filtered('--jurisdiction', 'ccpa')).not.toContain(`deletionRequests/${id}`);
+    expect(await filtered('--service', 'billing', '--step', 'failed')).toEqual([]);
+    expect((await ctl(['list', '--step', 'sideways', '--service', 'billing'])).code).toBe(
+      EXIT.USAGE,
+    );
+    expect((await ctl(['list', '--deadline-before', 'soon'])).code).toBe(EXIT.USAGE);
   });
 
   it('fetches the signed report and verifies it, and says so when it does not verify', async () => {

@@ -3,6 +3,7 @@ import { paint, renderTimeline } from '../../../clients/deletionctl/render.js';
 import {
   DeletionRequest,
   DeletionRequest_State,
+  OwnerAlert_Status,
   StateChange,
 } from '../../../clients/grpc/gen/deletion/v1/deletion_request.js';
 
@@ -37,5 +38,42 @@ describe('deletionctl timeline', () => {
     expect(lines.find((line) => line.includes('→ SCHEDULED'))).toContain(`trace ${'b'.repeat(32)}`);
     // No trace known: none printed.
     expect(lines.find((line) => line.includes('→ ERASING'))).not.toContain('trace');
+  });
+
+  it('says which owning team was alerted about which linked service, and how it went', () => {
+    const request = DeletionRequest.fromPartial({
+      name: 'deletionRequests/r-2',
+      state: DeletionRequest_State.STATE_NEEDS_ATTENTION,
+      createTime: at(0),
+      ownerAlerts: [
+        {
+          linkedService: 'billing',
+          team: 'payments',
+          status: OwnerAlert_Status.STATUS_SENT,
+          attempts: 3,
+          oweTime: at(5),
+          settleTime: at(7),
+          traceId: 'c'.repeat(32),
+        },
+        {
+          linkedService: 'crm',
+          team: 'support-tools',
+          status: OwnerAlert_Status.STATUS_NO_WEBHOOK,
+          attempts: 0,
+          oweTime: at(5),
+        },
+      ],
+    });
+    const lines = renderTimeline(request, paint(false)).split('\n');
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `owner payments of billing alerted: SENT after 3 attempts {2}trace ${'c'.repeat(32)}$`,
+        ),
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/owner support-tools of crm alerted: NO_WEBHOOK$/),
+    );
   });
 });
