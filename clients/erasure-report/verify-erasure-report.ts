@@ -1,4 +1,12 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
+import {
+  keyValidityProblem,
+  REPORT_VERSIONS,
+  type PublishedReportKey,
+  type ReportKeySet,
+} from './key-set.js';
+
+export { keyValidityProblem, REPORT_VERSIONS, type PublishedReportKey, type ReportKeySet };
 
 /** A signed erasure report as GetErasureReport returns it. */
 export interface SignedReport {
@@ -35,9 +43,6 @@ export interface ReportedParticipant {
   /** Version 2: what the service holds as registered; null when it was no longer registered. */
   readonly registered?: RegisteredHoldings | null;
 }
-
-/** The report versions this verifier reads; a report of another version is refused. */
-export const REPORT_VERSIONS = [1, 2] as const;
 
 /** The verified content of an erasure report (version 1, or 2 with `registered` per service). */
 export interface ErasureReport {
@@ -89,23 +94,6 @@ export const verifyErasureReport = (report: SignedReport, publicKeyPem: string):
   return content;
 };
 
-/** One key of a service's published key set (`GET /erasure-report-keys`). */
-export interface PublishedReportKey {
-  readonly keyId: string;
-  readonly algorithm: string;
-  /** SPKI PEM. */
-  readonly publicKey: string;
-  /** When it began signing (RFC 3339), if known. */
-  readonly validFrom: string | null;
-  /** When it stopped signing (RFC 3339); null for the key that signs now. */
-  readonly validUntil: string | null;
-}
-
-/** Every key that verifies a service's reports: the current one and those before a rotation. */
-export interface ReportKeySet {
-  readonly keys: readonly PublishedReportKey[];
-}
-
 /**
  * Verifies a signed erasure report against a service's key set (from
  * `GET /erasure-report-keys`, saved or fetched): the key the report names,
@@ -122,10 +110,7 @@ export const verifyErasureReportWithKeySet = (
   if (key === undefined)
     throw new ErasureReportInvalid('the report names a key the key set does not have');
   const content = verifyErasureReport(report, key.publicKey);
-  const signedAt = Date.parse(content.completedAt);
-  if (key.validUntil !== null && signedAt > Date.parse(key.validUntil))
-    throw new ErasureReportInvalid('the report is dated after its key stopped signing');
-  if (key.validFrom !== null && signedAt < Date.parse(key.validFrom))
-    throw new ErasureReportInvalid('the report is dated before its key began signing');
+  const problem = keyValidityProblem(key, content.completedAt);
+  if (problem !== null) throw new ErasureReportInvalid(problem);
   return content;
 };

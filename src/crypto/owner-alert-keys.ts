@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { keysFrom } from './aes-gcm.js';
 
 const DERIVATION_LABEL = 'account-deletion/owner-alert/v1:';
 
@@ -9,6 +9,4 @@ const DERIVATION_LABEL = 'account-deletion/owner-alert/v1:';
  * a team that holds its own cannot sign another's alerts.
  */
 export const ownerAlertSecret = (keyMaterial: string, service: string): string =>
-  Buffer.from(hkdfSync('sha256', keyMaterial, '', `${DERIVATION_LABEL}${service}`, 32)).toString(
-    'hex',
-  );
+  keysFrom(keyMaterial, '')(`${DERIVATION_LABEL}${service}`).toString('hex');

@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { keysFrom } from './aes-gcm.js';
 import type { ReportLinks } from '../app/ports/report-links.js';
 
 /** What report links are made of: where they point, the secret that signs them, how long they work. */
@@ -18,7 +19,7 @@ const DERIVATION_LABEL = 'account-deletion/erasure-report-link/v1';
  * bound to one request, so a link serves that report only.
  */
 export const createReportLinks = (options: ReportLinkOptions): ReportLinks => {
-  const secret = Buffer.from(hkdfSync('sha256', options.keyMaterial, '', DERIVATION_LABEL, 32));
+  const secret = keysFrom(options.keyMaterial, '')(DERIVATION_LABEL);
   const macOf = (id: string, expires: number): Buffer =>
     createHmac('sha256', secret)
       .update(`${id}\n${String(expires)}`)

@@ -87,14 +87,25 @@ const denied = (operation: Operation): DomainError =>
     metadata: { operation },
   });
 
+/** Whether a scope of the principal lets it call the operation on any subject. */
+export const reachesAnySubject = (principal: Principal, operation: Operation): boolean =>
+  operationPolicies[operation].anySubject.some((scope: Scope) => principal.scopes.has(scope));
+
+/** The operations the principal may call on any subject (what a tool may offer it). */
+export const operationsOnAnySubject = (principal: Principal): Operation[] =>
+  operations.filter((operation) => reachesAnySubject(principal, operation));
+
 /**
  * Function-level check, before anything is read. Throws PERMISSION_DENIED
  * (`PERMISSION_DENIED`) when no scope of the principal allows the operation.
  */
 export const authorize = (principal: Principal, operation: Operation): Reach => {
-  const policy = operationPolicies[operation];
-  if (policy.anySubject.some((scope) => principal.scopes.has(scope))) return { kind: 'ANY' };
-  if (policy.ownSubject && principal.scopes.has('deletion:self') && principal.ownSubjectId) {
+  if (reachesAnySubject(principal, operation)) return { kind: 'ANY' };
+  if (
+    operationPolicies[operation].ownSubject &&
+    principal.scopes.has('deletion:self') &&
+    principal.ownSubjectId
+  ) {
     return { kind: 'OWN', subjectId: principal.ownSubjectId };
   }
   throw denied(operation);

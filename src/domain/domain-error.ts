@@ -113,6 +113,39 @@ export const deletionRequestNotFound = (id: string): DomainError =>
     metadata: { deletionRequest: id },
   });
 
+/**
+ * ABORTED `CONCURRENT_UPDATE`: a write that lost every try to other writers
+ * of the request (`what` says which write; the caller may retry).
+ */
+export const concurrentUpdate = (what: string, id?: string): DomainError =>
+  new DomainError({
+    code: 'ABORTED',
+    reason: 'CONCURRENT_UPDATE',
+    message: what,
+    ...(id !== undefined && { metadata: { deletionRequest: id } }),
+  });
+
+/**
+ * ABORTED with `reason`: the request conflicts with a stored one (an insert
+ * that met another, an active request of the same subject). The repository's
+ * contract: its adapter and its fake refuse alike.
+ */
+export const deletionRequestConflict = (reason: string, id: string): DomainError =>
+  new DomainError({
+    code: 'ABORTED',
+    reason,
+    message: 'the deletion request conflicts with a stored one; retry',
+    metadata: { deletionRequest: id },
+  });
+
+/** INTERNAL `VERSION_SKIPPED`: a write of a request that does not move it exactly one version (a bug). */
+export const versionSkipped = (): DomainError =>
+  new DomainError({
+    code: 'INTERNAL',
+    reason: 'VERSION_SKIPPED',
+    message: 'a change moves one version',
+  });
+
 /** FAILED_PRECONDITION with a specific reason, about one request. */
 export const preconditionFailed = (
   reason: string,

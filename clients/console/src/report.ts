@@ -1,9 +1,10 @@
-import type {
-  ErasureReport,
-  PublishedReportKey,
-  ReportKeySet,
-  SignedReport,
-} from '@account-deletion/erasure-report';
+import type { ErasureReport, SignedReport } from '@account-deletion/erasure-report';
+import {
+  keyValidityProblem,
+  REPORT_VERSIONS,
+  type PublishedReportKey,
+  type ReportKeySet,
+} from '@account-deletion/erasure-report/key-set';
 
 /**
  * Whether a report verifies, checked here in the browser (WebCrypto) against
@@ -14,9 +15,6 @@ import type {
 export type ReportCheck =
   | { readonly verified: true; readonly keyId: string; readonly content: ErasureReport }
   | { readonly verified: false; readonly problem: string };
-
-/** The report versions the console reads (the erasure-report package's). */
-const READ_VERSIONS = [1, 2] as const satisfies readonly ErasureReport['version'][];
 
 const bytesOf = (base64: string): Uint8Array<ArrayBuffer> =>
   Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
@@ -30,8 +28,8 @@ const base64url = (bytes: ArrayBuffer): string =>
 /**
  * Verifies the report's Ed25519 signature with the key it names from the
  * service's published key set (`/erasure-report-keys`), and that it is dated
- * within that key's validity: what `verifyErasureReportWithKeySet` of the
- * erasure-report package checks, with the browser's WebCrypto.
+ * within that key's validity (the package's own rule, `keyValidityProblem`):
+ * what `verifyErasureReportWithKeySet` checks, with the browser's WebCrypto.
  */
 export const checkReport = async (report: SignedReport): Promise<ReportCheck> => {
   const response = await fetch('/erasure-report-keys', { credentials: 'omit' });
@@ -55,12 +53,9 @@ export const checkReport = async (report: SignedReport): Promise<ReportCheck> =>
   );
   if (!valid) return { verified: false, problem: 'the signature does not match the report' };
   const content = JSON.parse(report.payload) as ErasureReport;
-  if (!READ_VERSIONS.includes(content.version))
-    return { verified: false, problem: `it is of a version this console does not read` };
-  const signedAt = Date.parse(content.completedAt);
-  if (key.validUntil !== null && signedAt > Date.parse(key.validUntil))
-    return { verified: false, problem: 'it is dated after its key stopped signing' };
-  if (key.validFrom !== null && signedAt < Date.parse(key.validFrom))
-    return { verified: false, problem: 'it is dated before its key began signing' };
+  if (!REPORT_VERSIONS.includes(content.version))
+    return { verified: false, problem: 'it is of a version this console does not read' };
+  const problem = keyValidityProblem(key, content.completedAt);
+  if (problem !== null) return { verified: false, problem };
   return { verified: true, keyId: key.keyId, content };
 };

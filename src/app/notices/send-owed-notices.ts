@@ -1,6 +1,6 @@
 import { compareAndSet } from '../common/compare-and-set.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { DomainError, concurrentUpdate } from '../../domain/domain-error.js';
 import { contactOf, hasAddress } from '../../domain/notices.js';
 import {
   afterNoticeSent,
@@ -82,12 +82,10 @@ const record = async (
     reread: () => deps.requests.findById(request.id),
     gone: () => false,
     exhausted: () => {
-      throw new DomainError({
-        code: 'ABORTED',
-        reason: 'CONCURRENT_UPDATE',
-        message: 'a notice sent could not be recorded: the request kept changing',
-        metadata: { deletionRequest: request.id },
-      });
+      throw concurrentUpdate(
+        'a notice sent could not be recorded: the request kept changing',
+        request.id,
+      );
     },
   });
 };

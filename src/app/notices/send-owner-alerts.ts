@@ -1,6 +1,6 @@
 import { compareAndSet } from '../common/compare-and-set.js';
 import type { DeletionRequest } from '../../domain/deletion-request.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { concurrentUpdate } from '../../domain/domain-error.js';
 import { deletionRequestName } from '../../domain/ids.js';
 import {
   afterAlertDelivery,
@@ -77,12 +77,10 @@ const record = (
     reread: () => deps.requests.findById(claimed.id),
     gone: () => claimed,
     exhausted: () => {
-      throw new DomainError({
-        code: 'ABORTED',
-        reason: 'CONCURRENT_UPDATE',
-        message: 'an owner alert could not be recorded: the request kept changing',
-        metadata: { deletionRequest: claimed.id },
-      });
+      throw concurrentUpdate(
+        'an owner alert could not be recorded: the request kept changing',
+        claimed.id,
+      );
     },
   });
 

@@ -1,5 +1,5 @@
 import type { Operation, Reach } from '../../domain/authorization.js';
-import { DomainError, deletionRequestNotFound } from '../../domain/domain-error.js';
+import { concurrentUpdate, deletionRequestNotFound } from '../../domain/domain-error.js';
 import { etagOf, type DeletionRequest } from '../../domain/deletion-request.js';
 import type { DeletionRequestId } from '../../domain/ids.js';
 import { assertEtag, loadRequest } from './load-request.js';
@@ -55,11 +55,9 @@ export const mutateRequest = async (
       throw deletionRequestNotFound(mutation.id);
     },
     exhausted: () => {
-      throw new DomainError({
-        code: 'ABORTED',
-        reason: 'CONCURRENT_UPDATE',
-        message: 'the deletion request is being changed concurrently; retry',
-        metadata: { deletionRequest: mutation.id },
-      });
+      throw concurrentUpdate(
+        'the deletion request is being changed concurrently; retry',
+        mutation.id,
+      );
     },
   });

@@ -1,5 +1,5 @@
 import { compareAndSet } from '../common/compare-and-set.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { DomainError, concurrentUpdate } from '../../domain/domain-error.js';
 import type { ChangeContext, DeletionRequest } from '../../domain/deletion-request.js';
 import {
   dueSteps,
@@ -126,11 +126,7 @@ const createRecorder = (deps: Pick<DeletionDeps, 'clock' | 'requests'>, start: D
         throw leaseLost();
       },
       exhausted: () => {
-        throw new DomainError({
-          code: 'ABORTED',
-          reason: 'CONCURRENT_UPDATE',
-          message: 'the purge lost its request',
-        });
+        throw concurrentUpdate('the purge lost its request');
       },
     });
   };

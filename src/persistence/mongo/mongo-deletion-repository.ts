@@ -6,7 +6,7 @@ import type {
   InsertOutcome,
 } from '../../app/ports/deletion-request-repository.js';
 import type { SubjectCipher } from '../../app/ports/subject-keys.js';
-import { DomainError } from '../../domain/domain-error.js';
+import { deletionRequestConflict, versionSkipped } from '../../domain/domain-error.js';
 import {
   deletionStates,
   isTerminal,
@@ -57,14 +57,6 @@ const duplicateKeyOf = (
   return byField ?? byIndex ?? 'unknown';
 };
 
-const aborted = (reason: string, id: string): DomainError =>
-  new DomainError({
-    code: 'ABORTED',
-    reason,
-    message: 'the deletion request conflicts with a stored one; retry',
-    metadata: { deletionRequest: id },
-  });
-
 /** Which unique index refused `request`; the idempotency key wins when both would. */
 const refusal = async (
   model: Model<DeletionRequestDocument>,
@@ -82,7 +74,7 @@ const refusal = async (
     return { kind: 'DUPLICATE_ACTIVE_SUBJECT' };
   }
   // The request id itself is taken, or the other request vanished meanwhile: a retry decides.
-  throw aborted('CONCURRENT_INSERT', request.id);
+  throw deletionRequestConflict('CONCURRENT_INSERT', request.id);
 };
 
 const withId = (id: string) => ({ [attributeKeys.requestId]: id });
@@ -198,13 +190,7 @@ export const createMongoDeletionRepository = (
       call('remove', withId(id), () => writes.remove(id, expectedVersion)),
     update: (next, previous) =>
       call('update', withId(next.id), async () => {
-        if (next.version !== previous.version + 1) {
-          throw new DomainError({
-            code: 'INTERNAL',
-            reason: 'VERSION_SKIPPED',
-            message: 'a change moves one version',
-          });
-        }
+        if (next.version !== previous.version + 1) throw versionSkipped();
         const before = toDocument(previous);
         const after = toDocument(next);
         let sealed: Promise<DeletionRequestDocument> | undefined;
@@ -221,7 +207,8 @@ export const createMongoDeletionRepository = (
           });
         } catch (error) {
           // Only another active request of the subject can collide here, which insert prevents.
-          if (isDuplicateKey(error)) throw aborted('DELETION_ALREADY_ACTIVE', next.id);
+          if (isDuplicateKey(error))
+            throw deletionRequestConflict('DELETION_ALREADY_ACTIVE', next.id);
           throw error;
         }
       }),

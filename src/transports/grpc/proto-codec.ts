@@ -132,11 +132,12 @@ export const toListResponse = (page: DeletionRequestPage): ListDeletionRequestsR
   nextPageToken: page.nextPageToken,
 });
 
-/** Proto3 sends '' for an unset string; the use cases take undefined. */
-/** Milliseconds as a google.protobuf.Duration. */
-export const durationOf = (ms: number): Duration => ({
-  seconds: String(Math.floor(ms / 1000)),
-  nanos: (ms % 1000) * 1_000_000,
-});
+/** Milliseconds (fractional too: a latency) as a google.protobuf.Duration, to the nanosecond. */
+export const durationOf = (ms: number): Duration => {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1_000_000));
+  return { seconds: String(seconds), nanos };
+};
 
+/** Proto3 sends '' for an unset string; the use cases take undefined. */
 export const optional = (value: string): string | undefined => (value === '' ? undefined : value);

@@ -68,13 +68,9 @@ export const toCountsProto = (counts: DeletionRequestCounts): CountDeletionReque
   countTime: counts.countedAt,
 });
 
-/** A latency (fractional milliseconds) as a Duration, to the nanosecond; unset when there is none. */
-const latencyOf = (ms: number | null): Duration | undefined => {
-  if (ms === null) return undefined;
-  const seconds = Math.floor(ms / 1000);
-  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1_000_000));
-  return { seconds: String(seconds), nanos };
-};
+/** A latency as a Duration; unset when there is none. */
+const latencyOf = (ms: number | null): Duration | undefined =>
+  ms === null ? undefined : durationOf(ms);
 
 /** The linked services' health on the wire. */
 export const toHealthProto = (health: LinkedServicesHealth): GetLinkedServiceHealthResponse => ({

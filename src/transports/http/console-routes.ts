@@ -4,8 +4,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Authenticator, Credentials } from '../../auth/authenticator.js';
 import type { ConsoleCredential, ConsoleSessionStore } from '../../app/ports/console-sessions.js';
 import { DomainError } from '../../domain/domain-error.js';
-import type { Principal, Scope } from '../../domain/principal.js';
-import { operationPolicies, operations } from '../../domain/authorization.js';
+import type { Principal } from '../../domain/principal.js';
+import { operationsOnAnySubject } from '../../domain/authorization.js';
 
 /** Where the console is served. */
 export const CONSOLE_PATH = '/console';
@@ -185,9 +185,7 @@ const readLogin = async (request: IncomingMessage): Promise<string | null> => {
 const viewerOf = (principal: Principal, options: ConsoleOptions, expiresAt: Date | null) => ({
   actor: { kind: principal.actor.kind, id: principal.actor.id },
   scopes: [...principal.scopes].sort(),
-  allowed: operations.filter((operation) =>
-    operationPolicies[operation].anySubject.some((scope: Scope) => principal.scopes.has(scope)),
-  ),
+  allowed: operationsOnAnySubject(principal),
   traceUrlTemplate: options.traceUrlTemplate,
   expireTime: expiresAt?.toISOString() ?? null,
 });

@@ -17,7 +17,7 @@ import {
   openStates,
   type DeletionState,
 } from '../../../src/domain/deletion-state.js';
-import { DomainError } from '../../../src/domain/domain-error.js';
+import { deletionRequestConflict, versionSkipped } from '../../../src/domain/domain-error.js';
 import type { DeletionRequestId, SubjectId } from '../../../src/domain/ids.js';
 import { contactFrom, contactOf, hasAddress, type Contact } from '../../../src/domain/notices.js';
 import { outageSwitch, type Outage } from './store-away.js';
@@ -129,14 +129,6 @@ const applyChange = (
   return result as unknown as DeletionRequest;
 };
 
-const aborted = (reason: string, id: string): DomainError =>
-  new DomainError({
-    code: 'ABORTED',
-    reason,
-    message: 'the deletion request conflicts with a stored one; retry',
-    metadata: { deletionRequest: id },
-  });
-
 const byTime =
   (timeOf: (request: DeletionRequest) => Date | null) =>
   (a: DeletionRequest, b: DeletionRequest): number =>
@@ -238,7 +230,7 @@ export const fakeDeletionRequestRepository = (
       return null;
     if (idempotencyTaken) return { kind: 'DUPLICATE_IDEMPOTENCY_KEY' };
     if (activeTaken) return { kind: 'DUPLICATE_ACTIVE_SUBJECT' };
-    throw aborted('CONCURRENT_INSERT', request.id);
+    throw deletionRequestConflict('CONCURRENT_INSERT', request.id);
   };
   const isOpen = (request: DeletionRequest) => openStates.includes(request.state);
   const matches = (request: DeletionRequest, filter: RequestFilter): boolean => {
@@ -290,12 +282,7 @@ export const fakeDeletionRequestRepository = (
       }),
     update: (next, previous) =>
       outage.guard(async () => {
-        if (next.version !== previous.version + 1)
-          throw new DomainError({
-            code: 'INTERNAL',
-            reason: 'VERSION_SKIPPED',
-            message: 'a change moves one version',
-          });
+        if (next.version !== previous.version + 1) throw versionSkipped();
         const changed = !isDeepStrictEqual(personalDataOf(previous), personalDataOf(next));
         const sealed = changed ? await seal(next) : undefined;
         const stored = requests.get(next.id);
@@ -306,7 +293,7 @@ export const fakeDeletionRequestRepository = (
           withoutPersonalData(next),
         );
         if (isActive(request.state) && activeOf(request.subjectId, request.id))
-          throw aborted('DELETION_ALREADY_ACTIVE', next.id);
+          throw deletionRequestConflict('DELETION_ALREADY_ACTIVE', next.id);
         requests.set(next.id, {
           request: structuredClone(request),
           sealed: sealed === undefined ? stored.sealed : sealed,

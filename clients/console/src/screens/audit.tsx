@@ -1,3 +1,4 @@
+import { keysetPages, LoadMore, pageTokenOf } from '../paging.js';
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, describeError, type Inputs } from '../api.js';
@@ -37,7 +38,7 @@ export const AuditScreen = () => {
     queryFn: ({ pageParam }) =>
       api.listAuditEvents.query({
         pageSize: 50,
-        ...(pageParam !== '' && { pageToken: pageParam }),
+        ...pageTokenOf(pageParam),
         ...(filters.kind !== '' && { kind: filters.kind }),
         ...(filters.deletionRequest !== '' && {
           deletionRequest: filters.deletionRequest.startsWith('deletionRequests/')
@@ -45,8 +46,7 @@ export const AuditScreen = () => {
             : `deletionRequests/${filters.deletionRequest}`,
         }),
       }),
-    initialPageParam: '',
-    getNextPageParam: (last) => (last.nextPageToken === '' ? undefined : last.nextPageToken),
+    ...keysetPages,
   });
   const apply = (event: { preventDefault(): void }) => {
     event.preventDefault();
@@ -127,11 +127,7 @@ export const AuditScreen = () => {
           </tbody>
         </table>
       )}
-      {events.hasNextPage && (
-        <button type="button" onClick={() => void events.fetchNextPage()}>
-          Load more
-        </button>
-      )}
+      <LoadMore pages={events} />
     </section>
   );
 };

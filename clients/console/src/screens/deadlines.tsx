@@ -1,3 +1,4 @@
+import { keysetPages, LoadMore, pageTokenOf } from '../paging.js';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, describeError } from '../api.js';
@@ -21,10 +22,9 @@ export const DeadlinesScreen = () => {
       api.listDeletionRequests.query({
         deadlineBefore: horizon,
         pageSize: 100,
-        ...(pageParam !== '' && { pageToken: pageParam }),
+        ...pageTokenOf(pageParam),
       }),
-    initialPageParam: '',
-    getNextPageParam: (last) => (last.nextPageToken === '' ? undefined : last.nextPageToken),
+    ...keysetPages,
   });
   if (pages.isPending || pages.isError)
     return <Pending error={pages.isError ? describeError(pages.error) : null} />;
@@ -53,15 +53,7 @@ export const DeadlinesScreen = () => {
         {pages.hasNextPage ? '+' : ''})
       </h2>
       <RequestTable requests={due} />
-      {pages.hasNextPage && (
-        <button
-          type="button"
-          onClick={() => void pages.fetchNextPage()}
-          disabled={pages.isFetchingNextPage}
-        >
-          Load more
-        </button>
-      )}
+      <LoadMore pages={pages} />
     </section>
   );
 };

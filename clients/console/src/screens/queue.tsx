@@ -1,3 +1,4 @@
+import { keysetPages, LoadMore, pageTokenOf } from '../paging.js';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, describeError, type Inputs, type RequestView } from '../api.js';
 import { Badge, idOf, Pending, relative, STATES, useNow } from '../format.js';
@@ -78,13 +79,12 @@ export const QueueScreen = () => {
       const input: Inputs['listDeletionRequests'] = {
         pageSize: 25,
         ...scope,
-        ...(pageParam !== '' && { pageToken: pageParam }),
+        ...pageTokenOf(pageParam),
         ...(filters.state !== undefined && { state: filters.state }),
       };
       return api.listDeletionRequests.query(input);
     },
-    initialPageParam: '',
-    getNextPageParam: (last) => (last.nextPageToken === '' ? undefined : last.nextPageToken),
+    ...keysetPages,
   });
   const requests = pages.data?.pages.flatMap((page) => page.deletionRequests) ?? [];
   const choose = (change: Partial<Filters>) => navigate(queueAt({ ...filters, ...change }));
@@ -190,15 +190,7 @@ export const QueueScreen = () => {
       ) : (
         <RequestTable requests={requests} />
       )}
-      {pages.hasNextPage && (
-        <button
-          type="button"
-          onClick={() => void pages.fetchNextPage()}
-          disabled={pages.isFetchingNextPage}
-        >
-          Load more
-        </button>
-      )}
+      <LoadMore pages={pages} />
     </section>
   );
 };
